@@ -1,0 +1,60 @@
+# The commands a newcomer and CI run. `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+export JETRACK_DATA_DIR ?= ./data
+
+.PHONY: install run test lint typecheck pytest lock build chromium clean bench
+
+install: $(STAMP) $(NPM_STAMP) build
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end bundles (tracker, dashboard) are build output under src/jetrack/static/.
+build: $(NPM_STAMP)
+	npm run --silent build
+
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+run: install
+	$(BIN)/jetrack migrate
+	$(BIN)/jetrack serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: install chromium
+	$(BIN)/pytest -q
+
+test: install chromium lint typecheck pytest
+
+lock: $(BIN)/pip-compile
+	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+$(BIN)/pip-compile:
+	$(BIN)/pip install --quiet pip-tools
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/query.py
+
+clean:
+	rm -rf $(VENV) node_modules src/jetrack/static/build

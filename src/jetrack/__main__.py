@@ -1,0 +1,5 @@
+"""`python -m jetrack` runs the CLI."""
+
+from jetrack.cli import main
+
+main()

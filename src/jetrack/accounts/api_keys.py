@@ -1,0 +1,45 @@
+"""API keys: shown once at creation, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jetrack.store.models import ApiKey, User
+
+KEY_PREFIX = "jt_"
+
+
+def _digest(key: str) -> str:
+    # Keys are 256-bit random: a fast hash is enough, no password KDF needed.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str]:
+    """Returns the stored row and the plaintext key (never stored, shown once)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("name: must be 1 to 200 characters")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(user_id=user.id, name=name, prefix=key[:10], key_hash=_digest(key))
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def authenticate_api_key(session: Session, key: str) -> tuple[ApiKey, User] | None:
+    """The key's row and owner, or None for an unknown, revoked or locked one."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.locked_at is not None:
+        return None
+    row.last_used_at = datetime.now(UTC)
+    return row, user

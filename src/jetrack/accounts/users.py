@@ -1,0 +1,71 @@
+"""Users: create and find accounts; passwords hashed with Argon2id."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jetrack.store.models import User
+
+_hasher = PasswordHasher()  # argon2-cffi defaults are Argon2id
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """Invalid account input; `field` names the bad field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 320 or not EMAIL_RE.match(email):
+        raise AccountError("email", "must be an email address like name@example.com")
+    return email
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise AccountError("password", "must be at most 1024 characters")
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    session: Session, email: str, *, name: str = "", password: str | None = None
+) -> User:
+    """Create an account; the first account of an instance becomes its admin."""
+    email = normalize_email(email)
+    if find_user(session, email) is not None:
+        raise AccountError("email", "an account with this email already exists")
+    first = session.scalar(select(func.count()).select_from(User)) == 0
+    user = User(
+        email=email,
+        name=name.strip()[:200],
+        password_hash=hash_password(password) if password is not None else None,
+        is_admin=first,
+    )
+    session.add(user)
+    session.flush()
+    return user

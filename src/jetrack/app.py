@@ -1,0 +1,68 @@
+"""ASGI app factory: routes, middleware, and the lifespan that opens the stores."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from jetrack.config import Settings
+from jetrack.logs import AccessLogMiddleware, HstsMiddleware
+from jetrack.store.stores import Stores, open_stores
+from jetrack.web import errors
+
+log = logging.getLogger("jetrack")
+
+# Each web module exposes `routes`; the order is the order of matching.
+ROUTE_MODULES = [
+    "jetrack.web.health",
+]
+
+# Each service module exposes `async def lifespan(app) -> AsyncIterator[None]`, started in order.
+SERVICE_MODULES: list[str] = []
+
+
+def collect_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        routes.extend(importlib.import_module(name).routes)
+    return routes
+
+
+def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
+    """The Jetrack app. With `stores` given (tests), the caller owns them."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = stores is None
+        app.state.stores = open_stores(settings) if owned else stores
+        app.state.settings = settings
+        async with contextlib.AsyncExitStack() as stack:
+            for name in SERVICE_MODULES:
+                module = importlib.import_module(name)
+                await stack.enter_async_context(module.lifespan(app))
+            log.info("jetrack ready (data dir %s)", settings.data_dir)
+            yield
+        if owned:
+            app.state.stores.close()
+
+    middleware = [Middleware(AccessLogMiddleware)]
+    if settings.tls:
+        middleware.append(Middleware(HstsMiddleware))
+    handlers: dict[Any, Any] = {
+        HTTPException: errors.http_exception,
+        Exception: errors.server_error,
+    }
+    return Starlette(
+        routes=collect_routes(),
+        middleware=middleware,
+        exception_handlers=handlers,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,201 @@
+"""The `jetrack` command: serve, migrate, and operator tasks for users, sites and keys."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jetrack.config import ConfigError, Settings, load_settings
+from jetrack.logs import configure_logging
+from jetrack.store.control import ControlStore
+from jetrack.store.stores import Stores, open_control_only, open_stores
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"jetrack: error: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable; keeps mypy sure of the type
+    configure_logging(settings.log_level)
+    return settings
+
+
+@contextmanager
+def opened_control(settings: Settings) -> Iterator[ControlStore]:
+    try:
+        control = open_control_only(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise
+    try:
+        yield control
+    finally:
+        control.close()
+
+
+@contextmanager
+def opened_stores(settings: Settings) -> Iterator[Stores]:
+    try:
+        stores = open_stores(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise
+    try:
+        yield stores
+    finally:
+        stores.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jetrack")
+def main() -> None:
+    """Jetrack: privacy-first web analytics. Settings come from JETRACK_* variables
+    (see docs/configuration.md)."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (JETRACK_HOST).")
+@click.option("--port", type=int, help="Port to listen on (JETRACK_PORT).")
+@click.option(
+    "--certfile", type=click.Path(dir_okay=False, path_type=Path), help="TLS certificate (PEM)."
+)
+@click.option(
+    "--keyfile", type=click.Path(dir_okay=False, path_type=Path), help="TLS private key (PEM)."
+)
+@click.option(
+    "--server", type=click.Choice(["uvicorn", "granian"]), help="HTTP server (JETRACK_SERVER)."
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    certfile: Path | None,
+    keyfile: Path | None,
+    server: str | None,
+) -> None:
+    """Serve Jetrack over HTTP (HTTPS with --certfile/--keyfile)."""
+    from jetrack.server import run_server
+
+    settings = settings_or_exit(
+        host=host, port=port, certfile=certfile, keyfile=keyfile, server=server
+    )
+    try:
+        run_server(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending migrations to the control and event stores."""
+    settings = settings_or_exit()
+    with opened_stores(settings):
+        click.echo(f"migrated: control store and event store in {settings.data_dir}")
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(email: str, name: str, password_stdin: bool) -> None:
+    """Create an account (the first one becomes the instance admin)."""
+    from jetrack.accounts.users import AccountError, create_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with opened_control(settings_or_exit()) as control:
+        try:
+            with control.session() as session:
+                created = create_user(session, email, name=name, password=password)
+                admin = " (instance admin)" if created.is_admin else ""
+                click.echo(f"created user {created.email}{admin}")
+        except AccountError as exc:
+            fail(f"{exc.field}: {exc}")
+
+
+@main.group()
+def site() -> None:
+    """Manage sites."""
+
+
+@site.command("add")
+@click.argument("domain")
+@click.option("--owner", required=True, help="Email of the owning account.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone for reports.")
+def site_add(domain: str, owner: str, timezone: str) -> None:
+    """Register a site to track."""
+    from jetrack.accounts.users import find_user
+    from jetrack.sites.sites import SiteError, add_site
+
+    with opened_control(settings_or_exit()) as control:
+        try:
+            with control.session() as session:
+                owner_user = find_user(session, owner)
+                if owner_user is None:
+                    fail(
+                        f"--owner: no account with email {owner}; create it with `jetrack user create`"
+                    )
+                    return
+                added = add_site(session, owner_user, domain, timezone=timezone)
+                click.echo(
+                    f"added site {added.domain} ({added.timezone}) owned by {owner_user.email}"
+                )
+        except SiteError as exc:
+            fail(f"{exc.field}: {exc}")
+
+
+@site.command("list")
+def site_list() -> None:
+    """List every site with its owner and time zone."""
+    from jetrack.sites.sites import list_sites
+
+    with opened_control(settings_or_exit()) as control, control.session() as session:
+        for found in list_sites(session):
+            state = " paused" if found.paused else ""
+            click.echo(f"{found.domain}\t{found.timezone}\t{found.owner.email}{state}")
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Manage Stats API keys."""
+
+
+@api_key.command("create")
+@click.option("--user", "email", required=True, help="Email of the key's owner.")
+@click.option("--name", required=True, help="A name to recognise the key by.")
+def api_key_create(email: str, name: str) -> None:
+    """Create a key; prints only the key, once (it is stored hashed)."""
+    from jetrack.accounts.api_keys import create_api_key
+    from jetrack.accounts.users import find_user
+
+    with opened_control(settings_or_exit()) as control, control.session() as session:
+        owner = find_user(session, email)
+        if owner is None:
+            fail(f"--user: no account with email {email}")
+            return
+        try:
+            _, key = create_api_key(session, owner, name)
+        except ValueError as exc:
+            fail(str(exc))
+            return
+        click.echo(key)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The one typed settings object: read once at start from JETRACK_* variables and TOML."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A bad or missing setting; the message is one line naming it and what is valid."""
+
+
+class Settings(BaseSettings):
+    """Every setting Jetrack reads. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="JETRACK_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Directory for embedded storage.")
+    host: str = Field("127.0.0.1", description="Address `jetrack serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `jetrack serve` listens on.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL, used in mails and snippets."
+    )
+    server: Literal["uvicorn", "granian"] = Field(
+        "uvicorn", description="HTTP server implementation."
+    )
+    certfile: Path | None = Field(
+        None, description="TLS certificate (PEM); enables HTTPS and HSTS."
+    )
+    keyfile: Path | None = Field(None, description="TLS private key (PEM).")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the control store; default SQLite in the data dir."
+    )
+    clickhouse_url: str | None = Field(
+        None, description="ClickHouse server URL; default embedded chDB in the data dir."
+    )
+    encryption: bool = Field(True, description="Encrypt embedded stores at rest (AES-256).")
+    encryption_key: SecretStr | None = Field(
+        None, description="64 hex characters (32 bytes): the at-rest key."
+    )
+    encryption_key_file: Path | None = Field(None, description="File holding the at-rest key.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="CIDRs whose X-Forwarded-For is believed."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log verbosity."
+    )
+    query_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time limit of one analytics query."
+    )
+    query_max_rows: int = Field(100_000, gt=0, description="Row cap of one analytics query.")
+    flush_interval_seconds: float = Field(
+        1.0, gt=0, description="Write buffer: longest wait before a batch is stored."
+    )
+    flush_max_events: int = Field(
+        5000, gt=0, description="Write buffer: batch size that triggers a flush."
+    )
+    session_timeout_minutes: int = Field(30, gt=0, description="Idle time that ends a visit.")
+    api_rate_limit_per_hour: int = Field(
+        600, gt=0, description="Stats API requests per key per hour."
+    )
+    retention_days: int = Field(
+        0, ge=0, description="Default analytics retention in days; 0 keeps data forever."
+    )
+    erasure_grace_days: int = Field(
+        7, ge=0, description="Undo window before an erasure becomes a hard purge."
+    )
+    signup_mode: Literal["open", "invite_only"] = Field(
+        "open", description="Who may create an account."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for mail; unset logs mails instead of sending."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user name.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS with the SMTP server.")
+    mail_from: str = Field("Jetrack <jetrack@localhost>", description="Sender address of mails.")
+    contact_email: str = Field(
+        "privacy@localhost", description="Contact address shown on the privacy pages."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value().strip()
+            try:
+                ok = len(bytes.fromhex(raw)) == 32
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    "must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`"
+                )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @property
+    def events_dir(self) -> Path:
+        return self.data_dir / "events"
+
+    @property
+    def tls(self) -> bool:
+        return self.certfile is not None
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML file named by JETRACK_CONFIG (keys without the prefix)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("JETRACK_CONFIG")
+        if not path:
+            return {}
+        try:
+            with open(path, "rb") as handle:
+                return tomllib.load(handle)
+        except OSError as exc:
+            raise ConfigError(f"JETRACK_CONFIG: cannot read {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"JETRACK_CONFIG: {path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once; any problem becomes a one-line ConfigError."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "JETRACK_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+        if error["type"] == "extra_forbidden":
+            raise ConfigError(f"{name}: unknown setting; see docs/configuration.md") from exc
+        given = error.get("input")
+        shown = "" if "key" in name.lower() or "password" in name.lower() else f" (got {given!r})"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}{shown}") from exc
+    if (settings.certfile is None) != (settings.keyfile is None):
+        raise ConfigError("JETRACK_CERTFILE/JETRACK_KEYFILE: set both to serve TLS, or neither")
+    return settings

@@ -1,0 +1,103 @@
+"""The control store: a SQLAlchemy engine (SQLCipher-encrypted SQLite or PostgreSQL) and
+its Alembic migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jetrack.config import ConfigError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class ControlStore:
+    """Owns the engine and hands out sessions; one per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (DatabaseError, OperationalError):
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_engine(path: Path, key: bytes | None) -> Engine:
+    if key is None:
+        engine = create_engine(f"sqlite:///{path}")
+    else:
+        import sqlcipher3
+
+        engine = create_engine(f"sqlite:///{path}", module=sqlcipher3.dbapi2)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        if key is not None:
+            # A raw key skips SQLCipher's per-connection PBKDF2 (the key is already random).
+            cursor.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            cursor.execute("PRAGMA cipher_log_level = NONE")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.close()
+
+    return engine
+
+
+def open_control_store(
+    *, data_dir: Path, database_url: str | None, key: bytes | None
+) -> ControlStore:
+    if database_url:
+        engine = create_engine(database_url, pool_pre_ping=True)
+    else:
+        engine = sqlite_engine(data_dir / "control.db", key)
+    store = ControlStore(engine)
+    try:
+        with engine.connect() as conn:
+            conn.execute(
+                text("SELECT count(*) FROM sqlite_master" if not database_url else "SELECT 1")
+            )
+    except DatabaseError as exc:
+        engine.dispose()
+        if "not a database" in str(exc):
+            raise ConfigError(
+                "JETRACK_ENCRYPTION_KEY: the control store cannot be decrypted with this key; "
+                "give the original key (nothing was changed)"
+            ) from None
+        raise ConfigError(
+            f"JETRACK_DATABASE_URL: cannot open the control store: {exc.orig}"
+        ) from None
+    return store
+
+
+def migrate_control(store: ControlStore) -> None:
+    """Bring the control store to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,261 @@
+"""The event store: owns the ClickHouse connection (embedded chDB or a server) and the one
+choke point every analytics query goes through (time limit, row cap, timing)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+log = logging.getLogger("jetrack.events")
+
+ENCRYPTED_POLICY = "jetrack_encrypted"
+
+
+class EventStoreError(Exception):
+    """A query or insert failed; the message is safe to show an operator."""
+
+
+class QueryLimitExceeded(EventStoreError):
+    """A query ran past its time limit or row cap."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float = 30.0
+    max_rows: int = 100_000
+
+
+class EventStore(Protocol):
+    """What the rest of Jetrack may do with the event store."""
+
+    limits: Limits
+    storage_settings: str
+
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> QueryResult: ...
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
+
+    def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _limit_settings(limits: Limits) -> dict[str, Any]:
+    return {
+        "max_execution_time": limits.timeout_seconds,
+        "max_result_rows": limits.max_rows,
+        "result_overflow_mode": "throw",
+    }
+
+
+def _translate(exc: Exception) -> EventStoreError:
+    text = str(exc)
+    if "TIMEOUT_EXCEEDED" in text or "TOO_MANY_ROWS" in text:
+        return QueryLimitExceeded(text.split("(", 1)[0].strip()[:300])
+    return EventStoreError(text[:500])
+
+
+def _encrypted_disk_config(base: Path, key: bytes) -> str:
+    plain = base / "disks" / "plain"
+    plain.mkdir(parents=True, exist_ok=True)
+    return f"""<clickhouse>
+  <logger><level>error</level><console>0</console></logger>
+  <storage_configuration>
+    <disks>
+      <jetrack_plain><type>local</type><path>{plain}/</path></jetrack_plain>
+      <jetrack_encrypted>
+        <type>encrypted</type><disk>jetrack_plain</disk><path>encrypted/</path>
+        <algorithm>AES_256_CTR</algorithm><key_hex>{key.hex()}</key_hex>
+      </jetrack_encrypted>
+    </disks>
+    <policies>
+      <{ENCRYPTED_POLICY}><volumes><main><disk>jetrack_encrypted</disk></main></volumes></{ENCRYPTED_POLICY}>
+    </policies>
+  </storage_configuration>
+</clickhouse>
+"""
+
+
+class ChdbEventStore:
+    """Embedded ClickHouse (chDB) in this process. Queries run one at a time."""
+
+    def __init__(self, path: Path, key: bytes | None, limits: Limits) -> None:
+        import chdb
+
+        self.limits = limits
+        self._lock = threading.Lock()
+        path.mkdir(parents=True, exist_ok=True)
+        self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
+        dsn = f"file:{path.resolve()}/db"
+        if key is None:
+            self._conn = chdb.connect(dsn)  # type: ignore[no-untyped-call]
+            return
+        # The config holds the disk key: keep it in a private temp dir only while connecting.
+        private = Path(tempfile.mkdtemp(prefix="jetrack-ch-"))
+        try:
+            config = private / "config.xml"
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(_encrypted_disk_config(path.resolve(), key))
+            self._conn = chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> QueryResult:
+        settings = _limit_settings(limits or self.limits)
+        suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
+        started = time.perf_counter()
+        try:
+            with self._lock:
+                table = self._conn.query(sql + suffix, "ArrowTable", params=dict(params or {}))
+        except Exception as exc:
+            raise _translate(exc) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        columns = [c.to_pylist() for c in table.columns]
+        rows = list(zip(*columns, strict=True)) if columns else []
+        _log_timing(sql, elapsed, len(rows))
+        return QueryResult(list(table.column_names), rows, elapsed)
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        try:
+            with self._lock:
+                self._conn.query(sql, "CSV", params=dict(params or {}))
+        except Exception as exc:
+            raise _translate(exc) from None
+
+    def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
+        settings = "SETTINGS insert_deduplication_token = {token:String} " if dedup_token else ""
+        sql = f"INSERT INTO {table} {settings}SELECT * FROM Python(data)"
+        try:
+            with self._lock:
+                self._conn.query(sql, "CSV", params={"token": dedup_token} if dedup_token else {})
+        except Exception as exc:
+            raise _translate(exc) from None
+
+    def ping(self) -> bool:
+        try:
+            self.command("SELECT 1")
+        except EventStoreError:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class ServerEventStore:
+    """A ClickHouse server or cluster through clickhouse-connect (same SQL as embedded)."""
+
+    def __init__(self, url: str, limits: Limits) -> None:
+        import clickhouse_connect
+
+        self.limits = limits
+        self.storage_settings = ""
+        parts = urlsplit(url)
+        self._client = clickhouse_connect.get_client(
+            host=parts.hostname or "localhost",
+            port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            username=parts.username or "default",
+            password=parts.password or "",
+            database=(parts.path or "/default").strip("/") or "default",
+            secure=parts.scheme == "https",
+        )
+
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> QueryResult:
+        started = time.perf_counter()
+        try:
+            result = self._client.query(
+                sql, parameters=dict(params or {}), settings=_limit_settings(limits or self.limits)
+            )
+        except Exception as exc:
+            raise _translate(exc) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        _log_timing(sql, elapsed, len(result.result_rows))
+        return QueryResult(
+            list(result.column_names), [tuple(r) for r in result.result_rows], elapsed
+        )
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        try:
+            self._client.command(sql, parameters=dict(params or {}))
+        except Exception as exc:
+            raise _translate(exc) from None
+
+    def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        try:
+            self._client.insert_arrow(table, data, settings=settings)
+        except Exception as exc:
+            raise _translate(exc) from None
+
+    def ping(self) -> bool:
+        return bool(self._client.ping())
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _log_timing(sql: str, elapsed_ms: float, rows: int) -> None:
+    if elapsed_ms > 1000:
+        log.warning(
+            "slow query %.0f ms, %d rows: %s", elapsed_ms, rows, " ".join(sql.split())[:200]
+        )
+    else:
+        log.debug("query %.1f ms, %d rows", elapsed_ms, rows)
+
+
+def open_event_store(
+    *, events_dir: Path, clickhouse_url: str | None, key: bytes | None, limits: Limits
+) -> EventStore:
+    if clickhouse_url:
+        return ServerEventStore(clickhouse_url, limits)
+    return ChdbEventStore(events_dir, key, limits)
+
+
+def rows_as_dicts(result: QueryResult) -> list[dict[str, Any]]:
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def first_value(result: QueryResult, default: Any = None) -> Any:
+    return result.rows[0][0] if result.rows else default
+
+
+__all__: Sequence[str] = [
+    "ChdbEventStore",
+    "EventStore",
+    "EventStoreError",
+    "Limits",
+    "QueryLimitExceeded",
+    "QueryResult",
+    "ServerEventStore",
+    "first_value",
+    "open_event_store",
+    "rows_as_dicts",
+]

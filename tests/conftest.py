@@ -1,0 +1,201 @@
+"""Shared fixtures: a fresh migrated data dir per test, real engines only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from jetrack.config import Settings, load_settings
+from jetrack.store.stores import Stores, open_stores
+
+TEST_KEY = "7f" * 32
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "encryption_key": TEST_KEY,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("JETRACK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def stores(settings: Settings) -> Iterator[Stores]:
+    opened = open_stores(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    name = f"jetrack_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A real `jetrack serve` process on loopback with its own data dir."""
+
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    api_key: str = ""
+    domains: list[str] = field(default_factory=list)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int | None = None) -> None:
+        if self.process.poll() is not None:
+            return
+        if sig is None:
+            self.process.terminate()
+        else:
+            self.process.send_signal(sig)
+        self.process.wait(timeout=30)
+
+
+def start_server(
+    data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    env.update(
+        {
+            "JETRACK_DATA_DIR": str(data_dir),
+            "JETRACK_ENCRYPTION_KEY": TEST_KEY,
+            "JETRACK_PORT": str(port),
+            "JETRACK_BASE_URL": f"http://127.0.0.1:{port}",
+            "JETRACK_LOG_LEVEL": "info",
+        }
+    )
+    env.update(env_extra or {})
+    log_path = data_dir.parent / f"server-{port}.log"
+    handle = open(log_path, "ab")  # noqa: SIM115 - the child writes to it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jetrack.cli", "serve"],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited {process.returncode}: {log_path.read_text()[-2000:]}"
+            )
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return LiveServer(url, data_dir, env, process, log_path)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not become healthy: {log_path.read_text()[-2000:]}")
+
+
+SeedFn = Callable[[Stores], None]
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers; `seed` runs against the stores before the server takes the data dir."""
+    started: list[LiveServer] = []
+
+    def factory(seed: SeedFn | None = None, env: dict[str, str] | None = None) -> LiveServer:
+        data_dir = tmp_path / f"data-{len(started)}"
+        settings = make_settings(data_dir)
+        seeded = open_stores(settings)
+        try:
+            if seed is not None:
+                seed(seeded)
+        finally:
+            seeded.close()
+        server = start_server(data_dir, env)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+def seed_site(domain: str = "example.com", timezone: str = "UTC") -> Callable[[Stores], str]:
+    """A seed that makes an owner, a site and an API key; returns the key via the closure."""
+    from jetrack.accounts.api_keys import create_api_key
+    from jetrack.accounts.users import create_user
+    from jetrack.sites.sites import add_site
+
+    holder: dict[str, str] = {}
+
+    def seed(stores: Stores) -> str:
+        with stores.control.session() as session:
+            owner = create_user(
+                session,
+                f"owner-{secrets.token_hex(3)}@example.com",
+                password="correct horse battery",
+            )
+            add_site(session, owner, domain, timezone=timezone)
+            _, key = create_api_key(session, owner, "tests")
+        holder["key"] = key
+        return key
+
+    seed.holder = holder  # type: ignore[attr-defined]
+    return seed
+
+
+@pytest.fixture
+def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
+    """A server with site example.com and an API key (server.api_key) for its owner."""
+    seed = seed_site()
+    server = live_server_factory(seed)
+    server.api_key = seed.holder["key"]  # type: ignore[attr-defined]
+    server.domains = ["example.com"]
+    return server
