@@ -117,13 +117,13 @@ def start_server(
     )
     env.update(env_extra or {})
     log_path = data_dir.parent / f"server-{port}.log"
-    handle = open(log_path, "ab")  # noqa: SIM115 - the child writes to it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jetrack.cli", "serve"],
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "ab") as handle:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jetrack.cli", "serve"],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

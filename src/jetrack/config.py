@@ -6,10 +6,10 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class ConfigError(Exception):
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         None, description="64 hex characters (32 bytes): the at-rest key."
     )
     encryption_key_file: Path | None = Field(None, description="File holding the at-rest key.")
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="CIDRs whose X-Forwarded-For is believed."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -151,6 +151,10 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings once; any problem becomes a one-line ConfigError."""
+    known = {f"JETRACK_{name.upper()}" for name in Settings.model_fields} | {"JETRACK_CONFIG"}
+    for name in sorted(os.environ):
+        if name.startswith("JETRACK_") and name not in known:
+            raise ConfigError(f"{name}: unknown setting (a typo?); see docs/configuration.md")
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:

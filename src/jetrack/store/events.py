@@ -149,7 +149,9 @@ class ChdbEventStore:
 
     def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
         settings = "SETTINGS insert_deduplication_token = {token:String} " if dedup_token else ""
-        sql = f"INSERT INTO {table} {settings}SELECT * FROM Python(data)"
+        names = ", ".join(f"`{name}`" for name in data.column_names)
+        # Columns by name, not position: the Arrow table may list them in any order.
+        sql = f"INSERT INTO {table} ({names}) {settings}SELECT {names} FROM Python(data)"
         try:
             with self._lock:
                 self._conn.query(sql, "CSV", params={"token": dedup_token} if dedup_token else {})

@@ -1,0 +1,51 @@
+"""The event store: migrations, bind parameters, and the one choke point's limits."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from jetrack.store.event_schema import applied_versions, available_migrations, migrate_events
+from jetrack.store.events import Limits, QueryLimitExceeded
+from jetrack.store.stores import Stores
+
+
+def test_migrations_are_applied_once(stores: Stores) -> None:
+    versions = {v for v, _, _ in available_migrations()}
+    assert applied_versions(stores.events) == versions
+    assert migrate_events(stores.events) == []  # idempotent
+    columns = stores.events.query("SELECT name FROM system.columns WHERE table = 'events'")
+    names = {row[0] for row in columns.rows}
+    assert {"site_id", "timestamp", "visitor_id", "session_id", "pathname", "props"} <= names
+    assert not {"ip", "ip_address", "user_agent", "remote_addr"} & names
+
+
+def test_parameters_are_bound_not_formatted(stores: Stores) -> None:
+    hostile = "x'); DROP TABLE events; --"
+    result = stores.events.query("SELECT {v:String} AS v", {"v": hostile})
+    assert result.rows == [(hostile,)]
+    assert stores.events.query("EXISTS TABLE events").rows == [(1,)]
+
+
+def test_row_cap_is_enforced(stores: Stores) -> None:
+    with pytest.raises(QueryLimitExceeded):
+        stores.events.query("SELECT number FROM numbers(1000)", limits=Limits(max_rows=10))
+
+
+def test_time_limit_is_enforced(stores: Stores) -> None:
+    with pytest.raises(QueryLimitExceeded):
+        stores.events.query(
+            "SELECT sum(cityHash64(number)) FROM numbers(100000000000)",
+            limits=Limits(timeout_seconds=0.5),
+        )
+
+
+def test_arrow_insert_deduplicates_replayed_batches(stores: Stores) -> None:
+    table = pa.table({"a": pa.array([1, 2, 3], pa.uint32())})
+    stores.events.command(
+        "CREATE TABLE t (a UInt32) ENGINE = MergeTree ORDER BY a SETTINGS non_replicated_deduplication_window = 100"
+    )
+    stores.events.insert_arrow("t", table, dedup_token="batch-1")
+    stores.events.insert_arrow("t", table, dedup_token="batch-1")
+    stores.events.insert_arrow("t", table, dedup_token="batch-2")
+    assert stores.events.query("SELECT count() FROM t").rows == [(6,)]

@@ -1,0 +1,147 @@
+"""The jetrack command as an operator runs it: real processes, real data dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY, LiveServer, start_server
+
+
+def run(
+    data_dir: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    environ.update({"JETRACK_DATA_DIR": str(data_dir), "JETRACK_ENCRYPTION_KEY": TEST_KEY, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "jetrack.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["migrate"],
+        ["user"],
+        ["user", "create"],
+        ["site"],
+        ["site", "add"],
+        ["site", "list"],
+        ["api-key"],
+        ["api-key", "create"],
+    ],
+)
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    result = run(tmp_path, *command, "--help")
+    assert result.returncode == 0
+    assert "Usage: " in result.stdout
+
+
+def test_operator_flow(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run(data, "migrate").returncode == 0
+    created = run(
+        data,
+        "user",
+        "create",
+        "ann@example.com",
+        "--name",
+        "Ann",
+        "--password-stdin",
+        stdin="a long password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "instance admin" in created.stdout
+    added = run(
+        data,
+        "site",
+        "add",
+        "example.com",
+        "--owner",
+        "ann@example.com",
+        "--timezone",
+        "Europe/Berlin",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = run(data, "site", "list")
+    assert "example.com\tEurope/Berlin\tann@example.com" in listed.stdout
+    key = run(data, "api-key", "create", "--user", "ann@example.com", "--name", "ci")
+    assert key.returncode == 0
+    assert key.stdout.strip().startswith("jt_") and len(key.stdout.strip().splitlines()) == 1
+    # The key is stored hashed: it is in no file of the data dir (encrypted or not).
+    assert not any(
+        key.stdout.strip().encode() in p.read_bytes() for p in data.rglob("*") if p.is_file()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["migrate"], {"JETRACK_PORT": "x"}, "JETRACK_PORT: Input should be a valid integer"),
+        (
+            ["site", "add", "example.com", "--owner", "nobody@example.com"],
+            {},
+            "--owner: no account",
+        ),
+        (["site", "add", "bad domain", "--owner", "nobody@example.com"], {}, "--owner: no account"),
+        (["user", "create", "not-an-email"], {}, "email: must be an email address"),
+        (
+            ["migrate"],
+            {"JETRACK_ENCRYPTION_KEY": "22" * 32},
+            "JETRACK_ENCRYPTION_KEY: this key is not the one",
+        ),
+    ],
+)
+def test_errors_are_one_line_with_nonzero_exit(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    data = tmp_path / "data"
+    assert run(data, "migrate").returncode == 0
+    result = run(data, *args, **env)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("jetrack: error:")]
+    assert len(errors) == 1 and expected in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    target = locked / "data"
+    locked.chmod(0o500)
+    try:
+        result = (
+            run(target, "migrate")
+            if os.geteuid() != 0
+            else run(Path("/proc/jetrack-data"), "migrate")
+        )
+    finally:
+        locked.chmod(0o700)
+    assert result.returncode == 2
+    assert "JETRACK_DATA_DIR: cannot create" in result.stderr
+
+
+def test_data_dir_held_by_a_running_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server: LiveServer = start_server(data)
+    try:
+        before = sorted(p.name for p in data.iterdir())
+        result = run(data, "serve", JETRACK_PORT="1")
+        assert result.returncode == 2
+        assert "is in use by another running Jetrack" in result.stderr
+        assert sorted(p.name for p in data.iterdir()) == before
+        # Control-store commands still work while the server runs.
+        assert run(data, "user", "create", "ops@example.com").returncode == 0
+    finally:
+        server.stop()
