@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         None, description="TLS certificate (PEM); enables HTTPS and HSTS."
     )
     keyfile: Path | None = Field(None, description="TLS private key (PEM).")
+    geo_dir: Path = Field(
+        Path("geo"),
+        description="Directory with the DB-IP city databases (region and city); `make geo` fills it.",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the control store; default SQLite in the data dir."
     )

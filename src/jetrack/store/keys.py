@@ -24,6 +24,7 @@ class AtRestKeys:
 
     events: bytes
     control: bytes
+    journal: bytes
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -109,4 +110,8 @@ def load_keys(settings: Settings) -> AtRestKeys | None:
         return None
     master = resolve_master_key(settings)
     check_key(settings, master)
-    return AtRestKeys(events=_derive(master, "events"), control=_derive(master, "control"))
+    return AtRestKeys(
+        events=_derive(master, "events"),
+        control=_derive(master, "control"),
+        journal=_derive(master, "journal"),
+    )

@@ -10,7 +10,7 @@ from jetrack.store.control import ControlStore, migrate_control, open_control_st
 from jetrack.store.datadir import DataDirLock, prepare_data_dir
 from jetrack.store.event_schema import migrate_events
 from jetrack.store.events import EventStore, EventStoreError, Limits, open_event_store
-from jetrack.store.keys import load_keys
+from jetrack.store.keys import AtRestKeys, load_keys
 
 
 @dataclass
@@ -19,7 +19,11 @@ class Stores:
     control: ControlStore
     events: EventStore
     lock: DataDirLock
-    encrypted: bool
+    keys: AtRestKeys | None
+
+    @property
+    def encrypted(self) -> bool:
+        return self.keys is not None
 
     def close(self) -> None:
         self.events.close()
@@ -66,7 +70,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
             raise ConfigError(
                 f"JETRACK_CLICKHOUSE_URL: cannot open the event store: {exc}"
             ) from None
-        stores = Stores(settings, control, events, lock, encrypted=keys is not None)
+        stores = Stores(settings, control, events, lock, keys)
         if migrate:
             try:
                 migrate_control(control)

@@ -1,0 +1,107 @@
+"""The write buffer: journal first, acknowledge, then batches to the event store.
+
+A flush closes the current journal segment, opens a new one for the events that keep
+arriving, and stores the closed segment's rows in one insert whose de-duplication token is
+the segment's name; the segment file is deleted once the insert succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+
+from jetrack.ingest.journal import Journal, JournalSegment
+from jetrack.ingest.rows import Row, to_arrow
+from jetrack.store.events import EventStore, EventStoreError
+
+log = logging.getLogger("jetrack.ingest")
+
+
+@dataclass
+class PendingBatch:
+    name: str
+    path: Path
+    rows: list[Row] = field(default_factory=list)
+
+
+class WriteBuffer:
+    def __init__(
+        self, journal: Journal, events: EventStore, *, interval: float, max_events: int
+    ) -> None:
+        self.journal = journal
+        self.events = events
+        self.interval = interval
+        self.max_events = max_events
+        self.stored = 0
+        self._segment: JournalSegment = journal.open_segment()
+        self._batch = PendingBatch(self._segment.name, self._segment.path)
+        self._unstored: list[PendingBatch] = []
+        self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+
+    def append(self, rows: Sequence[Row]) -> None:
+        """Journal the rows; when this returns they are safe to acknowledge."""
+        self._segment.append(rows)
+        self._batch.rows.extend(rows)
+        if len(self._batch.rows) >= self.max_events:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._batch.rows) + sum(len(b.rows) for b in self._unstored)
+
+    def replay(self) -> int:
+        """Store what earlier runs journaled but did not store (at start, before serving)."""
+        replayed = 0
+        for path in self.journal.leftover_segments():
+            if path == self._segment.path:
+                continue
+            rows = self.journal.read_segment(path)
+            if rows:
+                self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
+            path.unlink()
+            replayed += len(rows)
+        if replayed:
+            log.info("replayed %d journaled events", replayed)
+        return replayed
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            if self._batch.rows:
+                self._segment.close()
+                self._unstored.append(self._batch)
+                self._segment = self.journal.open_segment()
+                self._batch = PendingBatch(self._segment.name, self._segment.path)
+            while self._unstored:
+                batch = self._unstored[0]
+                try:
+                    await run_in_threadpool(self._store, batch)
+                except EventStoreError as exc:
+                    log.error("storing %d events failed, will retry: %s", len(batch.rows), exc)
+                    return
+                self._unstored.pop(0)
+
+    def _store(self, batch: PendingBatch) -> None:
+        self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
+        batch.path.unlink(missing_ok=True)
+        self.stored += len(batch.rows)
+
+    async def run(self) -> None:
+        """Flush every interval, or sooner when a batch is full; runs until cancelled."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()
+            await self.flush()
+
+    async def close(self) -> None:
+        """Graceful shutdown: store everything, leave no segment behind."""
+        await self.flush()
+        self._segment.close()
+        if not self._batch.rows and not self._unstored:
+            self._segment.path.unlink(missing_ok=True)

@@ -1,0 +1,290 @@
+"""The ingest pipeline: named steps over one event for one site; any step may drop it.
+
+The client address enters here and goes no further than `Incoming`: steps use it for the
+shields, the geo lookup and the visitor hash, and the row that leaves holds none of it."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from jetrack.enrich import (
+    GeoLookup,
+    bot_reason,
+    classify_source,
+    parse_user_agent,
+    primary_language,
+    referrer_host,
+    screen_size,
+)
+from jetrack.ingest.client_ip import IPNetwork
+from jetrack.ingest.rows import Row
+from jetrack.ingest.sessions import SessionTable
+from jetrack.ingest.site_cache import SiteCache, SiteInfo
+from jetrack.ingest.wire import WireEvent
+from jetrack.privacy.identity import cookie_visitor_id, visitor_id
+from jetrack.privacy.salts import SaltPair
+
+
+class DropReason(StrEnum):
+    UNKNOWN_SITE = "unknown_site"
+    PAUSED = "paused"
+    BOT_UA = "bot_ua"
+    AUTOMATION = "automation"
+    REFERRER_SPAM = "referrer_spam"
+    SHIELD_IP = "shield_ip"
+    SHIELD_COUNTRY = "shield_country"
+    SHIELD_PATH = "shield_path"
+    SHIELD_HOSTNAME = "shield_hostname"
+    NO_VISIT = "engagement_without_visit"
+
+
+class Dropped(Exception):
+    def __init__(self, reason: DropReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+CLICK_ID_PARAMS = (
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "fbclid",
+    "ttclid",
+    "twclid",
+    "li_fat_id",
+    "yclid",
+    "dclid",
+)
+UTM_KEYS = ("utm_medium", "utm_source", "utm_campaign", "utm_content", "utm_term")
+
+
+@dataclass
+class Incoming:
+    """One event on its way through; `ip` and `user_agent` never leave this object."""
+
+    wire: WireEvent
+    domain: str
+    ip: str | None
+    user_agent: str
+    accept_language: str
+    now: float
+    site: SiteInfo | None = None
+    hostname: str = ""
+    pathname: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+    referrer_host: str = ""
+    country_code: str = ""
+    region_code: str = ""
+    city: str = ""
+    visit_attributes: tuple[str, ...] = ()
+    visitor_id: int = 0
+    session_id: int = 0
+
+
+Step = Callable[["Pipeline", Incoming], None]
+
+
+def parse_url(p: Pipeline, e: Incoming) -> None:
+    parts = urlsplit(e.wire.url)
+    e.hostname = (parts.hostname or "").removeprefix("www.")
+    path = unquote(parts.path) or "/"
+    if e.wire.hash_mode and parts.fragment:
+        path += "#" + parts.fragment
+    e.pathname = path[:2000]
+    query = dict(parse_qsl(parts.query, keep_blank_values=False))
+    kept = {k: query[k][:300] for k in UTM_KEYS if k in query}
+    if "utm_source" not in kept:
+        for alias in ("ref", "source"):
+            if query.get(alias):
+                kept["utm_source"] = query[alias][:300]
+                break
+    for param in CLICK_ID_PARAMS:
+        if param in query:
+            kept["click_id_param"] = param
+            break
+    e.query = kept  # only campaign tags and the click id's name: never the rest of the query
+    e.referrer_host = referrer_host(e.wire.referrer)
+
+
+def find_site(p: Pipeline, e: Incoming) -> None:
+    site = p.sites.get(e.domain)
+    if site is None:
+        raise Dropped(DropReason.UNKNOWN_SITE)
+    if site.paused:
+        raise Dropped(DropReason.PAUSED)
+    e.site = site
+
+
+def shield_request(p: Pipeline, e: Incoming) -> None:
+    assert e.site is not None
+    shields = e.site.shields
+    if shields.allowed_hostnames is not None and not shields.allowed_hostnames.fullmatch(
+        e.hostname
+    ):
+        raise Dropped(DropReason.SHIELD_HOSTNAME)
+    if shields.blocked_paths is not None and shields.blocked_paths.fullmatch(e.pathname.lower()):
+        raise Dropped(DropReason.SHIELD_PATH)
+    if shields.blocked_networks and e.ip and _in_networks(e.ip, shields.blocked_networks):
+        raise Dropped(DropReason.SHIELD_IP)
+
+
+def _in_networks(ip: str, networks: tuple[IPNetwork, ...]) -> bool:
+    import ipaddress
+
+    address = ipaddress.ip_address(ip)
+    return any(address in net for net in networks)
+
+
+def filter_bots(p: Pipeline, e: Incoming) -> None:
+    reason = bot_reason(e.user_agent, e.referrer_host)
+    if reason is not None:
+        raise Dropped(DropReason(reason))
+
+
+def locate(p: Pipeline, e: Incoming) -> None:
+    if e.ip:
+        place = p.geo.lookup(e.ip)
+        e.country_code, e.region_code, e.city = place.country_code, place.region_code, place.city
+    if e.country_code and e.site is not None and e.country_code in e.site.shields.blocked_countries:
+        raise Dropped(DropReason.SHIELD_COUNTRY)
+
+
+def identify(p: Pipeline, e: Incoming) -> None:
+    assert e.site is not None
+    if e.site.cookie_mode and e.wire.cookie_id:
+        e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
+        return
+    ip = e.ip or ""
+    salts = p.salts()
+    e.visitor_id = visitor_id(salts.current, e.site.id, ip, e.user_agent)
+    previous = visitor_id(salts.previous, e.site.id, ip, e.user_agent) if salts.previous else None
+    # Try yesterday's id only to continue a visit running across midnight.
+    visit = p.sessions.find(
+        e.site.id, (e.visitor_id,) if previous is None else (e.visitor_id, previous), e.now
+    )
+    if visit is not None:
+        visit.last_seen = e.now
+        e.visitor_id, e.session_id, e.visit_attributes = (
+            visit.visitor_id,
+            visit.session_id,
+            visit.attributes,
+        )
+
+
+def start_visit(p: Pipeline, e: Incoming) -> None:
+    """A new visit takes its attributes from this first event (source, device, place...)."""
+    assert e.site is not None
+    if e.session_id:
+        return
+    if e.wire.name == "engagement":
+        raise Dropped(DropReason.NO_VISIT)  # engagement belongs to a pageview we never saw
+    source, channel = classify_source(e.wire.referrer, e.hostname, e.query)
+    agent = parse_user_agent(e.user_agent)
+    referrer = "" if not source else _strip_referrer(e.wire.referrer)
+    attributes = (
+        referrer,
+        source,
+        channel,
+        e.query.get("utm_medium", ""),
+        e.query.get("utm_source", ""),
+        e.query.get("utm_campaign", ""),
+        e.query.get("utm_content", ""),
+        e.query.get("utm_term", ""),
+        e.query.get("click_id_param", ""),
+        e.pathname,
+        e.country_code,
+        e.region_code,
+        e.city,
+        agent.device,
+        screen_size(e.wire.screen_width),
+        agent.browser,
+        agent.browser_version,
+        agent.os,
+        agent.os_version,
+        primary_language(e.accept_language),
+    )
+    visit = p.sessions.start(e.site.id, e.visitor_id, e.now, attributes)
+    e.session_id, e.visit_attributes = visit.session_id, visit.attributes
+
+
+def _strip_referrer(referrer: str) -> str:
+    # Keep where the visitor came from, not what they searched or who they are there.
+    parts = urlsplit(referrer)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:2000] if parts.netloc else ""
+
+
+STEPS: list[Step] = [
+    parse_url,
+    find_site,
+    shield_request,
+    filter_bots,
+    locate,
+    identify,
+    start_visit,
+]
+
+
+class Pipeline:
+    """Runs the steps; counts accepted events and drops per reason; can time each step."""
+
+    def __init__(
+        self,
+        sites: SiteCache,
+        geo: GeoLookup,
+        sessions: SessionTable,
+        salts: Callable[[], SaltPair],
+        steps: list[Step] | None = None,
+    ) -> None:
+        self.sites = sites
+        self.geo = geo
+        self.sessions = sessions
+        self.salts = salts
+        self.steps = steps or STEPS
+        self.counts: Counter[str] = Counter()
+        self.step_seconds: dict[str, float] | None = None
+
+    def run(self, e: Incoming) -> Row:
+        """The stored row for the event, or raises Dropped."""
+        try:
+            if self.step_seconds is None:
+                for step in self.steps:
+                    step(self, e)
+            else:
+                for step in self.steps:
+                    started = time.perf_counter()
+                    step(self, e)
+                    name = step.__name__
+                    self.step_seconds[name] = self.step_seconds.get(name, 0.0) + time.perf_counter() - started
+        except Dropped as drop:
+            self.counts[drop.reason.value] += 1
+            raise
+        self.counts["accepted"] += 1
+        return _row(e)
+
+
+def _row(e: Incoming) -> Row:
+    assert e.site is not None
+    wire = e.wire
+    revenue = wire.revenue
+    return (
+        e.site.id,
+        int(e.now),
+        wire.name,
+        e.visitor_id,
+        e.session_id,
+        e.hostname,
+        e.pathname,
+        *e.visit_attributes,
+        wire.props,
+        str(revenue.amount) if revenue else "0",
+        revenue.currency if revenue else "",
+        1 if wire.interactive else 0,
+        wire.scroll_depth,
+        wire.engagement_ms,
+    )

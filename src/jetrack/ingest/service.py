@@ -1,0 +1,119 @@
+"""The ingest service: builds the pipeline and write buffer, and runs their background work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from jetrack.config import Settings
+from jetrack.enrich import GeoLookup
+from jetrack.enrich.geo import CITY_DATABASE_FILES
+from jetrack.ingest.buffer import WriteBuffer
+from jetrack.ingest.client_ip import IPNetwork, parse_networks
+from jetrack.ingest.journal import Journal
+from jetrack.ingest.pipeline import Pipeline
+from jetrack.ingest.sessions import SessionTable
+from jetrack.ingest.site_cache import SiteCache
+from jetrack.privacy.salts import SaltRing, seconds_to_midnight
+from jetrack.store.stores import Stores
+
+log = logging.getLogger("jetrack.ingest")
+
+SITE_REFRESH_SECONDS = 10.0
+HOUSEKEEPING_SECONDS = 30.0
+
+
+@dataclass
+class IngestService:
+    pipeline: Pipeline
+    buffer: WriteBuffer
+    salts: SaltRing
+    trusted_proxies: tuple[IPNetwork, ...]
+    _last_miss_refresh: float = 0.0
+
+    async def refresh_sites_on_miss(self) -> None:
+        """An unknown domain may be a site added seconds ago: look again, at most once a second."""
+        now = time.monotonic()
+        if now - self._last_miss_refresh >= 1.0:
+            self._last_miss_refresh = now
+            await run_in_threadpool(self.pipeline.sites.refresh)
+
+
+def open_geo(settings: Settings) -> GeoLookup:
+    present = [
+        settings.geo_dir / name
+        for name in CITY_DATABASE_FILES
+        if (settings.geo_dir / name).is_file()
+    ]
+    if not present:
+        log.warning(
+            "no city database in %s: countries only (run `make geo` for regions and cities)",
+            settings.geo_dir,
+        )
+    return GeoLookup(present)
+
+
+def build_service(settings: Settings, stores: Stores) -> IngestService:
+    sites = SiteCache(stores.control)
+    sites.refresh()
+    salts = SaltRing(stores.control)
+    pipeline = Pipeline(
+        sites, open_geo(settings), SessionTable(settings.session_timeout_minutes * 60), salts
+    )
+    journal = Journal(settings.data_dir / "journal", stores.keys.journal if stores.keys else None)
+    buffer = WriteBuffer(
+        journal,
+        stores.events,
+        interval=settings.flush_interval_seconds,
+        max_events=settings.flush_max_events,
+    )
+    buffer.replay()
+    return IngestService(pipeline, buffer, salts, parse_networks(tuple(settings.trusted_proxies)))
+
+
+async def _repeat(delay: Callable[[], float], work: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(delay())
+        try:
+            await work()
+        except Exception as exc:  # keep the loop alive; the next round retries
+            log.error("background work failed: %s", type(exc).__name__)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    stores: Stores = app.state.stores
+    service = await run_in_threadpool(build_service, settings, stores)
+    app.state.ingest = service
+
+    async def refresh_sites() -> None:
+        await run_in_threadpool(service.pipeline.sites.refresh)
+
+    async def housekeeping() -> None:
+        await run_in_threadpool(service.salts.rotate)
+        service.pipeline.sessions.sweep(time.time())
+
+    tasks = [
+        asyncio.create_task(service.buffer.run()),
+        asyncio.create_task(_repeat(lambda: SITE_REFRESH_SECONDS, refresh_sites)),
+        # Wake at 00:00 UTC too, so the new day's salt is in use from its first second.
+        asyncio.create_task(
+            _repeat(lambda: min(HOUSEKEEPING_SECONDS, seconds_to_midnight() + 0.01), housekeeping)
+        ),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await service.buffer.close()
+        log.info("write buffer flushed: %d events stored this run", service.buffer.stored)
