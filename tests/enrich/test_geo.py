@@ -1,0 +1,156 @@
+"""GeoLookup: country from registry data; region and city from a DB-IP-shaped city database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
+
+from jetrack.enrich.geo import CITY_DATABASE_FILES, GEO_ATTRIBUTION, GeoInfo, GeoLookup
+
+
+def _record(country: str, state: str, city: str) -> dict[str, object]:
+    """A record in the layout of the ip-location-db DB-IP city databases."""
+    return {
+        "country_code": country,
+        "state1": state,
+        "state2": "",
+        "city": city,
+        "postcode": "",
+        "latitude": 0.0,
+        "longitude": 0.0,
+        "timezone": "",
+    }
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with tiny IPv4 and IPv6 city databases (real networks, real places)."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "geo").mkdir()
+    v4 = MMDBWriter(ip_version=4, database_type="dbip-city-test")
+    v4.insert_network(IPSet(["8.8.8.0/24"]), _record("US", "California", "Mountain View"))
+    v4.insert_network(IPSet(["81.2.69.0/24"]), _record("GB", "England", "London"))
+    v4.insert_network(IPSet(["89.160.20.0/24"]), _record("SE", "Stockholm", "Stockholm"))
+    v4.insert_network(
+        IPSet(["77.88.8.0/24"]),
+        _record("RU", "Moscow", "Moscow (Tsentralnyy administrativnyy okrug)"),
+    )
+    v4.insert_network(IPSet(["133.242.0.0/24"]), _record("JP", "Tokyo", "Chiyoda City"))
+    v4.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[0]))
+    v6 = MMDBWriter(ip_version=6, database_type="dbip-city-test")
+    v6.insert_network(IPSet(["2001:4860:4860::/48"]), _record("US", "California", "Mountain View"))
+    v6.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[1]))
+    return root
+
+
+@pytest.fixture(scope="module")
+def city_lookup(data_dir: Path) -> GeoLookup:
+    lookup = GeoLookup.from_data_dir(data_dir)
+    assert lookup.has_city_data
+    return lookup
+
+
+NOT_PUBLIC = [
+    "10.1.2.3",
+    "172.16.0.9",
+    "192.168.1.1",
+    "127.0.0.1",
+    "::1",
+    "fe80::1",
+    "fd00::1",
+    "100.64.0.1",
+    "169.254.1.1",
+    "224.0.0.1",
+    "192.0.2.10",
+    "0.0.0.0",
+    "",
+    "not-an-ip",
+    "999.1.1.1",
+    "8.8.8.8/24",
+]
+
+
+@pytest.mark.parametrize(
+    ("ip", "country"),
+    [
+        ("8.8.8.8", "US"),
+        ("9.9.9.9", "US"),
+        ("2001:4860:4860::8888", "US"),
+        ("81.2.69.142", "GB"),
+        ("193.0.6.139", "NL"),
+        ("2001:67c:2e8:22::c100:68b", "NL"),
+        ("200.160.2.3", "BR"),
+        ("202.12.27.33", "JP"),
+        ("77.88.8.8", "RU"),
+        ("::ffff:8.8.8.8", "US"),
+        (" 8.8.8.8 ", "US"),
+    ],
+)
+def test_country_without_city_database(ip: str, country: str) -> None:
+    assert GeoLookup().lookup(ip) == GeoInfo(country, "", "")
+
+
+@pytest.mark.parametrize(
+    ("ip", "expected"),
+    [
+        ("8.8.8.8", GeoInfo("US", "US-CA", "Mountain View")),
+        ("::ffff:8.8.8.8", GeoInfo("US", "US-CA", "Mountain View")),
+        ("2001:4860:4860::8888", GeoInfo("US", "US-CA", "Mountain View")),
+        ("81.2.69.142", GeoInfo("GB", "GB-ENG", "London")),
+        ("89.160.20.112", GeoInfo("SE", "SE-AB", "Stockholm")),
+        ("77.88.8.8", GeoInfo("RU", "RU-MOW", "Moscow")),
+        ("133.242.0.3", GeoInfo("JP", "JP-13", "Chiyoda City")),
+        # Not in the small database: the registry country still answers.
+        ("200.160.2.3", GeoInfo("BR", "", "")),
+        ("2001:67c:2e8:22::c100:68b", GeoInfo("NL", "", "")),
+    ],
+)
+def test_region_and_city_from_city_database(
+    city_lookup: GeoLookup, ip: str, expected: GeoInfo
+) -> None:
+    assert city_lookup.lookup(ip) == expected
+
+
+@pytest.mark.parametrize("ip", NOT_PUBLIC)
+def test_private_loopback_and_invalid_addresses_are_unknown(
+    city_lookup: GeoLookup, ip: str
+) -> None:
+    assert city_lookup.lookup(ip) == GeoInfo("", "", "")
+    assert GeoLookup().lookup(ip) == GeoInfo("", "", "")
+
+
+def test_missing_data_dir_still_gives_countries(tmp_path: Path) -> None:
+    lookup = GeoLookup.from_data_dir(tmp_path / "nowhere")
+    assert not lookup.has_city_data
+    assert lookup.lookup("8.8.8.8") == GeoInfo("US", "", "")
+
+
+def test_close_releases_databases(data_dir: Path) -> None:
+    lookup = GeoLookup.from_data_dir(data_dir)
+    lookup.close()
+    assert not lookup.has_city_data
+    assert lookup.lookup("8.8.8.8") == GeoInfo("US", "", "")
+
+
+def test_attribution_credits_db_ip() -> None:
+    assert (
+        "DB-IP" in GEO_ATTRIBUTION
+        and "db-ip.com" in GEO_ATTRIBUTION
+        and "CC BY 4.0" in GEO_ATTRIBUTION
+    )
+
+
+# `make install` fetches the DB-IP databases here (scripts/fetch_geo.sh).
+REAL_GEO_DIR = Path(__file__).resolve().parents[2] / "geo"
+
+
+@pytest.mark.parametrize(
+    ("ip", "country", "region"), [("8.8.8.8", "US", "US-CA"), ("81.2.69.142", "GB", "GB-ENG")]
+)
+def test_real_city_database(ip: str, country: str, region: str) -> None:
+    info = GeoLookup([REAL_GEO_DIR / name for name in CITY_DATABASE_FILES]).lookup(ip)
+    assert (info.country_code, info.region_code) == (country, region)
+    assert info.city
