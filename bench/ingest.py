@@ -1,0 +1,224 @@
+"""Ingest benchmark: a real `jetrack serve`, a realistic event mix sent by wrk from another
+process, and the figures that matter: events/s acknowledged AND stored, latency, peak RSS.
+
+    .venv/bin/python bench/ingest.py [--seconds 20] [--connections 64] [--server uvicorn|granian]
+
+Needs wrk (Debian package `wrk`; installed if missing). Loopback only, bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import TEST_KEY, free_port, make_settings, seed_site  # noqa: E402
+
+from jetrack.store.stores import open_stores  # noqa: E402
+
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.{c} Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{s}.1 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS {i}_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{i}.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android {a}; Pixel {p}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.{c} Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{f}.0) Gecko/20100101 Firefox/{f}.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36 Edg/{v}.0.0.0",
+    "Mozilla/5.0 (iPad; CPU OS {i}_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{i}.0 Mobile/15E148 Safari/604.1",
+]
+REFERRERS = ["", "", "", "https://www.google.com/", "https://news.ycombinator.com/", "https://www.reddit.com/r/webdev/",
+             "https://t.co/abc", "https://duckduckgo.com/", "https://github.com/someone/repo", "https://chatgpt.com/",
+             "https://www.bing.com/search", "https://blog.example.net/post-{n}"]
+UTM = ["", "", "", "", "?utm_source=newsletter&utm_medium=email&utm_campaign=week{n}", "?utm_source=twitter&utm_medium=social",
+       "?gclid=abc{n}", "?ref=producthunt"]
+
+
+def user_agents(count: int, rng: random.Random) -> list[str]:
+    agents = set()
+    while len(agents) < count:
+        template = rng.choice(BROWSERS)
+        agents.add(template.format(v=rng.randint(100, 131), s=rng.randint(14, 18), i=rng.randint(15, 18),
+                                   a=rng.randint(10, 15), p=rng.randint(5, 9), f=rng.randint(110, 133),
+                                   b=rng.randint(6000, 6800), c=rng.randint(0, 200)))
+    return sorted(agents)
+
+
+def requests_file(path: Path, domains: list[str], count: int, seed: int = 1) -> None:
+    """A JSON list of {ua, ip, body} that the wrk script cycles through."""
+    rng = random.Random(seed)
+    agents = user_agents(2000, rng)
+    pages = [f"/{section}/{n}" for section in ("blog", "docs", "pricing", "product", "about") for n in range(200)]
+    mix = []
+    for _ in range(count):
+        page = pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)] if rng.random() < 0.7 else rng.choice(pages)
+        name = rng.choices(["pageview", "engagement", "Signup"], [0.85, 0.12, 0.03])[0]
+        body: dict[str, object] = {
+            "n": name,
+            "u": f"https://{rng.choice(domains)}{page}{rng.choice(UTM).format(n=rng.randint(1, 40))}",
+            "d": domains[0] if rng.random() < 0.5 else rng.choice(domains),
+            "r": rng.choice(REFERRERS).format(n=rng.randint(1, 300)) or None,
+            "w": rng.choice([390, 414, 768, 1280, 1440, 1920]),
+        }
+        if name == "engagement":
+            body.update(sd=rng.randint(10, 100), e=rng.randint(500, 90000))
+        if name == "Signup":
+            body["p"] = {"plan": rng.choice(["free", "pro", "team"])}
+        mix.append({
+            "ua": rng.choice(agents),
+            "ip": f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            "body": json.dumps(body, separators=(",", ":")),
+        })
+    path.write_text(json.dumps(mix))
+
+
+WRK_SCRIPT = r"""
+local cjson_ok, cjson = pcall(require, "cjson")
+local reqs = {}
+local idx = 0
+function init(args)
+  local f = io.open(args[1], "r")
+  local text = f:read("*a")
+  f:close()
+  -- a tiny line format written by the bench: ua \t ip \t body per line
+  for line in text:gmatch("[^\n]+") do
+    local ua, ip, body = line:match("([^\t]*)\t([^\t]*)\t(.*)")
+    reqs[#reqs + 1] = wrk.format("POST", "/api/event",
+      {["User-Agent"] = ua, ["X-Forwarded-For"] = ip, ["Content-Type"] = "text/plain"}, body)
+  end
+  idx = math.random(#reqs)
+end
+function request()
+  idx = idx % #reqs + 1
+  return reqs[idx]
+end
+"""
+
+
+def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[str, object]:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    work = Path(tempfile.mkdtemp(prefix="jetrack-bench-"))
+    data_dir = work / "data"
+    domains = [f"site{n}.example" for n in range(20)]
+    stores = open_stores(make_settings(data_dir))
+    try:
+        seed = seed_site(domains[0])
+        seed(stores)
+        from jetrack.accounts.users import find_user
+        from jetrack.sites.sites import add_site
+
+        with stores.control.session() as session:
+            owner = session.scalars(__import__("sqlalchemy").select(__import__("jetrack.store.models", fromlist=["User"]).User)).first()
+            assert owner is not None
+            for domain in domains[1:]:
+                add_site(session, owner, domain)
+            del find_user
+    finally:
+        stores.close()
+
+    mix_json = work / "mix.json"
+    requests_file(mix_json, domains, events)
+    lines = work / "mix.tsv"
+    lines.write_text("\n".join(f"{m['ua']}\t{m['ip']}\t{m['body']}" for m in json.loads(mix_json.read_text())))
+    script = work / "mix.lua"
+    script.write_text(WRK_SCRIPT)
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    env.update({"JETRACK_DATA_DIR": str(data_dir), "JETRACK_ENCRYPTION_KEY": TEST_KEY, "JETRACK_PORT": str(port),
+                "JETRACK_TRUSTED_PROXIES": "127.0.0.1/32", "JETRACK_LOG_LEVEL": "warning",
+                "JETRACK_SERVER": server_kind, "JETRACK_GEO_DIR": str(ROOT / "geo")})
+    log = open(work / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    peak_rss = [0]
+    stop = threading.Event()
+
+    def watch_rss() -> None:
+        import psutil
+
+        proc = psutil.Process(server.pid)
+        while not stop.is_set():
+            try:
+                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            except psutil.Error:
+                return
+            peak_rss[0] = max(peak_rss[0], rss)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch_rss)
+    watcher.start()
+    started = time.monotonic()
+    wrk = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url, "--", str(lines)],
+        capture_output=True, text=True, check=True,
+    )
+    # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
+    metrics = ""
+    for _ in range(300):
+        metrics = httpx.get(url + "/metrics").text
+        if re.search(r"jetrack_write_buffer_pending 0\b", metrics):
+            break
+        time.sleep(0.1)
+    elapsed_until_stored = time.monotonic() - started
+    stop.set()
+    watcher.join()
+    server.terminate()
+    server.wait(timeout=60)
+    log.close()
+
+    counts = dict(re.findall(r'jetrack_events_total\{outcome="(\w+)"\} (\d+)', metrics))
+    stored = int(re.search(r"jetrack_events_stored_total (\d+)", metrics).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", wrk.stdout).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk.stdout)
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", wrk.stdout, re.M))
+    result = {
+        "server": server_kind,
+        "connections": connections,
+        "seconds": seconds,
+        "requests_acknowledged": requests - (int(non2xx.group(1)) if non2xx else 0),
+        "events_stored": stored,
+        "outcomes": counts,
+        "acknowledged_per_s": round(requests / seconds),
+        "stored_per_s_end_to_end": round(stored / elapsed_until_stored),
+        "latency_p50": latency.get("50"),
+        "latency_p99": latency.get("99"),
+        "peak_rss_mb": round(peak_rss[0] / 2**20),
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
+    parser.add_argument("--events", type=int, default=20000, help="distinct requests in the mix")
+    args = parser.parse_args()
+    kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
+    for kind in kinds:
+        print(json.dumps(run(args.seconds, args.connections, kind, args.events), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Stats query benchmark: 10M synthetic events over 100 sites (one with 2M) across 30 days
+in a fresh encrypted data dir, then a full dashboard's queries for the big site, timed.
+
+    .venv/bin/python bench/query.py [--events 10000000] [--big 2000000] [--runs 15]
+
+Prints per-query p50/p95, the dashboard total p50/p95 and bytes on disk per event."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jetrack.config import load_settings
+from jetrack.stats.engine import run_query
+from jetrack.stats.query import GoalInfo, SiteInfo
+from jetrack.store.stores import Stores, open_stores
+
+BIG_SITE = 1
+BENCH_KEY = "5e" * 32  # only for --keep, so a kept data dir can be reopened
+DAYS = 30
+END = datetime(2024, 6, 1, tzinfo=UTC)  # data covers the 30 days before this instant
+
+# Session-level values are derived from a per-session hash `h`, event-level ones from a
+# per-event hash `e`; pow(x, k) skews towards the first entries (Zipf-like).
+_PICK = (
+    "arrayElement({arr}, 1 + toUInt32(pow(((({h}) % 1000003) / 1000003.0), {k}) * length({arr})))"
+)
+
+
+def pick(values: list[str], h: str, k: float = 2.5) -> str:
+    arr = "[" + ", ".join("'" + v + "'" for v in values) + "]"
+    return _PICK.format(arr=arr, h=h, k=k)
+
+
+SOURCES = ["", "Google", "Twitter", "Hacker News", "Bing", "Reddit", "DuckDuckGo", "Facebook",
+           "LinkedIn", "Newsletter", "GitHub", "Product Hunt", "Mastodon", "Ecosia"]  # fmt: skip
+COUNTRIES = ["US", "DE", "GB", "FR", "IN", "CA", "NL", "BR", "ES", "IT", "PL", "SE", "AU",
+             "JP", "CH", "AT", "BE", "DK", "FI", "NO", "IE", "PT", "CZ", "RO", "MX", "AR",
+             "TR", "UA", "ZA", "NG", "KR", "SG", "ID", "VN", "PH", "EG", "IL", "NZ", "GR"]  # fmt: skip
+BROWSERS = ["Chrome", "Safari", "Firefox", "Edge", "Samsung Internet", "Opera", "Brave"]
+OSES = ["Windows", "Mac", "iOS", "Android", "GNU/Linux", "ChromeOS"]
+DEVICES = ["Desktop", "Mobile", "Laptop", "Tablet"]
+LANGS = ["en", "de", "fr", "es", "pt", "it", "nl", "pl", "ja", "sv"]
+CHANNELS = ["Direct", "Organic Search", "Organic Social", "Referral", "Email"]
+CUSTOM = ["Signup", "Download", "Outbound Link: Click"]
+
+
+def insert_sql(site_expr: str, sessions: int, limit: int) -> str:
+    """Sessions of 1-6 events (ARRAY JOIN), ~8% custom events, ~15% engagement pings."""
+    h = "cityHash64(s, 7)"
+    e = "cityHash64(s, pos, 11)"
+    page = f"concat('/', {pick([f'p{i}' for i in range(400)], e + ' % 999983', 3.0)})"
+    entry = f"concat('/', {pick([f'p{i}' for i in range(400)], h + ' % 999983', 3.0)})"
+    start = (
+        f"toDateTime({int((END - timedelta(days=DAYS)).timestamp())} + "
+        f"({h} % {DAYS * 86400}), 'UTC')"
+    )
+    kind = f"({e} % 100)"
+    name = f"if(pos = 0 OR {kind} < 77, 'pageview', if({kind} < 85, {pick(CUSTOM, e, 1.5)}, 'engagement'))"
+    country = pick(COUNTRIES, h + " % 1000", 2.5)
+    return f"""
+INSERT INTO events
+SELECT
+  {site_expr} AS site_id,
+  {start} + pos * (20 + {e} % 300) AS timestamp,
+  {name} AS name,
+  cityHash64(site_id, toDate(timestamp), intDiv(s, 2)) AS visitor_id,
+  cityHash64(site_id, s) AS session_id,
+  'example.com' AS hostname,
+  if(pos = 0, {entry}, {page}) AS pathname,
+  if(source = '', '', concat(lower(replaceAll(source, ' ', '')), '.com/')) AS referrer,
+  {pick(SOURCES, h + " % 7919", 2.0)} AS source,
+  {pick(CHANNELS, h + " % 613", 2.0)} AS channel,
+  if({h} % 10 = 0, 'email', '') AS utm_medium,
+  if({h} % 10 = 0, 'newsletter', '') AS utm_source,
+  if({h} % 10 = 0, concat('issue-', toString({h} % 20)), '') AS utm_campaign,
+  '' AS utm_content, '' AS utm_term, '' AS click_id_param,
+  {entry} AS entry_page,
+  {country} AS country_code,
+  concat({country}, '-', toString({h} % 12)) AS region_code,
+  concat('City ', toString({h} % 300)) AS city,
+  {pick(DEVICES, h + " % 1009", 2.0)} AS device,
+  {pick(DEVICES, h + " % 1009", 2.0)} AS screen_size,
+  {pick(BROWSERS, h + " % 3001", 2.0)} AS browser,
+  toString(100 + {h} % 30) AS browser_version,
+  {pick(OSES, h + " % 4001", 2.0)} AS os,
+  toString({h} % 15) AS os_version,
+  {pick(LANGS, h + " % 211", 2.0)} AS language,
+  if(name IN ('Signup', 'Download'), map('plan', if({e} % 3 = 0, 'pro', 'free')), map()) AS props,
+  toDecimal64(0, 3) AS revenue_amount,
+  '' AS revenue_currency,
+  toUInt8(name != 'engagement' AND name != 'Outbound Link: Click') AS interactive,
+  toUInt8(if(name = 'engagement', {e} % 101, 0)) AS scroll_depth,
+  toUInt32(if(name = 'engagement', {e} % 120000, 0)) AS engagement_ms
+FROM (SELECT number AS s FROM numbers({sessions}))
+ARRAY JOIN range(toUInt8(1 + cityHash64(s, 3) % 6)) AS pos
+LIMIT {limit}
+"""
+
+
+def generate(stores: Stores, total: int, big: int) -> float:
+    started = time.perf_counter()
+    # ~3.5 events per session on average (1-6).
+    stores.events.command(insert_sql(str(BIG_SITE), int(big / 3.5) + 1000, big))
+    rest = total - big
+    stores.events.command(insert_sql("toUInt32(2 + s % 99)", int(rest / 3.5) + 1000, rest))
+    return time.perf_counter() - started
+
+
+def dashboard(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
+    base: dict[str, Any] = {"site_id": "big.example", "date_range": [first, last]}
+    top = {"pagination": {"limit": 9}}
+    return [
+        ("aggregate + comparison", {**base, "metrics": ["visitors", "visits", "pageviews",
+         "views_per_visit", "bounce_rate", "visit_duration"],
+         "include": {"comparisons": {"mode": "previous_period"}}}),
+        ("main graph", {**base, "metrics": ["visitors"], "dimensions": ["time:day"],
+         "include": {"time_labels": True}}),
+        ("sources", {**base, "metrics": ["visitors"], "dimensions": ["visit:source"], **top}),
+        ("pages", {**base, "metrics": ["visitors"], "dimensions": ["event:page"], **top}),
+        ("entry pages", {**base, "metrics": ["visitors", "visits"],
+         "dimensions": ["visit:entry_page"], **top}),
+        ("exit pages", {**base, "metrics": ["visitors", "visits"],
+         "dimensions": ["visit:exit_page"], **top}),
+        ("countries", {**base, "metrics": ["visitors", "percentage"],
+         "dimensions": ["visit:country"]}),
+        ("regions", {**base, "metrics": ["visitors"], "dimensions": ["visit:region"], **top}),
+        ("browsers", {**base, "metrics": ["visitors", "percentage"],
+         "dimensions": ["visit:browser"], **top}),
+        ("operating systems", {**base, "metrics": ["visitors", "percentage"],
+         "dimensions": ["visit:os"], **top}),
+        ("devices", {**base, "metrics": ["visitors", "percentage"],
+         "dimensions": ["visit:device"], **top}),
+    ]  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--big", type=int, default=2_000_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--keep", type=Path, help="data dir to keep (and reuse if it already holds the data)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="jetrack-bench-") as tmp:
+        data_dir = args.keep or Path(tmp) / "data"
+        reuse = (data_dir / "events").exists()
+        settings = load_settings(
+            data_dir=data_dir, encryption_key=BENCH_KEY if args.keep else secrets.token_hex(32),
+            log_level="error",
+        )  # fmt: skip
+        stores = open_stores(settings)
+        try:
+            if not reuse:
+                took = generate(stores, args.events, args.big)
+                print(
+                    f"generated {args.events:,} events ({args.big:,} on the big site) in {took:.1f} s"
+                )
+                started = time.perf_counter()
+                stores.events.command("OPTIMIZE TABLE events FINAL")
+                print(f"merged in {time.perf_counter() - started:.1f} s")
+            rows, size = stores.events.query(
+                "SELECT sum(rows), sum(bytes_on_disk) FROM system.parts"
+                " WHERE active AND database = currentDatabase() AND table = 'events'"
+            ).rows[0]
+            print(
+                f"on disk: {size / 1e6:.1f} MB for {rows:,} events = {size / rows:.1f} bytes/event"
+            )
+            site = SiteInfo(BIG_SITE, "big.example", "UTC",
+                            (GoalInfo("Signup", event_name="Signup"),))  # fmt: skip
+            last = (END - timedelta(days=1)).date()
+            first = last - timedelta(days=DAYS - 1)
+            queries = dashboard(first.isoformat(), last.isoformat())
+            timings: dict[str, list[float]] = {name: [] for name, _ in queries}
+            totals: list[float] = []
+            for run in range(args.runs + 1):  # the first run warms caches and is dropped
+                run_total = 0.0
+                for name, request in queries:
+                    started = time.perf_counter()
+                    run_query(stores.events, site, request, now=END)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    run_total += elapsed
+                    if run:
+                        timings[name].append(elapsed)
+                if run:
+                    totals.append(run_total)
+            print(f"\n{'query':<24}{'p50 ms':>9}{'p95 ms':>9}")
+            for name, values in timings.items():
+                print(f"{name:<24}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}")
+            print(
+                f"{'whole dashboard':<24}{percentile(totals, 0.5):>9.1f}{percentile(totals, 0.95):>9.1f}"
+            )
+            print(f"({args.runs} runs after one warm-up; 30 days; big site {args.big:,} events)")
+        finally:
+            stores.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

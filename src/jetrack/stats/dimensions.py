@@ -1,0 +1,114 @@
+"""Dimensions as a table: the events column (or expression) behind each API name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from jetrack.stats.params import Params
+from jetrack.stats.query import PROPS_PREFIX
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    column: str  # an expression over one events row; internal text, never user input
+    description: str
+    # "event": may differ between events of a visit; "visit": fixed at session start;
+    # "session": known only once the whole visit is seen.
+    level: str
+    # A lookup from the stored code to the label shown (country and region names).
+    label: str | None = None
+    # The events column the expression reads, when it is not the expression itself.
+    stored: str | None = None
+
+    @property
+    def stored_column(self) -> str:
+        return self.stored or self.column
+
+
+_ROWS = [
+    Dimension("event:page", "pathname", "page path of the event", "event"),
+    Dimension("event:hostname", "hostname", "hostname of the event", "event"),
+    Dimension("event:name", "name", "event name (pageview or a custom event)", "event"),
+    Dimension("visit:entry_page", "entry_page", "first page of the visit", "visit"),
+    Dimension("visit:exit_page", "exit_page", "last page viewed in the visit", "session"),
+    Dimension(
+        "visit:source",
+        "if(source = '', 'Direct / None', source)",
+        "traffic source; empty is Direct / None",
+        "visit",
+        stored="source",
+    ),
+    Dimension("visit:referrer", "referrer", "referrer URL without scheme", "visit"),
+    Dimension("visit:channel", "channel", "acquisition channel", "visit"),
+    Dimension("visit:utm_medium", "utm_medium", "utm_medium of the entry page", "visit"),
+    Dimension("visit:utm_source", "utm_source", "utm_source of the entry page", "visit"),
+    Dimension("visit:utm_campaign", "utm_campaign", "utm_campaign of the entry page", "visit"),
+    Dimension("visit:utm_content", "utm_content", "utm_content of the entry page", "visit"),
+    Dimension("visit:utm_term", "utm_term", "utm_term of the entry page", "visit"),
+    Dimension("visit:device", "device", "device type", "visit"),
+    Dimension("visit:browser", "browser", "browser name", "visit"),
+    Dimension("visit:browser_version", "browser_version", "browser version", "visit"),
+    Dimension("visit:os", "os", "operating system", "visit"),
+    Dimension("visit:os_version", "os_version", "operating system version", "visit"),
+    Dimension("visit:country", "country_code", "ISO 3166-1 alpha-2 country code", "visit"),
+    Dimension("visit:country_name", "country_code", "country name", "visit", label="country"),
+    Dimension("visit:region", "region_code", "ISO 3166-2 region code", "visit"),
+    Dimension("visit:region_name", "region_code", "region name", "visit", label="region"),
+    Dimension("visit:city", "city", "city", "visit"),
+    Dimension("visit:city_name", "city", "city name", "visit"),
+    Dimension("visit:screen", "screen_size", "screen size class", "visit"),
+    Dimension("visit:language", "language", "browser language", "visit"),
+]
+DIMENSIONS = {row.name: row for row in _ROWS}
+
+
+def column_expr(name: str, params: Params) -> str:
+    """The SQL expression of a non-time, non-goal dimension over events rows."""
+    if name.startswith(PROPS_PREFIX):
+        key = params.add(name[len(PROPS_PREFIX) :], "String")
+        return f"if(mapContains(props, {key}), props[{key}], '(none)')"
+    return DIMENSIONS[name].column
+
+
+def time_expr(bucket: str, timestamp: str, params: Params, first_day: str, tz: str) -> str:
+    """A time bucket label (a String) of `timestamp` in the site's time zone.
+
+    Weeks and months are clipped to the first day of the range, so the first bucket of a
+    range that starts mid-week is labelled with that day, as the time labels are."""
+    zone = params.add(tz, "String")
+    if bucket == "time:hour":
+        return f"formatDateTime(toStartOfHour({timestamp}, {zone}), '%Y-%m-%d %H:00:00', {zone})"
+    if bucket == "time:day":
+        return f"toString(toDate({timestamp}, {zone}))"
+    first = params.add(first_day, "Date")
+    if bucket == "time:week":
+        return f"toString(greatest(toMonday({timestamp}, {zone}), {first}))"
+    return f"toString(greatest(toStartOfMonth({timestamp}, {zone}), {first}))"
+
+
+@cache
+def country_names() -> dict[str, str]:
+    import pycountry
+
+    return {c.alpha_2: getattr(c, "common_name", c.name) for c in pycountry.countries}
+
+
+@cache
+def region_names() -> dict[str, str]:
+    import pycountry
+
+    return {s.code: s.name for s in pycountry.subdivisions}
+
+
+def label_table(kind: str) -> dict[str, str]:
+    return country_names() if kind == "country" else region_names()
+
+
+def relabel(name: str, value: str) -> str:
+    """The value shown for a stored code (identity for most dimensions)."""
+    row = DIMENSIONS.get(name)
+    if row is None or row.label is None:
+        return value
+    return label_table(row.label).get(value, value)

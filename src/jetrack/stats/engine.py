@@ -1,0 +1,160 @@
+"""The stats engine: validate -> parse -> optimize -> check -> plan -> SQL -> run -> shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from jetrack.stats.dates import time_labels
+from jetrack.stats.errors import QueryError
+from jetrack.stats.metrics import as_json
+from jetrack.stats.optimize import optimize
+from jetrack.stats.params import Params, escaped_for_chdb
+from jetrack.stats.parse import parse
+from jetrack.stats.plan import choose
+from jetrack.stats.query import Filter, Query, SiteInfo, conditions
+from jetrack.stats.results import Row, shape
+from jetrack.stats.rules import check
+from jetrack.stats.schema import validate_request
+from jetrack.stats.sql import Statement, build, scalar
+from jetrack.store.events import ChdbEventStore, EventStore, EventStoreError, QueryLimitExceeded
+
+
+def run_query(
+    events: EventStore, site: Any, request: Any, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Answer a Stats API v2 request for `site` (a Site row or a SiteInfo).
+
+    Raises QueryError with a message naming the bad field and what would be valid."""
+    validate_request(request)
+    info = SiteInfo.from_site(site)
+    moment = now or datetime.now(UTC)
+    query = parse(request, info, moment, lambda: first_data_day(events, info))
+    query = optimize(query)
+    check(query)
+    return answer(events, query)
+
+
+def answer(events: EventStore, query: Query) -> dict[str, Any]:
+    main = fetch(events, query)
+    comparison_rows: list[Row] | None = None
+    if query.comparison is not None:
+        comparison_rows = _comparison(events, query, main.rows)
+    return shape(query, main.rows, main.total_rows, comparison_rows)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    rows: list[Row]
+    total_rows: int
+
+
+def fetch(
+    events: EventStore,
+    query: Query,
+    *,
+    only_keys: list[tuple[str, ...]] | None = None,
+    paginate: bool = True,
+) -> Fetched:
+    # Divisors of percentages run as scalar subqueries of the same statement.
+    params = Params()
+    totals: dict[str, str] = {}
+    if "percentage" in query.metrics:
+        whole = _whole(query, query.filters)
+        totals["percentage"] = scalar(whole, choose(whole), params)
+    if "conversion_rate" in query.metrics:
+        whole = _whole(query, _without_goals(query.filters))
+        totals["conversion_rate"] = scalar(whole, choose(whole), params)
+    plan = choose(query)
+    statement = build(
+        query, plan, params=params, totals=totals, only_keys=only_keys, paginate=paginate
+    )
+    _columns, raw = execute(events, statement)
+    rows = [
+        Row(
+            tuple(str(v) for v in values[: statement.dimensions]),
+            [
+                as_json(name, values[statement.dimensions + i])
+                for i, name in enumerate(statement.metrics)
+            ],
+        )
+        for values in raw
+    ]
+    total = int(raw[0][-1]) if raw else 0
+    if not raw and query.offset and paginate:
+        total = _count_rows(events, query)
+    return Fetched(rows, total)
+
+
+def _whole(query: Query, filters: tuple[Filter, ...]) -> Query:
+    """Visitors of the whole query (no dimensions): the divisor of percentages."""
+    return query.replace(
+        metrics=("visitors",),
+        dimensions=(),
+        filters=filters,
+        order_by=(("visitors", "desc"),),
+        offset=0,
+        comparison=None,
+    )
+
+
+def _count_rows(events: EventStore, query: Query) -> int:
+    # An offset past the last row returns no row to read the window count from.
+    fetched = fetch(events, query.replace(offset=0, limit=1))
+    return fetched.total_rows
+
+
+def _without_goals(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
+    return tuple(
+        tree for tree in filters if not any(c.dimension == "event:goal" for c in conditions(tree))
+    )
+
+
+def _comparison(events: EventStore, query: Query, main_rows: list[Row]) -> list[Row]:
+    assert query.comparison is not None
+    previous = query.replace(date_range=query.comparison.date_range, comparison=None, offset=0)
+    if query.time_dimension is not None or not query.dimensions:
+        return fetch(events, previous.replace(limit=10_000)).rows
+    if not main_rows:
+        return []
+    keys = [row.dimensions for row in main_rows]
+    return fetch(events, previous, only_keys=keys, paginate=False).rows
+
+
+def first_data_day(events: EventStore, site: SiteInfo) -> date | None:
+    params = Params()
+    zone = params.add(site.timezone, "String")
+    sql = (
+        f"SELECT toString(toDate(min(timestamp), {zone})), count() FROM events"
+        f" WHERE site_id = {params.add(site.id, 'UInt32')}"
+    )
+    _, rows = execute(events, Statement(sql, params.values, 0, []))
+    if not rows or not rows[0][1]:
+        return None
+    return date.fromisoformat(str(rows[0][0]))
+
+
+def execute(events: EventStore, statement: Statement) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Through the event store's one choke point (time limit, row cap, timing)."""
+    params = statement.params
+    if isinstance(events, ChdbEventStore):
+        params = escaped_for_chdb(params)
+    try:
+        result = events.query(statement.sql, params)
+    except QueryLimitExceeded:
+        raise QueryError(
+            "the query ran past its time or row limit; narrow the date range or add filters",
+            status=503,
+        ) from None
+    except EventStoreError as exc:
+        text = str(exc)
+        if "re2" in text or "CANNOT_COMPILE_REGEXP" in text:
+            raise QueryError(
+                "filters: a matches/matches_not clause is not a valid re2 regular expression"
+            ) from None
+        raise
+    return result.columns, result.rows
+
+
+__all__ = ["QueryError", "run_query", "time_labels"]

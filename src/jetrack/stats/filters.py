@@ -1,0 +1,144 @@
+"""Filter operators as a declarative table, and filter trees turned into SQL conditions.
+
+A template's `{expr}` is a dimension expression from jetrack.stats.dimensions and
+`{values}` an array of bind-parameter placeholders: user text never becomes SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jetrack.stats.params import Params
+from jetrack.stats.query import Condition, Filter, GoalInfo, Negation
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    template: str
+    case_insensitive_template: str
+    description: str
+
+
+OPERATORS = {
+    op.name: op
+    for op in [
+        Operator(
+            "is",
+            "has({values}, {expr})",
+            "has(arrayMap(v -> lowerUTF8(v), {values}), lowerUTF8({expr}))",
+            "equals one of the clauses",
+        ),
+        Operator(
+            "is_not",
+            "NOT has({values}, {expr})",
+            "NOT has(arrayMap(v -> lowerUTF8(v), {values}), lowerUTF8({expr}))",
+            "equals none of the clauses",
+        ),
+        Operator(
+            "contains",
+            "multiSearchAny({expr}, {values})",
+            "multiSearchAnyCaseInsensitiveUTF8({expr}, {values})",
+            "contains one of the clauses",
+        ),
+        Operator(
+            "contains_not",
+            "NOT multiSearchAny({expr}, {values})",
+            "NOT multiSearchAnyCaseInsensitiveUTF8({expr}, {values})",
+            "contains none of the clauses",
+        ),
+        Operator(
+            "matches",
+            "arrayExists(r -> match({expr}, r), {values})",
+            "arrayExists(r -> match({expr}, concat('(?i)', r)), {values})",
+            "matches one of the clauses (re2 regular expressions)",
+        ),
+        Operator(
+            "matches_not",
+            "NOT arrayExists(r -> match({expr}, r), {values})",
+            "NOT arrayExists(r -> match({expr}, concat('(?i)', r)), {values})",
+            "matches none of the clauses (re2 regular expressions)",
+        ),
+    ]
+}
+
+
+def condition_sql(condition: Condition, expr: str, params: Params) -> str:
+    operator = OPERATORS[condition.operator]
+    template = operator.template if condition.case_sensitive else operator.case_insensitive_template
+    return "(" + template.format(expr=expr, values=params.array(condition.clauses)) + ")"
+
+
+def tree_sql(
+    tree: Filter,
+    expr_for: Callable[[str], str],
+    params: Params,
+    goal_sql: Callable[[Condition], str],
+) -> str:
+    """One filter tree as a boolean SQL expression; `expr_for` maps a dimension to SQL."""
+    if isinstance(tree, Condition):
+        if tree.dimension == "event:goal":
+            return goal_sql(tree)
+        return condition_sql(tree, expr_for(tree.dimension), params)
+    if isinstance(tree, Negation):
+        return f"NOT {tree_sql(tree.child, expr_for, params, goal_sql)}"
+    joiner = " AND " if tree.operator == "and" else " OR "
+    parts = [tree_sql(child, expr_for, params, goal_sql) for child in tree.children]
+    return "(" + joiner.join(parts) + ")"
+
+
+def all_sql(
+    trees: tuple[Filter, ...] | list[Filter],
+    expr_for: Callable[[str], str],
+    params: Params,
+    goal_sql: Callable[[Condition], str],
+) -> str:
+    if not trees:
+        return "1"
+    return " AND ".join(tree_sql(tree, expr_for, params, goal_sql) for tree in trees)
+
+
+_RE_SPECIAL = set(".^$|?*+()[]{}\\")
+
+
+def wildcard_regex(path: str) -> str:
+    """A goal page path with `*` (any characters but /) and `**` (anything) as re2."""
+    out = ""
+    index = 0
+    while index < len(path):
+        if path.startswith("**", index):
+            out += ".*"
+            index += 2
+        elif path[index] == "*":
+            out += "[^/]*"
+            index += 1
+        else:
+            out += "\\" + path[index] if path[index] in _RE_SPECIAL else path[index]
+            index += 1
+    return "^" + out + "$"
+
+
+def goal_match_sql(goal: GoalInfo, params: Params) -> str:
+    """True for an event that completes `goal`."""
+    if goal.event_name is not None:
+        return f"(name = {params.add(goal.event_name, 'String')})"
+    pattern = params.add(wildcard_regex(goal.page_path or ""), "String")
+    return f"(name = 'pageview' AND match(pathname, {pattern}))"
+
+
+def matching_goals(condition: Condition, goals: tuple[GoalInfo, ...]) -> list[GoalInfo]:
+    """The site's goals an `event:goal` condition (is / contains) selects."""
+
+    def norm(text: str) -> str:
+        return text if condition.case_sensitive else text.lower()
+
+    clauses = [norm(c) for c in condition.clauses]
+    if condition.operator == "is":
+        return [g for g in goals if norm(g.display_name) in clauses]
+    return [g for g in goals if any(c in norm(g.display_name) for c in clauses)]
+
+
+def goals_sql(goals: list[GoalInfo], params: Params) -> str:
+    if not goals:
+        return "0"
+    return "(" + " OR ".join(goal_match_sql(g, params) for g in goals) + ")"

@@ -1,0 +1,104 @@
+"""Metrics as a table: how each is computed on each part of a query, and its JSON type.
+
+Parts (see jetrack.stats.plan): `events` aggregates event rows (engagement pings
+excluded); `sessions` aggregates one row per visit built from its events; `engagement`
+aggregates one row per (visit, group) of engagement pings. `derived` metrics are
+computed from other columns in the outer SELECT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    json_type: type
+    description: str
+    events: str | None = None
+    sessions: str | None = None
+    engagement: str | None = None
+
+
+def _safe_ratio(numerator: str, denominator: str, scale: str, digits: int) -> str:
+    return f"if({denominator} = 0, 0, round({scale}{numerator} / {denominator}, {digits}))"
+
+
+METRICS = {
+    m.name: m
+    for m in [
+        Metric(
+            "visitors",
+            int,
+            "unique visitors over the whole range",
+            events="uniq(visitor_id)",
+            sessions="uniq(visitor_id)",
+        ),
+        Metric("visits", int, "visits", events="uniq(session_id)", sessions="count()"),
+        Metric(
+            "pageviews",
+            int,
+            "pageview events",
+            events="countIf(name = 'pageview')",
+            sessions="sum(matched_pageviews)",
+        ),
+        Metric(
+            "events",
+            int,
+            "pageviews and custom events",
+            events="count()",
+            sessions="sum(matched_events)",
+        ),
+        Metric(
+            "bounce_rate",
+            int,
+            "percent of visits with one pageview and no interactive custom event",
+            sessions=_safe_ratio(
+                "countIf(pageviews_all = 1 AND interactions = 0)", "count()", "100 * ", 0
+            ),
+        ),
+        Metric(
+            "visit_duration",
+            int,
+            "average seconds from the first to the last event of a visit",
+            sessions="if(count() = 0, 0, round(avg(dateDiff('second', started, ended))))",
+        ),
+        Metric(
+            "views_per_visit",
+            float,
+            "pageviews per visit",
+            sessions=_safe_ratio("sum(pageviews_all)", "count()", "", 2),
+        ),
+        Metric(
+            "time_on_page",
+            int,
+            "average engaged seconds per visit on the page",
+            engagement="if(count() = 0, 0, round(sum(engaged_ms) / 1000 / count()))",
+        ),
+        Metric(
+            "scroll_depth",
+            int,
+            "average of each visit's deepest scroll on the page",
+            engagement="if(count() = 0, 0, round(avg(deepest_scroll)))",
+        ),
+        Metric("percentage", float, "share of all visitors, percent"),
+        Metric("conversion_rate", float, "percent of all visitors who converted"),
+    ]
+}
+
+SESSION_ONLY = ("bounce_rate", "visit_duration", "views_per_visit")
+ENGAGEMENT_ONLY = ("time_on_page", "scroll_depth")
+DERIVED = ("percentage", "conversion_rate")
+
+
+def derived_sql(name: str, visitors_column: str, total: str) -> str:
+    digits = 1 if name == "percentage" else 2
+    return _safe_ratio(visitors_column, total, "100 * ", digits)
+
+
+def as_json(name: str, value: object) -> int | float:
+    if value is None or value != value:  # NULL or NaN
+        value = 0
+    if METRICS[name].json_type is int:
+        return round(float(value))  # type: ignore[arg-type]
+    return float(value)  # type: ignore[arg-type]

@@ -1,0 +1,56 @@
+"""Checks the schema cannot express: combinations of metrics, dimensions and filters."""
+
+from __future__ import annotations
+
+from jetrack.stats.errors import QueryError
+from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
+from jetrack.stats.query import Query, is_event_dimension
+
+
+def check(query: Query) -> None:
+    """Raise QueryError for a query that has no sensible answer; runs after optimize."""
+    event_dims = [d for d in query.dimensions if is_event_dimension(d)]
+    for metric in query.metrics:
+        if metric in SESSION_ONLY and event_dims:
+            raise QueryError(
+                f"metrics: {metric} is a visit metric and cannot be grouped by {event_dims[0]}; "
+                "use visit dimensions or drop it"
+            )
+        if metric == "percentage" and not query.dimensions:
+            raise QueryError("metrics: percentage needs at least one dimension")
+        if metric == "conversion_rate" and not (
+            "event:goal" in query.dimensions or query.filters_on("event:goal")
+        ):
+            raise QueryError("metrics: conversion_rate needs an event:goal filter or dimension")
+        if metric in ENGAGEMENT_ONLY:
+            if not ("event:page" in query.dimensions or query.filters_on("event:page")):
+                raise QueryError(f"metrics: {metric} needs an event:page filter or dimension")
+            for bad in ("event:goal", "visit:exit_page"):
+                if bad in query.dimensions:
+                    raise QueryError(f"metrics: {metric} cannot be grouped by {bad}")
+    if "visit:exit_page" in query.dimensions and event_dims:
+        raise QueryError(f"dimensions: visit:exit_page cannot be combined with {event_dims[0]}")
+    requested = set(query.metrics) | set(query.dimensions)
+    for index, (name, _) in enumerate(query.order_by):
+        if name not in requested:
+            raise QueryError(
+                f"order_by[{index}]: {name} is not in metrics or dimensions; "
+                f"order by one of: {', '.join(query.metrics + query.dimensions)}"
+            )
+    if query.time_labels and query.time_dimension is None:
+        raise QueryError("include.time_labels: needs a time dimension (time, time:day, ...)")
+    configured = ", ".join(g.display_name for g in query.goals) or "none configured"
+    for condition in query.all_conditions():
+        if condition.dimension != "event:goal":
+            continue
+        if condition.operator not in ("is", "contains"):
+            raise QueryError("filters: event:goal supports only the is and contains operators")
+        if condition.operator == "is":
+            fold = (lambda text: text) if condition.case_sensitive else str.lower
+            names = {fold(g.display_name) for g in query.goals}
+            missing = [c for c in condition.clauses if fold(c) not in names]
+            if missing:
+                raise QueryError(
+                    f"filters: goal {missing[0]!r} is not configured for this site; "
+                    f"goals: {configured}"
+                )

@@ -1,0 +1,262 @@
+"""Build one parameterised ClickHouse statement for a Query and its Plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jetrack.stats import filters as flt
+from jetrack.stats.dimensions import DIMENSIONS, column_expr, time_expr
+from jetrack.stats.errors import QueryError
+from jetrack.stats.metrics import METRICS, derived_sql
+from jetrack.stats.params import Params
+from jetrack.stats.plan import Plan
+from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
+
+# Sessions are rebuilt from events this far either side of the range, so a visit that
+# crosses the range boundary (e.g. midnight) keeps its whole duration and pageviews.
+SESSION_MARGIN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: dict[str, Any]
+    dimensions: int
+    metrics: list[str]
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class _Builder:
+    def __init__(self, query: Query, params: Params) -> None:
+        self.q = query
+        self.p = params
+        self.site = self.p.add(query.site_id, "UInt32")
+        self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
+        self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
+        self.session_trees = [t for t in query.filters if _touches_exit_page(t)]
+        self.row_trees = [t for t in query.filters if not _touches_exit_page(t)]
+        for tree in self.session_trees:
+            if any(is_event_dimension(c.dimension) for c in conditions(tree)):
+                raise QueryError(
+                    "filters: visit:exit_page cannot share one and/or/not filter with event "
+                    "dimensions; put them in separate top-level filters"
+                )
+
+    # -- shared pieces ------------------------------------------------------------------
+
+    def base_where(self, wide: bool = False) -> str:
+        if not wide:
+            return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+        start = self.p.add(_ts(self.q.date_range.start - SESSION_MARGIN), "DateTime('UTC')")
+        end = self.p.add(_ts(self.q.date_range.end + SESSION_MARGIN), "DateTime('UTC')")
+        return f"site_id = {self.site} AND timestamp >= {start} AND timestamp < {end}"
+
+    def goal_sql(self, condition: Condition) -> str:
+        selected = flt.matching_goals(condition, self.q.goals)
+        return flt.goals_sql(selected, self.p)
+
+    def row_filter(self, trees: list[Filter]) -> str:
+        return flt.all_sql(trees, lambda d: column_expr(d, self.p), self.p, self.goal_sql)
+
+    def exit_page_clause(self) -> str:
+        """Keeps events of visits whose exit page passes the exit-page filters."""
+        if not self.session_trees:
+            return ""
+        keep = ", ".join(self.visit_columns(self.session_trees))
+        passes = flt.all_sql(self.session_trees, self.session_expr, self.p, self.goal_sql)
+        return (
+            f" AND session_id IN (SELECT session_id FROM (SELECT session_id, {keep},"
+            f" {_EXIT_PAGE} AS exit_page FROM events WHERE {self.base_where(True)}"
+            f" AND name != 'engagement' GROUP BY session_id, {keep}) WHERE {passes})"
+        )
+
+    def session_expr(self, dimension: str) -> str:
+        if dimension == "visit:exit_page":
+            return "exit_page"
+        return column_expr(dimension, self.p)
+
+    def visit_columns(self, trees: list[Filter]) -> list[str]:
+        """Visit columns the sessions part must keep for these dimensions and filters."""
+        names = [d for d in self.q.dimensions if d in DIMENSIONS]
+        names += [c.dimension for t in trees for c in conditions(t)]
+        out = ["visitor_id"]
+        for name in names:
+            row = DIMENSIONS.get(name)
+            if row and row.level == "visit":
+                out += [row.stored_column] if row.stored_column not in out else []
+        return out
+
+    def dims(self, timestamp: str, session_level: bool = False) -> list[str]:
+        out: list[str] = []
+        for name in self.q.dimensions:
+            if name.startswith("time"):
+                rng = self.q.date_range
+                expr = time_expr(name, timestamp, self.p, rng.first_day.isoformat(), rng.timezone)
+            elif name == "event:goal":
+                expr = "goal_name"
+            elif session_level:
+                expr = self.session_expr(name)
+            else:
+                expr = column_expr(name, self.p)
+            out.append(f"toString({expr}) AS d{len(out)}")
+        return out
+
+    def goal_join(self) -> str:
+        if "event:goal" not in self.q.dimensions:
+            return ""
+        goals: list[GoalInfo] = list(self.q.goals)
+        for tree in self.row_trees:
+            if isinstance(tree, Condition) and tree.dimension == "event:goal":
+                chosen = flt.matching_goals(tree, self.q.goals)
+                goals = [g for g in goals if g in chosen]
+        names = [
+            f"if({flt.goal_match_sql(g, self.p)}, {self.p.add(g.display_name, 'String')}, '')"
+            for g in goals
+        ]
+        listed = ", ".join(names) or "''"
+        return f" ARRAY JOIN arrayFilter(g -> g != '', [{listed}]) AS goal_name"
+
+    def group_by(self) -> str:
+        if not self.q.dimensions:
+            return ""
+        return " GROUP BY " + ", ".join(f"d{i}" for i in range(len(self.q.dimensions)))
+
+    # -- parts --------------------------------------------------------------------------
+
+    def events_part(self, metrics: list[str]) -> str:
+        cols = self.dims("timestamp") + [f"{METRICS[m].events} AS events_{m}" for m in metrics]
+        return (
+            f"SELECT {', '.join(cols)} FROM events{self.goal_join()}"
+            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(self.row_trees)}{self.exit_page_clause()}{self.group_by()}"
+        )
+
+    def sessions_part(self, metrics: list[str]) -> str:
+        # Filters on visit columns alone are the same for every event of a visit: they
+        # can drop rows early. The rest decide which visits match (any matching event).
+        pushed = [t for t in self.row_trees if not _touches_event(t)]
+        matching = [t for t in self.row_trees if _touches_event(t)]
+        matched = self.row_filter(matching)
+        in_range = f"timestamp >= {self.start} AND timestamp < {self.end}"
+        keep = self.visit_columns(self.row_trees + self.session_trees)
+        inner = (
+            "SELECT session_id, "
+            + ", ".join(keep)
+            + ", min(timestamp) AS started, max(timestamp) AS ended"
+            ", countIf(name = 'pageview') AS pageviews_all"
+            ", countIf(interactive = 1 AND name != 'pageview') AS interactions"
+            f", countIf({in_range} AND {matched}) AS matched_events"
+            f", countIf({in_range} AND {matched} AND name = 'pageview') AS matched_pageviews"
+            f", {_EXIT_PAGE} AS exit_page"
+            f" FROM events WHERE {self.base_where(True)} AND name != 'engagement'"
+            f" AND {self.row_filter(pushed)}"
+            f" GROUP BY session_id, {', '.join(keep)}"
+            " HAVING matched_events > 0"
+        )
+        if self.session_trees:
+            inner += " AND " + flt.all_sql(
+                self.session_trees, self.session_expr, self.p, self.goal_sql
+            )
+        started = f"greatest(started, {self.start})"
+        cols = self.dims(started, session_level=True) + [
+            f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics
+        ]
+        return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
+
+    def engagement_part(self, metrics: list[str]) -> str:
+        dims = self.dims("timestamp")
+        names = [f"d{i}" for i in range(len(dims))]
+        inner = (
+            f"SELECT {', '.join([*dims, 'session_id'])}, max(scroll_depth) AS deepest_scroll,"
+            f" sum(engagement_ms) AS engaged_ms FROM events"
+            f" WHERE {self.base_where()} AND name = 'engagement'"
+            f" AND {self.row_filter(self.row_trees)}{self.exit_page_clause()}"
+            f" GROUP BY {', '.join([*names, 'session_id'])}"
+        )
+        cols = names + [f"{METRICS[m].engagement} AS engagement_{m}" for m in metrics]
+        return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
+
+
+_EXIT_PAGE = "argMaxIf(pathname, timestamp, name = 'pageview')"
+
+
+def _touches_exit_page(tree: Filter) -> bool:
+    return any(c.dimension == "visit:exit_page" for c in conditions(tree))
+
+
+def _touches_event(tree: Filter) -> bool:
+    return any(is_event_dimension(c.dimension) for c in conditions(tree))
+
+
+def build(
+    query: Query,
+    plan: Plan,
+    *,
+    params: Params | None = None,
+    totals: dict[str, str] | None = None,
+    only_keys: list[tuple[str, ...]] | None = None,
+    paginate: bool = True,
+) -> Statement:
+    """The statement answering `query`: dimension columns d0.., then one column per metric
+    in request order, then the row count before pagination. `totals` maps a derived
+    metric to the SQL of its divisor (a scalar subquery sharing `params`)."""
+    b = _Builder(query, params or Params())
+    builders = {
+        "events": b.events_part,
+        "sessions": b.sessions_part,
+        "engagement": b.engagement_part,
+    }
+    parts = [(name, builders[name](plan.metrics_of(name))) for name in plan.parts]
+    dim_names = [f"d{i}" for i in range(len(query.dimensions))]
+    source = f"({parts[0][1]}) AS {parts[0][0]}"
+    for name, sql in parts[1:]:
+        join = (
+            f"FULL OUTER JOIN ({sql}) AS {name} USING ({', '.join(dim_names)})"
+            if dim_names
+            else f"CROSS JOIN ({sql}) AS {name}"
+        )
+        source += " " + join
+
+    outputs = []
+    for index, metric in enumerate(query.metrics):
+        if metric in plan.provider:
+            expr = f"{plan.provider[metric]}_{metric}"
+        else:
+            total = (totals or {}).get(metric, "0")
+            expr = derived_sql(metric, f"{plan.provider['visitors']}_visitors", total)
+        outputs.append(f"{expr} AS m{index}")
+    select = [*dim_names, *outputs, "count() OVER () AS total_rows"]
+    sql = f"SELECT {', '.join(select)} FROM {source}"
+    if only_keys is not None:
+        tuples = ", ".join(
+            "tuple(" + ", ".join(b.p.add(v, "String") for v in key) + ")" for key in only_keys
+        )
+        sql += f" WHERE has([{tuples}], tuple({', '.join(dim_names)}))"
+    sql += " ORDER BY " + _order_sql(query)
+    if paginate:
+        sql += f" LIMIT {b.p.add(query.limit, 'UInt32')} OFFSET {b.p.add(query.offset, 'UInt32')}"
+    return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
+
+
+def scalar(query: Query, plan: Plan, params: Params) -> str:
+    """The first metric of a no-dimension query as a scalar subquery."""
+    inner = build(query, plan, params=params, paginate=False).sql
+    return f"(SELECT m0 FROM ({inner}))"
+
+
+def _order_sql(query: Query) -> str:
+    terms = []
+    for name, direction in query.order_by:
+        if name in query.metrics:
+            column = f"m{query.metrics.index(name)}"
+        else:
+            column = f"d{query.dimensions.index(name)}"
+        terms.append(f"{column} {'DESC' if direction == 'desc' else 'ASC'}")
+    named = {t.split()[0] for t in terms}
+    terms += [f"d{i} ASC" for i in range(len(query.dimensions)) if f"d{i}" not in named]
+    return ", ".join(terms) or "1"

@@ -1,0 +1,124 @@
+"""Stats API over HTTP: POST /api/v2/query and the v1 GET endpoints. Thin: authenticate,
+rate-limit, find the site, call jetrack.stats in a worker thread, encode."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from jetrack.accounts.api_keys import authenticate_api_key
+from jetrack.sites.sites import find_site
+from jetrack.stats import v1
+from jetrack.stats.engine import run_query
+from jetrack.stats.errors import QueryError
+from jetrack.stats.query import SiteInfo
+from jetrack.stats.rate_limit import RateLimiter
+from jetrack.store.models import Site, User
+from jetrack.store.stores import Stores
+from jetrack.web.errors import error_response
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def may_read_stats(session: Session, user: User, site: Site) -> bool:
+    """The one access rule of the Stats API (to become jetrack.accounts.permissions)."""
+    return site.owner_id == user.id
+
+
+def _limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    if getattr(state, "stats_rate_limiter", None) is None:
+        state.stats_rate_limiter = RateLimiter(state.settings.api_rate_limit_per_hour)
+    limiter: RateLimiter = state.stats_rate_limiter
+    return limiter
+
+
+def _authorize(request: Request, domain: Any) -> SiteInfo:
+    """The site the request's API key may read; ApiError 401/404/429 otherwise."""
+    stores: Stores = request.app.state.stores
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not key:
+        raise ApiError(401, "missing API key: send Authorization: Bearer <key>")
+    with stores.control.session() as session:
+        found = authenticate_api_key(session, key)
+        if found is None:
+            raise ApiError(401, "invalid API key")
+        api_key, user = found
+        wait = _limiter(request).hit(api_key.id)
+        if wait:
+            raise ApiError(429, "rate limit exceeded for this API key", {"Retry-After": str(wait)})
+        if not isinstance(domain, str) or not domain:
+            raise ApiError(400, "site_id: required, the site's domain")
+        site = find_site(session, domain)
+        # The same answer for another account's site and a missing one: no existence leak.
+        if site is None or not may_read_stats(session, user, site):
+            raise ApiError(404, f"site not found: {domain}")
+        return SiteInfo.from_site(site)
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await handler(request)
+        except ApiError as exc:
+            return (
+                error_response(exc.status, exc.message)
+                if not exc.headers
+                else JSONResponse(
+                    {"error": exc.message}, status_code=exc.status, headers=exc.headers
+                )
+            )
+        except QueryError as exc:
+            return error_response(exc.status, exc.message)
+        return JSONResponse(body)
+
+    return endpoint
+
+
+async def query_v2(request: Request) -> Any:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, "the request body must be JSON") from None
+    site = _authorize(request, body.get("site_id") if isinstance(body, dict) else None)
+    return await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
+
+
+def _v1(answer: Callable[..., Any], with_params: bool = True) -> Handler:
+    async def handler(request: Request) -> Any:
+        params = dict(request.query_params)
+        site = _authorize(request, params.get("site_id"))
+        events = request.app.state.stores.events
+        if with_params:
+            return await run_in_threadpool(answer, events, site, params)
+        return await run_in_threadpool(answer, events, site)
+
+    return handler
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v2/query", _endpoint(query_v2), methods=["POST"]),
+    Route("/api/v1/stats/aggregate", _endpoint(_v1(v1.aggregate)), methods=["GET"]),
+    Route("/api/v1/stats/timeseries", _endpoint(_v1(v1.timeseries)), methods=["GET"]),
+    Route("/api/v1/stats/breakdown", _endpoint(_v1(v1.breakdown)), methods=["GET"]),
+    Route(
+        "/api/v1/stats/realtime/visitors",
+        _endpoint(_v1(v1.realtime_visitors, with_params=False)),
+        methods=["GET"],
+    ),
+]
