@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+FRONTEND_STAMP := frontend/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
 
 .PHONY: install run test lint typecheck pytest lock build chromium clean bench geo
 
-install: $(STAMP) $(NPM_STAMP) build geo
+install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) build geo
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +24,14 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Front-end bundles (tracker, dashboard) are build output under src/jetrack/static/.
-build: $(NPM_STAMP)
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end bundles (tracker, dashboard) are build output under src/jetrack/static/build/.
+build: $(NPM_STAMP) $(FRONTEND_STAMP)
 	npm run --silent build
+	npm --prefix frontend run --silent build
 
 # DB-IP Lite city databases (CC BY 4.0) for regions and cities; countries work without.
 geo:
@@ -36,14 +42,17 @@ chromium:
 
 run: install
 	$(BIN)/jetrack migrate
+	$(BIN)/jetrack demo --if-empty
 	$(BIN)/jetrack serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) build
 	$(BIN)/mypy
+	npm --prefix frontend run --silent typecheck
+	npm run --silent typecheck:tracker
 
 pytest: install chromium
 	$(BIN)/pytest -q
@@ -61,4 +70,4 @@ bench: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) node_modules src/jetrack/static/build
+	rm -rf $(VENV) node_modules frontend/node_modules src/jetrack/static/build

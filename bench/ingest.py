@@ -39,20 +39,48 @@ BROWSERS = [
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36 Edg/{v}.0.0.0",
     "Mozilla/5.0 (iPad; CPU OS {i}_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{i}.0 Mobile/15E148 Safari/604.1",
 ]
-REFERRERS = ["", "", "", "https://www.google.com/", "https://news.ycombinator.com/", "https://www.reddit.com/r/webdev/",
-             "https://t.co/abc", "https://duckduckgo.com/", "https://github.com/someone/repo", "https://chatgpt.com/",
-             "https://www.bing.com/search", "https://blog.example.net/post-{n}"]
-UTM = ["", "", "", "", "?utm_source=newsletter&utm_medium=email&utm_campaign=week{n}", "?utm_source=twitter&utm_medium=social",
-       "?gclid=abc{n}", "?ref=producthunt"]
+REFERRERS = [
+    "",
+    "",
+    "",
+    "https://www.google.com/",
+    "https://news.ycombinator.com/",
+    "https://www.reddit.com/r/webdev/",
+    "https://t.co/abc",
+    "https://duckduckgo.com/",
+    "https://github.com/someone/repo",
+    "https://chatgpt.com/",
+    "https://www.bing.com/search",
+    "https://blog.example.net/post-{n}",
+]
+UTM = [
+    "",
+    "",
+    "",
+    "",
+    "?utm_source=newsletter&utm_medium=email&utm_campaign=week{n}",
+    "?utm_source=twitter&utm_medium=social",
+    "?gclid=abc{n}",
+    "?ref=producthunt",
+]
 
 
 def user_agents(count: int, rng: random.Random) -> list[str]:
     agents = set()
     while len(agents) < count:
         template = rng.choice(BROWSERS)
-        agents.add(template.format(v=rng.randint(100, 131), s=rng.randint(14, 18), i=rng.randint(15, 18),
-                                   a=rng.randint(10, 15), p=rng.randint(5, 9), f=rng.randint(110, 133),
-                                   b=rng.randint(6000, 6800), c=rng.randint(0, 200)))
+        agents.add(
+            template.format(
+                v=rng.randint(100, 131),
+                s=rng.randint(14, 18),
+                i=rng.randint(15, 18),
+                a=rng.randint(10, 15),
+                p=rng.randint(5, 9),
+                f=rng.randint(110, 133),
+                b=rng.randint(6000, 6800),
+                c=rng.randint(0, 200),
+            )
+        )
     return sorted(agents)
 
 
@@ -60,10 +88,18 @@ def requests_file(path: Path, domains: list[str], count: int, seed: int = 1) -> 
     """A JSON list of {ua, ip, body} that the wrk script cycles through."""
     rng = random.Random(seed)
     agents = user_agents(2000, rng)
-    pages = [f"/{section}/{n}" for section in ("blog", "docs", "pricing", "product", "about") for n in range(200)]
+    pages = [
+        f"/{section}/{n}"
+        for section in ("blog", "docs", "pricing", "product", "about")
+        for n in range(200)
+    ]
     mix = []
     for _ in range(count):
-        page = pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)] if rng.random() < 0.7 else rng.choice(pages)
+        page = (
+            pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)]
+            if rng.random() < 0.7
+            else rng.choice(pages)
+        )
         name = rng.choices(["pageview", "engagement", "Signup"], [0.85, 0.12, 0.03])[0]
         body: dict[str, object] = {
             "n": name,
@@ -76,11 +112,13 @@ def requests_file(path: Path, domains: list[str], count: int, seed: int = 1) -> 
             body.update(sd=rng.randint(10, 100), e=rng.randint(500, 90000))
         if name == "Signup":
             body["p"] = {"plan": rng.choice(["free", "pro", "team"])}
-        mix.append({
-            "ua": rng.choice(agents),
-            "ip": f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-            "body": json.dumps(body, separators=(",", ":")),
-        })
+        mix.append(
+            {
+                "ua": rng.choice(agents),
+                "ip": f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                "body": json.dumps(body, separators=(",", ":")),
+            }
+        )
     path.write_text(json.dumps(mix))
 
 
@@ -121,7 +159,11 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
         from jetrack.sites.sites import add_site
 
         with stores.control.session() as session:
-            owner = session.scalars(__import__("sqlalchemy").select(__import__("jetrack.store.models", fromlist=["User"]).User)).first()
+            owner = session.scalars(
+                __import__("sqlalchemy").select(
+                    __import__("jetrack.store.models", fromlist=["User"]).User
+                )
+            ).first()
             assert owner is not None
             for domain in domains[1:]:
                 add_site(session, owner, domain)
@@ -132,17 +174,32 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
     mix_json = work / "mix.json"
     requests_file(mix_json, domains, events)
     lines = work / "mix.tsv"
-    lines.write_text("\n".join(f"{m['ua']}\t{m['ip']}\t{m['body']}" for m in json.loads(mix_json.read_text())))
+    lines.write_text(
+        "\n".join(f"{m['ua']}\t{m['ip']}\t{m['body']}" for m in json.loads(mix_json.read_text()))
+    )
     script = work / "mix.lua"
     script.write_text(WRK_SCRIPT)
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
-    env.update({"JETRACK_DATA_DIR": str(data_dir), "JETRACK_ENCRYPTION_KEY": TEST_KEY, "JETRACK_PORT": str(port),
-                "JETRACK_TRUSTED_PROXIES": "127.0.0.1/32", "JETRACK_LOG_LEVEL": "warning",
-                "JETRACK_SERVER": server_kind, "JETRACK_GEO_DIR": str(ROOT / "geo")})
+    env.update(
+        {
+            "JETRACK_DATA_DIR": str(data_dir),
+            "JETRACK_ENCRYPTION_KEY": TEST_KEY,
+            "JETRACK_PORT": str(port),
+            "JETRACK_TRUSTED_PROXIES": "127.0.0.1/32",
+            "JETRACK_LOG_LEVEL": "warning",
+            "JETRACK_SERVER": server_kind,
+            "JETRACK_GEO_DIR": str(ROOT / "geo"),
+        }
+    )
     log = open(work / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jetrack.cli", "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -159,7 +216,9 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
         proc = psutil.Process(server.pid)
         while not stop.is_set():
             try:
-                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+                rss = proc.memory_info().rss + sum(
+                    c.memory_info().rss for c in proc.children(recursive=True)
+                )
             except psutil.Error:
                 return
             peak_rss[0] = max(peak_rss[0], rss)
@@ -169,8 +228,21 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
     watcher.start()
     started = time.monotonic()
     wrk = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url, "--", str(lines)],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+            "--",
+            str(lines),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
     metrics = ""

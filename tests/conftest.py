@@ -199,3 +199,18 @@ def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     server.api_key = seed.holder["key"]  # type: ignore[attr-defined]
     server.domains = ["example.com"]
     return server
+
+
+CHROMIUM_PATH = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """The one Playwright of the test process: the sync API allows one per thread, so every
+    suite launches its Chromium through this driver."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM_PATH.exists(), "Debian's Chromium is missing: run `make chromium`"
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()

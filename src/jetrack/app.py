@@ -23,10 +23,23 @@ log = logging.getLogger("jetrack")
 # Each web module exposes `routes`; the order is the order of matching.
 ROUTE_MODULES = [
     "jetrack.web.health",
+    "jetrack.web.ingest",
+    "jetrack.web.tracker_script",
+    "jetrack.web.stats_api",
+    "jetrack.web.static_files",
+    "jetrack.web.accounts_pages",
+    "jetrack.web.account_settings_pages",
+    "jetrack.web.sites_pages",
+    "jetrack.web.teams_pages",
+    "jetrack.web.sharing_pages",
+    "jetrack.web.dashboard",  # last: /sites/{domain} must not shadow /sites/new
+    "jetrack.web.public_pages",
+    "jetrack.web.privacy_pages",
+    "jetrack.web.admin_pages",
 ]
 
 # Each service module exposes `async def lifespan(app) -> AsyncIterator[None]`, started in order.
-SERVICE_MODULES: list[str] = []
+SERVICE_MODULES: list[str] = ["jetrack.ingest.service", "jetrack.jobs.runner"]
 
 
 def collect_routes() -> list[BaseRoute]:

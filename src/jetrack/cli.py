@@ -182,7 +182,7 @@ def api_key() -> None:
 def api_key_create(email: str, name: str) -> None:
     """Create a key; prints only the key, once (it is stored hashed)."""
     from jetrack.accounts.api_keys import create_api_key
-    from jetrack.accounts.users import find_user
+    from jetrack.accounts.users import AccountError, find_user
 
     with opened_control(settings_or_exit()) as control, control.session() as session:
         owner = find_user(session, email)
@@ -191,10 +191,90 @@ def api_key_create(email: str, name: str) -> None:
             return
         try:
             _, key = create_api_key(session, owner, name)
-        except ValueError as exc:
-            fail(str(exc))
+        except AccountError as exc:
+            fail(f"--{exc.field}: {exc}")
             return
         click.echo(key)
+
+
+@main.command()
+@click.option(
+    "--domain", default="demo.jetrack.local", show_default=True, help="Domain of the demo site."
+)
+@click.option(
+    "--owner", default="demo@jetrack.local", show_default=True, help="Email of the demo account."
+)
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=90, show_default=True, help="Days of traffic."
+)
+@click.option("--visitors-per-day", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@click.option(
+    "--if-empty", is_flag=True, help="Only when the instance has no sites yet (used by `make run`)."
+)
+def demo(domain: str, owner: str, days: int, visitors_per_day: int, if_empty: bool) -> None:
+    """Seed a demo site with realistic traffic so the dashboard has something to show."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from jetrack.accounts.users import find_user
+    from jetrack.demo import seed_demo
+    from jetrack.store.models import Site
+
+    settings = settings_or_exit()
+    with opened_stores(settings) as stores:
+        with stores.control.session() as session:
+            if if_empty and session.scalar(select(func.count()).select_from(Site)):
+                return
+            password = None if find_user(session, owner) else secrets.token_urlsafe(12)
+        site = seed_demo(
+            stores, domain, owner, days=days, visitors_per_day=visitors_per_day, password=password
+        )
+        with stores.control.session() as session:
+            account = find_user(session, owner)
+            if account is not None and password is not None:
+                account.is_admin = False  # a demo login must not own the instance
+    click.echo(f"demo site {site.domain}: {settings.base_url}/sites/{site.domain}")
+    if password is not None:
+        click.echo(f"log in as {owner} with password {password}")
+
+
+# --- Privacy: purge, retention, audit (docs/privacy.md, docs/operations.md) -----------------
+
+
+@main.command()
+def purge() -> None:
+    """Run the purge now: due account erasures, deleted sites' data, expired exports."""
+    from jetrack.jobs.runner import PURGE_KINDS, run_now
+
+    with opened_stores(settings_or_exit()) as stores:
+        ran = run_now(stores, "purge", PURGE_KINDS)
+        click.echo(f"purge: {ran} job(s) run")
+
+
+@main.command()
+def retention() -> None:
+    """Delete analytics data older than each site's retention period now."""
+    from jetrack.jobs.runner import run_now
+
+    with opened_stores(settings_or_exit()) as stores:
+        run_now(stores, "retention")
+        click.echo("retention: done")
+
+
+@main.command()
+@click.option(
+    "--logs",
+    "log_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A log file or directory to scan for IP addresses (repeatable).",
+)
+def audit(log_paths: tuple[Path, ...]) -> None:
+    """Print the privacy report; exit 1 when an invariant fails."""
+    from jetrack.privacy.audit import run_audit_command
+
+    sys.exit(run_audit_command(settings_or_exit(), list(log_paths), click.echo))
 
 
 if __name__ == "__main__":

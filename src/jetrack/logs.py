@@ -22,6 +22,10 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+# Event ingestion is counted at /metrics instead: a line per event would be noise and cost.
+QUIET_PATHS = frozenset({"/api/event", "/api/events"})
+
+
 class AccessLogMiddleware:
     """Logs method, path, status and duration. No client address, no query string."""
 
@@ -29,7 +33,7 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in QUIET_PATHS:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

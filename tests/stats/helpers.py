@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores
 
 SITE_ID = 1
@@ -78,6 +79,11 @@ def visit(
 
 
 def insert(stores: Stores, rows: list[dict[str, Any]]) -> None:
+    """Insert events rows, then rebuild the sessions rows of their visits (as ingestion
+    would have written them)."""
     arrays = [pa.array([r[name] for r in rows], type=kind) for name, kind, _ in COLUMNS]
     table = pa.Table.from_arrays(arrays, names=[name for name, _, _ in COLUMNS])
     stores.events.insert_arrow("events", table)
+    for site_id in sorted({r["site_id"] for r in rows}):
+        visits = {r["session_id"] for r in rows if r["site_id"] == site_id}
+        rebuild_sessions(stores.events, site_id=site_id, session_ids=visits)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.accounts.users import AccountError
 from jetrack.store.models import ApiKey, User
 
 KEY_PREFIX = "jt_"
@@ -23,7 +24,7 @@ def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str
     """Returns the stored row and the plaintext key (never stored, shown once)."""
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValueError("name: must be 1 to 200 characters")
+        raise AccountError("name", "must be 1 to 200 characters")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(user_id=user.id, name=name, prefix=key[:10], key_hash=_digest(key))
     session.add(row)
@@ -43,3 +44,23 @@ def authenticate_api_key(session: Session, key: str) -> tuple[ApiKey, User] | No
         return None
     row.last_used_at = datetime.now(UTC)
     return row, user
+
+
+def list_api_keys(session: Session, user: User) -> list[ApiKey]:
+    """The user's keys that still work, newest first (hashes only; the keys are not kept)."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+
+
+def revoke_api_key(session: Session, user: User, key_id: int) -> bool:
+    """Revoke one of the user's own keys; False when it is not theirs or already revoked."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    return True

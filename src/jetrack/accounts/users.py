@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from argon2 import PasswordHasher
@@ -55,11 +56,12 @@ def find_user(session: Session, email: str) -> User | None:
 def create_user(
     session: Session, email: str, *, name: str = "", password: str | None = None
 ) -> User:
-    """Create an account; the first account of an instance becomes its admin."""
+    """Create an account; the first account of an instance becomes its admin (the demo
+    account that `jetrack demo` makes is never an admin, so it does not count)."""
     email = normalize_email(email)
     if find_user(session, email) is not None:
         raise AccountError("email", "an account with this email already exists")
-    first = session.scalar(select(func.count()).select_from(User)) == 0
+    first = session.scalar(select(func.count()).select_from(User).where(User.is_admin)) == 0
     user = User(
         email=email,
         name=name.strip()[:200],
@@ -69,3 +71,28 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise AccountError("name", "please enter your name")
+    if len(name) > 200:
+        raise AccountError("name", "must be at most 200 characters")
+    return name
+
+
+def spend_hash_time(password: str) -> None:
+    """Verify against a throwaway hash, so that answers for unknown accounts take as long
+    as for known ones (no account enumeration by timing)."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+_DUMMY_HASH = _hasher.hash("not a password anyone uses")
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not verify_password(user, current):
+        raise AccountError("current_password", "this is not your current password")
+    user.password_hash = hash_password(new)

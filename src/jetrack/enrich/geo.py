@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -53,15 +54,47 @@ _CITY_DISTRICT = re.compile(r"\s*\(.*\)\s*$")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# IPv4 ranges that are never a visitor's public address (RFC 6890 special-purpose), as
+# integer bounds: checking these is ~20x cheaper than ipaddress's `is_global`.
+_V4_SPECIAL = tuple(
+    (int(net.network_address), int(net.broadcast_address))
+    for net in map(
+        ipaddress.IPv4Network,
+        (
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.0.0.0/24",
+            "192.0.2.0/24",
+            "192.168.0.0/16",
+            "198.18.0.0/15",
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+            "224.0.0.0/3",
+        ),
+    )
+)
+
+
+_V4_STARTS = [low for low, _ in _V4_SPECIAL]
+
+
 def _public_address(ip: str) -> IPAddress | None:
     """The address if it is a valid, globally routable one, else None."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is None:
+            return address if address.is_global and not address.is_multicast else None
         address = address.ipv4_mapped
-    if not address.is_global or address.is_multicast:
+    value = int(address)
+    index = bisect.bisect_right(_V4_STARTS, value) - 1
+    if index >= 0 and value <= _V4_SPECIAL[index][1]:
         return None
     return address
 

@@ -2,7 +2,8 @@
 
 A flush closes the current journal segment, opens a new one for the events that keep
 arriving, and stores the closed segment's rows in one insert whose de-duplication token is
-the segment's name; the segment file is deleted once the insert succeeded."""
+the segment's name, then one sessions row per visit the segment touched (its newest
+totals; token: the name + "-sessions"); the segment file is deleted once both succeeded."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
 from jetrack.ingest.journal import Journal, JournalSegment
-from jetrack.ingest.rows import Row, to_arrow
+from jetrack.ingest.rows import Row, counted_visits, sessions_to_arrow, to_arrow, visit_key
+from jetrack.ingest.sessions import VisitTotals
 from jetrack.store.events import EventStore, EventStoreError
+from jetrack.store.sessions import rebuild_sessions
 
 log = logging.getLogger("jetrack.ingest")
 
@@ -27,6 +31,8 @@ class PendingBatch:
     name: str
     path: Path
     rows: list[Row] = field(default_factory=list)
+    # (site, session) -> an event row of the visit and its newest totals in this batch
+    visits: dict[tuple[int, int], tuple[Row, VisitTotals]] = field(default_factory=dict)
 
 
 class WriteBuffer:
@@ -46,8 +52,16 @@ class WriteBuffer:
 
     def append(self, rows: Sequence[Row]) -> None:
         """Journal the rows; when this returns they are safe to acknowledge."""
-        self._segment.append(rows)
+        self._segment.append([tuple(row) for row in rows])  # the totals are not journaled
         self._batch.rows.extend(rows)
+        visits = self._batch.visits
+        for row in rows:
+            totals = getattr(row, "visit", None)
+            if totals is not None:
+                key = visit_key(row)
+                known = visits.get(key)
+                if known is None or totals.version >= known[1].version:
+                    visits[key] = (row, totals)
         if len(self._batch.rows) >= self.max_events:
             self._wake.set()
 
@@ -64,6 +78,15 @@ class WriteBuffer:
             rows = self.journal.read_segment(path)
             if rows:
                 self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
+                # The visits' totals were in memory only: rebuild their rows from events.
+                stamps = [row[1] for row in rows]
+                since = datetime.fromtimestamp(min(stamps), UTC)
+                until = datetime.fromtimestamp(max(stamps) + 1, UTC)
+                for site_id, session_ids in counted_visits(rows).items():
+                    rebuild_sessions(
+                        self.events, site_id=site_id, session_ids=session_ids,
+                        since=since, until=until,
+                    )  # fmt: skip
             path.unlink()
             replayed += len(rows)
         if replayed:
@@ -88,6 +111,9 @@ class WriteBuffer:
 
     def _store(self, batch: PendingBatch) -> None:
         self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
+        if batch.visits:
+            visits = sessions_to_arrow(batch.visits.values())
+            self.events.insert_arrow("sessions", visits, dedup_token=batch.name + "-sessions")
         batch.path.unlink(missing_ok=True)
         self.stored += len(batch.rows)
 

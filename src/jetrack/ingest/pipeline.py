@@ -22,8 +22,8 @@ from jetrack.enrich import (
     screen_size,
 )
 from jetrack.ingest.client_ip import IPNetwork
-from jetrack.ingest.rows import Row
-from jetrack.ingest.sessions import SessionTable
+from jetrack.ingest.rows import EventRow
+from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache, SiteInfo
 from jetrack.ingest.wire import WireEvent
 from jetrack.privacy.identity import cookie_visitor_id, visitor_id
@@ -85,6 +85,7 @@ class Incoming:
     visit_attributes: tuple[str, ...] = ()
     visitor_id: int = 0
     session_id: int = 0
+    visit: VisitState | None = None
 
 
 Step = Callable[["Pipeline", Incoming], None]
@@ -97,7 +98,7 @@ def parse_url(p: Pipeline, e: Incoming) -> None:
     if e.wire.hash_mode and parts.fragment:
         path += "#" + parts.fragment
     e.pathname = path[:2000]
-    query = dict(parse_qsl(parts.query, keep_blank_values=False))
+    query = dict(parse_qsl(parts.query, keep_blank_values=False)) if parts.query else {}
     kept = {k: query[k][:300] for k in UTM_KEYS if k in query}
     if "utm_source" not in kept:
         for alias in ("ref", "source"):
@@ -159,17 +160,19 @@ def identify(p: Pipeline, e: Incoming) -> None:
     assert e.site is not None
     if e.site.cookie_mode and e.wire.cookie_id:
         e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
-        return
-    ip = e.ip or ""
-    salts = p.salts()
-    e.visitor_id = visitor_id(salts.current, e.site.id, ip, e.user_agent)
-    previous = visitor_id(salts.previous, e.site.id, ip, e.user_agent) if salts.previous else None
-    # Try yesterday's id only to continue a visit running across midnight.
-    visit = p.sessions.find(
-        e.site.id, (e.visitor_id,) if previous is None else (e.visitor_id, previous), e.now
-    )
+        candidates: tuple[int, ...] = (e.visitor_id,)
+    else:
+        ip = e.ip or ""
+        salts = p.salts()
+        e.visitor_id = visitor_id(salts.current, e.site.id, ip, e.user_agent)
+        # Try yesterday's id only to continue a visit running across midnight.
+        candidates = (e.visitor_id,)
+        if salts.previous:
+            candidates += (visitor_id(salts.previous, e.site.id, ip, e.user_agent),)
+    visit = p.sessions.find(e.site.id, candidates, e.now)
     if visit is not None:
         visit.last_seen = e.now
+        e.visit = visit
         e.visitor_id, e.session_id, e.visit_attributes = (
             visit.visitor_id,
             visit.session_id,
@@ -210,7 +213,14 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
         primary_language(e.accept_language),
     )
     visit = p.sessions.start(e.site.id, e.visitor_id, e.now, attributes)
-    e.session_id, e.visit_attributes = visit.session_id, visit.attributes
+    e.visit, e.session_id, e.visit_attributes = visit, visit.session_id, visit.attributes
+
+
+def count_in_visit(p: Pipeline, e: Incoming) -> None:
+    """Add the event to its visit's totals (the visit's row in the sessions table)."""
+    assert e.visit is not None
+    if e.wire.name != "engagement":
+        e.visit.count(e.wire.name, int(e.now), e.hostname, e.pathname, e.wire.interactive)
 
 
 def _strip_referrer(referrer: str) -> str:
@@ -227,6 +237,7 @@ STEPS: list[Step] = [
     locate,
     identify,
     start_visit,
+    count_in_visit,  # last: after it nothing may drop the event
 ]
 
 
@@ -249,7 +260,7 @@ class Pipeline:
         self.counts: Counter[str] = Counter()
         self.step_seconds: dict[str, float] | None = None
 
-    def run(self, e: Incoming) -> Row:
+    def run(self, e: Incoming) -> EventRow:
         """The stored row for the event, or raises Dropped."""
         try:
             if self.step_seconds is None:
@@ -260,7 +271,9 @@ class Pipeline:
                     started = time.perf_counter()
                     step(self, e)
                     name = step.__name__
-                    self.step_seconds[name] = self.step_seconds.get(name, 0.0) + time.perf_counter() - started
+                    self.step_seconds[name] = (
+                        self.step_seconds.get(name, 0.0) + time.perf_counter() - started
+                    )
         except Dropped as drop:
             self.counts[drop.reason.value] += 1
             raise
@@ -268,23 +281,29 @@ class Pipeline:
         return _row(e)
 
 
-def _row(e: Incoming) -> Row:
+def _row(e: Incoming) -> EventRow:
+    """The events row; a pageview or custom event also carries its visit's totals."""
     assert e.site is not None
     wire = e.wire
     revenue = wire.revenue
-    return (
-        e.site.id,
-        int(e.now),
-        wire.name,
-        e.visitor_id,
-        e.session_id,
-        e.hostname,
-        e.pathname,
-        *e.visit_attributes,
-        wire.props,
-        str(revenue.amount) if revenue else "0",
-        revenue.currency if revenue else "",
-        1 if wire.interactive else 0,
-        wire.scroll_depth,
-        wire.engagement_ms,
+    row = EventRow(
+        (
+            e.site.id,
+            int(e.now),
+            wire.name,
+            e.visitor_id,
+            e.session_id,
+            e.hostname,
+            e.pathname,
+            *e.visit_attributes,
+            wire.props,
+            str(revenue.amount) if revenue else "0",
+            revenue.currency if revenue else "",
+            1 if wire.interactive else 0,
+            wire.scroll_depth,
+            wire.engagement_ms,
+        )
     )
+    if e.visit is not None and wire.name != "engagement":
+        row.visit = e.visit.totals()
+    return row

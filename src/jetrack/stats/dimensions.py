@@ -1,4 +1,4 @@
-"""Dimensions as a table: the events column (or expression) behind each API name."""
+"""Dimensions as a table: the column (or expression) behind each API name."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ from jetrack.stats.query import PROPS_PREFIX
 @dataclass(frozen=True)
 class Dimension:
     name: str
-    column: str  # an expression over one events row; internal text, never user input
+    # An expression over one events row, or (visit and session levels) one sessions row,
+    # which has the same column names; internal text, never user input.
+    column: str
     description: str
     # "event": may differ between events of a visit; "visit": fixed at session start;
     # "session": known only once the whole visit is seen.
     level: str
     # A lookup from the stored code to the label shown (country and region names).
     label: str | None = None
-    # The events column the expression reads, when it is not the expression itself.
-    stored: str | None = None
-
-    @property
-    def stored_column(self) -> str:
-        return self.stored or self.column
 
 
 _ROWS = [
@@ -38,7 +34,6 @@ _ROWS = [
         "if(source = '', 'Direct / None', source)",
         "traffic source; empty is Direct / None",
         "visit",
-        stored="source",
     ),
     Dimension("visit:referrer", "referrer", "referrer URL without scheme", "visit"),
     Dimension("visit:channel", "channel", "acquisition channel", "visit"),

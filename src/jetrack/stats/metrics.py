@@ -1,9 +1,10 @@
 """Metrics as a table: how each is computed on each part of a query, and its JSON type.
 
 Parts (see jetrack.stats.plan): `events` aggregates event rows (engagement pings
-excluded); `sessions` aggregates one row per visit built from its events; `engagement`
-aggregates one row per (visit, group) of engagement pings. `derived` metrics are
-computed from other columns in the outer SELECT."""
+excluded); `sessions` aggregates rows of the sessions table (one per visit, its whole
+visit's totals; `matched_pageviews`/`matched_events` are its events in the range when
+the part joins them); `engagement` aggregates one row per (visit, group) of engagement
+pings. `derived` metrics are computed from other columns in the outer SELECT."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ METRICS = {
             int,
             "pageview events",
             events="countIf(name = 'pageview')",
-            sessions="sum(matched_pageviews)",
+            sessions="sum(matched_pageviews)",  # only grouped by exit page
         ),
         Metric(
             "events",
@@ -53,21 +54,19 @@ METRICS = {
             "bounce_rate",
             int,
             "percent of visits with one pageview and no interactive custom event",
-            sessions=_safe_ratio(
-                "countIf(pageviews_all = 1 AND interactions = 0)", "count()", "100 * ", 0
-            ),
+            sessions=_safe_ratio("sum(is_bounce)", "count()", "100 * ", 0),
         ),
         Metric(
             "visit_duration",
             int,
             "average seconds from the first to the last event of a visit",
-            sessions="if(count() = 0, 0, round(avg(dateDiff('second', started, ended))))",
+            sessions="if(count() = 0, 0, round(avg(duration)))",
         ),
         Metric(
             "views_per_visit",
             float,
             "pageviews per visit",
-            sessions=_safe_ratio("sum(pageviews_all)", "count()", "", 2),
+            sessions=_safe_ratio("sum(pageviews)", "count()", "", 2),
         ),
         Metric(
             "time_on_page",
@@ -89,6 +88,8 @@ METRICS = {
 SESSION_ONLY = ("bounce_rate", "visit_duration", "views_per_visit")
 ENGAGEMENT_ONLY = ("time_on_page", "scroll_depth")
 DERIVED = ("percentage", "conversion_rate")
+# Event counts: from the sessions part only by joining each visit's events in the range.
+COUNTED_IN_RANGE = ("pageviews", "events")
 
 
 def derived_sql(name: str, visitors_column: str, total: str) -> str:

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
-from jetrack.stats.dimensions import DIMENSIONS, column_expr, time_expr
+from jetrack.stats.dimensions import column_expr, time_expr
 from jetrack.stats.errors import QueryError
-from jetrack.stats.metrics import METRICS, derived_sql
+from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, derived_sql
 from jetrack.stats.params import Params
 from jetrack.stats.plan import Plan
 from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
 
-# Sessions are rebuilt from events this far either side of the range, so a visit that
-# crosses the range boundary (e.g. midnight) keeps its whole duration and pageviews.
+# A visit is in a range when it has an event in it; its row in the sessions table is
+# looked up from this long before the range starts (a visit longer than that is cut).
 SESSION_MARGIN = timedelta(days=1)
 
 
@@ -49,12 +49,16 @@ class _Builder:
 
     # -- shared pieces ------------------------------------------------------------------
 
-    def base_where(self, wide: bool = False) -> str:
-        if not wide:
-            return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
-        start = self.p.add(_ts(self.q.date_range.start - SESSION_MARGIN), "DateTime('UTC')")
-        end = self.p.add(_ts(self.q.date_range.end + SESSION_MARGIN), "DateTime('UTC')")
-        return f"site_id = {self.site} AND timestamp >= {start} AND timestamp < {end}"
+    def base_where(self) -> str:
+        return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+
+    def visits_in_range(self) -> str:
+        """Sessions rows of the visits with an event in the range (`timestamp` is the last)."""
+        wide = self.p.add(_ts(self.q.date_range.start - SESSION_MARGIN), "DateTime('UTC')")
+        return (
+            f"site_id = {self.site} AND start >= {wide} AND start < {self.end}"
+            f" AND timestamp >= {self.start}"
+        )
 
     def goal_sql(self, condition: Condition) -> str:
         selected = flt.matching_goals(condition, self.q.goals)
@@ -64,34 +68,15 @@ class _Builder:
         return flt.all_sql(trees, lambda d: column_expr(d, self.p), self.p, self.goal_sql)
 
     def exit_page_clause(self) -> str:
-        """Keeps events of visits whose exit page passes the exit-page filters."""
+        """Keeps events of visits whose sessions row passes the exit-page filters."""
         if not self.session_trees:
             return ""
-        keep = ", ".join(self.visit_columns(self.session_trees))
-        passes = flt.all_sql(self.session_trees, self.session_expr, self.p, self.goal_sql)
         return (
-            f" AND session_id IN (SELECT session_id FROM (SELECT session_id, {keep},"
-            f" {_EXIT_PAGE} AS exit_page FROM events WHERE {self.base_where(True)}"
-            f" AND name != 'engagement' GROUP BY session_id, {keep}) WHERE {passes})"
+            f" AND session_id IN (SELECT session_id FROM sessions FINAL"
+            f" WHERE {self.visits_in_range()} AND {self.row_filter(self.session_trees)})"
         )
 
-    def session_expr(self, dimension: str) -> str:
-        if dimension == "visit:exit_page":
-            return "exit_page"
-        return column_expr(dimension, self.p)
-
-    def visit_columns(self, trees: list[Filter]) -> list[str]:
-        """Visit columns the sessions part must keep for these dimensions and filters."""
-        names = [d for d in self.q.dimensions if d in DIMENSIONS]
-        names += [c.dimension for t in trees for c in conditions(t)]
-        out = ["visitor_id"]
-        for name in names:
-            row = DIMENSIONS.get(name)
-            if row and row.level == "visit":
-                out += [row.stored_column] if row.stored_column not in out else []
-        return out
-
-    def dims(self, timestamp: str, session_level: bool = False) -> list[str]:
+    def dims(self, timestamp: str) -> list[str]:
         out: list[str] = []
         for name in self.q.dimensions:
             if name.startswith("time"):
@@ -99,8 +84,6 @@ class _Builder:
                 expr = time_expr(name, timestamp, self.p, rng.first_day.isoformat(), rng.timezone)
             elif name == "event:goal":
                 expr = "goal_name"
-            elif session_level:
-                expr = self.session_expr(name)
             else:
                 expr = column_expr(name, self.p)
             out.append(f"toString({expr}) AS d{len(out)}")
@@ -137,36 +120,30 @@ class _Builder:
         )
 
     def sessions_part(self, metrics: list[str]) -> str:
-        # Filters on visit columns alone are the same for every event of a visit: they
-        # can drop rows early. The rest decide which visits match (any matching event).
-        pushed = [t for t in self.row_trees if not _touches_event(t)]
-        matching = [t for t in self.row_trees if _touches_event(t)]
-        matched = self.row_filter(matching)
-        in_range = f"timestamp >= {self.start} AND timestamp < {self.end}"
-        keep = self.visit_columns(self.row_trees + self.session_trees)
-        inner = (
-            "SELECT session_id, "
-            + ", ".join(keep)
-            + ", min(timestamp) AS started, max(timestamp) AS ended"
-            ", countIf(name = 'pageview') AS pageviews_all"
-            ", countIf(interactive = 1 AND name != 'pageview') AS interactions"
-            f", countIf({in_range} AND {matched}) AS matched_events"
-            f", countIf({in_range} AND {matched} AND name = 'pageview') AS matched_pageviews"
-            f", {_EXIT_PAGE} AS exit_page"
-            f" FROM events WHERE {self.base_where(True)} AND name != 'engagement'"
-            f" AND {self.row_filter(pushed)}"
-            f" GROUP BY session_id, {', '.join(keep)}"
-            " HAVING matched_events > 0"
+        """One row per visit from the sessions table. Filters on visit dimensions apply to
+        it directly; the rest keep the visits with a matching event in the range."""
+        on_visits = [t for t in self.q.filters if not _touches_event(t)]
+        on_events = [t for t in self.q.filters if _touches_event(t)]
+        matched = (
+            f"FROM events WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(on_events)}"
         )
-        if self.session_trees:
-            inner += " AND " + flt.all_sql(
-                self.session_trees, self.session_expr, self.p, self.goal_sql
+        source = "sessions FINAL"
+        where = f"{self.visits_in_range()} AND {self.row_filter(on_visits)}"
+        if any(m in COUNTED_IN_RANGE for m in metrics):
+            # Pageviews and events count in the range only, so a visit crossing its
+            # boundary brings only its events inside (grouped by exit page, say).
+            source += (
+                " INNER JOIN (SELECT session_id, countIf(name = 'pageview') AS matched_pageviews,"
+                f" count() AS matched_events {matched} GROUP BY session_id) AS matched"
+                " USING (session_id)"
             )
-        started = f"greatest(started, {self.start})"
-        cols = self.dims(started, session_level=True) + [
+        elif on_events:
+            where += f" AND session_id IN (SELECT session_id {matched})"
+        cols = self.dims(f"greatest(start, {self.start})") + [
             f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics
         ]
-        return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
+        return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
 
     def engagement_part(self, metrics: list[str]) -> str:
         dims = self.dims("timestamp")
@@ -180,9 +157,6 @@ class _Builder:
         )
         cols = names + [f"{METRICS[m].engagement} AS engagement_{m}" for m in metrics]
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
-
-
-_EXIT_PAGE = "argMaxIf(pathname, timestamp, name = 'pageview')"
 
 
 def _touches_exit_page(tree: Filter) -> bool:

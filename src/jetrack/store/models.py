@@ -5,12 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were stored UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -28,6 +43,8 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
     locked_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person confirmed being at least 13 at sign-up (revision 0002).
+    age_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     sites: Mapped[list[Site]] = relationship(back_populates="owner")
 
@@ -45,6 +62,10 @@ class Site(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     shields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The team whose members may see the site (revision 0002); owner_id is who added it.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None, index=True
+    )
 
     owner: Mapped[User] = relationship(back_populates="sites")
     goals: Mapped[list[Goal]] = relationship(back_populates="site", cascade="all, delete-orphan")
@@ -83,3 +104,278 @@ class Salt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- Accounts, teams, sharing (revision 0002) -------------------------------------------
+
+
+class Team(Base):
+    """A group of accounts that shares sites; every site belongs to one team."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """An account's role in a team: owner, admin or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteGuest(Base):
+    """An account with access to one site only: guest viewer or guest editor."""
+
+    __tablename__ = "site_guests"
+    __table_args__ = (UniqueConstraint("site_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    """An emailed invitation to a team (site_id null) or to one site as a guest."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), default=None
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UserSession(Base):
+    """A signed-in browser; only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    browser: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class EmailToken(Base):
+    """A one-use token mailed to an account: verify email, reset password, change email."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TotpCredential(Base):
+    """An account's TOTP secret; enabled once a first code was confirmed."""
+
+    __tablename__ = "totp_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-use 2FA recovery code, stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SharedLink(Base):
+    """A read-only public dashboard link to one site; optionally password-protected."""
+
+    __tablename__ = "shared_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ErasureRequest(Base):
+    """An account deletion request; the purge job erases the account after purge_after."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the row outlives the account it erased, as the record of the erasure.
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purge_after: Mapped[datetime] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class InstanceSecret(Base):
+    """Random per-instance keys (signing shared-link and form tokens), made on first use."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Privacy: jobs, erasures, exports, tickets, restriction, operator audit (revision 0003) ---
+
+# Imported here so that this section stays one appended block.
+from sqlalchemy import event, func, insert, select  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
+
+
+class Job(Base):
+    """Background work (retention, purges, exports): state and checkpoint survive restarts."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    # At most one job per key (e.g. "retention:2026-11-29"), so schedulers may race safely.
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class SiteErasure(Base):
+    """A deleted site whose analytics data the purge job still has to erase (then: when)."""
+
+    __tablename__ = "site_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the site row is gone; the id also keeps SQLite from reusing it.
+    site_id: Mapped[int] = mapped_column(Integer, index=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DataExport(Base):
+    """A user's data export: built by a job, downloadable by its owner with a token until
+    expires_at, then deleted."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    directory: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class Ticket(Base):
+    """A message sent through the contact or support form."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(String(5000))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ProcessingRestriction(Base):
+    """An account that restricted processing: its sites' data is stored, not reported."""
+
+    __tablename__ = "processing_restrictions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    restricted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdminAuditEntry(Base):
+    """One operator-console action. Holds ids and action names only, never visitor data."""
+
+    __tablename__ = "admin_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the record outlives the accounts it names.
+    actor_id: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+@event.listens_for(Site, "after_delete")
+def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
+    """Every deleted site leaves a record, so that the purge job erases its events."""
+    connection.execute(insert(SiteErasure).values(site_id=target.id, requested_at=utcnow()))
+
+
+@event.listens_for(Site, "before_insert")
+def _never_reuse_site_ids(_mapper: Any, connection: Connection, target: Site) -> None:
+    """SQLite hands out max(id) + 1, which would give a new site the events of a deleted
+    one still waiting for its purge; PostgreSQL sequences never reuse ids."""
+    if target.id is None and connection.dialect.name == "sqlite":
+        highest = connection.execute(
+            select(
+                func.max(
+                    func.coalesce(select(func.max(Site.id)).scalar_subquery(), 0),
+                    func.coalesce(select(func.max(SiteErasure.site_id)).scalar_subquery(), 0),
+                )
+            )
+        ).scalar()
+        target.id = int(highest or 0) + 1

@@ -1,8 +1,10 @@
-"""JSON error answers: a clear 4xx naming what is wrong, and a 500 that reveals nothing."""
+"""Error answers: JSON for APIs, a page for browsers; a 4xx names what is wrong, and a 500
+reveals nothing."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -10,19 +12,67 @@ from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger("jetrack.web")
 
+PAGE_TEXT = {
+    403: ("Not allowed", "This request was refused. Reload the page and try again."),
+    404: ("Not found", "There is nothing here, or you may not see it."),
+    405: ("Not allowed", "This address does not take that kind of request."),
+    429: ("Slow down", "Too many requests; wait a moment and try again."),
+    500: ("Something went wrong", "The error was logged. Please try again in a moment."),
+}
+
 
 def error_response(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith(
+        ("/api/", "/js/", "/metrics")
+    ) and "text/html" in request.headers.get("accept", "")
+
+
+async def _page(
+    request: Request, status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    from jetrack.web.templating import render
+
+    title, message = PAGE_TEXT.get(status, ("Error", "The request could not be completed."))
+    response = await render(
+        request,
+        "message.html",
+        {"title": title, "message": message, "href": "/", "action": "Home"},
+        status=status,
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
+    if _wants_page(request):
+        return await _page(request, exc.status_code, exc.headers)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    # The exception type and path only: request data may hold personal data.
-    log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    # The exception type and where it was raised: request data may hold personal data.
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}" if trace is not None else "?"
+    log.error(
+        "internal error on %s %s: %s at %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        where,
+    )
+    if _wants_page(request):
+        try:
+            return await _page(request, 500)
+        except Exception:  # the page itself failed: fall back to plain JSON
+            pass
     return JSONResponse({"error": "internal error"}, status_code=500)

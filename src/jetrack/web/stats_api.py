@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.api_keys import authenticate_api_key
+from jetrack.accounts.permissions import can
+from jetrack.privacy.restriction import reporting_allowed
+from jetrack.privacy.retention import data_available_from
 from jetrack.sites.sites import find_site
 from jetrack.stats import v1
 from jetrack.stats.engine import run_query
@@ -32,8 +36,9 @@ class ApiError(Exception):
 
 
 def may_read_stats(session: Session, user: User, site: Site) -> bool:
-    """The one access rule of the Stats API (to become jetrack.accounts.permissions)."""
-    return site.owner_id == user.id
+    """A key reads what its owner may see on the dashboard (jetrack.accounts.permissions),
+    unless the site's owner restricted processing (then only the owner's own keys read)."""
+    return can(session, user, "view_stats", site) and reporting_allowed(session, site, user)
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -44,8 +49,9 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def _authorize(request: Request, domain: Any) -> SiteInfo:
-    """The site the request's API key may read; ApiError 401/404/429 otherwise."""
+def _authorize(request: Request, domain: Any) -> tuple[SiteInfo, date | None]:
+    """The site the request's API key may read, and the first day its retention keeps;
+    ApiError 401/404/429 otherwise."""
     stores: Stores = request.app.state.stores
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -65,7 +71,7 @@ def _authorize(request: Request, domain: Any) -> SiteInfo:
         # The same answer for another account's site and a missing one: no existence leak.
         if site is None or not may_read_stats(session, user, site):
             raise ApiError(404, f"site not found: {domain}")
-        return SiteInfo.from_site(site)
+        return SiteInfo.from_site(site), data_available_from(site, request.app.state.settings)
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -95,14 +101,19 @@ async def query_v2(request: Request) -> Any:
         body = json.loads(await request.body())
     except ValueError:
         raise ApiError(400, "the request body must be JSON") from None
-    site = _authorize(request, body.get("site_id") if isinstance(body, dict) else None)
-    return await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
+    site, data_from = _authorize(request, body.get("site_id") if isinstance(body, dict) else None)
+    result = await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
+    # Retention: say from which day data can exist (null when the site keeps everything).
+    result.setdefault("meta", {})["data_available_from"] = (
+        data_from.isoformat() if data_from else None
+    )
+    return result
 
 
 def _v1(answer: Callable[..., Any], with_params: bool = True) -> Handler:
     async def handler(request: Request) -> Any:
         params = dict(request.query_params)
-        site = _authorize(request, params.get("site_id"))
+        site, _ = _authorize(request, params.get("site_id"))
         events = request.app.state.stores.events
         if with_params:
             return await run_in_threadpool(answer, events, site, params)

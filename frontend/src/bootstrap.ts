@@ -1,0 +1,33 @@
+// What the server embeds into the shell page (<script id="jt-bootstrap">): see
+// jetrack.web.dashboard.bootstrap_data for the producer.
+export interface SiteRef {
+  domain: string
+  name: string
+}
+
+export interface Bootstrap {
+  domain: string
+  name: string
+  timezone: string
+  sites: SiteRef[]
+  csrf_token: string
+  theme: 'light' | 'dark' | 'system'
+  read_only: boolean
+  query_url: string
+  settings_url: string | null
+  dashboard_path: string
+  snippet: string
+  secure_cookies: boolean
+  /** First day the site's retention keeps (ISO date), or null when data is kept forever. */
+  data_from: string | null
+  /** POST endpoint answering a ZIP of one CSV per panel, or null (read-only views). */
+  export_url: string | null
+}
+
+function read(): Bootstrap {
+  const node = document.getElementById('jt-bootstrap')
+  if (!node?.textContent) throw new Error('the page has no bootstrap data')
+  return JSON.parse(node.textContent) as Bootstrap
+}
+
+export const boot: Bootstrap = read()

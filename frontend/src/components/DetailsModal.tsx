@@ -1,0 +1,125 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { FilterDimension, Metric } from '../api'
+import { useDash } from '../context'
+import { SHORT_METRIC_LABELS, METRIC_LABELS, exactMetric, formatMetric } from '../format'
+import { useQuery } from '../hooks'
+import { breakdownQuery, stateKey } from '../queries'
+import { toQueryFilters, withFilter } from '../state'
+import { ErrorNote } from './ErrorNote'
+import { type Tab, rowLabel } from './Panels'
+
+export const PAGE_SIZE = 25
+
+export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab; onClose: () => void }) {
+  const { state, navigate } = useDash()
+  const dialog = useRef<HTMLDialogElement>(null)
+  const [page, setPage] = useState(0)
+  const [search, setSearch] = useState('')
+  const [term, setTerm] = useState('')
+  useEffect(() => {
+    dialog.current?.showModal()
+  }, [])
+  useEffect(() => {
+    const next = search.trim()
+    if (next === term) return
+    const timer = setTimeout(() => {
+      setTerm(next)
+      setPage(0)
+    }, 250)
+    return () => clearTimeout(timer)
+  }, [search, term])
+
+  const dimensions = tab.labelDimension ? [tab.dimension, tab.labelDimension] : [tab.dimension]
+  const metrics: Metric[] = tab.details
+  const { data, error, loading, retry } = useQuery(
+    () => {
+      const query = breakdownQuery(state, dimensions, metrics, PAGE_SIZE, page * PAGE_SIZE)
+      query.include = { total_rows: true }
+      if (term) {
+        const filters = toQueryFilters(state.filters)
+        filters.push(['contains', tab.dimension as FilterDimension, [term], { case_sensitive: false }])
+        query.filters = filters
+      }
+      return query
+    },
+    stateKey(state, tab.key, tab.dimension, page, term),
+  )
+  const total = data?.meta.total_rows ?? 0
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
+  const select = (value: string) => {
+    dialog.current?.close()
+    navigate(withFilter(state, { op: 'is', dimension: tab.dimension as FilterDimension, value }))
+  }
+
+  return (
+    <dialog ref={dialog} class="jd-dialog" data-testid="details-dialog" onClose={onClose} aria-label={title}>
+      <div class="jd-dialog-head">
+        <h2>{title}</h2>
+        <input
+          type="search"
+          placeholder="Search"
+          aria-label="Search"
+          data-testid="details-search"
+          value={search}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
+        <button type="button" class="jd-button jd-ghost" aria-label="Close" onClick={() => dialog.current?.close()}>
+          ✕
+        </button>
+      </div>
+      {error && !data ? (
+        <ErrorNote message={error} retry={retry} />
+      ) : (
+        <div class={`jd-table-wrap ${loading ? 'jd-loading' : ''}`}>
+          <table class="jd-table">
+            <thead>
+              <tr>
+                <th scope="col">{tab.label}</th>
+                {metrics.map((m) => (
+                  <th key={m} scope="col" title={METRIC_LABELS[m]}>
+                    {SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {(data?.results ?? []).map((row) => (
+                <tr key={row.dimensions[0]} data-testid="details-row">
+                  <td>
+                    <button type="button" class="jd-link" onClick={() => select(row.dimensions[0])}>
+                      {tab.icon && <span class="jd-icon">{tab.icon(row.dimensions[0])}</span>}
+                      {rowLabel(tab, row)}
+                    </button>
+                  </td>
+                  {metrics.map((m, i) => (
+                    <td key={m} title={exactMetric(m, row.metrics[i])}>
+                      {formatMetric(m, row.metrics[i])}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {data && data.results.length === 0 && <p class="jd-muted">Nothing matches.</p>}
+        </div>
+      )}
+      <div class="jd-pager">
+        <button type="button" class="jd-button jd-ghost" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          ← Previous
+        </button>
+        <span class="jd-muted" data-testid="details-page">
+          Page {page + 1} of {pages} · {total} rows
+        </span>
+        <button
+          type="button"
+          class="jd-button jd-ghost"
+          data-testid="details-next"
+          disabled={page + 1 >= pages}
+          onClick={() => setPage(page + 1)}
+        >
+          Next →
+        </button>
+      </div>
+    </dialog>
+  )
+}

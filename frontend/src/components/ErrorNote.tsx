@@ -1,0 +1,12 @@
+export function ErrorNote({ message, retry }: { message: string; retry?: () => void }) {
+  return (
+    <div class="jd-error" role="alert" data-testid="error">
+      <span>Could not load this: {message}</span>
+      {retry && (
+        <button type="button" class="jd-button jd-ghost" onClick={retry}>
+          Retry
+        </button>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,190 @@
+import { boot } from '../bootstrap'
+import { useDash } from '../context'
+import { PERIODS, type Period, addDays, periodLabel, todayIn } from '../dates'
+import { compactNumber } from '../format'
+import { useQuery } from '../hooks'
+import { baseQuery, currentVisitorsQuery } from '../queries'
+import type { CompareMode } from '../state'
+import { THEMES, type Theme, setTheme } from '../theme'
+
+export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Theme) => void }) {
+  const { state, navigate } = useDash()
+  const nextTheme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length]
+
+  const choosePeriod = (period: Period) => {
+    if (period === 'custom') {
+      const today = todayIn(boot.timezone)
+      const custom = state.custom ?? [addDays(today, -29), today]
+      navigate({ ...state, period, custom, interval: undefined })
+    } else {
+      navigate({ ...state, period, custom: undefined, interval: undefined })
+    }
+  }
+  const setCustom = (index: 0 | 1, value: string) => {
+    if (!value || !state.custom) return
+    const custom: [string, string] = [...state.custom]
+    custom[index] = value
+    if (custom[0] > custom[1]) custom.reverse()
+    navigate({ ...state, custom, interval: undefined })
+  }
+  const switchSite = (domain: string) => {
+    location.assign(`/sites/${encodeURIComponent(domain)}${location.search}`)
+  }
+
+  return (
+    <header class="jd-header">
+      <div class="jd-header-row">
+        <a class="jd-brand" href={boot.read_only ? undefined : '/'}>
+          Jet<span>track</span>
+        </a>
+        {!boot.read_only && boot.sites.length > 1 ? (
+          <label class="jd-site-switcher">
+            <span class="jd-visually-hidden">Site</span>
+            <select
+              data-testid="site-switcher"
+              value={boot.domain}
+              onChange={(e) => switchSite(e.currentTarget.value)}
+            >
+              {boot.sites.map((site) => (
+                <option key={site.domain} value={site.domain}>
+                  {site.domain}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <h1 class="jd-site-name" data-testid="site-name">
+            {boot.domain}
+          </h1>
+        )}
+        <CurrentVisitors />
+        <div class="jd-header-actions">
+          {boot.data_from && (
+            <span class="jd-muted" data-testid="data-from" title="Older data is deleted by the site's retention period">
+              Data from {boot.data_from}
+            </span>
+          )}
+          {boot.export_url && (
+            <button
+              type="button"
+              class="jd-button jd-ghost"
+              data-testid="export-button"
+              title="Download every panel for this range and these filters as CSV files in a ZIP"
+              onClick={() => void exportPanels(baseQuery(state, ['visitors']))}
+            >
+              Export
+            </button>
+          )}
+          {boot.settings_url && (
+            <a class="jd-button jd-ghost" href={boot.settings_url} data-testid="settings-link">
+              Settings
+            </a>
+          )}
+          <button
+            type="button"
+            class="jd-button jd-ghost"
+            data-testid="theme-toggle"
+            data-theme-value={theme}
+            title={`Switch to the ${nextTheme} theme`}
+            onClick={() => {
+              setTheme(nextTheme, boot.secure_cookies)
+              onTheme(nextTheme)
+            }}
+          >
+            Theme: {theme}
+          </button>
+        </div>
+      </div>
+      <div class="jd-header-row jd-controls">
+        <label>
+          <span class="jd-visually-hidden">Date range</span>
+          <select
+            data-testid="period-select"
+            value={state.period}
+            onChange={(e) => choosePeriod(e.currentTarget.value as Period)}
+          >
+            {PERIODS.map((p) => (
+              <option key={p.key} value={p.key}>
+                {p.label} ({p.shortcut})
+              </option>
+            ))}
+          </select>
+        </label>
+        {state.period === 'custom' && state.custom && (
+          <span class="jd-custom-range">
+            <input
+              type="date"
+              aria-label="First day"
+              data-testid="custom-from"
+              value={state.custom[0]}
+              onChange={(e) => setCustom(0, e.currentTarget.value)}
+            />
+            <span aria-hidden="true">–</span>
+            <input
+              type="date"
+              aria-label="Last day"
+              data-testid="custom-to"
+              value={state.custom[1]}
+              onChange={(e) => setCustom(1, e.currentTarget.value)}
+            />
+          </span>
+        )}
+        {state.period !== 'realtime' && state.period !== 'all' && (
+          <label>
+            <span class="jd-visually-hidden">Compare with</span>
+            <select
+              data-testid="compare-select"
+              value={state.compare}
+              onChange={(e) => navigate({ ...state, compare: e.currentTarget.value as CompareMode })}
+            >
+              <option value="previous_period">vs. previous period</option>
+              <option value="year_over_year">vs. a year earlier</option>
+              <option value="off">No comparison</option>
+            </select>
+          </label>
+        )}
+        <span class="jd-muted jd-period-label" data-testid="period-label">
+          {periodLabel(state.period, state.custom)}
+        </span>
+      </div>
+    </header>
+  )
+}
+
+function CurrentVisitors() {
+  const { state, navigate } = useDash()
+  const { data } = useQuery(currentVisitorsQuery, 'current-visitors', 30_000)
+  const count = data?.results[0]?.metrics[0] ?? null
+  return (
+    <button
+      type="button"
+      class="jd-live"
+      data-testid="current-visitors"
+      data-value={count ?? ''}
+      title="Visitors in the last 5 minutes; show the realtime view"
+      onClick={() => navigate({ ...state, period: 'realtime', custom: undefined, interval: undefined })}
+    >
+      <span class="jd-pulse" aria-hidden="true" />
+      {count === null ? '…' : compactNumber(count)} current visitor{count === 1 ? '' : 's'}
+    </button>
+  )
+}
+
+async function exportPanels(query: { date_range?: unknown; filters?: unknown }): Promise<void> {
+  if (!boot.export_url) return
+  const response = await fetch(boot.export_url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': boot.csrf_token },
+    body: JSON.stringify({ date_range: query.date_range, filters: query.filters ?? [] }),
+  })
+  if (!response.ok) {
+    window.alert(`The export failed: ${response.status}`)
+    return
+  }
+  const url = URL.createObjectURL(await response.blob())
+  const link = document.createElement('a')
+  link.href = url
+  link.download = `${boot.domain}-export.zip`
+  link.click()
+  URL.revokeObjectURL(url)
+}

@@ -1,0 +1,210 @@
+import { useEffect, useRef } from 'preact/hooks'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import type { Metric, QueryResponse } from '../api'
+import { boot } from '../bootstrap'
+import { useDash } from '../context'
+import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
+import { METRIC_LABELS, formatMetric } from '../format'
+import { useQuery } from '../hooks'
+import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
+import { cssVar } from '../theme'
+import { ErrorNote } from './ErrorNote'
+import { REALTIME_REFRESH_MS } from './TopStats'
+
+interface Series {
+  labels: string[]
+  values: (number | null)[]
+  previous: (number | null)[] | null
+  previousLabels: string[] | null
+}
+
+/** Bucket labels ("2026-01-31", "2026-01-31 13:00:00") as seconds, read as UTC wall time. */
+function labelSeconds(label: string): number {
+  const iso = label.length === 10 ? `${label}T00:00:00Z` : `${label.replace(' ', 'T')}Z`
+  return Date.parse(iso) / 1000
+}
+
+/** The site's wall-clock "now" as a label-comparable string (future buckets stay empty). */
+function siteNow(): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: boot.timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date())
+  return `${todayIn(boot.timezone)} ${parts}`
+}
+
+export function toSeries(response: QueryResponse, zeroFill: boolean): Series {
+  const byLabel = new Map<string, number | null>()
+  const previousByLabel = new Map<string, number | null>()
+  for (const row of response.results) {
+    byLabel.set(row.dimensions[0], row.metrics[0])
+    if (row.comparison) previousByLabel.set(row.dimensions[0], row.comparison.metrics[0])
+  }
+  const labels = response.meta.time_labels ?? [...byLabel.keys()].sort()
+  const now = siteNow()
+  const values = labels.map((label) => {
+    if (byLabel.has(label)) return byLabel.get(label) ?? 0
+    return zeroFill && label <= now ? 0 : null
+  })
+  const previousLabels = response.meta.comparison_time_labels ?? null
+  let previous: (number | null)[] | null = null
+  const comparisonRows = response.meta.comparison_results as
+    | { dimensions: string[]; metrics: (number | null)[] }[]
+    | undefined
+  if (previousLabels && comparisonRows) {
+    const byPrevious = new Map(comparisonRows.map((row) => [row.dimensions[0], row.metrics[0]]))
+    previous = previousLabels.map((label) => byPrevious.get(label) ?? 0)
+  } else if (previousByLabel.size > 0) {
+    previous = labels.map((label) => previousByLabel.get(label) ?? 0)
+  }
+  return { labels, values, previous, previousLabels }
+}
+
+export function MainGraph() {
+  const { state, navigate } = useDash()
+  const realtime = state.period === 'realtime'
+  const metric: Metric = realtime ? 'visitors' : state.metric
+  const interval = currentInterval(state)
+  const minute = supportsInterval('minute')
+  const { data, error, loading, retry } = useQuery(
+    () => {
+      if (!realtime) return timeseriesQuery(state, metric)
+      if (!minute) return null
+      const query = baseQuery(state, ['visitors'])
+      query.date_range = [minutesAgo(REALTIME_MINUTES), nowIso()]
+      query.dimensions = ['time:minute' as 'time']
+      query.include = { time_labels: true }
+      return query
+    },
+    stateKey(state, metric, interval, realtime),
+    realtime ? REALTIME_REFRESH_MS : 0,
+  )
+  const intervals = intervalsFor(state.period, state.custom)
+  return (
+    <div class="jd-graph" data-testid="main-graph">
+      <div class="jd-graph-head">
+        <h2>
+          {realtime ? 'Visitors per minute, last 30 minutes' : METRIC_LABELS[metric]}
+          {loading && <span class="jd-spinner" aria-label="Loading" />}
+        </h2>
+        {!realtime && intervals.length > 1 && (
+          <label>
+            <span class="jd-visually-hidden">Interval</span>
+            <select
+              data-testid="interval-select"
+              value={interval}
+              onChange={(e) =>
+                navigate({ ...state, interval: e.currentTarget.value as typeof interval })
+              }
+            >
+              {intervals.map((i) => (
+                <option key={i} value={i}>
+                  {i[0].toUpperCase() + i.slice(1)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      {realtime && !minute ? (
+        <p class="jd-muted">
+          The per-minute live graph needs the engine's time:minute dimension. The numbers above
+          and the panels below refresh every {REALTIME_REFRESH_MS / 1000} seconds.
+        </p>
+      ) : error && !data ? (
+        <ErrorNote message={error} retry={retry} />
+      ) : (
+        <Chart
+          series={data ? toSeries(data, true) : null}
+          metric={metric}
+          bars={realtime}
+          compareLabel={state.compare === 'year_over_year' ? 'A year earlier' : 'Previous period'}
+        />
+      )}
+    </div>
+  )
+}
+
+function Chart({
+  series,
+  metric,
+  bars,
+  compareLabel,
+}: {
+  series: Series | null
+  metric: Metric
+  bars: boolean
+  compareLabel: string
+}) {
+  const { dark } = useDash()
+  const box = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+
+  useEffect(() => {
+    const node = box.current
+    if (!node || !series) return
+    const accent = cssVar('--jt-chart-1', '#3b5bdb')
+    const muted = cssVar('--jt-text-muted', '#5d636e')
+    const grid = cssVar('--jt-border', '#dcdcd6')
+    const hourly = series.labels.some((label) => label.length > 10)
+    const x = series.labels.map(labelSeconds)
+    const data: uPlot.AlignedData = series.previous ? [x, series.values, series.previous] : [x, series.values]
+    const value = (_: uPlot, v: number | null) => (v === null ? '–' : formatMetric(metric, v))
+    const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }
+    const opts: uPlot.Options = {
+      width: node.clientWidth,
+      height: 240,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      cursor: { points: { size: 7 }, drag: { x: false, y: false } },
+      legend: { live: true },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: [
+        { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
+        { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
+      ],
+      series: [
+        { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
+        {
+          label: METRIC_LABELS[metric],
+          stroke: accent,
+          width: 2,
+          fill: `${accent}22`,
+          value,
+          paths: bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined,
+          points: { show: series.labels.length < 40 },
+        },
+        ...(series.previous
+          ? [{ label: compareLabel, stroke: muted, width: 1.5, dash: [6, 4], value, points: { show: false } }]
+          : []),
+      ],
+    }
+    plot.current?.destroy()
+    plot.current = new uPlot(opts, data, node)
+    const resize = new ResizeObserver(() => {
+      plot.current?.setSize({ width: node.clientWidth, height: 240 })
+    })
+    resize.observe(node)
+    return () => {
+      resize.disconnect()
+      plot.current?.destroy()
+      plot.current = null
+    }
+  }, [series, metric, bars, dark, compareLabel])
+
+  if (!series) return <div class="jd-chart jd-skeleton-block" />
+  const total = series.values.reduce<number>((sum, v) => sum + (v ?? 0), 0)
+  return (
+    <div
+      class="jd-chart"
+      ref={box}
+      data-testid="chart"
+      data-points={series.values.length}
+      data-total={total}
+      data-has-comparison={series.previous ? 'true' : 'false'}
+    />
+  )
+}

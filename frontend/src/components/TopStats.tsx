@@ -1,0 +1,147 @@
+import { useEffect } from 'preact/hooks'
+import { type Metric, releaseQueue } from '../api'
+import { useDash } from '../context'
+import { LOWER_IS_BETTER, METRIC_LABELS, exactMetric, formatMetric } from '../format'
+import { useQuery } from '../hooks'
+import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../queries'
+import { TOP_METRICS } from '../state'
+import { reportVisitors } from './EmptyState'
+import { ErrorNote } from './ErrorNote'
+
+export const REALTIME_REFRESH_MS = 15_000
+
+export function TopStats() {
+  const { state } = useDash()
+  return state.period === 'realtime' ? <RealtimeStats /> : <PeriodStats />
+}
+
+function PeriodStats() {
+  const { state, navigate } = useDash()
+  const { data, error, loading, retry } = useQuery(
+    () => withComparison(baseQuery(state, TOP_METRICS), state),
+    stateKey(state),
+    0,
+    'first',
+  )
+  useEffect(() => {
+    if (data || error) releaseQueue()
+    if (data && state.filters.length === 0) reportVisitors(data.results[0]?.metrics[0] ?? 0)
+  }, [data, error])
+  if (error && !data) return <ErrorNote message={error} retry={retry} />
+  const row = data?.results[0]
+  return (
+    <div class={`jd-stats ${loading ? 'jd-loading' : ''}`} data-testid="top-stats">
+      {TOP_METRICS.map((metric, i) => (
+        <StatCard
+          key={metric}
+          metric={metric}
+          value={row ? (row.metrics[i] ?? 0) : null}
+          change={row?.comparison ? row.comparison.change[i] : undefined}
+          previous={row?.comparison ? row.comparison.metrics[i] : undefined}
+          selected={state.metric === metric}
+          onSelect={() => navigate({ ...state, metric })}
+        />
+      ))}
+    </div>
+  )
+}
+
+function RealtimeStats() {
+  const { state } = useDash()
+  const current = useQuery(currentVisitorsQuery, 'rt-current', REALTIME_REFRESH_MS, 'first')
+  const window = useQuery(
+    () => baseQuery(state, ['visitors', 'pageviews']),
+    stateKey(state),
+    REALTIME_REFRESH_MS,
+    'first',
+  )
+  useEffect(() => {
+    if (window.data || window.error) releaseQueue()
+  }, [window.data, window.error])
+  const error = current.error ?? window.error
+  if (error && !window.data) return <ErrorNote message={error} retry={window.retry} />
+  const row = window.data?.results[0]
+  return (
+    <div class="jd-stats" data-testid="top-stats">
+      <StatCard
+        metric="visitors"
+        label="Current visitors (last 5 minutes)"
+        testid="stat-current-visitors"
+        value={current.data ? (current.data.results[0]?.metrics[0] ?? 0) : null}
+        selected={false}
+      />
+      <StatCard
+        metric="visitors"
+        label="Unique visitors (last 30 minutes)"
+        value={row ? (row.metrics[0] ?? 0) : null}
+        selected={true}
+      />
+      <StatCard
+        metric="pageviews"
+        label="Pageviews (last 30 minutes)"
+        value={row ? (row.metrics[1] ?? 0) : null}
+        selected={false}
+      />
+    </div>
+  )
+}
+
+interface CardProps {
+  metric: Metric
+  value: number | null
+  label?: string
+  change?: number | null
+  previous?: number | null
+  selected: boolean
+  testid?: string
+  onSelect?: () => void
+}
+
+function StatCard({ metric, value, label, change, previous, selected, testid, onSelect }: CardProps) {
+  const title = label ?? METRIC_LABELS[metric]
+  const body = (
+    <>
+      <span class="jd-stat-label">{title}</span>
+      <span class="jd-stat-value" title={exactMetric(metric, value)}>
+        {value === null ? <span class="jd-skeleton" /> : formatMetric(metric, value)}
+      </span>
+      {change !== undefined && <Change metric={metric} change={change} previous={previous} />}
+    </>
+  )
+  const common = {
+    class: `jd-stat ${selected ? 'jd-selected' : ''}`,
+    'data-testid': testid ?? `stat-${metric}`,
+    'data-value': value ?? '',
+    'data-change': change ?? '',
+  }
+  return onSelect ? (
+    <button type="button" {...common} aria-pressed={selected} onClick={onSelect}>
+      {body}
+    </button>
+  ) : (
+    <div {...common}>{body}</div>
+  )
+}
+
+function Change({
+  metric,
+  change,
+  previous,
+}: {
+  metric: Metric
+  change: number | null
+  previous?: number | null
+}) {
+  const hint = previous === undefined ? '' : `was ${formatMetric(metric, previous)}`
+  if (change === null) return <span class="jd-change jd-muted" title={hint}>–</span>
+  const good = LOWER_IS_BETTER.includes(metric) ? change < 0 : change > 0
+  const tone = change === 0 ? 'jd-muted' : good ? 'jd-good' : 'jd-bad'
+  const arrow = change > 0 ? '↑' : change < 0 ? '↓' : ''
+  const unit = metric === 'bounce_rate' ? ' pp' : '%'
+  return (
+    <span class={`jd-change ${tone}`} data-testid={`change-${metric}`} title={hint}>
+      {arrow} {Math.abs(Math.round(change * 10) / 10)}
+      {unit}
+    </span>
+  )
+}

@@ -1,0 +1,109 @@
+// Numbers as people read them: 1.2k visitors, 42%, 1m 05s.
+import type { Metric } from './api'
+
+const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
+
+export function compactNumber(value: number): string {
+  const abs = Math.abs(value)
+  if (abs < 10_000) return whole.format(value)
+  if (abs < 1_000_000) return `${trim(value / 1000)}k`
+  if (abs < 1_000_000_000) return `${trim(value / 1_000_000)}M`
+  return `${trim(value / 1_000_000_000)}B`
+}
+
+function trim(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1).replace(/\.0$/, '')
+}
+
+export function duration(seconds: number): string {
+  const s = Math.round(seconds)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`
+}
+
+export function formatMetric(metric: Metric, value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–'
+  switch (metric) {
+    case 'bounce_rate':
+    case 'percentage':
+    case 'conversion_rate':
+    case 'scroll_depth':
+      return `${Math.round(value * 10) / 10}%`
+    case 'visit_duration':
+    case 'time_on_page':
+      return duration(value)
+    case 'views_per_visit':
+      return (Math.round(value * 100) / 100).toFixed(2)
+    default:
+      return compactNumber(value)
+  }
+}
+
+export function exactMetric(metric: Metric, value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'no data'
+  if (metric === 'visit_duration' || metric === 'time_on_page') return `${Math.round(value)} s`
+  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(value)
+}
+
+export const METRIC_LABELS: Record<Metric, string> = {
+  visitors: 'Unique visitors',
+  visits: 'Total visits',
+  pageviews: 'Total pageviews',
+  views_per_visit: 'Views per visit',
+  bounce_rate: 'Bounce rate',
+  visit_duration: 'Visit duration',
+  events: 'Events',
+  percentage: '%',
+  conversion_rate: 'Conversion rate',
+  time_on_page: 'Time on page',
+  scroll_depth: 'Scroll depth',
+}
+
+export const SHORT_METRIC_LABELS: Partial<Record<Metric, string>> = {
+  visitors: 'Visitors',
+  visits: 'Visits',
+  pageviews: 'Pageviews',
+  bounce_rate: 'Bounce',
+  visit_duration: 'Duration',
+  time_on_page: 'Time on page',
+  scroll_depth: 'Scroll',
+}
+
+/** Metrics where going down is good news. */
+export const LOWER_IS_BETTER: Metric[] = ['bounce_rate']
+
+const regionNames = safeDisplayNames('region')
+const languageNames = safeDisplayNames('language')
+
+function safeDisplayNames(type: 'region' | 'language'): Intl.DisplayNames | null {
+  try {
+    return new Intl.DisplayNames(undefined, { type })
+  } catch {
+    return null
+  }
+}
+
+export function countryName(code: string): string {
+  if (!/^[A-Z]{2}$/.test(code)) return code || 'Unknown'
+  try {
+    return regionNames?.of(code) ?? code
+  } catch {
+    return code
+  }
+}
+
+export function flag(code: string): string {
+  if (!/^[A-Z]{2}$/.test(code)) return ''
+  return String.fromCodePoint(...[...code].map((c) => 0x1f1a5 + c.charCodeAt(0)))
+}
+
+export function languageName(tag: string): string {
+  if (!tag) return 'Unknown'
+  try {
+    return languageNames?.of(tag) ?? tag
+  } catch {
+    return tag
+  }
+}

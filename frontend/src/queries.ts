@@ -1,0 +1,63 @@
+// The queries the dashboard sends, built from the URL state in one place.
+import type { Dimension, Metric, Query } from './api'
+import { boot } from './bootstrap'
+import {
+  CURRENT_VISITORS_MINUTES,
+  dateRangeFor,
+  defaultInterval,
+  intervalsFor,
+  minutesAgo,
+  nowIso,
+  timeDimension,
+} from './dates'
+import { type DashState, toQueryFilters } from './state'
+
+export function baseQuery(state: DashState, metrics: Metric[]): Query {
+  const query: Query = {
+    metrics: metrics as Query['metrics'],
+    date_range: dateRangeFor(state.period, boot.timezone, state.custom),
+  }
+  if (state.filters.length) query.filters = toQueryFilters(state.filters)
+  return query
+}
+
+export function withComparison(query: Query, state: DashState): Query {
+  if (state.compare === 'off' || state.period === 'realtime' || state.period === 'all') return query
+  return { ...query, include: { ...query.include, comparisons: { mode: state.compare } } }
+}
+
+export function currentInterval(state: DashState) {
+  const options = intervalsFor(state.period, state.custom)
+  return state.interval && options.includes(state.interval)
+    ? state.interval
+    : defaultInterval(state.period, state.custom)
+}
+
+export function timeseriesQuery(state: DashState, metric: Metric): Query {
+  const query = baseQuery(state, [metric])
+  query.dimensions = [timeDimension(currentInterval(state))]
+  query.include = { time_labels: true }
+  return withComparison(query, state)
+}
+
+export function breakdownQuery(
+  state: DashState,
+  dimensions: Dimension[],
+  metrics: Metric[],
+  limit: number,
+  offset = 0,
+): Query {
+  const query = baseQuery(state, metrics)
+  query.dimensions = dimensions
+  query.order_by = [[metrics[0], 'desc']]
+  query.pagination = { limit, offset }
+  return query
+}
+
+export function currentVisitorsQuery(): Query {
+  return { metrics: ['visitors'], date_range: [minutesAgo(CURRENT_VISITORS_MINUTES), nowIso()] }
+}
+
+export function stateKey(state: DashState, ...extra: unknown[]): string {
+  return JSON.stringify([state.period, state.custom, state.compare, state.filters, ...extra])
+}

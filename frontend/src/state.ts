@@ -1,0 +1,123 @@
+// The dashboard's state lives in the URL (shareable, and the back button works):
+//   ?period=30d&compare=previous_period&metric=visitors&interval=day
+//   &from=2026-01-01&to=2026-01-31 (custom) &f=is,visit:source,Google (repeatable)
+import { useCallback, useEffect, useState } from 'preact/hooks'
+import type { FilterDimension, FilterOperator, SimpleFilter } from './api'
+import { type Interval, type Period, isIsoDate, isPeriod } from './dates'
+import { SIMPLE_DIMENSIONS } from './generated/schema-values'
+
+export type CompareMode = 'previous_period' | 'year_over_year' | 'off'
+export type TopMetric =
+  | 'visitors'
+  | 'visits'
+  | 'pageviews'
+  | 'views_per_visit'
+  | 'bounce_rate'
+  | 'visit_duration'
+
+export const TOP_METRICS: TopMetric[] = [
+  'visitors',
+  'visits',
+  'pageviews',
+  'views_per_visit',
+  'bounce_rate',
+  'visit_duration',
+]
+
+export interface DashFilter {
+  op: 'is' | 'is_not' | 'contains'
+  dimension: FilterDimension
+  value: string
+}
+
+export interface DashState {
+  period: Period
+  custom?: [string, string]
+  compare: CompareMode
+  metric: TopMetric
+  interval?: Interval
+  filters: DashFilter[]
+}
+
+export const DEFAULT_PERIOD: Period = '30d'
+const OPS = ['is', 'is_not', 'contains'] as const
+
+export function parseState(search: string): DashState {
+  const params = new URLSearchParams(search)
+  const period = params.get('period')
+  const from = params.get('from')
+  const to = params.get('to')
+  const compare = params.get('compare')
+  const metric = params.get('metric')
+  const interval = params.get('interval')
+  const state: DashState = {
+    period: isPeriod(period) ? period : DEFAULT_PERIOD,
+    compare:
+      compare === 'off' || compare === 'year_over_year' ? compare : 'previous_period',
+    metric: TOP_METRICS.includes(metric as TopMetric) ? (metric as TopMetric) : 'visitors',
+    filters: [],
+  }
+  if (state.period === 'custom') {
+    if (isIsoDate(from) && isIsoDate(to)) state.custom = from <= to ? [from, to] : [to, from]
+    else state.period = DEFAULT_PERIOD
+  }
+  if (interval && ['minute', 'hour', 'day', 'week', 'month'].includes(interval)) {
+    state.interval = interval as Interval
+  }
+  for (const raw of params.getAll('f')) {
+    const first = raw.indexOf(',')
+    const second = raw.indexOf(',', first + 1)
+    if (first < 0 || second < 0) continue
+    const op = raw.slice(0, first) as DashFilter['op']
+    const dimension = raw.slice(first + 1, second)
+    const value = raw.slice(second + 1)
+    if (!OPS.includes(op) || !SIMPLE_DIMENSIONS.includes(dimension)) continue
+    state.filters.push({ op, dimension: dimension as FilterDimension, value })
+  }
+  return state
+}
+
+export function formatState(state: DashState): string {
+  const params = new URLSearchParams()
+  if (state.period !== DEFAULT_PERIOD) params.set('period', state.period)
+  if (state.period === 'custom' && state.custom) {
+    params.set('from', state.custom[0])
+    params.set('to', state.custom[1])
+  }
+  if (state.compare !== 'previous_period') params.set('compare', state.compare)
+  if (state.metric !== 'visitors') params.set('metric', state.metric)
+  if (state.interval) params.set('interval', state.interval)
+  for (const f of state.filters) params.append('f', `${f.op},${f.dimension},${f.value}`)
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+export function toQueryFilters(filters: DashFilter[]): SimpleFilter[] {
+  return filters.map((f) => [f.op as FilterOperator, f.dimension, [f.value]])
+}
+
+/** The URL-backed state and a navigate function that pushes a history entry. */
+export function useDashState(): [DashState, (next: DashState) => void] {
+  const [state, setState] = useState(() => parseState(location.search))
+  useEffect(() => {
+    const onPop = () => setState(parseState(location.search))
+    addEventListener('popstate', onPop)
+    return () => removeEventListener('popstate', onPop)
+  }, [])
+  const navigate = useCallback((next: DashState) => {
+    const search = formatState(next)
+    if (search !== location.search) history.pushState(null, '', location.pathname + search)
+    setState(next)
+  }, [])
+  return [state, navigate]
+}
+
+/** Add (or replace) the filter on a dimension; a dimension has at most one filter. */
+export function withFilter(state: DashState, filter: DashFilter): DashState {
+  const others = state.filters.filter((f) => f.dimension !== filter.dimension)
+  return { ...state, filters: [...others, filter] }
+}
+
+export function withoutFilter(state: DashState, dimension: string): DashState {
+  return { ...state, filters: state.filters.filter((f) => f.dimension !== dimension) }
+}

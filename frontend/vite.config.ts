@@ -1,0 +1,17 @@
+import { defineConfig } from 'vite'
+import preact from '@preact/preset-vite'
+
+// The dashboard is served by Jetrack: the shell HTML comes from jetrack.web.dashboard, which
+// reads .vite/manifest.json to find the hashed entry files. No index.html is involved.
+export default defineConfig({
+  plugins: [preact()],
+  base: '/static/build/dashboard/',
+  build: {
+    outDir: '../src/jetrack/static/build/dashboard',
+    emptyOutDir: true,
+    manifest: true,
+    target: 'es2020',
+    assetsInlineLimit: 0,
+    rollupOptions: { input: 'src/main.tsx' },
+  },
+})

@@ -1,0 +1,219 @@
+"""Teams, roles, per-site guests and emailed invitations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jetrack.accounts.permissions import GUEST_ROLES, TEAM_ROLES
+from jetrack.accounts.tokens import digest, new_token
+from jetrack.accounts.users import AccountError, normalize_email
+from jetrack.store.models import (
+    Invitation,
+    Membership,
+    Site,
+    SiteGuest,
+    Team,
+    User,
+    as_utc,
+    utcnow,
+)
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class InvitationError(ValueError):
+    """An invitation link that cannot be used; the message says why."""
+
+
+def create_team(session: Session, owner: User, name: str) -> Team:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AccountError("name", "must be 1 to 200 characters")
+    team = Team(name=name)
+    session.add(team)
+    session.flush()
+    session.add(Membership(team_id=team.id, user_id=owner.id, role="owner"))
+    session.flush()
+    return team
+
+
+def personal_team(session: Session, user: User) -> Team:
+    """The first team the user owns; made on demand ("<name>'s sites")."""
+    team = session.scalar(
+        select(Team)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Membership.user_id == user.id, Membership.role == "owner")
+        .order_by(Team.id)
+    )
+    if team is not None:
+        return team
+    label = user.name or user.email.split("@", 1)[0]
+    return create_team(session, user, f"{label}'s sites"[:200])
+
+
+def members(session: Session, team: Team) -> list[tuple[Membership, User]]:
+    rows = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.team_id == team.id)
+        .order_by(User.email)
+    )
+    return [(membership, user) for membership, user in rows]
+
+
+def guests(session: Session, site: Site) -> list[tuple[SiteGuest, User]]:
+    rows = session.execute(
+        select(SiteGuest, User)
+        .join(User, User.id == SiteGuest.user_id)
+        .where(SiteGuest.site_id == site.id)
+        .order_by(User.email)
+    )
+    return [(guest, user) for guest, user in rows]
+
+
+def pending_invitations(session: Session, team: Team, site: Site | None = None) -> list[Invitation]:
+    query = select(Invitation).where(
+        Invitation.team_id == team.id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+    )
+    query = query.where(
+        Invitation.site_id == site.id if site is not None else Invitation.site_id.is_(None)
+    )
+    now = utcnow()
+    return [row for row in session.scalars(query) if as_utc(row.expires_at) > now]
+
+
+def invite(
+    session: Session, inviter: User, team: Team, email: str, role: str, site: Site | None = None
+) -> tuple[Invitation, str]:
+    """A new invitation and the token for its mailed link (stored only as a digest)."""
+    email = normalize_email(email)
+    allowed = GUEST_ROLES if site is not None else TEAM_ROLES
+    if role not in allowed:
+        raise AccountError("role", f"must be one of: {', '.join(allowed)}")
+    existing = session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        if site is None and session.scalar(
+            select(Membership).where(
+                Membership.team_id == team.id, Membership.user_id == existing.id
+            )
+        ):
+            raise AccountError("email", "this person is already a member of the team")
+        if site is not None and session.scalar(
+            select(SiteGuest).where(SiteGuest.site_id == site.id, SiteGuest.user_id == existing.id)
+        ):
+            raise AccountError("email", "this person already has access to the site")
+    token = new_token()
+    invitation = Invitation(
+        team_id=team.id,
+        site_id=site.id if site is not None else None,
+        email=email,
+        role=role,
+        token_hash=digest(token),
+        invited_by_id=inviter.id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def find_invitation(session: Session, token: str) -> Invitation:
+    """The usable invitation for a link token; InvitationError says why one is not."""
+    if not token or len(token) > 100:
+        raise InvitationError("This invitation link is not valid.")
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationError("This invitation was already accepted.")
+    if invitation.revoked_at is not None:
+        raise InvitationError("This invitation was withdrawn.")
+    if as_utc(invitation.expires_at) <= utcnow():
+        raise InvitationError("This invitation has expired; ask for a new one.")
+    return invitation
+
+
+def accept_invitation(session: Session, invitation: Invitation, user: User) -> None:
+    """Join the team (or become the site's guest); only the invited address may."""
+    if user.email != invitation.email:
+        raise InvitationError(
+            "This invitation was sent to another email address; log in with that one."
+        )
+    if invitation.site_id is None:
+        membership = session.scalar(
+            select(Membership).where(
+                Membership.team_id == invitation.team_id, Membership.user_id == user.id
+            )
+        )
+        if membership is None:
+            session.add(
+                Membership(team_id=invitation.team_id, user_id=user.id, role=invitation.role)
+            )
+    else:
+        guest = session.scalar(
+            select(SiteGuest).where(
+                SiteGuest.site_id == invitation.site_id, SiteGuest.user_id == user.id
+            )
+        )
+        if guest is None:
+            session.add(
+                SiteGuest(site_id=invitation.site_id, user_id=user.id, role=invitation.role)
+            )
+    invitation.accepted_at = utcnow()
+    session.flush()
+
+
+def revoke_invitation(session: Session, team: Team, invitation_id: int) -> bool:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.team_id != team.id or invitation.accepted_at is not None:
+        return False
+    invitation.revoked_at = utcnow()
+    return True
+
+
+def _owner_count(session: Session, team: Team) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.team_id == team.id, Membership.role == "owner")
+        )
+        or 0
+    )
+
+
+def membership_of(session: Session, team: Team, user_id: int) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(Membership.team_id == team.id, Membership.user_id == user_id)
+    )
+
+
+def change_role(session: Session, team: Team, membership: Membership, role: str) -> None:
+    if role not in TEAM_ROLES:
+        raise AccountError("role", f"must be one of: {', '.join(TEAM_ROLES)}")
+    if membership.role == "owner" and role != "owner" and _owner_count(session, team) <= 1:
+        raise AccountError("role", "a team needs at least one owner; make someone else owner first")
+    membership.role = role
+
+
+def remove_member(session: Session, team: Team, membership: Membership) -> None:
+    if membership.role == "owner" and _owner_count(session, team) <= 1:
+        raise AccountError(
+            "member", "a team needs at least one owner; make someone else owner first"
+        )
+    session.delete(membership)
+
+
+def remove_guest(session: Session, site: Site, user_id: int) -> bool:
+    guest = session.scalar(
+        select(SiteGuest).where(SiteGuest.site_id == site.id, SiteGuest.user_id == user_id)
+    )
+    if guest is None:
+        return False
+    session.delete(guest)
+    return True

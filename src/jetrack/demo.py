@@ -1,0 +1,430 @@
+"""Seed a demo site with realistic-looking traffic, so a newcomer sees a full dashboard."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jetrack.accounts.users import create_user, find_user
+from jetrack.sites.sites import add_site, find_site
+from jetrack.store.models import Site
+from jetrack.store.stores import Stores
+
+DEMO_DOMAIN = "demo.jetrack.local"
+DEMO_OWNER = "demo@jetrack.local"
+
+# (weight, source, channel, referrer, utm_medium, utm_source, utm_campaign, utm_content, utm_term)
+TRAFFIC: list[tuple[float, str, str, str, str, str, str, str, str]] = [
+    (30, "", "Direct", "", "", "", "", "", ""),
+    (24, "Google", "Organic Search", "https://www.google.com/", "", "", "", "", ""),
+    (4, "Bing", "Organic Search", "https://www.bing.com/", "", "", "", "", ""),
+    (3, "DuckDuckGo", "Organic Search", "https://duckduckgo.com/", "", "", "", "", ""),
+    (1, "Ecosia", "Organic Search", "https://www.ecosia.org/", "", "", "", "", ""),
+    (6, "Hacker News", "Organic Social", "https://news.ycombinator.com/", "", "", "", "", ""),
+    (4, "Reddit", "Organic Social", "https://www.reddit.com/r/selfhosted/", "", "", "", "", ""),
+    (2, "Reddit", "Organic Social", "https://www.reddit.com/r/webdev/", "", "", "", "", ""),
+    (3, "Twitter", "Organic Social", "https://t.co/", "", "", "", "", ""),
+    (2, "LinkedIn", "Organic Social", "https://www.linkedin.com/", "", "", "", "", ""),
+    (1.5, "Mastodon", "Organic Social", "https://mastodon.social/", "", "", "", "", ""),
+    (3, "GitHub", "Referral", "https://github.com/", "", "", "", "", ""),
+    (1.5, "dev.to", "Referral", "https://dev.to/", "", "", "", "", ""),
+    (1, "Product Hunt", "Referral", "https://www.producthunt.com/", "", "", "", "", ""),
+    (1, "indiehackers.com", "Referral", "https://www.indiehackers.com/", "", "", "", "", ""),
+    (1.5, "YouTube", "Organic Video", "https://www.youtube.com/", "", "", "", "", ""),
+    (3, "Newsletter", "Email", "", "email", "newsletter", "spring_launch", "header", ""),
+    (1.5, "Newsletter", "Email", "", "email", "newsletter", "weekly_digest", "footer", ""),
+    (
+        3,
+        "Google",
+        "Paid Search",
+        "https://www.google.com/",
+        "cpc",
+        "google",
+        "brand",
+        "ad_a",
+        "privacy analytics",
+    ),
+    (
+        1.5,
+        "Google",
+        "Paid Search",
+        "https://www.google.com/",
+        "cpc",
+        "google",
+        "competitors",
+        "ad_b",
+        "google analytics alternative",
+    ),
+    (
+        1.5,
+        "Facebook",
+        "Paid Social",
+        "https://l.facebook.com/",
+        "paid_social",
+        "facebook",
+        "spring_launch",
+        "video",
+        "",
+    ),
+    (
+        1,
+        "Twitter",
+        "Paid Social",
+        "https://t.co/",
+        "paid_social",
+        "twitter",
+        "spring_launch",
+        "thread",
+        "",
+    ),
+    (
+        0.7,
+        "Bing",
+        "Paid Search",
+        "https://www.bing.com/",
+        "cpc",
+        "bing",
+        "brand",
+        "ad_a",
+        "cookieless analytics",
+    ),
+]
+
+# (weight, country, region, city, language)
+GEO: list[tuple[float, str, str, str, str]] = [
+    (9, "US", "US-CA", "San Francisco", "en-US"),
+    (5, "US", "US-NY", "New York", "en-US"),
+    (3, "US", "US-TX", "Austin", "en-US"),
+    (2.5, "US", "US-WA", "Seattle", "en-US"),
+    (2, "US", "US-IL", "Chicago", "en-US"),
+    (5, "DE", "DE-BE", "Berlin", "de-DE"),
+    (3, "DE", "DE-BY", "Munich", "de-DE"),
+    (1.5, "DE", "DE-HH", "Hamburg", "de-DE"),
+    (5, "GB", "GB-ENG", "London", "en-GB"),
+    (1, "GB", "GB-SCT", "Edinburgh", "en-GB"),
+    (3.5, "FR", "FR-IDF", "Paris", "fr-FR"),
+    (1, "FR", "FR-ARA", "Lyon", "fr-FR"),
+    (3, "IN", "IN-KA", "Bengaluru", "en-IN"),
+    (2, "IN", "IN-MH", "Mumbai", "en-IN"),
+    (2, "BR", "BR-SP", "São Paulo", "pt-BR"),
+    (2, "CA", "CA-ON", "Toronto", "en-CA"),
+    (1, "CA", "CA-BC", "Vancouver", "en-CA"),
+    (2.5, "NL", "NL-NH", "Amsterdam", "nl-NL"),
+    (2, "JP", "JP-13", "Tokyo", "ja-JP"),
+    (1.5, "AU", "AU-NSW", "Sydney", "en-AU"),
+    (1, "AU", "AU-VIC", "Melbourne", "en-AU"),
+    (1.5, "ES", "ES-MD", "Madrid", "es-ES"),
+    (1, "ES", "ES-CT", "Barcelona", "es-ES"),
+    (1.5, "IT", "IT-25", "Milan", "it-IT"),
+    (1.2, "SE", "SE-AB", "Stockholm", "sv-SE"),
+    (1.2, "PL", "PL-14", "Warsaw", "pl-PL"),
+    (1, "CH", "CH-ZH", "Zurich", "de-CH"),
+    (0.8, "AT", "AT-9", "Vienna", "de-AT"),
+    (0.8, "MX", "MX-CMX", "Mexico City", "es-MX"),
+    (0.6, "IE", "IE-D", "Dublin", "en-IE"),
+    (0.6, "NG", "NG-LA", "Lagos", "en-NG"),
+    (0.6, "ZA", "ZA-GP", "Johannesburg", "en-ZA"),
+    (0.7, "KR", "KR-11", "Seoul", "ko-KR"),
+    (0.6, "SG", "SG-01", "Singapore", "en-SG"),
+    (0.6, "UA", "UA-30", "Kyiv", "uk-UA"),
+    (0.5, "CZ", "CZ-10", "Prague", "cs-CZ"),
+    (0.5, "PT", "PT-11", "Lisbon", "pt-PT"),
+    (0.5, "DK", "DK-84", "Copenhagen", "da-DK"),
+    (0.4, "NO", "NO-03", "Oslo", "nb-NO"),
+    (0.4, "FI", "FI-18", "Helsinki", "fi-FI"),
+    (0.4, "AR", "AR-C", "Buenos Aires", "es-AR"),
+    (0.4, "TR", "TR-34", "Istanbul", "tr-TR"),
+    (0.4, "ID", "ID-JK", "Jakarta", "id-ID"),
+    (0.3, "BE", "BE-BRU", "Brussels", "fr-BE"),
+    (0.3, "RO", "RO-B", "Bucharest", "ro-RO"),
+]
+
+# (weight, device, screen_size, os, os_version, browser, browser_version)
+TECH: list[tuple[float, str, str, str, str, str, str]] = [
+    (18, "Desktop", "1920x1080", "Windows", "11", "Chrome", "131.0"),
+    (7, "Desktop", "1920x1080", "Windows", "10", "Chrome", "130.0"),
+    (5, "Desktop", "1536x864", "Windows", "11", "Edge", "131.0"),
+    (4, "Desktop", "1920x1080", "Windows", "11", "Firefox", "133.0"),
+    (9, "Desktop", "1440x900", "Mac", "14.6", "Safari", "18.1"),
+    (8, "Desktop", "1512x982", "Mac", "15.1", "Chrome", "131.0"),
+    (3, "Desktop", "1728x1117", "Mac", "15.1", "Firefox", "133.0"),
+    (1, "Desktop", "2560x1440", "Mac", "15.1", "Arc", "1.69"),
+    (4, "Desktop", "1920x1080", "GNU/Linux", "", "Firefox", "133.0"),
+    (2.5, "Desktop", "2560x1440", "GNU/Linux", "", "Chrome", "131.0"),
+    (12, "Mobile", "390x844", "iOS", "18.1", "Safari", "18.1"),
+    (4, "Mobile", "393x852", "iOS", "17.6", "Safari", "17.6"),
+    (1.5, "Mobile", "390x844", "iOS", "18.1", "Chrome", "131.0"),
+    (9, "Mobile", "412x915", "Android", "14", "Chrome", "131.0"),
+    (3, "Mobile", "360x800", "Android", "13", "Samsung Internet", "26.0"),
+    (1, "Mobile", "412x915", "Android", "14", "Firefox", "133.0"),
+    (2, "Tablet", "820x1180", "iPadOS", "18.1", "Safari", "18.1"),
+    (1, "Tablet", "800x1280", "Android", "13", "Chrome", "131.0"),
+]
+
+# (weight as a landing page, weight as a later page, path)
+PAGES: list[tuple[float, float, str]] = [
+    (35, 10, "/"),
+    (10, 14, "/pricing"),
+    (8, 10, "/features"),
+    (3, 8, "/docs"),
+    (2, 7, "/docs/getting-started"),
+    (1, 5, "/docs/tracker"),
+    (1, 4, "/docs/api"),
+    (1, 3, "/docs/self-hosting"),
+    (7, 3, "/blog"),
+    (6, 2, "/blog/cookieless-analytics"),
+    (5, 2, "/blog/why-we-left-google-analytics"),
+    (3, 1, "/blog/clickhouse-in-process"),
+    (2, 1, "/blog/privacy-by-design"),
+    (3, 4, "/compare/google-analytics"),
+    (1, 2, "/about"),
+    (0.5, 2, "/contact"),
+    (0.5, 5, "/signup"),
+    (0.3, 4, "/login"),
+    (0.5, 1, "/changelog"),
+    (0.3, 0.5, "/careers"),
+]
+
+HOURLY = [
+    2,
+    1.5,
+    1.2,
+    1,
+    1,
+    1.3,
+    2,
+    3.5,
+    5,
+    6,
+    6.5,
+    6.5,
+    6,
+    6.5,
+    6.5,
+    6,
+    5.5,
+    5,
+    4.5,
+    4.5,
+    4,
+    3.5,
+    3,
+    2.5,
+]
+WEEKDAY = [1.0, 1.05, 1.05, 1.0, 0.9, 0.6, 0.62]  # Monday first
+
+EVENT_COLUMNS = (
+    "site_id, timestamp, name, visitor_id, session_id, hostname, pathname, referrer, source, "
+    "channel, utm_medium, utm_source, utm_campaign, utm_content, utm_term, click_id_param, "
+    "entry_page, country_code, region_code, city, device, screen_size, browser, "
+    "browser_version, os, os_version, language, props, revenue_amount, revenue_currency, "
+    "interactive, scroll_depth, engagement_ms"
+)
+
+
+def _u(key: int) -> str:
+    """A uniform number in [0, 1) drawn from the session number and a key (repeatable)."""
+    return f"(cityHash64({{seed:UInt64}}, s, {key}) / 18446744073709551616.0)"
+
+
+def _uk(key: int) -> str:
+    """Like _u, but different for each event `k` of the session."""
+    return f"(cityHash64({{seed:UInt64}}, s, k, {key}) / 18446744073709551616.0)"
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return [c / total for c in out]
+
+
+def _literal(values: Sequence[str | float | int]) -> str:
+    """A ClickHouse array literal of our own constants (never user input: those are bound)."""
+    items = []
+    for value in values:
+        if isinstance(value, str):
+            items.append("'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'")
+        else:
+            items.append(repr(value))
+    return "[" + ",".join(items) + "]"
+
+
+def _arrays(plan: _Plan) -> dict[str, str]:
+    """The weighted tables above as array literals, by name."""
+    arrays: dict[str, Sequence[str | float | int]] = {
+        "day_ends": plan.day_ends,
+        "traffic_cum": _cumulative([row[0] for row in TRAFFIC]),
+        "geo_cum": _cumulative([row[0] for row in GEO]),
+        "tech_cum": _cumulative([row[0] for row in TECH]),
+        "entry_cum": _cumulative([row[0] for row in PAGES]),
+        "page_cum": _cumulative([row[1] for row in PAGES]),
+        "hour_cum": _cumulative(HOURLY),
+        "page_paths": [row[2] for row in PAGES],
+    }
+    traffic_names = ["source", "channel", "referrer", "medium", "usource", "campaign", "content"]
+    for i, name in enumerate([*traffic_names, "term"], start=1):
+        arrays[f"t_{name}"] = [row[i] for row in TRAFFIC]
+    for i, name in enumerate(["country", "region", "city", "language"], start=1):
+        arrays[f"g_{name}"] = [row[i] for row in GEO]
+    tech_names = ["device", "screen", "os", "os_version", "browser", "browser_version"]
+    for i, name in enumerate(tech_names, start=1):
+        arrays[f"d_{name}"] = [row[i] for row in TECH]
+    return {name: _literal(values) for name, values in arrays.items()}
+
+
+def _pick(cumulative: str, uniform: str) -> str:
+    """1-based index of a weighted choice: the first cumulative weight above `uniform`."""
+    return f"greatest(1, arrayFirstIndex(c -> c > {uniform}, {cumulative}))"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sessions: int
+    day_ends: list[int]  # cumulative session counts per day, oldest first
+
+
+def _plan(days: int, visitors_per_day: int, seed: int, now: int) -> _Plan:
+    rng = random.Random(seed)
+    weekday_today = time.gmtime(now).tm_wday
+    counts = []
+    for i in range(days):
+        ago = days - 1 - i
+        growth = 0.65 + 0.35 * i / max(days - 1, 1)
+        weekday = WEEKDAY[(weekday_today - ago) % 7]
+        spike = 2.2 if ago in (17, 18) else 1.0  # a launch day, visible on the graph
+        visits = visitors_per_day * 1.25 * growth * weekday * spike * rng.uniform(0.88, 1.12)
+        if ago == 0:  # today has only had part of its hours so far
+            visits *= (now % 86400) / 86400
+        counts.append(max(1, round(visits)))
+    # A last bucket of visits in the past 30 minutes, so the realtime view is never empty.
+    counts.append(max(6, round(visitors_per_day / 40)))
+    ends, total = [], 0
+    for count in counts:
+        total += count
+        ends.append(total)
+    return _Plan(total, ends)
+
+
+def _insert_sql(arr: dict[str, str]) -> str:
+    traffic = _pick(arr["traffic_cum"], _u(1))
+    geo = _pick(arr["geo_cum"], _u(2))
+    tech = _pick(arr["tech_cum"], _u(3))
+    entry = _pick(arr["entry_cum"], _u(4))
+    later = _pick(arr["page_cum"], _uk(5))
+    hour = f"({_pick(arr['hour_cum'], _u(6))} - 1)"
+    # Session number -> day -> start time; today's sessions stay in the past.
+    sessions = f"""
+        SELECT number AS s,
+          arrayFirstIndex(e -> e > number, {arr["day_ends"]}) - 1 AS day,
+          {{first_day:UInt32}} + day * 86400 AS day_start,
+          -- the live bucket: its first 3 visits in the last 3 minutes, the rest in the last 30
+          multiIf(day = {{days:UInt32}} AND number - {arr["day_ends"]}[{{days:UInt32}}] < 3,
+             {{now:UInt32}} - 30 - toUInt32(number - {arr["day_ends"]}[{{days:UInt32}}]) * 60,
+             day = {{days:UInt32}}, {{now:UInt32}} - 60 - toUInt32({_u(7)} * 1740),
+             day = {{days:UInt32}} - 1,
+             day_start + toUInt32({_u(7)} * greatest(0, toInt64({{now:UInt32}}) - day_start - 1800)),
+             day_start + {hour} * 3600 + toUInt32({_u(8)} * 3600)) AS start,
+          {traffic} AS t, {geo} AS g, {tech} AS d, {entry} AS entry_ix,
+          -- 45% bounce; longer visits get rarer
+          if({_u(9)} < 0.45, 1, least(12, 2 + toUInt32(-log(1 - {_u(10)}) * 2.2))) AS pages,
+          -- custom event: 0 none, 1 Signup, 2 Purchase, 3 Outbound Link: Click
+          multiIf({_u(11)} < 0.04, 1, {_u(11)} < 0.055, 2, {_u(11)} < 0.10, 3, 0) AS custom,
+          -- about a third of visits come back from a pool of returning visitors
+          if({_u(12)} < 0.35,
+             cityHash64({{seed:UInt64}}, 'returning', toUInt64({_u(13)} * {{sessions:UInt64}} / 8)),
+             cityHash64({{seed:UInt64}}, 'new', s)) AS visitor_id,
+          cityHash64({{seed:UInt64}}, 'session', s) AS session_id
+        FROM numbers({{sessions:UInt64}})"""
+    # Each page k gives a pageview (2k) and an engagement (2k+1); a custom event comes last.
+    return f"""
+    INSERT INTO events ({EVENT_COLUMNS})
+    SELECT
+      {{site_id:UInt32}}, toDateTime(least({{now:UInt32}}, start + k * 95 + toUInt32({_uk(20)} * 80)
+        + if(kind = 1, 5 + toUInt32(engaged / 1000), 0) + if(kind = 2, 30, 0)), 'UTC'),
+      multiIf(kind = 0, 'pageview', kind = 1, 'engagement',
+        custom = 1, 'Signup', custom = 2, 'Purchase', 'Outbound Link: Click'),
+      visitor_id, session_id, {{hostname:String}},
+      if(k = 0, entry_path, {arr["page_paths"]}[{later}]),
+      {arr["t_referrer"]}[t], {arr["t_source"]}[t],
+      {arr["t_channel"]}[t], {arr["t_medium"]}[t],
+      {arr["t_usource"]}[t], {arr["t_campaign"]}[t],
+      {arr["t_content"]}[t], {arr["t_term"]}[t],
+      if({arr["t_medium"]}[t] = 'cpc', 'gclid', ''),
+      entry_path, {arr["g_country"]}[g], {arr["g_region"]}[g],
+      {arr["g_city"]}[g], {arr["d_device"]}[d], {arr["d_screen"]}[d],
+      {arr["d_browser"]}[d], {arr["d_browser_version"]}[d],
+      {arr["d_os"]}[d], {arr["d_os_version"]}[d], {arr["g_language"]}[g],
+      multiIf(kind != 2, map(), custom = 1, map('plan', if({_u(21)} < 0.8, 'free', 'pro')),
+        custom = 2, map('plan', 'pro'),
+        map('url', ['https://github.com/jetrack', 'https://twitter.com/jetrack'][1 + toUInt8({_u(22)} * 2)])),
+      toDecimal64(if(kind = 2 AND custom = 2, [9, 19, 49][1 + toUInt8({_u(23)} * 3)], 0), 3),
+      if(kind = 2 AND custom = 2, 'EUR', ''),
+      if(kind = 1, 0, 1),
+      if(kind = 1, toUInt8(least(100, 20 + {_uk(24)} * 85)), 0),
+      if(kind = 1, engaged, 0)
+    FROM (
+      SELECT *, intDiv(j, 2) AS k, if(j >= pages * 2, 2, j % 2) AS kind,
+        toUInt32(3000 + {_uk(25)} * if(pages = 1, 40000, 120000)) AS engaged
+      FROM (
+        SELECT *, {arr["page_paths"]}[entry_ix] AS entry_path FROM ({sessions})
+      )
+      ARRAY JOIN range(toUInt32(pages * 2 + (custom > 0))) AS j
+    )
+    """
+
+
+def _params(site: Site, plan: _Plan, days: int, seed: int, now: int) -> dict[str, Any]:
+    return {
+        "seed": seed,
+        "site_id": site.id,
+        "hostname": site.domain,
+        "sessions": plan.sessions,
+        "first_day": (now // 86400 - (days - 1)) * 86400,
+        "days": days,
+        "now": now,
+    }
+
+
+def seed_demo(
+    stores: Stores,
+    domain: str = DEMO_DOMAIN,
+    owner_email: str = DEMO_OWNER,
+    days: int = 90,
+    visitors_per_day: int = 500,
+    *,
+    password: str | None = None,
+    timezone: str = "UTC",
+    seed: int = 7,
+    now: int | None = None,
+) -> Site:
+    """Create (or refill) the demo site: ~`visitors_per_day` a day over `days` days, ending
+    now. An existing site with this domain keeps its settings and gets its events replaced."""
+    if days < 1 or visitors_per_day < 1:
+        raise ValueError("days and visitors_per_day must be at least 1")
+    with stores.control.session() as session:
+        owner = find_user(session, owner_email) or create_user(
+            session, owner_email, name="Demo", password=password
+        )
+        site = find_site(session, domain) or add_site(
+            session, owner, domain, timezone=timezone, name="Jetrack demo"
+        )
+    stores.events.command(
+        "DELETE FROM events WHERE site_id = {site_id:UInt32}", {"site_id": site.id}
+    )
+    now = int(time.time()) if now is None else now
+    plan = _plan(days, visitors_per_day, seed, now)
+    stores.events.command(_insert_sql(_arrays(plan)), _params(site, plan, days, seed, now))
+    return site
+
+
+def expected_sessions(days: int, visitors_per_day: int, now: int, seed: int = 7) -> int:
+    """How many visits seed_demo writes for these arguments (for tests and the CLI)."""
+    return _plan(days, visitors_per_day, seed, now).sessions
+
+
+__all__ = ["DEMO_DOMAIN", "DEMO_OWNER", "expected_sessions", "seed_demo"]

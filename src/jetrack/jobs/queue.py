@@ -1,0 +1,146 @@
+"""The jobs table as a queue: enqueue, claim with a lease, checkpoint, finish, retry.
+
+A job's `payload` is its checkpoint: handlers record each finished step in it, so a job
+whose process died (its lease runs out) is claimed again and resumes after the last step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jetrack.store.control import ControlStore
+from jetrack.store.models import Job, as_utc, utcnow
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=10)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedup_key: str | None = None,
+    run_after: datetime | None = None,
+) -> Job | None:
+    """Add a job; with a dedup_key already used, add nothing and return None."""
+    if dedup_key is not None and session.scalar(select(Job.id).where(Job.dedup_key == dedup_key)):
+        return None
+    job = Job(
+        kind=kind, payload=dict(payload or {}), dedup_key=dedup_key, run_after=run_after or utcnow()
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:  # another runner scheduled the same key first
+        return None
+    return job
+
+
+def claim_next(
+    control: ControlStore, now: datetime | None = None, kinds: Sequence[str] | None = None
+) -> Job | None:
+    """Take the next due job (or one whose runner died) and lease it to this process."""
+    now = now or utcnow()
+    with control.session() as session:
+        statement = (
+            select(Job)
+            .where(
+                or_(
+                    (Job.state == QUEUED) & (Job.run_after <= now),
+                    (Job.state == RUNNING) & (Job.lease_until < now),
+                )
+            )
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+        )
+        if kinds is not None:
+            statement = statement.where(Job.kind.in_(kinds))
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        job = session.scalar(statement)
+        if job is None:
+            return None
+        job.state = RUNNING
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        job.lease_until = now + LEASE
+        session.flush()
+        return job
+
+
+def checkpoint(
+    control: ControlStore, job_id: int, payload: dict[str, Any], progress: int | None = None
+) -> None:
+    """Record the job's progress and renew its lease."""
+    with control.session() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.payload = dict(payload)
+        if progress is not None:
+            job.progress = max(0, min(100, progress))
+        job.lease_until = utcnow() + LEASE
+
+
+def finish(control: ControlStore, job_id: int, payload: dict[str, Any]) -> None:
+    with control.session() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.state, job.progress, job.payload = DONE, 100, dict(payload)
+            job.finished_at, job.lease_until, job.error = utcnow(), None, ""
+
+
+def fail(control: ControlStore, job_id: int, error: str) -> None:
+    """Retry later with backoff, or give up after MAX_ATTEMPTS."""
+    with control.session() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.error = error[:500]
+        job.lease_until = None
+        if job.attempts >= MAX_ATTEMPTS:
+            job.state, job.finished_at = FAILED, utcnow()
+        else:
+            job.state = QUEUED
+            job.run_after = utcnow() + timedelta(minutes=2**job.attempts)
+
+
+def retry(session: Session, job_id: int) -> bool:
+    """Run a failed (or waiting) job again now (operator console)."""
+    job = session.get(Job, job_id)
+    if job is None or job.state in (RUNNING, DONE):
+        return False
+    job.state, job.attempts, job.run_after, job.finished_at = QUEUED, 0, utcnow(), None
+    return True
+
+
+def requeue_running(control: ControlStore) -> int:
+    """At start with an embedded store (one process per data dir), any running job belongs
+    to a process that died: make it claimable now."""
+    with control.session() as session:
+        jobs = list(session.scalars(select(Job).where(Job.state == RUNNING)))
+        for job in jobs:
+            job.state, job.lease_until = QUEUED, None
+        return len(jobs)
+
+
+def last_finished(session: Session, kind: str) -> datetime | None:
+    moment = session.scalar(
+        select(Job.finished_at)
+        .where(Job.kind == kind, Job.state == DONE)
+        .order_by(Job.finished_at.desc())
+        .limit(1)
+    )
+    return as_utc(moment) if moment is not None else None
+
+
+def recent_jobs(session: Session, limit: int = 100) -> list[Job]:
+    return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))

@@ -1,0 +1,158 @@
+"""The job runner: schedules the daily jobs, runs due jobs one at a time, off the event loop.
+
+Started as a service in the server (jetrack.app.SERVICE_MODULES); `jetrack purge` and
+`jetrack retention` run the same jobs from the command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from jetrack.jobs import queue
+from jetrack.jobs.context import JobContext
+from jetrack.store.models import ErasureRequest, SiteErasure, as_utc, utcnow
+from jetrack.store.stores import Stores
+
+log = logging.getLogger("jetrack.jobs")
+
+POLL_SECONDS = 3.0
+STOP_WAIT_SECONDS = 20.0
+
+# kind -> "module:function" taking a JobContext; imported when first needed.
+HANDLERS: dict[str, str] = {
+    "retention": "jetrack.privacy.retention:run_retention",
+    "purge": "jetrack.privacy.purge:run_purge",
+    "erase_account": "jetrack.privacy.purge:run_account_erasure",
+    "erasure_notice": "jetrack.privacy.purge:send_erasure_notice",
+    "export": "jetrack.privacy.export:run_export",
+}
+DAILY_KINDS = ("retention", "purge")
+PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
+
+
+def handler_for(kind: str) -> Callable[[JobContext], None]:
+    module, _, function = HANDLERS[kind].partition(":")
+    handler: Callable[[JobContext], None] = getattr(importlib.import_module(module), function)
+    return handler
+
+
+def schedule(stores: Stores, now: datetime | None = None) -> None:
+    """Enqueue what is due; dedup keys make this safe to call often and from many places."""
+    now = now or utcnow()
+    with stores.control.session() as session:
+        for kind in DAILY_KINDS:
+            queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
+        for request in session.scalars(
+            select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
+        ):
+            queue.enqueue(
+                session,
+                "erasure_notice",
+                {"request_id": request.id},
+                dedup_key=f"erasure_notice:{request.id}",
+            )
+            if as_utc(request.purge_after) <= now:
+                queue.enqueue(
+                    session,
+                    "erase_account",
+                    {"request_id": request.id},
+                    dedup_key=f"erase_account:{request.id}",
+                )
+        newest = session.scalar(
+            select(SiteErasure.id)
+            .where(SiteErasure.completed_at.is_(None))
+            .order_by(SiteErasure.id.desc())
+            .limit(1)
+        )
+        if newest is not None:
+            queue.enqueue(session, "purge", dedup_key=f"purge:site-erasure:{newest}")
+
+
+def run_one(stores: Stores, *, in_server: bool, kinds: Sequence[str] | None = None) -> bool:
+    """Claim and run one due job; False when none is due."""
+    job = queue.claim_next(stores.control, kinds=kinds)
+    if job is None:
+        return False
+    context = JobContext(stores, job.id, dict(job.payload), in_server=in_server)
+    try:
+        handler_for(job.kind)(context)
+    except Exception as exc:
+        log.error("job %d (%s) failed: %s: %s", job.id, job.kind, type(exc).__name__, exc)
+        queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")
+        return True
+    queue.finish(stores.control, job.id, context.payload)
+    log.info("job %d (%s) done", job.id, job.kind)
+    return True
+
+
+def run_pending(
+    stores: Stores,
+    *,
+    in_server: bool = False,
+    kinds: Sequence[str] | None = None,
+    limit: int = 1000,
+) -> int:
+    """Schedule, then run every due job of `kinds` (default all; jobs may enqueue more)."""
+    schedule(stores)
+    ran = 0
+    while ran < limit and run_one(stores, in_server=in_server, kinds=kinds):
+        ran += 1
+        schedule(stores)
+    return ran
+
+
+def run_now(stores: Stores, kind: str, kinds: Sequence[str] | None = None) -> int:
+    """Enqueue one `kind` job regardless of today's run, then run what is due (the CLI)."""
+    if stores.settings.database_url is None:
+        queue.requeue_running(stores.control)  # we hold the data dir: nothing else runs
+    with stores.control.session() as session:
+        queue.enqueue(session, kind)
+    return run_pending(stores, kinds=kinds or (kind,))
+
+
+def tick(stores: Stores, stopping: threading.Event) -> None:
+    schedule(stores)
+    while not stopping.is_set() and run_one(stores, in_server=True):
+        pass
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    stores: Stores = app.state.stores
+    if stores.settings.database_url is None:
+        await run_in_threadpool(queue.requeue_running, stores.control)
+    stopping = threading.Event()
+
+    async def loop() -> None:
+        while not stopping.is_set():
+            try:
+                await run_in_threadpool(tick, stores, stopping)
+            except Exception as exc:  # keep the runner alive; the next round retries
+                log.error("job runner: %s", type(exc).__name__)
+            for _ in range(int(POLL_SECONDS * 10)):
+                if stopping.is_set():
+                    break
+                await asyncio.sleep(0.1)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        # Let a running job reach its next step before the stores close; a job still busy
+        # after the wait resumes from its checkpoint at the next start.
+        stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=STOP_WAIT_SECONDS)
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

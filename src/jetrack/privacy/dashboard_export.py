@@ -1,0 +1,69 @@
+"""The dashboard export: a ZIP of CSVs, one per panel, for the dashboard's range and filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from jetrack.stats.engine import run_query
+from jetrack.store.events import EventStore
+
+# File name -> (dimension, metrics); the panels of the dashboard.
+PANELS: dict[str, tuple[str, list[str]]] = {
+    "channels": ("visit:channel", ["visitors", "visits"]),
+    "sources": ("visit:source", ["visitors", "visits", "bounce_rate", "visit_duration"]),
+    "referrers": ("visit:referrer", ["visitors", "visits"]),
+    "utm_mediums": ("visit:utm_medium", ["visitors", "visits"]),
+    "utm_sources": ("visit:utm_source", ["visitors", "visits"]),
+    "utm_campaigns": ("visit:utm_campaign", ["visitors", "visits"]),
+    "utm_contents": ("visit:utm_content", ["visitors", "visits"]),
+    "utm_terms": ("visit:utm_term", ["visitors", "visits"]),
+    "pages": ("event:page", ["visitors", "pageviews"]),
+    "entry_pages": ("visit:entry_page", ["visitors", "visits"]),
+    "exit_pages": ("visit:exit_page", ["visitors", "visits"]),
+    "countries": ("visit:country", ["visitors"]),
+    "regions": ("visit:region", ["visitors"]),
+    "cities": ("visit:city", ["visitors"]),
+    "browsers": ("visit:browser", ["visitors"]),
+    "operating_systems": ("visit:os", ["visitors"]),
+    "devices": ("visit:device", ["visitors"]),
+    "screen_sizes": ("visit:screen", ["visitors"]),
+    "languages": ("visit:language", ["visitors"]),
+}
+CONTEXT_KEYS = ("date_range", "filters")
+
+
+def panel_request(
+    context: dict[str, Any], domain: str, dimension: str, metrics: list[str]
+) -> dict[str, Any]:
+    request: dict[str, Any] = {key: context[key] for key in CONTEXT_KEYS if key in context}
+    request.setdefault("date_range", "30d")
+    request.update({"site_id": domain, "metrics": metrics, "dimensions": [dimension]})
+    return request
+
+
+def _csv(name: str, dimension: str, metrics: list[str], answer: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([dimension.split(":", 1)[1], *metrics])
+    for row in answer.get("results", []):
+        writer.writerow([*row.get("dimensions", []), *row.get("metrics", [])])
+    return out.getvalue()
+
+
+def dashboard_zip(
+    events: EventStore, site: Any, domain: str, context: dict[str, Any], now: datetime | None = None
+) -> bytes:
+    """Run every panel's query with the same range and filters; raises the engine's
+    QueryError (with its message naming the bad field) for a bad range or filter."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, (dimension, metrics) in PANELS.items():
+            answer = run_query(
+                events, site, panel_request(context, domain, dimension, metrics), now=now
+            )
+            archive.writestr(f"{name}.csv", _csv(name, dimension, metrics, answer))
+    return buffer.getvalue()

@@ -1,0 +1,99 @@
+"""The facts the privacy policy states, taken from the settings and the code, never typed in.
+
+Changing JETRACK_RETENTION_DAYS, JETRACK_CONTACT_EMAIL, the geo database or the event
+schema changes the published policy; a test checks every event column is described here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jetrack.config import Settings
+from jetrack.enrich.geo import GEO_ATTRIBUTION
+from jetrack.privacy.salts import SALT_LIFETIME
+from jetrack.store.models import Site
+
+# Every column of the events table (store/event_migrations), in plain words.
+COLLECTED_FIELDS: dict[str, str] = {
+    "site_id": "which of our customers' sites you visited",
+    "timestamp": "the time of the page view or event, to the second",
+    "name": "the kind of event (a page view, or an event the site defines, such as a sign-up)",
+    "visitor_id": "a daily visitor number: a keyed hash of the day's random salt, the site, "
+    "your IP address and browser string; it cannot be reversed and changes every day",
+    "session_id": "a random number for one visit",
+    "hostname": "the site's host name",
+    "pathname": "the page address, without the query string except campaign tags",
+    "referrer": "the address of the page that linked to the site, without its query string",
+    "source": "the referring site or campaign source, such as a search engine",
+    "channel": "the kind of source (search, social, email, direct and so on)",
+    "utm_medium": "campaign tags (utm_*) in the page address",
+    "utm_source": "campaign tags (utm_*) in the page address",
+    "utm_campaign": "campaign tags (utm_*) in the page address",
+    "utm_content": "campaign tags (utm_*) in the page address",
+    "utm_term": "campaign tags (utm_*) in the page address",
+    "click_id_param": "the name (not the value) of an ad click id parameter, if any",
+    "entry_page": "the first page of the visit",
+    "country_code": "the country, derived from the IP address, which is then discarded",
+    "region_code": "the region, derived the same way",
+    "city": "the city, derived the same way",
+    "device": "the device type (desktop, tablet, phone), from the screen width",
+    "screen_size": "the screen size class",
+    "browser": "the browser and its version, from the browser string, which is then discarded",
+    "browser_version": "the browser and its version",
+    "os": "the operating system and its version",
+    "os_version": "the operating system and its version",
+    "language": "the browser's language",
+    "props": "custom properties the site sends with an event (sites must not send personal data)",
+    "revenue_amount": "a purchase amount and currency, if the site records revenue",
+    "revenue_currency": "a purchase amount and currency",
+    "interactive": "whether the event counts as an interaction (for bounce rate)",
+    "scroll_depth": "how far down the page you scrolled, in percent",
+    "engagement_ms": "how long the page was in the foreground",
+}
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    contact_email: str
+    base_url: str
+    retention_days: int  # instance default; 0 = until deleted
+    sites_with_own_retention: int
+    shortest_site_retention: int | None
+    longest_site_retention: int | None
+    geo_attribution: str
+    cookie_sites: int
+    salt_hours: int
+    encrypted_at_rest: bool
+    encrypted_in_transit: bool
+    erasure_grace_days: int
+    collected: list[str]
+
+
+def policy_facts(session: Session, settings: Settings) -> PolicyFacts:
+    overrides = list(
+        session.scalars(select(Site.retention_days).where(Site.retention_days.is_not(None)))
+    )
+    limited = [days for days in overrides if days and days > 0]
+    cookie_sites = session.scalar(select(func.count()).select_from(Site).where(Site.cookie_mode))
+    # Several columns share one description: list each sentence once, in column order.
+    collected = list(dict.fromkeys(COLLECTED_FIELDS.values()))
+    return PolicyFacts(
+        contact_email=settings.contact_email,
+        base_url=settings.base_url.rstrip("/"),
+        retention_days=settings.retention_days,
+        sites_with_own_retention=len(overrides),
+        shortest_site_retention=min(limited) if limited else None,
+        longest_site_retention=max(limited) if limited else None,
+        geo_attribution=GEO_ATTRIBUTION,
+        cookie_sites=int(cookie_sites or 0),
+        salt_hours=int(SALT_LIFETIME.total_seconds() // 3600),
+        encrypted_at_rest=settings.encryption,
+        encrypted_in_transit=settings.tls
+        or bool(settings.trusted_proxies)
+        or settings.base_url.startswith("https://"),
+        erasure_grace_days=settings.erasure_grace_days,
+        collected=collected,
+    )

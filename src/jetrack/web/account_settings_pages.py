@@ -1,0 +1,336 @@
+"""The signed-in account's own settings: profile, password, sessions, 2FA, API keys, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from jetrack.accounts import api_keys, email_tokens, sessions, two_factor
+from jetrack.accounts.users import (
+    AccountError,
+    change_password,
+    check_name,
+    find_user,
+    normalize_email,
+    verify_password,
+)
+from jetrack.accounts.web_session import clear_session_cookie, require_user, signed_in
+from jetrack.config import Settings
+from jetrack.notify.messages import compose, in_background, link
+from jetrack.privacy.erasure import request_account_erasure
+from jetrack.store.models import User
+from jetrack.web.csrf import read_form
+from jetrack.web.db import in_session
+from jetrack.web.forms import number, secret, text
+from jetrack.web.templating import render
+
+
+def _fresh(session: Session, user: User) -> User:
+    row = session.get(User, user.id)
+    assert row is not None
+    return row
+
+
+async def account_page(
+    request: Request, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    user = await require_user(request)
+    has_2fa = await in_session(request, two_factor.enabled, user)
+    context: dict[str, Any] = {"nav": "account", "has_2fa": has_2fa, "errors": errors or {}}
+    return await render(request, "account.html", context, status=status)
+
+
+async def account_view(request: Request) -> Response:
+    return await account_page(request)
+
+
+def _rename(session: Session, user: User, name: str) -> None:
+    _fresh(session, user).name = check_name(name)
+
+
+async def change_name(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    try:
+        await in_session(request, _rename, user, text(form, "name", 300))
+    except AccountError as exc:
+        return await account_page(request, {exc.field: str(exc)}, 400)
+    return RedirectResponse("/account?notice=saved", 303)
+
+
+def _email_change(session: Session, user: User, new_email: str, password: str) -> str | None:
+    row = _fresh(session, user)
+    if not verify_password(row, password):
+        raise AccountError("email_password", "this is not your current password")
+    email = normalize_email(new_email)
+    if email == row.email or find_user(session, email) is not None:
+        return None  # same answer as a free address: no enumeration
+    return email_tokens.issue_token(session, row, "change_email", new_email=email)
+
+
+async def change_email(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    settings: Settings = request.app.state.settings
+    new_email = text(form, "email", 400)
+    try:
+        token = await in_session(request, _email_change, user, new_email, secret(form, "password"))
+    except AccountError as exc:
+        return await account_page(request, {exc.field: str(exc)}, 400)
+    mail = None
+    if token is not None:
+        url = link(settings, f"/account/confirm-email?token={token}")
+        mail = compose(settings, "change_email", new_email.lower(), name=user.name, url=url)
+    response = RedirectResponse("/account?notice=email-change-sent", 303)
+    response.background = in_background(settings, mail)
+    return response
+
+
+def _confirm_email(session: Session, token: str) -> None:
+    row, user = email_tokens.use_token(session, token, "change_email")
+    if row.new_email is None or find_user(session, row.new_email) is not None:
+        raise email_tokens.TokenError("This address is no longer available.")
+    user.email = row.new_email
+
+
+async def confirm_email(request: Request) -> Response:
+    try:
+        await in_session(request, _confirm_email, request.query_params.get("token", ""))
+    except email_tokens.TokenError as exc:
+        context = {
+            "title": "Email change",
+            "message": str(exc),
+            "href": "/account",
+            "action": "Back",
+        }
+        return await render(request, "message.html", context, status=400)
+    return RedirectResponse("/account?notice=email-changed", 303)
+
+
+def _password(session: Session, user: User, keep: int, current: str, new: str) -> None:
+    change_password(session, _fresh(session, user), current, new)
+    sessions.end_user_sessions(session, user.id, keep_id=keep)
+
+
+async def change_password_submit(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    found = await signed_in(request)
+    assert found is not None
+    current, new = secret(form, "current_password"), secret(form, "new_password")
+    try:
+        await in_session(request, _password, user, found.session_id, current, new)
+    except AccountError as exc:
+        field = "new_password" if exc.field == "password" else exc.field
+        return await account_page(request, {field: str(exc)}, 400)
+    return RedirectResponse("/account?notice=password-changed", 303)
+
+
+# --- Sessions --------------------------------------------------------------------------
+
+
+async def sessions_page(request: Request) -> Response:
+    user = await require_user(request)
+    found = await signed_in(request)
+    rows = await in_session(request, sessions.list_sessions, user)
+    current = found.session_id if found else None
+    return await render(
+        request, "sessions.html", {"nav": "account", "rows": rows, "current": current}
+    )
+
+
+async def revoke_session(request: Request) -> Response:
+    user = await require_user(request)
+    await read_form(request)
+    session_id = number(request.path_params["session_id"])
+    if session_id is not None:
+        await in_session(request, sessions.revoke_session, user, session_id)
+    return RedirectResponse("/account/sessions?notice=session-revoked", 303)
+
+
+# --- Two-factor authentication -----------------------------------------------------------
+
+
+def _two_factor_state(session: Session, user: User) -> dict[str, Any]:
+    credential = two_factor.credential_of(session, user)
+    state: dict[str, Any] = {
+        "enabled": credential is not None and credential.enabled_at is not None
+    }
+    if state["enabled"]:
+        state["remaining"] = two_factor.remaining_recovery_codes(session, user)
+    elif credential is not None:
+        state["secret"] = credential.secret
+        state["uri"] = two_factor.provisioning_uri(credential, user)
+    return state
+
+
+async def two_factor_page(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    user = await require_user(request)
+    state = await in_session(request, _two_factor_state, user)
+    return await render(
+        request, "two_factor.html", {"nav": "account", **state, **(extra or {})}, status=status
+    )
+
+
+async def two_factor_view(request: Request) -> Response:
+    return await two_factor_page(request)
+
+
+async def two_factor_setup(request: Request) -> Response:
+    user = await require_user(request)
+    await read_form(request)
+    await in_session(request, two_factor.begin_setup, user)
+    return RedirectResponse("/account/2fa", 303)
+
+
+async def two_factor_enable(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    codes = await in_session(request, two_factor.confirm_setup, user, text(form, "code", 40))
+    if codes is None:
+        errors = {
+            "code": "This code is not right. Check the time on your phone and use the current code."
+        }
+        return await two_factor_page(request, {"errors": errors}, 400)
+    return await two_factor_page(request, {"codes": codes, "just_enabled": True})
+
+
+def _with_password(session: Session, user: User, password: str, action: str) -> list[str] | None:
+    row = _fresh(session, user)
+    if not verify_password(row, password):
+        raise AccountError("password", "this is not your current password")
+    if action == "disable":
+        two_factor.disable(session, row)
+        return None
+    if not two_factor.enabled(session, row):
+        return None
+    return two_factor.new_recovery_codes(session, row)
+
+
+async def two_factor_disable(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    try:
+        await in_session(request, _with_password, user, secret(form, "password"), "disable")
+    except AccountError as exc:
+        return await two_factor_page(request, {"errors": {exc.field: str(exc)}}, 400)
+    return RedirectResponse("/account/2fa?notice=2fa-disabled", 303)
+
+
+async def two_factor_codes(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    try:
+        codes = await in_session(request, _with_password, user, secret(form, "password"), "codes")
+    except AccountError as exc:
+        return await two_factor_page(request, {"errors": {"codes_password": str(exc)}}, 400)
+    return await two_factor_page(request, {"codes": codes or []})
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+async def api_keys_page(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    user = await require_user(request)
+    keys = await in_session(request, api_keys.list_api_keys, user)
+    return await render(
+        request, "api_keys.html", {"nav": "account", "keys": keys, **(extra or {})}, status=status
+    )
+
+
+async def api_keys_view(request: Request) -> Response:
+    return await api_keys_page(request)
+
+
+async def api_key_create(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    name = text(form, "name", 300)
+    try:
+        _, key = await in_session(request, api_keys.create_api_key, user, name)
+    except AccountError as exc:
+        return await api_keys_page(
+            request, {"errors": {exc.field: str(exc)}, "values": {"name": name}}, 400
+        )
+    return await api_keys_page(request, {"new_key": key})
+
+
+async def api_key_revoke(request: Request) -> Response:
+    user = await require_user(request)
+    await read_form(request)
+    key_id = number(request.path_params["key_id"])
+    if key_id is not None:
+        await in_session(request, api_keys.revoke_api_key, user, key_id)
+    return RedirectResponse("/account/api-keys?notice=key-revoked", 303)
+
+
+# --- Delete the account ---------------------------------------------------------------------
+
+
+async def delete_page(request: Request) -> Response:
+    await require_user(request)
+    settings: Settings = request.app.state.settings
+    return await render(
+        request,
+        "delete_account.html",
+        {"nav": "account", "grace_days": settings.erasure_grace_days},
+    )
+
+
+async def delete_submit(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    settings: Settings = request.app.state.settings
+    errors: dict[str, str] = {}
+    if text(form, "confirm", 50).lower() != "delete":
+        errors["confirm"] = 'type the word "delete" to confirm'
+    if not await in_session(
+        request, lambda s: verify_password(_fresh(s, user), secret(form, "password"))
+    ):
+        errors["password"] = "this is not your current password"
+    if errors:
+        context = {"nav": "account", "errors": errors, "grace_days": settings.erasure_grace_days}
+        return await render(request, "delete_account.html", context, status=400)
+    await run_in_threadpool(request_account_erasure, request.app.state.stores, user)
+    response = await render(
+        request,
+        "message.html",
+        {
+            "title": "Account deleted",
+            "message": "Your account is locked and will be erased. We ended all your sessions.",
+            "href": "",
+            "action": "",
+        },
+    )
+    clear_session_cookie(request, response)
+    return response
+
+
+routes: list[BaseRoute] = [
+    Route("/account", account_view, methods=["GET"]),
+    Route("/account/name", change_name, methods=["POST"]),
+    Route("/account/email", change_email, methods=["POST"]),
+    Route("/account/confirm-email", confirm_email, methods=["GET"]),
+    Route("/account/password", change_password_submit, methods=["POST"]),
+    Route("/account/sessions", sessions_page, methods=["GET"]),
+    Route("/account/sessions/{session_id}/revoke", revoke_session, methods=["POST"]),
+    Route("/account/2fa", two_factor_view, methods=["GET"]),
+    Route("/account/2fa/setup", two_factor_setup, methods=["POST"]),
+    Route("/account/2fa/enable", two_factor_enable, methods=["POST"]),
+    Route("/account/2fa/disable", two_factor_disable, methods=["POST"]),
+    Route("/account/2fa/recovery-codes", two_factor_codes, methods=["POST"]),
+    Route("/account/api-keys", api_keys_view, methods=["GET"]),
+    Route("/account/api-keys", api_key_create, methods=["POST"]),
+    Route("/account/api-keys/{key_id}/revoke", api_key_revoke, methods=["POST"]),
+    Route("/account/delete", delete_page, methods=["GET"]),
+    Route("/account/delete", delete_submit, methods=["POST"]),
+]

@@ -1,0 +1,296 @@
+"""The dashboard: the single-page app's shell pages and the internal query API it calls.
+
+Routes (thin: decode, authorize, call jetrack.stats, encode):
+- `GET /`: a signed-in account goes to its first site's dashboard, others to /login.
+- `GET /sites/{domain}`: the dashboard of a site the account may view.
+- `POST /api/dashboard/{domain}/query`: a Stats API v2 query without `site_id` (session
+  cookie + `X-CSRF-Token`), answered by the same engine as `POST /api/v2/query`.
+- `GET /share/{slug}`, `POST /api/share/{slug}/query`: the same, read-only, for a shared link.
+The built app comes from `npm --prefix frontend run build` into static/build/dashboard/.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from jetrack.accounts.permissions import can, site_for, visible_sites
+from jetrack.accounts.web_session import cookie_secure, current_user, require_user, theme_of
+from jetrack.config import Settings
+from jetrack.privacy.restriction import reporting_allowed
+from jetrack.privacy.retention import data_available_from
+from jetrack.sites import shared_links
+from jetrack.sites.sites import snippet
+from jetrack.stats.engine import run_query
+from jetrack.stats.errors import QueryError
+from jetrack.stats.query import SiteInfo
+from jetrack.store.events import QueryLimitExceeded
+from jetrack.store.models import Site, User
+from jetrack.web.csrf import check_csrf, csrf_token
+from jetrack.web.db import in_session
+from jetrack.web.errors import error_response
+from jetrack.web.public_pages import landing
+
+BUILD_DIR = Path(__file__).resolve().parents[1] / "static" / "build" / "dashboard"
+ASSETS_URL = "/static/build/dashboard/"
+ENTRY = "src/main.tsx"
+BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
+MAX_BODY = 64 * 1024
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
+}
+
+SHELL = Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en" data-theme="{{ theme }}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="same-origin">
+  <meta name="robots" content="noindex">
+  <link rel="icon" href="data:,">
+  <title>{{ title }} · Jetrack</title>
+  <link rel="stylesheet" href="/static/css/jetrack.css">
+  {% for href in assets.css %}<link rel="stylesheet" href="{{ href }}">
+  {% endfor %}<script type="module" src="{{ assets.script }}"></script>
+  <script id="jt-bootstrap" type="application/json">{{ bootstrap }}</script>
+</head>
+<body>
+  <div id="jt-dashboard"><noscript>The Jetrack dashboard needs JavaScript.</noscript></div>
+</body>
+</html>
+"""
+)
+
+
+@dataclass(frozen=True)
+class Assets:
+    script: str
+    css: tuple[str, ...]
+
+
+@cache
+def _manifest(path: Path, mtime: float) -> Assets:
+    manifest = json.loads(path.read_text())
+    entry = manifest[ENTRY]
+    return Assets(ASSETS_URL + entry["file"], tuple(ASSETS_URL + c for c in entry.get("css", [])))
+
+
+def built_assets() -> Assets:
+    """The hashed entry files of the current build (re-read when the build changes)."""
+    path = BUILD_DIR / ".vite" / "manifest.json"
+    try:
+        return _manifest(path, path.stat().st_mtime)
+    except (OSError, KeyError, ValueError):
+        raise HTTPException(
+            503, f"the dashboard is not built; run `{BUILD_COMMAND}` and reload"
+        ) from None
+
+
+def _json_for_html(data: dict[str, Any]) -> Markup:
+    # Inside <script>, "</script>" or "<!--" in a value must not end the element.
+    text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+@dataclass(frozen=True)
+class ShellData:
+    """What the shell needs from the control store, read in one unit of work."""
+
+    site: SiteInfo
+    name: str
+    snippet: str
+    sites: list[dict[str, str]]
+    settings_url: str | None
+    data_from: str | None = None
+
+
+async def _shell(request: Request, data: ShellData, *, read_only: bool, query_url: str) -> Response:
+    bootstrap = {
+        "domain": data.site.domain,
+        "name": data.name,
+        "timezone": data.site.timezone,
+        "sites": data.sites,
+        "csrf_token": await csrf_token(request),
+        "theme": theme_of(request),
+        "read_only": read_only,
+        "query_url": query_url,
+        "settings_url": data.settings_url,
+        "dashboard_path": request.url.path,
+        "snippet": data.snippet,
+        "secure_cookies": cookie_secure(request),
+        "data_from": data.data_from,
+        "export_url": None if read_only else f"/api/dashboard/{data.site.domain}/export",
+    }
+    html = SHELL.render(
+        theme=bootstrap["theme"],
+        title=data.name,
+        assets=built_assets(),
+        bootstrap=_json_for_html(bootstrap),
+    )
+    return HTMLResponse(html, headers=HEADERS)
+
+
+def _restricted(session: Session, site: Site, viewer: User | None) -> None:
+    if not reporting_allowed(session, site, viewer):
+        raise HTTPException(403, "the site's owner has restricted processing: no reports for now")
+
+
+def _data_from(site: Site, settings: Settings) -> str | None:
+    first_day = data_available_from(site, settings)
+    return first_day.isoformat() if first_day else None
+
+
+def _owner_shell(session: Session, user: User, domain: str, settings: Settings) -> ShellData:
+    site = site_for(session, user, domain, "view_stats")
+    _restricted(session, site, user)
+    settings_url = (
+        f"/sites/{site.domain}/settings" if can(session, user, "view_settings", site) else None
+    )
+    sites = [{"domain": s.domain, "name": s.name} for s in visible_sites(session, user)]
+    return ShellData(
+        SiteInfo.from_site(site),
+        site.name,
+        snippet(site, settings.base_url),
+        sites,
+        settings_url,
+        _data_from(site, settings),
+    )
+
+
+def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> ShellData | None:
+    """The shared link's site; None when it needs its password first; 404 when unknown."""
+    site = _shared_site(session, slug, cookies)
+    if site is None:
+        return None
+    _restricted(session, site, None)
+    return ShellData(SiteInfo.from_site(site), site.name, "", [], None)
+
+
+def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site | None:
+    link = shared_links.find_shared_link(session, slug)
+    if link is None:
+        raise HTTPException(404, "no such shared link")
+    return shared_links.resolve_shared_link(
+        session, slug, cookies.get(shared_links.cookie_name(link))
+    )
+
+
+def _viewable_site(session: Session, user: User, domain: str) -> SiteInfo:
+    site = site_for(session, user, domain, "view_stats")
+    _restricted(session, site, user)
+    return SiteInfo.from_site(site)
+
+
+def _shared_site_info(session: Session, slug: str, cookies: dict[str, str]) -> SiteInfo:
+    site = _shared_site(session, slug, cookies)
+    if site is None:
+        raise HTTPException(401, "this shared link needs its password: open it in the browser")
+    _restricted(session, site, None)
+    return SiteInfo.from_site(site)
+
+
+def _first_site(session: Session, user: User) -> str | None:
+    sites = visible_sites(session, user)
+    return sites[0].domain if sites else None
+
+
+async def home(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return await landing(request)
+    domain = await in_session(request, _first_site, user)
+    return RedirectResponse(f"/sites/{domain}" if domain else "/sites", 303)
+
+
+async def dashboard_page(request: Request) -> Response:
+    user = await require_user(request)
+    settings: Settings = request.app.state.settings
+    data = await in_session(request, _owner_shell, user, request.path_params["domain"], settings)
+    domain = data.site.domain
+    return await _shell(request, data, read_only=False, query_url=f"/api/dashboard/{domain}/query")
+
+
+async def legacy_dashboard(request: Request) -> Response:
+    """`/dashboard/{domain}` (linked from older pages) is `/sites/{domain}`."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/sites/{request.path_params['domain']}{query}", 308)
+
+
+async def shared_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    data = await in_session(request, _shared_shell, slug, dict(request.cookies))
+    if data is None:
+        return RedirectResponse(f"/share/{slug}/password", 303)
+    return await _shell(request, data, read_only=True, query_url=f"/api/share/{slug}/query")
+
+
+async def _query_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPException(413, "the query is too large")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise HTTPException(400, "the request body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the request body must be a JSON object")
+    return body
+
+
+async def _answer(request: Request, site: SiteInfo, body: dict[str, Any]) -> Response:
+    body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    try:
+        answer = await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
+    except QueryError as exc:
+        return error_response(exc.status, exc.message)
+    except QueryLimitExceeded as exc:
+        return error_response(503, f"the query took too long; narrow the date range ({exc})")
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+async def dashboard_query(request: Request) -> Response:
+    await check_csrf(request)
+    user = await require_user(request)
+    body = await _query_body(request)
+    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
+    return await _answer(request, site, body)
+
+
+async def shared_query(request: Request) -> Response:
+    await check_csrf(request)
+    body = await _query_body(request)
+    site = await in_session(
+        request, _shared_site_info, request.path_params["slug"], dict(request.cookies)
+    )
+    return await _answer(request, site, body)
+
+
+routes: list[BaseRoute] = [
+    Route("/", home, methods=["GET"]),
+    Route("/sites/{domain}", dashboard_page, methods=["GET"]),
+    Route("/dashboard/{domain}", legacy_dashboard, methods=["GET"]),
+    Route("/api/dashboard/{domain}/query", dashboard_query, methods=["POST"]),
+    Route("/share/{slug}", shared_page, methods=["GET"]),
+    Route("/api/share/{slug}/query", shared_query, methods=["POST"]),
+]

@@ -1,0 +1,237 @@
+"""Sites: list, add, settings (shields, cookie mode, pause), snippet, installation check, delete."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visible_sites
+from jetrack.accounts.web_session import require_user
+from jetrack.config import Settings
+from jetrack.sites import shields as site_shields
+from jetrack.sites.installation import events_received
+from jetrack.sites.sites import SiteError, add_site, delete_site, snippet, update_site
+from jetrack.store.models import Site, User
+from jetrack.web.csrf import read_form
+from jetrack.web.db import in_session
+from jetrack.web.forms import checked, number, text
+from jetrack.web.templating import render
+
+# The dashboard of a site (web/dashboard.py, matched after these routes).
+DASHBOARD_PATH = "/sites/{domain}"
+PERMISSION_FLAGS = (
+    "view_stats",
+    "view_settings",
+    "edit_site",
+    "delete_site",
+    "manage_members",
+    "manage_shared_links",
+)
+
+
+@lru_cache(maxsize=1)
+def timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _sites_overview(session: Session, user: User) -> dict[str, Any]:
+    sites = visible_sites(session, user)
+    return {
+        "sites": [
+            (site, {a: can(session, user, a, site) for a in PERMISSION_FLAGS}) for site in sites
+        ],
+        "can_add": bool(teams_of(session, user, "add_site")),
+    }
+
+
+async def sites_page(request: Request) -> Response:
+    user = await require_user(request)
+    context = await in_session(request, _sites_overview, user)
+    return await render(
+        request, "sites.html", {"nav": "sites", "dashboard": DASHBOARD_PATH, **context}
+    )
+
+
+async def sites_api(request: Request) -> Response:
+    """The sites the signed-in account may see, with what it may do to each."""
+    user = await require_user(request)
+    context = await in_session(request, _sites_overview, user)
+    body = [
+        {
+            "domain": site.domain,
+            "name": site.name,
+            "timezone": site.timezone,
+            "paused": site.paused,
+            "permissions": flags,
+        }
+        for site, flags in context["sites"]
+    ]
+    return JSONResponse({"sites": body}, headers={"Cache-Control": "no-store"})
+
+
+async def _new_site_form(
+    request: Request, user: User, extra: dict[str, Any], status: int = 200
+) -> Response:
+    teams = await in_session(request, teams_of, user, "add_site")
+    context = {"nav": "sites", "teams": teams, "timezones": timezones(), **extra}
+    return await render(request, "site_new.html", context, status=status)
+
+
+async def new_site_page(request: Request) -> Response:
+    user = await require_user(request)
+    return await _new_site_form(request, user, {"values": {"timezone": "UTC"}})
+
+
+def _add(session: Session, user: User, values: dict[str, str]) -> Site:
+    team_id = number(values["team_id"])
+    team = team_for(session, user, team_id, "add_site") if team_id is not None else None
+    return add_site(
+        session, user, values["domain"], timezone=values["timezone"], name=values["name"], team=team
+    )
+
+
+async def new_site_submit(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    values = {k: text(form, k, 300) for k in ("domain", "name", "timezone", "team_id")}
+    try:
+        site = await in_session(request, _add, user, values)
+    except SiteError as exc:
+        return await _new_site_form(request, user, {"errors": exc.errors, "values": values}, 400)
+    return RedirectResponse(f"/sites/{site.domain}/settings?notice=site-added", 303)
+
+
+def _settings_context(session: Session, user: User, domain: str) -> dict[str, Any]:
+    site = site_for(session, user, domain, "view_settings")
+    flags = {a: can(session, user, a, site) for a in PERMISSION_FLAGS}
+    return {"site": site, "may": flags}
+
+
+async def _settings_form(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    user = await require_user(request)
+    settings: Settings = request.app.state.settings
+    context = await in_session(request, _settings_context, user, request.path_params["domain"])
+    site: Site = context["site"]
+    context.update(
+        nav="sites",
+        snippet=snippet(site, settings.base_url),
+        shields=site_shields.shields_as_text(site.shields or {}),
+        timezones=timezones(),
+        dashboard=DASHBOARD_PATH.format(domain=site.domain),
+        events=await events_received(request.app.state.stores, site),
+    )
+    context.update(extra or {})
+    return await render(request, "site_settings.html", context, status=status)
+
+
+async def settings_page(request: Request) -> Response:
+    return await _settings_form(request)
+
+
+def _update(session: Session, user: User, domain: str, values: dict[str, Any]) -> None:
+    site = site_for(session, user, domain, "edit_site")
+    errors: dict[str, str] = {}
+    shields: dict[str, Any] = {}
+    try:
+        shields = site_shields.parse_shields(values["shields"])
+    except site_shields.ShieldErrors as exc:
+        errors.update(exc.errors)
+    try:
+        update_site(
+            session,
+            site,
+            name=values["name"],
+            timezone=values["timezone"],
+            paused=values["paused"],
+            cookie_mode=values["cookie_mode"],
+            shields=shields or site.shields,
+        )
+    except SiteError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise SiteError(next(iter(errors)), "invalid settings", errors)
+
+
+async def settings_submit(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    domain = request.path_params["domain"]
+    values: dict[str, Any] = {
+        "name": text(form, "name", 300),
+        "timezone": text(form, "timezone", 100),
+        "paused": checked(form, "paused"),
+        "cookie_mode": checked(form, "cookie_mode"),
+        "shields": {key: text(form, key, 20_000) for key in site_shields.SHIELD_KEYS},
+    }
+    try:
+        await in_session(request, _update, user, domain, values)
+    except SiteError as exc:
+        # Show what was typed, with a message at each bad field; nothing was saved.
+        typed = {"shields": values["shields"], "errors": exc.errors, "values": values}
+        return await _settings_form(request, typed, 400)
+    return RedirectResponse(f"/sites/{domain}/settings?notice=saved", 303)
+
+
+async def installation_api(request: Request) -> Response:
+    """Has the snippet sent an event yet? For the settings page's check button."""
+    user = await require_user(request)
+    site = await in_session(request, site_for, user, request.path_params["domain"], "view_settings")
+    count = await events_received(request.app.state.stores, site)
+    if count is None:
+        return JSONResponse(
+            {"error": "the event store is not answering; try again"}, status_code=503
+        )
+    return JSONResponse(
+        {"installed": count > 0, "events": count}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def delete_page(request: Request) -> Response:
+    user = await require_user(request)
+    site = await in_session(request, site_for, user, request.path_params["domain"], "delete_site")
+    return await render(request, "site_delete.html", {"nav": "sites", "site": site})
+
+
+def _delete(session: Session, user: User, domain: str, typed: str) -> None:
+    site = site_for(session, user, domain, "delete_site")
+    if typed.strip().lower() != site.domain:
+        raise SiteError("confirm", f"type {site.domain} to confirm")
+    delete_site(session, site)
+
+
+async def delete_submit(request: Request) -> Response:
+    user = await require_user(request)
+    form = await read_form(request)
+    domain = request.path_params["domain"]
+    try:
+        await in_session(request, _delete, user, domain, text(form, "confirm", 300))
+    except SiteError as exc:
+        site = await in_session(request, site_for, user, domain, "delete_site")
+        return await render(
+            request,
+            "site_delete.html",
+            {"nav": "sites", "site": site, "errors": exc.errors},
+            status=400,
+        )
+    return RedirectResponse("/sites?notice=site-deleted", 303)
+
+
+routes: list[BaseRoute] = [
+    Route("/sites", sites_page, methods=["GET"]),
+    Route("/api/sites", sites_api, methods=["GET"]),
+    Route("/sites/new", new_site_page, methods=["GET"]),
+    Route("/sites/new", new_site_submit, methods=["POST"]),
+    Route("/sites/{domain}/settings", settings_page, methods=["GET"]),
+    Route("/sites/{domain}/settings", settings_submit, methods=["POST"]),
+    Route("/api/sites/{domain}/installation", installation_api, methods=["GET"]),
+    Route("/sites/{domain}/delete", delete_page, methods=["GET"]),
+    Route("/sites/{domain}/delete", delete_submit, methods=["POST"]),
+]

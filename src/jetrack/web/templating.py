@@ -1,0 +1,71 @@
+"""Server-rendered pages: one Jinja environment, one base layout, the shared context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from jetrack.accounts.web_session import session_of, theme_of
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# Short notices carried in `?notice=` after a redirect (no flash cookie needed).
+NOTICES = {
+    "saved": "Saved.",
+    "site-added": "Site added. Copy the snippet below into your site's <head>.",
+    "site-deleted": "The site and its settings were deleted.",
+    "logged-out": "You are logged out.",
+    "password-changed": "Your password was changed; your other sessions were ended.",
+    "password-reset": "Your password was reset. Log in with the new one.",
+    "verified": "Your email address is confirmed. Welcome!",
+    "email-change-sent": "We sent a confirmation link to the new address.",
+    "email-changed": "Your email address was changed.",
+    "session-revoked": "The session was ended.",
+    "2fa-enabled": "Two-factor authentication is on.",
+    "2fa-disabled": "Two-factor authentication is off.",
+    "key-revoked": "The API key was revoked.",
+    "invited": "Invitation sent.",
+    "invitation-revoked": "The invitation was withdrawn.",
+    "member-removed": "Access removed.",
+    "role-changed": "Role changed.",
+    "joined": "You joined. The shared sites are listed below.",
+    "link-revoked": "The shared link was revoked.",
+    "link-created": "Shared link created.",
+}
+
+
+async def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    background: BackgroundTask | None = None,
+) -> HTMLResponse:
+    """Render a page with the signed-in user, CSRF token and theme filled in."""
+    found = await session_of(request)
+    full: dict[str, Any] = {
+        "request": request,
+        "user": found.user if found is not None and not found.pending_2fa else None,
+        "csrf_token": found.csrf_token if found is not None else "",
+        "theme": theme_of(request),
+        "notice": NOTICES.get(request.query_params.get("notice", "")),
+        "errors": {},
+        "values": {},
+        "nav": "",
+    }
+    full.update(context or {})
+    html = environment.get_template(template).render(full)
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+    return HTMLResponse(html, status_code=status, headers=headers, background=background)

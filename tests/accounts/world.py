@@ -1,0 +1,117 @@
+"""A small multi-tenant world for permission tests: one team with every role, guests,
+and a stranger with a site of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from jetrack.accounts.sessions import start_session
+from jetrack.accounts.teams import create_team
+from jetrack.accounts.users import create_user
+from jetrack.sites.sites import add_site
+from jetrack.store.models import (
+    Base,
+    Invitation,
+    Membership,
+    SharedLink,
+    SiteGuest,
+    User,
+    utcnow,
+)
+from jetrack.store.stores import Stores
+
+ROLES = ("owner", "admin", "viewer", "guest_editor", "guest_viewer", "stranger", "anonymous")
+
+
+@dataclass
+class World:
+    team_id: int = 0
+    other_team_id: int = 0
+    site_id: int = 0
+    domain: str = "acme.example"
+    other_domain: str = "other.example"
+    users: dict[str, int] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    csrf: dict[str, str] = field(default_factory=dict)
+
+
+def build_world(stores: Stores) -> World:
+    world = World()
+    with stores.control.session() as session:
+        people = {role: _verified(session, f"{role}@example.com") for role in ROLES[:-1]}
+        team = create_team(session, people["owner"], "Acme")
+        for role in ("admin", "viewer"):
+            session.add(Membership(team_id=team.id, user_id=people[role].id, role=role))
+        site = add_site(session, people["owner"], world.domain, team=team)
+        session.add(SiteGuest(site_id=site.id, user_id=people["guest_editor"].id, role="editor"))
+        session.add(SiteGuest(site_id=site.id, user_id=people["guest_viewer"].id, role="viewer"))
+        other = create_team(session, people["stranger"], "Other")
+        add_site(session, people["stranger"], world.other_domain, team=other)
+        session.flush()
+        world.team_id, world.other_team_id, world.site_id = team.id, other.id, site.id
+        for role, user in people.items():
+            row, token = start_session(session, user)
+            world.users[role] = user.id
+            world.cookies[role] = token
+            world.csrf[role] = row.csrf_token
+    return world
+
+
+def _verified(session: Session, email: str) -> User:
+    user = create_user(session, email, name=email.split("@")[0])
+    user.email_verified_at = utcnow()
+    return user
+
+
+def disposable_member(session: Session, world: World) -> dict[str, str]:
+    user = _verified(session, f"member{utcnow().timestamp()}@example.com")
+    session.add(Membership(team_id=world.team_id, user_id=user.id, role="viewer"))
+    return {"user_id": str(user.id)}
+
+
+def disposable_guest(session: Session, world: World) -> dict[str, str]:
+    user = _verified(session, f"guest{utcnow().timestamp()}@example.com")
+    session.add(SiteGuest(site_id=world.site_id, user_id=user.id, role="viewer"))
+    return {"user_id": str(user.id)}
+
+
+def disposable_invitation(session: Session, world: World, *, site: bool) -> dict[str, str]:
+    invitation = Invitation(
+        team_id=world.team_id,
+        site_id=world.site_id if site else None,
+        email=f"invitee{utcnow().timestamp()}@example.com",
+        role="viewer",
+        token_hash=f"{utcnow().timestamp():064}"[-64:],
+        expires_at=utcnow().replace(year=utcnow().year + 1),
+    )
+    session.add(invitation)
+    session.flush()
+    return {"invitation_id": str(invitation.id)}
+
+
+def disposable_link(session: Session, world: World) -> dict[str, str]:
+    link = SharedLink(site_id=world.site_id, slug=f"s{utcnow().timestamp()}", name="walk")
+    session.add(link)
+    session.flush()
+    return {"link_id": str(link.id)}
+
+
+def snapshot(stores: Stores) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every control table, to prove a refused request changed nothing."""
+    tables: dict[str, list[tuple[object, ...]]] = {}
+    with stores.control.session() as session:
+        for mapper in Base.registry.mappers:
+            model = mapper.class_
+            if model.__tablename__ == "jobs":
+                continue  # the background job runner writes it on its own schedule
+            columns = [c.key for c in inspect(model).column_attrs]
+            if model.__tablename__ == "user_sessions":
+                columns.remove("last_seen_at")  # touched by any signed-in request
+            rows = session.scalars(select(model)).all()
+            tables[model.__tablename__] = sorted(
+                tuple(str(getattr(row, c)) for c in columns) for row in rows
+            )
+    return tables

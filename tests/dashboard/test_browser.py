@@ -1,0 +1,266 @@
+"""The dashboard in Debian's Chromium against a real server with the demo data: the numbers
+on screen are the Stats API's, filters and ranges work, the theme sticks, sharing is read-only.
+Screenshots go to test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import DEMO, EMPTY, PHONE, DemoServer, OpenPage, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TOP = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"]
+
+
+def wait_for(check: Any, what: str, timeout: float = 15) -> None:
+    """Poll `check()` (returns a falsy value or a mismatch text) until it passes."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last is True or last is None:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: {last}")
+
+
+def numbers_equal(page: Page, expected: dict[str, Any], attribute: str = "data-value") -> None:
+    def check() -> str | None:
+        for testid, value in expected.items():
+            shown = page.get_attribute(f'[data-testid="{testid}"]', attribute, timeout=15000)
+            if shown in (None, "") or abs(float(shown) - float(value)) > 1e-9:
+                return f"{testid} shows {shown!r}, the Stats API says {value!r}"
+        return None
+
+    wait_for(check, "numbers on screen")
+
+
+def top_stats_equal(page: Page, server: DemoServer, query: dict[str, Any]) -> dict[str, Any]:
+    answer = server.api({"metrics": TOP, **query})
+    row = answer["results"][0]
+    numbers_equal(page, {f"stat-{m}": row["metrics"][i] for i, m in enumerate(TOP)})
+    if "comparison" in row:
+        numbers_equal(
+            page,
+            {f"stat-{m}": row["comparison"]["change"][i] for i, m in enumerate(TOP)},
+            "data-change",
+        )
+    return answer
+
+
+def panel_rows(page: Page, panel: str) -> tuple[dict[str, float], set[str]]:
+    """The panel's rows and their dimensions, read in one go (the list may be re-rendering)."""
+    found: list[list[str]] = page.locator(
+        f'[data-testid="panel-{panel}"] [data-testid="row"]'
+    ).evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.value, r.dataset.dimension])")
+    return {key: float(value) for key, value, _ in found}, {dim for _, _, dim in found}
+
+
+def panel_equals(
+    page: Page, server: DemoServer, panel: str, dimension: str, query: dict[str, Any]
+) -> None:
+    answer = server.api(
+        {
+            "metrics": ["visitors"],
+            "dimensions": [dimension],
+            "order_by": [["visitors", "desc"]],
+            "pagination": {"limit": 9, "offset": 0},
+            **query,
+        }
+    )
+    expected = {r["dimensions"][0]: float(r["metrics"][0]) for r in answer["results"]}
+    assert expected, f"the Stats API has no {dimension} rows for {query}"
+
+    def check() -> str | None:
+        shown, dims = panel_rows(page, panel)
+        if shown != expected or dims != {dimension}:
+            return f"{panel} shows {shown}, the Stats API says {expected}"
+        return None
+
+    wait_for(check, f"panel {panel}")
+
+
+def test_numbers_on_screen_equal_the_stats_api(
+    open_page: OpenPage, demo_server: DemoServer
+) -> None:
+    page = open_page(f"/sites/{DEMO}")
+    top_stats_equal(
+        page,
+        demo_server,
+        {"date_range": "30d", "include": {"comparisons": {"mode": "previous_period"}}},
+    )
+    panel_equals(page, demo_server, "pages", "event:page", {"date_range": "30d"})
+    panel_equals(page, demo_server, "sources", "visit:channel", {"date_range": "30d"})
+    page.click('[data-testid="tab-sources-sources"]')
+    panel_equals(page, demo_server, "sources", "visit:source", {"date_range": "30d"})
+    page.click('[data-testid="tab-locations-countries"]')
+    panel_equals(page, demo_server, "locations", "visit:country", {"date_range": "30d"})
+    page.click('[data-testid="tab-devices-os"]')
+    panel_equals(page, demo_server, "devices", "visit:os", {"date_range": "30d"})
+    panel_equals(page, demo_server, "languages", "visit:language", {"date_range": "30d"})
+
+    series = demo_server.api(
+        {"metrics": ["visitors"], "date_range": "30d", "dimensions": ["time:day"]}
+    )
+    total = sum(r["metrics"][0] for r in series["results"])
+    numbers_equal(page, {"chart": total}, "data-total")
+    expect(page.locator('[data-testid="chart"]')).to_have_attribute("data-has-comparison", "true")
+    expect(page.locator('[data-testid="current-visitors"]')).not_to_have_attribute("data-value", "")
+
+    # Details: the full list, paginated, with the API's row count.
+    page.click('[data-testid="tab-locations-cities"]')
+    page.click('[data-testid="details-locations"]')
+    cities = demo_server.api(
+        {
+            "metrics": ["visitors"],
+            "date_range": "30d",
+            "dimensions": ["visit:city"],
+            "include": {"total_rows": True},
+            "pagination": {"limit": 1},
+        }
+    )["meta"]["total_rows"]
+    assert cities > 25
+    expect(page.locator('[data-testid="details-page"]')).to_contain_text(
+        f"Page 1 of 2 · {cities} rows"
+    )
+    expect(page.locator('[data-testid="details-row"]')).to_have_count(25)
+    page.click('[data-testid="details-next"]')
+    expect(page.locator('[data-testid="details-row"]')).to_have_count(cities - 25)
+    page.keyboard.press("Escape")
+    expect(page.locator('[data-testid="details-dialog"]')).to_have_count(0)
+    screenshot(page, "desktop-light")
+
+
+def test_clicking_a_source_filters_every_panel(
+    open_page: OpenPage, demo_server: DemoServer
+) -> None:
+    page = open_page(f"/sites/{DEMO}")
+    page.click('[data-testid="tab-sources-sources"]')
+    page.click('[data-testid="panel-sources"] [data-testid="row"][data-key="Google"]')
+    expect(page.locator('[data-testid="filter-chip"]')).to_contain_text("Source is Google")
+    assert "f=is,visit:source,Google" in unquote(page.url)
+
+    google = {"date_range": "30d", "filters": [["is", "visit:source", ["Google"]]]}
+    top_stats_equal(
+        page, demo_server, {**google, "include": {"comparisons": {"mode": "previous_period"}}}
+    )
+    panel_equals(page, demo_server, "sources", "visit:source", google)
+    panel_equals(page, demo_server, "pages", "event:page", google)
+    panel_equals(page, demo_server, "languages", "visit:language", google)
+    page.click('[data-testid="tab-locations-countries"]')
+    panel_equals(page, demo_server, "locations", "visit:country", google)
+    # A browser filter turns the browsers list into that browser's versions.
+    page.click('[data-testid="panel-devices"] [data-testid="row"][data-key="Chrome"]')
+    both = {**google, "filters": [*google["filters"], ["is", "visit:browser", ["Chrome"]]]}
+    panel_equals(page, demo_server, "devices", "visit:browser_version", both)
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(2)
+
+    # The back button undoes one filter at a time; forward redoes it.
+    page.go_back()
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(1)
+    page.go_back()
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(0)
+    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    page.go_forward()
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(1)
+    top_stats_equal(page, demo_server, google)
+    page.click('[data-testid="filter-remove"]')
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(0)
+    assert "visit:source" not in unquote(page.url)
+
+
+def test_changing_range_and_comparison(open_page: OpenPage, demo_server: DemoServer) -> None:
+    page = open_page(f"/sites/{DEMO}")
+    top_stats_equal(page, demo_server, {"date_range": "30d"})
+
+    page.select_option('[data-testid="period-select"]', "7d")
+    assert "period=7d" in page.url
+    previous = {"comparisons": {"mode": "previous_period"}}
+    top_stats_equal(page, demo_server, {"date_range": "7d", "include": previous})
+
+    page.keyboard.press("m")  # month to date
+    assert "period=month" in page.url
+    top_stats_equal(page, demo_server, {"date_range": "month", "include": previous})
+
+    page.select_option('[data-testid="period-select"]', "91d")
+    page.select_option('[data-testid="compare-select"]', "year_over_year")
+    assert "compare=year_over_year" in page.url
+    yoy = {"comparisons": {"mode": "year_over_year"}}
+    top_stats_equal(page, demo_server, {"date_range": "91d", "include": yoy})
+
+    page.select_option('[data-testid="compare-select"]', "off")
+    expect(page.locator('[data-testid^="change-"]')).to_have_count(0)
+    expect(page.locator('[data-testid="chart"]')).to_have_attribute("data-has-comparison", "false")
+
+    page.select_option('[data-testid="period-select"]', "custom")
+    page.fill('[data-testid="custom-from"]', "2020-01-01")
+    page.fill('[data-testid="custom-to"]', "2100-12-31")
+    assert "from=2020-01-01" in page.url and "to=2100-12-31" in page.url
+    top_stats_equal(page, demo_server, {"date_range": ["2020-01-01", "2100-12-31"]})
+
+    # A shared URL opens in the same state; the interval follows the URL too.
+    page.goto(f"{demo_server.url}/sites/{DEMO}?period=12mo&compare=off&interval=week")
+    top_stats_equal(page, demo_server, {"date_range": "12mo"})
+    expect(page.locator('[data-testid="interval-select"]')).to_have_value("week")
+
+    page.keyboard.press("r")  # realtime
+    card = page.locator('[data-testid="stat-current-visitors"]')
+    expect(card).not_to_have_attribute("data-value", "")
+    assert float(card.get_attribute("data-value") or 0) > 0
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_theme_persists_across_reloads(
+    open_page: OpenPage, demo_server: DemoServer, device: str
+) -> None:
+    viewport = PHONE if device == "phone" else {"width": 1280, "height": 900}
+    page = open_page(f"/sites/{DEMO}", viewport=viewport)
+    toggle = page.locator('[data-testid="theme-toggle"]')
+    expect(page.locator("html")).to_have_attribute("data-theme", "system")
+    for theme in ("light", "dark"):
+        while toggle.get_attribute("data-theme-value") != theme:
+            toggle.click()
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("data-theme", theme)
+        expect(toggle).to_have_attribute("data-theme-value", theme)
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        assert cookies["jt_theme"] == theme
+        top_stats_equal(page, demo_server, {"date_range": "30d"})
+        page.locator('[data-testid="world-map"]').wait_for()
+        page.wait_for_timeout(300)  # let the chart and map settle before the picture
+        screenshot(page, f"{device}-{theme}")
+
+
+def test_the_shared_view_exposes_no_settings(open_page: OpenPage, demo_server: DemoServer) -> None:
+    page = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False)
+    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    expect(page.locator('[data-testid="site-name"]')).to_have_text(DEMO)
+    expect(page.locator('[data-testid="settings-link"]')).to_have_count(0)
+    expect(page.locator('[data-testid="site-switcher"]')).to_have_count(0)
+    expect(page.locator('a[href*="settings"], a[href^="/sites"]')).to_have_count(0)
+    page.click('[data-testid="panel-pages"] [data-testid="row"][data-key="/pricing"]')
+    top_stats_equal(
+        page, demo_server, {"date_range": "30d", "filters": [["is", "event:page", ["/pricing"]]]}
+    )
+    screenshot(page, "shared-desktop")
+    phone = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False, viewport=PHONE)
+    top_stats_equal(phone, demo_server, {"date_range": "30d"})
+    screenshot(phone, "shared-phone")
+
+
+def test_a_site_without_data_shows_its_snippet(
+    open_page: OpenPage, demo_server: DemoServer
+) -> None:
+    page = open_page(f"/sites/{DEMO}")
+    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    page.select_option('[data-testid="site-switcher"]', EMPTY)
+    page.wait_for_url(f"**/sites/{EMPTY}")
+    expect(page.locator('[data-testid="empty-state"]')).to_be_visible()
+    expect(page.locator('[data-testid="snippet"]')).to_contain_text(f'data-domain="{EMPTY}"')
+    screenshot(page, "empty-site")

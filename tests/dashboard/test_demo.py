@@ -1,0 +1,100 @@
+"""seed_demo: a realistic, repeatable demo site in well under a minute."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from jetrack.demo import expected_sessions, seed_demo
+from jetrack.sites.sites import find_site
+from jetrack.stats.engine import run_query
+from jetrack.store.events import rows_as_dicts
+from jetrack.store.stores import Stores
+
+NOW = int(datetime(2026, 3, 18, 15, 30, tzinfo=UTC).timestamp())  # a Wednesday afternoon
+
+
+def test_seed_demo_writes_realistic_traffic(stores: Stores) -> None:
+    started = time.monotonic()
+    site = seed_demo(stores, owner_email="owner@example.com", visitors_per_day=300, now=NOW)
+    assert time.monotonic() - started < 20
+
+    one = stores.events.query(
+        "SELECT count() AS events, uniqExact(session_id) AS visits, uniqExact(visitor_id) AS people,"
+        " toUnixTimestamp(min(timestamp)) AS first, toUnixTimestamp(max(timestamp)) AS last,"
+        " uniqExact(source) AS sources, uniqExact(country_code) AS countries,"
+        " uniqExact(pathname) AS pages, uniqExact(browser) AS browsers,"
+        " uniqExact(utm_campaign) AS campaigns, uniqExact(language) AS languages,"
+        " countIf(name = 'Purchase' AND revenue_amount > 0) AS purchases,"
+        " countIf(name = 'engagement' AND engagement_ms > 0 AND scroll_depth > 0) AS engaged,"
+        " countIf(region_code != '' AND substring(region_code, 1, 2) != country_code) AS bad_regions"
+        " FROM events WHERE site_id = {id:UInt32}",
+        {"id": site.id},
+    )
+    facts = rows_as_dicts(one)[0]
+    assert facts["visits"] == expected_sessions(90, 300, NOW)
+    assert 100_000 < facts["events"] < 200_000
+    assert 0.6 < facts["people"] / facts["visits"] < 0.9  # some visitors come back
+    assert (NOW - facts["first"]) / 86400 < 90
+    assert facts["last"] <= NOW
+    assert facts["sources"] >= 15 and facts["countries"] >= 30 and facts["pages"] >= 15
+    assert facts["browsers"] >= 5 and facts["campaigns"] >= 4 and facts["languages"] >= 20
+    assert facts["purchases"] > 0 and facts["engaged"] > facts["visits"]
+    assert facts["bad_regions"] == 0
+
+    # Through the query engine, as the dashboard reads it.
+    answer = run_query(
+        stores.events,
+        _site(stores, site.domain),
+        {
+            "site_id": site.domain,
+            "metrics": ["visitors", "bounce_rate", "visit_duration"],
+            "date_range": "30d",
+        },
+        now=datetime.fromtimestamp(NOW, UTC),
+    )
+    visitors, bounce_rate, duration = answer["results"][0]["metrics"]
+    assert visitors > 5000
+    assert 30 <= bounce_rate <= 60
+    assert 30 <= duration <= 600
+
+
+def test_weekends_are_quieter_and_realtime_is_not_empty(stores: Stores) -> None:
+    site = seed_demo(stores, owner_email="owner@example.com", visitors_per_day=200, now=NOW)
+    by_weekday = dict(
+        stores.events.query(
+            "SELECT toDayOfWeek(timestamp) AS d, uniqExact(session_id) FROM events"
+            " WHERE site_id = {id:UInt32}"
+            " AND timestamp < toStartOfDay(toDateTime({now:UInt32})) - INTERVAL 1 DAY"
+            " GROUP BY d",
+            {"id": site.id, "now": NOW},
+        ).rows
+    )
+    weekday = sum(by_weekday[d] for d in (1, 2, 3, 4, 5)) / 5
+    weekend = (by_weekday[6] + by_weekday[7]) / 2
+    assert weekend < 0.8 * weekday
+    live = stores.events.query(
+        "SELECT uniqExact(session_id) FROM events WHERE site_id = {id:UInt32}"
+        " AND timestamp > toDateTime({now:UInt32}) - INTERVAL 30 MINUTE",
+        {"id": site.id, "now": NOW},
+    )
+    assert live.rows[0][0] >= 3
+
+
+def test_seeding_again_replaces_the_demo_events(stores: Stores) -> None:
+    first = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=50, now=NOW)
+    again = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=50, now=NOW)
+    assert again.id == first.id
+    sessions = stores.events.query(
+        "SELECT uniqExact(session_id) FROM events WHERE site_id = {id:UInt32}", {"id": first.id}
+    )
+    assert sessions.rows[0][0] == expected_sessions(7, 50, NOW)
+
+
+def _site(stores: Stores, domain: str) -> object:
+    from jetrack.stats.query import SiteInfo
+
+    with stores.control.session() as session:
+        site = find_site(session, domain)
+        assert site is not None
+        return SiteInfo.from_site(site)
