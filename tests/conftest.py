@@ -201,7 +201,17 @@ def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     return server
 
 
-CHROMIUM_PATH = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make chromium` installs it
+# As root, headless, on a closed network: no sandbox, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -210,7 +220,7 @@ def playwright_driver() -> Iterator[Any]:
     suite launches its Chromium through this driver."""
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM_PATH.exists(), "Debian's Chromium is missing: run `make chromium`"
+    assert CHROMIUM.exists(), "Debian's Chromium is missing: run `make chromium`"
     driver = sync_playwright().start()
     yield driver
     driver.stop()

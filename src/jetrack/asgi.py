@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from jetrack.app import create_app
+from jetrack.app import serving_app
 from jetrack.config import load_settings
 from jetrack.logs import configure_logging
 
 settings = load_settings()
 configure_logging(settings.log_level)
-app = create_app(settings)
+app = serving_app(settings)

@@ -35,10 +35,10 @@ def run_server(settings: Settings) -> None:
 def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
-    from jetrack.app import create_app
+    from jetrack.app import serving_app
 
     config = uvicorn.Config(
-        create_app(settings),
+        serving_app(settings),
         host=settings.host,
         port=settings.port,
         access_log=False,  # uvicorn's access log records client addresses

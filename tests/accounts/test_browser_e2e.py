@@ -13,20 +13,11 @@ import pyotp
 import pytest
 
 from tests.accounts.conftest import PASSWORD, Inbox
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = ROOT / "test-artifacts" / "accounts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _wait_for_link(inbox: Inbox, address: str, path: str, seen: int = 0) -> str:
@@ -48,9 +39,7 @@ def test_accounts_in_chromium(
     base = server.url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    browser = playwright_driver.chromium.launch(
-        executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-    )
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
         ada = browser.new_context(viewport={"width": 1280, "height": 900})
         page = ada.new_page()

@@ -19,20 +19,10 @@ from jetrack.sites import shared_links
 from jetrack.sites.sites import add_site
 from jetrack.store.stores import Stores
 from jetrack.web.dashboard import BUILD_DIR
-from tests.conftest import LiveServer
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO = "demo.jetrack.local"
 EMPTY = "empty.example.com"
 OWNER = "owner@example.com"

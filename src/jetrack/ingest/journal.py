@@ -32,12 +32,17 @@ class JournalSegment:
         self._cipher = cipher
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
         self.rows = 0
+        # GCM nonces: 8 random bytes per segment + a 4-byte record counter. Unique under the
+        # one key without a getrandom() call per record (segments collide ~1 in 2^64).
+        self._nonce_prefix = secrets.token_bytes(8)
+        self._records = 0
 
     def append(self, rows: Sequence[Row]) -> None:
         """One write() of one record: after it returns the rows survive a killed process."""
         payload = orjson.dumps(rows)
         if self._cipher is not None:
-            nonce = secrets.token_bytes(12)
+            nonce = self._nonce_prefix + self._records.to_bytes(4, "big")
+            self._records += 1
             payload = nonce + self._cipher.encrypt(nonce, payload, None)
         os.write(self._fd, _LENGTH.pack(len(payload)) + payload)
         self.rows += len(rows)

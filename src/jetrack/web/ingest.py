@@ -163,10 +163,12 @@ async def counters(request: Request) -> Response:
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
-INGEST_PATHS = ("/api/event", "/api/events")
+INGEST_ENDPOINTS = {
+    "/api/event": EventEndpoint(batch=False),
+    "/api/events": EventEndpoint(batch=True),
+}
 
 routes: list[BaseRoute] = [
-    Route("/api/event", EventEndpoint(batch=False)),
-    Route("/api/events", EventEndpoint(batch=True)),
+    *(Route(path, endpoint) for path, endpoint in INGEST_ENDPOINTS.items()),
     Route("/metrics", counters, methods=["GET"]),
 ]
