@@ -214,10 +214,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Any]:
-    """The one Playwright of the test process: the sync API allows one per thread, so every
-    suite launches its Chromium through this driver."""
+    """The Playwright of one test module. The sync API allows one per thread, and while it
+    runs the thread counts as inside an event loop (asyncio.run() refuses), so it lives no
+    longer than the module that drives Chromium."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's Chromium is missing: run `make chromium`"

@@ -11,6 +11,7 @@ from typing import Any
 from jetrack.accounts.users import create_user, find_user
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store.models import Site
+from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores
 
 DEMO_DOMAIN = "demo.jetrack.local"
@@ -413,12 +414,14 @@ def seed_demo(
         site = find_site(session, domain) or add_site(
             session, owner, domain, timezone=timezone, name="Jetrack demo"
         )
-    stores.events.command(
-        "DELETE FROM events WHERE site_id = {site_id:UInt32}", {"site_id": site.id}
-    )
+    for table in ("events", "sessions"):
+        stores.events.command(
+            f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
+        )
     now = int(time.time()) if now is None else now
     plan = _plan(days, visitors_per_day, seed, now)
     stores.events.command(_insert_sql(_arrays(plan)), _params(site, plan, days, seed, now))
+    rebuild_sessions(stores.events, site_id=site.id)
     return site
 
 

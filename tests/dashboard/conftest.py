@@ -105,7 +105,7 @@ def dashboard_built() -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(dashboard_built: None, playwright_driver: Any) -> Iterator[Browser]:
     browser = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

@@ -50,7 +50,7 @@ def collector(tracker_build: tuple[Path, str]) -> Iterator[Collector]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Any) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

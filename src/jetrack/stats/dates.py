@@ -11,7 +11,9 @@ from jetrack.stats.query import DateRange
 
 DAYS_SHORTHANDS = {"7d": 7, "28d": 28, "30d": 30, "91d": 91}
 MONTHS_SHORTHANDS = {"6mo": 6, "12mo": 12}
-BUCKETS = ("time:hour", "time:day", "time:week", "time:month")
+BUCKETS = ("time:minute", "time:hour", "time:day", "time:week", "time:month")
+# time:minute is for realtime views: at most two days of minutes in one answer.
+MAX_MINUTE_SPAN = timedelta(days=2)
 
 
 def local_today(timezone: str, now: datetime) -> date:
@@ -171,6 +173,13 @@ def auto_bucket(span: DateRange) -> str:
 def time_labels(span: DateRange, bucket: str) -> list[str]:
     """Every bucket label of the range, as the SQL formats them, in order."""
     labels: list[str] = []
+    if bucket == "time:minute":
+        zone = ZoneInfo(span.timezone)
+        moment = span.start.replace(second=0, microsecond=0)
+        while moment < span.end:
+            labels.append(moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:00"))
+            moment += timedelta(minutes=1)
+        return labels
     if bucket == "time:hour":
         zone = ZoneInfo(span.timezone)
         moments = []

@@ -73,6 +73,8 @@ def time_expr(bucket: str, timestamp: str, params: Params, first_day: str, tz: s
     Weeks and months are clipped to the first day of the range, so the first bucket of a
     range that starts mid-week is labelled with that day, as the time labels are."""
     zone = params.add(tz, "String")
+    if bucket == "time:minute":
+        return f"formatDateTime(toStartOfMinute({timestamp}), '%Y-%m-%d %H:%i:00', {zone})"
     if bucket == "time:hour":
         return f"formatDateTime(toStartOfHour({timestamp}, {zone}), '%Y-%m-%d %H:00:00', {zone})"
     if bucket == "time:day":

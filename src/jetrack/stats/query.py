@@ -10,7 +10,7 @@ from typing import Any
 # Dimensions whose value can differ between events of one visit.
 EVENT_DIMENSIONS = ("event:page", "event:hostname", "event:goal", "event:name")
 PROPS_PREFIX = "event:props:"
-TIME_DIMENSIONS = ("time", "time:hour", "time:day", "time:week", "time:month")
+TIME_DIMENSIONS = ("time", "time:minute", "time:hour", "time:day", "time:week", "time:month")
 
 
 def is_event_dimension(name: str) -> bool:

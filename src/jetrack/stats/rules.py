@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jetrack.stats.dates import MAX_MINUTE_SPAN
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
 from jetrack.stats.query import Query, is_event_dimension
@@ -37,6 +38,12 @@ def check(query: Query) -> None:
                 f"order_by[{index}]: {name} is not in metrics or dimensions; "
                 f"order by one of: {', '.join(query.metrics + query.dimensions)}"
             )
+    if query.time_dimension == "time:minute" and (
+        query.date_range.end - query.date_range.start > MAX_MINUTE_SPAN
+    ):
+        raise QueryError(
+            "dimensions: time:minute is for ranges of up to two days; use time:hour or time:day"
+        )
     if query.time_labels and query.time_dimension is None:
         raise QueryError("include.time_labels: needs a time dimension (time, time:day, ...)")
     configured = ", ".join(g.display_name for g in query.goals) or "none configured"
