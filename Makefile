@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
+COMPAT_STAMP := tests/compat/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
 
 .PHONY: install run test lint typecheck pytest lock build chromium clean bench geo
 
-install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) build geo
+install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) build geo
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ $(NPM_STAMP): package.json package-lock.json
 
 $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Plausible's own npm trackers, bundled by the compatibility tests (tests/compat).
+$(COMPAT_STAMP): tests/compat/package.json tests/compat/package-lock.json
+	npm --prefix tests/compat ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Front-end bundles (tracker, dashboard) are build output under src/jetrack/static/build/.
@@ -70,4 +76,4 @@ bench: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) node_modules frontend/node_modules src/jetrack/static/build
+	rm -rf $(VENV) node_modules frontend/node_modules tests/compat/node_modules src/jetrack/static/build
