@@ -1,0 +1,110 @@
+"""Dashboard paint benchmark: the 2M-event site of `bench/query.py --keep DIR`, a real
+`jetrack serve` on it, and Chromium timing from navigation start to the first paint and to
+the top stats showing numbers (the first meaningful paint), over repeated loads.
+
+    .venv/bin/python bench/query.py --keep /tmp/jb10m     # once: builds the data
+    .venv/bin/python bench/dashboard_paint.py --data /tmp/jb10m [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, make_settings  # noqa: E402
+
+from jetrack.store.stores import open_stores  # noqa: E402
+
+BENCH_KEY = "5e" * 32  # the key bench/query.py --keep uses
+DOMAIN = "big.example"  # site id 1 in the generated data
+EMAIL, PASSWORD = "paint@bench.example", "bench password 123"
+STATS_READY = """() => {
+  const stats = document.querySelector('[data-testid=top-stats]')
+  return stats && !stats.classList.contains('jd-loading') && /[0-9]/.test(stats.innerText)
+}"""
+
+
+def prepare(data_dir: Path) -> None:
+    from jetrack.accounts.users import create_user, find_user
+    from jetrack.sites.sites import add_site, find_site
+
+    stores = open_stores(make_settings(data_dir, encryption_key=BENCH_KEY))
+    try:
+        with stores.control.session() as session:
+            user = find_user(session, EMAIL) or create_user(session, EMAIL, password=PASSWORD)
+            user.email_verified_at = user.email_verified_at or user.created_at
+            site = find_site(session, DOMAIN) or add_site(session, user, DOMAIN)
+            assert site.id == 1, "the big site of the generated data has id 1: use a fresh --keep dir"
+    finally:
+        stores.close()
+
+
+def measure(url: str, runs: int) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    paints, meaningful = [], []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(url + "/login")
+        page.fill("input[name=email]", EMAIL)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        for _ in range(runs + 1):  # the first load warms caches and is not counted
+            page.goto(url + f"/sites/{DOMAIN}")
+            page.wait_for_function(STATS_READY, timeout=60_000)
+            shown = page.evaluate("performance.now()")
+            paint = page.evaluate(
+                "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
+            )
+            paints.append(paint)
+            meaningful.append(shown)
+        browser.close()
+    paints, meaningful = paints[1:], meaningful[1:]
+    return {
+        "runs": runs,
+        "first_contentful_paint_ms_median": round(statistics.median(p for p in paints if p)),
+        "top_stats_shown_ms_median": round(statistics.median(meaningful)),
+        "top_stats_shown_ms_all": [round(m) for m in meaningful],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="a data dir of bench/query.py --keep")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    prepare(args.data)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    env.update({"JETRACK_DATA_DIR": str(args.data), "JETRACK_ENCRYPTION_KEY": BENCH_KEY,
+                "JETRACK_PORT": str(port), "JETRACK_LOG_LEVEL": "warning"})
+    server = subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        print(json.dumps(measure(url, args.runs), indent=2))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
