@@ -45,7 +45,9 @@ def prepare(data_dir: Path) -> None:
             user = find_user(session, EMAIL) or create_user(session, EMAIL, password=PASSWORD)
             user.email_verified_at = user.email_verified_at or user.created_at
             site = find_site(session, DOMAIN) or add_site(session, user, DOMAIN)
-            assert site.id == 1, "the big site of the generated data has id 1: use a fresh --keep dir"
+            assert site.id == 1, (
+                "the big site of the generated data has id 1: use a fresh --keep dir"
+            )
     finally:
         stores.close()
 
@@ -83,14 +85,22 @@ def measure(url: str, runs: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="a data dir of bench/query.py --keep")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="a data dir of bench/query.py --keep"
+    )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     prepare(args.data)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
-    env.update({"JETRACK_DATA_DIR": str(args.data), "JETRACK_ENCRYPTION_KEY": BENCH_KEY,
-                "JETRACK_PORT": str(port), "JETRACK_LOG_LEVEL": "warning"})
+    env.update(
+        {
+            "JETRACK_DATA_DIR": str(args.data),
+            "JETRACK_ENCRYPTION_KEY": BENCH_KEY,
+            "JETRACK_PORT": str(port),
+            "JETRACK_LOG_LEVEL": "warning",
+        }
+    )
     server = subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
