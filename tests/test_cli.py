@@ -145,3 +145,37 @@ def test_data_dir_held_by_a_running_server(tmp_path: Path) -> None:
         assert run(data, "user", "create", "ops@example.com").returncode == 0
     finally:
         server.stop()
+
+
+def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
+    """What a newcomer does after `make run`: log in with the printed demo password and
+    see the dashboard; an operator-made account logs in without a confirmation mail."""
+    from starlette.testclient import TestClient
+
+    from jetrack.app import create_app
+    from tests.conftest import make_settings
+
+    data = tmp_path / "data"
+    demo = run(data, "demo", "--days", "3", "--visitors-per-day", "20", "--if-empty")
+    assert demo.returncode == 0, demo.stderr
+    password = demo.stdout.strip().split()[-1]
+    assert run(data, "demo", "--if-empty").stdout == ""  # a second run changes nothing
+    made = run(
+        data, "user", "create", "ops@example.com", "--password-stdin", stdin="operator password\n"
+    )
+    assert made.returncode == 0 and "instance admin" in made.stdout  # the demo account is no admin
+    with TestClient(create_app(make_settings(data))) as client:
+        for email, secret in (
+            ("demo@jetrack.local", password),
+            ("ops@example.com", "operator password"),
+        ):
+            client.cookies.clear()
+            answer = client.post(
+                "/login", data={"email": email, "password": secret}, follow_redirects=False
+            )
+            assert answer.status_code == 303, answer.text
+            assert "jt_session" in answer.cookies
+        client.cookies.clear()
+        client.post("/login", data={"email": "demo@jetrack.local", "password": password})
+        page = client.get("/sites/demo.jetrack.local")
+        assert page.status_code == 200 and "jt-bootstrap" in page.text
