@@ -35,7 +35,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
     <header class="jd-header">
       <div class="jd-header-row">
         <a class="jd-brand" href={boot.read_only ? undefined : '/'}>
-          Jet<span>track</span>
+          Jet<span>rack</span>
         </a>
         {!boot.read_only && boot.sites.length > 1 ? (
           <label class="jd-site-switcher">
