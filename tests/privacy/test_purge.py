@@ -149,7 +149,10 @@ def test_deleted_site_loses_its_events_and_its_id_is_not_reused(
 def test_orphaned_events_and_expired_exports_are_purged(open_with: Callable[..., Stores]) -> None:
     stores = open_with()
     ada, _ = make_account(stores, "ada@example.com", "ada.example")
-    insert_events(stores.events, 999, [days_ago(1)])  # a site the control store never knew
+    insert_events(stores.events, 999, [days_ago(1)])  # late events of a site already purged
+    insert_events(stores.events, 777, [days_ago(1)])  # a site this control store never knew
+    with stores.control.session() as session:
+        session.add(SiteErasure(site_id=999, completed_at=utcnow() - timedelta(days=1)))
     export_dir = stores.settings.data_dir / "exports" / "abc123"
     export_dir.mkdir(parents=True)
     (export_dir / "export.zip").write_bytes(b"zip")
@@ -165,6 +168,8 @@ def test_orphaned_events_and_expired_exports_are_purged(open_with: Callable[...,
         )
     runner.run_pending(stores)
     assert count_events(stores.events, 999) == 0
+    # Never deleted for being unknown: next to a wrong or empty control store, data stays.
+    assert count_events(stores.events, 777) == 1
     assert not export_dir.exists()
     with stores.control.session() as session:
         assert session.scalars(select(DataExport)).all() == []

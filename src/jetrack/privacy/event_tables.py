@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from jetrack.store.events import EventStore
@@ -13,8 +14,31 @@ EVENT_TABLES: dict[str, str] = {
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
 }
 
-# Waits until the delete is done on every replica (one on the embedded engine).
-MUTATION_SETTINGS = " SETTINGS mutations_sync = 2"
+# The delete runs in the background; `wait_for_mutations` polls until it is done. Waiting
+# inside the statement (mutations_sync) would hold the embedded engine, which runs one
+# query at a time, for the whole delete: dashboards would stall for seconds.
+MUTATION_SETTINGS = " SETTINGS mutations_sync = 0"
+MUTATION_POLL_SECONDS = 0.2
+MUTATION_TIMEOUT_SECONDS = 3600.0
+
+
+def wait_for_mutations(events: EventStore, table: str) -> None:
+    """Return once no mutation of `table` is pending; raise if one failed."""
+    deadline = time.monotonic() + MUTATION_TIMEOUT_SECONDS
+    while True:
+        pending = events.query(
+            "SELECT count(), anyIf(latest_fail_reason, latest_fail_reason != '') "
+            "FROM system.mutations WHERE database = currentDatabase() AND table = {t:String} "
+            "AND NOT is_done",
+            {"t": table},
+        ).rows[0]
+        if not pending[0]:
+            return
+        if pending[1]:
+            raise RuntimeError(f"a delete on {table} failed: {pending[1]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"a delete on {table} did not finish in time")
+        time.sleep(MUTATION_POLL_SECONDS)
 
 
 def present_tables(events: EventStore) -> dict[str, str]:
@@ -47,6 +71,7 @@ def delete_site_rows(events: EventStore, site_id: int) -> None:
             f"ALTER TABLE {table} DELETE WHERE site_id = {{site:UInt32}}" + MUTATION_SETTINGS,
             {"site": site_id},
         )
+        wait_for_mutations(events, table)
 
 
 def site_ids_with_data(events: EventStore) -> set[int]:

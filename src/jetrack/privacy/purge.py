@@ -217,9 +217,12 @@ def run_purge(context: JobContext) -> None:
         _complete_site_erasures(stores, list(requested))
 
     def orphans() -> None:
+        # Only ids of sites known to be deleted (late events after their purge): an event
+        # store next to the wrong or an empty control store must never lose its data.
         with stores.control.session() as session:
             known = set(session.scalars(select(Site.id)))
-        for site_id in sorted(site_ids_with_data(stores.events) - known):
+            erased = set(session.scalars(select(SiteErasure.site_id)))
+        for site_id in sorted((site_ids_with_data(stores.events) - known) & erased):
             delete_site_rows(stores.events, site_id)
 
     def exports() -> None:

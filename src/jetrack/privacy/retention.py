@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from jetrack.config import Settings
 from jetrack.jobs.context import JobContext
-from jetrack.privacy.event_tables import MUTATION_SETTINGS, present_tables, to_epoch
+from jetrack.privacy.event_tables import (
+    MUTATION_SETTINGS,
+    present_tables,
+    to_epoch,
+    wait_for_mutations,
+)
 from jetrack.store.events import EventStore, Limits
 from jetrack.store.models import Site
 
@@ -128,6 +133,7 @@ def _apply_to_partition(
                 + MUTATION_SETTINGS,
                 {"site": site, "cut": cutoffs[site].strftime("%Y-%m-%d %H:%M:%S")},
             )
+            wait_for_mutations(events, table)
             report.trimmed.append(f"{table}:{partition_id}:site {site}")
 
 
