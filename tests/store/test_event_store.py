@@ -49,3 +49,15 @@ def test_arrow_insert_deduplicates_replayed_batches(stores: Stores) -> None:
     stores.events.insert_arrow("t", table, dedup_token="batch-1")
     stores.events.insert_arrow("t", table, dedup_token="batch-2")
     assert stores.events.query("SELECT count() FROM t").rows == [(6,)]
+
+
+@pytest.mark.parametrize(
+    "text", ["tab\there", "new\nline", "back\\slash", "quote'd", "\\t literal", "ü漢字"]
+)
+def test_string_parameters_arrive_unchanged(stores: Stores, text: str) -> None:
+    assert stores.events.query("SELECT {v:String}", {"v": text}).rows == [(text,)]
+    stores.events.command("CREATE TABLE IF NOT EXISTS p (s String) ENGINE = MergeTree ORDER BY s")
+    stores.events.command("INSERT INTO p VALUES ({v:String})", {"v": text})
+    assert stores.events.query("SELECT count() FROM p WHERE s = {v:String}", {"v": text}).rows == [
+        (1,)
+    ]

@@ -10,7 +10,7 @@ from jetrack.stats.dates import time_labels
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import as_json
 from jetrack.stats.optimize import optimize
-from jetrack.stats.params import Params, escaped_for_chdb
+from jetrack.stats.params import Params
 from jetrack.stats.parse import parse
 from jetrack.stats.plan import choose
 from jetrack.stats.query import Filter, Query, SiteInfo, conditions
@@ -18,7 +18,7 @@ from jetrack.stats.results import Row, shape
 from jetrack.stats.rules import check
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build, scalar
-from jetrack.store.events import ChdbEventStore, EventStore, EventStoreError, QueryLimitExceeded
+from jetrack.store.events import EventStore, EventStoreError, QueryLimitExceeded
 
 
 def run_query(
@@ -137,11 +137,8 @@ def first_data_day(events: EventStore, site: SiteInfo) -> date | None:
 
 def execute(events: EventStore, statement: Statement) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Through the event store's one choke point (time limit, row cap, timing)."""
-    params = statement.params
-    if isinstance(events, ChdbEventStore):
-        params = escaped_for_chdb(params)
     try:
-        result = events.query(statement.sql, params)
+        result = events.query(statement.sql, statement.params)
     except QueryLimitExceeded:
         raise QueryError(
             "the query ran past its time or row limit; narrow the date range or add filters",

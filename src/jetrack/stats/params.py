@@ -26,16 +26,3 @@ class Params:
         """An Array(String) literal made of placeholders (portable across chDB and the
         ClickHouse server, whose clients format array parameters differently)."""
         return "[" + ", ".join(self.add(v, "String") for v in values) + "]"
-
-
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "'": "\\'", "\b": "\\b"}
-
-
-def escaped_for_chdb(values: dict[str, Any]) -> dict[str, Any]:
-    """chDB parses string parameters in ClickHouse's escaped text format but passes them
-    unescaped (clickhouse-connect escapes them itself). Until ChdbEventStore.query does
-    what clickhouse-connect does, stats escapes for chDB here; tests/stats cover it."""
-    return {
-        k: "".join(_ESCAPES.get(ch, ch) for ch in v) if isinstance(v, str) else v
-        for k, v in values.items()
-    }

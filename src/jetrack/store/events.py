@@ -70,6 +70,20 @@ def _limit_settings(limits: Limits) -> dict[str, Any]:
     }
 
 
+# chDB reads string parameters in ClickHouse's escaped text format, as a server would after
+# clickhouse-connect escaped them; the embedded engine gets them raw, so escape here.
+_TEXT_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "'": "\\'", "\b": "\\b"}
+)
+
+
+def _chdb_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        k: v.translate(_TEXT_ESCAPES) if isinstance(v, str) else v
+        for k, v in (params or {}).items()
+    }
+
+
 def _translate(exc: Exception) -> EventStoreError:
     text = str(exc)
     if "TIMEOUT_EXCEEDED" in text or "TOO_MANY_ROWS" in text:
@@ -131,7 +145,7 @@ class ChdbEventStore:
         started = time.perf_counter()
         try:
             with self._lock:
-                table = self._conn.query(sql + suffix, "ArrowTable", params=dict(params or {}))
+                table = self._conn.query(sql + suffix, "ArrowTable", params=_chdb_params(params))
         except Exception as exc:
             raise _translate(exc) from None
         elapsed = (time.perf_counter() - started) * 1000
@@ -143,7 +157,7 @@ class ChdbEventStore:
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         try:
             with self._lock:
-                self._conn.query(sql, "CSV", params=dict(params or {}))
+                self._conn.query(sql, "CSV", params=_chdb_params(params))
         except Exception as exc:
             raise _translate(exc) from None
 
@@ -154,7 +168,9 @@ class ChdbEventStore:
         sql = f"INSERT INTO {table} ({names}) {settings}SELECT {names} FROM Python(data)"
         try:
             with self._lock:
-                self._conn.query(sql, "CSV", params={"token": dedup_token} if dedup_token else {})
+                self._conn.query(
+                    sql, "CSV", params=_chdb_params({"token": dedup_token} if dedup_token else {})
+                )
         except Exception as exc:
             raise _translate(exc) from None
 
