@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
+from jetrack.cli import main
 from tests.conftest import TEST_KEY, LiveServer, start_server
 
 
@@ -27,21 +29,17 @@ def run(
     )
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [],
-        ["serve"],
-        ["migrate"],
-        ["user"],
-        ["user", "create"],
-        ["site"],
-        ["site", "add"],
-        ["site", "list"],
-        ["api-key"],
-        ["api-key", "create"],
-    ],
-)
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    found = [list(prefix)]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.extend(_command_paths(command, (*prefix, name)))
+        else:
+            found.append([*prefix, name])
+    return found
+
+
+@pytest.mark.parametrize("command", _command_paths(main), ids=lambda c: " ".join(c) or "jetrack")
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = run(tmp_path, *command, "--help")
     assert result.returncode == 0

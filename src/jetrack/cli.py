@@ -281,5 +281,50 @@ def audit(log_paths: tuple[Path, ...]) -> None:
     sys.exit(run_audit_command(settings_or_exit(), list(log_paths), click.echo))
 
 
+@main.group()
+def plan() -> None:
+    """Plans of teams (retention and usage); a team without one follows the instance."""
+
+
+@plan.command("list")
+def plan_list() -> None:
+    """List the plans and every team's plan."""
+    from sqlalchemy import select
+
+    from jetrack.billing.plans import PLANS
+    from jetrack.store.models import Team
+
+    for known in PLANS.values():
+        click.echo(
+            f"plan {known.key}\t{known.name}\tkeeps {known.retention_days} days\t{known.monthly_events} events/month"
+        )
+    with opened_control(settings_or_exit()) as control, control.session() as session:
+        for team in session.scalars(select(Team).order_by(Team.id)):
+            click.echo(
+                f"team {team.id}\t{team.name}\t{team.plan or 'self-hosted (instance settings)'}"
+            )
+
+
+@plan.command("set")
+@click.option(
+    "--team", "team_id", type=int, required=True, help="Team id (see `jetrack plan list`)."
+)
+@click.argument("plan_key")
+def plan_set(team_id: int, plan_key: str) -> None:
+    """Put a team on PLAN_KEY (free, growth, business) or `none` for the instance's settings."""
+    from jetrack.billing.plans import PLANS
+    from jetrack.store.models import Team
+
+    if plan_key != "none" and plan_key not in PLANS:
+        fail(f"PLAN_KEY: must be one of {', '.join(PLANS)} or none")
+    with opened_control(settings_or_exit()) as control, control.session() as session:
+        team = session.get(Team, team_id)
+        if team is None:
+            fail(f"--team: no team with id {team_id}; see `jetrack plan list`")
+            return
+        team.plan = None if plan_key == "none" else plan_key
+        click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
+
+
 if __name__ == "__main__":
     main()

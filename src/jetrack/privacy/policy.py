@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jetrack.billing.plans import plan_named
 from jetrack.config import Settings
 from jetrack.enrich.geo import GEO_ATTRIBUTION
 from jetrack.privacy.salts import SALT_LIFETIME
-from jetrack.store.models import Site
+from jetrack.store.models import Site, Team
 
 # Every column of the events table (store/event_migrations), in plain words.
 COLLECTED_FIELDS: dict[str, str] = {
@@ -70,6 +71,7 @@ class PolicyFacts:
     encrypted_in_transit: bool
     erasure_grace_days: int
     collected: list[str]
+    plans_in_use: list[tuple[str, int]]  # (plan name, retention days) of teams' plans
 
 
 def policy_facts(session: Session, settings: Settings) -> PolicyFacts:
@@ -78,6 +80,10 @@ def policy_facts(session: Session, settings: Settings) -> PolicyFacts:
     )
     limited = [days for days in overrides if days and days > 0]
     cookie_sites = session.scalar(select(func.count()).select_from(Site).where(Site.cookie_mode))
+    plans = [plan_named(key) for key in session.scalars(select(Team.plan).distinct())]
+    plans_in_use = sorted(
+        {(p.name, p.retention_days) for p in plans if p is not None}, key=lambda p: p[1]
+    )
     # Several columns share one description: list each sentence once, in column order.
     collected = list(dict.fromkeys(COLLECTED_FIELDS.values()))
     return PolicyFacts(
@@ -96,4 +102,5 @@ def policy_facts(session: Session, settings: Settings) -> PolicyFacts:
         or settings.base_url.startswith("https://"),
         erasure_grace_days=settings.erasure_grace_days,
         collected=collected,
+        plans_in_use=plans_in_use,
     )

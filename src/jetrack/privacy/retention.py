@@ -1,7 +1,8 @@
 """Retention: each site keeps analytics data for its retention period; older rows go.
 
-A site's period is its own `retention_days` when set (0 = keep forever), else the
-instance's JETRACK_RETENTION_DAYS (0 = keep forever). The cut is at midnight in the site's
+A site's period is its own `retention_days` when set (0 = keep forever), else its team's
+plan's (Free: six months), else the instance's JETRACK_RETENTION_DAYS (0 = keep forever;
+the self-hosted default). The cut is at midnight in the site's
 time zone, so the dashboard can say "data from <date>" and mean whole days. The daily job
 drops whole partitions (months) when every site in them is past its cut, and otherwise
 deletes the old rows of each site inside the affected partitions only.
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.billing.plans import plan_named
 from jetrack.config import Settings
 from jetrack.jobs.context import JobContext
 from jetrack.privacy.event_tables import (
@@ -36,7 +38,12 @@ SCAN_LIMITS = Limits(timeout_seconds=600, max_rows=10_000_000)
 
 def retention_days(site: Any, settings: Settings) -> int | None:
     """The site's retention in days, or None to keep its data forever."""
-    days = site.retention_days if site.retention_days is not None else settings.retention_days
+    if site.retention_days is not None:
+        days = site.retention_days
+    else:
+        team = getattr(site, "team", None)
+        plan = plan_named(team.plan if team is not None else None)
+        days = plan.retention_days if plan is not None else settings.retention_days
     return days if days and days > 0 else None
 
 

@@ -68,6 +68,7 @@ class Site(Base):
     )
 
     owner: Mapped[User] = relationship(back_populates="sites")
+    team: Mapped[Team | None] = relationship()
     goals: Mapped[list[Goal]] = relationship(back_populates="site", cascade="all, delete-orphan")
 
 
@@ -117,6 +118,8 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # jetrack.billing.plans key; None on a self-hosted instance (revision 0004).
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
