@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -118,4 +119,14 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
 
 def serving_app(settings: Settings) -> IngestFastPath:
     """What the HTTP servers run: the app behind the ingestion fast path."""
+    tune_gc()
     return IngestFastPath(create_app(settings))
+
+
+def tune_gc() -> None:
+    """Ingestion allocates many short-lived objects per request, and the default gen-0
+    threshold (700) runs the collector thousands of times a second: measured +23% events/s
+    with a higher one (docs/benchmarks.md). Objects alive at start are frozen out of scans."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
