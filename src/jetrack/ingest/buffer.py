@@ -49,6 +49,32 @@ class WriteBuffer:
         self._unstored: list[PendingBatch] = []
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
+        self._waiting: list[tuple[Sequence[Row], asyncio.Future[None]]] = []
+
+    async def commit(self, rows: Sequence[Row]) -> None:
+        """Journal the rows in one write with those of the other requests of this event-loop
+        turn (group commit); returns once they are safe to acknowledge."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((rows, waiter))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._commit_waiting)
+        await waiter
+
+    def _commit_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        if not waiting:
+            return
+        try:
+            self.append([row for rows, _ in waiting for row in rows])
+        except Exception as exc:  # e.g. a full disk: nobody is acknowledged
+            for _, waiter in waiting:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        for _, waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def append(self, rows: Sequence[Row]) -> None:
         """Journal the rows; when this returns they are safe to acknowledge."""
@@ -127,6 +153,7 @@ class WriteBuffer:
 
     async def close(self) -> None:
         """Graceful shutdown: store everything, leave no segment behind."""
+        self._commit_waiting()
         await self.flush()
         self._segment.close()
         if not self._batch.rows and not self._unstored:

@@ -142,7 +142,7 @@ async def _accept(scope: Scope, headers: dict[str, str], events: list[WireEvent]
             except Dropped as drop:
                 dropped.append(drop.reason.value)
     if rows:
-        service.buffer.append(rows)  # journaled before the 202 is sent
+        await service.buffer.commit(rows)  # journaled before the 202 is sent
     return dropped
 
 
