@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, make_settings  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, make_settings, start_server  # noqa: E402
 
 from jetrack.store.stores import open_stores  # noqa: E402
 
@@ -91,29 +86,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     prepare(args.data)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
-    env.update(
-        {
-            "JETRACK_DATA_DIR": str(args.data),
-            "JETRACK_ENCRYPTION_KEY": BENCH_KEY,
-            "JETRACK_PORT": str(port),
-            "JETRACK_LOG_LEVEL": "warning",
-        }
+    server = start_server(
+        args.data, {"JETRACK_ENCRYPTION_KEY": BENCH_KEY, "JETRACK_LOG_LEVEL": "warning"}
     )
-    server = subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        print(json.dumps(measure(url, args.runs), indent=2))
+        print(json.dumps(measure(server.url, args.runs), indent=2))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -22,12 +21,15 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import TEST_KEY, free_port, make_settings, seed_site  # noqa: E402
+from tests.conftest import make_settings, seed_site, start_server  # noqa: E402
 
+from jetrack.sites.sites import add_site  # noqa: E402
+from jetrack.store.models import User  # noqa: E402
 from jetrack.store.stores import open_stores  # noqa: E402
 
 BROWSERS = [
@@ -153,21 +155,11 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
     domains = [f"site{n}.example" for n in range(20)]
     stores = open_stores(make_settings(data_dir))
     try:
-        seed = seed_site(domains[0])
-        seed(stores)
-        from jetrack.accounts.users import find_user
-        from jetrack.sites.sites import add_site
-
+        seed_site(domains[0])(stores)
         with stores.control.session() as session:
-            owner = session.scalars(
-                __import__("sqlalchemy").select(
-                    __import__("jetrack.store.models", fromlist=["User"]).User
-                )
-            ).first()
-            assert owner is not None
+            owner = session.scalars(select(User)).one()
             for domain in domains[1:]:
                 add_site(session, owner, domain)
-            del find_user
     finally:
         stores.close()
 
@@ -180,40 +172,23 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
     script = work / "mix.lua"
     script.write_text(WRK_SCRIPT)
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
-    env.update(
+    server = start_server(
+        data_dir,
         {
-            "JETRACK_DATA_DIR": str(data_dir),
-            "JETRACK_ENCRYPTION_KEY": TEST_KEY,
-            "JETRACK_PORT": str(port),
             "JETRACK_TRUSTED_PROXIES": "127.0.0.1/32",
             "JETRACK_LOG_LEVEL": "warning",
             "JETRACK_SERVER": server_kind,
             "JETRACK_GEO_DIR": str(ROOT / "geo"),
-        }
+        },
     )
-    log = open(work / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jetrack.cli", "serve"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    url = server.url
     peak_rss = [0]
     stop = threading.Event()
 
     def watch_rss() -> None:
         import psutil
 
-        proc = psutil.Process(server.pid)
+        proc = psutil.Process(server.process.pid)
         while not stop.is_set():
             try:
                 rss = proc.memory_info().rss + sum(
@@ -254,9 +229,7 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
     elapsed_until_stored = time.monotonic() - started
     stop.set()
     watcher.join()
-    server.terminate()
-    server.wait(timeout=60)
-    log.close()
+    server.stop()
 
     counts = dict(re.findall(r'jetrack_events_total\{outcome="(\w+)"\} (\d+)', metrics))
     stored = int(re.search(r"jetrack_events_stored_total (\d+)", metrics).group(1))  # type: ignore[union-attr]

@@ -61,7 +61,6 @@ class IngestFastPath:
 
         self.app = app
         self.endpoints = INGEST_ENDPOINTS
-        self.state = app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None

@@ -2,8 +2,9 @@
 
 A flush closes the current journal segment, opens a new one for the events that keep
 arriving, and stores the closed segment's rows in one insert whose de-duplication token is
-the segment's name, then one sessions row per visit the segment touched (its newest
-totals; token: the name + "-sessions"); the segment file is deleted once both succeeded."""
+the segment's name, then one sessions row per visit the segment touched (its totals as
+they stood when the segment was closed; token: the name + "-sessions"); the segment
+file is deleted once both succeeded."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jetrack.ingest.journal import Journal, JournalSegment
 from jetrack.ingest.rows import Row, counted_visits, sessions_to_arrow, to_arrow, visit_key
-from jetrack.ingest.sessions import VisitTotals
+from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.store.events import EventStore, EventStoreError
 from jetrack.store.sessions import rebuild_sessions
 
@@ -31,8 +32,10 @@ class PendingBatch:
     name: str
     path: Path
     rows: list[Row] = field(default_factory=list)
-    # (site, session) -> an event row of the visit and its newest totals in this batch
-    visits: dict[tuple[int, int], tuple[Row, VisitTotals]] = field(default_factory=dict)
+    # (site, session) -> an event row of each visit the batch counted in, and the visit
+    visits: dict[tuple[int, int], tuple[Row, VisitState]] = field(default_factory=dict)
+    # The visits' totals, taken when the batch is closed: exactly its events and earlier.
+    sessions: list[tuple[Row, VisitTotals]] = field(default_factory=list)
 
 
 class WriteBuffer:
@@ -82,12 +85,9 @@ class WriteBuffer:
         self._batch.rows.extend(rows)
         visits = self._batch.visits
         for row in rows:
-            totals = getattr(row, "visit", None)
-            if totals is not None:
-                key = visit_key(row)
-                known = visits.get(key)
-                if known is None or totals.version >= known[1].version:
-                    visits[key] = (row, totals)
+            visit = getattr(row, "visit", None)
+            if visit is not None:
+                visits[visit_key(row)] = (row, visit)
         if len(self._batch.rows) >= self.max_events:
             self._wake.set()
 
@@ -123,7 +123,9 @@ class WriteBuffer:
         async with self._flush_lock:
             if self._batch.rows:
                 self._segment.close()
-                self._unstored.append(self._batch)
+                batch = self._batch
+                batch.sessions = [(row, visit.totals()) for row, visit in batch.visits.values()]
+                self._unstored.append(batch)
                 self._segment = self.journal.open_segment()
                 self._batch = PendingBatch(self._segment.name, self._segment.path)
             while self._unstored:
@@ -137,8 +139,8 @@ class WriteBuffer:
 
     def _store(self, batch: PendingBatch) -> None:
         self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
-        if batch.visits:
-            visits = sessions_to_arrow(batch.visits.values())
+        if batch.sessions:
+            visits = sessions_to_arrow(batch.sessions)
             self.events.insert_arrow("sessions", visits, dedup_token=batch.name + "-sessions")
         batch.path.unlink(missing_ok=True)
         self.stored += len(batch.rows)

@@ -5,6 +5,7 @@ shields, the geo lookup and the visitor hash, and the row that leaves holds none
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -136,8 +137,6 @@ def shield_request(p: Pipeline, e: Incoming) -> None:
 
 
 def _in_networks(ip: str, networks: tuple[IPNetwork, ...]) -> bool:
-    import ipaddress
-
     address = ipaddress.ip_address(ip)
     return any(address in net for net in networks)
 
@@ -305,5 +304,5 @@ def _row(e: Incoming) -> EventRow:
         )
     )
     if e.visit is not None and wire.name != "engagement":
-        row.visit = e.visit.totals()
+        row.visit = e.visit
     return row

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jetrack.ingest.sessions import VisitTotals
+from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.store import sessions as sessions_table
 
 _STR = pa.string()
@@ -71,10 +71,10 @@ def to_arrow(rows: Sequence[Row]) -> pa.Table:
 
 
 class EventRow(tuple[Any, ...]):
-    """An events row, plus (not stored with it) its visit's totals once a pageview or
-    custom event was counted. The journal keeps only the plain tuple."""
+    """An events row, plus (not stored with it) its visit when the event was counted in
+    the visit's totals (a pageview or custom event). The journal keeps only the tuple."""
 
-    visit: VisitTotals | None = None
+    visit: VisitState | None = None
 
 
 _C = {name: i for i, name in enumerate(COLUMN_NAMES)}

@@ -49,7 +49,7 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def _authorize(request: Request, domain: Any) -> tuple[SiteInfo, date | None]:
+def _authorize(request: Request, limiter: RateLimiter, domain: Any) -> tuple[SiteInfo, date | None]:
     """The site the request's API key may read, and the first day its retention keeps;
     ApiError 401/404/429 otherwise."""
     stores: Stores = request.app.state.stores
@@ -62,7 +62,7 @@ def _authorize(request: Request, domain: Any) -> tuple[SiteInfo, date | None]:
         if found is None:
             raise ApiError(401, "invalid API key")
         api_key, user = found
-        wait = _limiter(request).hit(api_key.id)
+        wait = limiter.hit(api_key.id)
         if wait:
             raise ApiError(429, "rate limit exceeded for this API key", {"Retry-After": str(wait)})
         if not isinstance(domain, str) or not domain:
@@ -101,7 +101,9 @@ async def query_v2(request: Request) -> Any:
         body = json.loads(await request.body())
     except ValueError:
         raise ApiError(400, "the request body must be JSON") from None
-    site, data_from = _authorize(request, body.get("site_id") if isinstance(body, dict) else None)
+    domain = body.get("site_id") if isinstance(body, dict) else None
+    # Control-store work off the event loop: ingestion shares it.
+    site, data_from = await run_in_threadpool(_authorize, request, _limiter(request), domain)
     result = await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
     # Retention: say from which day data can exist (null when the site keeps everything).
     result.setdefault("meta", {})["data_available_from"] = (
@@ -113,7 +115,9 @@ async def query_v2(request: Request) -> Any:
 def _v1(answer: Callable[..., Any], with_params: bool = True) -> Handler:
     async def handler(request: Request) -> Any:
         params = dict(request.query_params)
-        site, _ = _authorize(request, params.get("site_id"))
+        site, _ = await run_in_threadpool(
+            _authorize, request, _limiter(request), params.get("site_id")
+        )
         events = request.app.state.stores.events
         if with_params:
             return await run_in_threadpool(answer, events, site, params)
