@@ -157,18 +157,19 @@ def locate(p: Pipeline, e: Incoming) -> None:
 
 def identify(p: Pipeline, e: Incoming) -> None:
     assert e.site is not None
+    site_id = e.site.id
     if e.site.cookie_mode and e.wire.cookie_id:
-        e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
-        candidates: tuple[int, ...] = (e.visitor_id,)
+        e.visitor_id = cookie_visitor_id(site_id, e.wire.cookie_id)
+        visit = p.sessions.find(site_id, e.visitor_id, e.now)
     else:
         ip = e.ip or ""
         salts = p.salts()
-        e.visitor_id = visitor_id(salts.current, e.site.id, ip, e.user_agent)
-        # Try yesterday's id only to continue a visit running across midnight.
-        candidates = (e.visitor_id,)
-        if salts.previous:
-            candidates += (visitor_id(salts.previous, e.site.id, ip, e.user_agent),)
-    visit = p.sessions.find(e.site.id, candidates, e.now)
+        e.visitor_id = visitor_id(salts.current, site_id, ip, e.user_agent)
+        visit = p.sessions.find(site_id, e.visitor_id, e.now)
+        if visit is None and salts.previous:
+            # Yesterday's id only to continue a visit running across midnight.
+            previous = visitor_id(salts.previous, site_id, ip, e.user_agent)
+            visit = p.sessions.find(site_id, previous, e.now)
     if visit is not None:
         visit.last_seen = e.now
         e.visit = visit

@@ -79,12 +79,11 @@ class SessionTable:
     def __len__(self) -> int:
         return len(self._visits)
 
-    def find(self, site_id: int, visitor_ids: tuple[int, ...], now: float) -> VisitState | None:
-        """The live visit under any of the ids (today's first, then yesterday's salt)."""
-        for visitor in visitor_ids:
-            visit = self._visits.get((site_id, visitor))
-            if visit is not None and now - visit.last_seen <= self.timeout:
-                return visit
+    def find(self, site_id: int, visitor_id: int, now: float) -> VisitState | None:
+        """The live visit of this visitor id, if any."""
+        visit = self._visits.get((site_id, visitor_id))
+        if visit is not None and now - visit.last_seen <= self.timeout:
+            return visit
         return None
 
     def start(
