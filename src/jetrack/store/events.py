@@ -257,6 +257,10 @@ def open_event_store(
     return ChdbEventStore(events_dir, key, limits)
 
 
+def rows_as_dicts(result: QueryResult) -> list[dict[str, Any]]:
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
 def first_value(result: QueryResult, default: Any = None) -> Any:
     return result.rows[0][0] if result.rows else default
 
@@ -271,4 +275,5 @@ __all__: Sequence[str] = [
     "ServerEventStore",
     "first_value",
     "open_event_store",
+    "rows_as_dicts",
 ]
