@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from jetrack.config import load_settings
+from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
@@ -56,27 +57,49 @@ CHANNELS = ["Direct", "Organic Search", "Organic Social", "Referral", "Email"]
 CUSTOM = ["Signup", "Download", "Outbound Link: Click"]
 
 
-def insert_sql(site_expr: str, sessions: int, limit: int) -> str:
-    """Sessions of 1-6 events (ARRAY JOIN), ~8% custom events, ~15% engagement pings."""
+VISITS_COLUMNS = "site_id UInt32, s UInt64, start DateTime('UTC'), session_id UInt64"
+
+
+def visits_sql(site_expr: str, first: int, count: int) -> str:
+    """Visits `first`..`first + count - 1`: site and start time (spread over the 30 days)."""
+    h = "cityHash64(s, 7)"
+    begin = int((END - timedelta(days=DAYS)).timestamp())
+    return f"""
+INSERT INTO bench_visits (site_id, s, start)
+SELECT {site_expr} AS site_id, s, toDateTime({begin} + ({h} % {DAYS * 86400}), 'UTC') AS start
+FROM (SELECT number + {first} AS s FROM numbers({count}))
+"""
+
+
+# Visit ids as ingestion makes them (jetrack.ingest.sessions.session_id_at): the start second
+# above one sequence that counts visits of all sites in the order they start.
+NUMBER_VISITS = f"""
+INSERT INTO bench_numbered
+SELECT site_id, s, start,
+       bitOr(bitShiftLeft(toUInt64(toUnixTimestamp(start)), {SEQUENCE_BITS}),
+             (row_number() OVER (ORDER BY start, s) + 12345) % {1 << SEQUENCE_BITS})
+FROM bench_visits
+"""
+
+
+def insert_sql(where: str, limit: int) -> str:
+    """Visits of 1-6 events (ARRAY JOIN), ~8% custom events, ~15% engagement pings."""
     h = "cityHash64(s, 7)"
     e = "cityHash64(s, pos, 11)"
     page = f"concat('/', {pick([f'p{i}' for i in range(400)], e + ' % 999983', 3.0)})"
     entry = f"concat('/', {pick([f'p{i}' for i in range(400)], h + ' % 999983', 3.0)})"
-    start = (
-        f"toDateTime({int((END - timedelta(days=DAYS)).timestamp())} + "
-        f"({h} % {DAYS * 86400}), 'UTC')"
-    )
     kind = f"({e} % 100)"
     name = f"if(pos = 0 OR {kind} < 77, 'pageview', if({kind} < 85, {pick(CUSTOM, e, 1.5)}, 'engagement'))"
     country = pick(COUNTRIES, "cityHash64(s, 23)", 2.5)
     return f"""
 INSERT INTO events
 SELECT
-  {site_expr} AS site_id,
-  {start} + pos * (20 + {e} % 300) AS timestamp,
+  site_id,
+  start + pos * (20 + {e} % 300) AS timestamp,
   {name} AS name,
-  cityHash64(site_id, toDate({start}), intDiv(s, 2)) AS visitor_id,  -- fixed per visit
-  cityHash64(site_id, s) AS session_id,
+  -- 32-bit, fixed per visit and per day, as ingestion makes it
+  cityHash64(site_id, toDate(start), intDiv(s, 2)) % 4294967296 AS visitor_id,
+  session_id,
   'example.com' AS hostname,
   if(pos = 0, {entry}, {page}) AS pathname,
   if(source = '', '', concat(lower(replaceAll(source, ' ', '')), '.com/')) AS referrer,
@@ -103,18 +126,27 @@ SELECT
   toUInt8(name != 'engagement' AND name != 'Outbound Link: Click') AS interactive,
   toUInt8(if(name = 'engagement', {e} % 101, 0)) AS scroll_depth,
   toUInt32(if(name = 'engagement', {e} % 120000, 0)) AS engagement_ms
-FROM (SELECT number AS s FROM numbers({sessions}))
+FROM bench_numbered
 ARRAY JOIN range(toUInt8(1 + cityHash64(s, 3) % 6)) AS pos
+WHERE {where}
 LIMIT {limit}
 """
 
 
 def generate(stores: Stores, total: int, big: int) -> float:
     started = time.perf_counter()
-    # ~3.5 events per session on average (1-6).
-    stores.events.command(insert_sql(str(BIG_SITE), int(big / 3.5) + 1000, big))
-    rest = total - big
-    stores.events.command(insert_sql("toUInt32(2 + s % 99)", int(rest / 3.5) + 1000, rest))
+    events = stores.events
+    for table in ("bench_visits", "bench_numbered"):
+        events.command(f"CREATE TABLE {table} ({VISITS_COLUMNS}) ENGINE = Memory")
+    # ~3.5 events per visit on average (1-6); a few more visits than needed, cut by LIMIT.
+    big_visits, rest_visits = int(big / 3.5) + 1000, int((total - big) / 3.5) + 1000
+    events.command(visits_sql(str(BIG_SITE), 0, big_visits))
+    events.command(visits_sql("toUInt32(2 + s % 99)", big_visits, rest_visits))
+    events.command(NUMBER_VISITS)
+    events.command(insert_sql(f"site_id = {BIG_SITE}", big))
+    events.command(insert_sql(f"site_id != {BIG_SITE}", total - big))
+    for table in ("bench_visits", "bench_numbered"):
+        events.command(f"DROP TABLE {table}")
     return time.perf_counter() - started
 
 

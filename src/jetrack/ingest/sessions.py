@@ -7,6 +7,7 @@ sessions table. State lives in memory; expired visits are swept regularly."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -71,10 +72,27 @@ class VisitState:
         )
 
 
+SEQUENCE_BITS = 31
+_SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
+
+
+def session_id_at(start: int, sequence: int) -> int:
+    """A visit's id: its start second above a per-process sequence number.
+
+    Ids of visits that start close together are close together, so the sessions table
+    (sorted by start) stores them as small deltas: ~0.8 instead of ~2.3 bytes per event
+    for random ids (docs/benchmarks.md). They stay unique per site: the sequence starts
+    at a random point in each process, so two processes (a restart, or ingest nodes of a
+    cluster) give one id to two visits of the same second with odds of 2^-31 per pair.
+    Below 2^63 until the year 2106."""
+    return (start << SEQUENCE_BITS) | (sequence & _SEQUENCE_MASK)
+
+
 class SessionTable:
     def __init__(self, timeout_seconds: float) -> None:
         self.timeout = timeout_seconds
         self._visits: dict[tuple[int, int], VisitState] = {}
+        self._sequence = itertools.count(secrets.randbits(SEQUENCE_BITS))
 
     def __len__(self) -> int:
         return len(self._visits)
@@ -89,7 +107,10 @@ class SessionTable:
     def start(
         self, site_id: int, visitor_id: int, now: float, attributes: tuple[str, ...]
     ) -> VisitState:
-        visit = VisitState(secrets.randbits(63), visitor_id, now, attributes, start=int(now))
+        start = int(now)
+        visit = VisitState(
+            session_id_at(start, next(self._sequence)), visitor_id, now, attributes, start=start
+        )
         self._visits[(site_id, visitor_id)] = visit
         return visit
 
