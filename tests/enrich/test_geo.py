@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,15 @@ def test_region_and_city_from_city_database(
     city_lookup: GeoLookup, ip: str, expected: GeoInfo
 ) -> None:
     assert city_lookup.lookup(ip) == expected
+
+
+@pytest.mark.parametrize(
+    "ip", ["8.8.8.8", "81.2.69.142", "77.88.8.8", "200.160.2.3", *NOT_PUBLIC[:4], "100.64.0.1"]
+)
+def test_parsed_ipv4_lookup_agrees(city_lookup: GeoLookup, ip: str) -> None:
+    value = int(ipaddress.IPv4Address(ip))
+    assert city_lookup.lookup_v4(ip, value) == city_lookup.lookup(ip)
+    assert GeoLookup().lookup_v4(ip, value) == GeoLookup().lookup(ip)
 
 
 @pytest.mark.parametrize("ip", NOT_PUBLIC)

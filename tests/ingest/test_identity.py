@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jetrack.enrich import GeoLookup
+from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.pipeline import Dropped, Incoming, Pipeline
 from jetrack.ingest.rows import COLUMN_NAMES
 from jetrack.ingest.sessions import SessionTable
@@ -35,7 +36,7 @@ def _run(
     ua: str = CHROME,
 ) -> dict[str, object]:
     wire = parse_event({"n": name, "u": f"https://{domain}/", "d": domain})
-    row = p.run(Incoming(wire, domain, ip, ua, "", at.timestamp()))
+    row = p.run(Incoming(wire, domain, parse_address(ip), ua, "", at.timestamp()))
     return dict(zip(COLUMN_NAMES, row, strict=True))
 
 
@@ -112,12 +113,16 @@ def test_cookie_mode_uses_the_first_party_id_only_when_enabled(site_stores: Stor
             "c": "random-cookie-id-1",
         }
     )
-    without = p.run(Incoming(wire, "example.com", "203.0.113.7", CHROME, "", now))
+    without = p.run(Incoming(wire, "example.com", parse_address("203.0.113.7"), CHROME, "", now))
     configure_site(site_stores, "example.com", cookie_mode=True)
     p.sites.refresh()
-    with_cookie = p.run(Incoming(wire, "example.com", "198.51.100.1", CHROME, "", now))
+    with_cookie = p.run(
+        Incoming(wire, "example.com", parse_address("198.51.100.1"), CHROME, "", now)
+    )
     other_ip = p.run(
-        Incoming(wire, "example.com", "198.51.100.2", CHROME + " x", "", now + 86400 * 3)
+        Incoming(
+            wire, "example.com", parse_address("198.51.100.2"), CHROME + " x", "", now + 86400 * 3
+        )
     )
     visitor = COLUMN_NAMES.index("visitor_id")
     assert with_cookie[visitor] == other_ip[visitor] != without[visitor]

@@ -11,6 +11,7 @@ from typing import Any
 
 from jetrack.enrich import GeoLookup
 from jetrack.ingest.buffer import WriteBuffer
+from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Incoming, Pipeline
 from jetrack.ingest.rows import COLUMN_NAMES
@@ -61,7 +62,10 @@ def _send(
     wire = parse_event(raw)
     moment = (T0 + timedelta(seconds=seconds)).timestamp()
     buffer.append(
-        [pipeline.run(Incoming(wire, domain, ip, CHROME, "en", moment)) for domain in wire.domains]
+        [
+            pipeline.run(Incoming(wire, domain, parse_address(ip), CHROME, "en", moment))
+            for domain in wire.domains
+        ]
     )
 
 
@@ -140,7 +144,7 @@ def test_cookie_mode_visits_continue_like_cookieless_ones(site_stores: Stores) -
         wire = parse_event({"n": "pageview", "u": "https://example.com/", "d": "example.com",
                             "c": "random-cookie-id-1"})  # fmt: skip
         moment = (T0 + timedelta(seconds=seconds)).timestamp()
-        row = pipeline.run(Incoming(wire, "example.com", ip, CHROME, "en", moment))
+        row = pipeline.run(Incoming(wire, "example.com", parse_address(ip), CHROME, "en", moment))
         ids.append(row[COLUMN_NAMES.index("session_id")])
         assert row.visit is not None and row.visit.pageviews == len(ids)
     assert ids[0] == ids[1]

@@ -82,6 +82,11 @@ _V4_SPECIAL = tuple(
 _V4_STARTS = [low for low, _ in _V4_SPECIAL]
 
 
+def _special_v4(value: int) -> bool:
+    index = bisect.bisect_right(_V4_STARTS, value) - 1
+    return index >= 0 and value <= _V4_SPECIAL[index][1]
+
+
 def _public_address(ip: str) -> IPAddress | None:
     """The address if it is a valid, globally routable one, else None."""
     try:
@@ -92,11 +97,7 @@ def _public_address(ip: str) -> IPAddress | None:
         if address.ipv4_mapped is None:
             return address if address.is_global and not address.is_multicast else None
         address = address.ipv4_mapped
-    value = int(address)
-    index = bisect.bisect_right(_V4_STARTS, value) - 1
-    if index >= 0 and value <= _V4_SPECIAL[index][1]:
-        return None
-    return address
+    return None if _special_v4(int(address)) else address
 
 
 class GeoLookup:
@@ -136,18 +137,26 @@ class GeoLookup:
         address = _public_address(ip)
         if address is None:
             return UNKNOWN_PLACE
-        record = self._city_record(address)
-        country = str(record.get("country_code") or "") if record else ""
-        if not country:
-            return GeoInfo(iptocc.country_code(str(address)) or "", "", "")
-        country = country.upper()
-        region = region_code(country, str(record.get("state1") or "")) if record else ""
-        city = _CITY_DISTRICT.sub("", str(record.get("city") or "")) if record else ""
-        return GeoInfo(country, region, city)
+        return self._place(str(address), address.version)
 
-    def _city_record(self, address: IPAddress) -> dict[str, Any] | None:
-        reader = self._readers.get(address.version)
-        if reader is None:
-            return None
-        record = reader.get(address)
-        return record if isinstance(record, dict) else None
+    def lookup_v4(self, text: str, value: int) -> GeoInfo:
+        """`lookup` of an IPv4 address its caller has parsed already: `text` in dotted-quad
+        form and its integer `value` (no second parse per event)."""
+        if _special_v4(value):
+            return UNKNOWN_PLACE
+        return self._place(text, 4)
+
+    def _place(self, text: str, version: int) -> GeoInfo:
+        reader = self._readers.get(version)
+        record = reader.get(text) if reader is not None else None
+        if not isinstance(record, dict):
+            return GeoInfo(iptocc.country_code(text) or "", "", "")
+        country = str(record.get("country_code") or "")
+        if not country:
+            return GeoInfo(iptocc.country_code(text) or "", "", "")
+        country = country.upper()
+        region = region_code(country, str(record.get("state1") or ""))
+        city = str(record.get("city") or "")
+        if "(" in city:
+            city = _CITY_DISTRICT.sub("", city)
+        return GeoInfo(country, region, city)

@@ -5,7 +5,6 @@ shields, the geo lookup and the visitor hash, and the row that leaves holds none
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from jetrack.enrich import (
     referrer_host,
     screen_size,
 )
-from jetrack.ingest.client_ip import IPNetwork
+from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.rows import EventRow
 from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache, SiteInfo
@@ -71,7 +70,7 @@ class Incoming:
 
     wire: WireEvent
     domain: str
-    ip: str | None
+    ip: ClientAddress | None
     user_agent: str
     accept_language: str
     now: float
@@ -132,13 +131,8 @@ def shield_request(p: Pipeline, e: Incoming) -> None:
         raise Dropped(DropReason.SHIELD_HOSTNAME)
     if shields.blocked_paths is not None and shields.blocked_paths.fullmatch(e.pathname.lower()):
         raise Dropped(DropReason.SHIELD_PATH)
-    if shields.blocked_networks and e.ip and _in_networks(e.ip, shields.blocked_networks):
+    if e.ip is not None and shields.blocked_networks and e.ip in shields.blocked_networks:
         raise Dropped(DropReason.SHIELD_IP)
-
-
-def _in_networks(ip: str, networks: tuple[IPNetwork, ...]) -> bool:
-    address = ipaddress.ip_address(ip)
-    return any(address in net for net in networks)
 
 
 def filter_bots(p: Pipeline, e: Incoming) -> None:
@@ -148,8 +142,9 @@ def filter_bots(p: Pipeline, e: Incoming) -> None:
 
 
 def locate(p: Pipeline, e: Incoming) -> None:
-    if e.ip:
-        place = p.geo.lookup(e.ip)
+    if e.ip is not None:
+        ip = e.ip
+        place = p.geo.lookup_v4(ip.text, ip.value) if ip.version == 4 else p.geo.lookup(ip.text)
         e.country_code, e.region_code, e.city = place.country_code, place.region_code, place.city
     if e.country_code and e.site is not None and e.country_code in e.site.shields.blocked_countries:
         raise Dropped(DropReason.SHIELD_COUNTRY)
@@ -162,7 +157,7 @@ def identify(p: Pipeline, e: Incoming) -> None:
         e.visitor_id = cookie_visitor_id(site_id, e.wire.cookie_id)
         visit = p.sessions.find(site_id, e.visitor_id, e.now)
     else:
-        ip = e.ip or ""
+        ip = e.ip.text if e.ip is not None else ""
         salts = p.salts()
         e.visitor_id = visitor_id(salts.current, site_id, ip, e.user_agent)
         visit = p.sessions.find(site_id, e.visitor_id, e.now)

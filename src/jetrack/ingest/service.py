@@ -16,7 +16,7 @@ from jetrack.config import Settings
 from jetrack.enrich import GeoLookup
 from jetrack.enrich.geo import CITY_DATABASE_FILES
 from jetrack.ingest.buffer import WriteBuffer
-from jetrack.ingest.client_ip import IPNetwork, parse_networks
+from jetrack.ingest.client_ip import Networks, parse_networks
 from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Pipeline
 from jetrack.ingest.sessions import SessionTable
@@ -35,7 +35,7 @@ class IngestService:
     pipeline: Pipeline
     buffer: WriteBuffer
     salts: SaltRing
-    trusted_proxies: tuple[IPNetwork, ...]
+    trusted_proxies: Networks
     _last_miss_refresh: float = 0.0
 
     async def refresh_sites_on_miss(self) -> None:

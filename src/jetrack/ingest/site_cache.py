@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
-from jetrack.ingest.client_ip import IPNetwork
+from jetrack.ingest.client_ip import Networks
 from jetrack.store.control import ControlStore
 from jetrack.store.models import Site
 
@@ -19,7 +19,7 @@ from jetrack.store.models import Site
 class Shields:
     """Per-site rules that drop events: blocked addresses, countries and paths; allowed hosts."""
 
-    blocked_networks: tuple[IPNetwork, ...] = ()
+    blocked_networks: Networks = field(default_factory=Networks)
     blocked_countries: frozenset[str] = frozenset()
     blocked_paths: re.Pattern[str] | None = None
     allowed_hostnames: re.Pattern[str] | None = None
@@ -34,7 +34,7 @@ class Shields:
             except ValueError:
                 continue  # the settings page validates; never fail ingestion on a bad rule
         return cls(
-            blocked_networks=tuple(networks),
+            blocked_networks=Networks(networks),
             blocked_countries=frozenset(
                 str(c).upper() for c in raw.get("blocked_countries", []) or []
             ),

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from jetrack.ingest.client_ip import client_address
+from jetrack.ingest.client_ip import resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
 from jetrack.ingest.rows import Row
 from jetrack.ingest.service import IngestService
@@ -126,7 +126,7 @@ async def _accept(scope: Scope, headers: dict[str, str], events: list[WireEvent]
     """Run the pipeline; journal accepted rows before returning. Returns drop reasons."""
     service: IngestService = scope["app"].state.ingest
     client: Any = scope.get("client")
-    ip = client_address(client[0] if client else None, headers, service.trusted_proxies)
+    ip = resolve_client(client[0] if client else None, headers, service.trusted_proxies)
     user_agent, language = headers["user-agent"], headers.get("accept-language", "")
     now = time.time()
     rows: list[Row] = []
