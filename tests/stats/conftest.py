@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from jetrack.ingest.sessions import session_id_at
 from jetrack.stats.query import GoalInfo, SiteInfo
+from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings
 from tests.stats.helpers import SITE_ID, event, insert, visit
@@ -68,9 +71,43 @@ def fixture_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def fixture_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
+def with_dated_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same events with visit ids as ingestion makes them (start second + sequence)."""
+    starts: dict[int, datetime] = {}
+    for row in rows:
+        if row["name"] != "engagement":
+            sid = row["session_id"]
+            starts[sid] = min(starts.get(sid, row["timestamp"]), row["timestamp"])
+    return [
+        row
+        | {
+            "session_id": session_id_at(
+                int(starts[row["session_id"]].timestamp()), row["session_id"]
+            )
+        }
+        for row in rows
+    ]
+
+
+def roll_up_all(stores: Stores, rows: list[dict[str, Any]]) -> None:
+    """Daily rollups of every day with data, with a row for every value."""
+    days = {row["timestamp"].date() for row in rows}
+    for day in sorted(days | {d - timedelta(days=1) for d in days}):
+        build_rollups(stores.events, day, min_visits_per_row=1)
+
+
+@pytest.fixture(scope="module", params=["sessions", "rollups"])
+def fixture_stores(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stores]:
+    """The fixture as ingestion stores it; with "rollups", also with ingestion's visit ids
+    and every day rolled up, so the same hand-computed numbers check the rollup path."""
     stores = open_stores(make_settings(tmp_path_factory.mktemp("stats") / "data"))
-    insert(stores, fixture_rows())
+    rows = fixture_rows()
+    if request.param == "rollups":
+        rows = with_dated_ids(rows)
+    insert(stores, rows)
+    if request.param == "rollups":
+        roll_up_all(stores, rows)
     yield stores
     stores.close()

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from jetrack.ingest.journal import Journal, JournalSegment
 from jetrack.ingest.rows import Row, counted_visits, sessions_to_arrow, to_arrow, visit_key
 from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.store.events import EventStore, EventStoreError
+from jetrack.store.rollups import rebuild_days
 from jetrack.store.sessions import rebuild_sessions
 
 log = logging.getLogger("jetrack.ingest")
@@ -113,6 +114,13 @@ class WriteBuffer:
                         self.events, site_id=site_id, session_ids=session_ids,
                         since=since, until=until,
                     )  # fmt: skip
+                # Days already rolled up that these events belong to are rolled up again.
+                days = (since - timedelta(days=1)).date(), until.date()
+                rebuild_days(
+                    self.events,
+                    [days[0] + timedelta(days=n) for n in range((days[1] - days[0]).days + 1)],
+                    datetime.now(UTC),
+                )
             path.unlink()
             replayed += len(rows)
         if replayed:

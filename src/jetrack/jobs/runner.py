@@ -35,8 +35,10 @@ HANDLERS: dict[str, str] = {
     "erase_account": "jetrack.privacy.purge:run_account_erasure",
     "erasure_notice": "jetrack.privacy.purge:send_erasure_notice",
     "export": "jetrack.privacy.export:run_export",
+    "rollups": "jetrack.store.rollups:run_rollups",
 }
 DAILY_KINDS = ("retention", "purge")
+HOURLY_KINDS = ("rollups",)
 PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
 
 
@@ -52,6 +54,8 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
     with stores.control.session() as session:
         for kind in DAILY_KINDS:
             queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
+        for kind in HOURLY_KINDS:
+            queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
         for request in session.scalars(
             select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
         ):

@@ -12,6 +12,7 @@ from jetrack.store.events import EventStore
 EVENT_TABLES: dict[str, str] = {
     "events": "timestamp",
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
+    "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
 }
 
 # The delete runs in the background; `wait_for_mutations` polls until it is done. Waiting

@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 
 ID_BYTES = 4
+# Set on cookie-mode ids, which stay the same across days: stats tell them from daily ids
+# (jetrack.store.rollups adds up daily visitors only where every id is a daily one).
+COOKIE_ID_FLAG = 1 << 32
 
 
 def visitor_id(salt: bytes, site_id: int, ip: str, user_agent: str) -> int:
@@ -26,4 +29,4 @@ def cookie_visitor_id(site_id: int, cookie_id: str) -> int:
     digest = hashlib.blake2b(
         f"{site_id}\x00{cookie_id}".encode(), digest_size=ID_BYTES, person=b"jetrack-cookie"
     ).digest()
-    return int.from_bytes(digest, "big")
+    return COOKIE_ID_FLAG | int.from_bytes(digest, "big")

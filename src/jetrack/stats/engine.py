@@ -15,6 +15,7 @@ from jetrack.stats.parse import parse
 from jetrack.stats.plan import choose
 from jetrack.stats.query import Filter, Query, SiteInfo, conditions
 from jetrack.stats.results import Row, shape
+from jetrack.stats.rollup import rolled_window
 from jetrack.stats.rules import check
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build, scalar
@@ -60,15 +61,22 @@ def fetch(
     # Divisors of percentages run as scalar subqueries of the same statement.
     params = Params()
     totals: dict[str, str] = {}
+    plan = choose(query)
+    rolled = rolled_window(events, query, plan)
     if "percentage" in query.metrics:
         whole = _whole(query, query.filters)
-        totals["percentage"] = scalar(whole, choose(whole), params)
+        totals["percentage"] = scalar(whole, choose(whole), params, rolled)
     if "conversion_rate" in query.metrics:
         whole = _whole(query, _without_goals(query.filters))
         totals["conversion_rate"] = scalar(whole, choose(whole), params)
-    plan = choose(query)
     statement = build(
-        query, plan, params=params, totals=totals, only_keys=only_keys, paginate=paginate
+        query,
+        plan,
+        params=params,
+        totals=totals,
+        only_keys=only_keys,
+        paginate=paginate,
+        rolled=rolled,
     )
     _columns, raw = execute(events, statement)
     rows = [

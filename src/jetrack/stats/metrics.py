@@ -19,6 +19,9 @@ class Metric:
     events: str | None = None
     sessions: str | None = None
     engagement: str | None = None
+    # Over partial sums of visits (`sessions` part on daily rollups): v visitors, n visits,
+    # b bounces, pv pageviews, du seconds of duration (jetrack.stats.sql, ROLLUP_PARTIALS).
+    rollup: str | None = None
 
 
 def _safe_ratio(numerator: str, denominator: str, scale: str, digits: int) -> str:
@@ -34,8 +37,11 @@ METRICS = {
             "unique visitors over the whole range",
             events="uniq(visitor_id)",
             sessions="uniq(visitor_id)",
+            rollup="sum(v)",
         ),
-        Metric("visits", int, "visits", events="uniq(session_id)", sessions="count()"),
+        Metric(
+            "visits", int, "visits", events="uniq(session_id)", sessions="count()", rollup="sum(n)"
+        ),
         Metric(
             "pageviews",
             int,
@@ -55,18 +61,21 @@ METRICS = {
             int,
             "percent of visits with one pageview and no interactive custom event",
             sessions=_safe_ratio("sum(is_bounce)", "count()", "100 * ", 0),
+            rollup=_safe_ratio("sum(b)", "sum(n)", "100 * ", 0),
         ),
         Metric(
             "visit_duration",
             int,
             "average seconds from the first to the last event of a visit",
             sessions="if(count() = 0, 0, round(avg(duration)))",
+            rollup="if(sum(n) = 0, 0, round(sum(du) / sum(n)))",
         ),
         Metric(
             "views_per_visit",
             float,
             "pageviews per visit",
             sessions=_safe_ratio("sum(pageviews)", "count()", "", 2),
+            rollup=_safe_ratio("sum(pv)", "sum(n)", "", 2),
         ),
         Metric(
             "time_on_page",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.stats import filters as flt
 from jetrack.stats.dimensions import column_expr, time_expr
 from jetrack.stats.errors import QueryError
@@ -13,6 +14,15 @@ from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, derived_sql
 from jetrack.stats.params import Params
 from jetrack.stats.plan import Plan
 from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
+from jetrack.stats.rollup import (
+    Rolled,
+    graph_from_rollups,
+    pages_from_rollups,
+    rolled_column,
+    totals_from_rollups,
+    visits_from_rollups,
+)
+from jetrack.store.rollups import VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).
@@ -29,6 +39,17 @@ class Statement:
 
 def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# Partial sums of visits that both the sessions table and the rollups give (the `rollup`
+# expressions of jetrack.stats.metrics read them).
+ROLLUP_PARTIALS = {
+    "v": ("uniq(visitor_id)", "sum(visitors)"),
+    "n": ("count()", "sum(visits)"),
+    "b": ("sum(is_bounce)", "sum(bounces)"),
+    "pv": ("sum(pageviews)", "sum(pageviews)"),
+    "du": ("sum(duration)", "sum(duration)"),
+}
 
 
 class _Builder:
@@ -119,6 +140,97 @@ class _Builder:
             f" AND {self.row_filter(self.row_trees)}{self.exit_page_clause()}{self.group_by()}"
         )
 
+    def rolled_params(self, rolled: Rolled) -> tuple[str, str, str, str]:
+        """Placeholders: first and last rolled day, and the instants they begin and end."""
+        return (
+            self.p.add(rolled.first.isoformat(), "Date"),
+            self.p.add(rolled.last.isoformat(), "Date"),
+            self.p.add(f"{rolled.first.isoformat()} 00:00:00", "DateTime('UTC')"),
+            self.p.add(f"{rolled.after.isoformat()} 00:00:00", "DateTime('UTC')"),
+        )
+
+    def sessions_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
+        """Visits of the rolled-up days from their rows, the others from sessions rows."""
+        first, last, since, until = self.rolled_params(rolled)
+        dims = self.dims("start")
+        raw = (
+            f"SELECT {', '.join(dims + _partials(0))} FROM sessions FINAL"
+            f" WHERE {self.visits_in_range()} AND NOT (start >= {since} AND start < {until})"
+            f"{self.group_by()}"
+        )
+        column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
+        value = f"value AS {column}, " if column else ""
+        rows = (
+            f"SELECT {value}visitors, visits, bounces, pageviews, duration"
+            f" FROM visit_rollups FINAL WHERE site_id = {self.site}"
+            f" AND column = {self.p.add(column, 'String')} AND day >= {first} AND day <= {last}"
+        )
+        from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
+        names = [f"d{i}" for i in range(len(dims))]
+        cols = names + [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
+        return f"SELECT {', '.join(cols)} FROM ({raw} UNION ALL {from_rollups}){self.group_by()}"
+
+    def graph_rollup_part(self, rolled: Rolled) -> str:
+        """Visitors by UTC day: rolled-up days from their rows, the others from events."""
+        first, last, since, until = self.rolled_params(rolled)
+        raw = (
+            f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v FROM events"
+            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND NOT (timestamp >= {since} AND timestamp < {until}) GROUP BY d0"
+        )
+        rows = (
+            "SELECT toString(day) AS d0, event_visitors AS v FROM visit_rollups FINAL"
+            f" WHERE site_id = {self.site} AND column = '' AND day >= {first} AND day <= {last}"
+        )
+        return f"SELECT d0, sum(v) AS events_visitors FROM ({raw} UNION ALL {rows}) GROUP BY d0"
+
+    def totals_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
+        """Pageviews and events: rolled-up days' counts plus the other days' events."""
+        first, last, since, until = self.rolled_params(rolled)
+        counts = {"pageviews": ("countIf(name = 'pageview')", "event_pageviews"),
+                  "events": ("count()", "event_count")}  # fmt: skip
+        raw = (
+            f"SELECT {', '.join(f'{counts[m][0]} AS {m}' for m in metrics)} FROM events"
+            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+        )
+        rows = (
+            f"SELECT {', '.join(f'sum({counts[m][1]}) AS {m}' for m in metrics)}"
+            f" FROM visit_rollups FINAL WHERE site_id = {self.site} AND column = ''"
+            f" AND day >= {first} AND day <= {last}"
+        )
+        cols = ", ".join(f"sum({m}) AS events_{m}" for m in metrics)
+        return f"SELECT {cols} FROM ({raw} UNION ALL {rows})"
+
+    def pages_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
+        """By page: the rolled-up days' visits from their rows, the others from events."""
+        first, last, _since, _until = self.rolled_params(rolled)
+        # The day a visit started is in its id (jetrack.ingest.sessions.session_id_at).
+        start = f"intDiv(session_id, {1 << SEQUENCE_BITS})"
+        lower = self.p.add(int(datetime.combine(rolled.first, time(), UTC).timestamp()), "UInt32")
+        upper = self.p.add(int(datetime.combine(rolled.after, time(), UTC).timestamp()), "UInt32")
+        span = int(VISIT_SPAN.total_seconds())
+        in_rolled = (
+            f"{start} >= {lower} AND {start} < {upper}"
+            f" AND toUnixTimestamp(timestamp) >= {start}"
+            f" AND toUnixTimestamp(timestamp) < {start} + {span}"
+        )
+        raw = (
+            f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
+            f" countIf(name = 'pageview') AS pv FROM events"
+            f" WHERE {self.base_where()} AND name != 'engagement' AND NOT ({in_rolled})"
+            " GROUP BY d0"
+        )
+        rows = (
+            "SELECT toString(value) AS d0, sum(visitors) AS v, sum(visits) AS n,"
+            " sum(pageviews) AS pv FROM visit_rollups FINAL"
+            f" WHERE site_id = {self.site} AND column = 'pathname'"
+            f" AND day >= {first} AND day <= {last} GROUP BY d0"
+        )
+        partial = {"visitors": "v", "visits": "n", "pageviews": "pv"}
+        cols = ", ".join(f"sum({partial[m]}) AS events_{m}" for m in metrics)
+        return f"SELECT d0, {cols} FROM ({raw} UNION ALL {rows}) GROUP BY d0"
+
     def sessions_part(self, metrics: list[str]) -> str:
         """One row per visit from the sessions table. Filters on visit dimensions apply to
         it directly; the rest keep the visits with a matching event in the range."""
@@ -159,6 +271,11 @@ class _Builder:
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
 
 
+def _partials(source: int) -> list[str]:
+    """The ROLLUP_PARTIALS columns over sessions rows (0) or rollup rows (1)."""
+    return [f"{pair[source]} AS {name}" for name, pair in ROLLUP_PARTIALS.items()]
+
+
 def _touches_exit_page(tree: Filter) -> bool:
     return any(c.dimension == "visit:exit_page" for c in conditions(tree))
 
@@ -175,16 +292,26 @@ def build(
     totals: dict[str, str] | None = None,
     only_keys: list[tuple[str, ...]] | None = None,
     paginate: bool = True,
+    rolled: Rolled | None = None,
 ) -> Statement:
     """The statement answering `query`: dimension columns d0.., then one column per metric
     in request order, then the row count before pagination. `totals` maps a derived
-    metric to the SQL of its divisor (a scalar subquery sharing `params`)."""
+    metric to the SQL of its divisor (a scalar subquery sharing `params`). `rolled`: days
+    whose visits are read from daily rollups (jetrack.stats.rollup)."""
     b = _Builder(query, params or Params())
     builders = {
         "events": b.events_part,
         "sessions": b.sessions_part,
         "engagement": b.engagement_part,
     }
+    if rolled is not None and visits_from_rollups(query, plan):
+        builders["sessions"] = lambda metrics: b.sessions_rollup_part(metrics, rolled)
+    if rolled is not None and graph_from_rollups(query, plan):
+        builders["events"] = lambda metrics: b.graph_rollup_part(rolled)
+    if rolled is not None and totals_from_rollups(query, plan):
+        builders["events"] = lambda metrics: b.totals_rollup_part(metrics, rolled)
+    if rolled is not None and pages_from_rollups(query, plan):
+        builders["events"] = lambda metrics: b.pages_rollup_part(metrics, rolled)
     parts = [(name, builders[name](plan.metrics_of(name))) for name in plan.parts]
     dim_names = [f"d{i}" for i in range(len(query.dimensions))]
     source = f"({parts[0][1]}) AS {parts[0][0]}"
@@ -197,15 +324,20 @@ def build(
         source += " " + join
 
     outputs = []
+    divisors = []  # each computed once, in a WITH clause
     for index, metric in enumerate(query.metrics):
         if metric in plan.provider:
             expr = f"{plan.provider[metric]}_{metric}"
         else:
-            total = (totals or {}).get(metric, "0")
+            total = "0"
+            if metric in (totals or {}):
+                divisors.append(f"{(totals or {})[metric]} AS total_{metric}")
+                total = f"total_{metric}"
             expr = derived_sql(metric, f"{plan.provider['visitors']}_visitors", total)
         outputs.append(f"{expr} AS m{index}")
     select = [*dim_names, *outputs, "count() OVER () AS total_rows"]
-    sql = f"SELECT {', '.join(select)} FROM {source}"
+    with_clause = f"WITH {', '.join(divisors)} " if divisors else ""
+    sql = f"{with_clause}SELECT {', '.join(select)} FROM {source}"
     if only_keys is not None:
         tuples = ", ".join(
             "tuple(" + ", ".join(b.p.add(v, "String") for v in key) + ")" for key in only_keys
@@ -217,9 +349,9 @@ def build(
     return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
 
 
-def scalar(query: Query, plan: Plan, params: Params) -> str:
+def scalar(query: Query, plan: Plan, params: Params, rolled: Rolled | None = None) -> str:
     """The first metric of a no-dimension query as a scalar subquery."""
-    inner = build(query, plan, params=params, paginate=False).sql
+    inner = build(query, plan, params=params, paginate=False, rolled=rolled).sql
     return f"(SELECT m0 FROM ({inner}))"
 
 

@@ -1,0 +1,128 @@
+"""Which queries read daily rollups (jetrack.store.rollups), and for which days.
+
+Only queries without filters do. Their parts read rollups when:
+- visits (sessions part): no dimension or one visit dimension with rows in the rollups,
+  and metrics that add up from sums (visitors, visits, bounce rate, duration, views per
+  visit);
+- events, by day: pageviews and events of the range (no dimension), and visitors by day
+  for sites in UTC, whose days are the rollups' (the main graph);
+- events, by page: visitors, visits and pageviews per page, from the rows of the days'
+  visits, for days whose visits all ended inside the range.
+The whole UTC days of the range that are rolled up come from the rollups, the rest (the
+edges of the range, today, days not rolled up) from the sessions and events tables: the
+two add up because no visitor id and no visit spans two days' rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from jetrack.stats.dimensions import DIMENSIONS
+from jetrack.stats.plan import Plan
+from jetrack.stats.query import DateRange, Query
+from jetrack.store.events import EventStore
+from jetrack.store.rollups import ROLLED_COLUMNS, rolled_days
+
+ROLLUP_METRICS = ("visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit")
+EVENT_TOTALS = ("pageviews", "events")
+PAGE_METRICS = ("visitors", "visits", "pageviews")
+# The sessions column behind a visit dimension whose SQL is an expression over it.
+_STORED = {"visit:source": "source"}
+
+
+@dataclass(frozen=True)
+class Rolled:
+    """Whole UTC days [first, last] that a query reads from the rollups."""
+
+    first: date
+    last: date
+
+    @property
+    def after(self) -> date:
+        return self.last + timedelta(days=1)
+
+
+def rolled_column(dimension: str) -> str | None:
+    """The rollups' column of a visit dimension, or None if it has no rows there."""
+    row = DIMENSIONS.get(dimension)
+    if row is None:
+        return None
+    column = _STORED.get(dimension, row.column)
+    return column if column in ROLLED_COLUMNS else None
+
+
+def visits_from_rollups(query: Query, plan: Plan) -> bool:
+    """Whether the query's sessions part can add up rollup rows."""
+    if query.filters or "sessions" not in plan.parts:
+        return False
+    if any(m not in ROLLUP_METRICS for m in plan.metrics_of("sessions")):
+        return False
+    if not query.dimensions:
+        return True
+    return len(query.dimensions) == 1 and rolled_column(query.dimensions[0]) is not None
+
+
+def graph_from_rollups(query: Query, plan: Plan) -> bool:
+    """Whether the query is visitors by UTC day on events (the main graph)."""
+    return (
+        not query.filters
+        and query.dimensions == ("time:day",)
+        and query.timezone == "UTC"
+        and plan.parts == ["events"]
+        and plan.metrics_of("events") == ["visitors"]
+    )
+
+
+def totals_from_rollups(query: Query, plan: Plan) -> bool:
+    """Whether the query's events part is pageviews/events of the whole range."""
+    events_metrics = plan.metrics_of("events")
+    return (
+        not query.filters
+        and not query.dimensions
+        and bool(events_metrics)
+        and all(m in EVENT_TOTALS for m in events_metrics)
+    )
+
+
+def pages_from_rollups(query: Query, plan: Plan) -> bool:
+    """Whether the query is visitors/visits/pageviews by page."""
+    return (
+        not query.filters
+        and query.dimensions == ("event:page",)
+        and plan.parts == ["events"]
+        and all(m in PAGE_METRICS for m in plan.metrics_of("events"))
+    )
+
+
+def whole_days(date_range: DateRange) -> tuple[date, date]:
+    """The first and last UTC day wholly inside [start, end) (first > last when none)."""
+    start = date_range.start.astimezone(UTC)
+    first = start.date() + timedelta(days=0 if start.time() == datetime.min.time() else 1)
+    last = date_range.end.astimezone(UTC).date() - timedelta(days=1)
+    return first, last
+
+
+def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None:
+    """The longest run of rolled-up whole days in the range, if the query can use it."""
+    by_pages = pages_from_rollups(query, plan)
+    by_visits = visits_from_rollups(query, plan)
+    if not (
+        by_visits or by_pages or graph_from_rollups(query, plan) or totals_from_rollups(query, plan)
+    ):
+        return None
+    first, last = whole_days(query.date_range)
+    column: str | None = ""
+    ended: datetime | None = None
+    if by_pages:
+        column, ended = "pathname", query.date_range.end
+    elif by_visits and query.dimensions:
+        column = rolled_column(query.dimensions[0])
+    days = rolled_days(events, query.site_id, first, last, column or "", ended)
+    best: tuple[date, date] | None = None
+    run_start: date | None = None
+    for index, day in enumerate(days):
+        if run_start is None or day - days[index - 1] != timedelta(days=1):
+            run_start = day
+        if best is None or (day - run_start) > (best[1] - best[0]):
+            best = (run_start, day)
+    return Rolled(*best) if best else None

@@ -1,0 +1,169 @@
+"""Daily rollups answer exactly what the sessions and events tables answer.
+
+The fixture of conftest.py with ingestion's visit ids, every day rolled up: each query is
+asked twice, reading the rollups where it can and never, and must get the same answer;
+the raw answers are the hand-computed ones of test_metrics.py."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from jetrack.jobs.context import JobContext
+from jetrack.privacy.event_tables import delete_site_rows
+from jetrack.privacy.identity import COOKIE_ID_FLAG
+from jetrack.stats import engine
+from jetrack.stats.engine import run_query
+from jetrack.stats.query import SiteInfo
+from jetrack.store import rollups
+from jetrack.store.events import first_value
+from jetrack.store.stores import Stores, open_stores
+from tests.conftest import make_settings
+from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids
+from tests.stats.helpers import at, insert, visit
+
+NOW = at("2024-03-20 12:00")
+VISIT_METRICS = ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]
+ROLLED_DIMENSIONS = [
+    "visit:source", "visit:channel", "visit:utm_campaign", "visit:entry_page",
+    "visit:exit_page", "visit:country", "visit:country_name", "visit:region", "visit:city",
+    "visit:device", "visit:browser", "visit:os", "visit:language",
+]  # fmt: skip
+RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
+    stores = open_stores(make_settings(tmp_path_factory.mktemp("rollups") / "data"))
+    rows = with_dated_ids(fixture_rows())
+    insert(stores, rows)
+    roll_up_all(stores, rows)
+    yield stores
+    stores.close()
+
+
+def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[Any, Any, int]:
+    """The answer with rollups, the answer without, and how many parts read rollups."""
+    used = collections.Counter()
+    real = engine.rolled_window
+
+    def counting(*args: Any) -> Any:
+        window = real(*args)
+        used[window is not None] += 1
+        return window
+
+    body = {"site_id": site.domain, **request}
+    engine.rolled_window = counting  # type: ignore[assignment]
+    try:
+        with_rollups = run_query(stores.events, site, body, now=NOW)
+        engine.rolled_window = lambda *args: None  # type: ignore[assignment]
+        without = run_query(stores.events, site, body, now=NOW)
+    finally:
+        engine.rolled_window = real  # type: ignore[assignment]
+    return with_rollups["results"], without["results"], used[True]
+
+
+def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
+    """(site, request, whether it must read rollups)."""
+    out: list[tuple[SiteInfo, dict[str, Any], bool]] = []
+    for site in (UTC_SITE, BERLIN):
+        for dates in RANGES:
+            # A Berlin day is not a UTC day: only ranges of more than one day hold one.
+            whole = site is UTC_SITE or dates[0] != dates[1]
+            base: dict[str, Any] = {"date_range": dates}
+            out.append((site, {**base, "metrics": [*VISIT_METRICS, "pageviews", "events"]}, whole))
+            out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["time:day"]},
+                        whole and site is UTC_SITE))  # fmt: skip
+            out.append((site, {**base, "metrics": ["visitors", "visits", "pageviews"],
+                               "dimensions": ["event:page"]}, whole))  # fmt: skip
+            for dimension in ROLLED_DIMENSIONS:
+                metrics = [*VISIT_METRICS, "percentage"]
+                out.append((site, {**base, "metrics": metrics, "dimensions": [dimension]}, whole))
+            out.append((site, {**base, "metrics": ["visitors", "bounce_rate"],
+                               "include": {"comparisons": {"mode": "previous_period"}}}, whole))  # fmt: skip
+            # Not from rollups: filters, two dimensions, event metrics by a visit column.
+            out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
+                               "filters": [["is", "visit:country", ["DE"]]]}, False))  # fmt: skip
+            out.append((site, {**base, "metrics": ["visitors"],
+                               "dimensions": ["visit:source", "visit:device"]}, False))  # fmt: skip
+            out.append((site, {**base, "metrics": ["pageviews"],
+                               "dimensions": ["visit:source"]}, False))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize(("site", "request_body", "reads_rollups"), requests())
+def test_rollups_answer_as_the_tables_do(
+    rolled: Stores, site: SiteInfo, request_body: dict[str, Any], reads_rollups: bool
+) -> None:
+    with_rollups, without, used = both_ways(rolled, site, request_body)
+    assert with_rollups == without
+    assert (used > 0) == reads_rollups
+
+
+def test_the_rolled_fixture_has_data_in_the_compared_answers(rolled: Stores) -> None:
+    # Guards the comparison above against comparing empty answers.
+    results, _, used = both_ways(
+        rolled, UTC_SITE, {"date_range": RANGES[0], "metrics": ["visitors", "pageviews"]}
+    )
+    assert results == [{"dimensions": [], "metrics": [6, 10]}] and used
+
+
+# The tests below add sites of their own to the module's data dir (chDB opens one data
+# dir per process); the comparisons above read site 1 only.
+
+
+def test_cookie_mode_days_are_read_from_the_tables(rolled: Stores) -> None:
+    rows = with_dated_ids(
+        visit(101, COOKIE_ID_FLAG | 7, [("2024-03-10 10:00", "/")], site_id=5)
+        + visit(102, 8, [("2024-03-10 11:00", "/")], site_id=6)
+    )
+    insert(rolled, rows)
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[5, 6], min_visits_per_row=1)
+    assert rollups.rolled_days(rolled.events, 5, day, day) == []
+    assert rollups.rolled_days(rolled.events, 6, day, day) == [day]
+    assert rollups.rolled_days(rolled.events, 6, day, day, "browser") == [day]
+
+
+def test_small_columns_are_left_to_the_tables(rolled: Stores) -> None:
+    # With the default of 4 visits a row, a city seen once a day gets no row; the ALL row
+    # and a column every visit shares (one browser) do.
+    rows = []
+    for n in range(4):
+        rows += visit(201 + n, 10 + n, [(f"2024-03-10 1{n}:00", "/")], city=f"City {n}", site_id=31)
+    insert(rolled, with_dated_ids(rows))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[31])
+    assert rollups.rolled_days(rolled.events, 31, day, day) == [day]
+    assert rollups.rolled_days(rolled.events, 31, day, day, "browser") == [day]
+    assert rollups.rolled_days(rolled.events, 31, day, day, "city") == []
+    site = SiteInfo(31, "small.example")
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors"]}
+    by_city, _, used = both_ways(rolled, site, {**body, "dimensions": ["visit:city"]})
+    assert [r["metrics"] for r in by_city] == [[1]] * 4 and used == 0
+
+
+def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
+    insert(rolled, with_dated_ids(visit(301, 5, [("2025-01-10 23:50", "/")], site_id=41)))
+    day = date(2025, 1, 10)
+    # Not before the day is over and settled; the fixture's days are rolled up already.
+    assert rollups.days_to_build(rolled.events, at("2025-01-11 01:00")) == []
+    assert rollups.days_to_build(rolled.events, at("2025-01-11 02:30")) == [day]
+    context = JobContext(rolled, 0, {})
+    rollups.run_rollups(context)  # now: the day is long over
+    assert context.payload["days"] == [day.isoformat()]
+    assert rollups.days_to_build(rolled.events, at("2025-01-12 00:00")) == []
+    assert rollups.rolled_days(rolled.events, 41, day, day + timedelta(days=1)) == [day]
+
+
+def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
+    insert(rolled, with_dated_ids(visit(401, 5, [("2024-03-10 10:00", "/")], site_id=9)))
+    rollups.build_rollups(rolled.events, date(2024, 3, 10), site_ids=[9], min_visits_per_row=1)
+    count = "SELECT count() FROM visit_rollups WHERE site_id = 9"
+    assert first_value(rolled.events.query(count), 0) > 0
+    delete_site_rows(rolled.events, 9)
+    assert first_value(rolled.events.query(count), 0) == 0
