@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from jetrack.enrich import (
     GeoLookup,
@@ -22,6 +22,7 @@ from jetrack.enrich import (
     screen_size,
 )
 from jetrack.ingest.client_ip import ClientAddress
+from jetrack.ingest.page_url import parse_page_url
 from jetrack.ingest.rows import EventRow
 from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache, SiteInfo
@@ -47,21 +48,6 @@ class Dropped(Exception):
     def __init__(self, reason: DropReason) -> None:
         super().__init__(reason.value)
         self.reason = reason
-
-
-CLICK_ID_PARAMS = (
-    "gclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "fbclid",
-    "ttclid",
-    "twclid",
-    "li_fat_id",
-    "yclid",
-    "dclid",
-)
-UTM_KEYS = ("utm_medium", "utm_source", "utm_campaign", "utm_content", "utm_term")
 
 
 @dataclass
@@ -92,24 +78,9 @@ Step = Callable[["Pipeline", Incoming], None]
 
 
 def parse_url(p: Pipeline, e: Incoming) -> None:
-    parts = urlsplit(e.wire.url)
-    e.hostname = (parts.hostname or "").removeprefix("www.")
-    path = unquote(parts.path) or "/"
-    if e.wire.hash_mode and parts.fragment:
-        path += "#" + parts.fragment
-    e.pathname = path[:2000]
-    query = dict(parse_qsl(parts.query, keep_blank_values=False)) if parts.query else {}
-    kept = {k: query[k][:300] for k in UTM_KEYS if k in query}
-    if "utm_source" not in kept:
-        for alias in ("ref", "source"):
-            if query.get(alias):
-                kept["utm_source"] = query[alias][:300]
-                break
-    for param in CLICK_ID_PARAMS:
-        if param in query:
-            kept["click_id_param"] = param
-            break
-    e.query = kept  # only campaign tags and the click id's name: never the rest of the query
+    page = parse_page_url(e.wire.url, e.wire.hash_mode)
+    e.hostname, e.pathname = page.hostname, page.pathname
+    e.query = page.tags  # only campaign tags and the click id's name: never the rest of the query
     e.referrer_host = referrer_host(e.wire.referrer)
 
 
