@@ -3,9 +3,10 @@ in a fresh encrypted data dir, then a full dashboard's queries for the big site,
 
     .venv/bin/python bench/query.py [--events 10000000] [--big 2000000] [--runs 15]
 
-Prints per-query p50/p95, the dashboard total p50/p95 and bytes on disk per event (events
-and sessions tables). The events are inserted with SQL, so the sessions table is filled by
-`rebuild_sessions` afterwards (also for a `--keep` data dir made before it existed)."""
+Prints per-query p50/p95, the dashboard total p50/p95 and bytes on disk per event (events,
+sessions and daily rollups). The events are inserted with SQL, so the sessions table is
+filled by `rebuild_sessions` afterwards and the days are rolled up as the hourly job would
+once they are over (also for a `--keep` data dir made before either existed)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
+from jetrack.store.rollups import build_rollups, days_to_build
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 
@@ -220,18 +222,28 @@ def main() -> int:
                 started = time.perf_counter()
                 stores.events.command("OPTIMIZE TABLE sessions FINAL")
                 print(f"sessions merged in {time.perf_counter() - started:.1f} s")
+            if not first_value(stores.events.query("SELECT count() FROM visit_rollups"), 0):
+                # What the hourly job does once the 30 days are over.
+                started = time.perf_counter()
+                days = days_to_build(stores.events, END + timedelta(days=1))
+                for day in days:
+                    build_rollups(stores.events, day)
+                stores.events.command("OPTIMIZE TABLE visit_rollups FINAL")
+                print(f"{len(days)} days rolled up in {time.perf_counter() - started:.1f} s")
+            tables = ("events", "sessions", "visit_rollups")
             sizes = dict(
                 stores.events.query(
                     "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active"
-                    " AND database = currentDatabase() AND table IN ('events', 'sessions')"
-                    " GROUP BY table"
+                    " AND database = currentDatabase()"
+                    " AND table IN ('events', 'sessions', 'visit_rollups') GROUP BY table"
                 ).rows
             )
             rows = first_value(stores.events.query("SELECT count() FROM events"))
             visits = first_value(stores.events.query("SELECT count() FROM sessions FINAL"))
             print(
-                f"on disk: events {sizes['events'] / rows:.1f} + sessions"
-                f" {sizes['sessions'] / rows:.1f} = {sum(sizes.values()) / rows:.1f} bytes/event"
+                "on disk: "
+                + " + ".join(f"{t} {sizes.get(t, 0) / rows:.2f}" for t in tables)
+                + f" = {sum(sizes.values()) / rows:.1f} bytes/event"
                 f" ({rows:,} events, {visits:,} visits)"
             )
             print(f"load average before: {_load()}")

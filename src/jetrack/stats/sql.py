@@ -149,26 +149,56 @@ class _Builder:
             self.p.add(f"{rolled.after.isoformat()} 00:00:00", "DateTime('UTC')"),
         )
 
-    def sessions_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
-        """Visits of the rolled-up days from their rows, the others from sessions rows."""
+    def sessions_rollup_part(
+        self, metrics: list[str], rolled: Rolled, *, with_total: bool = False
+    ) -> str:
+        """Visits of the rolled-up days from their rows, the others from sessions rows.
+
+        `with_total` (one dimension): also `sessions_total`, the visitors of all groups
+        (a percentage's divisor), from the same two reads: the raw rows grouped by the
+        dimension and by nothing (GROUPING SETS), the rollups' rows of the column and
+        of ALL."""
         first, last, since, until = self.rolled_params(rolled)
         dims = self.dims("start")
-        raw = (
-            f"SELECT {', '.join(dims + _partials(0))} FROM sessions FINAL"
-            f" WHERE {self.visits_in_range()} AND NOT (start >= {since} AND start < {until})"
-            f"{self.group_by()}"
-        )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
-        rows = (
-            f"SELECT {value}visitors, visits, bounces, pageviews, duration"
-            f" FROM visit_rollups FINAL WHERE site_id = {self.site}"
-            f" AND column = {self.p.add(column, 'String')} AND day >= {first} AND day <= {last}"
+        raw_where = (
+            f" FROM sessions FINAL WHERE {self.visits_in_range()}"
+            f" AND NOT (start >= {since} AND start < {until})"
         )
-        from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
+        days = f"site_id = {self.site} AND day >= {first} AND day <= {last}"
         names = [f"d{i}" for i in range(len(dims))]
         cols = names + [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
-        return f"SELECT {', '.join(cols)} FROM ({raw} UNION ALL {from_rollups}){self.group_by()}"
+        if not with_total:
+            raw = f"SELECT {', '.join(dims + _partials(0))}{raw_where}{self.group_by()}"
+            rows = (
+                f"SELECT {value}visitors, visits, bounces, pageviews, duration"
+                f" FROM visit_rollups FINAL WHERE {days}"
+                f" AND column = {self.p.add(column, 'String')}"
+            )
+            from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
+            return (
+                f"SELECT {', '.join(cols)} FROM ({raw} UNION ALL {from_rollups}){self.group_by()}"
+            )
+        raw = (
+            f"SELECT {', '.join(dims + _partials(0))}, grouping(d0) = 1 AS is_total{raw_where}"
+            " GROUP BY GROUPING SETS ((d0), ())"
+        )
+        rows = (
+            f"SELECT {value}column = '' AS is_total, visitors, visits, bounces, pageviews,"
+            f" duration FROM visit_rollups FINAL WHERE {days}"
+            f" AND column IN ('', {self.p.add(column, 'String')})"
+        )
+        from_rollups = (
+            f"SELECT {', '.join(dims + _partials(1))}, is_total FROM ({rows}) GROUP BY d0, is_total"
+        )
+        both = (
+            f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rollups})"
+        )
+        return (
+            f"SELECT {', '.join(cols)}, any(total) AS sessions_total FROM ({both})"
+            f" WHERE NOT is_total{self.group_by()}"
+        )
 
     def graph_rollup_part(self, rolled: Rolled) -> str:
         """Visitors by UTC day: rolled-up days from their rows, the others from events."""
@@ -304,8 +334,18 @@ def build(
         "sessions": b.sessions_part,
         "engagement": b.engagement_part,
     }
+    # A percentage of visitors grouped from rollups gets its divisor from the same reads.
+    inline_total = (
+        rolled is not None
+        and visits_from_rollups(query, plan)
+        and len(query.dimensions) == 1
+        and plan.provider.get("visitors") == "sessions"
+        and "percentage" in query.metrics
+    )
     if rolled is not None and visits_from_rollups(query, plan):
-        builders["sessions"] = lambda metrics: b.sessions_rollup_part(metrics, rolled)
+        builders["sessions"] = lambda metrics: b.sessions_rollup_part(
+            metrics, rolled, with_total=inline_total
+        )
     if rolled is not None and graph_from_rollups(query, plan):
         builders["events"] = lambda metrics: b.graph_rollup_part(rolled)
     if rolled is not None and totals_from_rollups(query, plan):
@@ -330,7 +370,9 @@ def build(
             expr = f"{plan.provider[metric]}_{metric}"
         else:
             total = "0"
-            if metric in (totals or {}):
+            if metric == "percentage" and inline_total:
+                total = "sessions_total"
+            elif metric in (totals or {}):
                 divisors.append(f"{(totals or {})[metric]} AS total_{metric}")
                 total = f"total_{metric}"
             expr = derived_sql(metric, f"{plan.provider['visitors']}_visitors", total)
