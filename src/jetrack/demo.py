@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jetrack.accounts.users import create_user, find_user
+from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
@@ -335,17 +336,22 @@ def _insert_sql(arr: dict[str, str]) -> str:
           if({_u(9)} < 0.45, 1, least(12, 2 + toUInt32(-log(1 - {_u(10)}) * 2.2))) AS pages,
           -- custom event: 0 none, 1 Signup, 2 Purchase, 3 Outbound Link: Click
           multiIf({_u(11)} < 0.04, 1, {_u(11)} < 0.055, 2, {_u(11)} < 0.10, 3, 0) AS custom,
-          -- about a third of visits come back from a pool of returning visitors
+          -- about a third of visits come back the same day from a pool of returning
+          -- visitors; ids are 32-bit and daily, as ingestion makes them
           if({_u(12)} < 0.35,
-             cityHash64({{seed:UInt64}}, 'returning', toUInt64({_u(13)} * {{sessions:UInt64}} / 8)),
-             cityHash64({{seed:UInt64}}, 'new', s)) AS visitor_id,
-          cityHash64({{seed:UInt64}}, 'session', s) AS session_id
+             cityHash64({{seed:UInt64}}, 'returning', day,
+                        toUInt64({_u(13)} * {{sessions:UInt64}} / (8 * ({{days:UInt32}} + 1)))),
+             cityHash64({{seed:UInt64}}, 'new', s)) % 4294967296 AS visitor_id,
+          -- the visit's start second above a sequence (jetrack.ingest.sessions.session_id_at)
+          bitOr(bitShiftLeft(toUInt64(start), {SEQUENCE_BITS}), s % {1 << SEQUENCE_BITS})
+            AS session_id
         FROM numbers({{sessions:UInt64}})"""
     # Each page k gives a pageview (2k) and an engagement (2k+1); a custom event comes last.
     return f"""
     INSERT INTO events ({EVENT_COLUMNS})
     SELECT
-      {{site_id:UInt32}}, toDateTime(least({{now:UInt32}}, start + k * 95 + toUInt32({_uk(20)} * 80)
+      {{site_id:UInt32}}, toDateTime(least({{now:UInt32}}, start + k * 95
+        + if(k = 0, 0, toUInt32({_uk(20)} * 80))
         + if(kind = 1, 5 + toUInt32(engaged / 1000), 0) + if(kind = 2, 30, 0)), 'UTC'),
       multiIf(kind = 0, 'pageview', kind = 1, 'engagement',
         custom = 1, 'Signup', custom = 2, 'Purchase', 'Outbound Link: Click'),

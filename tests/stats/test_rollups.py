@@ -16,6 +16,7 @@ import pytest
 from jetrack.jobs.context import JobContext
 from jetrack.privacy.event_tables import delete_site_rows
 from jetrack.privacy.identity import COOKIE_ID_FLAG
+from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
@@ -167,3 +168,17 @@ def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
     assert first_value(rolled.events.query(count), 0) > 0
     delete_site_rows(rolled.events, 9)
     assert first_value(rolled.events.query(count), 0) == 0
+
+
+def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
+    rows = visit(501, 5, [("2024-03-10 10:00", "/")], site_id=51)
+    rows += visit(502, 6, [("2024-03-12 10:00", "/")], site_id=51)
+    insert(rolled, with_dated_ids(rows))
+    for day in (date(2024, 3, 10), date(2024, 3, 12)):
+        rollups.build_rollups(rolled.events, day, site_ids=[51], min_visits_per_row=1)
+    apply_retention(rolled.events, {51: at("2024-03-11 00:00")})
+    days = "SELECT DISTINCT toString(day) FROM visit_rollups WHERE site_id = 51 ORDER BY 1"
+    assert [r[0] for r in rolled.events.query(days).rows] == ["2024-03-12"]
+    assert rollups.rolled_days(rolled.events, 51, date(2024, 3, 10), date(2024, 3, 12)) == [
+        date(2024, 3, 12)
+    ]

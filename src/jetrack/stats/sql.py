@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from jetrack.ingest.sessions import SEQUENCE_BITS
@@ -200,6 +200,11 @@ class _Builder:
             f" WHERE NOT is_total{self.group_by()}"
         )
 
+    def covered(self, rolled: Rolled) -> bool:
+        """Whether the rolled-up days are the whole range: no event is left to read."""
+        rng = self.q.date_range
+        return rng.start == _midnight(rolled.first) and rng.end == _midnight(rolled.after)
+
     def graph_rollup_part(self, rolled: Rolled) -> str:
         """Visitors by UTC day: rolled-up days from their rows, the others from events."""
         first, last, since, until = self.rolled_params(rolled)
@@ -212,7 +217,8 @@ class _Builder:
             "SELECT toString(day) AS d0, event_visitors AS v FROM visit_rollups FINAL"
             f" WHERE site_id = {self.site} AND column = '' AND day >= {first} AND day <= {last}"
         )
-        return f"SELECT d0, sum(v) AS events_visitors FROM ({raw} UNION ALL {rows}) GROUP BY d0"
+        parts = f"{rows}" if self.covered(rolled) else f"{raw} UNION ALL {rows}"
+        return f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
 
     def totals_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
         """Pageviews and events: rolled-up days' counts plus the other days' events."""
@@ -230,15 +236,16 @@ class _Builder:
             f" AND day >= {first} AND day <= {last}"
         )
         cols = ", ".join(f"sum({m}) AS events_{m}" for m in metrics)
-        return f"SELECT {cols} FROM ({raw} UNION ALL {rows})"
+        parts = f"{rows}" if self.covered(rolled) else f"{raw} UNION ALL {rows}"
+        return f"SELECT {cols} FROM ({parts})"
 
     def pages_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
         """By page: the rolled-up days' visits from their rows, the others from events."""
         first, last, _since, _until = self.rolled_params(rolled)
         # The day a visit started is in its id (jetrack.ingest.sessions.session_id_at).
         start = f"intDiv(session_id, {1 << SEQUENCE_BITS})"
-        lower = self.p.add(int(datetime.combine(rolled.first, time(), UTC).timestamp()), "UInt32")
-        upper = self.p.add(int(datetime.combine(rolled.after, time(), UTC).timestamp()), "UInt32")
+        lower = self.p.add(int(_midnight(rolled.first).timestamp()), "UInt32")
+        upper = self.p.add(int(_midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
         in_rolled = (
             f"{start} >= {lower} AND {start} < {upper}"
@@ -299,6 +306,10 @@ class _Builder:
         )
         cols = names + [f"{METRICS[m].engagement} AS engagement_{m}" for m in metrics]
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
 
 
 def _partials(source: int) -> list[str]:
