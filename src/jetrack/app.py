@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from jetrack.config import Settings
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
@@ -68,18 +68,12 @@ class IngestFastPath:
             await self.app(scope, receive, send)
             return
         scope["app"] = self.app
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await endpoint(scope, receive, tracked_send)
+            await endpoint(scope, receive, send)
         except Exception as exc:
             log.error("internal error on %s: %s", scope["path"], type(exc).__name__)
-            if not started:
+            # When the answer had started already, the server refuses a second one.
+            with contextlib.suppress(Exception):
                 await send({"type": "http.response.start", "status": 500, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
 

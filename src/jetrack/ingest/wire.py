@@ -93,14 +93,14 @@ def _string(data: dict[str, Any], name: str, *, required: bool, max_bytes: int) 
         return ""
     if not isinstance(value, str):
         raise WireError(name, "must be a string")
-    if len(value.encode()) > max_bytes:
+    if len(value) * 4 > max_bytes and len(value.encode()) > max_bytes:  # UTF-8: <= 4 bytes each
         raise WireError(name, f"must be at most {max_bytes} bytes")
     return value
 
 
 def _url(data: dict[str, Any]) -> str:
     url = _string(data, "url", required=True, max_bytes=MAX_URL_BYTES)
-    if not url.lower().startswith(("http://", "https://")):
+    if not url[:8].lower().startswith(("http://", "https://")):
         raise WireError("url", "must be an absolute http:// or https:// URL")
     return url
 

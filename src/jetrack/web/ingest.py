@@ -27,12 +27,16 @@ from jetrack.ingest.wire import (
     parse_event,
 )
 
-CORS = [
-    (b"access-control-allow-origin", b"*"),
+# A POST from the tracker is a CORS "simple" request: the origin header is all a browser
+# reads from its answer. The others matter only to a preflight (OPTIONS).
+ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
+PREFLIGHT = [
     (b"access-control-allow-methods", b"POST, OPTIONS"),
     (b"access-control-allow-headers", b"Content-Type"),
     (b"access-control-max-age", b"86400"),
 ]
+_TEXT = b"text/plain; charset=utf-8"
+_ACCEPTED = [(b"content-type", _TEXT), (b"content-length", b"2"), ALLOW_ORIGIN]
 WANTED = {
     b"user-agent",
     b"accept-language",
@@ -67,12 +71,22 @@ async def _read_body(receive: Receive, declared: str) -> bytes:
 async def _answer(
     send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    content_type = b"application/json" if body.startswith(b"{") else b"text/plain; charset=utf-8"
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *CORS]
+    content_type = b"application/json" if body.startswith(b"{") else _TEXT
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        ALLOW_ORIGIN,
+    ]
     if extra:
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _accepted(send: Send) -> None:
+    # The common answer, its headers built once (copied: middleware may add to the list).
+    await send({"type": "http.response.start", "status": 202, "headers": _ACCEPTED.copy()})
+    await send({"type": "http.response.body", "body": b"ok"})
 
 
 async def _bad(send: Send, field: str, message: str, status: int = 400) -> None:
@@ -88,7 +102,7 @@ class EventEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method == "OPTIONS":
-            await _answer(send, 204, b"")
+            await _answer(send, 204, b"", PREFLIGHT)
             return
         if method != "POST":
             await _answer(
@@ -116,10 +130,11 @@ class EventEndpoint:
             await _bad(send, "User-Agent", "header is required")
             return
         dropped = await _accept(scope, headers, events)
-        extra = (
-            [(b"x-jetrack-dropped", ",".join(sorted(set(dropped))).encode())] if dropped else None
-        )
-        await _answer(send, 202, b"ok", extra)
+        if dropped:
+            reasons = ",".join(sorted(set(dropped))).encode()
+            await _answer(send, 202, b"ok", [(b"x-jetrack-dropped", reasons)])
+        else:
+            await _accepted(send)
 
 
 async def _accept(scope: Scope, headers: dict[str, str], events: list[WireEvent]) -> list[str]:
