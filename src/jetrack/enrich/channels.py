@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jetrack.enrich.sources import AI, EMAIL, SEARCH, SHOPPING, SOCIAL, VIDEO
 
@@ -93,13 +94,19 @@ CHANNELS: tuple[str, ...] = (*(name for name, _rule in CHANNEL_RULES), REFERRAL_
 
 def channel_for(source: str, category: str, utm: Mapping[str, str]) -> str:
     """The channel of a visit whose source (name and category) is already known."""
-    visit = Visit(
-        source=source.strip().lower(),
-        category=category,
-        medium=utm.get("utm_medium", "").strip().lower(),
-        campaign=utm.get("utm_campaign", "").strip().lower(),
-        click_id=utm.get("click_id_param", "").strip().lower(),
+    return _channel(
+        source.strip().lower(),
+        category,
+        utm.get("utm_medium", "").strip().lower(),
+        utm.get("utm_campaign", "").strip().lower(),
+        utm.get("click_id_param", "").strip().lower(),
     )
+
+
+# Few distinct combinations, and ~8 µs to run the rules: every new visit asks.
+@lru_cache(maxsize=4096)
+def _channel(source: str, category: str, medium: str, campaign: str, click_id: str) -> str:
+    visit = Visit(source, category, medium, campaign, click_id)
     for channel, rule in CHANNEL_RULES:
         if rule(visit):
             return channel
