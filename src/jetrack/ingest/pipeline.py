@@ -116,7 +116,7 @@ def locate(p: Pipeline, e: Incoming) -> None:
     if e.ip is not None:
         ip = e.ip
         place = p.geo.lookup_v4(ip.text, ip.value) if ip.version == 4 else p.geo.lookup(ip.text)
-        e.country_code, e.region_code, e.city = place.country_code, place.region_code, place.city
+        e.country_code, e.region_code, e.city = place
     if e.country_code and e.site is not None and e.country_code in e.site.shields.blocked_countries:
         raise Dropped(DropReason.SHIELD_COUNTRY)
 

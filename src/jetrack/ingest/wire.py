@@ -179,6 +179,8 @@ def _int(data: dict[str, Any], name: str, low: int, high: int) -> int | None:
     value = data.get(name)
     if value is None:
         return None
+    if type(value) is int:  # the common case (not bool, a subclass of int)
+        return max(low, min(high, value))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise WireError(name, f"must be a number from {low} to {high}")
     if not math.isfinite(value):
