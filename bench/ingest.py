@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -147,6 +148,17 @@ end
 """
 
 
+def server_cpu_seconds(pid: int) -> float:
+    import psutil
+
+    proc = psutil.Process(pid)
+    total = 0.0
+    for each in (proc, *proc.children(recursive=True)):
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[str, object]:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
@@ -201,6 +213,7 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
 
     watcher = threading.Thread(target=watch_rss)
     watcher.start()
+    cpu_before = server_cpu_seconds(server.process.pid)
     started = time.monotonic()
     wrk = subprocess.run(
         [
@@ -219,6 +232,7 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
         text=True,
         check=True,
     )
+    cpu_during_load = server_cpu_seconds(server.process.pid) - cpu_before
     # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
     metrics = ""
     for _ in range(300):
@@ -248,6 +262,10 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
         "latency_p50": latency.get("50"),
         "latency_p99": latency.get("99"),
         "peak_rss_mb": round(peak_rss[0] / 2**20),
+        # CPU time of the server (all its threads) per request while wrk ran: steadier than
+        # requests/s when other work shares the machine's cores.
+        "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     shutil.rmtree(work, ignore_errors=True)
     return result
