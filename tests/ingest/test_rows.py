@@ -31,19 +31,20 @@ def _row(**values: Any) -> tuple[Any, ...]:
     "props_per_row",
     [
         [{}],
-        [{"plan": "pro"}],
+        [None, None],
+        [{"plan": "pro"}, None],
         [{}, {"plan": "pro", "size": "L"}, {}, {"é": "ü"}],
         [{"a": "1"}, {"b": "2"}],
     ],
 )
-def test_events_columns_hold_each_rows_values(props_per_row: list[dict[str, str]]) -> None:
+def test_events_columns_hold_each_rows_values(props_per_row: list[dict[str, str] | None]) -> None:
     rows = [_row(props=props, session_id=n) for n, props in enumerate(props_per_row)]
     table = to_arrow(rows)
     assert table.schema == SCHEMA
     stored = table.to_pylist()
     for row, got in zip(rows, stored, strict=True):
         expected = dict(zip(COLUMN_NAMES, row, strict=True))
-        expected["props"] = list(expected["props"].items())
+        expected["props"] = list((expected["props"] or {}).items())
         assert got == expected
 
 

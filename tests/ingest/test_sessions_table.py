@@ -61,12 +61,13 @@ def _send(
     raw = {"n": name, "u": f"https://example.com{path}", "d": "example.com", **extra}
     wire = parse_event(raw)
     moment = (T0 + timedelta(seconds=seconds)).timestamp()
-    buffer.append(
-        [
-            pipeline.run(Incoming(wire, domain, parse_address(ip), CHROME, "en", moment))
-            for domain in wire.domains
-        ]
-    )
+    rows, counted = [], []
+    for domain in wire.domains:
+        incoming = Incoming(wire, domain, parse_address(ip), CHROME, "en", moment)
+        rows.append(pipeline.run(incoming))
+        if incoming.counted_in is not None:
+            counted.append((rows[-1], incoming.counted_in))
+    buffer.append(rows, counted)
 
 
 def _sessions(stores: Stores) -> list[dict[str, Any]]:
@@ -144,7 +145,8 @@ def test_cookie_mode_visits_continue_like_cookieless_ones(site_stores: Stores) -
         wire = parse_event({"n": "pageview", "u": "https://example.com/", "d": "example.com",
                             "c": "random-cookie-id-1"})  # fmt: skip
         moment = (T0 + timedelta(seconds=seconds)).timestamp()
-        row = pipeline.run(Incoming(wire, "example.com", parse_address(ip), CHROME, "en", moment))
+        incoming = Incoming(wire, "example.com", parse_address(ip), CHROME, "en", moment)
+        row = pipeline.run(incoming)
         ids.append(row[COLUMN_NAMES.index("session_id")])
-        assert row.visit is not None and row.visit.pageviews == len(ids)
+        assert incoming.counted_in is not None and incoming.counted_in.pageviews == len(ids)
     assert ids[0] == ids[1]

@@ -27,6 +27,8 @@ from jetrack.store.sessions import rebuild_sessions
 
 log = logging.getLogger("jetrack.ingest")
 
+Counted = tuple[Row, VisitState]  # an event row counted in its visit's totals, and the visit
+
 
 @dataclass
 class PendingBatch:
@@ -53,42 +55,48 @@ class WriteBuffer:
         self._unstored: list[PendingBatch] = []
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
-        self._waiting: list[tuple[Sequence[Row], asyncio.Future[None]]] = []
+        self._waiting: list[asyncio.Future[None]] = []
+        self._waiting_rows: list[Row] = []
+        self._waiting_visits: list[Counted] = []
 
-    async def commit(self, rows: Sequence[Row]) -> None:
+    async def commit(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
         """Journal the rows in one write with those of the other requests of this event-loop
-        turn (group commit); returns once they are safe to acknowledge."""
+        turn (group commit); returns once they are safe to acknowledge. `visits`: the rows
+        counted in a visit's totals, with their visit."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((rows, waiter))
-        if len(self._waiting) == 1:
+        if not self._waiting:
             loop.call_soon(self._commit_waiting)
+        self._waiting.append(waiter)
+        self._waiting_rows.extend(rows)
+        self._waiting_visits.extend(visits)
         await waiter
 
     def _commit_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
+        rows, self._waiting_rows = self._waiting_rows, []
+        visits, self._waiting_visits = self._waiting_visits, []
         if not waiting:
             return
         try:
-            self.append([row for rows, _ in waiting for row in rows])
+            self.append(rows, visits)
         except Exception as exc:  # e.g. a full disk: nobody is acknowledged
-            for _, waiter in waiting:
+            for waiter in waiting:
                 if not waiter.done():
                     waiter.set_exception(exc)
             return
-        for _, waiter in waiting:
+        for waiter in waiting:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def append(self, rows: Sequence[Row]) -> None:
-        """Journal the rows; when this returns they are safe to acknowledge."""
-        self._segment.append([tuple(row) for row in rows])  # the totals are not journaled
+    def append(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
+        """Journal the rows; when this returns they are safe to acknowledge. `visits` as in
+        `commit` (their totals are not journaled: a replay rebuilds them from events)."""
+        self._segment.append(rows)
         self._batch.rows.extend(rows)
-        visits = self._batch.visits
-        for row in rows:
-            visit = getattr(row, "visit", None)
-            if visit is not None:
-                visits[visit_key(row)] = (row, visit)
+        touched = self._batch.visits
+        for row, visit in visits:
+            touched[visit_key(row)] = (row, visit)
         if len(self._batch.rows) >= self.max_events:
             self._wake.set()
 

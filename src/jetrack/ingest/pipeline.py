@@ -23,7 +23,7 @@ from jetrack.enrich import (
 )
 from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.page_url import parse_page_url
-from jetrack.ingest.rows import EventRow
+from jetrack.ingest.rows import Row
 from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache, SiteInfo
 from jetrack.ingest.wire import WireEvent
@@ -72,6 +72,7 @@ class Incoming:
     visitor_id: int = 0
     session_id: int = 0
     visit: VisitState | None = None
+    counted_in: VisitState | None = None  # the visit whose totals now include this event
 
 
 Step = Callable[["Pipeline", Incoming], None]
@@ -187,6 +188,7 @@ def count_in_visit(p: Pipeline, e: Incoming) -> None:
     assert e.visit is not None
     if e.wire.name != "engagement":
         e.visit.count(e.wire.name, int(e.now), e.hostname, e.pathname, e.wire.interactive)
+        e.counted_in = e.visit
 
 
 def _strip_referrer(referrer: str) -> str:
@@ -226,7 +228,7 @@ class Pipeline:
         self.counts: Counter[str] = Counter()
         self.step_seconds: dict[str, float] | None = None
 
-    def run(self, e: Incoming) -> EventRow:
+    def run(self, e: Incoming) -> Row:
         """The stored row for the event, or raises Dropped."""
         try:
             if self.step_seconds is None:
@@ -247,29 +249,24 @@ class Pipeline:
         return _row(e)
 
 
-def _row(e: Incoming) -> EventRow:
-    """The events row; a pageview or custom event also carries its visit's totals."""
+def _row(e: Incoming) -> Row:
+    """The events row (its visit, when counted in, is `e.counted_in`)."""
     assert e.site is not None
     wire = e.wire
     revenue = wire.revenue
-    row = EventRow(
-        (
-            e.site.id,
-            int(e.now),
-            wire.name,
-            e.visitor_id,
-            e.session_id,
-            e.hostname,
-            e.pathname,
-            *e.visit_attributes,
-            wire.props,
-            str(revenue.amount) if revenue else "0",
-            revenue.currency if revenue else "",
-            1 if wire.interactive else 0,
-            wire.scroll_depth,
-            wire.engagement_ms,
-        )
+    return (
+        e.site.id,
+        int(e.now),
+        wire.name,
+        e.visitor_id,
+        e.session_id,
+        e.hostname,
+        e.pathname,
+        *e.visit_attributes,
+        wire.props or None,
+        str(revenue.amount) if revenue else "0",
+        revenue.currency if revenue else "",
+        1 if wire.interactive else 0,
+        wire.scroll_depth,
+        wire.engagement_ms,
     )
-    if e.visit is not None and wire.name != "engagement":
-        row.visit = e.visit
-    return row

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jetrack.ingest.sessions import VisitState, VisitTotals
+from jetrack.ingest.sessions import VisitTotals
 from jetrack.store import sessions as sessions_table
 
 _STR = pa.string()
@@ -57,6 +57,8 @@ COLUMN_NAMES = [name for name, _ in COLUMNS]
 VISIT_ATTRIBUTES = COLUMN_NAMES[COLUMN_NAMES.index("referrer") : COLUMN_NAMES.index("language") + 1]
 SCHEMA = pa.schema([pa.field(name, kind, nullable=False) for name, kind in COLUMNS])
 
+# One events row, in COLUMNS order. `props` is a dict, or None for none (most events): a
+# tuple of plain values only is one the garbage collector stops scanning.
 Row = tuple[Any, ...]
 
 
@@ -76,7 +78,7 @@ def to_arrow(rows: Sequence[Row]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def _props_array(props: Sequence[dict[str, str]]) -> pa.Array:
+def _props_array(props: Sequence[dict[str, str] | None]) -> pa.Array:
     # Most events have no props: build the map from offsets, keys and values directly.
     offsets: list[int] = [0]
     keys: list[str] = []
@@ -92,13 +94,6 @@ def _props_array(props: Sequence[dict[str, str]]) -> pa.Array:
         pa.array(values, type=_STR),
         type=SCHEMA.field("props").type,
     )
-
-
-class EventRow(tuple[Any, ...]):
-    """An events row, plus (not stored with it) its visit when the event was counted in
-    the visit's totals (a pageview or custom event). The journal keeps only the tuple."""
-
-    visit: VisitState | None = None
 
 
 _C = {name: i for i, name in enumerate(COLUMN_NAMES)}

@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from jetrack.ingest.buffer import Counted
 from jetrack.ingest.client_ip import resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
 from jetrack.ingest.rows import Row
@@ -145,19 +146,23 @@ async def _accept(scope: Scope, headers: dict[str, str], events: list[WireEvent]
     user_agent, language = headers["user-agent"], headers.get("accept-language", "")
     now = time.time()
     rows: list[Row] = []
+    counted: list[Counted] = []
     dropped: list[str] = []
     for wire in events:
         for domain in wire.domains:
             if service.pipeline.sites.get(domain) is None:
                 await service.refresh_sites_on_miss()
+            incoming = Incoming(wire, domain, ip, user_agent, language, now)
             try:
-                rows.append(
-                    service.pipeline.run(Incoming(wire, domain, ip, user_agent, language, now))
-                )
+                row = service.pipeline.run(incoming)
             except Dropped as drop:
                 dropped.append(drop.reason.value)
+                continue
+            rows.append(row)
+            if incoming.counted_in is not None:
+                counted.append((row, incoming.counted_in))
     if rows:
-        await service.buffer.commit(rows)  # journaled before the 202 is sent
+        await service.buffer.commit(rows, counted)  # journaled before the 202 is sent
     return dropped
 
 
