@@ -138,12 +138,13 @@ class WriteBuffer:
     async def flush(self) -> None:
         async with self._flush_lock:
             if self._batch.rows:
-                self._segment.close()
-                batch = self._batch
+                closed, batch = self._segment, self._batch
                 batch.sessions = [(row, visit.totals()) for row, visit in batch.visits.values()]
-                self._unstored.append(batch)
                 self._segment = self.journal.open_segment()
                 self._batch = PendingBatch(self._segment.name, self._segment.path)
+                self._unstored.append(batch)
+                # Later events go to the new segment; the fsync (milliseconds) off the loop.
+                await run_in_threadpool(closed.close)
             while self._unstored:
                 batch = self._unstored[0]
                 try:
