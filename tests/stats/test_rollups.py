@@ -182,3 +182,24 @@ def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
     assert rollups.rolled_days(rolled.events, 51, date(2024, 3, 10), date(2024, 3, 12)) == [
         date(2024, 3, 12)
     ]
+
+
+def test_a_visit_that_goes_on_after_its_day_is_rolled_up_again(rolled: Stores) -> None:
+    day = date(2024, 3, 14)
+    first = with_dated_ids(visit(601, 7, [("2024-03-14 23:50", "/")], site_id=61))
+    insert(rolled, first)
+    rollups.build_rollups(rolled.events, day, site_ids=[61], min_visits_per_row=1)
+    assert rollups.days_to_refresh(rolled.events, at("2024-03-15 03:00")) == []
+    # The visit goes on past 02:00 (after the job rolled the day up): one more pageview.
+    later = [row | {"timestamp": at("2024-03-15 02:30"), "pathname": "/later"} for row in first]
+    insert(rolled, later)
+    assert rollups.days_to_refresh(rolled.events, at("2024-03-15 03:00")) == [day]
+    rollups.build_rollups(rolled.events, day, site_ids=[61], min_visits_per_row=1)
+    assert rollups.days_to_refresh(rolled.events, at("2024-03-15 03:00")) == []
+    site = SiteInfo(61, "long.example")
+    body = {"date_range": ["2024-03-14", "2024-03-15"], "metrics": ["visitors", "pageviews"]}
+    by_exit = {**body, "metrics": ["visitors", "visits"], "dimensions": ["visit:exit_page"]}
+    for request in (body, by_exit):
+        with_rollups, without, used = both_ways(rolled, site, request)
+        assert with_rollups == without and used
+    assert both_ways(rolled, site, body)[0] == [{"dimensions": [], "metrics": [1, 2]}]

@@ -42,6 +42,8 @@ MIN_VISITS_PER_ROW = 4
 # A visit that started before midnight may go on after it; a day is rolled up this long
 # after it ended (visits idle for 30 minutes are over; longer ones are very rare).
 SETTLE = timedelta(hours=2)
+# Rolled-up days are compared with their visits this far back (a visit seldom runs longer).
+REFRESH_WINDOW = timedelta(days=3)
 # Days rolled up per run of the job, newest first (a first run on old data catches up).
 DAYS_PER_RUN = 62
 
@@ -59,6 +61,19 @@ _lookups_lock = threading.Lock()
 def _forget_lookups(events: EventStore) -> None:
     with _lookups_lock:
         _lookups.pop(events, None)
+
+
+_last_stamp = 0
+
+
+def _build_stamp() -> str:
+    """This build's `built_at`: later than every earlier build's of this process (rows of
+    a build replace those of earlier ones, and builds may come within a second)."""
+    global _last_stamp
+    with _lookups_lock:
+        _last_stamp = max(int(time.time()), _last_stamp + 1)
+        stamp = _last_stamp
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _day_text(day: date) -> str:
@@ -91,6 +106,7 @@ def build_rollups(
         "span_end": f"{_day_text(day + VISIT_SPAN)} 00:00:00",
         "limit": DAILY_ID_LIMIT,
         "visits_per_row": min_visits_per_row,
+        "built": _build_stamp(),
         "sequence": 1 << SEQUENCE_BITS,
     }
     scope = "start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}"
@@ -129,7 +145,7 @@ def build_rollups(
         f"{_INSERT} SELECT v.site_id, v.day, v.column, v.value, v.visitors, v.visits,"
         " v.bounces, v.pageviews, v.duration,"
         f" if({all_row}, e.visitors, 0), if({all_row}, e.views, 0), if({all_row}, e.events, 0),"
-        " v.last_event, now()"
+        " v.last_event, {built:DateTime('UTC')}"
         f" FROM ({per_value}) AS v LEFT JOIN ({on_the_day}) AS e ON e.site_id = v.site_id",
         params,
     )
@@ -152,16 +168,26 @@ def build_rollups(
     )
     events.command(
         f"{_INSERT} SELECT site_id, {{day:Date}}, 'pathname', value, visitors, visits, 0,"
-        " pageviews, 0, 0, 0, 0, 0, now()"
+        " pageviews, 0, 0, 0, 0, 0, {built:DateTime('UTC')}"
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
         params | {"day": _day_text(day)},
     )
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
-        f" now() FROM sessions FINAL WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')"
+        " {built:DateTime('UTC')} FROM sessions FINAL WHERE "
+        f"{scope}{sites} GROUP BY site_id, toDate(start, 'UTC')"
         " HAVING max(visitor_id) >= {limit:UInt64}",
         params,
     )
+    # Rows of an earlier build that this one did not write again (a value the day no
+    # longer has: a visit's exit page moved on) go; the new rows were there first, so a
+    # query never finds the day without rows.
+    events.command(
+        "DELETE FROM visit_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
+        + (" AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""),
+        params | {"day": _day_text(day)},
+    )
+    _forget_lookups(events)
 
 
 def days_to_build(events: EventStore, now: datetime) -> list[date]:
@@ -177,9 +203,34 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
     return [_as_date(row[0]) for row in result.rows]
 
 
+def days_to_refresh(events: EventStore, now: datetime) -> list[date]:
+    """Rolled-up days of the last few whose visits changed since: a visit that went on
+    after the day was rolled up, events replayed late, a site's first visits that day."""
+    result = events.query(
+        "SELECT DISTINCT s.day FROM (SELECT site_id, toDate(start, 'UTC') AS day,"
+        " max(timestamp) AS last, count() AS visits FROM sessions FINAL"
+        " WHERE start >= {since:DateTime('UTC')} GROUP BY site_id, day) AS s"
+        " INNER JOIN (SELECT DISTINCT day FROM visit_rollups"
+        " WHERE day >= {since_day:Date}) AS built ON built.day = s.day"
+        " LEFT JOIN (SELECT site_id, day, maxIf(last_event, column = '') AS last,"
+        " sumIf(visits, column = '') AS visits, countIf(column = '!') AS marked"
+        " FROM visit_rollups FINAL WHERE day >= {since_day:Date} GROUP BY site_id, day) AS r"
+        " ON r.site_id = s.site_id AND r.day = s.day"
+        " WHERE r.marked = 0 AND (r.visits != s.visits OR r.last != s.last) ORDER BY s.day",
+        {
+            "since": (now - REFRESH_WINDOW).strftime("%Y-%m-%d 00:00:00"),
+            "since_day": _day_text((now - REFRESH_WINDOW).date()),
+        },
+    )
+    return [_as_date(row[0]) for row in result.rows]
+
+
 def run_rollups(context: JobContext) -> None:
-    """The hourly job: roll up the days that are over and not rolled up yet."""
-    days = days_to_build(context.stores.events, datetime.now(UTC))
+    """The hourly job: roll up the days that are over and not rolled up yet, and again
+    the recent ones whose visits changed since."""
+    now = datetime.now(UTC)
+    days = sorted(set(days_to_build(context.stores.events, now))
+                  | set(days_to_refresh(context.stores.events, now)), reverse=True)  # fmt: skip
     for day in days:
         build_rollups(context.stores.events, day)
     context.payload["days"] = [day.isoformat() for day in days]
