@@ -86,6 +86,9 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
                 out.append((site, {**base, "metrics": metrics, "dimensions": [dimension]}, whole))
             out.append((site, {**base, "metrics": ["visitors", "bounce_rate"],
                                "include": {"comparisons": {"mode": "previous_period"}}}, whole))  # fmt: skip
+            out.append((site, {**base, "metrics": ["visitors", "percentage"],
+                               "dimensions": ["visit:source"],
+                               "include": {"comparisons": {"mode": "previous_period"}}}, whole))  # fmt: skip
             # Not from rollups: filters, two dimensions, event metrics by a visit column.
             out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
                                "filters": [["is", "visit:country", ["DE"]]]}, False))  # fmt: skip
