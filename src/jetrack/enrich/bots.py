@@ -125,6 +125,11 @@ def _spam_hosts() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
+def warm_up() -> None:
+    _regexes()
+    _spam_hosts()
+
+
 @lru_cache(maxsize=16384)
 def user_agent_reason(user_agent: str) -> str | None:
     """ "bot_ua" or "automation" when the UA is not a person's browser, else None."""

@@ -209,6 +209,11 @@ def _index(country_code: str) -> dict[str, str]:
     return index
 
 
+def warm_up() -> None:
+    for country in {sub.country_code for sub in pycountry.subdivisions}:
+        _index(country)
+
+
 @lru_cache(maxsize=8192)
 def region_code(country_code: str, region: str) -> str:
     """ISO 3166-2 code ("US-CA") for a region name in a country, or "" when unsure."""

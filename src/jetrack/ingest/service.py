@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from jetrack.config import Settings
-from jetrack.enrich import GeoLookup
+from jetrack.enrich import GeoLookup, warm_up
 from jetrack.enrich.geo import CITY_DATABASE_FILES
 from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import Networks, parse_networks
@@ -61,6 +61,7 @@ def open_geo(settings: Settings) -> GeoLookup:
 
 
 def build_service(settings: Settings, stores: Stores) -> IngestService:
+    warm_up()
     sites = SiteCache(stores.control)
     sites.refresh()
     salts = SaltRing(stores.control)
