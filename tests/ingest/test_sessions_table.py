@@ -14,7 +14,7 @@ from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Incoming, Pipeline
-from jetrack.ingest.rows import COLUMN_NAMES
+from jetrack.ingest.rows import COLUMN_NAMES, to_arrow
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import parse_event
@@ -150,3 +150,27 @@ def test_cookie_mode_visits_continue_like_cookieless_ones(site_stores: Stores) -
         ids.append(row[COLUMN_NAMES.index("session_id")])
         assert incoming.counted_in is not None and incoming.counted_in.pageviews == len(ids)
     assert ids[0] == ids[1]
+
+
+def test_a_segment_killed_after_its_events_were_stored_is_not_stored_again(
+    site_stores: Stores, tmp_path: Path
+) -> None:
+    """A killed process forgets the event store's de-duplication tokens: the segment's
+    `.stored` mark is what keeps its replay from inserting the events a second time."""
+    pipeline = _pipeline(site_stores)
+    journal = Journal(tmp_path / "journal", None)
+    buffer = WriteBuffer(journal, site_stores.events, interval=60, max_events=1000)
+    steps = [s for s in SEQUENCE if s is not None]
+    for step in steps:
+        _send(pipeline, buffer, step)
+    segment, rows = buffer._segment, buffer._batch.rows
+    segment.close()
+    # What _store does before the kill: the events go in (no token: as if forgotten).
+    site_stores.events.insert_arrow("events", to_arrow(rows))
+    journal.mark_stored(segment.path)
+
+    restarted = WriteBuffer(journal, site_stores.events, interval=60, max_events=1000)
+    assert restarted.replay() == len(rows)
+    assert site_stores.events.query("SELECT count() FROM events").rows[0][0] == len(rows)
+    assert {r["entry_page"] for r in _sessions(site_stores)} == {"/", "/blog", "/api", "/docs"}
+    assert journal.leftover_segments() == [restarted._segment.path]

@@ -4,7 +4,8 @@ A flush closes the current journal segment, opens a new one for the events that 
 arriving, and stores the closed segment's rows in one insert whose de-duplication token is
 the segment's name, then one sessions row per visit the segment touched (its totals as
 they stood when the segment was closed; token: the name + "-sessions"); the segment
-file is deleted once both succeeded."""
+file is renamed `.stored` once its events are in (tokens are forgotten when the process is
+killed: a replay must not insert them again) and deleted once both succeeded."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
-from jetrack.ingest.journal import Journal, JournalSegment
+from jetrack.ingest.journal import STORED_SUFFIX, Journal, JournalSegment
 from jetrack.ingest.rows import Row, counted_visits, sessions_to_arrow, to_arrow, visit_key
 from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.store.events import EventStore, EventStoreError
@@ -39,6 +40,7 @@ class PendingBatch:
     visits: dict[tuple[int, int], tuple[Row, VisitState]] = field(default_factory=dict)
     # The visits' totals, taken when the batch is closed: exactly its events and earlier.
     sessions: list[tuple[Row, VisitTotals]] = field(default_factory=list)
+    events_stored: bool = False
 
 
 class WriteBuffer:
@@ -112,7 +114,8 @@ class WriteBuffer:
                 continue
             rows = self.journal.read_segment(path)
             if rows:
-                self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
+                if path.suffix != STORED_SUFFIX:
+                    self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
                 # The visits' totals were in memory only: rebuild their rows from events.
                 stamps = [row[1] for row in rows]
                 since = datetime.fromtimestamp(min(stamps), UTC)
@@ -155,7 +158,10 @@ class WriteBuffer:
                 self._unstored.pop(0)
 
     def _store(self, batch: PendingBatch) -> None:
-        self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
+        if not batch.events_stored:
+            self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
+            batch.events_stored = True
+            batch.path = self.journal.mark_stored(batch.path)
         if batch.sessions:
             visits = sessions_to_arrow(batch.sessions)
             self.events.insert_arrow("sessions", visits, dedup_token=batch.name + "-sessions")

@@ -21,6 +21,8 @@ from jetrack.ingest.rows import Row
 
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".journal"
+# A segment whose events are in the event store, its visits' sessions rows maybe not yet.
+STORED_SUFFIX = ".stored"
 
 
 class JournalSegment:
@@ -65,8 +67,16 @@ class Journal:
         return JournalSegment(self.directory, self._cipher)
 
     def leftover_segments(self) -> list[Path]:
-        """Segments of earlier runs, oldest first."""
-        return sorted(self.directory.glob("*" + SUFFIX))
+        """Segments of earlier runs (stored or not), oldest first."""
+        paths = [*self.directory.glob("*" + SUFFIX), *self.directory.glob("*" + STORED_SUFFIX)]
+        return sorted(paths, key=lambda path: path.stem)
+
+    def mark_stored(self, path: Path) -> Path:
+        """Record that the segment's events are stored: a replay must not insert them again.
+        (The event store's de-duplication tokens do not survive a killed process.)"""
+        stored = path.with_suffix(STORED_SUFFIX)
+        os.rename(path, stored)
+        return stored
 
     def read_segment(self, path: Path) -> list[Row]:
         """Every complete record; a torn last record (never acknowledged) is ignored."""
