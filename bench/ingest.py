@@ -159,7 +159,9 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
-def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[str, object]:
+def run(
+    seconds: int, connections: int, server_kind: str, events: int, env: dict[str, str] | None = None
+) -> dict[str, object]:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     work = Path(tempfile.mkdtemp(prefix="jetrack-bench-"))
@@ -191,6 +193,7 @@ def run(seconds: int, connections: int, server_kind: str, events: int) -> dict[s
             "JETRACK_LOG_LEVEL": "warning",
             "JETRACK_SERVER": server_kind,
             "JETRACK_GEO_DIR": str(ROOT / "geo"),
+            **(env or {}),
         },
     )
     url = server.url
@@ -277,10 +280,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
     parser.add_argument("--events", type=int, default=20000, help="distinct requests in the mix")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="JETRACK_X=value", help="server setting"
+    )
     args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
     kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
     for kind in kinds:
-        print(json.dumps(run(args.seconds, args.connections, kind, args.events), indent=2))
+        print(json.dumps(run(args.seconds, args.connections, kind, args.events, env), indent=2))
 
 
 if __name__ == "__main__":
