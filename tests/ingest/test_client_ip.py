@@ -64,6 +64,9 @@ def test_networks_compare_within_one_ip_version(text: str, inside: bool) -> None
     assert (address in TRUSTED) is inside
 
 
-def test_a_parsed_address_does_not_show_in_its_repr() -> None:
-    shown = repr(parse_address("203.0.113.9"))
+def test_a_parsed_address_does_not_show_in_its_repr_nor_key_a_cache() -> None:
+    address = parse_address("203.0.113.9")
+    shown = repr(address)
     assert "203" not in shown and str(int(ipaddress.ip_address("203.0.113.9"))) not in shown
+    with pytest.raises(TypeError):
+        {address: 1}  # noqa: B018
