@@ -206,3 +206,40 @@ def test_a_visit_that_goes_on_after_its_day_is_rolled_up_again(rolled: Stores) -
         with_rollups, without, used = both_ways(rolled, site, request)
         assert with_rollups == without and used
     assert both_ways(rolled, site, body)[0] == [{"dimensions": [], "metrics": [1, 2]}]
+
+
+def test_visits_from_the_day_before_come_from_its_carried_rows(rolled: Stores) -> None:
+    rows = visit(701, 7, [("2024-03-12 23:50", "/"), ("2024-03-13 00:20", "/b")], site_id=71,
+                 source="Google")  # fmt: skip
+    rows += visit(702, 8, [("2024-03-13 10:00", "/")], site_id=71)
+    rows += visit(703, 9, [("2024-03-12 10:00", "/")], site_id=71, source="Bing")
+    insert(rolled, with_dated_ids(rows))
+    for day in (date(2024, 3, 12), date(2024, 3, 13)):
+        rollups.build_rollups(rolled.events, day, site_ids=[71], min_visits_per_row=1)
+    site = SiteInfo(71, "carry.example")
+    body = {"date_range": ["2024-03-13", "2024-03-13"]}
+    windows = []
+    real = engine.rolled_window
+
+    def keep(*args: Any) -> Any:
+        windows.append(real(*args))
+        return windows[-1]
+
+    engine.rolled_window = keep  # type: ignore[assignment]
+    try:
+        aggregate = run_query(
+            rolled.events, site, {"site_id": site.domain, **body,
+                                  "metrics": ["visitors", "visits", "bounce_rate"]}, now=NOW,
+        )  # fmt: skip
+    finally:
+        engine.rolled_window = real  # type: ignore[assignment]
+    assert windows[0] is not None and windows[0].carry
+    # The visit from 23:50 the day before is in the range by its 00:20 pageview.
+    assert aggregate["results"] == [{"dimensions": [], "metrics": [2, 2, 50]}]
+    for request in (
+        {**body, "metrics": ["visitors", "visits", "bounce_rate", "visit_duration"]},
+        {**body, "metrics": ["visitors", "percentage"], "dimensions": ["visit:source"]},
+        {**body, "metrics": ["visitors"], "dimensions": ["visit:exit_page"]},
+    ):
+        with_rollups, without, used = both_ways(rolled, site, request)
+        assert with_rollups == without and used

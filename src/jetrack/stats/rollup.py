@@ -21,7 +21,7 @@ from jetrack.stats.dimensions import DIMENSIONS
 from jetrack.stats.plan import Plan
 from jetrack.stats.query import DateRange, Query
 from jetrack.store.events import EventStore
-from jetrack.store.rollups import ROLLED_COLUMNS, rolled_days
+from jetrack.store.rollups import ROLLED_COLUMNS, carried_from, rolled_days
 
 ROLLUP_METRICS = ("visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit")
 EVENT_TOTALS = ("pageviews", "events")
@@ -36,10 +36,17 @@ class Rolled:
 
     first: date
     last: date
+    # The range starts at `first`'s midnight and the day before is rolled up: its visits
+    # that went on past midnight come from its carried rows, not from sessions rows.
+    carry: bool = False
 
     @property
     def after(self) -> date:
         return self.last + timedelta(days=1)
+
+    @property
+    def carried_day(self) -> date:
+        return self.first - timedelta(days=1)
 
 
 def rolled_column(dimension: str) -> str | None:
@@ -125,4 +132,12 @@ def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None
             run_start = day
         if best is None or (day - run_start) > (best[1] - best[0]):
             best = (run_start, day)
-    return Rolled(*best) if best else None
+    if best is None:
+        return None
+    start = datetime.combine(best[0], datetime.min.time(), UTC)
+    carry = (
+        by_visits
+        and query.date_range.start == start
+        and carried_from(events, query.site_id, best[0] - timedelta(days=1))
+    )
+    return Rolled(best[0], best[1], carry)

@@ -22,7 +22,7 @@ from jetrack.stats.rollup import (
     totals_from_rollups,
     visits_from_rollups,
 )
-from jetrack.store.rollups import VISIT_SPAN
+from jetrack.store.rollups import CARRIED, VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).
@@ -154,47 +154,58 @@ class _Builder:
     ) -> str:
         """Visits of the rolled-up days from their rows, the others from sessions rows.
 
-        `with_total` (one dimension): also `sessions_total`, the visitors of all groups
-        (a percentage's divisor), from the same two reads: the raw rows grouped by the
-        dimension and by nothing (GROUPING SETS), the rollups' rows of the column and
-        of ALL."""
+        With `rolled.carry`, the visits of the day before the range that went on into it
+        come from that day's carried rows, and no sessions row is read when the rolled-up
+        days reach the range's end. `with_total` (one dimension): also `sessions_total`,
+        the visitors of all groups (a percentage's divisor), from the same reads: the raw
+        rows grouped by the dimension and by nothing (GROUPING SETS), the rollups' rows
+        of the column and of ALL."""
         first, last, since, until = self.rolled_params(rolled)
+        if rolled.carry:
+            since = self.p.add(f"{rolled.carried_day.isoformat()} 00:00:00", "DateTime('UTC')")
         dims = self.dims("start")
-        column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
+        column = (rolled_column(self.q.dimensions[0]) if self.q.dimensions else "") or ""
         value = f"value AS {column}, " if column else ""
         raw_where = (
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
         )
-        days = f"site_id = {self.site} AND day >= {first} AND day <= {last}"
+        no_raw = rolled.carry and self.q.date_range.end <= _midnight(rolled.after)
+        columns = [column, ""] if with_total else [column]
+        wanted = ", ".join(self.p.add(c, "String") for c in columns)
+        rows_where = (
+            f"site_id = {self.site} AND (column IN ({wanted}) AND day >= {first} AND day <= {last}"
+        )
+        if rolled.carry:
+            carried = ", ".join(self.p.add(CARRIED + c, "String") for c in columns)
+            day = self.p.add(rolled.carried_day.isoformat(), "Date")
+            rows_where += f" OR column IN ({carried}) AND day = {day}"
+        rows_where += ")"
         names = [f"d{i}" for i in range(len(dims))]
         cols = names + [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
         if not with_total:
             raw = f"SELECT {', '.join(dims + _partials(0))}{raw_where}{self.group_by()}"
             rows = (
                 f"SELECT {value}visitors, visits, bounces, pageviews, duration"
-                f" FROM visit_rollups FINAL WHERE {days}"
-                f" AND column = {self.p.add(column, 'String')}"
+                f" FROM visit_rollups FINAL WHERE {rows_where}"
             )
             from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
-            return (
-                f"SELECT {', '.join(cols)} FROM ({raw} UNION ALL {from_rollups}){self.group_by()}"
-            )
+            parts = from_rollups if no_raw else f"{raw} UNION ALL {from_rollups}"
+            return f"SELECT {', '.join(cols)} FROM ({parts}){self.group_by()}"
         raw = (
             f"SELECT {', '.join(dims + _partials(0))}, grouping(d0) = 1 AS is_total{raw_where}"
             " GROUP BY GROUPING SETS ((d0), ())"
         )
+        totals = self.p.add("", "String") + ", " + self.p.add(CARRIED, "String")
         rows = (
-            f"SELECT {value}column = '' AS is_total, visitors, visits, bounces, pageviews,"
-            f" duration FROM visit_rollups FINAL WHERE {days}"
-            f" AND column IN ('', {self.p.add(column, 'String')})"
+            f"SELECT {value}column IN ({totals}) AS is_total, visitors, visits, bounces,"
+            f" pageviews, duration FROM visit_rollups FINAL WHERE {rows_where}"
         )
         from_rollups = (
             f"SELECT {', '.join(dims + _partials(1))}, is_total FROM ({rows}) GROUP BY d0, is_total"
         )
-        both = (
-            f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rollups})"
-        )
+        parts = from_rollups if no_raw else f"{raw} UNION ALL {from_rollups}"
+        both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({parts})"
         return (
             f"SELECT {', '.join(cols)}, any(total) AS sessions_total FROM ({both})"
             f" WHERE NOT is_total{self.group_by()}"

@@ -33,6 +33,7 @@ ROLLED_COLUMNS = (
 )  # fmt: skip
 ALL = ""  # the column of a day's row over all its visits
 NOT_ROLLED = "!"  # the column of a site-day marker: its visitor ids are not daily
+CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
 # average: else (a small site's cities, say) the rows take about the room of the visits
@@ -147,6 +148,20 @@ def build_rollups(
         f" if({all_row}, e.visitors, 0), if({all_row}, e.views, 0), if({all_row}, e.events, 0),"
         " v.last_event, {built:DateTime('UTC')}"
         f" FROM ({per_value}) AS v LEFT JOIN ({on_the_day}) AS e ON e.site_id = v.site_id",
+        params,
+    )
+    # The day's visits that went on past midnight, per value (CARRIED + column), all of
+    # them: a range that starts the next day reads them instead of the day's sessions.
+    carried_pairs = ", ".join(
+        [f"('{CARRIED}', '')", *(f"('{CARRIED}{c}', {c})" for c in ROLLED_COLUMNS)]
+    )
+    events.command(
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC') AS day, pair.1, pair.2,"
+        " uniqExact(visitor_id), count(), sum(is_bounce), sum(pageviews), sum(duration),"
+        " 0, 0, 0, 0, {built:DateTime('UTC')}"
+        f" FROM sessions FINAL ARRAY JOIN [{carried_pairs}] AS pair WHERE {scope}{sites}"
+        " AND timestamp >= {next:DateTime('UTC')}"
+        f" AND {daily} GROUP BY site_id, day, pair.1, pair.2",
         params,
     )
     # Pages: the events of the day's visits, for sites whose visits all have dated ids
@@ -284,6 +299,34 @@ def rolled_days(
                 del answers[old]
         answers[key] = (now + LOOKUP_SECONDS, days)
     return days
+
+
+def carried_from(events: EventStore, site_id: int, day: date) -> bool:
+    """Whether the visits of `day` that went on past its end can be read from rollups:
+    the day is rolled up (its carried rows are complete), or no visit started that day."""
+    if rolled_days(events, site_id, day, day):
+        return True
+    key = ("no visits", site_id, day)
+    with _lookups_lock:
+        cached = _lookups.get(events, {}).get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return bool(cached[1])
+    result = events.query(
+        "SELECT count() FROM sessions WHERE site_id = {site:UInt32}"
+        " AND start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}",
+        {
+            "site": site_id,
+            "first": f"{_day_text(day)} 00:00:00",
+            "next": f"{_day_text(day + timedelta(days=1))} 00:00:00",
+        },
+    )
+    empty = not int(result.rows[0][0])
+    with _lookups_lock:
+        _lookups.setdefault(events, {})[key] = (
+            time.monotonic() + LOOKUP_SECONDS,
+            [day] if empty else [],
+        )
+    return empty
 
 
 def _as_date(value: object) -> date:
