@@ -15,7 +15,7 @@ from jetrack.stats.parse import parse
 from jetrack.stats.plan import choose
 from jetrack.stats.query import Filter, Query, SiteInfo, conditions
 from jetrack.stats.results import Row, shape
-from jetrack.stats.rollup import rolled_window
+from jetrack.stats.rollup import inline_percentage, rolled_window
 from jetrack.stats.rules import check
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build, scalar
@@ -63,7 +63,7 @@ def fetch(
     totals: dict[str, str] = {}
     plan = choose(query)
     rolled = rolled_window(events, query, plan)
-    if "percentage" in query.metrics:
+    if "percentage" in query.metrics and not inline_percentage(query, plan, rolled):
         whole = _whole(query, query.filters)
         totals["percentage"] = scalar(whole, choose(whole), params, rolled)
     if "conversion_rate" in query.metrics:

@@ -101,6 +101,18 @@ def pages_from_rollups(query: Query, plan: Plan) -> bool:
     )
 
 
+def inline_percentage(query: Query, plan: Plan, rolled: Rolled | None) -> bool:
+    """Whether a percentage's divisor comes from the rollup reads of the query itself
+    (visitors grouped by one dimension from rollups), not from a statement of its own."""
+    return (
+        rolled is not None
+        and "percentage" in query.metrics
+        and len(query.dimensions) == 1
+        and plan.provider.get("visitors") == "sessions"
+        and visits_from_rollups(query, plan)
+    )
+
+
 def whole_days(date_range: DateRange) -> tuple[date, date]:
     """The first and last UTC day wholly inside [start, end) (first > last when none)."""
     start = date_range.start.astimezone(UTC)

@@ -17,6 +17,7 @@ from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, 
 from jetrack.stats.rollup import (
     Rolled,
     graph_from_rollups,
+    inline_percentage,
     pages_from_rollups,
     rolled_column,
     totals_from_rollups,
@@ -357,23 +358,18 @@ def build(
         "engagement": b.engagement_part,
     }
     # A percentage of visitors grouped from rollups gets its divisor from the same reads.
-    inline_total = (
-        rolled is not None
-        and visits_from_rollups(query, plan)
-        and len(query.dimensions) == 1
-        and plan.provider.get("visitors") == "sessions"
-        and "percentage" in query.metrics
-    )
-    if rolled is not None and visits_from_rollups(query, plan):
-        builders["sessions"] = lambda metrics: b.sessions_rollup_part(
-            metrics, rolled, with_total=inline_total
-        )
-    if rolled is not None and graph_from_rollups(query, plan):
-        builders["events"] = lambda metrics: b.graph_rollup_part(rolled)
-    if rolled is not None and totals_from_rollups(query, plan):
-        builders["events"] = lambda metrics: b.totals_rollup_part(metrics, rolled)
-    if rolled is not None and pages_from_rollups(query, plan):
-        builders["events"] = lambda metrics: b.pages_rollup_part(metrics, rolled)
+    inline_total = inline_percentage(query, plan, rolled)
+    if rolled is not None:
+        if visits_from_rollups(query, plan):
+            builders["sessions"] = lambda metrics: b.sessions_rollup_part(
+                metrics, rolled, with_total=inline_total
+            )
+        if graph_from_rollups(query, plan):
+            builders["events"] = lambda metrics: b.graph_rollup_part(rolled)
+        elif totals_from_rollups(query, plan):
+            builders["events"] = lambda metrics: b.totals_rollup_part(metrics, rolled)
+        elif pages_from_rollups(query, plan):
+            builders["events"] = lambda metrics: b.pages_rollup_part(metrics, rolled)
     parts = [(name, builders[name](plan.metrics_of(name))) for name in plan.parts]
     dim_names = [f"d{i}" for i in range(len(query.dimensions))]
     source = f"({parts[0][1]}) AS {parts[0][0]}"

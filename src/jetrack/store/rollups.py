@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -59,26 +59,42 @@ _lookups = weakref.WeakKeyDictionary()
 _lookups_lock = threading.Lock()
 
 
+def _remembered(
+    events: EventStore, key: tuple[object, ...], compute: Callable[[], list[date]]
+) -> list[date]:
+    """`compute()`, answered from memory for LOOKUP_SECONDS per event store and key."""
+    now = time.monotonic()
+    with _lookups_lock:
+        cached = _lookups.get(events, {}).get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    answer = compute()
+    with _lookups_lock:
+        answers = _lookups.setdefault(events, {})
+        if len(answers) >= 1000:  # keep it small: drop the expired answers
+            for old in [k for k, (expires, _) in answers.items() if expires <= now]:
+                del answers[old]
+        answers[key] = (now + LOOKUP_SECONDS, answer)
+    return answer
+
+
 def _forget_lookups(events: EventStore) -> None:
     with _lookups_lock:
         _lookups.pop(events, None)
 
 
 _last_stamp = 0
+_stamp_lock = threading.Lock()
 
 
 def _build_stamp() -> str:
     """This build's `built_at`: later than every earlier build's of this process (rows of
     a build replace those of earlier ones, and builds may come within a second)."""
     global _last_stamp
-    with _lookups_lock:
+    with _stamp_lock:
         _last_stamp = max(int(time.time()), _last_stamp + 1)
         stamp = _last_stamp
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _day_text(day: date) -> str:
-    return day.isoformat()
 
 
 _INSERT = (
@@ -102,9 +118,9 @@ def build_rollups(
     """(Re)build the rows of `day` for every site with visits that day (or `site_ids`)."""
     _forget_lookups(events)
     params: dict[str, object] = {
-        "first": f"{_day_text(day)} 00:00:00",
-        "next": f"{_day_text(day + timedelta(days=1))} 00:00:00",
-        "span_end": f"{_day_text(day + VISIT_SPAN)} 00:00:00",
+        "first": f"{day.isoformat()} 00:00:00",
+        "next": f"{(day + timedelta(days=1)).isoformat()} 00:00:00",
+        "span_end": f"{(day + VISIT_SPAN).isoformat()} 00:00:00",
         "limit": DAILY_ID_LIMIT,
         "visits_per_row": min_visits_per_row,
         "built": _build_stamp(),
@@ -185,7 +201,7 @@ def build_rollups(
         f"{_INSERT} SELECT site_id, {{day:Date}}, 'pathname', value, visitors, visits, 0,"
         " pageviews, 0, 0, 0, 0, 0, {built:DateTime('UTC')}"
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
-        params | {"day": _day_text(day)},
+        params | {"day": day.isoformat()},
     )
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
@@ -200,7 +216,7 @@ def build_rollups(
     events.command(
         "DELETE FROM visit_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
         + (" AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""),
-        params | {"day": _day_text(day)},
+        params | {"day": day.isoformat()},
     )
     _forget_lookups(events)
 
@@ -213,7 +229,7 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         " WHERE start < {until:DateTime('UTC')}"
         " AND day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
         " ORDER BY day DESC LIMIT {n:UInt32}",
-        {"until": f"{_day_text(last + timedelta(days=1))} 00:00:00", "n": DAYS_PER_RUN},
+        {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
     return [_as_date(row[0]) for row in result.rows]
 
@@ -234,7 +250,7 @@ def days_to_refresh(events: EventStore, now: datetime) -> list[date]:
         " WHERE r.marked = 0 AND (r.visits != s.visits OR r.last != s.last) ORDER BY s.day",
         {
             "since": (now - REFRESH_WINDOW).strftime("%Y-%m-%d 00:00:00"),
-            "since_day": _day_text((now - REFRESH_WINDOW).date()),
+            "since_day": (now - REFRESH_WINDOW).date().isoformat(),
         },
     )
     return [_as_date(row[0]) for row in result.rows]
@@ -271,14 +287,24 @@ def rolled_days(
     with `ended_before`, only days whose visits had all ended by then (page rows)."""
     if last < first:
         return []
-    key = (site_id, first, last, column, ended_before)
-    with _lookups_lock:
-        cached = _lookups.get(events, {}).get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    return _remembered(
+        events,
+        ("rolled", site_id, first, last, column, ended_before),
+        lambda: _query_rolled_days(events, site_id, first, last, column, ended_before),
+    )
+
+
+def _query_rolled_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    column: str,
+    ended_before: datetime | None,
+) -> list[date]:
     ended = ""
     params: dict[str, object] = {
-        "site": site_id, "first": _day_text(first), "last": _day_text(last), "column": column,
+        "site": site_id, "first": first.isoformat(), "last": last.isoformat(), "column": column,
     }  # fmt: skip
     if ended_before is not None:
         ended = " AND maxIf(last_event, column = '') < {ended:DateTime('UTC')}"
@@ -290,15 +316,7 @@ def rolled_days(
         f" AND countIf(column = {{column:String}}) > 0{ended} ORDER BY day",
         params,
     )
-    days = [_as_date(row[0]) for row in result.rows]
-    now = time.monotonic()
-    with _lookups_lock:
-        answers = _lookups.setdefault(events, {})
-        if len(answers) >= 1000:  # keep it small: drop the expired answers
-            for old in [k for k, (expires, _) in answers.items() if expires <= now]:
-                del answers[old]
-        answers[key] = (now + LOOKUP_SECONDS, days)
-    return days
+    return [_as_date(row[0]) for row in result.rows]
 
 
 def carried_from(events: EventStore, site_id: int, day: date) -> bool:
@@ -306,27 +324,23 @@ def carried_from(events: EventStore, site_id: int, day: date) -> bool:
     the day is rolled up (its carried rows are complete), or no visit started that day."""
     if rolled_days(events, site_id, day, day):
         return True
-    key = ("no visits", site_id, day)
-    with _lookups_lock:
-        cached = _lookups.get(events, {}).get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return bool(cached[1])
+    return bool(
+        _remembered(events, ("no visits", site_id, day), lambda: _no_visits(events, site_id, day))
+    )
+
+
+def _no_visits(events: EventStore, site_id: int, day: date) -> list[date]:
+    """[day] when no visit of the site started that day, else []."""
     result = events.query(
         "SELECT count() FROM sessions WHERE site_id = {site:UInt32}"
         " AND start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}",
         {
             "site": site_id,
-            "first": f"{_day_text(day)} 00:00:00",
-            "next": f"{_day_text(day + timedelta(days=1))} 00:00:00",
+            "first": f"{day.isoformat()} 00:00:00",
+            "next": f"{(day + timedelta(days=1)).isoformat()} 00:00:00",
         },
     )
-    empty = not int(result.rows[0][0])
-    with _lookups_lock:
-        _lookups.setdefault(events, {})[key] = (
-            time.monotonic() + LOOKUP_SECONDS,
-            [day] if empty else [],
-        )
-    return empty
+    return [] if int(result.rows[0][0]) else [day]
 
 
 def _as_date(value: object) -> date:
