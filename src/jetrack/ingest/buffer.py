@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ class PendingBatch:
     path: Path
     rows: list[Row] = field(default_factory=list)
     # (site, session) -> an event row of each visit the batch counted in, and the visit
-    visits: dict[tuple[int, int], tuple[Row, VisitState]] = field(default_factory=dict)
+    visits: dict[tuple[int, int], Counted] = field(default_factory=dict)
     # The visits' totals, taken when the batch is closed: exactly its events and earlier.
     sessions: list[tuple[Row, VisitTotals]] = field(default_factory=list)
     events_stored: bool = False
@@ -126,12 +126,7 @@ class WriteBuffer:
                         since=since, until=until,
                     )  # fmt: skip
                 # Days already rolled up that these events belong to are rolled up again.
-                days = (since - timedelta(days=1)).date(), until.date()
-                rebuild_days(
-                    self.events,
-                    [days[0] + timedelta(days=n) for n in range((days[1] - days[0]).days + 1)],
-                    datetime.now(UTC),
-                )
+                rebuild_days(self.events, since, until, datetime.now(UTC))
             path.unlink()
             replayed += len(rows)
         if replayed:

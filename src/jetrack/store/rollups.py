@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -108,6 +108,16 @@ _DATED_ID = "intDiv(session_id, {sequence:UInt64}) = toUnixTimestamp(start)"
 VISIT_SPAN = timedelta(days=3)
 
 
+def _pairs(prefix: str) -> str:
+    """SQL array of (column name, value) of a sessions row: ALL and ROLLED_COLUMNS, their
+    names after `prefix`."""
+    return (
+        "["
+        + ", ".join([f"('{prefix}', '')", *(f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS)])
+        + "]"
+    )
+
+
 def build_rollups(
     events: EventStore,
     day: date,
@@ -135,14 +145,13 @@ def build_rollups(
         f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
         " GROUP BY site_id HAVING max(visitor_id) < {limit:UInt64})"
     )
-    pairs = ", ".join(["('', '')", *(f"('{c}', {c})" for c in ROLLED_COLUMNS)])
     grouped = (
         "SELECT site_id, toDate(start, 'UTC') AS day, pair.1 AS column, pair.2 AS value,"
         " uniqExact(visitor_id) AS visitors, count() AS visits, sum(is_bounce) AS bounces,"
         " sum(pageviews) AS pageviews, sum(duration) AS duration,"
         " maxIf(timestamp, pair.1 = '') AS last_event,"
         " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
-        f" FROM sessions FINAL ARRAY JOIN [{pairs}] AS pair WHERE {scope}{sites} AND {daily}"
+        f" FROM sessions FINAL ARRAY JOIN {_pairs('')} AS pair WHERE {scope}{sites} AND {daily}"
         " GROUP BY site_id, day, column, value"
         " WINDOW per_column AS (PARTITION BY site_id, day, column)"
     )
@@ -168,14 +177,11 @@ def build_rollups(
     )
     # The day's visits that went on past midnight, per value (CARRIED + column), all of
     # them: a range that starts the next day reads them instead of the day's sessions.
-    carried_pairs = ", ".join(
-        [f"('{CARRIED}', '')", *(f"('{CARRIED}{c}', {c})" for c in ROLLED_COLUMNS)]
-    )
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC') AS day, pair.1, pair.2,"
         " uniqExact(visitor_id), count(), sum(is_bounce), sum(pageviews), sum(duration),"
         " 0, 0, 0, 0, {built:DateTime('UTC')}"
-        f" FROM sessions FINAL ARRAY JOIN [{carried_pairs}] AS pair WHERE {scope}{sites}"
+        f" FROM sessions FINAL ARRAY JOIN {_pairs(CARRIED)} AS pair WHERE {scope}{sites}"
         " AND timestamp >= {next:DateTime('UTC')}"
         f" AND {daily} GROUP BY site_id, day, pair.1, pair.2",
         params,
@@ -267,12 +273,14 @@ def run_rollups(context: JobContext) -> None:
     context.payload["days"] = [day.isoformat() for day in days]
 
 
-def rebuild_days(events: EventStore, days: Iterable[date], now: datetime) -> None:
-    """Build again the days given that are already settled (events were added to them)."""
+def rebuild_days(events: EventStore, since: datetime, until: datetime, now: datetime) -> None:
+    """Build again the settled days that events stored late, from `since` to `until`, may
+    belong to: their own days, and the day before (a visit they continue started then)."""
     settled = (now - SETTLE).date() - timedelta(days=1)
-    for day in sorted(set(days)):
-        if day <= settled:
-            build_rollups(events, day)
+    day = (since - timedelta(days=1)).date()
+    while day <= min(until.date(), settled):
+        build_rollups(events, day)
+        day += timedelta(days=1)
 
 
 def rolled_days(
