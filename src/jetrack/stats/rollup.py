@@ -49,6 +49,11 @@ class Rolled:
         return self.first - timedelta(days=1)
 
 
+def midnight(day: date) -> datetime:
+    """The instant `day` begins, in UTC."""
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
 def rolled_column(dimension: str) -> str | None:
     """The rollups' column of a visit dimension, or None if it has no rows there."""
     row = DIMENSIONS.get(dimension)
@@ -146,10 +151,9 @@ def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None
             best = (run_start, day)
     if best is None:
         return None
-    start = datetime.combine(best[0], datetime.min.time(), UTC)
     carry = (
         by_visits
-        and query.date_range.start == start
+        and query.date_range.start == midnight(best[0])
         and carried_from(events, query.site_id, best[0] - timedelta(days=1))
     )
     return Rolled(best[0], best[1], carry)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jetrack.ingest.sessions import SEQUENCE_BITS
@@ -18,6 +18,7 @@ from jetrack.stats.rollup import (
     Rolled,
     graph_from_rollups,
     inline_percentage,
+    midnight,
     pages_from_rollups,
     rolled_column,
     totals_from_rollups,
@@ -171,7 +172,7 @@ class _Builder:
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
         )
-        no_raw = rolled.carry and self.q.date_range.end <= _midnight(rolled.after)
+        no_raw = rolled.carry and self.q.date_range.end <= midnight(rolled.after)
         columns = [column, ""] if with_total else [column]
         wanted = ", ".join(self.p.add(c, "String") for c in columns)
         rows_where = (
@@ -215,7 +216,7 @@ class _Builder:
     def covered(self, rolled: Rolled) -> bool:
         """Whether the rolled-up days are the whole range: no event is left to read."""
         rng = self.q.date_range
-        return rng.start == _midnight(rolled.first) and rng.end == _midnight(rolled.after)
+        return rng.start == midnight(rolled.first) and rng.end == midnight(rolled.after)
 
     def graph_rollup_part(self, rolled: Rolled) -> str:
         """Visitors by UTC day: rolled-up days from their rows, the others from events."""
@@ -256,8 +257,8 @@ class _Builder:
         first, last, _since, _until = self.rolled_params(rolled)
         # The day a visit started is in its id (jetrack.ingest.sessions.session_id_at).
         start = f"intDiv(session_id, {1 << SEQUENCE_BITS})"
-        lower = self.p.add(int(_midnight(rolled.first).timestamp()), "UInt32")
-        upper = self.p.add(int(_midnight(rolled.after).timestamp()), "UInt32")
+        lower = self.p.add(int(midnight(rolled.first).timestamp()), "UInt32")
+        upper = self.p.add(int(midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
         in_rolled = (
             f"{start} >= {lower} AND {start} < {upper}"
@@ -318,10 +319,6 @@ class _Builder:
         )
         cols = names + [f"{METRICS[m].engagement} AS engagement_{m}" for m in metrics]
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
 
 
 def _partials(source: int) -> list[str]:
