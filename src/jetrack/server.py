@@ -36,9 +36,12 @@ def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
     from jetrack.app import serving_app
+    from jetrack.web.ingest_protocol import ingest_protocol
 
+    app = serving_app(settings)
     config = uvicorn.Config(
-        serving_app(settings),
+        app,
+        http=ingest_protocol(app.app.state),  # event requests answered before ASGI
         host=settings.host,
         port=settings.port,
         access_log=False,  # uvicorn's access log records client addresses

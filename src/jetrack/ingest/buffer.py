@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from jetrack.store.sessions import rebuild_sessions
 log = logging.getLogger("jetrack.ingest")
 
 Counted = tuple[Row, VisitState]  # an event row counted in its visit's totals, and the visit
+Committed = Callable[[BaseException | None], None]  # told when rows are journaled, or why not
 
 
 @dataclass
@@ -57,22 +58,35 @@ class WriteBuffer:
         self._unstored: list[PendingBatch] = []
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
-        self._waiting: list[asyncio.Future[None]] = []
+        self._waiting: list[Committed] = []
         self._waiting_rows: list[Row] = []
         self._waiting_visits: list[Counted] = []
 
     async def commit(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
+        """Returns once the rows are journaled (see `commit_then`); raises what stopped it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+        self.commit_then(rows, visits, settle)
+        await done
+
+    def commit_then(self, rows: Sequence[Row], visits: Sequence[Counted], then: Committed) -> None:
         """Journal the rows in one write with those of the other requests of this event-loop
-        turn (group commit); returns once they are safe to acknowledge. `visits`: the rows
-        counted in a visit's totals, with their visit."""
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
+        turn (group commit), then call `then(None)`: from then on they are safe to
+        acknowledge. `then(error)` when they could not be journaled (a full disk: nobody is
+        acknowledged). `visits`: the rows counted in a visit's totals, with their visit."""
         if not self._waiting:
-            loop.call_soon(self._commit_waiting)
-        self._waiting.append(waiter)
+            asyncio.get_running_loop().call_soon(self._commit_waiting)
+        self._waiting.append(then)
         self._waiting_rows.extend(rows)
         self._waiting_visits.extend(visits)
-        await waiter
 
     def _commit_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
@@ -80,16 +94,13 @@ class WriteBuffer:
         visits, self._waiting_visits = self._waiting_visits, []
         if not waiting:
             return
+        error: BaseException | None = None
         try:
             self.append(rows, visits)
-        except Exception as exc:  # e.g. a full disk: nobody is acknowledged
-            for waiter in waiting:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-            return
-        for waiter in waiting:
-            if not waiter.done():
-                waiter.set_result(None)
+        except Exception as exc:
+            error = exc
+        for then in waiting:
+            then(error)
 
     def append(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
         """Journal the rows; when this returns they are safe to acknowledge. `visits` as in

@@ -38,12 +38,14 @@ class IngestService:
     trusted_proxies: Networks
     _last_miss_refresh: float = 0.0
 
-    async def refresh_sites_on_miss(self) -> None:
-        """An unknown domain may be a site added seconds ago: look again, at most once a second."""
+    def miss_refresh_due(self) -> bool:
+        """An unknown domain may be a site added seconds ago: the site cache may be read
+        again for it at most once a second. True (and the clock reset) when it may now."""
         now = time.monotonic()
-        if now - self._last_miss_refresh >= 1.0:
-            self._last_miss_refresh = now
-            await run_in_threadpool(self.pipeline.sites.refresh)
+        if now - self._last_miss_refresh < 1.0:
+            return False
+        self._last_miss_refresh = now
+        return True
 
 
 def open_geo(settings: Settings) -> GeoLookup:

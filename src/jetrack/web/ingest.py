@@ -5,10 +5,14 @@ headers, so Python spends its time on the pipeline rather than on the framework.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,6 +32,8 @@ from jetrack.ingest.wire import (
     parse_event,
 )
 
+log = logging.getLogger("jetrack")
+
 # A POST from the tracker is a CORS "simple" request: the origin header is all a browser
 # reads from its answer. The others matter only to a preflight (OPTIONS).
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
@@ -37,7 +43,7 @@ PREFLIGHT = [
     (b"access-control-max-age", b"86400"),
 ]
 _TEXT = b"text/plain; charset=utf-8"
-_ACCEPTED = [(b"content-type", _TEXT), (b"content-length", b"2"), ALLOW_ORIGIN]
+_JSON = b"application/json"
 WANTED = {
     b"user-agent",
     b"accept-language",
@@ -48,12 +54,131 @@ WANTED = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer of the ingest endpoints: status, body, and headers beyond the usual three
+    (content type, length, CORS origin)."""
+
+    status: int
+    body: bytes
+    extra: tuple[tuple[bytes, bytes], ...] = ()
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        content_type = _JSON if self.body.startswith(b"{") else _TEXT
+        length = str(len(self.body)).encode()
+        return [
+            (b"content-type", content_type),
+            (b"content-length", length),
+            ALLOW_ORIGIN,
+            *self.extra,
+        ]
+
+
+ACCEPTED = Answer(202, b"ok")
+METHOD_NOT_ALLOWED = Answer(
+    405, b'{"error": "method not allowed: use POST"}', ((b"allow", b"POST, OPTIONS"),)
+)
+PREFLIGHT_ANSWER = Answer(204, b"", tuple(PREFLIGHT))
+TOO_LARGE = 413
+
+
+def _bad(field: str, message: str, status: int = 400) -> Answer:
+    return Answer(status, orjson.dumps({"error": f"{field}: {message}", "field": field}))
+
+
+def too_large() -> Answer:
+    return _bad("body", f"must be at most {MAX_BODY_BYTES} bytes", status=TOO_LARGE)
+
+
+def journal_failed() -> Answer:
+    """The journal could not take the events (a full disk): none was accepted; retry."""
+    return Answer(503, b'{"error": "events could not be journaled; send them again later"}')
+
+
+def server_error() -> Answer:
+    return Answer(500, b'{"error": "internal error"}')
+
+
+def wanted_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The request headers the endpoints read; the first occurrence wins, as in Starlette."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        if name in WANTED:
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
+def declared_too_large(headers: Mapping[str, str]) -> bool:
+    declared = headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > MAX_BODY_BYTES
+
+
+def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[WireEvent] | Answer:
+    """The request's events, or the 4xx answer naming what is wrong with it."""
+    if len(body) > MAX_BODY_BYTES:
+        return too_large()
+    try:
+        raw = decode_json(body)
+        events = parse_batch(raw) if batch else [parse_event(raw)]
+    except WireError as exc:
+        return _bad(exc.field, str(exc))
+    if not headers.get("user-agent"):
+        return _bad("User-Agent", "header is required")
+    return events
+
+
+@dataclass(slots=True)
+class Accepted:
+    rows: list[Row]
+    counted: list[Counted]  # the rows counted in their visit's totals, with the visit
+    dropped: list[str]  # reasons
+
+    def answer(self) -> Answer:
+        if not self.dropped:
+            return ACCEPTED
+        reasons = ",".join(sorted(set(self.dropped))).encode()
+        return Answer(202, b"ok", ((b"x-jetrack-dropped", reasons),))
+
+
+def unknown_site_due(service: IngestService, events: list[WireEvent]) -> bool:
+    """An event names a domain the site cache lacks, and the cache may be read again now."""
+    sites = service.pipeline.sites
+    return (
+        any(sites.get(domain) is None for wire in events for domain in wire.domains)
+        and service.miss_refresh_due()
+    )
+
+
+def run_pipeline(
+    service: IngestService, peer: str | None, headers: Mapping[str, str], events: list[WireEvent]
+) -> Accepted:
+    """Each event through the pipeline, once per site it names. The client address is
+    resolved here and goes no further than the pipeline's `Incoming`."""
+    ip = resolve_client(peer, headers, service.trusted_proxies)
+    user_agent, language = headers["user-agent"], headers.get("accept-language", "")
+    now = time.time()
+    accepted = Accepted([], [], [])
+    run = service.pipeline.run
+    for wire in events:
+        for domain in wire.domains:
+            incoming = Incoming(wire, domain, ip, user_agent, language, now)
+            try:
+                row = run(incoming)
+            except Dropped as drop:
+                accepted.dropped.append(drop.reason.value)
+                continue
+            accepted.rows.append(row)
+            if incoming.counted_in is not None:
+                accepted.counted.append((row, incoming.counted_in))
+    return accepted
+
+
 class BodyTooLarge(Exception):
     pass
 
 
-async def _read_body(receive: Receive, declared: str) -> bytes:
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes:
+    if declared_too_large(headers):
         raise BodyTooLarge
     chunks, size = [], 0
     while True:
@@ -69,101 +194,66 @@ async def _read_body(receive: Receive, declared: str) -> bytes:
             return b"".join(chunks)
 
 
-async def _answer(
-    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    content_type = b"application/json" if body.startswith(b"{") else _TEXT
-    headers = [
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        ALLOW_ORIGIN,
-    ]
-    if extra:
-        headers.extend(extra)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _send(send: Send, answer: Answer) -> None:
+    await send(
+        {"type": "http.response.start", "status": answer.status, "headers": answer.headers()}
+    )
+    await send({"type": "http.response.body", "body": answer.body})
 
 
-async def _accepted(send: Send) -> None:
-    # The common answer, its headers built once (copied: middleware may add to the list).
-    await send({"type": "http.response.start", "status": 202, "headers": _ACCEPTED.copy()})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-
-async def _bad(send: Send, field: str, message: str, status: int = 400) -> None:
-    await _answer(send, status, orjson.dumps({"error": f"{field}: {message}", "field": field}))
+async def ingest(
+    service: IngestService,
+    peer: str | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    *,
+    refresh_sites: bool,
+) -> Answer:
+    """Accept checked events: their rows are journaled when this returns. `refresh_sites`:
+    read the site cache again first (`unknown_site_due` said so: a site added seconds ago?)."""
+    if refresh_sites:
+        await run_in_threadpool(service.pipeline.sites.refresh)
+    accepted = run_pipeline(service, peer, headers, events)
+    if accepted.rows:
+        try:
+            await service.buffer.commit(accepted.rows, accepted.counted)
+        except Exception as exc:
+            log.error("journal write failed: %s", type(exc).__name__)
+            return journal_failed()
+    return accepted.answer()
 
 
 class EventEndpoint:
-    """One event (`batch=False`) or a JSON array of events (`batch=True`)."""
+    """One event (`batch=False`) or a JSON array of events (`batch=True`), as ASGI. Under
+    uvicorn, `jetrack.web.ingest_protocol` answers the common case before ASGI is reached."""
 
     def __init__(self, *, batch: bool) -> None:
         self.batch = batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send(send, await self.answer(scope, receive))
+
+    async def answer(self, scope: Scope, receive: Receive) -> Answer:
         method = scope["method"]
         if method == "OPTIONS":
-            await _answer(send, 204, b"", PREFLIGHT)
-            return
+            return PREFLIGHT_ANSWER
         if method != "POST":
-            await _answer(
-                send,
-                405,
-                b'{"error": "method not allowed: use POST"}',
-                [(b"allow", b"POST, OPTIONS")],
-            )
-            return
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            if name in WANTED:  # the first occurrence wins, as in Starlette's Headers.get
-                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+            return METHOD_NOT_ALLOWED
+        headers = wanted_headers(scope["headers"])
         try:
-            body = await _read_body(receive, headers.get("content-length", ""))
-            raw = decode_json(body)
-            events = parse_batch(raw) if self.batch else [parse_event(raw)]
+            body = await _read_body(receive, headers)
         except BodyTooLarge:
-            await _bad(send, "body", f"must be at most {MAX_BODY_BYTES} bytes", status=413)
-            return
+            return too_large()
         except WireError as exc:
-            await _bad(send, exc.field, str(exc))
-            return
-        if not headers.get("user-agent"):
-            await _bad(send, "User-Agent", "header is required")
-            return
-        dropped = await _accept(scope, headers, events)
-        if dropped:
-            reasons = ",".join(sorted(set(dropped))).encode()
-            await _answer(send, 202, b"ok", [(b"x-jetrack-dropped", reasons)])
-        else:
-            await _accepted(send)
-
-
-async def _accept(scope: Scope, headers: dict[str, str], events: list[WireEvent]) -> list[str]:
-    """Run the pipeline; journal accepted rows before returning. Returns drop reasons."""
-    service: IngestService = scope["app"].state.ingest
-    client: Any = scope.get("client")
-    ip = resolve_client(client[0] if client else None, headers, service.trusted_proxies)
-    user_agent, language = headers["user-agent"], headers.get("accept-language", "")
-    now = time.time()
-    rows: list[Row] = []
-    counted: list[Counted] = []
-    dropped: list[str] = []
-    for wire in events:
-        for domain in wire.domains:
-            if service.pipeline.sites.get(domain) is None:
-                await service.refresh_sites_on_miss()
-            incoming = Incoming(wire, domain, ip, user_agent, language, now)
-            try:
-                row = service.pipeline.run(incoming)
-            except Dropped as drop:
-                dropped.append(drop.reason.value)
-                continue
-            rows.append(row)
-            if incoming.counted_in is not None:
-                counted.append((row, incoming.counted_in))
-    if rows:
-        await service.buffer.commit(rows, counted)  # journaled before the 202 is sent
-    return dropped
+            return _bad(exc.field, str(exc))
+        checked = check_request(headers, body, self.batch)
+        if isinstance(checked, Answer):
+            return checked
+        client: Any = scope.get("client")
+        service: IngestService = scope["app"].state.ingest
+        peer = client[0] if client else None
+        refresh = unknown_site_due(service, checked)
+        return await ingest(service, peer, headers, checked, refresh_sites=refresh)
 
 
 async def counters(request: Request) -> Response:

@@ -1,0 +1,202 @@
+"""Event ingestion answered from uvicorn's HTTP parser, before ASGI is reached.
+
+At thousands of events a second, the ASGI machinery of one request (a task, the scope,
+the receive and send calls, the checks of the answer's headers) costs more CPU than the
+pipeline itself: the same answer from the parser's callbacks reached 61,000 requests/s
+here against 19,600 through ASGI (docs/benchmarks.md). So `IngestProtocol` is uvicorn's
+own HTTP/1.1 protocol (httptools) with one change: a POST to /api/event or /api/events is
+answered here, with the checks, pipeline and answers of the ASGI endpoint
+(`jetrack.web.ingest`, shared code), and its 202 is written once the group commit has
+journaled its rows. Everything else, and anything unusual (`Expect: 100-continue`, an
+upgrade, a request pipelined behind one still running), takes uvicorn's ASGI path as
+before. uvicorn is pinned in the lock file: this subclass relies on its request cycle's
+attributes (`response_complete`, `keep_alive`, `disconnected`, `message_event`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from starlette.datastructures import State
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from jetrack.ingest.service import IngestService
+from jetrack.ingest.wire import MAX_BODY_BYTES, WireEvent
+from jetrack.web.ingest import (
+    ACCEPTED,
+    Accepted,
+    Answer,
+    check_request,
+    ingest,
+    journal_failed,
+    run_pipeline,
+    server_error,
+    too_large,
+    unknown_site_due,
+    wanted_headers,
+)
+
+log = logging.getLogger("jetrack")
+
+# raw path -> batch endpoint?
+EVENT_PATHS = {b"/api/event": False, b"/api/events": True}
+
+
+class _EventRequest:
+    """One event request answered here. It stands in for uvicorn's request cycle while it
+    runs, so uvicorn's bookkeeping (requests pipelined behind it, shutdown, a lost
+    connection) sees a response in progress."""
+
+    __slots__ = ("batch", "chunks", "disconnected", "keep_alive", "response_complete", "size")
+
+    def __init__(self, batch: bool, keep_alive: bool) -> None:
+        self.batch = batch
+        self.keep_alive = keep_alive
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.response_complete = False
+        self.disconnected = False
+
+    @property
+    def message_event(self) -> _EventRequest:
+        return self  # uvicorn wakes the cycle's reader on a lost connection; none waits here
+
+    def set(self) -> None:
+        pass
+
+
+class IngestProtocol(HttpToolsProtocol):
+    """See the module's text. `ingest_protocol(state)` makes the class for one app."""
+
+    jetrack_state: ClassVar[State]
+    _event: _EventRequest | None = None
+    # The 202 of a keep-alive request, rendered once per `default_headers` (its date
+    # changes each second).
+    _accepted_for: ClassVar[tuple[object, bytes]] = (None, b"")
+
+    def on_message_begin(self) -> None:
+        self._event = None
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        batch = EVENT_PATHS.get(self.url.split(b"?", 1)[0])
+        parser = self.parser
+        if (
+            batch is None
+            or parser.get_method() != b"POST"
+            or self.expect_100_continue
+            or parser.should_upgrade()
+            or (self.cycle is not None and not self.cycle.response_complete)
+        ):
+            super().on_headers_complete()
+            return
+        keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
+        self._event = _EventRequest(batch, keep_alive)
+        self.cycle = self._event  # type: ignore[assignment]
+
+    def on_body(self, body: bytes) -> None:
+        event = self._event
+        if event is None:
+            super().on_body(body)
+            return
+        event.size += len(body)
+        if event.size <= MAX_BODY_BYTES:  # beyond it, counted only: the answer is a 413
+            event.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        event = self._event
+        if event is None:
+            super().on_message_complete()
+            return
+        self._event = None
+        try:
+            self._handle(event)
+        except Exception as exc:  # never a traceback to the client, never the request's data
+            log.error("internal error on an event request: %s", type(exc).__name__)
+            self._respond(event, server_error())
+
+    def _handle(self, event: _EventRequest) -> None:
+        if event.size > MAX_BODY_BYTES:
+            self._respond(event, too_large())
+            return
+        headers = wanted_headers(self.headers)
+        checked = check_request(headers, b"".join(event.chunks), event.batch)
+        if isinstance(checked, Answer):
+            self._respond(event, checked)
+            return
+        service: IngestService = self.jetrack_state.ingest
+        peer = self.client[0] if self.client else None
+        if unknown_site_due(service, checked):  # rare: the site cache is read again first
+            task = self.loop.create_task(self._ingest_later(event, service, peer, headers, checked))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            return
+        accepted = run_pipeline(service, peer, headers, checked)
+        if not accepted.rows:
+            self._respond(event, accepted.answer())
+            return
+
+        def journaled(error: BaseException | None) -> None:
+            self._journaled(event, accepted, error)
+
+        service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
+
+    def _journaled(
+        self, event: _EventRequest, accepted: Accepted, error: BaseException | None
+    ) -> None:
+        if error is not None:
+            log.error("journal write failed: %s", type(error).__name__)
+            self._respond(event, journal_failed())
+        else:
+            self._respond(event, accepted.answer())
+
+    async def _ingest_later(
+        self,
+        event: _EventRequest,
+        service: IngestService,
+        peer: str | None,
+        headers: dict[str, str],
+        events: list[WireEvent],
+    ) -> None:
+        try:
+            answer = await ingest(service, peer, headers, events, refresh_sites=True)
+        except Exception as exc:
+            log.error("internal error on an event request: %s", type(exc).__name__)
+            answer = server_error()
+        self._respond(event, answer)
+
+    def _respond(self, event: _EventRequest, answer: Answer) -> None:
+        if event.response_complete:
+            return
+        event.response_complete = True
+        transport = self.transport
+        if event.disconnected or transport.is_closing():
+            return
+        transport.write(self._render(answer, event.keep_alive))
+        if not event.keep_alive:
+            transport.close()
+        self.on_response_complete()  # uvicorn: the next pipelined request, or keep-alive
+
+    def _render(self, answer: Answer, keep_alive: bool) -> bytes:
+        defaults = self.server_state.default_headers  # the date (a new list each second)
+        cls = type(self)
+        if answer is ACCEPTED and keep_alive and cls._accepted_for[0] is defaults:
+            return cls._accepted_for[1]
+        lines: list[bytes] = [STATUS_LINE[answer.status]]
+        for name, value in (*defaults, *answer.headers()):
+            lines += (name, b": ", value, b"\r\n")
+        if not keep_alive:
+            lines.append(b"connection: close\r\n")
+        lines += (b"\r\n", answer.body)
+        rendered = b"".join(lines)
+        if answer is ACCEPTED and keep_alive:
+            cls._accepted_for = (defaults, rendered)
+        return rendered
+
+
+def ingest_protocol(app_state: State) -> type[IngestProtocol]:
+    """The protocol class for uvicorn's `http` setting; `app_state.ingest` is read once the
+    app's lifespan has started it (uvicorn serves only after that)."""
+    attributes: dict[str, Any] = {"jetrack_state": app_state}
+    return type("JetrackIngestProtocol", (IngestProtocol,), attributes)

@@ -1,0 +1,257 @@
+"""Event requests answered from uvicorn's parser (`IngestProtocol`), spoken to over a real
+socket: keep-alive, pipelining, closing, the 4xx answers, the ASGI path it falls back to."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from jetrack.app import IngestFastPath, create_app
+from jetrack.config import Settings
+from jetrack.sites.sites import add_site
+from jetrack.store.models import User
+from jetrack.store.stores import Stores
+from jetrack.web.ingest_protocol import ingest_protocol
+from tests.conftest import free_port
+from tests.ingest.conftest import CHROME, stored
+
+BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, stores: Stores) -> Iterator[Starlette]:
+    """uvicorn with Jetrack's protocol in a thread of the test; the write buffer is flushed
+    when the block ends."""
+    app = create_app(settings, stores)
+    port = free_port()
+    asgi = IngestFastPath(app)
+    # Counts the event requests that reach ASGI: the protocol should answer them before.
+    app.state.asgi_event_requests = 0
+
+    def counted(endpoint: Any) -> Any:
+        async def call(scope: Scope, receive: Receive, send: Send) -> None:
+            app.state.asgi_event_requests += 1
+            await endpoint(scope, receive, send)
+
+        return call
+
+    asgi.endpoints = {path: counted(endpoint) for path, endpoint in asgi.endpoints.items()}
+    config = uvicorn.Config(
+        asgi,
+        host="127.0.0.1",
+        port=port,
+        http=ingest_protocol(app.state),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        app.state.port = port
+        yield app
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def event_request(
+    body: bytes | dict[str, object],
+    *,
+    path: str = "/api/event",
+    user_agent: str = CHROME,
+    version: str = "1.1",
+    extra: str = "",
+) -> bytes:
+    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    agent = f"User-Agent: {user_agent}\r\n" if user_agent else ""
+    head = (
+        f"POST {path} HTTP/{version}\r\nHost: 127.0.0.1\r\n{agent}"
+        f"Content-Type: text/plain\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
+    )
+    return head.encode() + data
+
+
+def pageview(domain: str = "example.com", page: str = "/") -> dict[str, object]:
+    return {"n": "pageview", "u": f"https://{domain}{page}", "d": domain}
+
+
+class Answers:
+    """Reads HTTP/1.1 answers, one after another, off one connection."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.buffer = b""
+
+    def _fill(self) -> bool:
+        chunk = self.connection.recv(65536)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def next(self) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            assert self._fill(), f"connection closed; read {self.buffer!r}"
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, value = line.split(":", 1)
+            headers[name.lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            assert self._fill(), "connection closed inside a body"
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body
+
+    def closed(self) -> bool:
+        self.connection.settimeout(5)
+        return not self.buffer and not self._fill()
+
+
+@contextlib.contextmanager
+def connect(port: int) -> Iterator[tuple[socket.socket, Answers]]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        yield connection, Answers(connection)
+
+
+def test_keep_alive_and_pipelined_requests_are_answered_in_order(
+    settings: Settings, site_stores: Stores
+) -> None:
+    batch = [pageview(page="/batch-1"), pageview("other.org", "/batch-2")]
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(
+            event_request(pageview(page="/a"))
+            + b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # the ASGI path
+            + event_request(pageview(page="/b"))
+            + event_request(orjson.dumps(batch), path="/api/events")
+        )
+        statuses = []
+        for _ in range(4):
+            status, headers, body = answers.next()
+            statuses.append((status, body[:2]))
+            if status == 202:
+                assert headers["access-control-allow-origin"] == "*"
+                assert "date" in headers and "x-jetrack-dropped" not in headers
+        assert statuses == [(202, b"ok"), (200, b'{"'), (202, b"ok"), (202, b"ok")]
+        # The two behind the health check waited in uvicorn's queue and went through ASGI.
+        assert app.state.asgi_event_requests == 2
+        # The same connection goes on serving; the protocol answers a lone event itself.
+        connection.sendall(event_request(pageview(page="/c")))
+        assert answers.next()[0] == 202
+        assert app.state.asgi_event_requests == 2
+    pages = sorted(row["pathname"] for row in stored(site_stores))
+    assert pages == ["/a", "/b", "/batch-1", "/batch-2", "/c"]
+
+
+@pytest.mark.parametrize(
+    ("version", "extra"), [("1.1", "Connection: close\r\n"), ("1.0", "")], ids=["close", "http10"]
+)
+def test_a_connection_not_kept_alive_is_closed_after_the_answer(
+    settings: Settings, site_stores: Stores, version: str, extra: str
+) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(event_request(pageview(), version=version, extra=extra))
+        status, headers, _ = answers.next()
+        assert status == 202 and headers["connection"] == "close"
+        assert answers.closed()
+    assert len(stored(site_stores)) == 1
+
+
+def test_bad_requests_get_a_4xx_naming_the_problem_and_the_connection_goes_on(
+    settings: Settings, site_stores: Stores
+) -> None:
+    too_big = b'{"n":"pageview","u":"https://example.com/","d":"example.com","p":"' + (
+        b"x" * 1_000_100 + b'"}'
+    )
+    cases = [
+        (event_request(b"{not json"), 400, "body"),
+        (event_request(pageview(), user_agent=""), 400, "User-Agent"),
+        (event_request({"n": "pageview", "d": "example.com"}), 400, "url"),
+        (event_request(too_big), 413, "body"),
+        (event_request(b"[]", path="/api/events"), 400, "body"),
+    ]
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        for request, status, field in cases:
+            connection.sendall(request)
+            got, headers, body = answers.next()
+            assert (got, headers["content-type"]) == (status, "application/json")
+            assert orjson.loads(body)["field"] == field
+        connection.sendall(event_request(pageview()))
+        assert answers.next()[0] == 202
+    assert len(stored(site_stores)) == 1
+
+
+def test_dropped_events_are_acknowledged_with_their_reason(
+    settings: Settings, site_stores: Stores
+) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(event_request(pageview(), user_agent=BOT))
+        status, headers, _ = answers.next()
+        assert (status, headers["x-jetrack-dropped"]) == (202, "bot_ua")
+        connection.sendall(event_request(pageview("nowhere.example")))
+        assert answers.next()[1]["x-jetrack-dropped"] == "unknown_site"
+    assert stored(site_stores) == []
+
+
+def test_expect_100_continue_is_served_through_asgi(
+    settings: Settings, site_stores: Stores
+) -> None:
+    request = event_request(pageview(page="/continued"), extra="Expect: 100-continue\r\n")
+    head, body = request.split(b"\r\n\r\n", 1)
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(head + b"\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        connection.sendall(body)
+        assert answers.next()[0] == 202
+        assert app.state.asgi_event_requests == 1
+    assert [row["pathname"] for row in stored(site_stores)] == ["/continued"]
+
+
+def test_a_site_added_while_serving_is_found(settings: Settings, site_stores: Stores) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        with site_stores.control.session() as session:
+            owner = session.query(User).first()
+            assert owner is not None
+            add_site(session, owner, "added.example")
+        connection.sendall(event_request(pageview("added.example", "/new")))
+        status, headers, _ = answers.next()
+        assert status == 202 and "x-jetrack-dropped" not in headers
+    assert [row["pathname"] for row in stored(site_stores)] == ["/new"]
+
+
+def test_a_journal_that_cannot_be_written_acknowledges_nothing(
+    settings: Settings, site_stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(event_request(pageview(page="/kept")))
+        assert answers.next()[0] == 202
+        segment = app.state.ingest.buffer._segment
+        real_fd = segment._fd
+        segment._fd = os.open(os.devnull, os.O_RDONLY)  # write() fails: as a full disk would
+        try:
+            with caplog.at_level(logging.ERROR):
+                connection.sendall(event_request(pageview(page="/refused")))
+                status, _, body = answers.next()
+        finally:
+            os.close(segment._fd)
+            segment._fd = real_fd
+        assert status == 503 and b"send them again" in body
+        assert "journal write failed" in caplog.text and "127.0.0.1" not in caplog.text
+    assert [row["pathname"] for row in stored(site_stores)] == ["/kept"]
