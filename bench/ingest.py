@@ -87,8 +87,16 @@ def user_agents(count: int, rng: random.Random) -> list[str]:
     return sorted(agents)
 
 
-def requests_file(path: Path, domains: list[str], count: int, seed: int = 1) -> None:
-    """A JSON list of {ua, ip, body} that the wrk script cycles through."""
+def requests_file(
+    path: Path, domains: list[str], count: int, seed: int = 1, mix_kind: str = "visits"
+) -> None:
+    """A JSON list of {ua, ip, body} that the wrk script cycles through.
+
+    `visits` (the default): visitors browse, as a tracker reports them. Each visit makes
+    1 to ~8 pageviews (2.6 on average), an engagement event after half of them (same page,
+    sent later) and a custom event now and then; ~500 visits are under way at once, so
+    their events interleave. `random`: the mix of earlier sessions' figures, every event from
+    a new visitor (its engagement events are dropped: no pageview came before them)."""
     rng = random.Random(seed)
     agents = user_agents(2000, rng)
     pages = [
@@ -96,33 +104,66 @@ def requests_file(path: Path, domains: list[str], count: int, seed: int = 1) -> 
         for section in ("blog", "docs", "pricing", "product", "about")
         for n in range(200)
     ]
-    mix = []
-    for _ in range(count):
-        page = (
-            pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)]
-            if rng.random() < 0.7
-            else rng.choice(pages)
-        )
-        name = rng.choices(["pageview", "engagement", "Signup"], [0.85, 0.12, 0.03])[0]
-        body: dict[str, object] = {
-            "n": name,
-            "u": f"https://{rng.choice(domains)}{page}{rng.choice(UTM).format(n=rng.randint(1, 40))}",
-            "d": domains[0] if rng.random() < 0.5 else rng.choice(domains),
-            "r": rng.choice(REFERRERS).format(n=rng.randint(1, 300)) or None,
-            "w": rng.choice([390, 414, 768, 1280, 1440, 1920]),
-        }
+
+    def page() -> str:
+        if rng.random() < 0.7:
+            return pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)]
+        return rng.choice(pages)
+
+    def address() -> str:
+        return f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+
+    def request(ua: str, ip: str, body: dict[str, object]) -> dict[str, str]:
+        return {"ua": ua, "ip": ip, "body": json.dumps(body, separators=(",", ":"))}
+
+    def event(
+        name: str, domain: str, url: str, referrer: str | None, width: int
+    ) -> dict[str, object]:
+        body: dict[str, object] = {"n": name, "u": url, "d": domain, "r": referrer, "w": width}
         if name == "engagement":
             body.update(sd=rng.randint(10, 100), e=rng.randint(500, 90000))
         if name == "Signup":
             body["p"] = {"plan": rng.choice(["free", "pro", "team"])}
-        mix.append(
-            {
-                "ua": rng.choice(agents),
-                "ip": f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                "body": json.dumps(body, separators=(",", ":")),
-            }
-        )
-    path.write_text(json.dumps(mix))
+        return body
+
+    mix: list[dict[str, str]] = []
+    if mix_kind == "random":
+        while len(mix) < count:
+            name = rng.choices(["pageview", "engagement", "Signup"], [0.85, 0.12, 0.03])[0]
+            domain = domains[0] if rng.random() < 0.5 else rng.choice(domains)
+            url = f"https://{domain}{page()}{rng.choice(UTM).format(n=rng.randint(1, 40))}"
+            referrer = rng.choice(REFERRERS).format(n=rng.randint(1, 300)) or None
+            width = rng.choice([390, 414, 768, 1280, 1440, 1920])
+            mix.append(
+                request(rng.choice(agents), address(), event(name, domain, url, referrer, width))
+            )
+    else:
+        # Each visit is a queue of its events; the mix takes the next event of a random visit.
+        under_way: list[list[dict[str, str]]] = []
+        while len(mix) < count:
+            while len(under_way) < 500:
+                ua, ip = rng.choice(agents), address()
+                domain = domains[0] if rng.random() < 0.5 else rng.choice(domains)
+                width = rng.choice([390, 414, 768, 1280, 1440, 1920])
+                referrer = rng.choice(REFERRERS).format(n=rng.randint(1, 300)) or None
+                campaign = rng.choice(UTM).format(n=rng.randint(1, 40))
+                visit = []
+                for number in range(min(int(rng.expovariate(1 / 2.6)) + 1, 8)):
+                    url = f"https://{domain}{page()}{campaign if number == 0 else ''}"
+                    visit.append(request(ua, ip, event("pageview", domain, url, referrer, width)))
+                    if rng.random() < 0.5:
+                        visit.append(
+                            request(ua, ip, event("engagement", domain, url, referrer, width))
+                        )
+                    if rng.random() < 0.04:
+                        visit.append(request(ua, ip, event("Signup", domain, url, referrer, width)))
+                    referrer = url  # the next page's referrer: this one (a self-referral)
+                under_way.append(visit)
+            visit = rng.choice(under_way)
+            mix.append(visit.pop(0))
+            if not visit:
+                under_way.remove(visit)
+    path.write_text(json.dumps(mix[:count]))
 
 
 WRK_SCRIPT = r"""
@@ -160,7 +201,12 @@ def server_cpu_seconds(pid: int) -> float:
 
 
 def run(
-    seconds: int, connections: int, server_kind: str, events: int, env: dict[str, str] | None = None
+    seconds: int,
+    connections: int,
+    server_kind: str,
+    events: int,
+    env: dict[str, str] | None = None,
+    mix_kind: str = "visits",
 ) -> dict[str, object]:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
@@ -178,7 +224,7 @@ def run(
         stores.close()
 
     mix_json = work / "mix.json"
-    requests_file(mix_json, domains, events)
+    requests_file(mix_json, domains, events, mix_kind=mix_kind)
     lines = work / "mix.tsv"
     lines.write_text(
         "\n".join(f"{m['ua']}\t{m['ip']}\t{m['body']}" for m in json.loads(mix_json.read_text()))
@@ -255,6 +301,7 @@ def run(
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", wrk.stdout, re.M))
     result = {
         "server": server_kind,
+        "mix": mix_kind,
         "connections": connections,
         "seconds": seconds,
         "requests_acknowledged": requests - (int(non2xx.group(1)) if non2xx else 0),
@@ -281,13 +328,20 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
     parser.add_argument("--events", type=int, default=20000, help="distinct requests in the mix")
     parser.add_argument(
+        "--mix", choices=["visits", "random"], default="visits", help="see requests_file"
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="JETRACK_X=value", help="server setting"
     )
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
     for kind in kinds:
-        print(json.dumps(run(args.seconds, args.connections, kind, args.events, env), indent=2))
+        print(
+            json.dumps(
+                run(args.seconds, args.connections, kind, args.events, env, args.mix), indent=2
+            )
+        )
 
 
 if __name__ == "__main__":

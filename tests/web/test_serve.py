@@ -96,6 +96,14 @@ def test_tls_is_terminated_with_hsts(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert response is not None and response.status_code == 200
         assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+        # Event requests, answered by Jetrack's HTTP protocol, over TLS as well.
+        event = httpx.post(
+            f"https://localhost:{port}/api/event",
+            json={"n": "pageview", "u": "https://nowhere.example/", "d": "nowhere.example"},
+            headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"},
+            verify=context,
+        )
+        assert (event.status_code, event.headers["x-jetrack-dropped"]) == (202, "unknown_site")
     finally:
         process.terminate()
         process.wait(timeout=30)
