@@ -3,9 +3,11 @@ choke point every analytics query goes through (time limit, row cap, timing)."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -124,6 +126,55 @@ def _encrypted_disk_config(base: Path, key: bytes) -> str:
 """
 
 
+# The libraries the embedded store loads: chDB's 555 MB one and pyarrow's (Arrow inserts).
+_STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
+_MADV_DONTNEED = 4
+_released_library_pages = False
+
+
+def _release_library_pages(libraries: Sequence[str] = _STORE_LIBRARIES) -> None:
+    """Drop the start-up pages of the store's shared libraries from this process's RSS.
+
+    Loading chDB's 555 MB library runs its static initializers all over its code, which
+    leaves ~270 MB of its text and read-only data resident that the process never touches
+    again (pyarrow's libraries: ~40 MB the same way).
+    These are clean pages of a private file mapping: MADV_DONTNEED unmaps them and a later
+    access maps them again from the page cache (madvise(2)), so nothing changes but RSS.
+    Only mappings without a written page (`Anonymous: 0`, not writable) are touched: the
+    relocated read-only segment (RELRO) holds written pages and is left alone. Once per
+    process; Linux only, and any failure leaves the pages where they are.
+    """
+    global _released_library_pages
+    if _released_library_pages or not sys.platform.startswith("linux"):
+        return
+    _released_library_pages = True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        candidates: list[tuple[int, int]] = []
+        current: tuple[int, int] | None = None
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split(None, 6)
+                if head[0].endswith(":"):
+                    if current is not None and head[0] == "Anonymous:" and head[1] == "0":
+                        candidates.append(current)
+                    continue
+                current = None
+                if (
+                    len(head) >= 6
+                    and "w" not in head[1]
+                    and any(lib in head[5] for lib in libraries)
+                ):
+                    start, end = (int(x, 16) for x in head[0].split("-"))
+                    current = (start, end)
+        for start, end in candidates:
+            madvise(start, end - start, _MADV_DONTNEED)
+    except (OSError, ValueError):
+        return
+
+
 class ChdbEventStore:
     """Embedded ClickHouse (chDB) in this process. Queries run one at a time."""
 
@@ -137,6 +188,7 @@ class ChdbEventStore:
         dsn = f"file:{path.resolve()}/db"
         if key is None:
             self._conn = chdb.connect(dsn)  # type: ignore[no-untyped-call]
+            _release_library_pages()
             return
         # The config holds the disk key: keep it in a private temp dir only while connecting.
         private = Path(tempfile.mkdtemp(prefix="jetrack-ch-"))
@@ -148,6 +200,7 @@ class ChdbEventStore:
             self._conn = chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
         finally:
             shutil.rmtree(private, ignore_errors=True)
+        _release_library_pages()
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
