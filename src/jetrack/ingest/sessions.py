@@ -26,7 +26,7 @@ class VisitTotals(NamedTuple):
     interactive_events: int
 
 
-@dataclass
+@dataclass(slots=True)
 class VisitState:
     session_id: int
     visitor_id: int
