@@ -168,6 +168,24 @@ def test_drops_answer_202_with_a_reason(
     assert stored(site_stores) == []
 
 
+def test_events_of_a_visit_under_way_keep_its_place_and_meet_a_new_country_shield(
+    ingest_client: Client, site_stores: Stores
+) -> None:
+    """Later events of a visit take its place without a lookup of their own, unless the
+    site blocks countries: then each event is looked up and the shield applies."""
+    page = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
+    with ingest_client(("8.8.8.8", 1)) as client:  # in the US
+        assert "x-jetrack-dropped" not in post(client, page).headers  # type: ignore[attr-defined]
+        post(client, {**page, "u": "https://example.com/second"})
+        configure_site(site_stores, "example.com", shields={"blocked_countries": ["US"]})
+        client.app.state.ingest.pipeline.sites.refresh()  # type: ignore[attr-defined]
+        third = post(client, {**page, "u": "https://example.com/third"})
+        assert third.headers["x-jetrack-dropped"] == "shield_country"  # type: ignore[attr-defined]
+    rows = stored(site_stores)
+    assert [(r["pathname"], r["country_code"]) for r in rows] == [("/", "US"), ("/second", "US")]
+    assert len({r["session_id"] for r in rows}) == 1
+
+
 def test_allowed_hostname_wildcard_lets_subdomains_in(
     ingest_client: Client, site_stores: Stores
 ) -> None:

@@ -114,6 +114,11 @@ def filter_bots(p: Pipeline, e: Incoming) -> None:
 
 
 def locate(p: Pipeline, e: Incoming) -> None:
+    """Country, region and city: the attributes of a new visit, and the country shield.
+    An event of a visit under way takes its visit's place, so it needs no lookup unless
+    the site blocks countries."""
+    if e.visit is not None and (e.site is None or not e.site.shields.blocked_countries):
+        return
     if e.ip is not None:
         ip = e.ip
         place = p.geo.lookup_v4(ip.text, ip.value) if ip.version == 4 else p.geo.lookup(ip.text)
@@ -202,8 +207,8 @@ STEPS: list[Step] = [
     find_site,
     shield_request,
     filter_bots,
-    locate,
     identify,
+    locate,
     start_visit,
     count_in_visit,  # last: after it nothing may drop the event
 ]
