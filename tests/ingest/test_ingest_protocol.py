@@ -198,6 +198,13 @@ def test_bad_requests_get_a_4xx_naming_the_problem_and_the_connection_goes_on(
     assert len(stored(site_stores)) == 1
 
 
+def test_a_request_that_is_not_http_gets_a_400(settings: Settings, site_stores: Stores) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(b"POST /api/event HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+        assert answers.next()[0] == 400
+        assert answers.closed()
+
+
 def test_dropped_events_are_acknowledged_with_their_reason(
     settings: Settings, site_stores: Stores
 ) -> None:

@@ -76,8 +76,19 @@ class IngestProtocol(HttpToolsProtocol):
     _accepted_for: ClassVar[tuple[object, bytes]] = (None, b"")
 
     def on_message_begin(self) -> None:
+        # What uvicorn resets per request, without its ASGI scope: that is built only for
+        # a request that takes the ASGI path (`_asgi_headers_complete`).
         self._event = None
-        super().on_message_begin()
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _asgi_headers_complete(self) -> None:
+        url, headers, expect_100_continue = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()  # the scope, over a new `self.headers` list
+        self.url, self.expect_100_continue = url, expect_100_continue
+        self.headers.extend(headers)
+        super().on_headers_complete()
 
     def on_headers_complete(self) -> None:
         batch = EVENT_PATHS.get(self.url.split(b"?", 1)[0])
@@ -89,7 +100,7 @@ class IngestProtocol(HttpToolsProtocol):
             or parser.should_upgrade()
             or (self.cycle is not None and not self.cycle.response_complete)
         ):
-            super().on_headers_complete()
+            self._asgi_headers_complete()
             return
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
         self._event = _EventRequest(batch, keep_alive)
