@@ -1,7 +1,10 @@
 """POST /api/event (Plausible-compatible) and POST /api/events (batches from servers).
 
-The hot path is a plain ASGI endpoint: no Request/Response objects, one pass over the
-headers, so Python spends its time on the pipeline rather than on the framework."""
+The request's checks (`check_request`), the pipeline (`run_pipeline`) and the answers
+(`Answer`) are plain functions and values, shared by two ways in: under uvicorn,
+`jetrack.web.ingest_protocol` calls them from the HTTP parser's callbacks; elsewhere
+(granian, tests on the app) `EventEndpoint` is a plain ASGI endpoint, with no
+Request/Response objects and one pass over the headers."""
 
 from __future__ import annotations
 
@@ -79,24 +82,16 @@ METHOD_NOT_ALLOWED = Answer(
     405, b'{"error": "method not allowed: use POST"}', ((b"allow", b"POST, OPTIONS"),)
 )
 PREFLIGHT_ANSWER = Answer(204, b"", tuple(PREFLIGHT))
-TOO_LARGE = 413
+# The journal could not take the events (a full disk): none was accepted; retry later.
+JOURNAL_FAILED = Answer(503, b'{"error": "events could not be journaled; send them again later"}')
+SERVER_ERROR = Answer(500, b'{"error": "internal error"}')
 
 
 def _bad(field: str, message: str, status: int = 400) -> Answer:
     return Answer(status, orjson.dumps({"error": f"{field}: {message}", "field": field}))
 
 
-def too_large() -> Answer:
-    return _bad("body", f"must be at most {MAX_BODY_BYTES} bytes", status=TOO_LARGE)
-
-
-def journal_failed() -> Answer:
-    """The journal could not take the events (a full disk): none was accepted; retry."""
-    return Answer(503, b'{"error": "events could not be journaled; send them again later"}')
-
-
-def server_error() -> Answer:
-    return Answer(500, b'{"error": "internal error"}')
+TOO_LARGE = _bad("body", f"must be at most {MAX_BODY_BYTES} bytes", status=413)
 
 
 def wanted_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -116,7 +111,7 @@ def declared_too_large(headers: Mapping[str, str]) -> bool:
 def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[WireEvent] | Answer:
     """The request's events, or the 4xx answer naming what is wrong with it."""
     if len(body) > MAX_BODY_BYTES:
-        return too_large()
+        return TOO_LARGE
     try:
         raw = decode_json(body)
         events = parse_batch(raw) if batch else [parse_event(raw)]
@@ -219,7 +214,7 @@ async def ingest(
             await service.buffer.commit(accepted.rows, accepted.counted)
         except Exception as exc:
             log.error("journal write failed: %s", type(exc).__name__)
-            return journal_failed()
+            return JOURNAL_FAILED
     return accepted.answer()
 
 
@@ -243,7 +238,7 @@ class EventEndpoint:
         try:
             body = await _read_body(receive, headers)
         except BodyTooLarge:
-            return too_large()
+            return TOO_LARGE
         except WireError as exc:
             return _bad(exc.field, str(exc))
         checked = check_request(headers, body, self.batch)

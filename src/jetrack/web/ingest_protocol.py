@@ -25,14 +25,14 @@ from jetrack.ingest.service import IngestService
 from jetrack.ingest.wire import MAX_BODY_BYTES, WireEvent
 from jetrack.web.ingest import (
     ACCEPTED,
+    JOURNAL_FAILED,
+    SERVER_ERROR,
+    TOO_LARGE,
     Accepted,
     Answer,
     check_request,
     ingest,
-    journal_failed,
     run_pipeline,
-    server_error,
-    too_large,
     unknown_site_due,
     wanted_headers,
 )
@@ -125,11 +125,11 @@ class IngestProtocol(HttpToolsProtocol):
             self._handle(event)
         except Exception as exc:  # never a traceback to the client, never the request's data
             log.error("internal error on an event request: %s", type(exc).__name__)
-            self._respond(event, server_error())
+            self._respond(event, SERVER_ERROR)
 
     def _handle(self, event: _EventRequest) -> None:
         if event.size > MAX_BODY_BYTES:
-            self._respond(event, too_large())
+            self._respond(event, TOO_LARGE)
             return
         headers = wanted_headers(self.headers)
         checked = check_request(headers, b"".join(event.chunks), event.batch)
@@ -158,7 +158,7 @@ class IngestProtocol(HttpToolsProtocol):
     ) -> None:
         if error is not None:
             log.error("journal write failed: %s", type(error).__name__)
-            self._respond(event, journal_failed())
+            self._respond(event, JOURNAL_FAILED)
         else:
             self._respond(event, accepted.answer())
 
@@ -174,7 +174,7 @@ class IngestProtocol(HttpToolsProtocol):
             answer = await ingest(service, peer, headers, events, refresh_sites=True)
         except Exception as exc:
             log.error("internal error on an event request: %s", type(exc).__name__)
-            answer = server_error()
+            answer = SERVER_ERROR
         self._respond(event, answer)
 
     def _respond(self, event: _EventRequest, answer: Answer) -> None:
