@@ -198,6 +198,24 @@ def test_bad_requests_get_a_4xx_naming_the_problem_and_the_connection_goes_on(
     assert len(stored(site_stores)) == 1
 
 
+def test_a_chunked_body_is_read_whole(settings: Settings, site_stores: Stores) -> None:
+    body = orjson.dumps(pageview(page="/chunked"))
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:]))
+    request = (
+        (
+            f"POST /api/event HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + chunks
+        + b"0\r\n\r\n"
+    )
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(request)
+        assert answers.next()[0] == 202
+        assert app.state.asgi_event_requests == 0
+    assert [row["pathname"] for row in stored(site_stores)] == ["/chunked"]
+
+
 def test_a_request_that_is_not_http_gets_a_400(settings: Settings, site_stores: Stores) -> None:
     with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
         connection.sendall(b"POST /api/event HTTP/1.1\r\nContent-Length: x\r\n\r\n")
