@@ -1,7 +1,11 @@
 """Ingest benchmark: a real `jetrack serve`, a realistic event mix sent by wrk from another
 process, and the figures that matter: events/s acknowledged AND stored, latency, peak RSS.
 
-    .venv/bin/python bench/ingest.py [--seconds 20] [--connections 64] [--server uvicorn|granian]
+    .venv/bin/python bench/ingest.py [--seconds 60] [--connections 64] [--server uvicorn|granian|both]
+        [--mix visits|random] [--env JETRACK_X=value]
+
+The defaults are what docs/benchmarks.md reports: a sustained minute of the visits mix
+against the default server (uvicorn).
 
 Needs wrk (Debian package `wrk`; installed if missing). Loopback only, bounded in time.
 """
@@ -323,9 +327,9 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
+    parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="uvicorn")
     parser.add_argument("--events", type=int, default=20000, help="distinct requests in the mix")
     parser.add_argument(
         "--mix", choices=["visits", "random"], default="visits", help="see requests_file"
