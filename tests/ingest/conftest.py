@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
@@ -56,3 +58,45 @@ def stored(
         f"SELECT * FROM events WHERE {where} ORDER BY timestamp", params or {}
     )
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+_ODD_VALUES: list[object] = [
+    None,
+    0,
+    -1,
+    1e308,
+    "",
+    "x" * 3000,
+    [],
+    {},
+    {"a": None},
+    True,
+    "https://example.com/",
+    "example.com",
+    "\u0000\ud7ff",
+    "https://example.com/%ZZ%",
+    "http://[::1",
+    "https://例え.jp/",
+]
+_FIELDS = ["n", "u", "d", "r", "p", "$", "i", "h", "sd", "e", "w"]
+_FIELDS += ["name", "url", "domain", "props", "revenue"]
+
+
+def odd_requests(rng: random.Random, count: int) -> Iterator[tuple[str, bytes, dict[str, str]]]:
+    """(path, body, headers) of event requests with odd values in every field, or bytes
+    that are not JSON at all: none of them may cause a 500."""
+    for _ in range(count):
+        fields = rng.sample(_FIELDS, rng.randint(0, len(_FIELDS)))
+        body = {key: rng.choice(_ODD_VALUES) for key in fields}
+        body.setdefault("d", "example.com")
+        raw = (
+            orjson.dumps(body)
+            if rng.random() < 0.9
+            else bytes(rng.randrange(256) for _ in range(rng.randint(0, 64)))
+        )
+        headers = {
+            "Content-Type": rng.choice(["text/plain", "application/json", "x/y"]),
+            "Accept-Language": rng.choice(["", "*", "q=;;", "en-US,en;q=0.5"]),
+            "X-Forwarded-For": rng.choice(["", "::", "999.1.1.1"]),
+        }
+        yield rng.choice(["/api/event", "/api/events"]), raw, headers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -25,7 +26,7 @@ from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web.ingest_protocol import ingest_protocol
 from tests.conftest import free_port
-from tests.ingest.conftest import CHROME, stored
+from tests.ingest.conftest import CHROME, odd_requests, stored
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -221,6 +222,23 @@ def test_a_request_that_is_not_http_gets_a_400(settings: Settings, site_stores: 
         connection.sendall(b"POST /api/event HTTP/1.1\r\nContent-Length: x\r\n\r\n")
         assert answers.next()[0] == 400
         assert answers.closed()
+
+
+def test_nothing_a_client_sends_causes_a_500(settings: Settings, site_stores: Stores) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        for path, raw, headers in odd_requests(random.Random(11), 400):
+            lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            connection.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n{lines}"
+                f"Content-Length: {len(raw)}\r\n\r\n".encode()
+                + raw
+            )
+            status, _, body = answers.next()
+            assert status in (202, 400, 413), body
+        connection.sendall(event_request(pageview(page="/kept")))
+        assert answers.next()[0] == 202
+        assert app.state.asgi_event_requests == 0
+    assert [row["pathname"] for row in stored(site_stores)][-1] == "/kept"
 
 
 def test_dropped_events_are_acknowledged_with_their_reason(
