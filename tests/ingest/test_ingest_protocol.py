@@ -228,11 +228,7 @@ def test_nothing_a_client_sends_causes_a_500(settings: Settings, site_stores: St
     with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
         for path, raw, headers in odd_requests(random.Random(11), 400):
             lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-            connection.sendall(
-                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n{lines}"
-                f"Content-Length: {len(raw)}\r\n\r\n".encode()
-                + raw
-            )
+            connection.sendall(event_request(raw, path=path, extra=lines))
             status, _, body = answers.next()
             assert status in (202, 400, 413), body
         connection.sendall(event_request(pageview(page="/kept")))
