@@ -90,6 +90,16 @@ def event_request(
     return head.encode() + data
 
 
+def chunked(*parts: bytes) -> bytes:
+    """An event request whose body is sent with `Transfer-Encoding: chunked`, in these parts."""
+    head = (
+        f"POST /api/event HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts)
+    return head.encode() + body + b"0\r\n\r\n"
+
+
 def pageview(domain: str = "example.com", page: str = "/") -> dict[str, object]:
     return {"n": "pageview", "u": f"https://{domain}{page}", "d": domain}
 
@@ -178,14 +188,17 @@ def test_a_connection_not_kept_alive_is_closed_after_the_answer(
 def test_bad_requests_get_a_4xx_naming_the_problem_and_the_connection_goes_on(
     settings: Settings, site_stores: Stores
 ) -> None:
-    too_big = b'{"n":"pageview","u":"https://example.com/","d":"example.com","p":"' + (
-        b"x" * 1_000_100 + b'"}'
+    # Sent in chunks, its size is known only once read: a 413, and the connection goes on.
+    too_big = chunked(
+        b'{"n":"pageview","u":"https://example.com/","d":"example.com","p":"',
+        b"x" * 1_000_100,
+        b'"}',
     )
     cases = [
         (event_request(b"{not json"), 400, "body"),
         (event_request(pageview(), user_agent=""), 400, "User-Agent"),
         (event_request({"n": "pageview", "d": "example.com"}), 400, "url"),
-        (event_request(too_big), 413, "body"),
+        (too_big, 413, "body"),
         (event_request(b"[]", path="/api/events"), 400, "body"),
     ]
     with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
@@ -201,17 +214,8 @@ def test_bad_requests_get_a_4xx_naming_the_problem_and_the_connection_goes_on(
 
 def test_a_chunked_body_is_read_whole(settings: Settings, site_stores: Stores) -> None:
     body = orjson.dumps(pageview(page="/chunked"))
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:]))
-    request = (
-        (
-            f"POST /api/event HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n"
-        ).encode()
-        + chunks
-        + b"0\r\n\r\n"
-    )
     with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
-        connection.sendall(request)
+        connection.sendall(chunked(body[:10], body[10:]))
         assert answers.next()[0] == 202
         assert app.state.asgi_event_requests == 0
     assert [row["pathname"] for row in stored(site_stores)] == ["/chunked"]
@@ -235,6 +239,22 @@ def test_nothing_a_client_sends_causes_a_500(settings: Settings, site_stores: St
         assert answers.next()[0] == 202
         assert app.state.asgi_event_requests == 0
     assert [row["pathname"] for row in stored(site_stores)][-1] == "/kept"
+
+
+def test_a_declared_body_above_the_limit_is_refused_before_it_is_read(
+    settings: Settings, site_stores: Stores
+) -> None:
+    head = (
+        f"POST /api/event HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n"
+        "Content-Length: 50000000\r\n\r\n"
+    )
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(head.encode() + b'{"n":"pageview","u":"https://example.com/","d":')
+        status, headers, body = answers.next()
+        assert (status, headers["connection"]) == (413, "close")
+        assert orjson.loads(body)["field"] == "body"
+        assert answers.closed()
+    assert stored(site_stores) == []
 
 
 def test_dropped_events_are_acknowledged_with_their_reason(

@@ -31,6 +31,7 @@ from jetrack.web.ingest import (
     Accepted,
     Answer,
     check_request,
+    declared_too_large,
     ingest,
     run_pipeline,
     unknown_site_due,
@@ -48,11 +49,20 @@ class _EventRequest:
     runs, so uvicorn's bookkeeping (requests pipelined behind it, shutdown, a lost
     connection) sees a response in progress."""
 
-    __slots__ = ("batch", "chunks", "disconnected", "keep_alive", "response_complete", "size")
+    __slots__ = (
+        "batch",
+        "chunks",
+        "disconnected",
+        "headers",
+        "keep_alive",
+        "response_complete",
+        "size",
+    )
 
-    def __init__(self, batch: bool, keep_alive: bool) -> None:
+    def __init__(self, batch: bool, keep_alive: bool, headers: dict[str, str]) -> None:
         self.batch = batch
         self.keep_alive = keep_alive
+        self.headers = headers
         self.chunks: list[bytes] = []
         self.size = 0
         self.response_complete = False
@@ -103,8 +113,12 @@ class IngestProtocol(HttpToolsProtocol):
             self._asgi_headers_complete()
             return
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        self._event = _EventRequest(batch, keep_alive)
-        self.cycle = self._event  # type: ignore[assignment]
+        event = self._event = _EventRequest(batch, keep_alive, wanted_headers(self.headers))
+        self.cycle = event  # type: ignore[assignment]
+        if declared_too_large(event.headers):
+            # Answered before the body is read; the connection closes rather than read it.
+            event.keep_alive = False
+            self._respond(event, TOO_LARGE)
 
     def on_body(self, body: bytes) -> None:
         event = self._event
@@ -121,6 +135,8 @@ class IngestProtocol(HttpToolsProtocol):
             super().on_message_complete()
             return
         self._event = None
+        if event.response_complete:  # answered already (a declared size above the limit)
+            return
         try:
             self._handle(event)
         except Exception as exc:  # never a traceback to the client, never the request's data
@@ -131,7 +147,7 @@ class IngestProtocol(HttpToolsProtocol):
         if event.size > MAX_BODY_BYTES:
             self._respond(event, TOO_LARGE)
             return
-        headers = wanted_headers(self.headers)
+        headers = event.headers
         checked = check_request(headers, b"".join(event.chunks), event.batch)
         if isinstance(checked, Answer):
             self._respond(event, checked)
