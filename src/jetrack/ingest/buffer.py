@@ -100,7 +100,10 @@ class WriteBuffer:
         except Exception as exc:
             error = exc
         for then in waiting:
-            then(error)
+            try:
+                then(error)
+            except Exception as exc:  # one failed answer must not keep the others waiting
+                log.error("answering a journaled request failed: %s", type(exc).__name__)
 
     def append(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
         """Journal the rows; when this returns they are safe to acknowledge. `visits` as in
