@@ -28,7 +28,8 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="Public URL, used in mails and snippets."
     )
     server: Literal["uvicorn", "granian"] = Field(
-        "uvicorn", description="HTTP server implementation."
+        "uvicorn",
+        description="HTTP server: uvicorn (event requests answered from its parser) or granian.",
     )
     certfile: Path | None = Field(
         None, description="TLS certificate (PEM); enables HTTPS and HSTS."
