@@ -32,7 +32,7 @@ BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 @contextlib.contextmanager
-def serving(settings: Settings, stores: Stores) -> Iterator[Starlette]:
+def serving(settings: Settings, stores: Stores, keep_alive: int = 5) -> Iterator[Starlette]:
     """uvicorn with Jetrack's protocol in a thread of the test; the write buffer is flushed
     when the block ends."""
     app = create_app(settings, stores)
@@ -57,6 +57,7 @@ def serving(settings: Settings, stores: Stores) -> Iterator[Starlette]:
         log_config=None,
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=keep_alive,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run)
@@ -169,6 +170,20 @@ def test_keep_alive_and_pipelined_requests_are_answered_in_order(
         assert app.state.asgi_event_requests == 2
     pages = sorted(row["pathname"] for row in stored(site_stores))
     assert pages == ["/a", "/b", "/batch-1", "/batch-2", "/c"]
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_time(
+    settings: Settings, site_stores: Stores
+) -> None:
+    with (
+        serving(settings, site_stores, keep_alive=1) as app,
+        connect(app.state.port) as (connection, answers),
+    ):
+        connection.sendall(event_request(pageview()))
+        assert answers.next()[0] == 202
+        started = time.monotonic()
+        assert answers.closed()  # the server closes it (the read times out after 5 s)
+        assert time.monotonic() - started < 4
 
 
 @pytest.mark.parametrize(
