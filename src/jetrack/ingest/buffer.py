@@ -62,21 +62,6 @@ class WriteBuffer:
         self._waiting_rows: list[Row] = []
         self._waiting_visits: list[Counted] = []
 
-    async def commit(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
-        """Returns once the rows are journaled (see `commit_then`); raises what stopped it."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def settle(error: BaseException | None) -> None:
-            if done.done():
-                return
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
-
-        self.commit_then(rows, visits, settle)
-        await done
-
     def commit_then(self, rows: Sequence[Row], visits: Sequence[Counted], then: Committed) -> None:
         """Journal the rows in one write with those of the other requests of this event-loop
         turn (group commit), then call `then(None)`: from then on they are safe to
@@ -107,7 +92,7 @@ class WriteBuffer:
 
     def append(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
         """Journal the rows; when this returns they are safe to acknowledge. `visits` as in
-        `commit` (their totals are not journaled: a replay rebuilds them from events)."""
+        `commit_then` (their totals are not journaled: a replay rebuilds them from events)."""
         self._segment.append(rows)
         self._batch.rows.extend(rows)
         touched = self._batch.visits

@@ -8,9 +8,10 @@ Request/Response objects and one pass over the headers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,9 +110,8 @@ def declared_too_large(headers: Mapping[str, str]) -> bool:
 
 
 def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[WireEvent] | Answer:
-    """The request's events, or the 4xx answer naming what is wrong with it."""
-    if len(body) > MAX_BODY_BYTES:
-        return TOO_LARGE
+    """The request's events, or the 4xx answer naming what is wrong with it. The body's
+    size is the caller's to bound (above MAX_BODY_BYTES: TOO_LARGE) while reading it."""
     try:
         raw = decode_json(body)
         events = parse_batch(raw) if batch else [parse_event(raw)]
@@ -196,6 +196,31 @@ async def _send(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
+def accept(
+    service: IngestService,
+    peer: str | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    answer: Callable[[Answer], None],
+) -> None:
+    """Run checked events through the pipeline and journal the accepted rows. `answer` is
+    called once: at once when nothing is to be journaled, else when the group commit has
+    written the rows (a 202) or could not (a 503: nothing of the request was accepted)."""
+    accepted = run_pipeline(service, peer, headers, events)
+    if not accepted.rows:
+        answer(accepted.answer())
+        return
+
+    def journaled(error: BaseException | None) -> None:
+        if error is None:
+            answer(accepted.answer())
+        else:
+            log.error("journal write failed: %s", type(error).__name__)
+            answer(JOURNAL_FAILED)
+
+    service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
+
+
 async def ingest(
     service: IngestService,
     peer: str | None,
@@ -204,18 +229,18 @@ async def ingest(
     *,
     refresh_sites: bool,
 ) -> Answer:
-    """Accept checked events: their rows are journaled when this returns. `refresh_sites`:
-    read the site cache again first (`unknown_site_due` said so: a site added seconds ago?)."""
+    """`accept`, awaited. `refresh_sites`: read the site cache again first
+    (`unknown_site_due` said so: a site added seconds ago?)."""
     if refresh_sites:
         await run_in_threadpool(service.pipeline.sites.refresh)
-    accepted = run_pipeline(service, peer, headers, events)
-    if accepted.rows:
-        try:
-            await service.buffer.commit(accepted.rows, accepted.counted)
-        except Exception as exc:
-            log.error("journal write failed: %s", type(exc).__name__)
-            return JOURNAL_FAILED
-    return accepted.answer()
+    answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+    def settle(answer: Answer) -> None:
+        if not answered.done():  # the request may have been cancelled meanwhile
+            answered.set_result(answer)
+
+    accept(service, peer, headers, events, settle)
+    return await answered
 
 
 class EventEndpoint:

@@ -25,15 +25,13 @@ from jetrack.ingest.service import IngestService
 from jetrack.ingest.wire import MAX_BODY_BYTES, WireEvent
 from jetrack.web.ingest import (
     ACCEPTED,
-    JOURNAL_FAILED,
     SERVER_ERROR,
     TOO_LARGE,
-    Accepted,
     Answer,
+    accept,
     check_request,
     declared_too_large,
     ingest,
-    run_pipeline,
     unknown_site_due,
     wanted_headers,
 )
@@ -159,24 +157,7 @@ class IngestProtocol(HttpToolsProtocol):
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
             return
-        accepted = run_pipeline(service, peer, headers, checked)
-        if not accepted.rows:
-            self._respond(event, accepted.answer())
-            return
-
-        def journaled(error: BaseException | None) -> None:
-            self._journaled(event, accepted, error)
-
-        service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
-
-    def _journaled(
-        self, event: _EventRequest, accepted: Accepted, error: BaseException | None
-    ) -> None:
-        if error is not None:
-            log.error("journal write failed: %s", type(error).__name__)
-            self._respond(event, JOURNAL_FAILED)
-        else:
-            self._respond(event, accepted.answer())
+        accept(service, peer, headers, checked, lambda answer: self._respond(event, answer))
 
     async def _ingest_later(
         self,
