@@ -25,10 +25,8 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# `npm install` honours the lock file; `npm ci` refuses it because vite names an optional
-# Windows-only package that the registry here does not serve (the lock cannot list it).
 $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
-	npm --prefix frontend install --no-audit --no-fund --loglevel=error
+	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Plausible's own npm trackers, bundled by the compatibility tests (tests/compat).
