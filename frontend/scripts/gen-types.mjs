@@ -45,6 +45,28 @@ function toDraft7Tuples(node) {
 }
 toDraft7Tuples(schema)
 
+// The server picks a filter's alternative by its first element (if/then/else keeps
+// validation linear); TypeScript has no such conditions, and the union of the branches is
+// the same set of values. The branches carry their own `type`, so the outer one goes.
+function conditionalsToUnions(node) {
+  if (Array.isArray(node)) return node.forEach(conditionalsToUnions)
+  if (node === null || typeof node !== 'object') return
+  if ('if' in node) {
+    const branches = []
+    const collect = (branch) => {
+      if (branch && typeof branch === 'object' && 'if' in branch) {
+        collect(branch.then)
+        collect(branch.else)
+      } else if (branch !== undefined) branches.push(branch)
+    }
+    collect(node)
+    for (const key of ['if', 'then', 'else', 'type']) delete node[key]
+    node.anyOf = branches
+  }
+  Object.values(node).forEach(conditionalsToUnions)
+}
+conditionalsToUnions(schema)
+
 const ts = await compile(schema, 'QueryRequest', {
   ignoreMinAndMaxItems: false,
   maxItems: 4,

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from jetrack.store.event_schema import applied_versions, available_migrations, migrate_events
-from jetrack.store.events import Limits, QueryLimitExceeded
+from jetrack.store.events import EventStoreError, Limits, QueryLimitExceeded
 from jetrack.store.stores import Stores
 
 
@@ -38,6 +38,31 @@ def test_time_limit_is_enforced(stores: Stores) -> None:
             "SELECT sum(cityHash64(number)) FROM numbers(100000000000)",
             limits=Limits(timeout_seconds=0.5),
         )
+
+
+FAILING_WHILE_RUNNING = [
+    ("SELECT match('x', {p:String})", {"p": "(" * 1000}, EventStoreError),
+    ("SELECT throwIf(number = 3) FROM numbers(10)", {}, EventStoreError),
+    ("SELECT number FROM numbers(1000)", {}, QueryLimitExceeded),  # row cap: 10 below
+    (
+        "SELECT sum(cityHash64(number)) FROM numbers(100000000000)",
+        {},
+        QueryLimitExceeded,  # time limit: 0.5 s below
+    ),
+]
+
+
+@pytest.mark.parametrize(("sql", "params", "error"), FAILING_WHILE_RUNNING)
+def test_a_failed_statement_leaves_the_connection_clean(
+    stores: Stores, sql: str, params: dict[str, str], error: type[Exception]
+) -> None:
+    # chDB handed what a failed statement had written to the next one, whoever sent it.
+    with pytest.raises(error):
+        stores.events.query(sql, params, limits=Limits(timeout_seconds=0.5, max_rows=10))
+    after = stores.events.query("SELECT {a:String} AS a, 2 AS b", {"a": "next"})
+    assert (after.columns, after.rows) == (["a", "b"], [("next", 2)])
+    stores.events.command("SELECT 1")
+    assert stores.events.query("SELECT count() FROM events").rows == [(0,)]
 
 
 def test_arrow_insert_deduplicates_replayed_batches(stores: Stores) -> None:

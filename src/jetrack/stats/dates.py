@@ -14,6 +14,13 @@ MONTHS_SHORTHANDS = {"6mo": 6, "12mo": 12}
 BUCKETS = ("time:minute", "time:hour", "time:day", "time:week", "time:month")
 # time:minute is for realtime views: at most two days of minutes in one answer.
 MAX_MINUTE_SPAN = timedelta(days=2)
+# Time buckets one answer may have (rows of a time dimension, meta.time_labels): a year by
+# the hour is 8,784, 27 years by the day 9,862. More is refused before any SQL or label.
+MAX_TIME_BUCKETS = 10_000
+# Dates a request may name. Events exist from 1970 on (ClickHouse DateTime); the margin
+# keeps every range, comparison and label computable without overflowing a date.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2299, 12, 31)
 
 
 def local_today(timezone: str, now: datetime) -> date:
@@ -78,9 +85,10 @@ def shorthand_days(
 
 def parse_day(text: str, where: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise QueryError(f"{where}: {text!r} is not a calendar date (YYYY-MM-DD)") from None
+    return _supported(day, where)
 
 
 def parse_instant(text: str, timezone: str, where: str) -> datetime:
@@ -88,9 +96,19 @@ def parse_instant(text: str, timezone: str, where: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise QueryError(f"{where}: {text!r} is not an ISO 8601 datetime") from None
+    _supported(value.date(), where)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value
+
+
+def _supported(day: date, where: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise QueryError(
+            f"{where}: {day.isoformat()} is outside the supported dates,"
+            f" {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
 
 
 def resolve(
@@ -168,6 +186,20 @@ def auto_bucket(span: DateRange) -> str:
     if days <= 100:
         return "time:week"
     return "time:month"
+
+
+def bucket_count(span: DateRange, bucket: str) -> int:
+    """How many `bucket`s the range has (at most one more than time_labels gives)."""
+    if bucket == "time:minute":
+        return int((span.end - span.start).total_seconds()) // 60 + 1
+    if bucket == "time:hour":
+        return int((span.end - span.start).total_seconds()) // 3600 + 2
+    days = (span.last_day - span.first_day).days + 1
+    if bucket == "time:day":
+        return days
+    if bucket == "time:week":
+        return days // 7 + 2
+    return (span.last_day.year - span.first_day.year) * 12 + span.last_day.month + 1
 
 
 def time_labels(span: DateRange, bucket: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jetrack.stats.dates import MAX_MINUTE_SPAN
+from jetrack.stats.dates import MAX_MINUTE_SPAN, MAX_TIME_BUCKETS, auto_bucket, bucket_count
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
 from jetrack.stats.query import Query, is_event_dimension
@@ -44,6 +44,7 @@ def check(query: Query) -> None:
         raise QueryError(
             "dimensions: time:minute is for ranges of up to two days; use time:hour or time:day"
         )
+    _check_buckets(query)
     if query.time_labels and query.time_dimension is None:
         raise QueryError("include.time_labels: needs a time dimension (time, time:day, ...)")
     configured = ", ".join(g.display_name for g in query.goals) or "none configured"
@@ -61,3 +62,20 @@ def check(query: Query) -> None:
                     f"filters: goal {missing[0]!r} is not configured for this site; "
                     f"goals: {configured}"
                 )
+
+
+def _check_buckets(query: Query) -> None:
+    dimension = query.time_dimension
+    if dimension is None:
+        return
+    spans = [("date_range", query.date_range)]
+    if query.comparison is not None:
+        spans.append(("include.comparisons", query.comparison.date_range))
+    for where, span in spans:
+        bucket = auto_bucket(span) if dimension == "time" else dimension
+        if bucket_count(span, bucket) > MAX_TIME_BUCKETS:
+            raise QueryError(
+                f"dimensions: {dimension} over {where} {span.first_day} to {span.last_day}"
+                f" has more than {MAX_TIME_BUCKETS:,} buckets; use a larger bucket"
+                " (time:day, time:week, time:month) or a shorter range"
+            )

@@ -13,6 +13,9 @@ from jsonschema.exceptions import ValidationError
 from jetrack.stats.errors import QueryError
 
 SCHEMA_FILE = "query-schema.json"
+# And/or/not levels one filter may nest. Deeper trees are refused before the schema sees
+# them: nobody writes them by hand, and each level costs every later step more work.
+MAX_FILTER_DEPTH = 8
 
 
 @cache
@@ -33,9 +36,42 @@ def validate_request(request: Any) -> None:
     """Raise QueryError naming the first wrong part of the request and what is valid."""
     if not isinstance(request, dict):
         raise QueryError("the request body must be a JSON object with site_id, metrics, date_range")
-    errors = list(_validator().iter_errors(request))
-    if errors:
-        raise QueryError(explain(_most_specific(errors)))
+    _check_filter_depth(request.get("filters"))
+    try:
+        errors = list(_validator().iter_errors(request))
+        if errors:
+            raise QueryError(explain(_most_specific(errors)))
+    except RecursionError:
+        # A value nested hundreds of levels deep where the schema wants a flat one.
+        raise QueryError("request: a value is nested too deeply to be valid") from None
+
+
+def _check_filter_depth(filters: Any) -> None:
+    if not isinstance(filters, list):
+        return
+    for index, tree in enumerate(filters):
+        # Iterative on purpose: the tree may be as deep as the JSON parser allows.
+        pending: list[tuple[Any, int]] = [(tree, 0)]
+        while pending:
+            node, depth = pending.pop()
+            if depth > MAX_FILTER_DEPTH:
+                raise QueryError(
+                    f"filters[{index}]: and/or/not nested more than {MAX_FILTER_DEPTH} levels"
+                    " deep; write the filter with fewer levels (several top-level filters"
+                    " are combined with and)"
+                )
+            pending.extend((child, depth + 1) for child in _children(node))
+
+
+def _children(node: Any) -> list[Any]:
+    """The sub-filters of an and/or/not filter; none for anything else."""
+    if not isinstance(node, list) or len(node) < 2:
+        return []
+    if node[0] == "not":
+        return [node[1]]
+    if node[0] in ("and", "or") and isinstance(node[1], list):
+        return list(node[1])
+    return []
 
 
 def _most_specific(errors: list[ValidationError]) -> ValidationError:

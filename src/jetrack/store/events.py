@@ -22,6 +22,9 @@ import pyarrow as pa
 log = logging.getLogger("jetrack.events")
 
 ENCRYPTED_POLICY = "jetrack_encrypted"
+# Probes of a connection after a failed statement before it is reopened (one suffices in
+# chDB 4.4; see ChdbEventStore._recover).
+RECOVERY_PROBES = 3
 
 
 class EventStoreError(Exception):
@@ -179,28 +182,54 @@ class ChdbEventStore:
     """Embedded ClickHouse (chDB) in this process. Queries run one at a time."""
 
     def __init__(self, path: Path, key: bytes | None, limits: Limits) -> None:
-        import chdb
-
         self.limits = limits
         self._lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
-        dsn = f"file:{path.resolve()}/db"
-        if key is None:
-            self._conn = chdb.connect(dsn)  # type: ignore[no-untyped-call]
-            _release_library_pages()
-            return
+        self._path, self._key = path.resolve(), key
+        self._conn = self._connect()
+        _release_library_pages()
+
+    def _connect(self) -> Any:
+        import chdb
+
+        dsn = f"file:{self._path}/db"
+        if self._key is None:
+            return chdb.connect(dsn)  # type: ignore[no-untyped-call]
         # The config holds the disk key: keep it in a private temp dir only while connecting.
         private = Path(tempfile.mkdtemp(prefix="jetrack-ch-"))
         try:
             config = private / "config.xml"
             fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(_encrypted_disk_config(path.resolve(), key))
-            self._conn = chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
+                handle.write(_encrypted_disk_config(self._path, self._key))
+            return chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
         finally:
             shutil.rmtree(private, ignore_errors=True)
-        _release_library_pages()
+
+    def _run(self, sql: str, output: str, params: Mapping[str, Any] | None) -> Any:
+        """One statement on the connection; after a failure, the connection made clean again."""
+        with self._lock:
+            try:
+                return self._conn.query(sql, output, params=_chdb_params(params))
+            except Exception as exc:
+                self._recover()
+                raise _translate(exc) from None
+
+    def _recover(self) -> None:
+        # chDB 4.4 keeps what a statement that failed while running (a bad regexp, a time
+        # limit) had already written, and hands it to the NEXT statement as its result:
+        # another client's query then fails ("Unexpected empty message in IPC file
+        # format"). A probe takes that leftover; a connection still not clean is reopened.
+        for _ in range(RECOVERY_PROBES):
+            try:
+                if self._conn.query("SELECT 1", "CSV").bytes() == b"1\n":
+                    return
+            except Exception:  # the probe only asks "clean yet?"
+                continue
+        log.warning("event store connection still unclean after an error: reopening it")
+        self._conn.close()
+        self._conn = self._connect()
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
@@ -208,11 +237,7 @@ class ChdbEventStore:
         settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
         started = time.perf_counter()
-        try:
-            with self._lock:
-                table = self._conn.query(sql + suffix, "ArrowTable", params=_chdb_params(params))
-        except Exception as exc:
-            raise _translate(exc) from None
+        table = self._run(sql + suffix, "ArrowTable", params)
         elapsed = (time.perf_counter() - started) * 1000
         columns = [c.to_pylist() for c in table.columns]
         rows = list(zip(*columns, strict=True)) if columns else []
@@ -220,24 +245,21 @@ class ChdbEventStore:
         return QueryResult(list(table.column_names), rows, elapsed)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        try:
-            with self._lock:
-                self._conn.query(sql, "CSV", params=_chdb_params(params))
-        except Exception as exc:
-            raise _translate(exc) from None
+        self._run(sql, "CSV", params)
 
     def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
         settings = "SETTINGS insert_deduplication_token = {token:String} " if dedup_token else ""
         names = ", ".join(f"`{name}`" for name in data.column_names)
         # Columns by name, not position: the Arrow table may list them in any order.
         sql = f"INSERT INTO {table} ({names}) {settings}SELECT {names} FROM Python(data)"
-        try:
-            with self._lock:
-                self._conn.query(
-                    sql, "CSV", params=_chdb_params({"token": dedup_token} if dedup_token else {})
-                )
-        except Exception as exc:
-            raise _translate(exc) from None
+        token = _chdb_params({"token": dedup_token} if dedup_token else {})
+        # Not through _run: chDB's Python() finds `data` among the caller's local variables.
+        with self._lock:
+            try:
+                self._conn.query(sql, "CSV", params=token)
+            except Exception as exc:
+                self._recover()
+                raise _translate(exc) from None
 
     def ping(self) -> bool:
         try:

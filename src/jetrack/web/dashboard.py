@@ -251,7 +251,7 @@ async def _query_body(request: Request) -> dict[str, Any]:
         raise HTTPException(413, "the query is too large")
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
         raise HTTPException(400, "the request body must be a JSON object") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")

@@ -156,7 +156,7 @@ async def dashboard_export(request: Request) -> Response:
         raise HTTPException(413, "the request is too large")
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
         raise HTTPException(400, "the request body must be a JSON object") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")

@@ -99,7 +99,7 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 async def query_v2(request: Request) -> Any:
     try:
         body = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
         raise ApiError(400, "the request body must be JSON") from None
     domain = body.get("site_id") if isinstance(body, dict) else None
     # Control-store work off the event loop: ingestion shares it.

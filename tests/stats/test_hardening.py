@@ -1,0 +1,249 @@
+"""Hostile queries (issue #13): each is a 400 naming what is wrong, fast, and harmless to
+the next client. Through HTTP: the Stats API, the dashboard and a public shared link."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from jetrack.accounts.sessions import start_session
+from jetrack.app import create_app
+from jetrack.sites import shared_links
+from jetrack.sites.sites import find_site
+from jetrack.stats.dates import MAX_TIME_BUCKETS
+from jetrack.stats.schema import MAX_FILTER_DEPTH
+from jetrack.store.models import Site
+from jetrack.store.stores import open_stores
+from tests.conftest import make_settings, seed_site
+from tests.stats.helpers import insert, visit
+
+
+@dataclass
+class App:
+    client: TestClient
+    keys: dict[str, str]  # domain -> API key of its owner
+    slugs: dict[str, str]  # domain -> public shared link
+    session: str  # the owner of a.com signed in: (cookie, CSRF token)
+    csrf: str
+
+    def shared(self, domain: str, body: Any) -> httpx.Response:
+        if isinstance(body, str):
+            return self.client.post(f"/api/share/{self.slugs[domain]}/query", content=body)
+        return self.client.post(f"/api/share/{self.slugs[domain]}/query", json=body)
+
+    def v2(self, domain: str, body: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.keys[domain]}"}
+        if isinstance(body, str):
+            return self.client.post("/api/v2/query", content=body, headers=headers)
+        return self.client.post("/api/v2/query", json={"site_id": domain, **body}, headers=headers)
+
+    def dashboard(self, domain: str, body: Any) -> httpx.Response:
+        self.client.cookies.set("jt_session", self.session)
+        try:
+            headers = {"X-CSRF-Token": self.csrf}
+            if isinstance(body, str):
+                return self.client.post(
+                    f"/api/dashboard/{domain}/query", content=body, headers=headers
+                )
+            return self.client.post(f"/api/dashboard/{domain}/query", json=body, headers=headers)
+        finally:
+            self.client.cookies.clear()
+
+    def v1(self, domain: str, path: str, params: dict[str, str]) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.keys[domain]}"}
+        return self.client.get(
+            f"/api/v1/stats/{path}", params={"site_id": domain, **params}, headers=headers
+        )
+
+
+def make_app(data_dir: Path, **settings: Any) -> Iterator[App]:
+    config = make_settings(data_dir, api_rate_limit_per_hour=100_000, **settings)
+    stores = open_stores(config)
+    keys = {domain: seed_site(domain)(stores) for domain in ("a.com", "b.com")}
+    slugs: dict[str, str] = {}
+    ids: dict[str, int] = {}
+    with stores.control.session() as session:
+        for domain in keys:
+            site = find_site(session, domain)
+            assert site is not None
+            ids[domain] = site.id
+            slugs[domain] = shared_links.create_shared_link(session, site, "public").slug
+        owner = session.query(Site).filter_by(domain="a.com").one().owner
+        row, token = start_session(session, owner)
+        csrf = row.csrf_token
+    rows = []
+    for number, domain in enumerate(keys, start=1):
+        rows += visit(number, number, [("2024-03-10 08:00", "/"), ("2024-03-10 08:02", "/x")],
+                      site_id=ids[domain], country_code="DE")  # fmt: skip
+    insert(stores, rows)
+    try:
+        app = create_app(config, stores)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield App(client, keys, slugs, token, csrf)
+    finally:
+        stores.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    yield from make_app(tmp_path_factory.mktemp("hardening") / "data")
+
+
+BASE = {"metrics": ["visitors"], "date_range": ["2024-03-01", "2024-03-31"]}
+LEAF = ["is", "visit:country", ["DE"]]
+
+
+def negated(levels: int) -> list[Any]:
+    tree: list[Any] = LEAF
+    for _ in range(levels):
+        tree = ["not", tree]
+    return tree
+
+
+def refused(response: httpx.Response, *words: str) -> str:
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]
+    assert isinstance(message, str)
+    for word in words:
+        assert word in message, message
+    return message
+
+
+# -- 1. filter nesting -----------------------------------------------------------------------
+
+
+def test_filters_nested_deeper_than_the_bound_are_refused_before_validation(app: App) -> None:
+    refused(app.shared("a.com", {**BASE, "filters": [negated(20)]}), "filters[0]", "nested")
+    refused(app.shared("a.com", {**BASE, "filters": [LEAF, negated(MAX_FILTER_DEPTH + 1)]}),
+            "filters[1]", str(MAX_FILTER_DEPTH))  # fmt: skip
+    deep_or = LEAF
+    for _ in range(MAX_FILTER_DEPTH + 1):
+        deep_or = ["or", [deep_or, LEAF]]
+    refused(app.v2("a.com", {**BASE, "filters": [deep_or]}), "filters[0]", "nested")
+
+
+def test_filters_at_the_bound_still_answer(app: App) -> None:
+    # An even number of negations is the plain filter: both visitors are from DE.
+    answer = app.shared("a.com", {**BASE, "filters": [negated(MAX_FILTER_DEPTH)]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["metrics"] == [1]
+
+
+@pytest.mark.parametrize(
+    ("bad_filter", "words"),
+    [
+        (["nope", "visit:country", ["DE"]], ["filters[0][0]", "is_not"]),
+        (["not", ["is", "visit:countri", ["DE"]]], ["filters[0][1][1]", "filter dimension"]),
+        (["and", [LEAF, ["is", "visit:country"]]], ["filters[0][1][1]", "wrong number"]),
+        (["or", "x"], ["filters[0][1]", "array"]),
+        (["not", LEAF, LEAF], ["filters[0]", "wrong number"]),
+        ("is", ["filters[0]", "array", "simple filter"]),
+        ([], ["filters[0]"]),
+    ],
+)
+def test_a_wrong_filter_is_named_precisely(app: App, bad_filter: Any, words: list[str]) -> None:
+    refused(app.v2("a.com", {**BASE, "filters": [bad_filter]}), *words)
+
+
+# -- 4. time buckets ---------------------------------------------------------------------------
+
+
+def test_more_time_buckets_than_the_cap_are_refused(app: App) -> None:
+    body = {**BASE, "date_range": ["1900-01-01", "2299-12-31"], "dimensions": ["time:hour"],
+            "include": {"time_labels": True}}  # fmt: skip
+    refused(app.shared("a.com", body), "time:hour", "1900-01-01", "2299-12-31",
+            f"{MAX_TIME_BUCKETS:,}")  # fmt: skip
+    # Without labels too: the cap is on the buckets the answer may hold.
+    refused(app.v2("a.com", {**body, "include": {}}), "time:hour")
+    daily = {**body, "dimensions": ["time:day"]}
+    refused(app.dashboard("a.com", daily), "time:day")
+    # v1 timeseries asks for labels of every bucket.
+    refused(app.v1("a.com", "timeseries", {"period": "custom", "date": "1900-01-01,2299-12-31",
+                                            "interval": "date"}), "time:day")  # fmt: skip
+
+
+def test_the_largest_ranges_the_dashboard_asks_for_answer(app: App) -> None:
+    # A year by the hour, 25 years by the day, four centuries by the month.
+    for dimension, first, last in [
+        ("time:hour", "2024-01-01", "2024-12-31"),
+        ("time:day", "2000-01-01", "2024-12-31"),
+        ("time:month", "1900-01-01", "2299-12-31"),
+        ("time", "1900-01-01", "2299-12-31"),
+    ]:
+        body = {**BASE, "date_range": [first, last], "dimensions": [dimension],
+                "include": {"time_labels": True}}  # fmt: skip
+        answer = app.shared("a.com", body)
+        assert answer.status_code == 200, (dimension, answer.text)
+        assert answer.json()["meta"]["time_labels"]
+
+
+# -- 12. no 500 --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date_range", "field"),
+    [
+        (["2024-01-01", "9999-12-31"], "date_range[1]"),
+        (["0001-01-01", "2024-01-01"], "date_range[0]"),
+        (["2024-01-01T00:00:00", "9999-12-31T23:59:59"], "date_range[1]"),
+        (["0001-01-01T00:00:00+14:00", "2024-01-01T00:00:00"], "date_range[0]"),
+    ],
+)
+def test_dates_out_of_the_supported_range_are_a_400(
+    app: App, date_range: list[str], field: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        refused(app.shared("a.com", {**BASE, "date_range": date_range}), field, "1900")
+        comparison = {"comparisons": {"mode": "custom", "date_range": ["9999-12-30", "9999-12-31"]}}
+        refused(app.v2("a.com", {**BASE, "include": comparison}),
+                "include.comparisons.date_range[0]")  # fmt: skip
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "custom", "date": "9999-12-30,9999-12-31"},
+        {"period": "custom", "date": "0001-01-01,0001-01-02"},
+        {"period": "7d", "date": "0001-01-01"},
+        {"period": "month", "date": "9999-12-31"},
+    ],
+)
+def test_v1_dates_out_of_the_supported_range_are_a_400(app: App, params: dict[str, str]) -> None:
+    for path in ("aggregate", "timeseries", "breakdown"):
+        refused(app.v1("a.com", path, {**params, "property": "visit:source"}), "date")
+
+
+def test_deeply_nested_json_bodies_are_a_400(app: App, caplog: pytest.LogCaptureFixture) -> None:
+    deep = "[" * 60_000
+    with caplog.at_level(logging.ERROR):
+        refused(app.shared("a.com", deep), "JSON")
+        refused(app.dashboard("a.com", deep), "JSON")
+        anonymous = app.client.post("/api/v2/query", content=deep)
+        refused(anonymous, "JSON")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_bad_pattern_does_not_break_the_next_query_of_another_site(app: App) -> None:
+    for pattern in ["(" * 1000, "(", "a{1001}", "[z-a]"]:
+        bad = {**BASE, "filters": [["matches", "event:page", [pattern]]]}
+        refused(app.shared("a.com", bad), "filters", "re2")
+        good = {**BASE, "filters": [["is", "event:page", ["/"]]]}
+        answer = app.shared("b.com", good)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["results"][0]["metrics"] == [1]
+
+
+def test_valid_re2_patterns_still_filter(app: App) -> None:
+    for pattern in [r"^/x$", r"^/(x|y)$", r"^/\x78$", r"^/\pL$", r"^/(?i:X)$", "^/[[:alpha:]]$"]:
+        body = {**BASE, "filters": [["matches", "event:page", [pattern]]]}
+        answer = app.shared("a.com", body)
+        assert answer.status_code == 200, (pattern, answer.text)
+        assert answer.json()["results"][0]["metrics"] == [1], pattern
