@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Time limit of one analytics query."
     )
     query_max_rows: int = Field(100_000, gt=0, description="Row cap of one analytics query.")
+    shared_query_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time limit of one query from a public shared link (no login)."
+    )
     flush_interval_seconds: float = Field(
         1.0, gt=0, description="Write buffer: longest wait before a batch is stored."
     )

@@ -247,3 +247,16 @@ def test_valid_re2_patterns_still_filter(app: App) -> None:
         answer = app.shared("a.com", body)
         assert answer.status_code == 200, (pattern, answer.text)
         assert answer.json()["results"][0]["metrics"] == [1], pattern
+
+
+def test_the_dashboard_export_refuses_deep_filters(app: App) -> None:
+    app.client.cookies.set("jt_session", app.session)
+    try:
+        response = app.client.post(
+            "/api/dashboard/a.com/export",
+            json={"date_range": "30d", "filters": [negated(20)]},
+            headers={"X-CSRF-Token": app.csrf},
+        )
+    finally:
+        app.client.cookies.clear()
+    refused(response, "filters[0]", "nested")

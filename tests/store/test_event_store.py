@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from jetrack.store.event_schema import applied_versions, available_migrations, migrate_events
-from jetrack.store.events import EventStoreError, Limits, QueryLimitExceeded
+from jetrack.store.events import EventStoreError, LimitedEventStore, Limits, QueryLimitExceeded
 from jetrack.store.stores import Stores
 
 
@@ -38,6 +38,16 @@ def test_time_limit_is_enforced(stores: Stores) -> None:
             "SELECT sum(cityHash64(number)) FROM numbers(100000000000)",
             limits=Limits(timeout_seconds=0.5),
         )
+
+
+def test_a_limited_view_of_the_store_has_its_own_default_limits(stores: Stores) -> None:
+    # Shared links read through one: their queries get a tighter budget by default.
+    limited = LimitedEventStore(stores.events, Limits(timeout_seconds=0.5, max_rows=10))
+    with pytest.raises(QueryLimitExceeded):
+        limited.query("SELECT sum(cityHash64(number)) FROM numbers(100000000000)")
+    with pytest.raises(QueryLimitExceeded):
+        limited.query("SELECT number FROM numbers(1000)")
+    assert len(stores.events.query("SELECT number FROM numbers(1000)").rows) == 1000
 
 
 FAILING_WHILE_RUNNING = [

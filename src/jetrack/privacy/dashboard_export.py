@@ -8,7 +8,9 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from jetrack.stats.engine import run_query
+from jetrack.privacy.csv_cells import csv_cell
+from jetrack.stats.engine import run_validated
+from jetrack.stats.schema import validate_request
 from jetrack.store.events import EventStore
 
 # File name -> (dimension, metrics); the panels of the dashboard.
@@ -50,7 +52,8 @@ def _csv(name: str, dimension: str, metrics: list[str], answer: dict[str, Any]) 
     writer = csv.writer(out)
     writer.writerow([dimension.split(":", 1)[1], *metrics])
     for row in answer.get("results", []):
-        writer.writerow([*row.get("dimensions", []), *row.get("metrics", [])])
+        cells = [*row.get("dimensions", []), *row.get("metrics", [])]
+        writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()
 
 
@@ -59,11 +62,16 @@ def dashboard_zip(
 ) -> bytes:
     """Run every panel's query with the same range and filters; raises the engine's
     QueryError (with its message naming the bad field) for a bad range or filter."""
+    # The panels differ only in their own dimension and metrics: the client's range and
+    # filters are validated once, not once per panel.
+    requests = {
+        name: panel_request(context, domain, dimension, metrics)
+        for name, (dimension, metrics) in PANELS.items()
+    }
+    validate_request(next(iter(requests.values())))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, (dimension, metrics) in PANELS.items():
-            answer = run_query(
-                events, site, panel_request(context, domain, dimension, metrics), now=now
-            )
+            answer = run_validated(events, site, requests[name], now=now)
             archive.writestr(f"{name}.csv", _csv(name, dimension, metrics, answer))
     return buffer.getvalue()

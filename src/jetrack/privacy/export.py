@@ -27,6 +27,7 @@ from jetrack.accounts.tokens import digest, new_token
 from jetrack.ingest.rows import COLUMN_NAMES
 from jetrack.jobs import queue
 from jetrack.jobs.context import JobContext
+from jetrack.privacy.csv_cells import csv_cell
 from jetrack.privacy.mails import compose
 from jetrack.privacy.purge import exports_dir
 from jetrack.privacy.restriction import is_restricted
@@ -241,10 +242,18 @@ def write_site_events(events: EventStore, site: dict[str, Any], directory: Path)
                     for name, values in zip(result.columns, columns, strict=True)
                 }
             )
+            # The CSV is for spreadsheets: its text cells may not run as formulas. The
+            # Parquet file keeps every value exactly as collected.
+            as_csv = pa.table(
+                {
+                    name: pa.array([csv_cell(v) for v in values], table.schema.field(name).type)
+                    for name, values in zip(result.columns, columns, strict=True)
+                }
+            )
             if csv_writer is None:
                 csv_writer = pa_csv.CSVWriter(directory / "events.csv", table.schema)
                 parquet_writer = pq.ParquetWriter(directory / "events.parquet", table.schema)
-            csv_writer.write_table(table)
+            csv_writer.write_table(as_csv)
             assert parquet_writer is not None
             parquet_writer.write_table(table)
             total += table.num_rows

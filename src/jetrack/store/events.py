@@ -327,6 +327,32 @@ class ServerEventStore:
         self._client.close()
 
 
+class LimitedEventStore:
+    """The same store, its queries with other limits by default (e.g. tighter for anonymous
+    readers of a shared link)."""
+
+    def __init__(self, inner: EventStore, limits: Limits) -> None:
+        self.inner, self.limits = inner, limits
+        self.storage_settings = inner.storage_settings
+
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> QueryResult:
+        return self.inner.query(sql, params, limits=limits or self.limits)
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self.inner.command(sql, params)
+
+    def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
+        self.inner.insert_arrow(table, data, dedup_token)
+
+    def ping(self) -> bool:
+        return self.inner.ping()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def _log_timing(sql: str, elapsed_ms: float, rows: int) -> None:
     if elapsed_ms > 1000:
         log.warning(
@@ -356,6 +382,7 @@ __all__: Sequence[str] = [
     "ChdbEventStore",
     "EventStore",
     "EventStoreError",
+    "LimitedEventStore",
     "Limits",
     "QueryLimitExceeded",
     "QueryResult",

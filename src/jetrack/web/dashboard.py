@@ -36,7 +36,7 @@ from jetrack.sites.sites import snippet
 from jetrack.stats.engine import run_query
 from jetrack.stats.errors import QueryError
 from jetrack.stats.query import SiteInfo
-from jetrack.store.events import QueryLimitExceeded
+from jetrack.store.events import EventStore, LimitedEventStore, Limits, QueryLimitExceeded
 from jetrack.store.models import Site, User
 from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
@@ -258,10 +258,17 @@ async def _query_body(request: Request) -> dict[str, Any]:
     return body
 
 
-async def _answer(request: Request, site: SiteInfo, body: dict[str, Any]) -> Response:
+async def _answer(
+    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
+) -> Response:
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    events: EventStore = request.app.state.stores.events
+    if anonymous:  # anyone with the link: a tighter time budget than signed-in readers
+        settings: Settings = request.app.state.settings
+        limits = Limits(settings.shared_query_timeout_seconds, settings.query_max_rows)
+        events = LimitedEventStore(events, limits)
     try:
-        answer = await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
+        answer = await run_in_threadpool(run_query, events, site, body)
     except QueryError as exc:
         return error_response(exc.status, exc.message)
     except QueryLimitExceeded as exc:
@@ -283,7 +290,7 @@ async def shared_query(request: Request) -> Response:
     site = await in_session(
         request, _shared_site_info, request.path_params["slug"], dict(request.cookies)
     )
-    return await _answer(request, site, body)
+    return await _answer(request, site, body, anonymous=True)
 
 
 routes: list[BaseRoute] = [
