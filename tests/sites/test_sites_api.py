@@ -52,8 +52,12 @@ def test_provisioning_script_end_to_end(
     ]  # fmt: skip
     answers = []
     for body in bodies:
-        first = call(client, "PUT", "/api/v1/sites/goals", key, json={"site_id": "shop.example", **body})
-        again = call(client, "PUT", "/api/v1/sites/goals", key, json={"site_id": "shop.example", **body})
+        first = call(
+            client, "PUT", "/api/v1/sites/goals", key, json={"site_id": "shop.example", **body}
+        )
+        again = call(
+            client, "PUT", "/api/v1/sites/goals", key, json={"site_id": "shop.example", **body}
+        )
         assert first.status_code == again.status_code == 200, (first.text, again.text)
         assert first.json() == again.json()
         answers.append(first.json())
@@ -172,12 +176,24 @@ def test_lists_are_paginated_with_cursors(client: TestClient, keys: Keys) -> Non
     assert [g["id"] for g in first["goals"]] == newest_first[:2]
     assert first["meta"]["before"] is None and first["meta"]["limit"] == 2
     after = first["meta"]["after"]
-    second = call(client, "GET", f"/api/v1/sites/goals?site_id=acme.example&limit=2&after={after}", key).json()
+    second = call(
+        client, "GET", f"/api/v1/sites/goals?site_id=acme.example&limit=2&after={after}", key
+    ).json()
     assert [g["id"] for g in second["goals"]] == newest_first[2:4]
-    third = call(client, "GET", f"/api/v1/sites/goals?site_id=acme.example&limit=2&after={second['meta']['after']}", key).json()
+    third = call(
+        client,
+        "GET",
+        f"/api/v1/sites/goals?site_id=acme.example&limit=2&after={second['meta']['after']}",
+        key,
+    ).json()
     assert [g["id"] for g in third["goals"]] == newest_first[4:]
     assert third["meta"]["after"] is None and isinstance(third["meta"]["before"], str)
-    back = call(client, "GET", f"/api/v1/sites/goals?site_id=acme.example&limit=2&before={third['meta']['before']}", key).json()
+    back = call(
+        client,
+        "GET",
+        f"/api/v1/sites/goals?site_id=acme.example&limit=2&before={third['meta']['before']}",
+        key,
+    ).json()
     assert [g["id"] for g in back["goals"]] == newest_first[2:4]
 
     sites = call(client, "GET", "/api/v1/sites?limit=1", key).json()
@@ -299,20 +315,41 @@ def test_another_tenants_site_is_404_and_roles_are_enforced(
         ("DELETE", "/api/v1/sites/other.example", None),
         ("PUT", "/api/v1/sites/goals", goal),
         ("GET", "/api/v1/sites/goals?site_id=other.example", None),
-        ("PUT", "/api/v1/sites/guests?site_id=other.example", {"email": "a@b.example", "role": "viewer"}),
+        (
+            "PUT",
+            "/api/v1/sites/guests?site_id=other.example",
+            {"email": "a@b.example", "role": "viewer"},
+        ),
         ("GET", "/api/v1/sites/goals?site_id=no-such.example", None),
     ]:
         answer = call(client, method, path, keys.sites["owner"], json=body)
         assert (answer.status_code, answer.json()) == (404, {"error": "Site could not be found"})
     acme_goal = {**goal, "site_id": "acme.example"}
     # A viewer sees the site and its goals but may not change them; a guest editor may.
-    assert call(client, "GET", "/api/v1/sites/goals?site_id=acme.example", keys.sites["viewer"]).status_code == 200
+    assert (
+        call(
+            client, "GET", "/api/v1/sites/goals?site_id=acme.example", keys.sites["viewer"]
+        ).status_code
+        == 200
+    )
     refused = call(client, "PUT", "/api/v1/sites/goals", keys.sites["viewer"], json=acme_goal)
     assert refused.status_code == 403
     assert "does not have access" in refused.json()["error"]
-    assert call(client, "PUT", "/api/v1/sites/goals", keys.sites["guest_editor"], json=acme_goal).status_code == 200
-    assert call(client, "DELETE", "/api/v1/sites/acme.example", keys.sites["admin"]).status_code == 403
-    assert call(client, "GET", "/api/v1/sites/guests?site_id=acme.example", keys.sites["guest_editor"]).status_code == 403
+    assert (
+        call(
+            client, "PUT", "/api/v1/sites/goals", keys.sites["guest_editor"], json=acme_goal
+        ).status_code
+        == 200
+    )
+    assert (
+        call(client, "DELETE", "/api/v1/sites/acme.example", keys.sites["admin"]).status_code == 403
+    )
+    assert (
+        call(
+            client, "GET", "/api/v1/sites/guests?site_id=acme.example", keys.sites["guest_editor"]
+        ).status_code
+        == 403
+    )
     with stores.control.session() as session:
         assert find_site(session, "acme.example") is not None
     listed = call(client, "GET", "/api/v1/sites", keys.sites["guest_viewer"]).json()
@@ -362,8 +399,7 @@ def test_rate_limit_per_key(tmp_path: Any, keys: Keys, stores: Stores) -> None:
     settings = make_settings(tmp_path / "data", api_rate_limit_per_hour=3)
     with TestClient(create_app(settings, stores)) as limited:
         answers = [
-            call(limited, "GET", "/api/v1/sites", keys.sites["owner"]).status_code
-            for _ in range(4)
+            call(limited, "GET", "/api/v1/sites", keys.sites["owner"]).status_code for _ in range(4)
         ]
         other = call(limited, "GET", "/api/v1/sites", keys.sites["admin"]).status_code
         last = call(limited, "GET", "/api/v1/sites", keys.sites["owner"])
