@@ -420,3 +420,24 @@ def test_goal_put_keeps_one_goal_per_target(client: TestClient, keys: Keys, stor
     assert clash.status_code == 400 and clash.json()["error"].startswith("display_name:")
     with stores.control.session() as session:
         assert session.query(Goal).count() == 1
+
+
+def test_a_sites_key_made_in_the_account_page_provisions(client: TestClient, world: World) -> None:
+    client.cookies.set("jt_session", world.cookies["owner"])
+    page = client.post(
+        "/account/api-keys",
+        data={"csrf_token": world.csrf["owner"], "name": "provision", "scope": "sites:provision:*"},
+    )
+    assert page.status_code == 200 and "Sites API" in page.text
+    key = page.text.split('id="new-api-key">')[1].split("<")[0]
+    client.cookies.clear()
+    created = call(client, "POST", "/api/v1/sites", key, json={"domain": "paged.example"})
+    assert created.status_code == 200, created.text
+    bad = call(client, "GET", "/api/v1/sites", None)
+    assert bad.status_code == 401
+    client.cookies.set("jt_session", world.cookies["owner"])
+    refused = client.post(
+        "/account/api-keys",
+        data={"csrf_token": world.csrf["owner"], "name": "x", "scope": "admin:*"},
+    )
+    assert refused.status_code == 400 and "must be one of" in refused.text
