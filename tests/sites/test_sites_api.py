@@ -86,9 +86,10 @@ def test_provisioning_script_end_to_end(
     deleted = call(client, "DELETE", f"/api/v1/sites/goals/{answers[0]['id']}", key,
                    params={"site_id": "shop.example"})  # fmt: skip
     assert deleted.json() == {"deleted": True}
-    gone = call(client, "DELETE", f"/api/v1/sites/goals/{answers[0]['id']}", key,
-                params={"site_id": "shop.example"})  # fmt: skip
-    assert (gone.status_code, gone.json()) == (404, {"error": "Goal could not be found"})
+    for goal_id in (str(answers[0]["id"]), "x", "9" * 30):
+        gone = call(client, "DELETE", f"/api/v1/sites/goals/{goal_id}", key,
+                    params={"site_id": "shop.example"})  # fmt: skip
+        assert (gone.status_code, gone.json()) == (404, {"error": "Goal could not be found"})
 
     # Custom properties: PUT twice, list, delete (an absent one too).
     for _ in range(2):
@@ -384,7 +385,7 @@ def test_bodies_are_capped_and_must_be_objects(client: TestClient, keys: Keys) -
     big = {"site_id": "acme.example", "goal_type": "event", "event_name": "S", "pad": "x" * 70_000}
     answer = call(client, "PUT", "/api/v1/sites/goals", key, json=big)
     assert answer.status_code == 413
-    for raw in (b"[1, 2]", b"{not json", b'"text"'):
+    for raw in (b"[1, 2]", b"{not json", b'"text"', b"[" * 60_000, b"\xff\xfe"):
         answer = call(client, "PUT", "/api/v1/sites/goals", key, content=raw,
                       headers={"Content-Type": "application/json"})  # fmt: skip
         assert answer.status_code == 400 and "must be" in answer.json()["error"]

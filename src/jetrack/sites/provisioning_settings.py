@@ -65,7 +65,10 @@ def delete_goal(
 ) -> dict[str, Any]:
     domain = required(params.get("site_id"), "site_id", "delete a goal")
     site = site_for_key(session, user, domain, "edit_site")
-    if not goal_id.isdigit() or not goals.delete_goal(session, site, int(goal_id)):
+    # Ids are database integers: a longer digit string names no goal (and overflows SQLite).
+    if not goal_id.isdigit() or len(goal_id) > 12:
+        raise ProvisionError(404, "Goal could not be found")
+    if not goals.delete_goal(session, site, int(goal_id)):
         raise ProvisionError(404, "Goal could not be found")
     return {"deleted": True}
 

@@ -88,7 +88,7 @@ async def _read_body(request: Request) -> dict[str, Any]:
         return _nest([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays
         raise ProvisionError(400, "the request body must be JSON or a form") from None
     if not isinstance(body, dict):
         raise ProvisionError(400, "the request body must be a JSON object")
