@@ -3,11 +3,9 @@ multi-tenant world of tests/accounts/world.py, and API keys of each scope per pe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from starlette.testclient import TestClient
 
 from jetrack.accounts.api_keys import SITES_SCOPE, STATS_SCOPE, create_api_key
 from jetrack.store.models import User
@@ -39,8 +37,3 @@ def keys(stores: Stores, world: World) -> Keys:
             found.sites[role] = create_api_key(session, user, "provision", SITES_SCOPE)[1]
             found.stats[role] = create_api_key(session, user, "stats", STATS_SCOPE)[1]
     return found
-
-
-@pytest.fixture
-def api(client: TestClient) -> Iterator[TestClient]:  # noqa: F811
-    yield client
