@@ -28,10 +28,12 @@ ROUTE_MODULES = [
     "jetrack.web.ingest",
     "jetrack.web.tracker_script",
     "jetrack.web.stats_api",
+    "jetrack.web.sites_api",
     "jetrack.web.static_files",
     "jetrack.web.accounts_pages",
     "jetrack.web.account_settings_pages",
     "jetrack.web.sites_pages",
+    "jetrack.web.goals_pages",
     "jetrack.web.teams_pages",
     "jetrack.web.sharing_pages",
     "jetrack.web.dashboard",  # last: /sites/{domain} must not shadow /sites/new

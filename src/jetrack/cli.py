@@ -182,7 +182,14 @@ def api_key() -> None:
 @api_key.command("create")
 @click.option("--user", "email", required=True, help="Email of the key's owner.")
 @click.option("--name", required=True, help="A name to recognise the key by.")
-def api_key_create(email: str, name: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice(["stats:read:*", "sites:provision:*"]),
+    default="stats:read:*",
+    show_default=True,
+    help="Stats API (read) or Sites API (provision sites, goals, guests).",
+)
+def api_key_create(email: str, name: str, scope: str) -> None:
     """Create a key; prints only the key, once (it is stored hashed)."""
     from jetrack.accounts.api_keys import create_api_key
     from jetrack.accounts.users import AccountError, find_user
@@ -193,11 +200,90 @@ def api_key_create(email: str, name: str) -> None:
             fail(f"--user: no account with email {email}")
             return
         try:
-            _, key = create_api_key(session, owner, name)
+            _, key = create_api_key(session, owner, name, scope)
         except AccountError as exc:
             fail(f"--{exc.field}: {exc}")
             return
         click.echo(key)
+
+
+@main.group()
+def goal() -> None:
+    """Manage a site's goals (conversions)."""
+
+
+@contextmanager
+def _site_session(domain: str) -> Iterator[tuple[Any, Any]]:
+    from jetrack.sites.sites import find_site
+
+    with opened_control(settings_or_exit()) as control, control.session() as session:
+        found = find_site(session, domain)
+        if found is None:
+            fail(f"DOMAIN: no site {domain}; see `jetrack site list`")
+        yield session, found
+
+
+@goal.command("add")
+@click.argument("domain")
+@click.option("--page", "page_path", help="Page path; * within a segment, ** across them.")
+@click.option("--event", "event_name", help="Custom event name.")
+@click.option("--name", "display_name", help="Display name (default: the event, or Visit PATH).")
+@click.option("--prop", "props", multiple=True, help="KEY=VALUE the event must carry (up to 3).")
+def goal_add(
+    domain: str,
+    page_path: str | None,
+    event_name: str | None,
+    display_name: str | None,
+    props: tuple[str, ...],
+) -> None:
+    """Add a pageview goal (--page) or a custom event goal (--event)."""
+    from jetrack.sites.goals import GoalError, create_goal, goal_spec
+
+    if (page_path is None) == (event_name is None):
+        fail("give either --page PATH or --event NAME")
+    if any("=" not in p for p in props):
+        fail("--prop: write KEY=VALUE")
+    custom = dict(p.split("=", 1) for p in props)
+    with _site_session(domain) as (session, found):
+        try:
+            spec = goal_spec(
+                "event" if event_name is not None else "page",
+                event_name=event_name,
+                page_path=page_path,
+                custom_props=custom,
+                display_name=display_name,
+            )
+            added = create_goal(session, found, spec)
+        except GoalError as exc:
+            fail(f"{exc.field}: {exc}")
+            return
+        click.echo(f"added goal {added.id}: {added.display_name}")
+
+
+@goal.command("list")
+@click.argument("domain")
+def goal_list(domain: str) -> None:
+    """List a site's goals: id, display name, what it counts."""
+    from jetrack.sites.goals import list_goals
+
+    with _site_session(domain) as (session, found):
+        for row in list_goals(session, found):
+            target = f"event {row.event_name}" if row.event_name else f"page {row.page_path}"
+            props = "".join(f" {k}={v}" for k, v in (row.custom_props or {}).items())
+            click.echo(f"{row.id}\t{row.display_name}\t{target}{props}")
+
+
+@goal.command("delete")
+@click.argument("domain")
+@click.argument("goal_id", type=int)
+def goal_delete(domain: str, goal_id: int) -> None:
+    """Delete a goal by id (its events stay)."""
+    from jetrack.sites.goals import delete_goal
+
+    with _site_session(domain) as (session, found):
+        if not delete_goal(session, found, goal_id):
+            fail(f"GOAL_ID: site {domain} has no goal {goal_id}")
+        click.echo(f"deleted goal {goal_id}")
 
 
 @main.command()

@@ -95,6 +95,22 @@ CASES = [
         "manage_shared_links",
         prepare=w.disposable_link,
     ),
+    Case(
+        "POST", "/sites/{domain}/goals", "edit_site", data={"goal_type": "page", "page_path": "x"}
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/goals/{goal_id}/rename",
+        "edit_site",
+        data={"display_name": ""},
+        prepare=w.disposable_goal,
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/goals/{goal_id}/delete",
+        "edit_site",
+        prepare=w.disposable_goal,
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

@@ -14,6 +14,7 @@ from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.models import (
     Base,
+    Goal,
     Invitation,
     Membership,
     SharedLink,
@@ -97,6 +98,13 @@ def disposable_link(session: Session, world: World) -> dict[str, str]:
     session.add(link)
     session.flush()
     return {"link_id": str(link.id)}
+
+
+def disposable_goal(session: Session, world: World) -> dict[str, str]:
+    goal = Goal(site_id=world.site_id, event_name="Walk", display_name=f"g{utcnow().timestamp()}")
+    session.add(goal)
+    session.flush()
+    return {"goal_id": str(goal.id)}
 
 
 def snapshot(stores: Stores) -> dict[str, list[tuple[object, ...]]]:

@@ -13,6 +13,11 @@ from jetrack.accounts.users import AccountError
 from jetrack.store.models import ApiKey, User
 
 KEY_PREFIX = "jt_"
+# Plausible's scope names. A Stats API key reads stats (and lists sites, goals and custom
+# properties, as Plausible allows); a Sites API key provisions sites, goals, guests...
+STATS_SCOPE = "stats:read:*"
+SITES_SCOPE = "sites:provision:*"
+SCOPES = (STATS_SCOPE, SITES_SCOPE)
 
 
 def _digest(key: str) -> str:
@@ -20,13 +25,17 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str]:
+def create_api_key(
+    session: Session, user: User, name: str, scope: str = STATS_SCOPE
+) -> tuple[ApiKey, str]:
     """Returns the stored row and the plaintext key (never stored, shown once)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise AccountError("name", "must be 1 to 200 characters")
+    if scope not in SCOPES:
+        raise AccountError("scope", f"must be one of: {', '.join(SCOPES)}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(user_id=user.id, name=name, prefix=key[:10], key_hash=_digest(key))
+    row = ApiKey(user_id=user.id, name=name, prefix=key[:10], key_hash=_digest(key), scopes=scope)
     session.add(row)
     session.flush()
     return row, key
@@ -44,6 +53,10 @@ def authenticate_api_key(session: Session, key: str) -> tuple[ApiKey, User] | No
         return None
     row.last_used_at = datetime.now(UTC)
     return row, user
+
+
+def has_scope(row: ApiKey, scope: str) -> bool:
+    return scope in (row.scopes or STATS_SCOPE).split()
 
 
 def list_api_keys(session: Session, user: User) -> list[ApiKey]:

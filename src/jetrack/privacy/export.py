@@ -199,9 +199,15 @@ def site_document(session: Session, site: Site) -> dict[str, Any]:
         "cookie_mode": site.cookie_mode,
         "retention_days": site.retention_days,
         "shields": site.shields,
+        "allowed_props": list(site.allowed_props or []),
         "created_at": _when(site.created_at),
         "goals": [
-            {"display_name": g.display_name, "event_name": g.event_name, "page_path": g.page_path}
+            {
+                "display_name": g.display_name,
+                "event_name": g.event_name,
+                "page_path": g.page_path,
+                "custom_props": dict(g.custom_props or {}),
+            }
             for g in site.goals
         ],
         "shared_links": [

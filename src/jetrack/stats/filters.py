@@ -121,9 +121,17 @@ def wildcard_regex(path: str) -> str:
 def goal_match_sql(goal: GoalInfo, params: Params) -> str:
     """True for an event that completes `goal`."""
     if goal.event_name is not None:
-        return f"(name = {params.add(goal.event_name, 'String')})"
-    pattern = params.add(wildcard_regex(goal.page_path or ""), "String")
-    return f"(name = 'pageview' AND match(pathname, {pattern}))"
+        target = f"name = {params.add(goal.event_name, 'String')}"
+    else:
+        pattern = params.add(wildcard_regex(goal.page_path or ""), "String")
+        target = f"name = 'pageview' AND match(pathname, {pattern})"
+    return "(" + target + "".join(_prop_sql(k, v, params) for k, v in goal.custom_props) + ")"
+
+
+def _prop_sql(key: str, value: str, params: Params) -> str:
+    # mapContains: a missing key reads as '' and must not match a goal asking for ''.
+    k = params.add(key, "String")
+    return f" AND mapContains(props, {k}) AND props[{k}] = {params.add(value, 'String')}"
 
 
 def matching_goals(condition: Condition, goals: tuple[GoalInfo, ...]) -> list[GoalInfo]:

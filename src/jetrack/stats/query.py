@@ -60,11 +60,13 @@ def conditions(tree: Filter) -> list[Condition]:
 
 @dataclass(frozen=True)
 class GoalInfo:
-    """A goal as the engine needs it: a custom event name or a page path (may hold `*`)."""
+    """A goal as the engine needs it: a custom event name or a page path (may hold `*`),
+    and the (key, value) custom properties an event must carry to complete it."""
 
     display_name: str
     event_name: str | None = None
     page_path: str | None = None
+    custom_props: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,13 @@ class SiteInfo:
         if isinstance(site, SiteInfo):
             return site
         goals = tuple(
-            GoalInfo(g.display_name, g.event_name, g.page_path) for g in getattr(site, "goals", [])
+            GoalInfo(
+                g.display_name,
+                g.event_name,
+                g.page_path,
+                tuple(sorted((g.custom_props or {}).items())),
+            )
+            for g in getattr(site, "goals", [])
         )
         return cls(id=site.id, domain=site.domain, timezone=site.timezone or "UTC", goals=goals)
 

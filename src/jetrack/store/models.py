@@ -61,6 +61,8 @@ class Site(Base):
     cookie_mode: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     shields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Custom property keys the owner allowed (Plausible's "custom properties"; 0005).
+    allowed_props: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The team whose members may see the site (revision 0002); owner_id is who added it.
     team_id: Mapped[int | None] = mapped_column(
@@ -73,13 +75,20 @@ class Site(Base):
 
 
 class Goal(Base):
+    """A conversion: a custom event name or a page path (wildcards), optionally narrowed to
+    events carrying given custom property values (0005)."""
+
     __tablename__ = "goals"
+    __table_args__ = (
+        UniqueConstraint("site_id", "display_name", name="uq_goals_site_id_display_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     event_name: Mapped[str | None] = mapped_column(String(120), default=None)
     page_path: Mapped[str | None] = mapped_column(String(2000), default=None)
     display_name: Mapped[str] = mapped_column(String(200))
+    custom_props: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     site: Mapped[Site] = relationship(back_populates="goals")
 
@@ -92,6 +101,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    # Space-separated scopes (Plausible's names); keys from before 0005 read stats only.
+    scopes: Mapped[str] = mapped_column(String(200), default="stats:read:*")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

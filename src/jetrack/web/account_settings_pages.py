@@ -255,8 +255,9 @@ async def api_key_create(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     name = text(form, "name", 300)
+    scope = text(form, "scope", 40) or api_keys.STATS_SCOPE
     try:
-        _, key = await in_session(request, api_keys.create_api_key, user, name)
+        _, key = await in_session(request, api_keys.create_api_key, user, name, scope)
     except AccountError as exc:
         return await api_keys_page(
             request, {"errors": {exc.field: str(exc)}, "values": {"name": name}}, 400

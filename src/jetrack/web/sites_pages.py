@@ -15,6 +15,7 @@ from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visi
 from jetrack.accounts.web_session import require_user
 from jetrack.config import Settings
 from jetrack.sites import shields as site_shields
+from jetrack.sites.goals import list_goals
 from jetrack.sites.installation import events_received
 from jetrack.sites.sites import SiteError, add_site, delete_site, snippet, update_site
 from jetrack.store.models import Site, User
@@ -110,7 +111,7 @@ async def new_site_submit(request: Request) -> Response:
 def _settings_context(session: Session, user: User, domain: str) -> dict[str, Any]:
     site = site_for(session, user, domain, "view_settings")
     flags = {a: can(session, user, a, site) for a in PERMISSION_FLAGS}
-    return {"site": site, "may": flags}
+    return {"site": site, "may": flags, "goals": list_goals(session, site)}
 
 
 async def _settings_form(
@@ -134,6 +135,11 @@ async def _settings_form(
 
 async def settings_page(request: Request) -> Response:
     return await _settings_form(request)
+
+
+async def settings_with(request: Request, extra: dict[str, Any], status: int) -> Response:
+    """The settings page with `extra` context (e.g. a goal form's errors) and `status`."""
+    return await _settings_form(request, extra, status)
 
 
 def _update(session: Session, user: User, domain: str, values: dict[str, Any]) -> None:

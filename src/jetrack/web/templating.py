@@ -42,6 +42,9 @@ NOTICES = {
     "joined": "You joined. The shared sites are listed below.",
     "link-revoked": "The shared link was revoked.",
     "link-created": "Shared link created.",
+    "goal-added": "Goal added. Events already received count for it too.",
+    "goal-renamed": "Goal renamed.",
+    "goal-deleted": "Goal deleted. Its events stay.",
 }
 
 

@@ -1,0 +1,219 @@
+"""Goals: create, find, rename, delete and list a site's conversions, with validation.
+
+A goal is a custom event name or a page path (`*` within one path segment, `**` across
+segments, as Plausible documents them), optionally narrowed to events carrying given
+custom property values. Goals are matched when a report is asked for
+(jetrack.stats.filters.goal_match_sql), so events sent before a goal existed count for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jetrack.store.models import Goal, Site
+
+GOAL_TYPES = ("event", "page")
+MAX_GOALS_PER_SITE = 500  # every goal is one branch of a report's SQL
+MAX_GOAL_PROPS = 3  # Plausible's limit
+MAX_EVENT_NAME = 120
+MAX_PAGE_PATH = 2000
+MAX_DISPLAY_NAME = 200
+MAX_PROP_KEY = 300
+MAX_PROP_VALUE = 2000
+# Names the tracker uses itself: a goal on them would count every page or every ping.
+RESERVED_EVENT_NAMES = frozenset({"pageview", "engagement"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class GoalError(ValueError):
+    """Invalid goal input; `field` names the bad field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    """A validated goal: exactly one of event_name and page_path is set."""
+
+    event_name: str | None
+    page_path: str | None
+    custom_props: dict[str, str]
+    display_name: str
+
+    @property
+    def goal_type(self) -> str:
+        return "event" if self.event_name is not None else "page"
+
+
+def goal_type(goal: Goal) -> str:
+    return "event" if goal.event_name is not None else "page"
+
+
+def check_event_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise GoalError("event_name", "is required for an event goal, e.g. Signup")
+    name = value.strip()
+    if len(name) > MAX_EVENT_NAME or _CONTROL.search(name):
+        raise GoalError("event_name", f"must be at most {MAX_EVENT_NAME} printable characters")
+    if name in RESERVED_EVENT_NAMES:
+        raise GoalError("event_name", f"{name!r} is reserved; use a page goal instead")
+    return name
+
+
+def check_page_path(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise GoalError("page_path", "is required for a page goal, e.g. /signup or /blog/**")
+    path = value.strip()
+    if not path.startswith("/"):
+        raise GoalError("page_path", "must start with /, e.g. /signup or /blog/*")
+    if len(path) > MAX_PAGE_PATH or _CONTROL.search(path) or " " in path:
+        raise GoalError("page_path", f"must be at most {MAX_PAGE_PATH} characters, without spaces")
+    if "***" in path:
+        raise GoalError("page_path", "use * for one path segment or ** for any depth, not ***")
+    return path
+
+
+def check_custom_props(props: Any) -> dict[str, str]:
+    if props is None:
+        return {}
+    if not isinstance(props, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in props.items()
+    ):
+        raise GoalError("custom_props", "must be a map with string keys and string values")
+    if len(props) > MAX_GOAL_PROPS:
+        raise GoalError("custom_props", f"use at most {MAX_GOAL_PROPS} properties per goal")
+    for key, value in props.items():
+        if not key.strip() or len(key) > MAX_PROP_KEY or _CONTROL.search(key):
+            raise GoalError("custom_props", f"property names are 1 to {MAX_PROP_KEY} characters")
+        if len(value) > MAX_PROP_VALUE:
+            raise GoalError("custom_props", f"values are at most {MAX_PROP_VALUE} characters")
+    return {k.strip(): v for k, v in sorted(props.items())}
+
+
+def check_display_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_DISPLAY_NAME or _CONTROL.search(name):
+        raise GoalError("display_name", f"must be 1 to {MAX_DISPLAY_NAME} printable characters")
+    return name
+
+
+def default_display_name(
+    event_name: str | None, page_path: str | None, custom_props: dict[str, str]
+) -> str:
+    """Plausible's defaults ("Signup", "Visit /signup"), with the properties appended so two
+    goals on one event with different properties get different names."""
+    base = event_name if event_name is not None else f"Visit {page_path}"
+    if not custom_props:
+        return base
+    return f"{base} ({', '.join(f'{k}={v}' for k, v in custom_props.items())})"[:MAX_DISPLAY_NAME]
+
+
+def goal_spec(
+    goal_type: Any,
+    *,
+    event_name: Any = None,
+    page_path: Any = None,
+    custom_props: Any = None,
+    display_name: Any = None,
+) -> GoalSpec:
+    """Validate a goal; the first bad field raises GoalError."""
+    if goal_type not in GOAL_TYPES:
+        raise GoalError("goal_type", "must be event or page")
+    event = check_event_name(event_name) if goal_type == "event" else None
+    page = check_page_path(page_path) if goal_type == "page" else None
+    props = check_custom_props(custom_props)
+    if display_name is not None and not isinstance(display_name, str):
+        raise GoalError("display_name", "must be a string")
+    name = (
+        check_display_name(display_name)
+        if display_name and display_name.strip()
+        else default_display_name(event, page, props)
+    )
+    return GoalSpec(event, page, props, name)
+
+
+def list_goals(session: Session, site: Site) -> list[Goal]:
+    """The site's goals, newest first."""
+    return list(
+        session.scalars(select(Goal).where(Goal.site_id == site.id).order_by(Goal.id.desc()))
+    )
+
+
+def get_goal(session: Session, site: Site, goal_id: int) -> Goal | None:
+    goal = session.get(Goal, goal_id)
+    return goal if goal is not None and goal.site_id == site.id else None
+
+
+def find_goal(session: Session, site: Site, spec: GoalSpec) -> Goal | None:
+    """The site's goal counting the same events as `spec` (its display name aside)."""
+    for goal in list_goals(session, site):
+        if (
+            goal.event_name == spec.event_name
+            and goal.page_path == spec.page_path
+            and dict(goal.custom_props or {}) == spec.custom_props
+        ):
+            return goal
+    return None
+
+
+def _name_taken(session: Session, site: Site, name: str, but: int | None = None) -> bool:
+    found = session.scalar(select(Goal).where(Goal.site_id == site.id, Goal.display_name == name))
+    return found is not None and found.id != but
+
+
+def create_goal(session: Session, site: Site, spec: GoalSpec) -> Goal:
+    existing = find_goal(session, site, spec)
+    if existing is not None:
+        raise GoalError("goal", f"this goal already exists as {existing.display_name!r}")
+    if _name_taken(session, site, spec.display_name):
+        raise GoalError(
+            "display_name", f"another goal of this site is already named {spec.display_name!r}"
+        )
+    if len(list_goals(session, site)) >= MAX_GOALS_PER_SITE:
+        raise GoalError("goal", f"a site has at most {MAX_GOALS_PER_SITE} goals")
+    goal = Goal(
+        site_id=site.id,
+        event_name=spec.event_name,
+        page_path=spec.page_path,
+        custom_props=dict(spec.custom_props),
+        display_name=spec.display_name,
+    )
+    session.add(goal)
+    session.flush()
+    session.expire(site, ["goals"])
+    return goal
+
+
+def find_or_create_goal(session: Session, site: Site, spec: GoalSpec) -> Goal:
+    """The existing goal counting the same events, or a new one (the Sites API's PUT)."""
+    return find_goal(session, site, spec) or create_goal(session, site, spec)
+
+
+def rename_goal(session: Session, site: Site, goal_id: int, display_name: str) -> Goal:
+    goal = get_goal(session, site, goal_id)
+    if goal is None:
+        raise GoalError("goal", "no such goal on this site")
+    name = check_display_name(display_name)
+    if _name_taken(session, site, name, but=goal.id):
+        raise GoalError("display_name", f"another goal of this site is already named {name!r}")
+    goal.display_name = name
+    session.flush()
+    return goal
+
+
+def delete_goal(session: Session, site: Site, goal_id: int) -> bool:
+    """Delete one goal; False when the site has no such goal. Its events stay."""
+    goal = get_goal(session, site, goal_id)
+    if goal is None:
+        return False
+    session.delete(goal)
+    session.flush()
+    session.expire(site, ["goals"])
+    return True
