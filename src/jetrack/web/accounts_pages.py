@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import email_tokens, sessions, signup, two_factor
-from jetrack.accounts.throttle import LoginThrottle
+from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, find_user, hash_password, spend_hash_time
 from jetrack.accounts.users import verify_password as password_ok
 from jetrack.accounts.web_session import (
@@ -27,19 +27,14 @@ from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, local_path, secret, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import login as login_throttle
+from jetrack.web.throttles import retry_after
+from jetrack.web.throttles import second_factor as second_factor_throttle
 
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _throttle(request: Request) -> LoginThrottle:
-    state = request.app.state
-    if not hasattr(state, "login_throttle"):
-        state.login_throttle = LoginThrottle()
-    throttle: LoginThrottle = state.login_throttle
-    return throttle
 
 
 def _verify_mail(settings: Settings, user: User, token: str) -> Mail:
@@ -153,19 +148,18 @@ async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     email, password = text(form, "email", 400).lower(), secret(form, "password")
     target = local_path(text(form, "next"))
-    throttle, client = _throttle(request), client_address(request)
+    throttle, client = login_throttle(request), client_address(request)
     context = {"nav": "login", "next": target, "values": {"email": email}}
     wait = throttle.retry_after(email, client)
     if wait:
-        minutes = max(1, round(wait / 60))
-        context["errors"] = {"form": f"Too many attempts. Try again in {minutes} minutes."}
-        return await render(request, "login.html", context, status=429)
+        context["errors"] = {"form": wait_message(wait)}
+        return retry_after(await render(request, "login.html", context, status=429), wait)
     user, needs_2fa, problem = await in_session(request, _check_login, email, password)
     if problem == "wrong" or user is None:
         throttle.failed(email, client)
         context["errors"] = {"form": "The email or password is not right."}
         return await render(request, "login.html", context, status=400)
-    throttle.succeeded(email)
+    throttle.succeeded(email, client)
     if problem == "unverified":
         settings = _settings(request)
         token = await in_session(request, email_tokens.issue_token, user, "verify_email")
@@ -219,13 +213,16 @@ async def second_factor_submit(request: Request) -> Response:
     if found is None or not found.pending_2fa:
         return RedirectResponse("/login", 303)
     target = local_path(text(form, "next"))
-    throttle, client = _throttle(request), client_address(request)
+    # Counted apart from passwords: a right password must not reset the code guesses.
+    throttle, client = second_factor_throttle(request), client_address(request)
     account = found.user.email
-    if throttle.retry_after(account, client):
-        errors = {"code": "Too many attempts. Wait a few minutes and log in again."}
-        return await render(
+    wait = throttle.retry_after(account, client)
+    if wait:
+        errors = {"code": wait_message(wait)}
+        page = await render(
             request, "login_2fa.html", {"next": target, "errors": errors}, status=429
         )
+        return retry_after(page, wait)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     token = await in_session(request, _complete_2fa, cookie, text(form, "code", 40))
     if token is None:
@@ -238,7 +235,7 @@ async def second_factor_submit(request: Request) -> Response:
         return await render(
             request, "login_2fa.html", {"next": target, "errors": errors}, status=400
         )
-    throttle.succeeded(account)
+    throttle.succeeded(account, client)
     response = RedirectResponse(target, 303)
     set_session_cookie(request, response, token)
     return response
