@@ -99,11 +99,13 @@ def sign_up(session: Session, settings: Settings, form: SignupForm) -> SignupRes
             }
         )
     name, email, password_hash = _validate(form)
+    # Checked before looking the address up: with an invitation token in hand, any other
+    # address gets this one answer, whether or not it has an account (no oracle).
+    if invitation is not None and invitation.email != email:
+        raise FormErrors({"email": "use the address the invitation was sent to"})
     existing = find_user(session, email)
     if existing is not None:
         return SignupResult(None, existing, None)
-    if invitation is not None and invitation.email != email:
-        raise FormErrors({"email": "use the address the invitation was sent to"})
     user = create_user(session, email, name=name)
     user.password_hash = password_hash
     user.age_confirmed_at = utcnow()
