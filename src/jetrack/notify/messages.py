@@ -25,6 +25,7 @@ SUBJECTS = {
     "reset_password": "Reset your Jetrack password",
     "change_email": "Confirm your new email address for Jetrack",
     "invitation": "You are invited to Jetrack",
+    "email_changed": "The email address of your Jetrack account was changed",
 }
 
 
