@@ -22,6 +22,7 @@ from jetrack.accounts.users import (
 )
 from jetrack.accounts.web_session import clear_session_cookie, require_user, signed_in
 from jetrack.config import Settings
+from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.store.models import User
@@ -29,6 +30,7 @@ from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import mails as mail_limiter
 from jetrack.web.throttles import reauth as reauth_throttle
 from jetrack.web.throttles import retry_after
 
@@ -118,6 +120,12 @@ async def change_email(request: Request) -> Response:
     form = await read_form(request)
     settings: Settings = request.app.state.settings
     new_email = text(form, "email", 400)
+    limiter = mail_limiter(request)
+    keys = mail_keys(new_email, account=user.id, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        page = await account_page(request, {"email": refusal(wait)}, 429)
+        return retry_after(page, wait)
     try:
         token = await _rechecked(
             request,
@@ -131,6 +139,7 @@ async def change_email(request: Request) -> Response:
     except AccountError as exc:
         return _refused(await account_page(request, {exc.field: str(exc)}, 400), exc)
     mail = None
+    limiter.sent(keys)  # taken or not, the same count: no hint that the address is in use
     if token is not None:
         url = link(settings, f"/account/confirm-email?token={token}")
         mail = compose(settings, "change_email", new_email.lower(), name=user.name, url=url)

@@ -21,6 +21,7 @@ from jetrack.accounts.web_session import (
     signed_in,
 )
 from jetrack.config import Settings
+from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.store.models import User, utcnow
 from jetrack.web.csrf import read_form
@@ -28,6 +29,7 @@ from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, local_path, secret, text
 from jetrack.web.templating import render
 from jetrack.web.throttles import login as login_throttle
+from jetrack.web.throttles import mails as mail_limiter
 from jetrack.web.throttles import retry_after
 from jetrack.web.throttles import second_factor as second_factor_throttle
 
@@ -72,16 +74,23 @@ async def signup_submit(request: Request) -> Response:
         age_confirmed=checked(form, "age"),
         invitation_token=text(form, "invitation", 100),
     )
+    context = {
+        "nav": "signup",
+        "values": {"name": data.name, "email": data.email, "age": data.age_confirmed},
+        "invitation": data.invitation_token,
+        "open": True,
+    }
+    # Checked before the address is looked up, and counted for new and existing accounts
+    # alike (each gets one mail): a refusal says nothing about who has an account.
+    limiter, keys = mail_limiter(request), mail_keys(data.email, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        context["errors"] = {"form": refusal(wait)}
+        return retry_after(await render(request, "signup.html", context, status=429), wait)
     try:
         result = await in_session(request, signup.sign_up, settings, data)
     except signup.FormErrors as exc:
-        context = {
-            "nav": "signup",
-            "errors": exc.errors,
-            "values": {"name": data.name, "email": data.email, "age": data.age_confirmed},
-            "invitation": data.invitation_token,
-            "open": True,
-        }
+        context["errors"] = exc.errors
         return await render(request, "signup.html", context, status=400)
     if result.new is not None and result.verify_token is None:
         # Joined through an invitation: the address is confirmed, sign straight in.
@@ -91,6 +100,7 @@ async def signup_submit(request: Request) -> Response:
         mail = _verify_mail(settings, result.new, result.verify_token)
     elif result.existing is not None:
         mail = compose(settings, "account_exists", result.existing.email)
+    limiter.sent(keys)
     return await render(
         request, "check_inbox.html", {"purpose": "signup"}, background=in_background(settings, mail)
     )
@@ -161,6 +171,12 @@ async def login_submit(request: Request) -> Response:
         return await render(request, "login.html", context, status=400)
     throttle.succeeded(email, client)
     if problem == "unverified":
+        limiter, keys = mail_limiter(request), mail_keys(user.email, client=client)
+        wait = limiter.retry_after(keys)
+        if wait:
+            context["errors"] = {"form": refusal(wait)}
+            return retry_after(await render(request, "login.html", context, status=429), wait)
+        limiter.sent(keys)
         settings = _settings(request)
         token = await in_session(request, email_tokens.issue_token, user, "verify_email")
         mail = _verify_mail(settings, user, token)
@@ -272,6 +288,14 @@ async def forgot_submit(request: Request) -> Response:
         errors = {"email": "must be an email address like name@example.com"}
         context = {"nav": "login", "errors": errors, "values": {"email": email}}
         return await render(request, "forgot_password.html", context, status=400)
+    # Limited and counted for every address, known or not: the answer stays the same.
+    limiter, keys = mail_limiter(request), mail_keys(email, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        context = {"nav": "login", "errors": {"email": refusal(wait)}, "values": {"email": email}}
+        page = await render(request, "forgot_password.html", context, status=429)
+        return retry_after(page, wait)
+    limiter.sent(keys)
     settings = _settings(request)
     found = await in_session(request, _reset_request, email)
     mail = None

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
+from jetrack.notify.limits import MailLimiter
 
 T = TypeVar("T")
 
@@ -39,6 +40,11 @@ def reauth(request: Request) -> LoginThrottle:
 def share(request: Request) -> LoginThrottle:
     """Passwords of protected shared links, per link."""
     return _of(request, "share_throttle", LoginThrottle)
+
+
+def mails(request: Request) -> MailLimiter:
+    """Account mails per recipient, per asking account and per client."""
+    return _of(request, "mail_limiter", MailLimiter)
 
 
 def retry_after(response: Response, seconds: int) -> Response:
