@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import delete, select
+import pytest
+from sqlalchemy import delete, select, text
 from starlette.testclient import TestClient
 
+from jetrack.accounts.users import had_accounts
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, sign_up_verified
@@ -60,12 +62,52 @@ def test_operator_makes_admins_and_erases_the_last_only_with_a_successor(tmp_pat
     )
     made = run(data, "user", "create", "ben@example.com")
     assert made.returncode == 0 and "admin" not in made.stdout
+    assert run(data, "user", "create", "cy@example.com").returncode == 0
     refused = run(data, "user", "erase", "ann@example.com")
     assert refused.returncode != 0 and "--successor" in refused.stderr
     assert "only admin" in refused.stderr
     erased = run(data, "user", "erase", "ann@example.com", "--successor", "ben@example.com")
     assert erased.returncode == 0, erased.stderr
     assert run(data, "user", "erase", "ben@example.com").returncode != 0  # now the last one
-    extra = run(data, "user", "create", "cy@example.com", "--admin")
+    extra = run(data, "user", "create", "dee@example.com", "--admin")
     assert extra.returncode == 0 and "(instance admin)" in extra.stdout
     assert run(data, "user", "erase", "ben@example.com").returncode == 0
+
+
+@pytest.mark.parametrize(("is_admin", "recorded"), [(True, True), (False, False)])
+def test_migration_records_the_first_account_of_an_instance_that_had_an_admin(
+    tmp_path: Path, is_admin: bool, recorded: bool
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from jetrack.store.control import MIGRATIONS_DIR, open_control_store
+
+    store = open_control_store(data_dir=tmp_path, database_url=None, key=None)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+        conn.execute(
+            text(
+                "INSERT INTO users (email, name, is_admin, created_at) "
+                "VALUES ('ann@example.com', 'Ann', :admin, CURRENT_TIMESTAMP)"
+            ),
+            {"admin": is_admin},
+        )
+        command.upgrade(config, "head")
+    with store.session() as session:  # a demo-only instance still waits for its admin
+        assert had_accounts(session) is recorded
+    store.close()
+
+
+def test_the_only_account_may_go_without_a_successor(
+    client: TestClient, inbox: Inbox, stores: Stores
+) -> None:
+    sign_up_verified(client, inbox, "ada@example.com")
+    form = {"password": PASSWORD, "confirm": "delete", "csrf_token": csrf_of(client)}
+    assert client.post("/account/delete", data=form).status_code == 200
+    client.cookies.clear()
+    sign_up_verified(client, inbox, "bob@example.com")  # still no admin by sign-up
+    assert _admins(stores) == ["ada@example.com"]  # locked, waiting for its purge

@@ -113,6 +113,14 @@ def other_admins(session: Session, user: User) -> int:
     return int(count or 0)
 
 
+def other_accounts(session: Session, user: User) -> int:
+    """Accounts besides `user` that can still log in."""
+    count = session.scalar(
+        select(func.count()).select_from(User).where(User.id != user.id, User.locked_at.is_(None))
+    )
+    return int(count or 0)
+
+
 def make_admin(session: Session, email: str) -> User:
     """Make an existing, usable account an instance admin."""
     successor = find_user(session, email) if email.strip() else None

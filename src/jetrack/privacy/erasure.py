@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.sessions import end_user_sessions
-from jetrack.accounts.users import AccountError, make_admin, other_admins
+from jetrack.accounts.users import AccountError, make_admin, other_accounts, other_admins
 from jetrack.store.models import ApiKey, ErasureRequest, User, as_utc, utcnow
 from jetrack.store.stores import Stores
 
@@ -28,8 +28,8 @@ LAST_ADMIN = (
 
 def _hand_over_admin(session: Session, row: User, successor: str) -> None:
     """The last admin goes only when it names a successor (AccountError "successor")."""
-    if not row.is_admin or other_admins(session, row):
-        return
+    if not row.is_admin or other_admins(session, row) or not other_accounts(session, row):
+        return  # with nobody else, there is no one to hand over to (and none to fear)
     if not successor.strip():
         raise AccountError("successor", LAST_ADMIN)
     if successor.strip().lower() == row.email:

@@ -43,13 +43,10 @@ class Throttled(AccountError):
         self.wait = wait
 
 
-# Fields whose AccountError means a wrong password or code: these count as failed guesses.
-SECRET_FIELDS = frozenset({"password", "email_password", "current_password", "code"})
-
-
 async def _rechecked(request: Request, user: User, field: str, work: Any, *args: Any) -> Any:
     """Run `work` (which re-checks the password or a code) under the re-check throttle:
-    someone holding a session cookie must not get unlimited guesses."""
+    someone holding a session cookie must not get unlimited guesses. `field` is the form
+    field of the password; its errors, and a wrong "code", count as failed guesses."""
     throttle, client = reauth_throttle(request), client_address(request)
     target = f"user:{user.id}"
     wait = throttle.retry_after(target, client)
@@ -58,7 +55,7 @@ async def _rechecked(request: Request, user: User, field: str, work: Any, *args:
     try:
         result = await in_session(request, work, *args)
     except AccountError as exc:
-        if exc.field in SECRET_FIELDS:
+        if exc.field in (field, "code"):
             throttle.failed(target, client)
         raise
     throttle.succeeded(target, client)
@@ -371,32 +368,39 @@ async def delete_page(request: Request) -> Response:
     )
 
 
-def _deletion_checked(session: Session, user: User, password: str, confirm: str) -> None:
+def _password_checked(session: Session, user: User, password: str) -> None:
     if not verify_password(_fresh(session, user), password):
         raise AccountError("password", "this is not your current password")
-    if confirm.lower() != "delete":
-        raise AccountError("confirm", 'type the word "delete" to confirm')
 
 
 async def delete_submit(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     settings: Settings = request.app.state.settings
-    password, confirm = secret(form, "password"), text(form, "confirm", 50)
     successor = text(form, "successor", 400)
+    errors: dict[str, str] = {}
+    refused: AccountError | None = None
+    if text(form, "confirm", 50).lower() != "delete":
+        errors["confirm"] = 'type the word "delete" to confirm'
     try:
-        await _rechecked(request, user, "password", _deletion_checked, user, password, confirm)
-        await run_in_threadpool(request_account_erasure, request.app.state.stores, user, successor)
+        await _rechecked(
+            request, user, "password", _password_checked, user, secret(form, "password")
+        )
+        if not errors:
+            stores = request.app.state.stores
+            await run_in_threadpool(request_account_erasure, stores, user, successor)
     except AccountError as exc:
+        errors[exc.field], refused = str(exc), exc
+    if errors:
         context = {
             "nav": "account",
-            "errors": {exc.field: str(exc)},
+            "errors": errors,
             "grace_days": settings.erasure_grace_days,
             "values": {"successor": successor},
             "is_admin": user.is_admin,
         }
         page = await render(request, "delete_account.html", context, status=400)
-        return _refused(page, exc)
+        return _refused(page, refused) if refused is not None else page
     response = await render(
         request,
         "message.html",
