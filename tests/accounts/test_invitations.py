@@ -34,7 +34,7 @@ def test_invite_new_person_to_team_signs_up_from_the_mail(client: TestClient, in
     assert sent.status_code == 303
     mail = inbox.last_to("bob@example.com")
     assert mail["Subject"] == "You are invited to Jetrack"
-    assert "Ada invited you" in inbox.text(mail) and "as admin" in inbox.text(mail)
+    assert '"Ada" invited you' in inbox.text(mail) and "as admin" in inbox.text(mail)
     path = inbox.link("bob@example.com", "/invitations/")
     bob = TestClient(client.app, follow_redirects=False)
     page = bob.get(path)
