@@ -115,21 +115,52 @@ def user() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def user_create(email: str, name: str, password_stdin: bool) -> None:
-    """Create an account (the first one becomes the instance admin)."""
+@click.option("--admin", is_flag=True, help="Make the account an instance admin.")
+def user_create(email: str, name: str, password_stdin: bool, admin: bool) -> None:
+    """Create an account (the first of an empty instance, or with --admin, is an admin)."""
     from jetrack.accounts.users import AccountError, create_user
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with opened_control(settings_or_exit()) as control:
         try:
             with control.session() as session:
-                created = create_user(session, email, name=name, password=password)
+                created = create_user(
+                    session, email, name=name, password=password, admin=True if admin else None
+                )
                 # The operator vouches for the address: no confirmation mail needed.
                 created.email_verified_at = created.created_at or datetime.now(UTC)
-                admin = " (instance admin)" if created.is_admin else ""
-                click.echo(f"created user {created.email}{admin}")
+                label = " (instance admin)" if created.is_admin else ""
+                click.echo(f"created user {created.email}{label}")
         except AccountError as exc:
             fail(f"{exc.field}: {exc}")
+
+
+@user.command("erase")
+@click.argument("email")
+@click.option(
+    "--successor",
+    default="",
+    help="Email of the account that becomes admin (needed when EMAIL is the last admin).",
+)
+def user_erase(email: str, successor: str) -> None:
+    """Lock an account and request its erasure (the purge erases it after the grace days)."""
+    from jetrack.accounts.users import AccountError, find_user
+    from jetrack.privacy.erasure import lock_for_erasure
+
+    settings = settings_or_exit()
+    with opened_control(settings) as control:
+        try:
+            with control.session() as session:
+                account = find_user(session, email)
+                if account is None:
+                    fail(f"EMAIL: no account has the email {email}")
+                    return
+                lock_for_erasure(session, account.id, settings.erasure_grace_days, successor)
+                click.echo(
+                    f"locked {account.email}; erased after {settings.erasure_grace_days} days"
+                )
+        except AccountError as exc:
+            fail(f"--{exc.field}: {exc}")
 
 
 @main.group()

@@ -415,7 +415,7 @@ def seed_demo(
         raise ValueError("days and visitors_per_day must be at least 1")
     with stores.control.session() as session:
         owner = find_user(session, owner_email) or create_user(
-            session, owner_email, name="Demo", password=password
+            session, owner_email, name="Demo", password=password, admin=False
         )
         site = find_site(session, domain) or add_site(
             session, owner, domain, timezone=timezone, name="Jetrack demo"

@@ -34,7 +34,7 @@ def test_invite_new_person_to_team_signs_up_from_the_mail(client: TestClient, in
     assert sent.status_code == 303
     mail = inbox.last_to("bob@example.com")
     assert mail["Subject"] == "You are invited to Jetrack"
-    assert "Ada invited you" in inbox.text(mail) and "as admin" in inbox.text(mail)
+    assert '"Ada" invited you' in inbox.text(mail) and "as admin" in inbox.text(mail)
     path = inbox.link("bob@example.com", "/invitations/")
     bob = TestClient(client.app, follow_redirects=False)
     page = bob.get(path)
@@ -145,3 +145,32 @@ def test_last_owner_cannot_leave_and_admin_cannot_touch_owners(
     )
     assert promote.status_code == 400 and "only an owner" in promote.text
     assert log_in is not None
+
+
+def test_an_invitation_token_tells_nothing_about_other_addresses(
+    client: TestClient, inbox: Inbox
+) -> None:
+    sign_up_verified(client, inbox, "ada@example.com", "Ada")
+    sent = client.post(
+        f"/teams/{_team_id(client)}/invitations",
+        data={"email": "bob@example.com", "role": "viewer", "csrf_token": csrf_of(client)},
+    )
+    assert sent.status_code == 303
+    token = inbox.link("bob@example.com", "/invitations/").rsplit("/", 1)[1]
+    mallory = TestClient(client.app, follow_redirects=False)
+    answers = []
+    for email in ("ada@example.com", "nobody@example.com"):  # an account, and none
+        answer = mallory.post(
+            "/signup",
+            data={
+                "name": "M",
+                "email": email,
+                "password": PASSWORD,
+                "age": "1",
+                "invitation": token,
+            },
+        )
+        answers.append((answer.status_code, answer.text.replace(email, "EMAIL")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and "the invitation was sent to" in answers[0][1]
+    assert len(inbox.to("ada@example.com")) == 1  # no "account exists" mail either

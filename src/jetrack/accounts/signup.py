@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.email_tokens import issue_token
@@ -24,6 +23,7 @@ from jetrack.accounts.users import (
     check_name,
     create_user,
     find_user,
+    had_accounts,
     hash_password,
     normalize_email,
 )
@@ -62,7 +62,7 @@ def signup_open(session: Session, settings: Settings) -> bool:
     """Open sign-up, or invite-only after the first account (the instance admin)."""
     if settings.signup_mode == "open":
         return True
-    return (session.scalar(select(func.count()).select_from(User)) or 0) == 0
+    return not had_accounts(session)
 
 
 def _validate(form: SignupForm) -> tuple[str, str, str]:
@@ -99,11 +99,13 @@ def sign_up(session: Session, settings: Settings, form: SignupForm) -> SignupRes
             }
         )
     name, email, password_hash = _validate(form)
+    # Checked before looking the address up: with an invitation token in hand, any other
+    # address gets this one answer, whether or not it has an account (no oracle).
+    if invitation is not None and invitation.email != email:
+        raise FormErrors({"email": "use the address the invitation was sent to"})
     existing = find_user(session, email)
     if existing is not None:
         return SignupResult(None, existing, None)
-    if invitation is not None and invitation.email != email:
-        raise FormErrors({"email": "use the address the invitation was sent to"})
     user = create_user(session, email, name=name)
     user.password_hash = password_hash
     user.age_confirmed_at = utcnow()

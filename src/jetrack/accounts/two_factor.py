@@ -6,7 +6,7 @@ import secrets
 import time
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.tokens import digest
@@ -44,10 +44,11 @@ def provisioning_uri(credential: TotpCredential, user: User) -> str:
     return pyotp.TOTP(credential.secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def _check_code(credential: TotpCredential, code: str) -> bool:
+def _matching_step(credential: TotpCredential, code: str) -> int | None:
+    """The time step whose code this is, if it is a current one not used before."""
     code = code.replace(" ", "").strip()
     if not (code.isdigit() and len(code) == 6):
-        return False
+        return None
     totp = pyotp.TOTP(credential.secret)
     now = time.time()
     for drift in (-1, 0, 1):  # one 30 s step either side for clock skew
@@ -55,9 +56,42 @@ def _check_code(credential: TotpCredential, code: str) -> bool:
         if step > credential.last_used_step and secrets.compare_digest(
             totp.generate_otp(step), code
         ):
-            credential.last_used_step = step  # a code works once (no replay)
-            return True
-    return False
+            return step
+    return None
+
+
+def _check_code(session: Session, credential: TotpCredential, code: str) -> bool:
+    step = _matching_step(credential, code)
+    if step is None:
+        return False
+    # A step is spent by one conditional UPDATE: of several log-ins sending the same code
+    # at once, exactly one moves the step forward (a code works once, no replay).
+    spent = session.execute(
+        update(TotpCredential)
+        .where(TotpCredential.id == credential.id, TotpCredential.last_used_step < step)
+        .values(last_used_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(credential, ["last_used_step"])
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _spend_recovery_code(session: Session, user: User, code: str) -> bool:
+    raw = code.replace("-", "").replace(" ", "").strip().lower()
+    if len(raw) != 16:
+        return False
+    # Conditional on "not used yet", so that a code sent twice at once is spent once.
+    spent = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == digest(raw),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def confirm_setup(session: Session, user: User, code: str) -> list[str] | None:
@@ -65,7 +99,7 @@ def confirm_setup(session: Session, user: User, code: str) -> list[str] | None:
     credential = credential_of(session, user)
     if credential is None or credential.enabled_at is not None:
         return None
-    if not _check_code(credential, code):
+    if not _check_code(session, credential, code):
         return None
     credential.enabled_at = utcnow()
     return new_recovery_codes(session, user)
@@ -89,22 +123,7 @@ def verify_second_factor(session: Session, user: User, code: str) -> bool:
     credential = credential_of(session, user)
     if credential is None or credential.enabled_at is None:
         return False
-    if _check_code(credential, code):
-        return True
-    raw = code.replace("-", "").replace(" ", "").strip().lower()
-    if len(raw) != 16:
-        return False
-    recovery = session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == digest(raw),
-            RecoveryCode.used_at.is_(None),
-        )
-    )
-    if recovery is None:
-        return False
-    recovery.used_at = utcnow()
-    return True
+    return _check_code(session, credential, code) or _spend_recovery_code(session, user, code)
 
 
 def remaining_recovery_codes(session: Session, user: User) -> int:

@@ -8,9 +8,10 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jetrack.store.models import User
+from jetrack.store.models import InstanceFact, User
 
 _hasher = PasswordHasher()  # argon2-cffi defaults are Argon2id
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -53,24 +54,80 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+FIRST_ACCOUNT = "first_account"
+
+
+def had_accounts(session: Session) -> bool:
+    """Whether the instance's first account was ever made (erasing accounts keeps this)."""
+    return session.get(InstanceFact, FIRST_ACCOUNT) is not None
+
+
+def _record_first_account(session: Session) -> bool:
+    """Records that the instance has had an account; True for the one caller that did it
+    first (the primary key decides between concurrent sign-ups)."""
+    if had_accounts(session):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(InstanceFact(name=FIRST_ACCOUNT))
+    except IntegrityError:
+        return False
+    return True
+
+
 def create_user(
-    session: Session, email: str, *, name: str = "", password: str | None = None
+    session: Session,
+    email: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    admin: bool | None = None,
 ) -> User:
-    """Create an account; the first account of an instance becomes its admin (the demo
-    account that `jetrack demo` makes is never an admin, so it does not count)."""
+    """Create an account. With `admin=None` only the very first account of an empty
+    instance becomes its admin; `admin=True` is the operator's choice (`jetrack user create
+    --admin`); `admin=False` (the demo login) is no admin and does not count as the first."""
     email = normalize_email(email)
     if find_user(session, email) is not None:
         raise AccountError("email", "an account with this email already exists")
-    first = session.scalar(select(func.count()).select_from(User).where(User.is_admin)) == 0
+    if admin is not False:
+        first = _record_first_account(session)
+        admin = first if admin is None else admin
     user = User(
         email=email,
         name=name.strip()[:200],
         password_hash=hash_password(password) if password is not None else None,
-        is_admin=first,
+        is_admin=admin,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def other_admins(session: Session, user: User) -> int:
+    """Admins besides `user` who can still log in (a locked one is on its way out)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.is_admin, User.id != user.id, User.locked_at.is_(None))
+    )
+    return int(count or 0)
+
+
+def other_accounts(session: Session, user: User) -> int:
+    """Accounts besides `user` that can still log in."""
+    count = session.scalar(
+        select(func.count()).select_from(User).where(User.id != user.id, User.locked_at.is_(None))
+    )
+    return int(count or 0)
+
+
+def make_admin(session: Session, email: str) -> User:
+    """Make an existing, usable account an instance admin."""
+    successor = find_user(session, email) if email.strip() else None
+    if successor is None or successor.locked_at is not None:
+        raise AccountError("successor", "no active account has this email")
+    successor.is_admin = True
+    return successor
 
 
 def check_name(name: str) -> str:

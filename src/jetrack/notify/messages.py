@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,31 @@ SUBJECTS = {
     "reset_password": "Reset your Jetrack password",
     "change_email": "Confirm your new email address for Jetrack",
     "invitation": "You are invited to Jetrack",
+    "email_changed": "The email address of your Jetrack account was changed",
 }
+
+
+# What a mail client would turn into a link: a scheme, "www.", or a dot inside a word
+# ("evil.example", "x.y/path"). Names other people chose are defanged before they are mailed.
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)\s*:\s*//")
+_DOTTED = re.compile(r"(?<=\w)\.(?=\w)")
+_HTTP = re.compile(r"(?i)\bhttp")
+_WWW = re.compile(r"(?i)\bwww\.")
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # linkified too
+
+
+def defanged(value: str, limit: int = 80) -> str:
+    """Text someone else wrote (a name, a team), on one line, with no link left in it."""
+    value = " ".join(value.split())[:limit].translate(_FULL_STOPS)
+    value = _SCHEME.sub(lambda m: f"{m.group(1)}[:]//", value)
+    value = _HTTP.sub(lambda m: m.group(0)[0] + "xx" + m.group(0)[3], value)
+    value = _WWW.sub(lambda m: m.group(0)[:3] + "[.]", value)
+    return _DOTTED.sub("[.]", value)
+
+
+def quoted(value: str) -> str:
+    """A name inside a sentence of ours, quoted so it cannot pass for our words."""
+    return '"' + defanged(value).replace('"', "'") + '"'
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,8 @@ class Mail:
 
 
 def compose(settings: Settings, kind: str, to: str, **context: Any) -> Mail:
+    if "name" in context:  # the name of a new account is the signer-up's text, mailed to
+        context["name"] = defanged(str(context["name"]))  # whatever address they typed
     context = {"base_url": settings.base_url.rstrip("/"), **context}
     text = _environment.get_template(f"{kind}.txt").render(context)
     html = _environment.get_template(f"{kind}.html").render(context)

@@ -16,37 +16,61 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.sessions import end_user_sessions
+from jetrack.accounts.users import AccountError, make_admin, other_accounts, other_admins
 from jetrack.store.models import ApiKey, ErasureRequest, User, as_utc, utcnow
 from jetrack.store.stores import Stores
 
+LAST_ADMIN = (
+    "this is the instance's only admin: name another account (its email) to become admin, "
+    "so that the instance keeps one"
+)
 
-def request_account_erasure(stores: Stores, user: User) -> None:
-    """Lock the account, end its sessions, revoke its API keys and record the request."""
-    now = utcnow()
+
+def _hand_over_admin(session: Session, row: User, successor: str) -> None:
+    """The last admin goes only when it names a successor (AccountError "successor")."""
+    if not row.is_admin or other_admins(session, row) or not other_accounts(session, row):
+        return  # with nobody else, there is no one to hand over to (and none to fear)
+    if not successor.strip():
+        raise AccountError("successor", LAST_ADMIN)
+    if successor.strip().lower() == row.email:
+        raise AccountError("successor", "name another account than the one being deleted")
+    make_admin(session, successor)
+
+
+def request_account_erasure(stores: Stores, user: User, successor: str = "") -> None:
+    """Lock the account, end its sessions, revoke its API keys and record the request.
+    The instance's last admin must name `successor`, the email of who becomes admin."""
     with stores.control.session() as session:
-        row = session.get(User, user.id)
-        if row is None:
-            return
-        row.locked_at = row.locked_at or now
-        end_user_sessions(session, row.id)
-        session.execute(
-            update(ApiKey)
-            .where(ApiKey.user_id == row.id, ApiKey.revoked_at.is_(None))
-            .values(revoked_at=now)
+        lock_for_erasure(session, user.id, stores.settings.erasure_grace_days, successor)
+
+
+def lock_for_erasure(session: Session, user_id: int, grace_days: int, successor: str = "") -> None:
+    """`request_account_erasure` within a unit of work (the CLI opens only the control store)."""
+    now = utcnow()
+    row = session.get(User, user_id)
+    if row is None:
+        return
+    _hand_over_admin(session, row, successor)
+    row.locked_at = row.locked_at or now
+    end_user_sessions(session, row.id)
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.user_id == row.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    pending = session.scalar(
+        select(ErasureRequest).where(
+            ErasureRequest.user_id == row.id, ErasureRequest.completed_at.is_(None)
         )
-        pending = session.scalar(
-            select(ErasureRequest).where(
-                ErasureRequest.user_id == row.id, ErasureRequest.completed_at.is_(None)
+    )
+    if pending is None:
+        session.add(
+            ErasureRequest(
+                user_id=row.id,
+                requested_at=now,
+                purge_after=now + timedelta(days=grace_days),
             )
         )
-        if pending is None:
-            session.add(
-                ErasureRequest(
-                    user_id=row.id,
-                    requested_at=now,
-                    purge_after=now + timedelta(days=stores.settings.erasure_grace_days),
-                )
-            )
 
 
 # --- Undo within the grace period (added with the purge job) --------------------------------

@@ -273,6 +273,17 @@ class InstanceSecret(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class InstanceFact(Base):
+    """A fact about the instance that must outlive the rows it was learnt from (revision
+    0005): "first_account" is recorded when the first account of an empty instance is made,
+    so that erasing accounts later never makes the instance "empty" again."""
+
+    __tablename__ = "instance_facts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- Privacy: jobs, erasures, exports, tickets, restriction, operator audit (revision 0003) ---
 
 # Imported here so that this section stays one appended block.

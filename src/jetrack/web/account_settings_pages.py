@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import api_keys, email_tokens, sessions, two_factor
+from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import (
     AccountError,
     change_password,
@@ -21,13 +22,51 @@ from jetrack.accounts.users import (
 )
 from jetrack.accounts.web_session import clear_session_cookie, require_user, signed_in
 from jetrack.config import Settings
-from jetrack.notify.messages import compose, in_background, link
+from jetrack.notify.limits import mail_keys, refusal
+from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.store.models import User
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
-from jetrack.web.forms import number, secret, text
+from jetrack.web.forms import client_address, number, secret, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import mails as mail_limiter
+from jetrack.web.throttles import reauth as reauth_throttle
+from jetrack.web.throttles import retry_after
+
+
+class Throttled(AccountError):
+    """Too many wrong passwords or codes re-asked of a signed-in account."""
+
+    def __init__(self, field: str, wait: int) -> None:
+        super().__init__(field, wait_message(wait))
+        self.wait = wait
+
+
+async def _rechecked(request: Request, user: User, field: str, work: Any, *args: Any) -> Any:
+    """Run `work` (which re-checks the password or a code) under the re-check throttle:
+    someone holding a session cookie must not get unlimited guesses. `field` is the form
+    field of the password; its errors, and a wrong "code", count as failed guesses."""
+    throttle, client = reauth_throttle(request), client_address(request)
+    target = f"user:{user.id}"
+    wait = throttle.retry_after(target, client)
+    if wait:
+        raise Throttled(field, wait)
+    try:
+        result = await in_session(request, work, *args)
+    except AccountError as exc:
+        if exc.field in (field, "code"):
+            throttle.failed(target, client)
+        raise
+    throttle.succeeded(target, client)
+    return result
+
+
+def _refused(response: Response, exc: AccountError) -> Response:
+    if isinstance(exc, Throttled):
+        response.status_code = 429
+        return retry_after(response, exc.wait)
+    return response
 
 
 def _fresh(session: Session, user: User) -> User:
@@ -78,11 +117,26 @@ async def change_email(request: Request) -> Response:
     form = await read_form(request)
     settings: Settings = request.app.state.settings
     new_email = text(form, "email", 400)
+    limiter = mail_limiter(request)
+    keys = mail_keys(new_email, account=user.id, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        page = await account_page(request, {"email": refusal(wait)}, 429)
+        return retry_after(page, wait)
     try:
-        token = await in_session(request, _email_change, user, new_email, secret(form, "password"))
+        token = await _rechecked(
+            request,
+            user,
+            "email_password",
+            _email_change,
+            user,
+            new_email,
+            secret(form, "password"),
+        )
     except AccountError as exc:
-        return await account_page(request, {exc.field: str(exc)}, 400)
+        return _refused(await account_page(request, {exc.field: str(exc)}, 400), exc)
     mail = None
+    limiter.sent(keys)  # taken or not, the same count: no hint that the address is in use
     if token is not None:
         url = link(settings, f"/account/confirm-email?token={token}")
         mail = compose(settings, "change_email", new_email.lower(), name=user.name, url=url)
@@ -91,16 +145,28 @@ async def change_email(request: Request) -> Response:
     return response
 
 
-def _confirm_email(session: Session, token: str) -> None:
+def _confirm_email(
+    session: Session, settings: Settings, token: str, current: tuple[int, int] | None
+) -> Mail:
+    """Change the address; every other session ends and the old address is told (a notice
+    only: undoing goes through a password reset, not a link in this mail)."""
     row, user = email_tokens.use_token(session, token, "change_email")
     if row.new_email is None or find_user(session, row.new_email) is not None:
         raise email_tokens.TokenError("This address is no longer available.")
-    user.email = row.new_email
+    old_email, user.email = user.email, row.new_email
+    keep = current[1] if current is not None and current[0] == user.id else None
+    sessions.end_user_sessions(session, user.id, keep_id=keep)
+    return compose(settings, "email_changed", old_email, name=user.name, new_email=user.email)
 
 
 async def confirm_email(request: Request) -> Response:
+    found = await signed_in(request)
+    current = (found.user.id, found.session_id) if found is not None else None
+    settings: Settings = request.app.state.settings
     try:
-        await in_session(request, _confirm_email, request.query_params.get("token", ""))
+        notice = await in_session(
+            request, _confirm_email, settings, request.query_params.get("token", ""), current
+        )
     except email_tokens.TokenError as exc:
         context = {
             "title": "Email change",
@@ -109,7 +175,9 @@ async def confirm_email(request: Request) -> Response:
             "action": "Back",
         }
         return await render(request, "message.html", context, status=400)
-    return RedirectResponse("/account?notice=email-changed", 303)
+    response = RedirectResponse("/account?notice=email-changed", 303)
+    response.background = in_background(settings, notice)
+    return response
 
 
 def _password(session: Session, user: User, keep: int, current: str, new: str) -> None:
@@ -124,10 +192,12 @@ async def change_password_submit(request: Request) -> Response:
     assert found is not None
     current, new = secret(form, "current_password"), secret(form, "new_password")
     try:
-        await in_session(request, _password, user, found.session_id, current, new)
+        await _rechecked(
+            request, user, "current_password", _password, user, found.session_id, current, new
+        )
     except AccountError as exc:
         field = "new_password" if exc.field == "password" else exc.field
-        return await account_page(request, {field: str(exc)}, 400)
+        return _refused(await account_page(request, {field: str(exc)}, 400), exc)
     return RedirectResponse("/account?notice=password-changed", 303)
 
 
@@ -202,11 +272,19 @@ async def two_factor_enable(request: Request) -> Response:
     return await two_factor_page(request, {"codes": codes, "just_enabled": True})
 
 
-def _with_password(session: Session, user: User, password: str, action: str) -> list[str] | None:
+def _with_password(
+    session: Session, user: User, password: str, action: str, code: str = ""
+) -> list[str] | None:
     row = _fresh(session, user)
     if not verify_password(row, password):
         raise AccountError("password", "this is not your current password")
     if action == "disable":
+        # A stolen session and password must not be enough to strip the second factor.
+        if not two_factor.verify_second_factor(session, row, code):
+            raise AccountError(
+                "code",
+                "this code is not right: use the current code from your app, or a recovery code",
+            )
         two_factor.disable(session, row)
         return None
     if not two_factor.enabled(session, row):
@@ -217,10 +295,11 @@ def _with_password(session: Session, user: User, password: str, action: str) -> 
 async def two_factor_disable(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
+    password, code = secret(form, "password"), text(form, "code", 40)
     try:
-        await in_session(request, _with_password, user, secret(form, "password"), "disable")
+        await _rechecked(request, user, "password", _with_password, user, password, "disable", code)
     except AccountError as exc:
-        return await two_factor_page(request, {"errors": {exc.field: str(exc)}}, 400)
+        return _refused(await two_factor_page(request, {"errors": {exc.field: str(exc)}}, 400), exc)
     return RedirectResponse("/account/2fa?notice=2fa-disabled", 303)
 
 
@@ -228,9 +307,12 @@ async def two_factor_codes(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     try:
-        codes = await in_session(request, _with_password, user, secret(form, "password"), "codes")
+        codes = await _rechecked(
+            request, user, "password", _with_password, user, secret(form, "password"), "codes"
+        )
     except AccountError as exc:
-        return await two_factor_page(request, {"errors": {"codes_password": str(exc)}}, 400)
+        page = await two_factor_page(request, {"errors": {"codes_password": str(exc)}}, 400)
+        return _refused(page, exc)
     return await two_factor_page(request, {"codes": codes or []})
 
 
@@ -278,30 +360,48 @@ async def api_key_revoke(request: Request) -> Response:
 
 
 async def delete_page(request: Request) -> Response:
-    await require_user(request)
+    user = await require_user(request)
     settings: Settings = request.app.state.settings
     return await render(
         request,
         "delete_account.html",
-        {"nav": "account", "grace_days": settings.erasure_grace_days},
+        {"nav": "account", "grace_days": settings.erasure_grace_days, "is_admin": user.is_admin},
     )
+
+
+def _password_checked(session: Session, user: User, password: str) -> None:
+    if not verify_password(_fresh(session, user), password):
+        raise AccountError("password", "this is not your current password")
 
 
 async def delete_submit(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     settings: Settings = request.app.state.settings
+    successor = text(form, "successor", 400)
     errors: dict[str, str] = {}
+    refused: AccountError | None = None
     if text(form, "confirm", 50).lower() != "delete":
         errors["confirm"] = 'type the word "delete" to confirm'
-    if not await in_session(
-        request, lambda s: verify_password(_fresh(s, user), secret(form, "password"))
-    ):
-        errors["password"] = "this is not your current password"
+    try:
+        await _rechecked(
+            request, user, "password", _password_checked, user, secret(form, "password")
+        )
+        if not errors:
+            stores = request.app.state.stores
+            await run_in_threadpool(request_account_erasure, stores, user, successor)
+    except AccountError as exc:
+        errors[exc.field], refused = str(exc), exc
     if errors:
-        context = {"nav": "account", "errors": errors, "grace_days": settings.erasure_grace_days}
-        return await render(request, "delete_account.html", context, status=400)
-    await run_in_threadpool(request_account_erasure, request.app.state.stores, user)
+        context = {
+            "nav": "account",
+            "errors": errors,
+            "grace_days": settings.erasure_grace_days,
+            "values": {"successor": successor},
+            "is_admin": user.is_admin,
+        }
+        page = await render(request, "delete_account.html", context, status=400)
+        return _refused(page, refused) if refused is not None else page
     response = await render(
         request,
         "message.html",

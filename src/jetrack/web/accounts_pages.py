@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import email_tokens, sessions, signup, two_factor
-from jetrack.accounts.throttle import LoginThrottle
+from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, find_user, hash_password, spend_hash_time
 from jetrack.accounts.users import verify_password as password_ok
 from jetrack.accounts.web_session import (
@@ -21,25 +21,22 @@ from jetrack.accounts.web_session import (
     signed_in,
 )
 from jetrack.config import Settings
+from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.store.models import User, utcnow
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, local_path, secret, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import login as login_throttle
+from jetrack.web.throttles import mails as mail_limiter
+from jetrack.web.throttles import retry_after
+from jetrack.web.throttles import second_factor as second_factor_throttle
 
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _throttle(request: Request) -> LoginThrottle:
-    state = request.app.state
-    if not hasattr(state, "login_throttle"):
-        state.login_throttle = LoginThrottle()
-    throttle: LoginThrottle = state.login_throttle
-    return throttle
 
 
 def _verify_mail(settings: Settings, user: User, token: str) -> Mail:
@@ -77,16 +74,23 @@ async def signup_submit(request: Request) -> Response:
         age_confirmed=checked(form, "age"),
         invitation_token=text(form, "invitation", 100),
     )
+    context = {
+        "nav": "signup",
+        "values": {"name": data.name, "email": data.email, "age": data.age_confirmed},
+        "invitation": data.invitation_token,
+        "open": True,
+    }
+    # Checked before the address is looked up, and counted for new and existing accounts
+    # alike (each gets one mail): a refusal says nothing about who has an account.
+    limiter, keys = mail_limiter(request), mail_keys(data.email, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        context["errors"] = {"form": refusal(wait)}
+        return retry_after(await render(request, "signup.html", context, status=429), wait)
     try:
         result = await in_session(request, signup.sign_up, settings, data)
     except signup.FormErrors as exc:
-        context = {
-            "nav": "signup",
-            "errors": exc.errors,
-            "values": {"name": data.name, "email": data.email, "age": data.age_confirmed},
-            "invitation": data.invitation_token,
-            "open": True,
-        }
+        context["errors"] = exc.errors
         return await render(request, "signup.html", context, status=400)
     if result.new is not None and result.verify_token is None:
         # Joined through an invitation: the address is confirmed, sign straight in.
@@ -96,6 +100,7 @@ async def signup_submit(request: Request) -> Response:
         mail = _verify_mail(settings, result.new, result.verify_token)
     elif result.existing is not None:
         mail = compose(settings, "account_exists", result.existing.email)
+    limiter.sent(keys)
     return await render(
         request, "check_inbox.html", {"purpose": "signup"}, background=in_background(settings, mail)
     )
@@ -153,20 +158,25 @@ async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     email, password = text(form, "email", 400).lower(), secret(form, "password")
     target = local_path(text(form, "next"))
-    throttle, client = _throttle(request), client_address(request)
+    throttle, client = login_throttle(request), client_address(request)
     context = {"nav": "login", "next": target, "values": {"email": email}}
     wait = throttle.retry_after(email, client)
     if wait:
-        minutes = max(1, round(wait / 60))
-        context["errors"] = {"form": f"Too many attempts. Try again in {minutes} minutes."}
-        return await render(request, "login.html", context, status=429)
+        context["errors"] = {"form": wait_message(wait)}
+        return retry_after(await render(request, "login.html", context, status=429), wait)
     user, needs_2fa, problem = await in_session(request, _check_login, email, password)
     if problem == "wrong" or user is None:
         throttle.failed(email, client)
         context["errors"] = {"form": "The email or password is not right."}
         return await render(request, "login.html", context, status=400)
-    throttle.succeeded(email)
+    throttle.succeeded(email, client)
     if problem == "unverified":
+        limiter, keys = mail_limiter(request), mail_keys(user.email, client=client)
+        wait = limiter.retry_after(keys)
+        if wait:
+            context["errors"] = {"form": refusal(wait)}
+            return retry_after(await render(request, "login.html", context, status=429), wait)
+        limiter.sent(keys)
         settings = _settings(request)
         token = await in_session(request, email_tokens.issue_token, user, "verify_email")
         mail = _verify_mail(settings, user, token)
@@ -219,13 +229,16 @@ async def second_factor_submit(request: Request) -> Response:
     if found is None or not found.pending_2fa:
         return RedirectResponse("/login", 303)
     target = local_path(text(form, "next"))
-    throttle, client = _throttle(request), client_address(request)
+    # Counted apart from passwords: a right password must not reset the code guesses.
+    throttle, client = second_factor_throttle(request), client_address(request)
     account = found.user.email
-    if throttle.retry_after(account, client):
-        errors = {"code": "Too many attempts. Wait a few minutes and log in again."}
-        return await render(
+    wait = throttle.retry_after(account, client)
+    if wait:
+        errors = {"code": wait_message(wait)}
+        page = await render(
             request, "login_2fa.html", {"next": target, "errors": errors}, status=429
         )
+        return retry_after(page, wait)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     token = await in_session(request, _complete_2fa, cookie, text(form, "code", 40))
     if token is None:
@@ -238,7 +251,7 @@ async def second_factor_submit(request: Request) -> Response:
         return await render(
             request, "login_2fa.html", {"next": target, "errors": errors}, status=400
         )
-    throttle.succeeded(account)
+    throttle.succeeded(account, client)
     response = RedirectResponse(target, 303)
     set_session_cookie(request, response, token)
     return response
@@ -275,6 +288,14 @@ async def forgot_submit(request: Request) -> Response:
         errors = {"email": "must be an email address like name@example.com"}
         context = {"nav": "login", "errors": errors, "values": {"email": email}}
         return await render(request, "forgot_password.html", context, status=400)
+    # Limited and counted for every address, known or not: the answer stays the same.
+    limiter, keys = mail_limiter(request), mail_keys(email, client=client_address(request))
+    wait = limiter.retry_after(keys)
+    if wait:
+        context = {"nav": "login", "errors": {"email": refusal(wait)}, "values": {"email": email}}
+        page = await render(request, "forgot_password.html", context, status=429)
+        return retry_after(page, wait)
+    limiter.sent(keys)
     settings = _settings(request)
     found = await in_session(request, _reset_request, email)
     mail = None

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
-from jetrack.accounts.throttle import LoginThrottle
+from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, verify_password
 from jetrack.accounts.web_session import cookie_secure, require_user
 from jetrack.config import Settings
@@ -25,6 +25,8 @@ from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import retry_after
+from jetrack.web.throttles import share as share_throttle
 
 
 def _links_context(session: Session, user: User, domain: str) -> dict[str, Any]:
@@ -98,22 +100,17 @@ def _check_password(session: Session, slug: str, password: str) -> tuple[str, st
     return shared_links.cookie_name(link), shared_links.access_cookie_value(session, link)
 
 
-def _throttle(request: Request) -> LoginThrottle:
-    if not hasattr(request.app.state, "share_throttle"):
-        request.app.state.share_throttle = LoginThrottle()
-    throttle: LoginThrottle = request.app.state.share_throttle
-    return throttle
-
-
 async def password_submit(request: Request) -> Response:
     form = await read_form(request)
     slug = request.path_params["slug"]
-    throttle, client = _throttle(request), client_address(request)
-    if throttle.retry_after(slug, client):
-        errors = {"password": "Too many attempts. Try again in a few minutes."}
-        return await render(
+    throttle, client = share_throttle(request), client_address(request)
+    wait = throttle.retry_after(slug, client)
+    if wait:
+        errors = {"password": wait_message(wait)}
+        page = await render(
             request, "share_password.html", {"slug": slug, "errors": errors}, status=429
         )
+        return retry_after(page, wait)
     cookie = await in_session(request, _check_password, slug, secret(form, "password"))
     if cookie is None:
         throttle.failed(slug, client)
@@ -121,6 +118,7 @@ async def password_submit(request: Request) -> Response:
         return await render(
             request, "share_password.html", {"slug": slug, "errors": errors}, status=400
         )
+    throttle.succeeded(slug, client)
     response = RedirectResponse(f"/share/{slug}", 303)
     name, value = cookie
     response.set_cookie(

@@ -15,12 +15,15 @@ from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, 
 from jetrack.accounts.users import AccountError
 from jetrack.accounts.web_session import current_user, require_user
 from jetrack.config import Settings
-from jetrack.notify.messages import Mail, compose, in_background, link
+from jetrack.notify.limits import MailKey, mail_keys, refusal
+from jetrack.notify.messages import Mail, compose, in_background, link, quoted
 from jetrack.store.models import Invitation, Site, Team, User
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
-from jetrack.web.forms import checked, number, text
+from jetrack.web.forms import checked, client_address, number, text
 from jetrack.web.templating import render
+from jetrack.web.throttles import mails as mail_limiter
+from jetrack.web.throttles import retry_after
 
 ROLE_LABELS = {"owner": "owner", "admin": "admin", "viewer": "viewer", "editor": "guest editor"}
 
@@ -43,7 +46,7 @@ def _invitation_mail(
         settings,
         "invitation",
         invitation.email,
-        inviter=inviter.name or inviter.email,
+        inviter=quoted(inviter.name or inviter.email),
         what=what,
         role=role,
         url=url,
@@ -91,6 +94,13 @@ async def team_view(request: Request) -> Response:
     return await team_page(request)
 
 
+def _invitation_wait(request: Request, user: User, email: str) -> tuple[list[MailKey], int]:
+    """Invitations are mails to whoever the inviter names: limited per inviter, per
+    recipient and per client."""
+    keys = mail_keys(email, account=user.id, client=client_address(request))
+    return keys, mail_limiter(request).retry_after(keys)
+
+
 def _invite(
     session: Session, user: User, team_id: int, email: str, role: str
 ) -> tuple[Invitation, str, str]:
@@ -98,21 +108,26 @@ def _invite(
     if role in TEAM_ROLES and not may_assign(session, user, team, role):
         raise AccountError("role", "only an owner can invite another owner")
     invitation, token = teams.invite(session, user, team, email, role)
-    return invitation, token, f"the team {team.name}"
+    return invitation, token, f"the team {quoted(team.name)}"
 
 
 async def team_invite(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     team_id, email, role = _id(request, "team_id"), text(form, "email", 400), text(form, "role", 20)
+    keys, wait = _invitation_wait(request, user, email)
     try:
+        if wait:
+            raise AccountError("email", refusal(wait))
         invitation, token, what = await in_session(request, _invite, user, team_id, email, role)
     except AccountError as exc:
-        return await team_page(
+        page = await team_page(
             request,
             {"errors": {exc.field: str(exc)}, "values": {"email": email, "role": role}},
-            400,
+            429 if wait else 400,
         )
+        return retry_after(page, wait) if wait else page
+    mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
     response = RedirectResponse(f"/teams/{team_id}?notice=invited", 303)
     response.background = in_background(
@@ -235,7 +250,7 @@ def _invite_guest(
             "email", "this site belongs to no team; edit it once to move it into one"
         )
     invitation, token = teams.invite(session, user, team, email, role, site=site)
-    return invitation, token, site.domain
+    return invitation, token, f"the site {quoted(site.domain)}"
 
 
 async def guest_invite(request: Request) -> Response:
@@ -246,14 +261,21 @@ async def guest_invite(request: Request) -> Response:
         text(form, "email", 400),
         text(form, "role", 20),
     )
+    keys, wait = _invitation_wait(request, user, email)
     try:
+        if wait:
+            raise AccountError("email", refusal(wait))
         invitation, token, what = await in_session(
             request, _invite_guest, user, domain, email, role
         )
     except AccountError as exc:
-        return await access_page(
-            request, {"errors": {exc.field: str(exc)}, "values": {"email": email}}, 400
+        page = await access_page(
+            request,
+            {"errors": {exc.field: str(exc)}, "values": {"email": email}},
+            429 if wait else 400,
         )
+        return retry_after(page, wait) if wait else page
+    mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
     response = RedirectResponse(f"/sites/{domain}/access?notice=invited", 303)
     response.background = in_background(

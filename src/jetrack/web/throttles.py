@@ -1,0 +1,52 @@
+"""The process's throttles and mail limits, one of each kind, made on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
+from jetrack.notify.limits import MailLimiter
+
+T = TypeVar("T")
+
+
+def _of(request: Request, name: str, make: Callable[[], T]) -> T:
+    state = request.app.state
+    if not hasattr(state, name):
+        setattr(state, name, make())
+    made: T = getattr(state, name)
+    return made
+
+
+def login(request: Request) -> LoginThrottle:
+    """Passwords at /login, per account email."""
+    return _of(request, "login_throttle", LoginThrottle)
+
+
+def second_factor(request: Request) -> LoginThrottle:
+    """TOTP and recovery codes at /login/2fa, counted apart from passwords."""
+    return _of(request, "second_factor_throttle", second_factor_throttle)
+
+
+def reauth(request: Request) -> LoginThrottle:
+    """Passwords and codes re-asked by a signed-in account (email, 2FA, deletion)."""
+    return _of(request, "reauth_throttle", second_factor_throttle)
+
+
+def share(request: Request) -> LoginThrottle:
+    """Passwords of protected shared links, per link."""
+    return _of(request, "share_throttle", LoginThrottle)
+
+
+def mails(request: Request) -> MailLimiter:
+    """Account mails per recipient, per asking account and per client."""
+    return _of(request, "mail_limiter", MailLimiter)
+
+
+def retry_after(response: Response, seconds: int) -> Response:
+    response.headers["Retry-After"] = str(max(1, seconds))
+    return response
