@@ -95,6 +95,13 @@ CASES = [
         "manage_shared_links",
         prepare=w.disposable_link,
     ),
+    Case(
+        "POST",
+        "/sites/{domain}/shared-links/{link_id}/embedding",
+        "manage_shared_links",
+        prepare=w.disposable_link,
+        data={"embed_origins": "https://blog.example.org"},
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(
