@@ -53,6 +53,7 @@ def test_head_follows_get_and_ingest_rows_say_what_ingest_enforces() -> None:
         policy = POLICIES[f"POST {path}"]
         assert policy.body_cap == MAX_BODY_BYTES
         assert policy.budget is not None and policy.budget.per == "ingest"
+        assert policy.self_enforced
 
 
 def test_anonymous_routes_that_read_a_body_have_a_client_budget() -> None:

@@ -38,6 +38,9 @@ class Policy:
     # The analytics query time budget of the route: the one choke point's limit
     # (JETRACK_QUERY_TIMEOUT_SECONDS, store/events.py); None when the route runs no query.
     runs_queries: bool = False
+    # The endpoint enforces cap and budget itself, with its own answers (the ingest
+    # endpoints, which in production answer before any middleware); the row documents them.
+    self_enforced: bool = False
 
 
 STATS_KEY = Budget(
@@ -61,8 +64,8 @@ STATS_V1 = Policy(body_cap=0, auth="api_key", budget=STATS_KEY, runs_queries=Tru
 # say what they do. A route missing here fails tests/web/test_policy.py.
 POLICIES: dict[str, Policy] = {
     "GET /api/health": PAGE,
-    "POST /api/event": Policy(body_cap=MAX_BODY_BYTES, budget=INGEST),
-    "POST /api/events": Policy(body_cap=MAX_BODY_BYTES, budget=INGEST),
+    "POST /api/event": Policy(body_cap=MAX_BODY_BYTES, budget=INGEST, self_enforced=True),
+    "POST /api/events": Policy(body_cap=MAX_BODY_BYTES, budget=INGEST, self_enforced=True),
     "GET /metrics": Policy(body_cap=0, auth="metrics_token"),
     "GET /js/{name}": PAGE,
     "GET /api/openapi.json": PAGE,

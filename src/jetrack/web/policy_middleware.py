@@ -110,6 +110,9 @@ class PolicyMiddleware:
         template, full = route_template(scope["app"].router.routes, scope)
         scope[ROUTE_KEY] = template
         policy = policy_for(scope["method"], template) if full and template else None
+        if policy is not None and policy.self_enforced:
+            await self.app(scope, receive, send)
+            return
         refusal = self.refusal(scope, policy)
         if refusal is not None:
             await refusal(scope, receive, send)
