@@ -19,6 +19,8 @@ from jetrack.config import Settings
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web import errors
+from jetrack.web.policy_middleware import PolicyMiddleware
+from jetrack.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("jetrack")
 
@@ -29,6 +31,7 @@ ROUTE_MODULES = [
     "jetrack.web.tracker_script",
     "jetrack.web.stats_api",
     "jetrack.web.sites_api",
+    "jetrack.web.openapi",
     "jetrack.web.static_files",
     "jetrack.web.accounts_pages",
     "jetrack.web.account_settings_pages",
@@ -97,7 +100,13 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
         if owned:
             app.state.stores.close()
 
-    middleware = [Middleware(AccessLogMiddleware)]
+    # Outside in: the access log sees every answer; the security headers go on every
+    # answer; the resource policy (web/policy.py) runs before any handler reads a byte.
+    middleware = [
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(PolicyMiddleware),
+    ]
     if settings.tls:
         middleware.append(Middleware(HstsMiddleware))
     handlers: dict[Any, Any] = {

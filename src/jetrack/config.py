@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -93,6 +94,13 @@ class Settings(BaseSettings):
     contact_email: str = Field(
         "privacy@localhost", description="Contact address shown on the privacy pages."
     )
+    extra_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins besides JETRACK_BASE_URL's that may post forms (CSRF check).",
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token /metrics requires; unset leaves /metrics public."
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -102,6 +110,16 @@ class Settings(BaseSettings):
         for cidr in value:
             ipaddress.ip_network(cidr, strict=False)
         return value
+
+    @field_validator("extra_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+                raise ValueError(f"{origin!r} is not an origin; write scheme://host[:port]")
+        return [origin.lower() for origin in value]
 
     @field_validator("encryption_key")
     @classmethod

@@ -1,8 +1,10 @@
-"""Logging set-up, and the access log that never records a client address."""
+"""Logging set-up, and the access log that never records a client address, a path's
+values (tokens, slugs) or a control character a client sent."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,12 +12,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 access_log = logging.getLogger("jetrack.access")
 
 
+# Where the routing layer leaves the matched route's template (web/policy_middleware.py).
+ROUTE_KEY = "jetrack.route"
+UNROUTED = "(no route)"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """A line break or other control character becomes \\xNN: no one can forge a log line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class EscapingFormatter(logging.Formatter):
+    """Escapes control characters in every message (tracebacks keep their lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     # The servers' own access logs print the client address: they stay off.
     for name in ("uvicorn.access", "granian.access"):
         logging.getLogger(name).disabled = True
@@ -27,7 +47,8 @@ QUIET_PATHS = frozenset({"/api/event", "/api/events"})
 
 
 class AccessLogMiddleware:
-    """Logs method, path, status and duration. No client address, no query string."""
+    """Logs method, route template (`/share/{slug}`, not the slug), status and duration.
+    No client address, no path values, no query string."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,8 +72,8 @@ class AccessLogMiddleware:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d %.1fms",
-                    scope["method"],
-                    scope["path"],
+                    escape_controls(scope["method"]),
+                    escape_controls(scope.get(ROUTE_KEY) or UNROUTED),
                     status,
                     (time.perf_counter() - started) * 1000,
                 )

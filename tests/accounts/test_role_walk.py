@@ -111,6 +111,13 @@ CASES = [
         "edit_site",
         prepare=w.disposable_goal,
     ),
+    Case(
+        "POST",
+        "/sites/{domain}/shared-links/{link_id}/embedding",
+        "manage_shared_links",
+        prepare=w.disposable_link,
+        data={"embed_origins": "https://blog.example.org"},
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +28,39 @@ def cookie_name(link: SharedLink) -> str:
     return f"jt_share_{link.id}"
 
 
-def create_shared_link(session: Session, site: Site, name: str, password: str = "") -> SharedLink:
+MAX_EMBED_ORIGINS = 20
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def embed_origins(text: str) -> str:
+    """The origins (`https://host[:port]`, separated by spaces, commas or lines) whose pages
+    may frame a shared link, normalized and space-separated; AccountError otherwise."""
+    origins: list[str] = []
+    for item in re.split(r"[\s,]+", text.strip()):
+        if not item:
+            continue
+        parts = urlsplit(item.lower().rstrip("/"))
+        if (
+            parts.scheme not in ("http", "https")
+            or not _HOST.fullmatch(parts.netloc)
+            or parts.path
+            or parts.query
+            or parts.fragment
+        ):
+            raise AccountError(
+                "embed_origins", f"{item[:100]!r} is not an origin; write https://example.com"
+            )
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise AccountError("embed_origins", f"at most {MAX_EMBED_ORIGINS} origins")
+    return " ".join(origins)
+
+
+def create_shared_link(
+    session: Session, site: Site, name: str, password: str = "", origins: str = ""
+) -> SharedLink:
     name = name.strip()
     if not name or len(name) > 200:
         raise AccountError("name", "must be 1 to 200 characters")
@@ -41,6 +75,7 @@ def create_shared_link(session: Session, site: Site, name: str, password: str = 
         slug=secrets.token_urlsafe(16),
         name=name,
         password_hash=password_hash,
+        embed_origins=embed_origins(origins),
     )
     session.add(link)
     session.flush()
@@ -55,6 +90,15 @@ def list_shared_links(session: Session, site: Site) -> list[SharedLink]:
             .order_by(SharedLink.created_at)
         )
     )
+
+
+def set_embed_origins(session: Session, site: Site, link_id: int, origins: str) -> bool:
+    """Replace the origins that may frame a live link of this site; False when none."""
+    link = session.get(SharedLink, link_id)
+    if link is None or link.site_id != site.id or link.revoked_at is not None:
+        return False
+    link.embed_origins = embed_origins(origins)
+    return True
 
 
 def revoke_shared_link(session: Session, site: Site, link_id: int) -> bool:

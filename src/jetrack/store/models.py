@@ -246,6 +246,9 @@ class SharedLink(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Space-separated origins (https://host[:port]) whose pages may frame the link; empty:
+    # no site may (the `frame-ancestors` of /share/{slug}, web/security_headers.py).
+    embed_origins: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -2,7 +2,8 @@
 
 Two checks, both on every POST/PUT/PATCH/DELETE that a browser session can make:
 1. Origin: a request that carries `Origin` (every current browser does on POST) must come
-   from this site: the request's own origin or that of JETRACK_BASE_URL. `Sec-Fetch-Site:
+   from this site: the origin of JETRACK_BASE_URL or one of JETRACK_EXTRA_ORIGINS (never
+   one derived from the request's Host header, which the client picks). `Sec-Fetch-Site:
    cross-site` is refused as well.
 2. Token: when the request carries a session cookie, it must carry that session's CSRF
    token, as the form field `csrf_token` (server-rendered forms) or the header
@@ -47,7 +48,8 @@ def check_origin(request: Request) -> None:
     if origin is None:
         return
     settings: Settings = request.app.state.settings
-    allowed = {_origin(str(request.base_url)), _origin(settings.base_url)}
+    # The Host header is the client's to choose: only configured origins count.
+    allowed = {_origin(settings.base_url), *settings.extra_origins}
     if origin.lower() not in allowed:
         raise CsrfRejected("the request came from another origin")
 
@@ -78,6 +80,8 @@ async def read_form(request: Request) -> FormData:
     """The submitted form, after the CSRF checks."""
     try:
         form = await request.form(max_files=0, max_fields=200)
+    except HTTPException:
+        raise  # the body cap's 413 (web/policy_middleware.py)
     except Exception:
         raise HTTPException(400, "the form could not be read") from None
     token = form.get(FORM_FIELD)

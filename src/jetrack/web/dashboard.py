@@ -42,23 +42,14 @@ from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
 from jetrack.web.errors import error_response
 from jetrack.web.public_pages import landing
+from jetrack.web.security_headers import allow_framing
 
 BUILD_DIR = Path(__file__).resolve().parents[1] / "static" / "build" / "dashboard"
 ASSETS_URL = "/static/build/dashboard/"
 ENTRY = "src/main.tsx"
 BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
-MAX_BODY = 64 * 1024
-
-HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'self'"
-    ),
-}
+# CSP, framing and the referrer policy: web/security_headers.py, for every answer.
+HEADERS = {"Cache-Control": "no-store"}
 
 SHELL = Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -123,6 +114,7 @@ class ShellData:
     sites: list[dict[str, str]]
     settings_url: str | None
     data_from: str | None = None
+    frame_origins: tuple[str, ...] = ()  # who may embed the page (shared links only)
 
 
 async def _shell(request: Request, data: ShellData, *, read_only: bool, query_url: str) -> Response:
@@ -184,7 +176,9 @@ def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> Shell
     if site is None:
         return None
     _restricted(session, site, None)
-    return ShellData(SiteInfo.from_site(site), site.name, "", [], None)
+    link = shared_links.find_shared_link(session, slug)
+    origins = tuple(link.embed_origins.split()) if link is not None else ()
+    return ShellData(SiteInfo.from_site(site), site.name, "", [], None, frame_origins=origins)
 
 
 def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site | None:
@@ -242,13 +236,12 @@ async def shared_page(request: Request) -> Response:
     data = await in_session(request, _shared_shell, slug, dict(request.cookies))
     if data is None:
         return RedirectResponse(f"/share/{slug}/password", 303)
+    allow_framing(request, data.frame_origins)
     return await _shell(request, data, read_only=True, query_url=f"/api/share/{slug}/query")
 
 
 async def _query_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise HTTPException(413, "the query is too large")
+    raw = await request.body()  # capped while it streams in (web/policy.py)
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser

@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from jetrack.logs import ROUTE_KEY, UNROUTED
+
 log = logging.getLogger("jetrack.web")
 
 PAGE_TEXT = {
@@ -63,10 +65,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     while trace is not None and trace.tb_next is not None:
         trace = trace.tb_next
     where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}" if trace is not None else "?"
+    # The route's template, not the path: a path can hold a token or a slug.
     log.error(
         "internal error on %s %s: %s at %s",
         request.method,
-        request.url.path,
+        request.scope.get(ROUTE_KEY) or UNROUTED,
         type(exc).__name__,
         where,
     )

@@ -52,17 +52,17 @@ async def link_create(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
     domain, name = request.path_params["domain"], text(form, "name", 300)
+    origins = text(form, "embed_origins", 4000)
 
     def create(session: Session) -> None:
         site = site_for(session, user, domain, "manage_shared_links")
-        shared_links.create_shared_link(session, site, name, secret(form, "password"))
+        shared_links.create_shared_link(session, site, name, secret(form, "password"), origins)
 
     try:
         await in_session(request, create)
     except AccountError as exc:
-        return await links_page(
-            request, {"errors": {exc.field: str(exc)}, "values": {"name": name}}, 400
-        )
+        values = {"name": name, "embed_origins": origins}
+        return await links_page(request, {"errors": {exc.field: str(exc)}, "values": values}, 400)
     return RedirectResponse(f"/sites/{domain}/shared-links?notice=link-created", 303)
 
 
@@ -78,6 +78,25 @@ async def link_revoke(request: Request) -> Response:
 
     await in_session(request, revoke)
     return RedirectResponse(f"/sites/{domain}/shared-links?notice=link-revoked", 303)
+
+
+async def link_embedding(request: Request) -> Response:
+    """Replace the origins whose pages may frame the link."""
+    user = await require_user(request)
+    form = await read_form(request)
+    domain, link_id = request.path_params["domain"], number(request.path_params["link_id"])
+    origins = text(form, "embed_origins", 4000)
+
+    def update(session: Session) -> None:
+        site = site_for(session, user, domain, "manage_shared_links")
+        if link_id is not None:
+            shared_links.set_embed_origins(session, site, link_id, origins)
+
+    try:
+        await in_session(request, update)
+    except AccountError as exc:
+        return await links_page(request, {"errors": {f"{exc.field}-{link_id}": str(exc)}}, 400)
+    return RedirectResponse(f"/sites/{domain}/shared-links?notice=saved", 303)
 
 
 def _protected_link(session: Session, slug: str) -> SharedLink:
@@ -137,6 +156,7 @@ routes: list[BaseRoute] = [
     Route("/sites/{domain}/shared-links", links_view, methods=["GET"]),
     Route("/sites/{domain}/shared-links", link_create, methods=["POST"]),
     Route("/sites/{domain}/shared-links/{link_id}/revoke", link_revoke, methods=["POST"]),
+    Route("/sites/{domain}/shared-links/{link_id}/embedding", link_embedding, methods=["POST"]),
     Route("/share/{slug}/password", password_page, methods=["GET"]),
     Route("/share/{slug}/password", password_submit, methods=["POST"]),
 ]

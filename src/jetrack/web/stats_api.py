@@ -49,9 +49,9 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def _authorize(request: Request, limiter: RateLimiter, domain: Any) -> tuple[SiteInfo, date | None]:
-    """The site the request's API key may read, and the first day its retention keeps;
-    ApiError 401/404/429 otherwise."""
+def _key_owner(request: Request, limiter: RateLimiter) -> int:
+    """The id of the account whose API key the request carries, after counting the request
+    against the key's budget; ApiError 401/429 otherwise. Runs before the body is read."""
     stores: Stores = request.app.state.stores
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -65,13 +65,25 @@ def _authorize(request: Request, limiter: RateLimiter, domain: Any) -> tuple[Sit
         wait = limiter.hit(api_key.id)
         if wait:
             raise ApiError(429, "rate limit exceeded for this API key", {"Retry-After": str(wait)})
-        if not isinstance(domain, str) or not domain:
-            raise ApiError(400, "site_id: required, the site's domain")
+        return user.id
+
+
+def _readable_site(request: Request, user_id: int, domain: Any) -> tuple[SiteInfo, date | None]:
+    """The site the key's owner may read, and the first day its retention keeps; 400/404."""
+    if not isinstance(domain, str) or not domain:
+        raise ApiError(400, "site_id: required, the site's domain")
+    stores: Stores = request.app.state.stores
+    with stores.control.session() as session:
+        user = session.get(User, user_id)
         site = find_site(session, domain)
         # The same answer for another account's site and a missing one: no existence leak.
-        if site is None or not may_read_stats(session, user, site):
+        if site is None or user is None or not may_read_stats(session, user, site):
             raise ApiError(404, f"site not found: {domain}")
         return SiteInfo.from_site(site), data_available_from(site, request.app.state.settings)
+
+
+def _authorize(request: Request, limiter: RateLimiter, domain: Any) -> tuple[SiteInfo, date | None]:
+    return _readable_site(request, _key_owner(request, limiter), domain)
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -97,13 +109,15 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def query_v2(request: Request) -> Any:
+    # Control-store work off the event loop: ingestion shares it. The key is checked before
+    # the body is read: an anonymous client cannot make the server read (web/policy.py).
+    user_id = await run_in_threadpool(_key_owner, request, _limiter(request))
     try:
         body = json.loads(await request.body())
     except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
         raise ApiError(400, "the request body must be JSON") from None
     domain = body.get("site_id") if isinstance(body, dict) else None
-    # Control-store work off the event loop: ingestion shares it.
-    site, data_from = await run_in_threadpool(_authorize, request, _limiter(request), domain)
+    site, data_from = await run_in_threadpool(_readable_site, request, user_id, domain)
     result = await run_in_threadpool(run_query, request.app.state.stores.events, site, body)
     # Retention: say from which day data can exist (null when the site keeps everything).
     result.setdefault("meta", {})["data_available_from"] = (

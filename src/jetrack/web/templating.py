@@ -70,5 +70,5 @@ async def render(
     }
     full.update(context or {})
     html = environment.get_template(template).render(full)
-    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+    headers = {"Cache-Control": "no-store"}  # framing and CSP: web/security_headers.py
     return HTMLResponse(html, status_code=status, headers=headers, background=background)
