@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from jetrack.ingest.display_text import displayable
+
 MAX_BODY_BYTES = 1_000_000
 MAX_NAME_CHARS = 120
 MAX_URL_BYTES = 2000
@@ -87,6 +89,8 @@ def _canonical(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _string(data: dict[str, Any], name: str, *, required: bool, max_bytes: int) -> str:
     value = data.get(name)
+    if isinstance(value, str):
+        value = displayable(value)
     if value is None or value == "":
         if required:
             raise WireError(name, "is required")
@@ -127,7 +131,8 @@ def _props(data: dict[str, Any]) -> dict[str, str]:
     if len(raw) > MAX_PROPS:
         raise WireError("props", f"must have at most {MAX_PROPS} keys")
     props: dict[str, str] = {}
-    for key, value in raw.items():
+    for raw_key, value in raw.items():
+        key = displayable(raw_key)
         if not key or len(key) > MAX_PROP_KEY:
             raise WireError(f"props.{key[:40]}", f"keys must be 1 to {MAX_PROP_KEY} characters")
         if value is None:
@@ -142,6 +147,7 @@ def _props(data: dict[str, Any]) -> dict[str, str]:
             text = str(value)
         if len(text) > MAX_PROP_VALUE:
             raise WireError(f"props.{key}", f"values must be at most {MAX_PROP_VALUE} characters")
+        text = displayable(text)
         if text:
             props[key] = text
     return props
