@@ -19,6 +19,7 @@ MAX_PROPS = 30
 MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2000
 MAX_BATCH = 1000
+MAX_DOMAINS = 10
 
 # Short names first; the long name wins when a sender gives both.
 ALIASES = {
@@ -111,10 +112,14 @@ def _url(data: dict[str, Any]) -> str:
 
 def _domains(data: dict[str, Any]) -> list[str]:
     raw = _string(data, "domain", required=True, max_bytes=1000)
-    domains = [d.strip().lower() for d in raw.split(",") if d.strip()]
+    # Each site once: the event is recorded once per name, so a repeated name would count
+    # one event several times.
+    domains = list(dict.fromkeys(d.strip().lower() for d in raw.split(",") if d.strip()))
     if not domains:
         raise WireError("domain", "is required: the site's domain, or several separated by commas")
-    return domains[:10]
+    if len(domains) > MAX_DOMAINS:
+        raise WireError("domain", f"must name at most {MAX_DOMAINS} different sites")
+    return domains
 
 
 def _props(data: dict[str, Any]) -> dict[str, str]:
