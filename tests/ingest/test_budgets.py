@@ -3,7 +3,7 @@ address and minute (429, nothing accepted), a new-visitor budget (a typed drop).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import orjson
 import pytest
@@ -24,6 +24,17 @@ MINUTE = 1_900_000_040.0  # 20 s into a clock minute
 def test_a_repeated_domain_counts_the_event_once() -> None:
     event = parse_event({**EVENT, "d": "example.com," * 9 + "Example.com , other.org"})
     assert event.domains == ["example.com", "other.org"]
+
+
+def test_an_event_naming_its_site_ten_times_is_stored_once(
+    ingest_client: Callable[..., TestClient], site_stores: Stores
+) -> None:
+    with ingest_client() as client:
+        answer = client.post(
+            "/api/event", content=orjson.dumps({**EVENT, "d": "example.com," * 10})
+        )
+        assert answer.status_code == 202
+    assert len(stored(site_stores)) == 1
 
 
 def test_more_than_ten_different_domains_is_refused() -> None:

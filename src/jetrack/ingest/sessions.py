@@ -166,6 +166,8 @@ class SessionTable:
         )
         key = _key(site_id, visitor_id)
         self._visits.pop(key, None)  # an ended visit's place: the new one is the most recent
+        if self._packed:
+            self._packed.pop(key, None)  # an ended visit packed away
         self._visits[key] = visit
         self._make_room(now)
         return visit
