@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.journal import Journal
-from jetrack.ingest.sessions import PACKED_PER_LIVE, SessionTable
+from jetrack.ingest.sessions import PACKED_PER_LIVE, SessionTable, VisitState, _pack, _unpack
 from jetrack.store.stores import Stores
 from tests.ingest.test_sessions_table import _pipeline, _send, _sessions
 
@@ -62,3 +62,8 @@ def test_sweep_forgets_expired_visits_in_both_tables() -> None:
     assert table.sweep(1065) == 4  # 1..4 idle since 1001-1004
     assert len(table) == 1 and table.packed == 0
     assert table.find(1, 0, 1065) is not None
+
+
+def test_a_packed_visit_unpacks_whole() -> None:
+    visit = VisitState(7 << 31, 42, 1000.5, ("a", "", "ü"), 990, 999, 3, 2, 1, "/x", "h")
+    assert _unpack(_pack(visit)) == visit

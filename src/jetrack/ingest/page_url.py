@@ -44,11 +44,11 @@ class PageUrl(NamedTuple):
 def _split(url: str) -> tuple[str, str, str, str]:
     """(hostname, path, query, fragment), as urlsplit would give them."""
     plain = _PLAIN_URL.fullmatch(url)
-    if plain is not None and plain[1].isascii():
+    if plain is not None and plain[1].isascii():  # a printable ASCII host, by the regex
         netloc, path, query, fragment = plain.groups(default="")
         return netloc.partition(":")[0].lower(), path, query, fragment
     parts = urlsplit(url)
-    return parts.hostname or "", parts.path, parts.query, parts.fragment
+    return displayable(parts.hostname or ""), parts.path, parts.query, parts.fragment
 
 
 def campaign_tags(query: str) -> dict[str, str]:
@@ -85,7 +85,7 @@ def parse_page_url(url: str, hash_mode: bool) -> PageUrl:
     if hash_mode and fragment:
         path += "#" + displayable(fragment)
     return PageUrl(
-        displayable(hostname).removeprefix("www."),
+        hostname.removeprefix("www."),
         path[:MAX_PATH],
         campaign_tags(query) if query else {},
     )

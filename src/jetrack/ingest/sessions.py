@@ -101,8 +101,12 @@ def _key(site_id: int, visitor_id: int) -> int:
     return (site_id << 40) | visitor_id
 
 
-def _pack(visit: VisitState) -> bytes:
-    return marshal.dumps(tuple(getattr(visit, name) for name in VisitState.__slots__))
+def _pack(v: VisitState) -> bytes:
+    # In VisitState's field order, spelled out: a loop over __slots__ took 3x as long.
+    return marshal.dumps(
+        (v.session_id, v.visitor_id, v.last_seen, v.attributes, v.start, v.last, v.pageviews,
+         v.custom_events, v.interactive_events, v.exit_page, v.hostname)
+    )  # fmt: skip
 
 
 def _unpack(packed: bytes) -> VisitState:

@@ -90,8 +90,6 @@ def _canonical(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _string(data: dict[str, Any], name: str, *, required: bool, max_bytes: int) -> str:
     value = data.get(name)
-    if isinstance(value, str):
-        value = displayable(value)
     if value is None or value == "":
         if required:
             raise WireError(name, "is required")
@@ -114,7 +112,10 @@ def _domains(data: dict[str, Any]) -> list[str]:
     raw = _string(data, "domain", required=True, max_bytes=1000)
     # Each site once: the event is recorded once per name, so a repeated name would count
     # one event several times.
-    domains = list(dict.fromkeys(d.strip().lower() for d in raw.split(",") if d.strip()))
+    if "," not in raw:  # nearly always one site
+        domains = [raw.strip().lower()] if raw.strip() else []
+    else:
+        domains = list(dict.fromkeys(d.strip().lower() for d in raw.split(",") if d.strip()))
     if not domains:
         raise WireError("domain", "is required: the site's domain, or several separated by commas")
     if len(domains) > MAX_DOMAINS:
@@ -215,14 +216,20 @@ def parse_event(raw: Any) -> WireEvent:
     if not isinstance(raw, dict):
         raise WireError("body", "must be a JSON object")
     data = _canonical(raw)
-    name = _string(data, "name", required=True, max_bytes=MAX_NAME_CHARS * 4)
+    # Stored texts lose what would spoof their display (the URL's parts are stripped
+    # once parsed and decoded, in page_url; the domain is only looked up, never stored).
+    name = displayable(_string(data, "name", required=True, max_bytes=MAX_NAME_CHARS * 4))
+    if not name:
+        raise WireError("name", "is required")
     if len(name) > MAX_NAME_CHARS:
         raise WireError("name", f"must be at most {MAX_NAME_CHARS} characters")
     event = WireEvent(
         name=name,
         url=_url(data),
         domains=_domains(data),
-        referrer=_string(data, "referrer", required=False, max_bytes=MAX_REFERRER_BYTES),
+        referrer=displayable(
+            _string(data, "referrer", required=False, max_bytes=MAX_REFERRER_BYTES)
+        ),
         props=_props(data),
         revenue=_revenue(data),
         interactive=_flag(data, "interactive", name != "engagement"),
