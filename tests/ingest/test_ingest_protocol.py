@@ -329,3 +329,20 @@ def test_a_journal_that_cannot_be_written_acknowledges_nothing(
         assert status == 503 and b"send them again" in body
         assert "journal write failed" in caplog.text and "127.0.0.1" not in caplog.text
     assert [row["pathname"] for row in stored(site_stores)] == ["/kept"]
+
+
+def test_a_batch_over_its_budget_gets_a_429_and_the_connection_goes_on(
+    settings: Settings, site_stores: Stores
+) -> None:
+    strict = settings.model_copy(update={"batch_events_per_minute": 4})
+    with serving(strict, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(event_request([pageview()] * 3, path="/api/events"))
+        assert answers.next()[0] == 202
+        connection.sendall(event_request([pageview(page="/late")] * 2, path="/api/events"))
+        status, headers, body = answers.next()
+        assert (status, 1 <= int(headers["retry-after"]) <= 60) == (429, True)
+        assert b"JETRACK_BATCH_EVENTS_PER_MINUTE" in body
+        assert app.state.asgi_event_requests == 0  # answered from the parser
+        connection.sendall(event_request(pageview(page="/single")))  # not a batch: no budget
+        assert answers.next()[0] == 202
+    assert sorted(row["pathname"] for row in stored(site_stores)) == ["/", "/", "/", "/single"]
