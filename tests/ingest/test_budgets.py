@@ -15,7 +15,7 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.wire import WireError, parse_event
 from jetrack.store.stores import Stores
-from tests.ingest.conftest import CHROME, VISITOR, stored
+from tests.ingest.conftest import CHROME, VISITOR, clear_of_a_minutes_end, stored
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
 MINUTE = 1_900_000_040.0  # 20 s into a clock minute
@@ -92,6 +92,7 @@ def strict_client(settings: Settings, site_stores: Stores) -> Iterator[TestClien
 def test_a_batch_over_its_address_budget_is_refused_whole(
     strict_client: TestClient, site_stores: Stores
 ) -> None:
+    clear_of_a_minutes_end()
     ok = strict_client.post("/api/events", content=orjson.dumps([EVENT] * 3))
     assert ok.status_code == 202
     over = strict_client.post(
@@ -110,6 +111,7 @@ def test_a_batch_over_its_address_budget_is_refused_whole(
 def test_new_visitors_beyond_the_budget_are_dropped(
     strict_client: TestClient, site_stores: Stores
 ) -> None:
+    clear_of_a_minutes_end()
     for n in range(4):  # four user agents from one address: four new visitors
         answer = strict_client.post(
             "/api/event", content=orjson.dumps(EVENT), headers={"User-Agent": f"{CHROME} v{n}"}
