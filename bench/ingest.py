@@ -316,6 +316,8 @@ def run(
         "latency_p50": latency.get("50"),
         "latency_p99": latency.get("99"),
         "peak_rss_mb": round(peak_rss[0] / 2**20),
+        # Visit state at the end (the bound: JETRACK_MAX_LIVE_VISITS); absent on old builds.
+        "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)$", metrics, re.M)),
         # CPU time of the server (all its threads) per request while wrk ran: steadier than
         # requests/s when other work shares the machine's cores.
         "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         5000, gt=0, description="Write buffer: batch size that triggers a flush."
     )
     session_timeout_minutes: int = Field(30, gt=0, description="Idle time that ends a visit.")
+    max_live_visits: int = Field(
+        100_000,
+        ge=10,
+        description="Visits kept whole in memory; beyond it the least recently active are packed.",
+    )
+    new_visitors_per_minute: int = Field(
+        3000, gt=0, description="Visits one client address may start per minute."
+    )
+    batch_events_per_minute: int = Field(
+        60_000, gt=0, description="Events POST /api/events takes per client address per minute."
+    )
     api_rate_limit_per_hour: int = Field(
         600, gt=0, description="Stats API requests per key per hour."
     )

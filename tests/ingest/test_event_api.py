@@ -270,3 +270,23 @@ def test_nothing_a_client_sends_causes_a_500(ingest_client: Client, site_stores:
             response = client.post(path, content=raw, headers=headers)
             assert response.status_code in (202, 400, 413), response.text
     assert any(r["pathname"] == "/kept" for r in stored(site_stores))
+
+
+def test_display_spoofing_characters_are_not_stored(
+    ingest_client: Client, site_stores: Stores
+) -> None:
+    with ingest_client() as client:
+        response = post(
+            client,
+            {
+                "n": "Down\u202eload",
+                "u": "https://example.com/%E2%80%AEgpj.exe?utm_campaign=sale%E2%81%A6",
+                "d": "example.com",
+                "p": {"file\u200f": "a\x00b"},
+            },
+        )
+        assert response.status_code == 202  # type: ignore[attr-defined]
+    [row] = stored(site_stores)
+    assert (row["name"], row["pathname"], row["entry_page"]) == ("Download", "/gpj.exe", "/gpj.exe")
+    assert row["utm_campaign"] == "sale"
+    assert dict(row["props"]) == {"file": "ab"}

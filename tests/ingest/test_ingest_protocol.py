@@ -26,7 +26,7 @@ from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web.ingest_protocol import ingest_protocol
 from tests.conftest import free_port
-from tests.ingest.conftest import CHROME, odd_requests, stored
+from tests.ingest.conftest import CHROME, clear_of_a_minutes_end, odd_requests, stored
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -329,3 +329,22 @@ def test_a_journal_that_cannot_be_written_acknowledges_nothing(
         assert status == 503 and b"send them again" in body
         assert "journal write failed" in caplog.text and "127.0.0.1" not in caplog.text
     assert [row["pathname"] for row in stored(site_stores)] == ["/kept"]
+
+
+def test_a_batch_over_its_budget_gets_a_429_and_the_connection_goes_on(
+    settings: Settings, site_stores: Stores
+) -> None:
+    strict = settings.model_copy(update={"batch_events_per_minute": 4})
+    with serving(strict, site_stores) as app:
+        clear_of_a_minutes_end()
+        with connect(app.state.port) as (connection, answers):
+            connection.sendall(event_request([pageview()] * 3, path="/api/events"))
+            assert answers.next()[0] == 202
+            connection.sendall(event_request([pageview(page="/late")] * 2, path="/api/events"))
+            status, headers, body = answers.next()
+            assert (status, 1 <= int(headers["retry-after"]) <= 60) == (429, True)
+            assert b"JETRACK_BATCH_EVENTS_PER_MINUTE" in body
+            assert app.state.asgi_event_requests == 0  # answered from the parser
+            connection.sendall(event_request(pageview(page="/single")))  # no batch budget
+            assert answers.next()[0] == 202
+    assert sorted(row["pathname"] for row in stored(site_stores)) == ["/", "/", "/", "/single"]

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from jetrack.ingest.display_text import displayable
 from jetrack.ingest.page_url import CLICK_ID_PARAMS, UTM_KEYS, PageUrl, parse_page_url
 
 
@@ -34,10 +35,10 @@ def test_page_url(url: str, hash_mode: bool, expected: PageUrl) -> None:
 def _reference(url: str, hash_mode: bool) -> PageUrl:
     """The straightforward reading with urllib (what parse_page_url must equal)."""
     parts = urlsplit(url)
-    path = unquote(parts.path) or "/"
+    path = displayable(unquote(parts.path)) or "/"
     if hash_mode and parts.fragment:
-        path += "#" + parts.fragment
-    query = dict(parse_qsl(parts.query, keep_blank_values=False))
+        path += "#" + displayable(parts.fragment)
+    query = {k: displayable(v) for k, v in parse_qsl(parts.query, keep_blank_values=False)}
     tags = {key: query[key][:300] for key in UTM_KEYS if key in query}
     if "utm_source" not in tags:
         for alias in ("ref", "source"):
@@ -48,7 +49,7 @@ def _reference(url: str, hash_mode: bool) -> PageUrl:
         if param in query:
             tags["click_id_param"] = param
             break
-    return PageUrl((parts.hostname or "").removeprefix("www."), path[:2000], tags)
+    return PageUrl(displayable(parts.hostname or "").removeprefix("www."), path[:2000], tags)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote, unquote_plus, urlsplit
 
+from jetrack.ingest.display_text import displayable
+
 CLICK_ID_PARAMS = (
     "gclid",
     "gbraid",
@@ -42,11 +44,11 @@ class PageUrl(NamedTuple):
 def _split(url: str) -> tuple[str, str, str, str]:
     """(hostname, path, query, fragment), as urlsplit would give them."""
     plain = _PLAIN_URL.fullmatch(url)
-    if plain is not None and plain[1].isascii():
+    if plain is not None and plain[1].isascii():  # a printable ASCII host, by the regex
         netloc, path, query, fragment = plain.groups(default="")
         return netloc.partition(":")[0].lower(), path, query, fragment
     parts = urlsplit(url)
-    return parts.hostname or "", parts.path, parts.query, parts.fragment
+    return displayable(parts.hostname or ""), parts.path, parts.query, parts.fragment
 
 
 def campaign_tags(query: str) -> dict[str, str]:
@@ -61,7 +63,7 @@ def campaign_tags(query: str) -> dict[str, str]:
         if "%" in name or "+" in name:
             name = unquote_plus(name)
         if name in _WANTED:
-            found[name] = unquote_plus(value)
+            found[name] = displayable(unquote_plus(value))
     if not found:
         return found
     tags = {key: found[key][:MAX_TAG] for key in UTM_KEYS if key in found}
@@ -79,9 +81,11 @@ def campaign_tags(query: str) -> dict[str, str]:
 
 def parse_page_url(url: str, hash_mode: bool) -> PageUrl:
     hostname, path, query, fragment = _split(url)
-    path = unquote(path) or "/"
+    path = displayable(unquote(path)) or "/"  # after decoding: %E2%80%AE is U+202E
     if hash_mode and fragment:
-        path += "#" + fragment
+        path += "#" + displayable(fragment)
     return PageUrl(
-        hostname.removeprefix("www."), path[:MAX_PATH], campaign_tags(query) if query else {}
+        hostname.removeprefix("www."),
+        path[:MAX_PATH],
+        campaign_tags(query) if query else {},
     )

@@ -21,6 +21,7 @@ from jetrack.enrich import (
     referrer_host,
     screen_size,
 )
+from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.page_url import parse_page_url
 from jetrack.ingest.rows import Row
@@ -42,6 +43,7 @@ class DropReason(StrEnum):
     SHIELD_PATH = "shield_path"
     SHIELD_HOSTNAME = "shield_hostname"
     NO_VISIT = "engagement_without_visit"
+    NEW_VISITOR_BUDGET = "new_visitor_budget"
 
 
 class Dropped(Exception):
@@ -159,6 +161,10 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
         return
     if e.wire.name == "engagement":
         raise Dropped(DropReason.NO_VISIT)  # engagement belongs to a pageview we never saw
+    if p.new_visitors is not None and not p.new_visitors.take(e.ip, 1, e.now):
+        # Each visit holds memory for 30 minutes: one address may not start them in bulk
+        # (new user agents, or forged forwarded addresses behind a proxy).
+        raise Dropped(DropReason.NEW_VISITOR_BUDGET)
     source, channel = classify_source(e.wire.referrer, e.hostname, e.query)
     agent = parse_user_agent(e.user_agent)
     referrer = "" if not source else _strip_referrer(e.wire.referrer)
@@ -224,8 +230,10 @@ class Pipeline:
         sessions: SessionTable,
         salts: Callable[[], SaltPair],
         steps: list[Step] | None = None,
+        new_visitors: AddressBudget | None = None,
     ) -> None:
         self.sites = sites
+        self.new_visitors = new_visitors  # visits one address may start per minute
         self.geo = geo
         self.sessions = sessions
         self.salts = salts

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from jetrack.config import Settings
 from jetrack.enrich import GeoLookup, warm_up
 from jetrack.enrich.geo import CITY_DATABASE_FILES
+from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import Networks, parse_networks
 from jetrack.ingest.journal import Journal
@@ -36,6 +37,8 @@ class IngestService:
     buffer: WriteBuffer
     salts: SaltRing
     trusted_proxies: Networks
+    batch_budget: AddressBudget  # events of POST /api/events per address and minute
+    batches_refused: int = 0  # answered 429 by that budget
     _last_miss_refresh: float = 0.0
 
     def miss_refresh_due(self) -> bool:
@@ -68,7 +71,11 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
     sites.refresh()
     salts = SaltRing(stores.control)
     pipeline = Pipeline(
-        sites, open_geo(settings), SessionTable(settings.session_timeout_minutes * 60), salts
+        sites,
+        open_geo(settings),
+        SessionTable(settings.session_timeout_minutes * 60, settings.max_live_visits),
+        salts,
+        new_visitors=AddressBudget(settings.new_visitors_per_minute),
     )
     journal = Journal(settings.data_dir / "journal", stores.keys.journal if stores.keys else None)
     buffer = WriteBuffer(
@@ -78,7 +85,13 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
         max_events=settings.flush_max_events,
     )
     buffer.replay()
-    return IngestService(pipeline, buffer, salts, parse_networks(tuple(settings.trusted_proxies)))
+    return IngestService(
+        pipeline,
+        buffer,
+        salts,
+        parse_networks(tuple(settings.trusted_proxies)),
+        AddressBudget(settings.batch_events_per_minute),
+    )
 
 
 async def _repeat(delay: Callable[[], float], work: Callable[[], Awaitable[None]]) -> None:

@@ -3,12 +3,15 @@
 The attributes of a visit (source, campaign, entry page, place, device) are fixed by its
 first event and copied onto every later one, so visit filters need no join. A visit also
 keeps running totals (pageviews, custom events, exit page...) that become its row in the
-sessions table. State lives in memory; expired visits are swept regularly."""
+sessions table. State lives in memory, bounded (`SessionTable`); expired visits are swept
+regularly."""
 
 from __future__ import annotations
 
 import itertools
+import marshal
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -88,21 +91,75 @@ def session_id_at(start: int, sequence: int) -> int:
     return (start << SEQUENCE_BITS) | (sequence & _SEQUENCE_MASK)
 
 
+DEFAULT_MAX_LIVE_VISITS = 100_000
+PACKED_PER_LIVE = 2  # packed visits kept per whole one (~420 against ~790 bytes, tracemalloc)
+
+
+def _key(site_id: int, visitor_id: int) -> int:
+    # One int instead of a tuple of two: ~60 bytes less per visit. Visitor ids are below
+    # 2^33 (cookie-mode ids carry bit 32).
+    return (site_id << 40) | visitor_id
+
+
+def _pack(v: VisitState) -> bytes:
+    # In VisitState's field order, spelled out: a loop over __slots__ took 3x as long.
+    return marshal.dumps(
+        (v.session_id, v.visitor_id, v.last_seen, v.attributes, v.start, v.last, v.pageviews,
+         v.custom_events, v.interactive_events, v.exit_page, v.hostname)
+    )  # fmt: skip
+
+
+def _unpack(packed: bytes) -> VisitState:
+    return VisitState(*marshal.loads(packed))
+
+
 class SessionTable:
-    def __init__(self, timeout_seconds: float) -> None:
+    """The live visits, bounded: at most `max_live` whole `VisitState`s, least recently
+    active first. Beyond it the least recently active visit is packed into a few hundred
+    bytes (`_packed`, at most PACKED_PER_LIVE times as many) and unpacked, under the
+    same id with the same totals, when its visitor comes back: eviction changes no count.
+    Past both bounds the oldest packed visit is forgotten (`forgotten` counts them), and a
+    later event of it starts a new visit, as after the idle timeout."""
+
+    def __init__(self, timeout_seconds: float, max_live: int = DEFAULT_MAX_LIVE_VISITS) -> None:
         self.timeout = timeout_seconds
-        self._visits: dict[tuple[int, int], VisitState] = {}
+        self.max_live = max_live
+        self.max_packed = PACKED_PER_LIVE * max_live
+        self._visits: OrderedDict[int, VisitState] = OrderedDict()
+        self._packed: OrderedDict[int, bytes] = OrderedDict()
         self._sequence = itertools.count(secrets.randbits(SEQUENCE_BITS))
+        self.packed_total = 0
+        self.forgotten = 0
 
     def __len__(self) -> int:
         return len(self._visits)
 
+    @property
+    def packed(self) -> int:
+        return len(self._packed)
+
     def find(self, site_id: int, visitor_id: int, now: float) -> VisitState | None:
-        """The live visit of this visitor id, if any."""
-        visit = self._visits.get((site_id, visitor_id))
-        if visit is not None and now - visit.last_seen <= self.timeout:
+        """The live visit of this visitor id, if any, marked active now."""
+        key = _key(site_id, visitor_id)
+        visit = self._visits.get(key)
+        if visit is None:
+            if not self._packed:  # the common case: nothing was ever evicted
+                return None
+            packed = self._packed.pop(key, None)
+            if packed is None:
+                return None
+            visit = _unpack(packed)
+            if now - visit.last_seen > self.timeout:
+                return None
+            self._visits[key] = visit
+            visit.last_seen = now
+            self._make_room(now)
             return visit
-        return None
+        if now - visit.last_seen > self.timeout:
+            return None
+        self._visits.move_to_end(key)
+        visit.last_seen = now
+        return visit
 
     def start(
         self, site_id: int, visitor_id: int, now: float, attributes: tuple[str, ...]
@@ -111,14 +168,41 @@ class SessionTable:
         visit = VisitState(
             session_id_at(start, next(self._sequence)), visitor_id, now, attributes, start=start
         )
-        self._visits[(site_id, visitor_id)] = visit
+        key = _key(site_id, visitor_id)
+        self._visits.pop(key, None)  # an ended visit's place: the new one is the most recent
+        if self._packed:
+            self._packed.pop(key, None)  # an ended visit packed away
+        self._visits[key] = visit
+        self._make_room(now)
         return visit
 
+    def _make_room(self, now: float) -> None:
+        visits, packed = self._visits, self._packed
+        while len(visits) > self.max_live:
+            key, visit = visits.popitem(last=False)
+            if now - visit.last_seen > self.timeout:
+                continue  # over anyway
+            packed[key] = _pack(visit)
+            self.packed_total += 1
+            if len(packed) > self.max_packed:
+                packed.popitem(last=False)
+                self.forgotten += 1
+
     def sweep(self, now: float) -> int:
-        """Forget visits idle longer than the timeout; returns how many."""
-        expired = [
-            key for key, visit in self._visits.items() if now - visit.last_seen > self.timeout
-        ]
-        for key in expired:
-            del self._visits[key]
-        return len(expired)
+        """Forget visits idle longer than the timeout; returns how many. Both tables are in
+        order of last activity, so only the expired ones at their heads are looked at."""
+        expired = 0
+        visits, packed = self._visits, self._packed
+        while visits:
+            key = next(iter(visits))
+            if now - visits[key].last_seen <= self.timeout:
+                break
+            del visits[key]
+            expired += 1
+        while packed:
+            key = next(iter(packed))
+            if now - _unpack(packed[key]).last_seen <= self.timeout:
+                break
+            del packed[key]
+            expired += 1
+        return expired

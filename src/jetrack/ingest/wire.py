@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from jetrack.ingest.display_text import displayable
+
 MAX_BODY_BYTES = 1_000_000
 MAX_NAME_CHARS = 120
 MAX_URL_BYTES = 2000
@@ -17,6 +19,7 @@ MAX_PROPS = 30
 MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2000
 MAX_BATCH = 1000
+MAX_DOMAINS = 10
 
 # Short names first; the long name wins when a sender gives both.
 ALIASES = {
@@ -107,10 +110,17 @@ def _url(data: dict[str, Any]) -> str:
 
 def _domains(data: dict[str, Any]) -> list[str]:
     raw = _string(data, "domain", required=True, max_bytes=1000)
-    domains = [d.strip().lower() for d in raw.split(",") if d.strip()]
+    # Each site once: the event is recorded once per name, so a repeated name would count
+    # one event several times.
+    if "," not in raw:  # nearly always one site
+        domains = [raw.strip().lower()] if raw.strip() else []
+    else:
+        domains = list(dict.fromkeys(d.strip().lower() for d in raw.split(",") if d.strip()))
     if not domains:
         raise WireError("domain", "is required: the site's domain, or several separated by commas")
-    return domains[:10]
+    if len(domains) > MAX_DOMAINS:
+        raise WireError("domain", f"must name at most {MAX_DOMAINS} different sites")
+    return domains
 
 
 def _props(data: dict[str, Any]) -> dict[str, str]:
@@ -127,7 +137,8 @@ def _props(data: dict[str, Any]) -> dict[str, str]:
     if len(raw) > MAX_PROPS:
         raise WireError("props", f"must have at most {MAX_PROPS} keys")
     props: dict[str, str] = {}
-    for key, value in raw.items():
+    for raw_key, value in raw.items():
+        key = displayable(raw_key)
         if not key or len(key) > MAX_PROP_KEY:
             raise WireError(f"props.{key[:40]}", f"keys must be 1 to {MAX_PROP_KEY} characters")
         if value is None:
@@ -142,6 +153,7 @@ def _props(data: dict[str, Any]) -> dict[str, str]:
             text = str(value)
         if len(text) > MAX_PROP_VALUE:
             raise WireError(f"props.{key}", f"values must be at most {MAX_PROP_VALUE} characters")
+        text = displayable(text)
         if text:
             props[key] = text
     return props
@@ -204,14 +216,20 @@ def parse_event(raw: Any) -> WireEvent:
     if not isinstance(raw, dict):
         raise WireError("body", "must be a JSON object")
     data = _canonical(raw)
-    name = _string(data, "name", required=True, max_bytes=MAX_NAME_CHARS * 4)
+    # Stored texts lose what would spoof their display (the URL's parts are stripped
+    # once parsed and decoded, in page_url; the domain is only looked up, never stored).
+    name = displayable(_string(data, "name", required=True, max_bytes=MAX_NAME_CHARS * 4))
+    if not name:
+        raise WireError("name", "is required")
     if len(name) > MAX_NAME_CHARS:
         raise WireError("name", f"must be at most {MAX_NAME_CHARS} characters")
     event = WireEvent(
         name=name,
         url=_url(data),
         domains=_domains(data),
-        referrer=_string(data, "referrer", required=False, max_bytes=MAX_REFERRER_BYTES),
+        referrer=displayable(
+            _string(data, "referrer", required=False, max_bytes=MAX_REFERRER_BYTES)
+        ),
         props=_props(data),
         revenue=_revenue(data),
         interactive=_flag(data, "interactive", name != "engagement"),

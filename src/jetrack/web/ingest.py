@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from jetrack.ingest.buffer import Counted
-from jetrack.ingest.client_ip import resolve_client
+from jetrack.ingest.client_ip import ClientAddress, resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
 from jetrack.ingest.rows import Row
 from jetrack.ingest.service import IngestService
@@ -144,14 +144,38 @@ def unknown_site_due(service: IngestService, events: list[WireEvent]) -> bool:
     )
 
 
+def over_budget(
+    service: IngestService, ip: ClientAddress | None, events: list[WireEvent], now: float
+) -> Answer | None:
+    """The 429 of a batch that would take its address past the minute's budget (counted
+    in events times the sites each names), or None once the batch's share is spent."""
+    budget = service.batch_budget
+    if budget.take(ip, sum(len(wire.domains) for wire in events), now):
+        return None
+    service.batches_refused += 1
+    wait = budget.retry_after(now)
+    message = (
+        f"more than {budget.limit} events a minute from one address "
+        f"(JETRACK_BATCH_EVENTS_PER_MINUTE); nothing of this batch was accepted, "
+        f"send it again in {wait} s"
+    )
+    return Answer(
+        429,
+        orjson.dumps({"error": f"body: {message}", "field": "body"}),
+        ((b"retry-after", str(wait).encode()),),
+    )
+
+
 def run_pipeline(
-    service: IngestService, peer: str | None, headers: Mapping[str, str], events: list[WireEvent]
+    service: IngestService,
+    ip: ClientAddress | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    now: float,
 ) -> Accepted:
-    """Each event through the pipeline, once per site it names. The client address is
-    resolved here and goes no further than the pipeline's `Incoming`."""
-    ip = resolve_client(peer, headers, service.trusted_proxies)
+    """Each event through the pipeline, once per site it names. The client address goes
+    no further than the pipeline's `Incoming`."""
     user_agent, language = headers["user-agent"], headers.get("accept-language", "")
-    now = time.time()
     accepted = Accepted([], [], [])
     run = service.pipeline.run
     for wire in events:
@@ -202,11 +226,20 @@ def accept(
     headers: Mapping[str, str],
     events: list[WireEvent],
     answer: Callable[[Answer], None],
+    *,
+    batch: bool,
 ) -> None:
     """Run checked events through the pipeline and journal the accepted rows. `answer` is
-    called once: at once when nothing is to be journaled, else when the group commit has
-    written the rows (a 202) or could not (a 503: nothing of the request was accepted)."""
-    accepted = run_pipeline(service, peer, headers, events)
+    called once: at once when nothing is to be journaled (or a batch is over its address's
+    budget: a 429), else when the group commit has written the rows (a 202) or could not
+    (a 503: nothing of the request was accepted). The client address is resolved here."""
+    ip = resolve_client(peer, headers, service.trusted_proxies)
+    now = time.time()
+    refused = over_budget(service, ip, events, now) if batch else None
+    if refused is not None:
+        answer(refused)
+        return
+    accepted = run_pipeline(service, ip, headers, events, now)
     if not accepted.rows:
         answer(accepted.answer())
         return
@@ -227,6 +260,7 @@ async def ingest(
     headers: Mapping[str, str],
     events: list[WireEvent],
     *,
+    batch: bool,
     refresh_sites: bool,
 ) -> Answer:
     """`accept`, awaited. `refresh_sites`: read the site cache again first
@@ -239,7 +273,7 @@ async def ingest(
         if not answered.done():  # the request may have been cancelled meanwhile
             answered.set_result(answer)
 
-    accept(service, peer, headers, events, settle)
+    accept(service, peer, headers, events, settle, batch=batch)
     return await answered
 
 
@@ -273,12 +307,15 @@ class EventEndpoint:
         service: IngestService = scope["app"].state.ingest
         peer = client[0] if client else None
         refresh = unknown_site_due(service, checked)
-        return await ingest(service, peer, headers, checked, refresh_sites=refresh)
+        return await ingest(
+            service, peer, headers, checked, batch=self.batch, refresh_sites=refresh
+        )
 
 
 async def counters(request: Request) -> Response:
     """Prometheus text: accepted events and drops per reason, buffer state. No visitor data."""
     service: IngestService = request.app.state.ingest
+    sessions = service.pipeline.sessions
     lines = ["# TYPE jetrack_events_total counter"]
     for outcome, count in sorted(service.pipeline.counts.items()):
         lines.append(f'jetrack_events_total{{outcome="{outcome}"}} {count}')
@@ -287,8 +324,16 @@ async def counters(request: Request) -> Response:
         f"jetrack_events_stored_total {service.buffer.stored}",
         "# TYPE jetrack_write_buffer_pending gauge",
         f"jetrack_write_buffer_pending {service.buffer.pending}",
+        "# TYPE jetrack_batches_refused_total counter",
+        f"jetrack_batches_refused_total {service.batches_refused}",
         "# TYPE jetrack_live_visits gauge",
-        f"jetrack_live_visits {len(service.pipeline.sessions)}",
+        f"jetrack_live_visits {len(sessions)}",
+        "# TYPE jetrack_packed_visits gauge",
+        f"jetrack_packed_visits {sessions.packed}",
+        "# TYPE jetrack_visits_packed_total counter",
+        f"jetrack_visits_packed_total {sessions.packed_total}",
+        "# TYPE jetrack_visits_forgotten_total counter",
+        f"jetrack_visits_forgotten_total {sessions.forgotten}",
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 

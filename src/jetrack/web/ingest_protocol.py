@@ -157,7 +157,14 @@ class IngestProtocol(HttpToolsProtocol):
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
             return
-        accept(service, peer, headers, checked, lambda answer: self._respond(event, answer))
+        accept(
+            service,
+            peer,
+            headers,
+            checked,
+            lambda answer: self._respond(event, answer),
+            batch=event.batch,
+        )
 
     async def _ingest_later(
         self,
@@ -168,7 +175,9 @@ class IngestProtocol(HttpToolsProtocol):
         events: list[WireEvent],
     ) -> None:
         try:
-            answer = await ingest(service, peer, headers, events, refresh_sites=True)
+            answer = await ingest(
+                service, peer, headers, events, batch=event.batch, refresh_sites=True
+            )
         except Exception as exc:
             log.error("internal error on an event request: %s", type(exc).__name__)
             answer = SERVER_ERROR
