@@ -122,3 +122,28 @@ def test_npm_build_writes_the_served_directory() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert (BUILD_DIR / "script.js").is_file()
     assert gzip_size(BUILD_DIR / "script.js") <= BASE_BUDGET
+
+
+@pytest.mark.slow
+def test_a_rebuild_never_leaves_a_served_script_missing_or_partial(tmp_path: Path) -> None:
+    """`npm run build` writes the directory a running server serves (and that tests on the
+    other pytest worker read): during a rebuild every script stays whole."""
+    out = tmp_path / "out"
+    build = ["node", str(ROOT / "tracker/build.mjs"), "--out", str(out)]
+    first = subprocess.run(build, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    scripts = {path: path.read_bytes() for path in out.glob("script*.js")}
+    seen_wrong: list[str] = []
+    rebuild = subprocess.Popen(build, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reads = 0
+    while rebuild.poll() is None or reads == 0:
+        for path, whole in scripts.items():
+            try:
+                if path.read_bytes() != whole:
+                    seen_wrong.append(f"{path.name} partial")
+            except FileNotFoundError:
+                seen_wrong.append(f"{path.name} missing")
+        reads += 1
+    assert rebuild.returncode == 0
+    assert seen_wrong == []
+    assert not list(out.glob(".*partial"))  # no leftovers next to the scripts
