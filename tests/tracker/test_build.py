@@ -82,6 +82,7 @@ def test_only_cookie_variants_contain_cookie_code(tracker_build: tuple[Path, str
         assert ("cookie" in path.read_text()) == (".cookie." in path.name), path.name
 
 
+@pytest.mark.slow
 def test_build_fails_over_budget(tmp_path: Path) -> None:
     """The budget check bites: a source padded with live code fails the build."""
     source = (ROOT / "tracker/src/tracker.ts").read_text()
@@ -103,6 +104,7 @@ def test_build_fails_over_budget(tmp_path: Path) -> None:
     assert "OVER BUDGET" in done.stdout
 
 
+@pytest.mark.slow
 def test_typescript_source_type_checks() -> None:
     done = subprocess.run(
         [str(ROOT / "node_modules/.bin/tsc"), "-p", "tracker"],
