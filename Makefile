@@ -84,8 +84,8 @@ pytest: install chromium
 test: install chromium lint typecheck pytest
 
 # The fast loop while coding (under a minute): style, types of src/ and the tests that need
-# no browser, no server process and no PostgreSQL.
-check: $(STAMP)
+# no browser, no server process and no PostgreSQL (the tracker build tests need node_modules).
+check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
