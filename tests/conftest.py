@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -34,6 +35,17 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+# Fixtures that start a `jetrack serve` process: their tests get the `server` marker, which
+# `make check` leaves out. Tests that call start_server() themselves carry the marker.
+SERVER_FIXTURES = {"live_server", "live_server_factory"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +116,20 @@ class LiveServer:
 def start_server(
     data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None
 ) -> LiveServer:
-    port = port or free_port()
+    """Start `jetrack serve` and wait until it is healthy. Without a given port, a port that
+    another process took between free_port() and the server's bind (tests run in parallel
+    workers) is retried on a new port."""
+    for _ in range(4 if port is None else 1):
+        server = _launch_server(data_dir, env_extra, port or free_port())
+        if server is not None:
+            return server
+    raise RuntimeError("no free port for the server after 4 tries")
+
+
+def _launch_server(
+    data_dir: Path, env_extra: dict[str, str] | None, port: int
+) -> LiveServer | None:
+    """A healthy server on `port`, or None when the port was taken before it could bind."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
     env.update(
         {
@@ -128,17 +153,34 @@ def start_server(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited {process.returncode}: {log_path.read_text()[-2000:]}"
-            )
+            log = log_path.read_text(errors="replace")
+            if "address already in use" in log.lower():
+                return None
+            raise RuntimeError(f"server exited {process.returncode}: {log[-2000:]}")
         try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                return LiveServer(url, data_dir, env, process, log_path)
+            healthy = httpx.get(url + "/api/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
+            healthy = False
+        # The answer may come from another worker's server on the same port, while this one
+        # is still starting (it binds after its start-up): only its own socket counts.
+        if healthy and _listens_on(process.pid, port):
+            return LiveServer(url, data_dir, env, process, log_path)
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not become healthy: {log_path.read_text()[-2000:]}")
+
+
+def _listens_on(pid: int, port: int) -> bool:
+    try:
+        process = psutil.Process(pid)
+        sockets = [
+            sock
+            for each in (process, *process.children(recursive=True))
+            for sock in each.net_connections(kind="tcp")
+        ]
+    except psutil.Error:  # exited meanwhile: the next poll reads why
+        return False
+    return any(sock.status == psutil.CONN_LISTEN and sock.laddr.port == port for sock in sockets)
 
 
 SeedFn = Callable[[Stores], None]

@@ -13,6 +13,9 @@ import pytest
 from jetrack.cli import main
 from tests.conftest import TEST_KEY, LiveServer, start_server
 
+# Every test runs the command line in a new Python process (about a second each).
+pytestmark = pytest.mark.slow
+
 
 def run(
     data_dir: Path, *args: str, stdin: str = "", **env: str
@@ -130,6 +133,7 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
     assert "JETRACK_DATA_DIR: cannot create" in result.stderr
 
 
+@pytest.mark.server
 def test_data_dir_held_by_a_running_server(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server: LiveServer = start_server(data)

@@ -5,7 +5,7 @@
 // extensions in EXTENSIONS order: script.js, script.hash.js, script.hash.outbound-links.js ...
 // With 7 extensions that is 128 files, built in about a second.
 import { build } from 'esbuild'
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -63,16 +63,25 @@ async function buildVariant({ name, define, budget }) {
     tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
   })
   const code = result.outputFiles[0].text.trim()
-  await writeFile(join(outDir, name), code)
+  await writeReplacing(name, code)
   return { name, raw: Buffer.byteLength(code), gzip: gzipSize(code), budget }
+}
+
+// A running server may be serving outDir (`jetrack serve`, or tests in parallel): each file
+// is replaced in one rename, so a reader gets the old script or the new one, never a part.
+async function writeReplacing(name, text) {
+  const partial = join(outDir, `.${name}.${process.pid}.partial`)
+  await writeFile(partial, text)
+  await rename(partial, join(outDir, name))
 }
 
 async function main() {
   await mkdir(outDir, { recursive: true })
-  for (const stale of await readdir(outDir)) {
-    if (/\.(js|json)$/.test(stale)) await rm(join(outDir, stale))
-  }
   const sizes = await Promise.all(variants().map(buildVariant))
+  const built = new Set([...sizes.map((s) => s.name), 'manifest.json'])
+  for (const stale of await readdir(outDir)) {
+    if (/\.(js|json)$/.test(stale) && !built.has(stale)) await rm(join(outDir, stale))
+  }
   const width = Math.max(...sizes.map((s) => s.name.length))
   console.log(`${'variant'.padEnd(width)}    raw B   gzip B  budget`)
   let over = 0
@@ -85,7 +94,7 @@ async function main() {
   }
   // The size tests read the variant list and the budgets from here.
   const manifest = Object.fromEntries(sizes.map(({ name, ...size }) => [name, size]))
-  await writeFile(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n')
+  await writeReplacing('manifest.json', JSON.stringify(manifest, null, 1) + '\n')
   console.log(`${sizes.length} variants written to ${outDir}`)
   if (over) {
     console.error(`${over} variant(s) over the gzip budget`)

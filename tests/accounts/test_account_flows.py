@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
@@ -14,6 +15,7 @@ from jetrack.store.stores import Stores
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up, sign_up_verified
 
 
+@pytest.mark.slow
 def test_first_account_is_admin_and_confirms_from_the_mail(
     client: TestClient, inbox: Inbox, stores: Stores
 ) -> None:
@@ -41,6 +43,7 @@ def test_first_account_is_admin_and_confirms_from_the_mail(
     assert client.get("/sites").status_code == 200
 
 
+@pytest.mark.slow
 def test_second_account_is_no_admin(client: TestClient, inbox: Inbox, stores: Stores) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     client.cookies.clear()
@@ -63,6 +66,7 @@ def test_signup_validates_every_field(client: TestClient, inbox: Inbox) -> None:
     assert inbox.messages == []
 
 
+@pytest.mark.slow
 def test_signup_does_not_reveal_existing_accounts(client: TestClient, inbox: Inbox) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     client.cookies.clear()
@@ -84,6 +88,7 @@ def test_invite_only_signup(client: TestClient, inbox: Inbox, stores: Stores) ->
     assert inbox.to("bob@example.com") == []
 
 
+@pytest.mark.slow
 def test_login_logout_and_wrong_passwords(client: TestClient, inbox: Inbox) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     client.cookies.clear()
@@ -101,6 +106,7 @@ def test_login_logout_and_wrong_passwords(client: TestClient, inbox: Inbox) -> N
     assert client.get("/api/sites").status_code == 401
 
 
+@pytest.mark.slow
 def test_password_reset_flow(client: TestClient, inbox: Inbox) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     other = TestClient(client.app, follow_redirects=False)
@@ -140,6 +146,7 @@ def test_expired_and_mangled_tokens_are_refused_clearly(
     assert client.get("/reset-password?token=" + "y" * 500).status_code == 400
 
 
+@pytest.mark.slow
 def test_change_name_email_and_password(client: TestClient, inbox: Inbox, stores: Stores) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     other = TestClient(client.app, follow_redirects=False)

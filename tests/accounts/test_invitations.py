@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
@@ -15,6 +16,7 @@ def _team_id(client: TestClient) -> str:
     return found.group(1)
 
 
+@pytest.mark.slow
 def test_invite_new_person_to_team_signs_up_from_the_mail(client: TestClient, inbox: Inbox) -> None:
     sign_up_verified(client, inbox, "ada@example.com", "Ada")
     client.post(

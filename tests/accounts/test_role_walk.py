@@ -193,6 +193,7 @@ def _refused(role: str, case: Case, status: int) -> bool:
 
 
 @pytest.mark.parametrize("role", w.ROLES)
+@pytest.mark.slow
 def test_every_scoped_route_for_every_role(
     role: str, walk: tuple[TestClient, w.World], stores: Stores
 ) -> None:
@@ -217,6 +218,7 @@ def test_every_scoped_route_for_every_role(
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "viewer", "guest_editor", "guest_viewer"])
+@pytest.mark.slow
 def test_another_tenants_site_and_team_answer_404(
     role: str, walk: tuple[TestClient, w.World], stores: Stores
 ) -> None:

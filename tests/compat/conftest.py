@@ -7,6 +7,7 @@ to a real `jetrack serve`, so every event is a cross-origin request as on a cust
 
 from __future__ import annotations
 
+import fcntl
 import http.server
 import json
 import re
@@ -60,9 +61,19 @@ def _newest_input() -> float:
 @pytest.fixture(scope="session")
 def compat_bundles() -> Path:
     """`npm ci` when node_modules is missing or older than the lock, then the build when its
-    output is missing or older than its inputs (the Makefile normally did both already)."""
+    output is missing or older than its inputs (the Makefile normally did both already).
+    Each pytest worker has its own session: a file lock lets one of them install and build
+    while the other waits, instead of reading a bundle the first is still writing."""
     npm, node = shutil.which("npm"), shutil.which("node")
     assert npm and node, "Node.js and npm are needed to bundle Plausible's trackers"
+    DIST.mkdir(exist_ok=True)
+    with open(DIST / ".lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        _install_and_build(npm, node)
+    return DIST
+
+
+def _install_and_build(npm: str, node: str) -> None:
     installed = HERE / "node_modules" / ".package-lock.json"
     lock = HERE / "package-lock.json"
     if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
@@ -82,7 +93,6 @@ def compat_bundles() -> Path:
             [node, str(HERE / "build.mjs")], capture_output=True, text=True, timeout=120
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    return DIST
 
 
 def package_version(name: str) -> str:

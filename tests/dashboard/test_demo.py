@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from jetrack.demo import expected_sessions, seed_demo
 from jetrack.sites.sites import find_site
 from jetrack.stats.engine import run_query
@@ -81,6 +83,7 @@ def test_weekends_are_quieter_and_realtime_is_not_empty(stores: Stores) -> None:
     assert live.rows[0][0] >= 3
 
 
+@pytest.mark.slow
 def test_seeding_again_replaces_the_demo_events(stores: Stores) -> None:
     first = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=50, now=NOW)
     again = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=50, now=NOW)

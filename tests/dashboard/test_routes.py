@@ -22,6 +22,9 @@ from jetrack.web import dashboard
 
 from .conftest import DEMO, EMPTY, Seeded, seed_dashboard
 
+# Every test seeds a site with traffic and logs in (a second or two each).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

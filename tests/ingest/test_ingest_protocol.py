@@ -172,6 +172,7 @@ def test_keep_alive_and_pipelined_requests_are_answered_in_order(
     assert pages == ["/a", "/b", "/batch-1", "/batch-2", "/c"]
 
 
+@pytest.mark.slow
 def test_an_idle_connection_is_closed_after_the_keep_alive_time(
     settings: Settings, site_stores: Stores
 ) -> None:

@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable
 
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import select
 
 from jetrack.privacy.audit import public_addresses
@@ -33,6 +34,7 @@ def _wait_for_export(client: object, headers: dict[str, str]) -> dict[str, objec
     raise AssertionError(f"export not done: {exports}")
 
 
+@pytest.mark.slow
 def test_export_runs_in_the_background_and_only_its_owner_downloads_it(
     open_with: Callable[..., Stores], smtp: tuple[Inbox, int]
 ) -> None:
@@ -130,6 +132,7 @@ def test_dashboard_export_is_a_zip_of_panel_csvs(open_with: Callable[..., Stores
         assert _dashboard_zip(client, "nobody.example", eve_headers, body).status_code == 404  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_restriction_stops_exports_to_others_not_to_the_owner(
     open_with: Callable[..., Stores],
 ) -> None:
@@ -160,6 +163,7 @@ def test_restriction_stops_exports_to_others_not_to_the_owner(
         assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 200  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_undo_link_keeps_the_account(open_with: Callable[..., Stores]) -> None:
     stores = open_with()
     ada, _ = make_account(stores, "ada@example.com", "ada.example")

@@ -114,6 +114,7 @@ def _retention_without_run(stores: Stores) -> None:
         ("transport", None, {"host": "0.0.0.0"}),
     ],
 )
+@pytest.mark.slow
 def test_each_broken_invariant_is_caught(
     tmp_path: Path, failing: str, breaker: Breaker | None, env: dict[str, str]
 ) -> None:

@@ -35,6 +35,7 @@ def test_only_instance_admins_see_the_console(open_with: Callable[..., Stores]) 
         assert session.scalars(select(AdminAuditEntry)).all() == []
 
 
+@pytest.mark.slow
 def test_admin_actions_work_and_are_recorded(open_with: Callable[..., Stores]) -> None:
     stores = open_with()
     admin, _ = make_account(stores, "root@example.com", admin=True)

@@ -63,6 +63,7 @@ def _make_due(stores: Stores) -> None:
             request.purge_after = utcnow() - timedelta(seconds=1)
 
 
+@pytest.mark.slow
 def test_account_is_locked_then_purged_completely_after_the_window(
     open_with: Callable[..., Stores], smtp: tuple[Inbox, int]
 ) -> None:
@@ -127,6 +128,7 @@ def test_undo_within_the_window(open_with: Callable[..., Stores]) -> None:
     assert user_exists(stores, ada)
 
 
+@pytest.mark.slow
 def test_deleted_site_loses_its_events_and_its_id_is_not_reused(
     open_with: Callable[..., Stores],
 ) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from jetrack.jobs import queue, runner
@@ -30,6 +31,7 @@ def _set_retention(stores: Stores, site_id: int, days: int | None) -> None:
         site.retention_days = days
 
 
+@pytest.mark.slow
 def test_each_site_keeps_exactly_its_period(open_with: Callable[..., Stores]) -> None:
     stores = open_with(retention_days=30)
     _, (default, longer, forever) = make_account(

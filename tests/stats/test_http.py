@@ -54,6 +54,7 @@ BODY = {"site_id": "mine.com", "metrics": ["visitors", "pageviews"],
         "date_range": ["2024-03-10", "2024-03-10"]}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_v2_query(api: tuple[TestClient, dict[str, str]]) -> None:
     client, keys = api
     response = post(client, keys["mine"], {**BODY, "dimensions": ["visit:source"]})
@@ -89,6 +90,7 @@ def test_v2_errors(
     assert message in response.json()["error"]
 
 
+@pytest.mark.slow
 def test_rate_limit_per_key(api: tuple[TestClient, dict[str, str]]) -> None:
     client, keys = api
     for _ in range(10):
@@ -99,6 +101,7 @@ def test_rate_limit_per_key(api: tuple[TestClient, dict[str, str]]) -> None:
     assert post(client, keys["other"], {**BODY, "site_id": "other.com"}).status_code == 200
 
 
+@pytest.mark.slow
 def test_v1_endpoints(api: tuple[TestClient, dict[str, str]]) -> None:
     client, keys = api
     auth = {"Authorization": f"Bearer {keys['mine']}"}

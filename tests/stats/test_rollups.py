@@ -151,6 +151,7 @@ def test_small_columns_are_left_to_the_tables(rolled: Stores) -> None:
     assert [r["metrics"] for r in by_city] == [[1]] * 4 and used == 0
 
 
+@pytest.mark.slow
 def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     insert(rolled, with_dated_ids(visit(301, 5, [("2025-01-10 23:50", "/")], site_id=41)))
     day = date(2025, 1, 10)
@@ -164,6 +165,7 @@ def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     assert rollups.rolled_days(rolled.events, 41, day, day + timedelta(days=1)) == [day]
 
 
+@pytest.mark.slow
 def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
     insert(rolled, with_dated_ids(visit(401, 5, [("2024-03-10 10:00", "/")], site_id=9)))
     rollups.build_rollups(rolled.events, date(2024, 3, 10), site_ids=[9], min_visits_per_row=1)
@@ -173,6 +175,7 @@ def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
     assert first_value(rolled.events.query(count), 0) == 0
 
 
+@pytest.mark.slow
 def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
     rows = visit(501, 5, [("2024-03-10 10:00", "/")], site_id=51)
     rows += visit(502, 6, [("2024-03-12 10:00", "/")], site_id=51)
@@ -187,6 +190,7 @@ def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_visit_that_goes_on_after_its_day_is_rolled_up_again(rolled: Stores) -> None:
     day = date(2024, 3, 14)
     first = with_dated_ids(visit(601, 7, [("2024-03-14 23:50", "/")], site_id=61))

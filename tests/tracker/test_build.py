@@ -82,6 +82,7 @@ def test_only_cookie_variants_contain_cookie_code(tracker_build: tuple[Path, str
         assert ("cookie" in path.read_text()) == (".cookie." in path.name), path.name
 
 
+@pytest.mark.slow
 def test_build_fails_over_budget(tmp_path: Path) -> None:
     """The budget check bites: a source padded with live code fails the build."""
     source = (ROOT / "tracker/src/tracker.ts").read_text()
@@ -103,6 +104,7 @@ def test_build_fails_over_budget(tmp_path: Path) -> None:
     assert "OVER BUDGET" in done.stdout
 
 
+@pytest.mark.slow
 def test_typescript_source_type_checks() -> None:
     done = subprocess.run(
         [str(ROOT / "node_modules/.bin/tsc"), "-p", "tracker"],
@@ -122,3 +124,28 @@ def test_npm_build_writes_the_served_directory() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert (BUILD_DIR / "script.js").is_file()
     assert gzip_size(BUILD_DIR / "script.js") <= BASE_BUDGET
+
+
+@pytest.mark.slow
+def test_a_rebuild_never_leaves_a_served_script_missing_or_partial(tmp_path: Path) -> None:
+    """`npm run build` writes the directory a running server serves (and that tests on the
+    other pytest worker read): during a rebuild every script stays whole."""
+    out = tmp_path / "out"
+    build = ["node", str(ROOT / "tracker/build.mjs"), "--out", str(out)]
+    first = subprocess.run(build, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    scripts = {path: path.read_bytes() for path in out.glob("script*.js")}
+    seen_wrong: list[str] = []
+    rebuild = subprocess.Popen(build, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reads = 0
+    while rebuild.poll() is None or reads == 0:
+        for path, whole in scripts.items():
+            try:
+                if path.read_bytes() != whole:
+                    seen_wrong.append(f"{path.name} partial")
+            except FileNotFoundError:
+                seen_wrong.append(f"{path.name} missing")
+        reads += 1
+    assert rebuild.returncode == 0
+    assert seen_wrong == []
+    assert not list(out.glob(".*partial"))  # no leftovers next to the scripts

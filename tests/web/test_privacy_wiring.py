@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
@@ -39,6 +40,7 @@ def _ask(client: TestClient, key: str) -> tuple[int, dict[str, object]]:
     return response.status_code, response.json()
 
 
+@pytest.mark.slow
 def test_meta_says_from_which_day_data_exists(settings: Settings, stores: Stores) -> None:
     owner_key, _ = _world(stores)
     with TestClient(create_app(settings, stores)) as client:
@@ -51,6 +53,7 @@ def test_meta_says_from_which_day_data_exists(settings: Settings, stores: Stores
     assert body["meta"]["data_available_from"] == expected  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_restricted_processing_stops_reports_to_others(settings: Settings, stores: Stores) -> None:
     owner_key, viewer_key = _world(stores)
     with TestClient(create_app(settings, stores)) as client:

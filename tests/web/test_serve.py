@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import TEST_KEY, free_port, start_server
+
+pytestmark = pytest.mark.server
 
 
 def test_health_reports_both_stores(tmp_path: Path) -> None:

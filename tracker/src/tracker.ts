@@ -63,12 +63,14 @@ const guard =
   (...args: A): void => {
     try {
       fn(...args)
-    } catch (e) {}
+    } catch {
+      // swallowed: the host page must never see the tracker fail
+    }
   }
 
 // Capture phase, so a host handler calling stopPropagation() cannot hide a click from us.
-const listen = (target: EventTarget, type: string, fn: (event: any) => unknown) =>
-  target.addEventListener(type, guard(fn), true)
+const listen = <E extends Event>(target: EventTarget, type: string, fn: (event: E) => unknown) =>
+  target.addEventListener(type, guard(fn) as EventListener, true)
 
 // Escapes everything but letters, digits, `_`, `-`, `/` and `*` (an identity escape such
 // as `\%` is valid outside unicode mode).
@@ -104,7 +106,9 @@ const ignored = () => {
   try {
     // The visitor's own opt-out; the script only ever reads this flag.
     if (localStorage.jetrack_ignore == 'true') return 1
-  } catch (e) {}
+  } catch {
+    // storage denied (sandboxed frame, privacy mode): no opt-out flag to read
+  }
   return (
     (!on('local') && /^(localhost|127(\.\d+){3}|\[::1\]|)$/.test(loc.hostname)) ||
     nav.webdriver ||
@@ -208,8 +212,8 @@ const page = guard(() => {
 const history_ = history as History & Record<string, (...args: unknown[]) => unknown>
 for (const method of ['pushState', 'replaceState']) {
   const original = history_[method]
-  history_[method] = function (this: History) {
-    const result = original.apply(this, arguments as unknown as unknown[])
+  history_[method] = function (this: History, ...args: unknown[]) {
+    const result = original.apply(this, args)
     page()
     return result
   }
@@ -292,4 +296,4 @@ if (NOT_FOUND) {
     }
   })()
 }
-for (const args of pending) track.apply(null, args as unknown as [string, Options])
+for (const args of pending) track(...(args as unknown as [string, Options]))
