@@ -70,13 +70,24 @@ export async function runQuery(
   priority: Priority = 'normal',
 ): Promise<QueryResponse> {
   if (priority === 'normal') await gate
+  return (await post(boot.query_url, query, signal)) as QueryResponse
+}
+
+/** The custom property keys seen in a date range, most used first (the Properties panel). */
+export async function propKeys(dateRange: Query['date_range'], signal?: AbortSignal): Promise<string[]> {
+  await gate
+  const body = (await post(boot.prop_keys_url, { date_range: dateRange }, signal)) as { keys: string[] }
+  return body.keys
+}
+
+async function post(url: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
   if (signal?.aborted) throw new DOMException('aborted', 'AbortError')
   let response: Response
   try {
-    response = await fetch(boot.query_url, {
+    response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': boot.csrf_token },
-      body: JSON.stringify(query),
+      body: JSON.stringify(body),
       credentials: 'same-origin',
       signal,
     })
@@ -94,5 +105,5 @@ export async function runQuery(
     }
     throw new QueryFailed(message, response.status)
   }
-  return (await response.json()) as QueryResponse
+  return (await response.json()) as unknown
 }

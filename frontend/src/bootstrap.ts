@@ -22,6 +22,8 @@ export interface Bootstrap {
   data_from: string | null
   /** POST endpoint answering a ZIP of one CSV per panel, or null (read-only views). */
   export_url: string | null
+  /** POST `{date_range}` answering `{keys}`: the custom property keys seen in that range. */
+  prop_keys_url: string
 }
 
 function read(): Bootstrap {

@@ -71,6 +71,16 @@ export const SHORT_METRIC_LABELS: Partial<Record<Metric, string>> = {
   scroll_depth: 'Scroll',
 }
 
+/** The top stats' and the graph's names while a goal filters the dashboard. */
+export const CONVERSION_LABELS: Partial<Record<Metric, string>> = {
+  visitors: 'Unique conversions',
+  events: 'Total conversions',
+  conversion_rate: 'Conversion rate',
+}
+
+/** Metrics shown as percentages, whose changes are in percentage points. */
+export const POINT_METRICS: Metric[] = ['bounce_rate', 'percentage', 'conversion_rate']
+
 /** Metrics where going down is good news. */
 export const LOWER_IS_BETTER: Metric[] = ['bounce_rate']
 

@@ -14,6 +14,8 @@ export type TopMetric =
   | 'views_per_visit'
   | 'bounce_rate'
   | 'visit_duration'
+  | 'events'
+  | 'conversion_rate'
 
 export const TOP_METRICS: TopMetric[] = [
   'visitors',
@@ -23,6 +25,12 @@ export const TOP_METRICS: TopMetric[] = [
   'bounce_rate',
   'visit_duration',
 ]
+
+/** What the top stats and the graph show while a goal filters the dashboard (with a goal,
+ * `visitors` are unique conversions and `events` total conversions). */
+export const CONVERSION_METRICS: TopMetric[] = ['visitors', 'events', 'conversion_rate']
+
+export const PROPS_PREFIX = 'event:props:'
 
 export interface DashFilter {
   op: 'is' | 'is_not' | 'contains'
@@ -54,7 +62,9 @@ export function parseState(search: string): DashState {
     period: isPeriod(period) ? period : DEFAULT_PERIOD,
     compare:
       compare === 'off' || compare === 'year_over_year' ? compare : 'previous_period',
-    metric: TOP_METRICS.includes(metric as TopMetric) ? (metric as TopMetric) : 'visitors',
+    metric: [...TOP_METRICS, ...CONVERSION_METRICS].includes(metric as TopMetric)
+      ? (metric as TopMetric)
+      : 'visitors',
     filters: [],
   }
   if (state.period === 'custom') {
@@ -71,10 +81,29 @@ export function parseState(search: string): DashState {
     const op = raw.slice(0, first) as DashFilter['op']
     const dimension = raw.slice(first + 1, second)
     const value = raw.slice(second + 1)
-    if (!OPS.includes(op) || !SIMPLE_DIMENSIONS.includes(dimension)) continue
+    if (!OPS.includes(op) || !isFilterable(dimension)) continue
     state.filters.push({ op, dimension: dimension as FilterDimension, value })
   }
   return state
+}
+
+function isFilterable(dimension: string): boolean {
+  return (
+    SIMPLE_DIMENSIONS.includes(dimension) ||
+    dimension === 'event:goal' ||
+    (dimension.startsWith(PROPS_PREFIX) && dimension.length > PROPS_PREFIX.length)
+  )
+}
+
+/** The goal filter, if any: it switches the dashboard to conversion metrics. */
+export function goalFilter(state: DashState): DashFilter | undefined {
+  return state.filters.find((f) => f.dimension === 'event:goal')
+}
+
+/** The metric the graph shows: the URL's, if it fits the current mode. */
+export function graphMetric(state: DashState): TopMetric {
+  const allowed = goalFilter(state) ? CONVERSION_METRICS : TOP_METRICS
+  return allowed.includes(state.metric) ? state.metric : 'visitors'
 }
 
 export function formatState(state: DashState): string {

@@ -8,8 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from jetrack.accounts.users import create_user, find_user
 from jetrack.ingest.sessions import SEQUENCE_BITS
+from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
@@ -218,6 +221,21 @@ HOURLY = [
 ]
 WEEKDAY = [1.0, 1.05, 1.05, 1.0, 0.9, 0.6, 0.62]  # Monday first
 
+# The demo's goals (goal_spec arguments): each counts events the insert below writes.
+GOALS: list[dict[str, Any]] = [
+    {"goal_type": "event", "event_name": "Signup"},
+    {"goal_type": "event", "event_name": "Signup", "custom_props": {"plan": "pro"}},
+    {"goal_type": "event", "event_name": "Purchase"},
+    {"goal_type": "page", "page_path": "/pricing"},
+    {"goal_type": "event", "event_name": "Outbound Link: Click"},
+    {"goal_type": "event", "event_name": "File Download"},
+]
+DOWNLOADS = [
+    "https://demo.jetrack.local/downloads/jetrack-whitepaper.pdf",
+    "https://demo.jetrack.local/downloads/jetrack-1.4.0.tar.gz",
+    "https://demo.jetrack.local/downloads/dpa-template.docx",
+]
+
 EVENT_COLUMNS = (
     "site_id, timestamp, name, visitor_id, session_id, hostname, pathname, referrer, source, "
     "channel, utm_medium, utm_source, utm_campaign, utm_content, utm_term, click_id_param, "
@@ -334,8 +352,10 @@ def _insert_sql(arr: dict[str, str]) -> str:
           {traffic} AS t, {geo} AS g, {tech} AS d, {entry} AS entry_ix,
           -- 45% bounce; longer visits get rarer
           if({_u(9)} < 0.45, 1, least(12, 2 + toUInt32(-log(1 - {_u(10)}) * 2.2))) AS pages,
-          -- custom event: 0 none, 1 Signup, 2 Purchase, 3 Outbound Link: Click
-          multiIf({_u(11)} < 0.04, 1, {_u(11)} < 0.055, 2, {_u(11)} < 0.10, 3, 0) AS custom,
+          -- custom event: 0 none, 1 Signup, 2 Purchase, 3 Outbound Link: Click,
+          -- 4 File Download
+          multiIf({_u(11)} < 0.04, 1, {_u(11)} < 0.055, 2, {_u(11)} < 0.10, 3,
+                  {_u(11)} < 0.125, 4, 0) AS custom,
           -- about a third of visits come back the same day from a pool of returning
           -- visitors; ids are 32-bit and daily, as ingestion makes them
           if({_u(12)} < 0.35,
@@ -354,7 +374,8 @@ def _insert_sql(arr: dict[str, str]) -> str:
         + if(k = 0, 0, toUInt32({_uk(20)} * 80))
         + if(kind = 1, 5 + toUInt32(engaged / 1000), 0) + if(kind = 2, 30, 0)), 'UTC'),
       multiIf(kind = 0, 'pageview', kind = 1, 'engagement',
-        custom = 1, 'Signup', custom = 2, 'Purchase', 'Outbound Link: Click'),
+        custom = 1, 'Signup', custom = 2, 'Purchase', custom = 3, 'Outbound Link: Click',
+        'File Download'),
       visitor_id, session_id, {{hostname:String}},
       if(k = 0, entry_path, {arr["page_paths"]}[{later}]),
       {arr["t_referrer"]}[t], {arr["t_source"]}[t],
@@ -368,7 +389,9 @@ def _insert_sql(arr: dict[str, str]) -> str:
       {arr["d_os"]}[d], {arr["d_os_version"]}[d], {arr["g_language"]}[g],
       multiIf(kind != 2, map(), custom = 1, map('plan', if({_u(21)} < 0.8, 'free', 'pro')),
         custom = 2, map('plan', 'pro'),
-        map('url', ['https://github.com/jetrack', 'https://twitter.com/jetrack'][1 + toUInt8({_u(22)} * 2)])),
+        custom = 3,
+        map('url', ['https://github.com/jetrack', 'https://twitter.com/jetrack'][1 + toUInt8({_u(22)} * 2)]),
+        map('url', {_literal(DOWNLOADS)}[1 + toUInt8({_u(22)} * {len(DOWNLOADS)})])),
       toDecimal64(if(kind = 2 AND custom = 2, [9, 19, 49][1 + toUInt8({_u(23)} * 3)], 0), 3),
       if(kind = 2 AND custom = 2, 'EUR', ''),
       if(kind = 1, 0, 1),
@@ -420,6 +443,7 @@ def seed_demo(
         site = find_site(session, domain) or add_site(
             session, owner, domain, timezone=timezone, name="Jetrack demo"
         )
+        _add_goals(session, site)
     for table in ("events", "sessions"):
         stores.events.command(
             f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
@@ -429,6 +453,14 @@ def seed_demo(
     stores.events.command(_insert_sql(_arrays(plan)), _params(site, plan, days, seed, now))
     rebuild_sessions(stores.events, site_id=site.id)
     return site
+
+
+def _add_goals(session: Session, site: Site) -> None:
+    for spec in GOALS:
+        try:
+            find_or_create_goal(session, site, goal_spec(**spec))
+        except GoalError:  # a refilled site whose owner renamed things: keep theirs
+            continue
 
 
 def expected_sessions(days: int, visitors_per_day: int, now: int, seed: int = 7) -> int:

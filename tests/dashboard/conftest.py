@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from jetrack.accounts.sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.demo import seed_demo
 from jetrack.sites import shared_links
+from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.sites.sites import add_site
+from jetrack.store.models import Site
+from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores
 from jetrack.web.dashboard import BUILD_DIR
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
@@ -25,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 DEMO = "demo.jetrack.local"
 EMPTY = "empty.example.com"
+SHOP = "shop.example.com"  # a few hand-made visits with goals, counted in SHOP_VISITS
 OWNER = "owner@example.com"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
@@ -45,6 +50,64 @@ class Seeded:
     domains: list[str] = field(default_factory=list)
 
 
+# Each visitor's events two days ago: a page path, or (event name, {prop: value}).
+SHOP_VISITS: list[list[str | tuple[str, dict[str, str]]]] = [
+    ["/", "/pricing", ("Signup", {"plan": "pro"})],
+    ["/", "/pricing", ("Signup", {"plan": "free"}), ("Signup", {"plan": "free"})],
+    ["/", "/pricing", ("Outbound Link: Click", {"url": "https://github.com/x"})],
+    [
+        "/blog",
+        ("Outbound Link: Click", {"url": "https://github.com/x"}),
+        ("Outbound Link: Click", {"url": "https://example.org/"}),
+    ],
+    ["/", ("Signup", {"plan": "pro"})],
+    ["/pricing", "/pricing"],
+    ["/"],
+    ["/"],
+    ["/"],
+    ["/"],
+]
+# By hand from SHOP_VISITS (10 visitors): goal -> (unique conversions, total, rate).
+SHOP_GOALS = {
+    "Visit /pricing": (4, 5, 40.0),
+    "Signup": (3, 4, 30.0),
+    "Outbound Link: Click": (2, 3, 20.0),
+}
+
+
+def seed_shop(stores: Stores, site: Site) -> None:
+    """SHOP_VISITS as events, and the goals of SHOP_GOALS (made as the settings page does)."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    for visitor, visit in enumerate(SHOP_VISITS, start=1):
+        for step, event in enumerate(visit):
+            name, path, props = (
+                ("pageview", event, {}) if isinstance(event, str) else (event[0], "/", event[1])
+            )
+            moment = start + timedelta(minutes=10 * visitor + step)
+            stores.events.command(
+                "INSERT INTO events (site_id, timestamp, name, pathname, hostname, visitor_id,"
+                " session_id, props) VALUES ({site:UInt32}, {ts:DateTime('UTC')}, {name:String},"
+                " {path:String}, {host:String}, {visitor:UInt64}, {session:UInt64},"
+                " {props:Map(String, String)})",
+                {
+                    "site": site.id,
+                    "ts": moment.strftime("%Y-%m-%d %H:%M:%S"),
+                    "name": name,
+                    "path": path,
+                    "host": SHOP,
+                    "visitor": visitor,
+                    "session": 1000 + visitor,
+                    "props": props,
+                },
+            )
+    rebuild_sessions(stores.events, site_id=site.id)
+    with stores.control.session() as session:
+        shop = session.merge(site)
+        create_goal(session, shop, goal_spec("page", page_path="/pricing"))
+        create_goal(session, shop, goal_spec("event", event_name="Signup"))
+        create_goal(session, shop, goal_spec("event", event_name="Outbound Link: Click"))
+
+
 def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Stores], None]:
     def seed(stores: Stores) -> None:
         site = seed_demo(
@@ -53,6 +116,7 @@ def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Sto
         with stores.control.session() as session:
             owner = session.merge(site).owner
             add_site(session, owner, EMPTY)
+            shop = add_site(session, owner, SHOP)
             _, seeded.api_key = create_api_key(session, owner, "dashboard tests")
             row, seeded.owner_token = start_session(session, owner)
             seeded.owner_csrf = row.csrf_token
@@ -63,7 +127,8 @@ def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Sto
             seeded.slug = shared_links.create_shared_link(session, demo, "public").slug
             protected = shared_links.create_shared_link(session, demo, "secret", PASSWORD)
             seeded.protected_slug = protected.slug
-        seeded.domains = [DEMO, EMPTY]
+        seed_shop(stores, shop)
+        seeded.domains = [DEMO, EMPTY, SHOP]
 
     return seed
 

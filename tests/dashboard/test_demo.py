@@ -94,6 +94,46 @@ def test_seeding_again_replaces_the_demo_events(stores: Stores) -> None:
     assert sessions.rows[0][0] == expected_sessions(7, 50, NOW)
 
 
+def test_the_demo_has_goals_with_conversions_and_properties(stores: Stores) -> None:
+    site = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=200, now=NOW)
+    seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=200, now=NOW)
+    info = _site(stores, site.domain)
+    moment = datetime.fromtimestamp(NOW, UTC)
+
+    def ask(**query: object) -> dict[str, list[float]]:
+        request = {"site_id": site.domain, "date_range": "7d", **query}
+        answer = run_query(stores.events, info, request, now=moment)
+        return {r["dimensions"][0]: r["metrics"] for r in answer["results"]}
+
+    metrics = ["visitors", "events", "conversion_rate"]
+    goals = ask(metrics=metrics, dimensions=["event:goal"])
+    # Seeding twice keeps one of each goal; every goal has conversions.
+    assert sorted(goals) == sorted(
+        [
+            "Signup",
+            "Signup (plan=pro)",
+            "Purchase",
+            "Visit /pricing",
+            "Outbound Link: Click",
+            "File Download",
+        ]
+    )
+    assert all(visitors > 0 and 0 < rate < 100 for visitors, _, rate in goals.values())
+    assert goals["Signup (plan=pro)"][0] < goals["Signup"][0]
+    files = ask(
+        metrics=metrics,
+        dimensions=["event:props:url"],
+        filters=[["is", "event:goal", ["File Download"]]],
+    )
+    assert len(files) == 3 and all(url.endswith((".pdf", ".gz", ".docx")) for url in files)
+    plans = ask(
+        metrics=["visitors"],
+        dimensions=["event:props:plan"],
+        filters=[["is", "event:goal", ["Signup"]]],
+    )
+    assert set(plans) == {"free", "pro"}
+
+
 def _site(stores: Stores, domain: str) -> object:
     from jetrack.stats.query import SiteInfo
 

@@ -20,7 +20,7 @@ from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from jetrack.web import dashboard
 
-from .conftest import DEMO, EMPTY, Seeded, seed_dashboard
+from .conftest import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
 
 # Every test seeds a site with traffic and logs in (a second or two each).
 pytestmark = pytest.mark.slow
@@ -74,10 +74,11 @@ def test_the_owner_gets_the_shell_with_its_sites_and_settings(
     assert 'href="/static/build/dashboard/assets/main-abc.css"' in page.text
     data = bootstrap(page.text)
     assert data["domain"] == DEMO and data["read_only"] is False
-    assert [s["domain"] for s in data["sites"]] == sorted([DEMO, EMPTY])
+    assert [s["domain"] for s in data["sites"]] == sorted([DEMO, EMPTY, SHOP])
     assert data["settings_url"] == f"/sites/{DEMO}/settings"
     assert data["csrf_token"] == seeded.owner_csrf
     assert data["query_url"] == f"/api/dashboard/{DEMO}/query"
+    assert data["prop_keys_url"] == f"/api/dashboard/{DEMO}/property-keys"
     assert f'data-domain="{DEMO}"' in data["snippet"]
 
 
@@ -204,3 +205,56 @@ def test_a_missing_build_says_how_to_build(
     page = client.get(f"/sites/{DEMO}")
     assert page.status_code == 503
     assert "npm --prefix frontend run build" in page.json()["error"]
+
+
+def test_property_keys_are_the_ones_seen_in_the_range_most_used_first(
+    client: TestClient, seeded: Seeded
+) -> None:
+    as_user(client, seeded.owner_token)
+    headers = {"X-CSRF-Token": seeded.owner_csrf}
+    url = f"/api/dashboard/{SHOP}/property-keys"
+    # plan: 3 visitors, url: 2 (SHOP_VISITS); nothing in the last 24 hours.
+    assert client.post(url, json={"date_range": "30d"}, headers=headers).json() == {
+        "keys": ["plan", "url"]
+    }
+    assert client.post(url, json={"date_range": "day"}, headers=headers).json() == {"keys": []}
+    bad = client.post(url, json={"date_range": "fortnight"}, headers=headers)
+    assert bad.status_code == 400 and "date_range" in bad.json()["error"]
+    assert client.post(url, json={"date_range": "30d"}).status_code == 403  # no CSRF token
+    as_user(client, seeded.stranger_token)
+    stranger = {"X-CSRF-Token": seeded.stranger_csrf}
+    assert client.post(url, json={"date_range": "30d"}, headers=stranger).status_code == 404
+    shared = client.post(
+        f"/api/share/{seeded.slug}/property-keys", json={"date_range": "30d"}, headers=stranger
+    )
+    assert shared.status_code == 200 and "plan" in shared.json()["keys"]
+
+
+def test_goal_conversions_and_a_goal_property_as_the_panels_ask(
+    client: TestClient, seeded: Seeded
+) -> None:
+    as_user(client, seeded.owner_token)
+    headers = {"X-CSRF-Token": seeded.owner_csrf}
+    url = f"/api/dashboard/{SHOP}/query"
+    metrics = ["visitors", "events", "conversion_rate"]
+    goals = client.post(
+        url,
+        json={"metrics": metrics, "date_range": "30d", "dimensions": ["event:goal"]},
+        headers=headers,
+    ).json()["results"]
+    assert {r["dimensions"][0]: tuple(r["metrics"]) for r in goals} == SHOP_GOALS
+    signup = [["is", "event:goal", ["Signup"]]]
+    plans = client.post(
+        url,
+        json={
+            "metrics": metrics,
+            "date_range": "30d",
+            "dimensions": ["event:props:plan"],
+            "filters": signup,
+        },
+        headers=headers,
+    ).json()["results"]
+    assert {r["dimensions"][0]: r["metrics"] for r in plans} == {
+        "pro": [2, 2, 20.0],
+        "free": [1, 2, 10.0],
+    }

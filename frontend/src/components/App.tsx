@@ -6,9 +6,11 @@ import { useDashState } from '../state'
 import { type Theme, currentTheme, isDark } from '../theme'
 import { EmptyState, useHasData } from './EmptyState'
 import { FilterBar } from './FilterBar'
+import { GoalsPanel } from './GoalsPanel'
 import { Header } from './Header'
 import { MainGraph } from './MainGraph'
 import { PANELS, Panel } from './Panels'
+import { PropsPanel } from './PropsPanel'
 import { TopStats } from './TopStats'
 
 export function App() {
@@ -62,7 +64,12 @@ export function App() {
               <MainGraph />
             </section>
             <div class="jd-grid">
-              {PANELS.map((panel) => (
+              {PANELS.filter((panel) => panel.key !== 'languages').map((panel) => (
+                <Panel key={panel.key} def={panel} />
+              ))}
+              <GoalsPanel />
+              <PropsPanel />
+              {PANELS.filter((panel) => panel.key === 'languages').map((panel) => (
                 <Panel key={panel.key} def={panel} />
               ))}
             </div>

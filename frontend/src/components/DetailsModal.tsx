@@ -35,11 +35,11 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
     () => {
       const query = breakdownQuery(state, dimensions, metrics, PAGE_SIZE, page * PAGE_SIZE)
       query.include = { total_rows: true }
+      const filters = [...toQueryFilters(state.filters), ...(tab.filters ?? [])]
       if (term) {
-        const filters = toQueryFilters(state.filters)
         filters.push(['contains', tab.dimension as FilterDimension, [term], { case_sensitive: false }])
-        query.filters = filters
       }
+      if (filters.length) query.filters = filters
       return query
     },
     stateKey(state, tab.key, tab.dimension, page, term),
@@ -77,7 +77,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
                 <th scope="col">{tab.label}</th>
                 {metrics.map((m) => (
                   <th key={m} scope="col" title={METRIC_LABELS[m]}>
-                    {SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
+                    {tab.columnLabels?.[m] ?? SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
                   </th>
                 ))}
               </tr>

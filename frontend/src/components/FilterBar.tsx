@@ -1,6 +1,6 @@
 import { useDash } from '../context'
 import { countryName, languageName } from '../format'
-import { type DashFilter, withoutFilter } from '../state'
+import { type DashFilter, PROPS_PREFIX, withoutFilter } from '../state'
 
 const NAMES: Record<string, string> = {
   'visit:channel': 'Channel',
@@ -24,6 +24,12 @@ const NAMES: Record<string, string> = {
   'visit:device': 'Device',
   'visit:screen': 'Screen size',
   'visit:language': 'Language',
+  'event:goal': 'Goal',
+}
+
+function name(dimension: string): string {
+  if (dimension.startsWith(PROPS_PREFIX)) return `Property ${dimension.slice(PROPS_PREFIX.length)}`
+  return NAMES[dimension] ?? dimension
 }
 
 const OPS: Record<DashFilter['op'], string> = { is: 'is', is_not: 'is not', contains: 'contains' }
@@ -42,11 +48,11 @@ export function FilterBar() {
       {state.filters.map((f) => (
         <span class="jd-chip" key={f.dimension} data-testid="filter-chip" data-dimension={f.dimension}>
           <span>
-            {NAMES[f.dimension] ?? f.dimension} {OPS[f.op]} <strong>{shown(f)}</strong>
+            {name(f.dimension)} {OPS[f.op]} <strong>{shown(f)}</strong>
           </span>
           <button
             type="button"
-            aria-label={`Remove filter ${NAMES[f.dimension] ?? f.dimension}`}
+            aria-label={`Remove filter ${name(f.dimension)}`}
             data-testid="filter-remove"
             onClick={() => navigate(withoutFilter(state, f.dimension))}
           >

@@ -5,9 +5,10 @@ import type { Metric, QueryResponse } from '../api'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
 import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
-import { METRIC_LABELS, formatMetric } from '../format'
+import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
+import { goalFilter, graphMetric, withoutFilter } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { REALTIME_REFRESH_MS } from './TopStats'
@@ -64,15 +65,40 @@ export function toSeries(response: QueryResponse, zeroFill: boolean): Series {
   return { labels, values, previous, previousLabels }
 }
 
+/** Conversions / visitors per bucket, in percent like the engine's conversion_rate. */
+export function ratioSeries(conversions: Series, visitors: Series): Series {
+  const ratio = (a: (number | null)[], b: (number | null)[]) =>
+    a.map((value, i) => {
+      const whole = b[i]
+      if (value === null || whole === null || whole === undefined) return null
+      return whole === 0 ? 0 : Math.round((value / whole) * 10000) / 100
+    })
+  return {
+    labels: conversions.labels,
+    values: ratio(conversions.values, visitors.values),
+    previous:
+      conversions.previous && visitors.previous ? ratio(conversions.previous, visitors.previous) : null,
+    previousLabels: conversions.previousLabels,
+  }
+}
+
 export function MainGraph() {
   const { state, navigate } = useDash()
   const realtime = state.period === 'realtime'
-  const metric: Metric = realtime ? 'visitors' : state.metric
+  const metric: Metric = realtime ? 'visitors' : graphMetric(state)
+  const conversions = !realtime && goalFilter(state) !== undefined
+  // The engine divides conversion_rate by the whole range's visitors, so per bucket the
+  // rate is computed here from the goal's visitors and all visitors of each bucket.
+  const rate = metric === 'conversion_rate'
   const interval = currentInterval(state)
   const minute = supportsInterval('minute')
+  const whole = useQuery(
+    () => (rate ? timeseriesQuery(withoutFilter(state, 'event:goal'), 'visitors') : null),
+    stateKey(state, 'rate-divisor', interval, rate),
+  )
   const { data, error, loading, retry } = useQuery(
     () => {
-      if (!realtime) return timeseriesQuery(state, metric)
+      if (!realtime) return timeseriesQuery(state, rate ? 'visitors' : metric)
       if (!minute) return null
       const query = baseQuery(state, ['visitors'])
       query.date_range = [minutesAgo(REALTIME_MINUTES), nowIso()]
@@ -84,12 +110,15 @@ export function MainGraph() {
     realtime ? REALTIME_REFRESH_MS : 0,
   )
   const intervals = intervalsFor(state.period, state.custom)
+  const label = (conversions && CONVERSION_LABELS[metric]) || METRIC_LABELS[metric]
+  let series: Series | null = data ? toSeries(data, true) : null
+  if (rate) series = series && whole.data ? ratioSeries(series, toSeries(whole.data, true)) : null
   return (
     <div class="jd-graph" data-testid="main-graph">
       <div class="jd-graph-head">
         <h2>
-          {realtime ? 'Visitors per minute, last 30 minutes' : METRIC_LABELS[metric]}
-          {loading && <span class="jd-spinner" aria-label="Loading" />}
+          {realtime ? 'Visitors per minute, last 30 minutes' : label}
+          {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label="Loading" />}
         </h2>
         {!realtime && intervals.length > 1 && (
           <label>
@@ -117,10 +146,13 @@ export function MainGraph() {
         </p>
       ) : error && !data ? (
         <ErrorNote message={error} retry={retry} />
+      ) : rate && whole.error && !whole.data ? (
+        <ErrorNote message={whole.error} retry={whole.retry} />
       ) : (
         <Chart
-          series={data ? toSeries(data, true) : null}
+          series={series}
           metric={metric}
+          label={label}
           bars={realtime}
           compareLabel={state.compare === 'year_over_year' ? 'A year earlier' : 'Previous period'}
         />
@@ -132,11 +164,13 @@ export function MainGraph() {
 function Chart({
   series,
   metric,
+  label,
   bars,
   compareLabel,
 }: {
   series: Series | null
   metric: Metric
+  label: string
   bars: boolean
   compareLabel: string
 }) {
@@ -169,7 +203,7 @@ function Chart({
       series: [
         { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
         {
-          label: METRIC_LABELS[metric],
+          label,
           stroke: accent,
           width: 2,
           fill: `${accent}22`,
@@ -193,7 +227,7 @@ function Chart({
       plot.current?.destroy()
       plot.current = null
     }
-  }, [series, metric, bars, dark, compareLabel])
+  }, [series, metric, label, bars, dark, compareLabel])
 
   if (!series) return <div class="jd-chart jd-skeleton-block" />
   const total = series.values.reduce<number>((sum, v) => sum + (v ?? 0), 0)

@@ -1,6 +1,6 @@
 import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import type { Dimension, FilterDimension, Metric, ResultRow } from '../api'
+import type { Dimension, FilterDimension, Metric, ResultRow, SimpleFilter } from '../api'
 import { useDash } from '../context'
 import { compactNumber, countryName, exactMetric, flag, languageName } from '../format'
 import { useQuery } from '../hooks'
@@ -27,6 +27,10 @@ export interface Tab {
   icon?: (value: string) => string
   group?: string
   map?: boolean
+  /** Filters added to the dashboard's for this list (and its details). */
+  filters?: SimpleFilter[]
+  /** Column headers of the details table, where a metric's usual name would mislead. */
+  columnLabels?: Partial<Record<Metric, string>>
 }
 
 export interface PanelDef {

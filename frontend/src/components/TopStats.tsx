@@ -1,10 +1,17 @@
 import { useEffect } from 'preact/hooks'
 import { type Metric, releaseQueue } from '../api'
 import { useDash } from '../context'
-import { LOWER_IS_BETTER, METRIC_LABELS, exactMetric, formatMetric } from '../format'
+import {
+  CONVERSION_LABELS,
+  LOWER_IS_BETTER,
+  METRIC_LABELS,
+  POINT_METRICS,
+  exactMetric,
+  formatMetric,
+} from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../queries'
-import { TOP_METRICS } from '../state'
+import { CONVERSION_METRICS, TOP_METRICS, goalFilter, graphMetric } from '../state'
 import { reportVisitors } from './EmptyState'
 import { ErrorNote } from './ErrorNote'
 
@@ -17,8 +24,11 @@ export function TopStats() {
 
 function PeriodStats() {
   const { state, navigate } = useDash()
+  // A goal filter turns the numbers into its conversions, as Plausible does.
+  const conversions = goalFilter(state) !== undefined
+  const metrics = conversions ? CONVERSION_METRICS : TOP_METRICS
   const { data, error, loading, retry } = useQuery(
-    () => withComparison(baseQuery(state, TOP_METRICS), state),
+    () => withComparison(baseQuery(state, metrics), state),
     stateKey(state),
     0,
     'first',
@@ -28,17 +38,25 @@ function PeriodStats() {
     if (data && state.filters.length === 0) reportVisitors(data.results[0]?.metrics[0] ?? 0)
   }, [data, error])
   if (error && !data) return <ErrorNote message={error} retry={retry} />
-  const row = data?.results[0]
+  // The last answer may still be the other mode's while the new one loads.
+  const fits = data?.query.metrics === undefined || String(data.query.metrics) === String(metrics)
+  const row = fits ? data?.results[0] : undefined
+  const selected = graphMetric(state)
   return (
-    <div class={`jd-stats ${loading ? 'jd-loading' : ''}`} data-testid="top-stats">
-      {TOP_METRICS.map((metric, i) => (
+    <div
+      class={`jd-stats ${loading ? 'jd-loading' : ''}`}
+      data-testid="top-stats"
+      data-mode={conversions ? 'conversions' : 'traffic'}
+    >
+      {metrics.map((metric, i) => (
         <StatCard
           key={metric}
           metric={metric}
+          label={conversions ? CONVERSION_LABELS[metric] : undefined}
           value={row ? (row.metrics[i] ?? 0) : null}
           change={row?.comparison ? row.comparison.change[i] : undefined}
           previous={row?.comparison ? row.comparison.metrics[i] : undefined}
-          selected={state.metric === metric}
+          selected={selected === metric}
           onSelect={() => navigate({ ...state, metric })}
         />
       ))}
@@ -137,7 +155,7 @@ function Change({
   const good = LOWER_IS_BETTER.includes(metric) ? change < 0 : change > 0
   const tone = change === 0 ? 'jd-muted' : good ? 'jd-good' : 'jd-bad'
   const arrow = change > 0 ? '↑' : change < 0 ? '↓' : ''
-  const unit = metric === 'bounce_rate' ? ' pp' : '%'
+  const unit = POINT_METRICS.includes(metric) ? ' pp' : '%'
   return (
     <span class={`jd-change ${tone}`} data-testid={`change-${metric}`} title={hint}>
       {arrow} {Math.abs(Math.round(change * 10) / 10)}

@@ -5,7 +5,10 @@ Routes (thin: decode, authorize, call jetrack.stats, encode):
 - `GET /sites/{domain}`: the dashboard of a site the account may view.
 - `POST /api/dashboard/{domain}/query`: a Stats API v2 query without `site_id` (session
   cookie + `X-CSRF-Token`), answered by the same engine as `POST /api/v2/query`.
-- `GET /share/{slug}`, `POST /api/share/{slug}/query`: the same, read-only, for a shared link.
+- `POST /api/dashboard/{domain}/property-keys`: `{"date_range": ...}` -> the custom property
+  keys seen in that range, most used first (the Properties panel's choices).
+- `GET /share/{slug}`, `POST /api/share/{slug}/query`, `POST /api/share/{slug}/property-keys`:
+  the same, read-only, for a shared link.
 The built app comes from `npm --prefix frontend run build` into static/build/dashboard/.
 """
 
@@ -35,6 +38,7 @@ from jetrack.sites import shared_links
 from jetrack.sites.sites import snippet
 from jetrack.stats.engine import run_query
 from jetrack.stats.errors import QueryError
+from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
 from jetrack.store.events import EventStore, LimitedEventStore, Limits, QueryLimitExceeded
 from jetrack.store.models import Site, User
@@ -133,6 +137,7 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         "secure_cookies": cookie_secure(request),
         "data_from": data.data_from,
         "export_url": None if read_only else f"/api/dashboard/{data.site.domain}/export",
+        "prop_keys_url": query_url.removesuffix("/query") + "/property-keys",
     }
     html = SHELL.render(
         theme=bootstrap["theme"],
@@ -251,15 +256,20 @@ async def _query_body(request: Request) -> dict[str, Any]:
     return body
 
 
-async def _answer(
-    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
-) -> Response:
-    body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+def _events(request: Request, *, anonymous: bool) -> EventStore:
     events: EventStore = request.app.state.stores.events
     if anonymous:  # anyone with the link: a tighter time budget than signed-in readers
         settings: Settings = request.app.state.settings
         limits = Limits(settings.shared_query_timeout_seconds, settings.query_max_rows)
         events = LimitedEventStore(events, limits)
+    return events
+
+
+async def _answer(
+    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
+) -> Response:
+    body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    events = _events(request, anonymous=anonymous)
     try:
         answer = await run_in_threadpool(run_query, events, site, body)
     except QueryError as exc:
@@ -269,12 +279,33 @@ async def _answer(
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
+async def _prop_keys(
+    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
+) -> Response:
+    events = _events(request, anonymous=anonymous)
+    try:
+        keys = await run_in_threadpool(top_prop_keys, events, site, body.get("date_range"))
+    except QueryError as exc:
+        return error_response(exc.status, exc.message)
+    except QueryLimitExceeded as exc:
+        return error_response(503, f"the query took too long; narrow the date range ({exc})")
+    return JSONResponse({"keys": keys}, headers={"Cache-Control": "no-store"})
+
+
 async def dashboard_query(request: Request) -> Response:
     await check_csrf(request)
     user = await require_user(request)
     body = await _query_body(request)
     site = await in_session(request, _viewable_site, user, request.path_params["domain"])
     return await _answer(request, site, body)
+
+
+async def dashboard_prop_keys(request: Request) -> Response:
+    await check_csrf(request)
+    user = await require_user(request)
+    body = await _query_body(request)
+    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
+    return await _prop_keys(request, site, body)
 
 
 async def shared_query(request: Request) -> Response:
@@ -286,11 +317,22 @@ async def shared_query(request: Request) -> Response:
     return await _answer(request, site, body, anonymous=True)
 
 
+async def shared_prop_keys(request: Request) -> Response:
+    await check_csrf(request)
+    body = await _query_body(request)
+    site = await in_session(
+        request, _shared_site_info, request.path_params["slug"], dict(request.cookies)
+    )
+    return await _prop_keys(request, site, body, anonymous=True)
+
+
 routes: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/sites/{domain}", dashboard_page, methods=["GET"]),
     Route("/dashboard/{domain}", legacy_dashboard, methods=["GET"]),
     Route("/api/dashboard/{domain}/query", dashboard_query, methods=["POST"]),
+    Route("/api/dashboard/{domain}/property-keys", dashboard_prop_keys, methods=["POST"]),
     Route("/share/{slug}", shared_page, methods=["GET"]),
     Route("/api/share/{slug}/query", shared_query, methods=["POST"]),
+    Route("/api/share/{slug}/property-keys", shared_prop_keys, methods=["POST"]),
 ]

@@ -171,8 +171,14 @@ POLICIES: dict[str, Policy] = {
     "POST /api/dashboard/{domain}/query": Policy(
         body_cap=64 * KB, auth="session", runs_queries=True
     ),
+    "POST /api/dashboard/{domain}/property-keys": Policy(
+        body_cap=64 * KB, auth="session", runs_queries=True
+    ),
     "GET /share/{slug}": Policy(body_cap=0, budget=SHARED_LINK),
     "POST /api/share/{slug}/query": Policy(body_cap=64 * KB, budget=SHARED_LINK, runs_queries=True),
+    "POST /api/share/{slug}/property-keys": Policy(
+        body_cap=64 * KB, budget=SHARED_LINK, runs_queries=True
+    ),
     # public pages and privacy
     "GET /welcome": PAGE,
     "GET /privacy": PAGE,

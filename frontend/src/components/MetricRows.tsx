@@ -1,0 +1,73 @@
+// A panel list with several numbers per row (conversions, totals, rates): the first
+// column's value draws the bar. Columns are a list, so another (revenue) is one more entry.
+import type { Metric, ResultRow } from '../api'
+import { exactMetric, formatMetric } from '../format'
+import { type Tab, rowLabel } from './Panels'
+
+export interface Column {
+  metric: Metric
+  /** The short header shown above the column. */
+  label: string
+}
+
+export function MetricRows({
+  tab,
+  columns,
+  rows,
+  loading,
+  dimmed,
+  empty,
+  onSelect,
+}: {
+  tab: Tab
+  columns: Column[]
+  rows: ResultRow[]
+  loading: boolean
+  dimmed: boolean
+  empty: string
+  onSelect: (value: string) => void
+}) {
+  if (loading) return <div class="jd-rows jd-skeleton-block" />
+  if (rows.length === 0) return <p class="jd-muted jd-no-rows">{empty}</p>
+  const max = Math.max(...rows.map((r) => r.metrics[0] ?? 0), 1)
+  return (
+    <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>
+      <li class="jd-mrow-head" aria-hidden="true">
+        <span>{tab.label}</span>
+        {columns.map((c) => (
+          <span key={c.metric}>{c.label}</span>
+        ))}
+      </li>
+      {rows.map((row) => {
+        const value = row.dimensions[0]
+        const first = row.metrics[0] ?? 0
+        const numbers = Object.fromEntries(columns.map((c, i) => [`data-${c.metric}`, row.metrics[i] ?? '']))
+        return (
+          <li key={value}>
+            <button
+              type="button"
+              class="jd-row jd-mrow"
+              data-testid="row"
+              data-dimension={tab.dimension}
+              data-key={value}
+              data-value={first}
+              {...numbers}
+              title={`Filter by ${rowLabel(tab, row)}`}
+              onClick={() => onSelect(value)}
+            >
+              <span class="jd-mrow-label">
+                <span class="jd-bar" style={{ width: `${(first / max) * 100}%` }} />
+                <span class="jd-row-label">{rowLabel(tab, row)}</span>
+              </span>
+              {columns.map((c, i) => (
+                <span key={c.metric} class="jd-row-value" title={exactMetric(c.metric, row.metrics[i])}>
+                  {formatMetric(c.metric, row.metrics[i])}
+                </span>
+              ))}
+            </button>
+          </li>
+        )
+      })}
+    </ol>
+  )
+}
