@@ -21,6 +21,14 @@ TRUSTED = parse_networks(("10.0.0.0/8", "::1/128"))
         ("10.1.2.3", {"forwarded": "for=203.0.113.5:8080"}, "203.0.113.5"),
         ("10.1.2.3", {"x-real-ip": "203.0.113.6"}, "203.0.113.6"),
         ("10.1.2.3", {"x-forwarded-for": "not-an-ip"}, "10.1.2.3"),
+        # A proxy that appends keeps what the client wrote to the left: the hop it added
+        # (nearest untrusted) is the client, whatever the client claimed.
+        ("10.1.2.3", {"x-forwarded-for": "192.0.2.99, 203.0.113.9"}, "203.0.113.9"),
+        ("10.1.2.3", {"x-forwarded-for": "192.0.2.99, 203.0.113.9, 10.9.9.9"}, "203.0.113.9"),
+        ("10.1.2.3", {"x-forwarded-for": "203.0.113.9, 10.2.2.2, 10.9.9.9"}, "203.0.113.9"),
+        ("10.1.2.3", {"x-forwarded-for": "10.2.2.2, 10.9.9.9"}, "10.2.2.2"),  # all trusted
+        ("10.1.2.3", {"x-forwarded-for": "192.0.2.99, junk, 10.9.9.9"}, "10.9.9.9"),
+        ("10.1.2.3", {"forwarded": "for=192.0.2.99, for=203.0.113.5"}, "203.0.113.5"),
         ("::1", {"x-forwarded-for": "2001:db8::1"}, "2001:db8::1"),
         ("testclient", {}, None),
         (None, {"x-forwarded-for": "203.0.113.9"}, None),

@@ -85,14 +85,31 @@ def _valid(candidate: str) -> ClientAddress | None:
     return parse_address(candidate)
 
 
-def _from_forwarded(value: str) -> ClientAddress | None:
+def _forwarded_for(value: str) -> list[str]:
     # RFC 7239: Forwarded: for=192.0.2.60;proto=http, for="[2001:db8::1]"
-    first = value.split(",", 1)[0]
-    for part in first.split(";"):
-        key, _, val = part.strip().partition("=")
-        if key.lower() == "for":
-            return _valid(val)
-    return None
+    hops = []
+    for element in value.split(","):
+        for part in element.split(";"):
+            key, _, val = part.strip().partition("=")
+            if key.lower() == "for":
+                hops.append(val)
+    return hops
+
+
+def _nearest_untrusted(hops: list[str], trusted: Networks) -> ClientAddress | None:
+    """The address a chain of proxies vouches for: walking from the proxy nearest to us,
+    the first hop that is not itself a trusted proxy. Hops further left were written by the
+    client and prove nothing (a proxy that appends to X-Forwarded-For keeps what the client
+    sent), so they count only when every hop to their right is trusted."""
+    found = None
+    for hop in reversed(hops):
+        address = _valid(hop)
+        if address is None:
+            return found
+        found = address
+        if address not in trusted:
+            return address
+    return found
 
 
 def resolve_client(
@@ -108,10 +125,10 @@ def resolve_client(
         return peer_address
     forwarded_for = headers.get("x-forwarded-for")
     if forwarded_for:
-        return _valid(forwarded_for.split(",", 1)[0]) or peer_address
+        return _nearest_untrusted(forwarded_for.split(","), trusted) or peer_address
     forwarded = headers.get("forwarded")
     if forwarded:
-        return _from_forwarded(forwarded) or peer_address
+        return _nearest_untrusted(_forwarded_for(forwarded), trusted) or peer_address
     real_ip = headers.get("x-real-ip")
     if real_ip:
         return _valid(real_ip) or peer_address
