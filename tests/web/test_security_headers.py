@@ -183,3 +183,23 @@ def test_extra_origins_are_accepted(settings: Settings, stores: Stores) -> None:
         assert ok.status_code != 403
         other = client.post("/login", data=data, headers={"Origin": "https://third.example"})
         assert other.status_code == 403
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_server_error_has_the_security_headers_too(
+    settings: Settings, stores: Stores, accept: str
+) -> None:
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    async def broken(request: Request) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings, stores)
+    app.router.routes.insert(0, Route("/broken", broken))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/broken", headers={"accept": accept})
+    assert answer.status_code == 500
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["referrer-policy"]

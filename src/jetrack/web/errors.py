@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from jetrack.logs import ROUTE_KEY, UNROUTED
+from jetrack.web.security_headers import headers_for
 
 log = logging.getLogger("jetrack.web")
 
@@ -73,9 +74,16 @@ async def server_error(request: Request, exc: Exception) -> Response:
         type(exc).__name__,
         where,
     )
+    response: Response | None = None
     if _wants_page(request):
         try:
-            return await _page(request, 500)
+            response = await _page(request, 500)
         except Exception:  # the page itself failed: fall back to plain JSON
             pass
-    return JSONResponse({"error": "internal error"}, status_code=500)
+    if response is None:
+        response = JSONResponse({"error": "internal error"}, status_code=500)
+    # Starlette answers a 500 from outside every middleware: the security headers go on here.
+    content_type = response.headers.get("content-type", "").encode()
+    for name, value in headers_for(content_type, None):
+        response.headers[name.decode()] = value.decode()
+    return response
