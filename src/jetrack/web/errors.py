@@ -3,6 +3,7 @@ reveals nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 
@@ -76,10 +77,9 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
     response: Response | None = None
     if _wants_page(request):
-        try:
+        # The page itself failing falls back to plain JSON.
+        with contextlib.suppress(Exception):
             response = await _page(request, 500)
-        except Exception:  # the page itself failed: fall back to plain JSON
-            pass
     if response is None:
         response = JSONResponse({"error": "internal error"}, status_code=500)
     # Starlette answers a 500 from outside every middleware: the security headers go on here.
