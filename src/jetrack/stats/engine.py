@@ -21,6 +21,7 @@ from jetrack.stats.rollup import rolled_window
 from jetrack.stats.rules import check
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build
+from jetrack.stats.tables import choose
 from jetrack.store.events import EventStore, EventStoreError, QueryLimitExceeded
 
 
@@ -69,7 +70,8 @@ def fetch(
     paginate: bool = True,
 ) -> Fetched:
     # The one lookup the plan needs: which days of the range are rolled up.
-    plan = decide(query, rolled_window(events, query))
+    tables = choose(query)
+    plan = decide(query, rolled_window(events, query, tables), tables)
     statement = build(plan, only_keys=only_keys, paginate=paginate)
     _columns, raw = execute(events, statement)
     rows = [

@@ -66,12 +66,13 @@ class Plan:
         return f"{self.tables.provider[metric]}_{metric}"
 
     def divisor(self, metric: str) -> Divisor | None:
-        return dict(self.divisors).get(metric)
+        return next((d for name, d in self.divisors if name == metric), None)
 
 
-def decide(query: Query, rolled: Rolled | None = None) -> Plan:
-    """The plan of `query`, given the run of rolled-up days it can read (if any)."""
-    tables = choose(query)
+def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = None) -> Plan:
+    """The plan of `query`, given the run of rolled-up days it can read (if any) and,
+    if chosen already for that lookup, its `tables` (tables.choose)."""
+    tables = tables or choose(query)
     parts = tuple(_part(name, query, tables, rolled) for name in tables.parts)
     if all(part.source == "tables" for part in parts):
         rolled = None

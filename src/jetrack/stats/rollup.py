@@ -142,9 +142,10 @@ class Wanted:
     carry: bool
 
 
-def wanted(query: Query) -> Wanted | None:
-    """What the rollups could answer of `query`; None when no part of it can read them."""
-    tables = choose(query)
+def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
+    """What the rollups could answer of `query` (whose parts are `tables`, if chosen
+    already); None when no part of it can read them."""
+    tables = tables or choose(query)
     by_pages = pages_from_rollups(query, tables)
     by_visits = visits_from_rollups(query, tables)
     if not (
@@ -176,10 +177,10 @@ def longest_run(days: list[date]) -> tuple[date, date] | None:
     return best
 
 
-def rolled_window(events: EventStore, query: Query) -> Rolled | None:
+def rolled_window(events: EventStore, query: Query, tables: Tables | None = None) -> Rolled | None:
     """The longest run of rolled-up whole days in the range that the query can read (the
     plan's input); looked up in the event store, the one I/O of planning."""
-    want = wanted(query)
+    want = wanted(query, tables)
     if want is None:
         return None
     days = rolled_days(events, query.site_id, want.first, want.last, want.column,

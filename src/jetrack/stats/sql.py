@@ -27,7 +27,7 @@ class Statement:
     sql: str
     params: dict[str, Any]
     dimensions: int
-    metrics: Sequence[str]
+    metrics: list[str]
 
 
 def _ts(moment: datetime) -> str:
@@ -142,8 +142,8 @@ class _Builder:
         """Visits of the rolled-up days from their rows, the others from sessions rows.
 
         With `rolled.carry`, the visits of the day before the range that went on into it
-        come from that day's carried rows, and no sessions row is read when the rolled-up
-        days reach the range's end. `with_total` (one dimension): also `sessions_total`,
+        come from that day's carried rows, and without `part.reads_tables` no sessions row
+        is read. `part.with_total` (one dimension): also `sessions_total`,
         the visitors of all groups (a percentage's divisor), from the same reads: the raw
         rows grouped by the dimension and by nothing (GROUPING SETS), the rollups' rows
         of the column and of ALL."""
