@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from jetrack.stats.errors import QueryError
-from jetrack.stats.rules import check
-from tests.stats.queries import optimized
+from jetrack.stats.rules import check, check_patterns
+from tests.stats.queries import optimized, parsed
 
 EXIT = ["is", "visit:exit_page", ["/"]]
 PAGE = ["is", "event:page", ["/"]]
@@ -68,3 +68,24 @@ def test_rules(request_body: dict[str, Any], refusal: str | None) -> None:
         check(query)
     assert raised.value.message.startswith(refusal), raised.value.message
     assert raised.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("condition", "refused"),
+    [
+        (["matches", "visit:country_name", ["(Ger"]], True),
+        (["matches_not", "visit:region_name", ["Berlin", "[a-"]], True),
+        (["matches", "visit:country_name", ["^Ger"]], False),
+        (["matches", "visit:country", ["(DE"]], False),  # re2's to judge, in ClickHouse
+        (["is", "visit:country_name", ["(Ger"]], False),
+    ],
+)
+def test_place_name_patterns_are_checked_before_the_optimizer_runs_them(
+    condition: list[Any], refused: bool
+) -> None:
+    query = parsed(filters=[["not", condition]])
+    if not refused:
+        check_patterns(query)
+        return
+    with pytest.raises(QueryError, match=f"filters: .* on {condition[1]} is not a valid regular"):
+        check_patterns(query)

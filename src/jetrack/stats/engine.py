@@ -18,7 +18,7 @@ from jetrack.stats.plan import decide
 from jetrack.stats.query import Query, SiteInfo
 from jetrack.stats.results import Row, shape
 from jetrack.stats.rollup import rolled_window
-from jetrack.stats.rules import check
+from jetrack.stats.rules import check, check_patterns
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build
 from jetrack.stats.tables import choose
@@ -43,6 +43,7 @@ def run_validated(
     moment = now or datetime.now(UTC)
     first_day = first_data_day(events, info) if needs_first_data_day(request) else None
     query = parse(request, info, moment, first_day)
+    check_patterns(query)
     query = optimize(query)
     check(query)
     return answer(events, query)
