@@ -184,3 +184,10 @@ def test_the_dashboard_export_refuses_deep_filters(app: App) -> None:
     finally:
         app.client.cookies.clear()
     refused(response, "filters[0]", "nested")
+
+
+def test_a_place_name_pattern_that_is_no_regular_expression_is_a_400(app: App) -> None:
+    # The optimizer matches place-name patterns in Python: an invalid one was a 500.
+    for name in ("visit:country_name", "visit:region_name"):
+        body = {**BASE, "filters": [["matches", name, ["(Ger"]]]}
+        refused(app.v2("a.com", body), "filters", name, "not a valid regular expression")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,6 @@ from jetrack.stats.query import DateRange
 
 DAYS_SHORTHANDS = {"7d": 7, "28d": 28, "30d": 30, "91d": 91}
 MONTHS_SHORTHANDS = {"6mo": 6, "12mo": 12}
-BUCKETS = ("time:minute", "time:hour", "time:day", "time:week", "time:month")
 # time:minute is for realtime views: at most two days of minutes in one answer.
 MAX_MINUTE_SPAN = timedelta(days=2)
 # Time buckets one answer may have (rows of a time dimension, meta.time_labels): a year by
@@ -64,9 +62,10 @@ def month_end(day: date) -> date:
 
 
 def shorthand_days(
-    shorthand: str, today: date, first_data_day: Callable[[], date | None]
+    shorthand: str, today: date, first_data_day: date | None = None
 ) -> tuple[date, date]:
-    """(first, last) local days of a shorthand relative to `today`."""
+    """(first, last) local days of a shorthand relative to `today`; `all` starts on the
+    site's first day with data (today without one)."""
     if shorthand == "day":
         return today, today
     if shorthand in DAYS_SHORTHANDS:
@@ -78,7 +77,7 @@ def shorthand_days(
     if shorthand == "year":
         return date(today.year, 1, 1), date(today.year, 12, 31)
     if shorthand == "all":
-        first = first_data_day()
+        first = first_data_day
         return (min(first, today) if first else today), today
     raise QueryError(f"date_range: unknown shorthand {shorthand!r}")
 
@@ -115,7 +114,7 @@ def resolve(
     value: str | list[str],
     timezone: str,
     now: datetime,
-    first_data_day: Callable[[], date | None],
+    first_data_day: date | None = None,
 ) -> DateRange:
     """The request's `date_range` as a DateRange in the site's time zone."""
     if isinstance(value, str):

@@ -1,4 +1,7 @@
-"""The stats engine: validate -> parse -> optimize -> check -> plan -> SQL -> run -> shape."""
+"""The stats engine: validate -> parse -> optimize -> check -> plan -> SQL -> run -> shape.
+
+The runner: the only stats module that touches the event store (the site's first data
+day, which days are rolled up, the statement itself); every step between is pure."""
 
 from __future__ import annotations
 
@@ -6,19 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jetrack.stats.dates import time_labels
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import as_json
 from jetrack.stats.optimize import optimize
 from jetrack.stats.params import Params
-from jetrack.stats.parse import parse
-from jetrack.stats.plan import choose
-from jetrack.stats.query import Filter, Query, SiteInfo, conditions
+from jetrack.stats.parse import needs_first_data_day, parse
+from jetrack.stats.plan import decide
+from jetrack.stats.query import Query, SiteInfo
 from jetrack.stats.results import Row, shape
-from jetrack.stats.rollup import inline_percentage, rolled_window
-from jetrack.stats.rules import check
+from jetrack.stats.rollup import rolled_window
+from jetrack.stats.rules import check, check_patterns
 from jetrack.stats.schema import validate_request
-from jetrack.stats.sql import Statement, build, scalar
+from jetrack.stats.sql import Statement, build
+from jetrack.stats.tables import choose
 from jetrack.store.events import EventStore, EventStoreError, QueryLimitExceeded
 
 
@@ -38,7 +41,9 @@ def run_validated(
     """run_query for a request that already passed validate_request."""
     info = SiteInfo.from_site(site)
     moment = now or datetime.now(UTC)
-    query = parse(request, info, moment, lambda: first_data_day(events, info))
+    first_day = first_data_day(events, info) if needs_first_data_day(request) else None
+    query = parse(request, info, moment, first_day)
+    check_patterns(query)
     query = optimize(query)
     check(query)
     return answer(events, query)
@@ -52,7 +57,7 @@ def answer(events: EventStore, query: Query) -> dict[str, Any]:
     return shape(query, main.rows, main.total_rows, comparison_rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fetched:
     rows: list[Row]
     total_rows: int
@@ -65,26 +70,10 @@ def fetch(
     only_keys: list[tuple[str, ...]] | None = None,
     paginate: bool = True,
 ) -> Fetched:
-    # Divisors of percentages run as scalar subqueries of the same statement.
-    params = Params()
-    totals: dict[str, str] = {}
-    plan = choose(query)
-    rolled = rolled_window(events, query, plan)
-    if "percentage" in query.metrics and not inline_percentage(query, plan, rolled):
-        whole = _whole(query, query.filters)
-        totals["percentage"] = scalar(whole, choose(whole), params, rolled)
-    if "conversion_rate" in query.metrics:
-        whole = _whole(query, _without_goals(query.filters))
-        totals["conversion_rate"] = scalar(whole, choose(whole), params)
-    statement = build(
-        query,
-        plan,
-        params=params,
-        totals=totals,
-        only_keys=only_keys,
-        paginate=paginate,
-        rolled=rolled,
-    )
+    # The one lookup the plan needs: which days of the range are rolled up.
+    tables = choose(query)
+    plan = decide(query, rolled_window(events, query, tables), tables)
+    statement = build(plan, only_keys=only_keys, paginate=paginate)
     _columns, raw = execute(events, statement)
     rows = [
         Row(
@@ -102,28 +91,10 @@ def fetch(
     return Fetched(rows, total)
 
 
-def _whole(query: Query, filters: tuple[Filter, ...]) -> Query:
-    """Visitors of the whole query (no dimensions): the divisor of percentages."""
-    return query.replace(
-        metrics=("visitors",),
-        dimensions=(),
-        filters=filters,
-        order_by=(("visitors", "desc"),),
-        offset=0,
-        comparison=None,
-    )
-
-
 def _count_rows(events: EventStore, query: Query) -> int:
     # An offset past the last row returns no row to read the window count from.
     fetched = fetch(events, query.replace(offset=0, limit=1))
     return fetched.total_rows
-
-
-def _without_goals(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
-    return tuple(
-        tree for tree in filters if not any(c.dimension == "event:goal" for c in conditions(tree))
-    )
 
 
 def _comparison(events: EventStore, query: Query, main_rows: list[Row]) -> list[Row]:
@@ -169,4 +140,4 @@ def execute(events: EventStore, statement: Statement) -> tuple[list[str], list[t
     return result.columns, result.rows
 
 
-__all__ = ["QueryError", "run_query", "run_validated", "time_labels"]
+__all__ = ["QueryError", "run_query", "run_validated"]

@@ -1,13 +1,14 @@
-"""Turn a schema-valid request dict into a Query (dates resolved in the site's time zone)."""
+"""Turn a schema-valid request dict into a Query (dates resolved in the site's time zone).
+
+Pure: what it needs to know (the site, the time, the site's first day with data) comes in
+as values."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from jetrack.stats import dates
-from jetrack.stats.errors import QueryError
 from jetrack.stats.query import (
     Comparison,
     Condition,
@@ -34,13 +35,19 @@ def parse_filter(raw: list[Any]) -> Filter:
     )
 
 
+def needs_first_data_day(request: dict[str, Any]) -> bool:
+    """Whether parsing `request` needs the site's first day with data (date range all)."""
+    return bool(request.get("date_range") == "all")
+
+
 def parse(
     request: dict[str, Any],
     site: SiteInfo,
     now: datetime,
-    first_data_day: Callable[[], date | None],
+    first_data_day: date | None = None,
 ) -> Query:
-    """Assumes the request passed jetrack.stats.schema.validate_request."""
+    """Assumes the request passed jetrack.stats.schema.validate_request. `first_data_day`:
+    the site's first local day with events, if any (see needs_first_data_day)."""
     span = dates.resolve(request["date_range"], site.timezone, now, first_data_day)
     include = request.get("include") or {}
     comparison = None
@@ -54,8 +61,6 @@ def parse(
         )
     pagination = request.get("pagination") or {}
     dimensions = tuple(request.get("dimensions") or ())
-    if sum(1 for d in dimensions if d.startswith("time")) > 1:
-        raise QueryError("dimensions: at most one time dimension (time, time:hour, ...) per query")
     return Query(
         site_id=site.id,
         timezone=site.timezone,

@@ -1,62 +1,129 @@
-"""Choose tables: which part of the SQL (events, sessions, engagement) computes each metric.
+"""The query plan, decided once and purely: the parts of the statement and the tables each
+reads, the days read from the daily rollups, and what each percentage divides by.
 
-The sessions table has one row per visit, ~3.5x fewer rows than events and no GROUP BY
-session_id, so every visit-level number comes from it: visit metrics, visits (unless
-grouped by an event dimension), and visitors when each result row is a set of whole
-visits (no event or time dimension). Pageviews and events count events in the range, so
-they stay on the events table, except grouped by exit page, a value only the sessions
-table has. With a time dimension, events (and visitors) are bucketed by event time and
-visits by when they started (clipped to the range), so every visit is in one bucket."""
+`decide` takes the optimized, checked Query and the rolled-up days found for it
+(jetrack.stats.rollup.rolled_window, the one lookup planning needs) and does no I/O;
+jetrack.stats.sql renders the Plan without deciding anything again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from jetrack.stats.metrics import COUNTED_IN_RANGE, DERIVED, ENGAGEMENT_ONLY, SESSION_ONLY
-from jetrack.stats.query import Query, is_event_dimension
+from jetrack.stats.query import Filter, Query, conditions
+from jetrack.stats.rollup import (
+    Rolled,
+    graph_from_rollups,
+    inline_percentage,
+    midnight,
+    pages_from_rollups,
+    totals_from_rollups,
+    visits_from_rollups,
+)
+from jetrack.stats.tables import Tables, choose
 
-PARTS = ("events", "sessions", "engagement")
+# What a part reads: the events/sessions tables, or rollup rows (of visits for the
+# sessions part; for the events part, visitors by day, the range's totals, or by page)
+# with the tables for the rest of the range.
+Source = Literal["tables", "visit_rollups", "graph_rollups", "totals_rollups", "page_rollups"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One subquery of the statement (events, sessions or engagement) and its metrics."""
+
+    name: str
+    metrics: tuple[str, ...]
+    source: Source = "tables"
+    # A rollup source: whether the tables are read too, for the range outside the
+    # rolled-up days (not when those days are the whole range).
+    reads_tables: bool = True
+    # visit_rollups by one dimension: also `sessions_total`, the visitors of all groups
+    # (a percentage's divisor), from the same reads.
+    with_total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Divisor:
+    """What a derived metric divides by: the first metric of `whole`, run as a scalar
+    subquery of the same statement, or (`inline`) the sessions part's `sessions_total`."""
+
+    whole: Plan | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
-    provider: dict[str, str]  # metric name -> part
+    query: Query
+    tables: Tables
+    parts: tuple[Part, ...]
+    # The whole UTC days some part reads from the rollups (None: no part does).
+    rolled: Rolled | None = None
+    divisors: tuple[tuple[str, Divisor], ...] = ()  # derived metric -> divisor
 
-    def metrics_of(self, part: str) -> list[str]:
-        return [m for m, p in self.provider.items() if p == part]
+    def column(self, metric: str) -> str:
+        """The column of a part that holds a (non-derived) metric."""
+        return f"{self.tables.provider[metric]}_{metric}"
 
-    @property
-    def parts(self) -> list[str]:
-        return [p for p in PARTS if p in self.provider.values()]
+    def divisor(self, metric: str) -> Divisor | None:
+        return next((d for name, d in self.divisors if name == metric), None)
 
 
-def choose(query: Query) -> Plan:
-    metrics = list(query.metrics)
-    if any(m in DERIVED for m in metrics) and "visitors" not in metrics:
-        metrics.append("visitors")
-    by_event = query.has_event_dimension
-    by_exit_page = "visit:exit_page" in query.dimensions
-    event_filters = any(is_event_dimension(c.dimension) for c in query.all_conditions())
-    needs_sessions = by_exit_page or any(
-        m in SESSION_ONLY or (m == "visits" and not by_event) for m in metrics
-    )
-    # Visitors of whole visits: cheaper from sessions, unless only an event filter would
-    # bring the sessions table in (then one scan of events answers it).
-    visitors_from_sessions = by_exit_page or (
-        not by_event and query.time_dimension is None and (needs_sessions or not event_filters)
-    )
-    provider: dict[str, str] = {}
-    for metric in metrics:
-        if metric in DERIVED:
-            continue
-        if metric in ENGAGEMENT_ONLY:
-            provider[metric] = "engagement"
-        elif metric in SESSION_ONLY or (metric == "visits" and not by_event):
-            provider[metric] = "sessions"
-        elif metric == "visitors":
-            provider[metric] = "sessions" if visitors_from_sessions else "events"
-        elif metric in COUNTED_IN_RANGE:
-            provider[metric] = "sessions" if by_exit_page else "events"
+def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = None) -> Plan:
+    """The plan of `query`, given the run of rolled-up days it can read (if any) and,
+    if chosen already for that lookup, its `tables` (tables.choose)."""
+    tables = tables or choose(query)
+    parts = tuple(_part(name, query, tables, rolled) for name in tables.parts)
+    if all(part.source == "tables" for part in parts):
+        rolled = None
+    divisors: list[tuple[str, Divisor]] = []
+    if "percentage" in query.metrics:
+        if any(part.with_total for part in parts):
+            divisors.append(("percentage", Divisor(inline=True)))
         else:
-            provider[metric] = "events"
-    return Plan(provider)
+            divisors.append(("percentage", Divisor(decide(whole(query, query.filters), rolled))))
+    if "conversion_rate" in query.metrics:
+        # Of all visitors, goal or not: the goal filters go, the others stay.
+        others = whole(query, without_goals(query.filters))
+        divisors.append(("conversion_rate", Divisor(decide(others))))
+    return Plan(query, tables, parts, rolled, tuple(divisors))
+
+
+def _part(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:
+    metrics = tuple(tables.metrics_of(name))
+    if rolled is None:
+        return Part(name, metrics)
+    span = query.date_range
+    covered = span.start == midnight(rolled.first) and span.end == midnight(rolled.after)
+    if name == "sessions" and visits_from_rollups(query, tables):
+        # With the carried rows of the day before, no sessions row is needed when the
+        # rolled-up days reach the end of the range.
+        no_rows = rolled.carry and span.end <= midnight(rolled.after)
+        with_total = inline_percentage(query, tables, rolled)
+        return Part(name, metrics, "visit_rollups", not no_rows, with_total)
+    if name == "events":
+        if graph_from_rollups(query, tables):
+            return Part(name, metrics, "graph_rollups", not covered)
+        if totals_from_rollups(query, tables):
+            return Part(name, metrics, "totals_rollups", not covered)
+        if pages_from_rollups(query, tables):
+            return Part(name, metrics, "page_rollups")
+    return Part(name, metrics)
+
+
+def whole(query: Query, filters: tuple[Filter, ...]) -> Query:
+    """Visitors of the whole query (no dimensions): the divisor of percentages."""
+    return query.replace(
+        metrics=("visitors",),
+        dimensions=(),
+        filters=filters,
+        order_by=(("visitors", "desc"),),
+        offset=0,
+        comparison=None,
+    )
+
+
+def without_goals(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
+    return tuple(
+        tree for tree in filters if not any(c.dimension == "event:goal" for c in conditions(tree))
+    )

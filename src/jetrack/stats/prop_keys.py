@@ -10,7 +10,7 @@ from typing import Any
 
 from jetrack.stats.engine import execute, first_data_day
 from jetrack.stats.params import Params
-from jetrack.stats.parse import parse
+from jetrack.stats.parse import needs_first_data_day, parse
 from jetrack.stats.query import SiteInfo
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement
@@ -32,7 +32,8 @@ def top_prop_keys(
     info = SiteInfo.from_site(site)
     request = {"site_id": info.domain, "metrics": ["visitors"], "date_range": date_range}
     validate_request(request)
-    query = parse(request, info, now or datetime.now(UTC), lambda: first_data_day(events, info))
+    first_day = first_data_day(events, info) if needs_first_data_day(request) else None
+    query = parse(request, info, now or datetime.now(UTC), first_day)
     params = Params()
     start = params.add(query.date_range.start.strftime("%Y-%m-%d %H:%M:%S"), "DateTime('UTC')")
     end = params.add(query.date_range.end.strftime("%Y-%m-%d %H:%M:%S"), "DateTime('UTC')")

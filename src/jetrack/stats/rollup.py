@@ -10,7 +10,10 @@ Only queries without filters do. Their parts read rollups when:
   visits, for days whose visits all ended inside the range.
 The whole UTC days of the range that are rolled up come from the rollups, the rest (the
 edges of the range, today, days not rolled up) from the sessions and events tables: the
-two add up because no visitor id and no visit spans two days' rows."""
+two add up because no visitor id and no visit spans two days' rows.
+
+The predicates and `wanted` are pure (jetrack.stats.plan decides with them);
+`rolled_window` is the one lookup: which of the wanted days are rolled up."""
 
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from jetrack.stats.dimensions import DIMENSIONS
-from jetrack.stats.plan import Plan
 from jetrack.stats.query import DateRange, Query
+from jetrack.stats.tables import Tables, choose
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import ROLLED_COLUMNS, carried_from, rolled_days
 
@@ -30,7 +33,7 @@ PAGE_METRICS = ("visitors", "visits", "pageviews")
 _STORED = {"visit:source": "source"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rolled:
     """Whole UTC days [first, last] that a query reads from the rollups."""
 
@@ -63,31 +66,31 @@ def rolled_column(dimension: str) -> str | None:
     return column if column in ROLLED_COLUMNS else None
 
 
-def visits_from_rollups(query: Query, plan: Plan) -> bool:
+def visits_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query's sessions part can add up rollup rows."""
-    if query.filters or "sessions" not in plan.parts:
+    if query.filters or "sessions" not in tables.parts:
         return False
-    if any(m not in ROLLUP_METRICS for m in plan.metrics_of("sessions")):
+    if any(m not in ROLLUP_METRICS for m in tables.metrics_of("sessions")):
         return False
     if not query.dimensions:
         return True
     return len(query.dimensions) == 1 and rolled_column(query.dimensions[0]) is not None
 
 
-def graph_from_rollups(query: Query, plan: Plan) -> bool:
+def graph_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query is visitors by UTC day on events (the main graph)."""
     return (
         not query.filters
         and query.dimensions == ("time:day",)
         and query.timezone == "UTC"
-        and plan.parts == ["events"]
-        and plan.metrics_of("events") == ["visitors"]
+        and tables.parts == ["events"]
+        and tables.metrics_of("events") == ["visitors"]
     )
 
 
-def totals_from_rollups(query: Query, plan: Plan) -> bool:
+def totals_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query's events part is pageviews/events of the whole range."""
-    events_metrics = plan.metrics_of("events")
+    events_metrics = tables.metrics_of("events")
     return (
         not query.filters
         and not query.dimensions
@@ -96,25 +99,25 @@ def totals_from_rollups(query: Query, plan: Plan) -> bool:
     )
 
 
-def pages_from_rollups(query: Query, plan: Plan) -> bool:
+def pages_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query is visitors/visits/pageviews by page."""
     return (
         not query.filters
         and query.dimensions == ("event:page",)
-        and plan.parts == ["events"]
-        and all(m in PAGE_METRICS for m in plan.metrics_of("events"))
+        and tables.parts == ["events"]
+        and all(m in PAGE_METRICS for m in tables.metrics_of("events"))
     )
 
 
-def inline_percentage(query: Query, plan: Plan, rolled: Rolled | None) -> bool:
+def inline_percentage(query: Query, tables: Tables, rolled: Rolled | None) -> bool:
     """Whether a percentage's divisor comes from the rollup reads of the query itself
     (visitors grouped by one dimension from rollups), not from a statement of its own."""
     return (
         rolled is not None
         and "percentage" in query.metrics
         and len(query.dimensions) == 1
-        and plan.provider.get("visitors") == "sessions"
-        and visits_from_rollups(query, plan)
+        and tables.provider.get("visitors") == "sessions"
+        and visits_from_rollups(query, tables)
     )
 
 
@@ -126,12 +129,30 @@ def whole_days(date_range: DateRange) -> tuple[date, date]:
     return first, last
 
 
-def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None:
-    """The longest run of rolled-up whole days in the range, if the query can use it."""
-    by_pages = pages_from_rollups(query, plan)
-    by_visits = visits_from_rollups(query, plan)
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """The rows of the rollups a query could read: of `column`, for the whole UTC days
+    [first, last] of its range (with `ended_before`, days whose visits had all ended by
+    then); `carry`: its visits part could read the day before's carried rows."""
+
+    first: date
+    last: date
+    column: str
+    ended_before: datetime | None
+    carry: bool
+
+
+def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
+    """What the rollups could answer of `query` (whose parts are `tables`, if chosen
+    already); None when no part of it can read them."""
+    tables = tables or choose(query)
+    by_pages = pages_from_rollups(query, tables)
+    by_visits = visits_from_rollups(query, tables)
     if not (
-        by_visits or by_pages or graph_from_rollups(query, plan) or totals_from_rollups(query, plan)
+        by_visits
+        or by_pages
+        or graph_from_rollups(query, tables)
+        or totals_from_rollups(query, tables)
     ):
         return None
     first, last = whole_days(query.date_range)
@@ -141,7 +162,11 @@ def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None
         column, ended = "pathname", query.date_range.end
     elif by_visits and query.dimensions:
         column = rolled_column(query.dimensions[0])
-    days = rolled_days(events, query.site_id, first, last, column or "", ended)
+    return Wanted(first, last, column or "", ended, by_visits)
+
+
+def longest_run(days: list[date]) -> tuple[date, date] | None:
+    """The first and last day of the longest run of consecutive days (sorted days)."""
     best: tuple[date, date] | None = None
     run_start: date | None = None
     for index, day in enumerate(days):
@@ -149,11 +174,23 @@ def rolled_window(events: EventStore, query: Query, plan: Plan) -> Rolled | None
             run_start = day
         if best is None or (day - run_start) > (best[1] - best[0]):
             best = (run_start, day)
-    if best is None:
+    return best
+
+
+def rolled_window(events: EventStore, query: Query, tables: Tables | None = None) -> Rolled | None:
+    """The longest run of rolled-up whole days in the range that the query can read (the
+    plan's input); looked up in the event store, the one I/O of planning."""
+    want = wanted(query, tables)
+    if want is None:
+        return None
+    days = rolled_days(events, query.site_id, want.first, want.last, want.column,
+                       want.ended_before)  # fmt: skip
+    run = longest_run(days)
+    if run is None:
         return None
     carry = (
-        by_visits
-        and query.date_range.start == midnight(best[0])
-        and carried_from(events, query.site_id, best[0] - timedelta(days=1))
+        want.carry
+        and query.date_range.start == midnight(run[0])
+        and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    return Rolled(best[0], best[1], carry)
+    return Rolled(run[0], run[1], carry)

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import re
+
 from jetrack.stats.dates import MAX_MINUTE_SPAN, MAX_TIME_BUCKETS, auto_bucket, bucket_count
+from jetrack.stats.dimensions import DIMENSIONS
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
-from jetrack.stats.query import Query, is_event_dimension
+from jetrack.stats.query import Query, conditions, is_event_dimension
+
+
+def check_patterns(query: Query) -> None:
+    """Refuse a matches clause on a place name that is not a regular expression: the
+    optimizer matches those against the names in Python (optimize.resolve_location_names),
+    so this runs before it; other patterns go to ClickHouse's re2 as bind parameters."""
+    for condition in query.all_conditions():
+        row = DIMENSIONS.get(condition.dimension)
+        if row is None or row.label is None or not condition.operator.startswith("matches"):
+            continue
+        for clause in condition.clauses:
+            try:
+                re.compile(clause)
+            except re.error as exc:
+                raise QueryError(
+                    f"filters: {clause!r} on {condition.dimension} is not a valid regular"
+                    f" expression ({exc})"
+                ) from None
 
 
 def check(query: Query) -> None:
     """Raise QueryError for a query that has no sensible answer; runs after optimize."""
+    if sum(1 for d in query.dimensions if d.startswith("time")) > 1:
+        raise QueryError("dimensions: at most one time dimension (time, time:hour, ...) per query")
     event_dims = [d for d in query.dimensions if is_event_dimension(d)]
     for metric in query.metrics:
         if metric in SESSION_ONLY and event_dims:
@@ -62,6 +85,19 @@ def check(query: Query) -> None:
                     f"filters: goal {missing[0]!r} is not configured for this site; "
                     f"goals: {configured}"
                 )
+    _check_exit_page_trees(query)
+
+
+def _check_exit_page_trees(query: Query) -> None:
+    # An exit-page condition is checked on sessions rows, an event condition on events
+    # rows: one and/or/not tree cannot hold both (jetrack.stats.sql splits the trees).
+    for tree in query.filters:
+        found = [c.dimension for c in conditions(tree)]
+        if "visit:exit_page" in found and any(is_event_dimension(d) for d in found):
+            raise QueryError(
+                "filters: visit:exit_page cannot share one and/or/not filter with event "
+                "dimensions; put them in separate top-level filters"
+            )
 
 
 def _check_buckets(query: Query) -> None:

@@ -1,29 +1,20 @@
-"""Build one parameterised ClickHouse statement for a Query and its Plan."""
+"""Render a Plan as one parameterised ClickHouse statement (the plan decided everything)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.stats import filters as flt
 from jetrack.stats.dimensions import column_expr, time_expr
-from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, derived_sql
 from jetrack.stats.params import Params
-from jetrack.stats.plan import Plan
+from jetrack.stats.plan import Part, Plan
 from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
-from jetrack.stats.rollup import (
-    Rolled,
-    graph_from_rollups,
-    inline_percentage,
-    midnight,
-    pages_from_rollups,
-    rolled_column,
-    totals_from_rollups,
-    visits_from_rollups,
-)
+from jetrack.stats.rollup import Rolled, midnight, rolled_column
+from jetrack.store.ids import visit_start_sql
 from jetrack.store.rollups import CARRIED, VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
@@ -31,7 +22,7 @@ from jetrack.store.rollups import CARRIED, VISIT_SPAN
 SESSION_MARGIN = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     sql: str
     params: dict[str, Any]
@@ -61,14 +52,10 @@ class _Builder:
         self.site = self.p.add(query.site_id, "UInt32")
         self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
         self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
+        # Exit-page filters apply to sessions rows (jetrack.stats.rules keeps event
+        # dimensions out of their trees), the others to events rows.
         self.session_trees = [t for t in query.filters if _touches_exit_page(t)]
         self.row_trees = [t for t in query.filters if not _touches_exit_page(t)]
-        for tree in self.session_trees:
-            if any(is_event_dimension(c.dimension) for c in conditions(tree)):
-                raise QueryError(
-                    "filters: visit:exit_page cannot share one and/or/not filter with event "
-                    "dimensions; put them in separate top-level filters"
-                )
 
     # -- shared pieces ------------------------------------------------------------------
 
@@ -134,7 +121,7 @@ class _Builder:
 
     # -- parts --------------------------------------------------------------------------
 
-    def events_part(self, metrics: list[str]) -> str:
+    def events_part(self, metrics: Sequence[str]) -> str:
         cols = self.dims("timestamp") + [f"{METRICS[m].events} AS events_{m}" for m in metrics]
         return (
             f"SELECT {', '.join(cols)} FROM events{self.goal_join()}"
@@ -151,17 +138,16 @@ class _Builder:
             self.p.add(f"{rolled.after.isoformat()} 00:00:00", "DateTime('UTC')"),
         )
 
-    def sessions_rollup_part(
-        self, metrics: list[str], rolled: Rolled, *, with_total: bool = False
-    ) -> str:
+    def sessions_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Visits of the rolled-up days from their rows, the others from sessions rows.
 
         With `rolled.carry`, the visits of the day before the range that went on into it
-        come from that day's carried rows, and no sessions row is read when the rolled-up
-        days reach the range's end. `with_total` (one dimension): also `sessions_total`,
+        come from that day's carried rows, and without `part.reads_tables` no sessions row
+        is read. `part.with_total` (one dimension): also `sessions_total`,
         the visitors of all groups (a percentage's divisor), from the same reads: the raw
         rows grouped by the dimension and by nothing (GROUPING SETS), the rollups' rows
         of the column and of ALL."""
+        metrics, with_total = part.metrics, part.with_total
         first, last, since, until = self.rolled_params(rolled)
         if rolled.carry:
             since = self.p.add(f"{rolled.carried_day.isoformat()} 00:00:00", "DateTime('UTC')")
@@ -172,7 +158,7 @@ class _Builder:
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
         )
-        no_raw = rolled.carry and self.q.date_range.end <= midnight(rolled.after)
+        no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
         wanted = ", ".join(self.p.add(c, "String") for c in columns)
         rows_where = (
@@ -213,12 +199,7 @@ class _Builder:
             f" WHERE NOT is_total{self.group_by()}"
         )
 
-    def covered(self, rolled: Rolled) -> bool:
-        """Whether the rolled-up days are the whole range: no event is left to read."""
-        rng = self.q.date_range
-        return rng.start == midnight(rolled.first) and rng.end == midnight(rolled.after)
-
-    def graph_rollup_part(self, rolled: Rolled) -> str:
+    def graph_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Visitors by UTC day: rolled-up days from their rows, the others from events."""
         first, last, since, until = self.rolled_params(rolled)
         raw = (
@@ -230,11 +211,12 @@ class _Builder:
             "SELECT toString(day) AS d0, event_visitors AS v FROM visit_rollups FINAL"
             f" WHERE site_id = {self.site} AND column = '' AND day >= {first} AND day <= {last}"
         )
-        parts = f"{rows}" if self.covered(rolled) else f"{raw} UNION ALL {rows}"
+        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
 
-    def totals_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
+    def totals_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Pageviews and events: rolled-up days' counts plus the other days' events."""
+        metrics = part.metrics
         first, last, since, until = self.rolled_params(rolled)
         counts = {"pageviews": ("countIf(name = 'pageview')", "event_pageviews"),
                   "events": ("count()", "event_count")}  # fmt: skip
@@ -249,14 +231,14 @@ class _Builder:
             f" AND day >= {first} AND day <= {last}"
         )
         cols = ", ".join(f"sum({m}) AS events_{m}" for m in metrics)
-        parts = f"{rows}" if self.covered(rolled) else f"{raw} UNION ALL {rows}"
+        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT {cols} FROM ({parts})"
 
-    def pages_rollup_part(self, metrics: list[str], rolled: Rolled) -> str:
+    def pages_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """By page: the rolled-up days' visits from their rows, the others from events."""
         first, last, _since, _until = self.rolled_params(rolled)
-        # The day a visit started is in its id (jetrack.ingest.sessions.session_id_at).
-        start = f"intDiv(session_id, {1 << SEQUENCE_BITS})"
+        # The day a visit started is in its id (jetrack.store.ids).
+        start = visit_start_sql("session_id")
         lower = self.p.add(int(midnight(rolled.first).timestamp()), "UInt32")
         upper = self.p.add(int(midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
@@ -278,10 +260,11 @@ class _Builder:
             f" AND day >= {first} AND day <= {last} GROUP BY d0"
         )
         partial = {"visitors": "v", "visits": "n", "pageviews": "pv"}
-        cols = ", ".join(f"sum({partial[m]}) AS events_{m}" for m in metrics)
-        return f"SELECT d0, {cols} FROM ({raw} UNION ALL {rows}) GROUP BY d0"
+        cols = ", ".join(f"sum({partial[m]}) AS events_{m}" for m in part.metrics)
+        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
+        return f"SELECT d0, {cols} FROM ({parts}) GROUP BY d0"
 
-    def sessions_part(self, metrics: list[str]) -> str:
+    def sessions_part(self, metrics: Sequence[str]) -> str:
         """One row per visit from the sessions table. Filters on visit dimensions apply to
         it directly; the rest keep the visits with a matching event in the range."""
         on_visits = [t for t in self.q.filters if not _touches_event(t)]
@@ -307,7 +290,7 @@ class _Builder:
         ]
         return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
 
-    def engagement_part(self, metrics: list[str]) -> str:
+    def engagement_part(self, metrics: Sequence[str]) -> str:
         dims = self.dims("timestamp")
         names = [f"d{i}" for i in range(len(dims))]
         inner = (
@@ -335,39 +318,26 @@ def _touches_event(tree: Filter) -> bool:
 
 
 def build(
-    query: Query,
     plan: Plan,
     *,
     params: Params | None = None,
-    totals: dict[str, str] | None = None,
     only_keys: list[tuple[str, ...]] | None = None,
     paginate: bool = True,
-    rolled: Rolled | None = None,
 ) -> Statement:
-    """The statement answering `query`: dimension columns d0.., then one column per metric
-    in request order, then the row count before pagination. `totals` maps a derived
-    metric to the SQL of its divisor (a scalar subquery sharing `params`). `rolled`: days
-    whose visits are read from daily rollups (jetrack.stats.rollup)."""
-    b = _Builder(query, params or Params())
-    builders = {
-        "events": b.events_part,
-        "sessions": b.sessions_part,
-        "engagement": b.engagement_part,
+    """The statement answering `plan.query`: dimension columns d0.., then one column per
+    metric in request order, then the row count before pagination. Divisors of derived
+    metrics are scalar subqueries sharing `params`; `only_keys` keeps the rows of those
+    dimension values (a comparison's)."""
+    query = plan.query
+    params = params or Params()
+    # Each divisor computed once, in a WITH clause.
+    divisors = {
+        metric: scalar(divisor.whole, params)
+        for metric, divisor in plan.divisors
+        if divisor.whole is not None
     }
-    # A percentage of visitors grouped from rollups gets its divisor from the same reads.
-    inline_total = inline_percentage(query, plan, rolled)
-    if rolled is not None:
-        if visits_from_rollups(query, plan):
-            builders["sessions"] = lambda metrics: b.sessions_rollup_part(
-                metrics, rolled, with_total=inline_total
-            )
-        if graph_from_rollups(query, plan):
-            builders["events"] = lambda metrics: b.graph_rollup_part(rolled)
-        elif totals_from_rollups(query, plan):
-            builders["events"] = lambda metrics: b.totals_rollup_part(metrics, rolled)
-        elif pages_from_rollups(query, plan):
-            builders["events"] = lambda metrics: b.pages_rollup_part(metrics, rolled)
-    parts = [(name, builders[name](plan.metrics_of(name))) for name in plan.parts]
+    b = _Builder(query, params)
+    parts = [(part.name, _render(b, part, plan.rolled)) for part in plan.parts]
     dim_names = [f"d{i}" for i in range(len(query.dimensions))]
     source = f"({parts[0][1]}) AS {parts[0][0]}"
     for name, sql in parts[1:]:
@@ -379,21 +349,22 @@ def build(
         source += " " + join
 
     outputs = []
-    divisors = []  # each computed once, in a WITH clause
+    with_terms = []
     for index, metric in enumerate(query.metrics):
-        if metric in plan.provider:
-            expr = f"{plan.provider[metric]}_{metric}"
+        if metric in plan.tables.provider:
+            expr = plan.column(metric)
         else:
+            divisor = plan.divisor(metric)
             total = "0"
-            if metric == "percentage" and inline_total:
+            if divisor is not None and divisor.inline:
                 total = "sessions_total"
-            elif metric in (totals or {}):
-                divisors.append(f"{(totals or {})[metric]} AS total_{metric}")
+            elif metric in divisors:
+                with_terms.append(f"{divisors[metric]} AS total_{metric}")
                 total = f"total_{metric}"
-            expr = derived_sql(metric, f"{plan.provider['visitors']}_visitors", total)
+            expr = derived_sql(metric, plan.column("visitors"), total)
         outputs.append(f"{expr} AS m{index}")
     select = [*dim_names, *outputs, "count() OVER () AS total_rows"]
-    with_clause = f"WITH {', '.join(divisors)} " if divisors else ""
+    with_clause = f"WITH {', '.join(with_terms)} " if with_terms else ""
     sql = f"{with_clause}SELECT {', '.join(select)} FROM {source}"
     if only_keys is not None:
         tuples = ", ".join(
@@ -406,9 +377,20 @@ def build(
     return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
 
 
-def scalar(query: Query, plan: Plan, params: Params, rolled: Rolled | None = None) -> str:
-    """The first metric of a no-dimension query as a scalar subquery."""
-    inner = build(query, plan, params=params, paginate=False, rolled=rolled).sql
+def _render(b: _Builder, part: Part, rolled: Rolled | None) -> str:
+    """The SQL of one part, from the tables or the rollups as the plan says."""
+    if part.source == "tables" or rolled is None:
+        tables = {"events": b.events_part, "sessions": b.sessions_part,
+                  "engagement": b.engagement_part}  # fmt: skip
+        return tables[part.name](part.metrics)
+    rollups = {"visit_rollups": b.sessions_rollup_part, "graph_rollups": b.graph_rollup_part,
+               "totals_rollups": b.totals_rollup_part, "page_rollups": b.pages_rollup_part}  # fmt: skip
+    return rollups[part.source](part, rolled)
+
+
+def scalar(plan: Plan, params: Params) -> str:
+    """The first metric of a no-dimension plan as a scalar subquery."""
+    inner = build(plan, params=params, paginate=False).sql
     return f"(SELECT m0 FROM ({inner}))"
 
 

@@ -28,7 +28,7 @@ def _date_range(params: Mapping[str, str], site: SiteInfo, now: datetime) -> lis
             raise QueryError("date: period=custom needs date=YYYY-MM-DD,YYYY-MM-DD")
         return [parts[0].strip(), parts[1].strip()]
     today = dates.parse_day(raw_date, "date") if raw_date else dates.local_today(site.timezone, now)
-    first, last = dates.shorthand_days(period, today, lambda: None)
+    first, last = dates.shorthand_days(period, today)
     return [first.isoformat(), last.isoformat()]
 
 

@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from jetrack.ingest.sessions import SEQUENCE_BITS
-from jetrack.privacy.identity import COOKIE_ID_FLAG
 from jetrack.store.events import EventStore
+from jetrack.store.ids import COOKIE_ID_FLAG, visit_start_sql
 
 if TYPE_CHECKING:
     from jetrack.jobs.context import JobContext
@@ -32,7 +31,6 @@ ROLLED_COLUMNS = (
     "browser_version", "os", "os_version", "language",
 )  # fmt: skip
 ALL = ""  # the column of a day's row over all its visits
-NOT_ROLLED = "!"  # the column of a site-day marker: its visitor ids are not daily
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
@@ -101,9 +99,9 @@ _INSERT = (
     "INSERT INTO visit_rollups (site_id, day, column, value, visitors, visits, bounces,"
     " pageviews, duration, event_visitors, event_pageviews, event_count, last_event, built_at)"
 )
-# Visit ids made by ingestion hold their start second (jetrack.ingest.sessions); page rows
-# need them, to tell which day's visits an event belongs to.
-_DATED_ID = "intDiv(session_id, {sequence:UInt64}) = toUnixTimestamp(start)"
+# Visit ids made by ingestion hold their start second (jetrack.store.ids); page rows need
+# them, to tell which day's visits an event belongs to.
+_DATED_ID = f"{visit_start_sql('session_id')} = toUnixTimestamp(start)"
 # Events of a visit are looked for this long after the day it started.
 VISIT_SPAN = timedelta(days=3)
 
@@ -134,7 +132,6 @@ def build_rollups(
         "limit": DAILY_ID_LIMIT,
         "visits_per_row": min_visits_per_row,
         "built": _build_stamp(),
-        "sequence": 1 << SEQUENCE_BITS,
     }
     scope = "start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}"
     sites = ""

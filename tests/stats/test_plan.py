@@ -1,0 +1,175 @@
+"""The plan, decided without a database: tables, rolled-up days and divisors.
+
+Like Plausible's table_decider_test.exs: each case is a query and the plan it must get;
+the rolled-up days are an input (what jetrack.stats.rollup.rolled_window would find)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from jetrack.stats.plan import Divisor, Part, Plan, decide, whole
+from jetrack.stats.query import Condition
+from jetrack.stats.rollup import Rolled, longest_run, wanted
+from tests.stats.queries import BERLIN, UTC_SITE, optimized
+
+DAYS = ["2024-03-09", "2024-03-11"]
+ALL_DAYS = Rolled(date(2024, 3, 9), date(2024, 3, 11))
+LAST_TWO = Rolled(date(2024, 3, 10), date(2024, 3, 11))
+CARRIED = Rolled(date(2024, 3, 9), date(2024, 3, 11), carry=True)
+
+
+def plan(rolled: Rolled | None = None, site: Any = UTC_SITE, **request: Any) -> Plan:
+    return decide(optimized(site, **{"date_range": DAYS, **request}), rolled)
+
+
+# (request, metric -> part) with no rolled-up day: which table computes what.
+TABLES: list[tuple[dict[str, Any], dict[str, str]]] = [
+    ({"metrics": ["visitors", "visits", "bounce_rate"]},
+     {"visitors": "sessions", "visits": "sessions", "bounce_rate": "sessions"}),
+    ({"metrics": ["visitors", "pageviews"]}, {"visitors": "sessions", "pageviews": "events"}),
+    # One scan of events answers visitors when only an event filter would add sessions.
+    ({"metrics": ["visitors"], "filters": [["is", "event:page", ["/"]]]}, {"visitors": "events"}),
+    ({"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
+     {"visitors": "events", "visits": "events"}),
+    ({"metrics": ["visitors", "visits"], "dimensions": ["time:day"]},
+     {"visitors": "events", "visits": "sessions"}),
+    ({"metrics": ["visitors", "pageviews"], "dimensions": ["visit:exit_page"]},
+     {"visitors": "sessions", "pageviews": "sessions"}),
+    ({"metrics": ["visitors", "time_on_page"], "dimensions": ["event:page"]},
+     {"visitors": "events", "time_on_page": "engagement"}),
+    # Derived metrics bring visitors, their numerator, in.
+    ({"metrics": ["percentage"], "dimensions": ["visit:source"]}, {"visitors": "sessions"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_body", "provider"), TABLES)
+def test_tables(request_body: dict[str, Any], provider: dict[str, str]) -> None:
+    decided = plan(**request_body)
+    assert decided.tables.provider == provider
+    assert all(part.source == "tables" and part.reads_tables for part in decided.parts)
+    assert decided.rolled is None
+    assert [p.name for p in decided.parts] == [
+        name for name in ("events", "sessions", "engagement") if name in provider.values()
+    ]
+
+
+# (rolled-up days found, request, the parts the plan must have)
+ROLLUPS: list[tuple[Rolled, Any, dict[str, Any], tuple[Part, ...]]] = [
+    # The rolled-up days are the whole range: pageviews need no events row.
+    (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "pageviews"]},
+     (Part("events", ("pageviews",), "totals_rollups", reads_tables=False),
+      Part("sessions", ("visitors",), "visit_rollups"))),
+    # The first day is not rolled up: it comes from the tables.
+    (LAST_TWO, UTC_SITE, {"metrics": ["visitors", "pageviews"]},
+     (Part("events", ("pageviews",), "totals_rollups"),
+      Part("sessions", ("visitors",), "visit_rollups"))),
+    # The day before's carried rows replace its visits that went on into the range.
+    (CARRIED, UTC_SITE, {"metrics": ["visits", "bounce_rate"]},
+     (Part("sessions", ("visits", "bounce_rate"), "visit_rollups", reads_tables=False),)),
+    (ALL_DAYS, UTC_SITE, {"metrics": ["visitors"], "dimensions": ["time:day"]},
+     (Part("events", ("visitors",), "graph_rollups", reads_tables=False),)),
+    (LAST_TWO, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
+     (Part("events", ("visitors", "visits"), "page_rollups"),)),
+    (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "bounce_rate"], "dimensions": ["visit:browser"]},
+     (Part("sessions", ("visitors", "bounce_rate"), "visit_rollups"),)),
+    # Berlin's days are not UTC days: its graph reads the events table.
+    (LAST_TWO, BERLIN, {"metrics": ["visitors"], "dimensions": ["time:day"]},
+     (Part("events", ("visitors",)),)),
+    # Nothing the rollups hold: a filter, two dimensions, a column without rows, an
+    # event metric by a visit dimension, engagement.
+    (ALL_DAYS, UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]},
+     (Part("sessions", ("visitors",)),)),
+    (ALL_DAYS, UTC_SITE, {"dimensions": ["visit:source", "visit:os"]},
+     (Part("sessions", ("visitors",)),)),
+    (ALL_DAYS, UTC_SITE, {"dimensions": ["visit:referrer"]}, (Part("sessions", ("visitors",)),)),
+    (ALL_DAYS, UTC_SITE, {"metrics": ["pageviews"], "dimensions": ["visit:source"]},
+     (Part("events", ("pageviews",)),)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rolled", "site", "request_body", "parts"), ROLLUPS)
+def test_rolled_up_days(
+    rolled: Rolled, site: Any, request_body: dict[str, Any], parts: tuple[Part, ...]
+) -> None:
+    decided = plan(rolled, site, **request_body)
+    assert decided.parts == parts
+    reads_rollups = any(part.source != "tables" for part in parts)
+    assert decided.rolled == (rolled if reads_rollups else None)
+
+
+def test_a_percentage_of_rolled_up_visitors_divides_by_the_same_reads() -> None:
+    decided = plan(ALL_DAYS, metrics=["visitors", "percentage"], dimensions=["visit:source"])
+    assert decided.parts == (Part("sessions", ("visitors",), "visit_rollups", with_total=True),)
+    assert decided.divisors == (("percentage", Divisor(inline=True)),)
+
+
+def test_other_percentages_divide_by_a_plan_of_the_whole_query() -> None:
+    decided = plan(ALL_DAYS, metrics=["visitors", "percentage"], dimensions=["event:page"])
+    assert decided.parts == (Part("events", ("visitors",), "page_rollups"),)
+    divisor = decided.divisor("percentage")
+    assert divisor is not None and not divisor.inline and divisor.whole is not None
+    # Visitors of the whole range, from the same rolled-up days.
+    assert divisor.whole.query == whole(decided.query, ())
+    assert divisor.whole.parts == (Part("sessions", ("visitors",), "visit_rollups"),)
+    assert divisor.whole.rolled == ALL_DAYS
+
+
+def test_a_conversion_rate_divides_by_all_visitors_of_the_other_filters() -> None:
+    goal = ["is", "event:goal", ["Signup"]]
+    country = ["is", "visit:country", ["DE"]]
+    decided = plan(metrics=["visitors", "conversion_rate"], dimensions=["visit:source"],
+                   filters=[goal, country])  # fmt: skip
+    divisor = decided.divisor("conversion_rate")
+    assert divisor is not None and divisor.whole is not None
+    assert divisor.whole.query.metrics == ("visitors",)
+    assert divisor.whole.query.dimensions == ()
+    assert divisor.whole.query.filters == (Condition("is", "visit:country", ("DE",)),)
+    assert divisor.whole.divisors == ()
+    assert decided.divisor("percentage") is None
+
+
+# (site, request, the rollup rows wanted: days, column, ended before, carry; or None)
+WANTED: list[tuple[Any, dict[str, Any], tuple[str, str, str, datetime | None, bool] | None]] = [
+    (UTC_SITE, {"metrics": ["visitors"]}, ("2024-03-09", "2024-03-11", "", None, True)),
+    (UTC_SITE, {"dimensions": ["visit:source"]},
+     ("2024-03-09", "2024-03-11", "source", None, True)),
+    (UTC_SITE, {"dimensions": ["visit:country_name"]},
+     ("2024-03-09", "2024-03-11", "country_code", None, True)),
+    (UTC_SITE, {"dimensions": ["event:page"]},
+     ("2024-03-09", "2024-03-11", "pathname", datetime(2024, 3, 12, tzinfo=UTC), False)),
+    (UTC_SITE, {"metrics": ["pageviews"]}, ("2024-03-09", "2024-03-11", "", None, False)),
+    # Berlin's 2024-03-09..11 is 03-08 23:00 to 03-11 23:00 UTC: two whole UTC days.
+    (BERLIN, {"metrics": ["visitors"]}, ("2024-03-09", "2024-03-10", "", None, True)),
+    (UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]}, None),
+    (UTC_SITE, {"dimensions": ["visit:city", "visit:os"]}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("site", "request_body", "rows"), WANTED)
+def test_the_rollup_rows_a_query_wants(site: Any, request_body: dict[str, Any], rows: Any) -> None:
+    want = wanted(optimized(site, **{"date_range": DAYS, **request_body}))
+    if rows is None:
+        assert want is None
+        return
+    assert want is not None
+    first, last, column, ended, carry = rows
+    assert (want.first.isoformat(), want.last.isoformat(), want.column) == (first, last, column)
+    assert (want.ended_before, want.carry) == (ended, carry)
+
+
+@pytest.mark.parametrize(
+    ("days", "run"),
+    [
+        ([], None),
+        ([9], (9, 9)),
+        ([9, 10, 11], (9, 11)),
+        ([1, 3, 4, 5, 7, 8], (3, 5)),
+        ([1, 2, 4, 5], (1, 2)),  # the first of two equal runs
+    ],
+)
+def test_the_longest_run_of_rolled_up_days(days: list[int], run: tuple[int, int] | None) -> None:
+    found = longest_run([date(2024, 3, d) for d in days])
+    assert found == (None if run is None else (date(2024, 3, run[0]), date(2024, 3, run[1])))
