@@ -91,7 +91,9 @@ def test_tls_is_terminated_with_hsts(tmp_path: Path) -> None:
     context = ssl.create_default_context(cafile=str(cert))
     try:
         response = None
-        for _ in range(300):
+        # A generous start-up time: a loaded CI machine starts chDB slowly.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
             try:
                 response = httpx.get(f"https://localhost:{port}/api/health", verify=context)
                 break
