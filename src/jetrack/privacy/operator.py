@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jetrack.accounts.sessions import end_user_sessions
+from jetrack.accounts.login_sessions import end_user_sessions
 from jetrack.jobs import queue
 from jetrack.privacy.erasure import cancel_account_erasure
 from jetrack.store.events import EventStore

@@ -14,13 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can
-from jetrack.accounts.web_session import current_user
 from jetrack.jobs.queue import recent_jobs
 from jetrack.privacy import operator
 from jetrack.privacy.audit import audit_checks
 from jetrack.store.models import Site, User
 from jetrack.store.stores import Stores
 from jetrack.support.tickets import list_tickets
+from jetrack.web.auth import current_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number

@@ -30,7 +30,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, site_for, visible_sites
-from jetrack.accounts.web_session import cookie_secure, current_user, require_user, theme_of
 from jetrack.config import Settings
 from jetrack.privacy.restriction import reporting_allowed
 from jetrack.privacy.retention import data_available_from
@@ -42,6 +41,7 @@ from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
 from jetrack.store.events import EventStore, LimitedEventStore, Limits, QueryLimitExceeded
 from jetrack.store.models import Site, User
+from jetrack.web.auth import cookie_secure, current_user, require_user, theme_of
 from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
 from jetrack.web.errors import error_response

@@ -14,13 +14,13 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
-from jetrack.accounts.web_session import require_user
 from jetrack.privacy import erasure, export, restriction
 from jetrack.privacy.dashboard_export import dashboard_zip
 from jetrack.stats.errors import QueryError
 from jetrack.stats.query import SiteInfo
 from jetrack.store.events import QueryLimitExceeded
 from jetrack.store.models import DataExport, User, as_utc
+from jetrack.web.auth import require_user
 from jetrack.web.csrf import check_csrf, read_form
 from jetrack.web.db import in_session
 from jetrack.web.errors import error_response

@@ -13,11 +13,11 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts import teams
 from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, team_for, teams_of
 from jetrack.accounts.users import AccountError
-from jetrack.accounts.web_session import current_user, require_user
 from jetrack.config import Settings
 from jetrack.notify.limits import MailKey, mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link, quoted
 from jetrack.store.models import Invitation, Site, Team, User
+from jetrack.web.auth import current_user, require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, number, text
