@@ -61,10 +61,6 @@ _SPECIAL = {
 EVENT_SELECT = ", ".join(f"{_SPECIAL.get(name, name)} AS {name}" for name in COLUMN_NAMES)
 
 
-class ExportError(ValueError):
-    """The export cannot be started (the message is for the user)."""
-
-
 def request_export(session: Session, user: User) -> tuple[DataExport, str | None]:
     """Start an export; with one already in progress, that one (and no new token)."""
     running = session.scalar(
