@@ -61,6 +61,7 @@ CASES = [
         json={"metrics": ["visitors"], "date_range": "7d"},
     ),
     Case("POST", "/api/dashboard/{domain}/export", "view_stats", json={"date_range": "7d"}),
+    Case("POST", "/api/dashboard/{domain}/property-keys", "view_stats", json={"date_range": "7d"}),
     Case("GET", "/sites/{domain}/settings", "view_settings"),
     Case(
         "POST", "/sites/{domain}/settings", "edit_site", data={"timezone": "Not/AZone", "name": "x"}
