@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,44 +15,63 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from jetrack.config import Settings
+from jetrack.ingest import service as ingest_service
+from jetrack.jobs import runner as jobs_runner
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
 from jetrack.store.stores import Stores, open_stores
-from jetrack.web import errors
+from jetrack.web import (
+    account_settings_pages,
+    accounts_pages,
+    admin_pages,
+    dashboard,
+    errors,
+    goals_pages,
+    health,
+    ingest,
+    openapi,
+    privacy_pages,
+    public_pages,
+    sharing_pages,
+    sites_api,
+    sites_pages,
+    static_files,
+    stats_api,
+    teams_pages,
+    tracker_script,
+)
 from jetrack.web.policy_middleware import PolicyMiddleware
 from jetrack.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("jetrack")
 
-# Each web module exposes `routes`; the order is the order of matching.
-ROUTE_MODULES = [
-    "jetrack.web.health",
-    "jetrack.web.ingest",
-    "jetrack.web.tracker_script",
-    "jetrack.web.stats_api",
-    "jetrack.web.sites_api",
-    "jetrack.web.openapi",
-    "jetrack.web.static_files",
-    "jetrack.web.accounts_pages",
-    "jetrack.web.account_settings_pages",
-    "jetrack.web.sites_pages",
-    "jetrack.web.goals_pages",
-    "jetrack.web.teams_pages",
-    "jetrack.web.sharing_pages",
-    "jetrack.web.dashboard",  # last: /sites/{domain} must not shadow /sites/new
-    "jetrack.web.public_pages",
-    "jetrack.web.privacy_pages",
-    "jetrack.web.admin_pages",
+# The routes of each web module; the order is the order of matching.
+ROUTE_TABLES: list[list[BaseRoute]] = [
+    health.routes,
+    ingest.routes,
+    tracker_script.routes,
+    stats_api.routes,
+    sites_api.routes,
+    openapi.routes,
+    static_files.routes,
+    accounts_pages.routes,
+    account_settings_pages.routes,
+    sites_pages.routes,
+    goals_pages.routes,
+    teams_pages.routes,
+    sharing_pages.routes,
+    dashboard.routes,  # last: /sites/{domain} must not shadow /sites/new
+    public_pages.routes,
+    privacy_pages.routes,
+    admin_pages.routes,
 ]
 
-# Each service module exposes `async def lifespan(app) -> AsyncIterator[None]`, started in order.
-SERVICE_MODULES: list[str] = ["jetrack.ingest.service", "jetrack.jobs.runner"]
+Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+# The background services, started in order in the app's lifespan, stopped in reverse.
+SERVICES: list[Service] = [ingest_service.lifespan, jobs_runner.lifespan]
 
 
 def collect_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for name in ROUTE_MODULES:
-        routes.extend(importlib.import_module(name).routes)
-    return routes
+    return [route for table in ROUTE_TABLES for route in table]
 
 
 class IngestFastPath:
@@ -92,9 +110,8 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
         app.state.stores = open_stores(settings) if owned else stores
         app.state.settings = settings
         async with contextlib.AsyncExitStack() as stack:
-            for name in SERVICE_MODULES:
-                module = importlib.import_module(name)
-                await stack.enter_async_context(module.lifespan(app))
+            for service in SERVICES:
+                await stack.enter_async_context(service(app))
             log.info("jetrack ready (data dir %s)", settings.data_dir)
             yield
         if owned:

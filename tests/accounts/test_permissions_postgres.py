@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from jetrack.accounts.login_sessions import find_session, start_session
 from jetrack.accounts.permissions import ROLE_ACTIONS, can, site_for, visible_sites
-from jetrack.accounts.sessions import find_session, start_session
 from jetrack.accounts.teams import accept_invitation, create_team, find_invitation, invite
 from jetrack.accounts.two_factor import begin_setup
 from jetrack.accounts.users import create_user

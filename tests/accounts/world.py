@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.teams import create_team
 from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from jetrack.accounts.api_keys import create_api_key
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.demo import seed_demo
 from jetrack.sites import shared_links

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from jetrack.accounts.instance_keys import instance_key
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.app import create_app
 from jetrack.store.models import User
 from jetrack.store.stores import Stores

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.app import create_app
 from jetrack.sites import shared_links
 from jetrack.sites.sites import find_site

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.demo import seed_demo
 from jetrack.sites import shared_links
 from jetrack.store.stores import Stores

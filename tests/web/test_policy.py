@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from jetrack.accounts.api_keys import create_api_key
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.app import create_app
 from jetrack.config import Settings

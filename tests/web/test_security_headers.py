@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from jetrack.accounts.sessions import start_session
+from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import AccountError, create_user
 from jetrack.app import create_app
 from jetrack.config import Settings

@@ -39,8 +39,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 TEAM_ROLES = ("owner", "admin", "viewer")
 GUEST_ROLES = ("editor", "viewer")  # stored in SiteGuest.role; acting as guest_<role>
-SITE_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
-ACCOUNT_ACTIONS = frozenset({"manage_api_keys", "manage_account", "admin_instance"})
+# What any account may do to itself (admin_instance needs User.is_admin).
+ACCOUNT_ACTIONS = frozenset({"manage_api_keys", "manage_account"})
 
 
 def _has_2fa(session: Session, user: User) -> bool:
@@ -94,7 +94,7 @@ def can(session: Session, user: User | None, action: str, target: Site | Team | 
     if target is None:
         if action == "admin_instance":
             return user.is_admin
-        return action in ("manage_api_keys", "manage_account")
+        return action in ACCOUNT_ACTIONS
     if isinstance(target, Site):
         role = site_role(session, user, target)
     elif isinstance(target, Team):

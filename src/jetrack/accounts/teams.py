@@ -217,3 +217,33 @@ def remove_guest(session: Session, site: Site, user_id: int) -> bool:
         return False
     session.delete(guest)
     return True
+
+
+def team_of_site(session: Session, site: Site) -> Team | None:
+    return session.get(Team, site.team_id) if site.team_id is not None else None
+
+
+def save_team_settings(session: Session, team: Team, name: str, require_2fa: bool) -> None:
+    """The team's settings: its name (1 to 200 characters) and whether members need 2FA."""
+    if not name or len(name) > 200:
+        raise AccountError("team_name", "must be 1 to 200 characters")
+    team.name, team.require_2fa = name, require_2fa
+
+
+def revoke_site_invitation(session: Session, site: Site, invitation_id: int) -> bool:
+    """Withdraw a guest invitation to `site` (one to another site or a team stays)."""
+    invitation = session.get(Invitation, invitation_id)
+    team = team_of_site(session, site)
+    if invitation is None or invitation.site_id != site.id or team is None:
+        return False
+    return revoke_invitation(session, team, invitation_id)
+
+
+def invited_to(session: Session, invitation: Invitation) -> str:
+    """What the invitation opens, for its page: the site's domain or the team's name."""
+    if invitation.site_id is not None:
+        site = session.get(Site, invitation.site_id)
+        if site is not None:
+            return site.domain
+    team = session.get(Team, invitation.team_id)
+    return f"the team {team.name if team else ''}"

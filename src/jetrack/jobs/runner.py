@@ -1,6 +1,6 @@
 """The job runner: schedules the daily jobs, runs due jobs one at a time, off the event loop.
 
-Started as a service in the server (jetrack.app.SERVICE_MODULES); `jetrack purge` and
+Started as a service in the server (jetrack.app.SERVICES); `jetrack purge` and
 `jetrack retention` run the same jobs from the command line.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,7 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from jetrack.jobs import queue
 from jetrack.jobs.context import JobContext
+from jetrack.privacy.export import run_export
+from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
+from jetrack.privacy.retention import run_retention
 from jetrack.store.models import ErasureRequest, SiteErasure, as_utc, utcnow
+from jetrack.store.rollups import run_rollups
 from jetrack.store.stores import Stores
 
 log = logging.getLogger("jetrack.jobs")
@@ -28,24 +31,19 @@ log = logging.getLogger("jetrack.jobs")
 POLL_SECONDS = 3.0
 STOP_WAIT_SECONDS = 20.0
 
-# kind -> "module:function" taking a JobContext; imported when first needed.
-HANDLERS: dict[str, str] = {
-    "retention": "jetrack.privacy.retention:run_retention",
-    "purge": "jetrack.privacy.purge:run_purge",
-    "erase_account": "jetrack.privacy.purge:run_account_erasure",
-    "erasure_notice": "jetrack.privacy.purge:send_erasure_notice",
-    "export": "jetrack.privacy.export:run_export",
-    "rollups": "jetrack.store.rollups:run_rollups",
+Handler = Callable[[JobContext], None]
+# What runs a job of each kind (the `kind` column of the jobs table).
+HANDLERS: dict[str, Handler] = {
+    "retention": run_retention,
+    "purge": run_purge,
+    "erase_account": run_account_erasure,
+    "erasure_notice": send_erasure_notice,
+    "export": run_export,
+    "rollups": run_rollups,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
 PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
-
-
-def handler_for(kind: str) -> Callable[[JobContext], None]:
-    module, _, function = HANDLERS[kind].partition(":")
-    handler: Callable[[JobContext], None] = getattr(importlib.import_module(module), function)
-    return handler
 
 
 def schedule(stores: Stores, now: datetime | None = None) -> None:
@@ -89,7 +87,7 @@ def run_one(stores: Stores, *, in_server: bool, kinds: Sequence[str] | None = No
         return False
     context = JobContext(stores, job.id, dict(job.payload), in_server=in_server)
     try:
-        handler_for(job.kind)(context)
+        HANDLERS[job.kind](context)
     except Exception as exc:
         log.error("job %d (%s) failed: %s: %s", job.id, job.kind, type(exc).__name__, exc)
         queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")

@@ -6,19 +6,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.background import BackgroundTask
 
 from jetrack.config import Settings
 from jetrack.notify.mail import send_mail
-from jetrack.web.templating import TEMPLATES_DIR
+from jetrack.notify.templates import TEMPLATES_DIR, template_environment
 
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR / "mail"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_environment = template_environment(TEMPLATES_DIR / "mail")
 
 SUBJECTS = {
     "verify_email": "Confirm your email address for Jetrack",

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
-from jetrack.accounts.sessions import end_user_sessions
+from jetrack.accounts.login_sessions import end_user_sessions
 from jetrack.accounts.users import AccountError, make_admin, other_accounts, other_admins
 from jetrack.store.models import ApiKey, ErasureRequest, User, as_utc, utcnow
 from jetrack.store.stores import Stores

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from jetrack.config import Settings
+from jetrack.notify.templates import template_environment
 
 SUBJECTS = {
     "erasure_notice": "Your Jetrack account will be deleted",
@@ -16,16 +15,7 @@ SUBJECTS = {
     "ticket": "New message through Jetrack",
 }
 
-
-def _environment() -> Environment:
-    from jetrack.web.templating import TEMPLATES_DIR
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+_environment = template_environment()
 
 
 @dataclass(frozen=True)
@@ -36,8 +26,7 @@ class PrivacyMail:
 
 
 def compose(settings: Settings, mail_kind: str, **context: Any) -> PrivacyMail:
-    environment = _environment()
     context = {"base_url": settings.base_url.rstrip("/"), **context}
-    text = environment.get_template(f"privacy/mail/{mail_kind}.txt").render(context)
-    html = environment.get_template(f"privacy/mail/{mail_kind}.html").render(context)
+    text = _environment.get_template(f"privacy/mail/{mail_kind}.txt").render(context)
+    html = _environment.get_template(f"privacy/mail/{mail_kind}.html").render(context)
     return PrivacyMail(SUBJECTS[mail_kind], text, html)

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jetrack.accounts.sessions import end_user_sessions
+from jetrack.accounts.login_sessions import end_user_sessions
 from jetrack.jobs import queue
 from jetrack.privacy.erasure import cancel_account_erasure
+from jetrack.sites.sites import list_sites
 from jetrack.store.events import EventStore
 from jetrack.store.models import AdminAuditEntry, ErasureRequest, Site, User, utcnow
 from jetrack.support.tickets import close_ticket
@@ -56,6 +57,14 @@ def list_users(session: Session) -> list[UserRow]:
         )
         for u in session.scalars(select(User).order_by(User.id))
     ]
+
+
+def sites_with_owners(session: Session) -> list[Site]:
+    """Every site by domain, each with its owner loaded (the page renders after the session)."""
+    sites = list_sites(session)
+    for site in sites:
+        _ = site.owner.email
+    return sites
 
 
 def set_locked(session: Session, actor: User, user_id: int, locked: bool) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from jetrack.accounts.permissions import can
+from jetrack.sites.sites import find_site
 from jetrack.store.models import ProcessingRestriction, Site, User
 
 
@@ -32,3 +34,13 @@ def reporting_allowed(session: Session, site: Site, viewer: User | None) -> bool
     if viewer is not None and viewer.id == site.owner_id:
         return True
     return not is_restricted(session, site.owner_id)
+
+
+def readable_site(session: Session, viewer: User | None, domain: object) -> Site | None:
+    """The site whose reports `viewer` may read (dashboard, its export, the Stats API): their
+    role grants view_stats and the owner does not restrict processing (or they are the
+    owner). None otherwise, alike for a missing site: a restriction is the owner's affair."""
+    site = find_site(session, domain) if isinstance(domain, str) and domain else None
+    if site is None or not can(session, viewer, "view_stats", site):
+        return None
+    return site if reporting_allowed(session, site, viewer) else None

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts import api_keys, email_tokens, sessions, two_factor
+from jetrack.accounts import api_keys, email_tokens, login_sessions, two_factor
 from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import (
     AccountError,
@@ -20,12 +20,12 @@ from jetrack.accounts.users import (
     normalize_email,
     verify_password,
 )
-from jetrack.accounts.web_session import clear_session_cookie, require_user, signed_in
 from jetrack.config import Settings
 from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.store.models import User
+from jetrack.web.auth import clear_session_cookie, require_user, signed_in
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
@@ -155,7 +155,7 @@ def _confirm_email(
         raise email_tokens.TokenError("This address is no longer available.")
     old_email, user.email = user.email, row.new_email
     keep = current[1] if current is not None and current[0] == user.id else None
-    sessions.end_user_sessions(session, user.id, keep_id=keep)
+    login_sessions.end_user_sessions(session, user.id, keep_id=keep)
     return compose(settings, "email_changed", old_email, name=user.name, new_email=user.email)
 
 
@@ -182,7 +182,7 @@ async def confirm_email(request: Request) -> Response:
 
 def _password(session: Session, user: User, keep: int, current: str, new: str) -> None:
     change_password(session, _fresh(session, user), current, new)
-    sessions.end_user_sessions(session, user.id, keep_id=keep)
+    login_sessions.end_user_sessions(session, user.id, keep_id=keep)
 
 
 async def change_password_submit(request: Request) -> Response:
@@ -207,7 +207,7 @@ async def change_password_submit(request: Request) -> Response:
 async def sessions_page(request: Request) -> Response:
     user = await require_user(request)
     found = await signed_in(request)
-    rows = await in_session(request, sessions.list_sessions, user)
+    rows = await in_session(request, login_sessions.list_sessions, user)
     current = found.session_id if found else None
     return await render(
         request, "sessions.html", {"nav": "account", "rows": rows, "current": current}
@@ -219,7 +219,7 @@ async def revoke_session(request: Request) -> Response:
     await read_form(request)
     session_id = number(request.path_params["session_id"])
     if session_id is not None:
-        await in_session(request, sessions.revoke_session, user, session_id)
+        await in_session(request, login_sessions.revoke_session, user, session_id)
     return RedirectResponse("/account/sessions?notice=session-revoked", 303)
 
 

@@ -7,11 +7,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts import email_tokens, sessions, signup, two_factor
+from jetrack.accounts import email_tokens, login_sessions, signup, two_factor
 from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, find_user, hash_password, spend_hash_time
 from jetrack.accounts.users import verify_password as password_ok
-from jetrack.accounts.web_session import (
+from jetrack.config import Settings
+from jetrack.notify.limits import mail_keys, refusal
+from jetrack.notify.messages import Mail, compose, in_background, link
+from jetrack.store.models import User, utcnow
+from jetrack.web.auth import (
     SESSION_COOKIE,
     THEMES,
     clear_session_cookie,
@@ -20,10 +24,6 @@ from jetrack.accounts.web_session import (
     set_theme_cookie,
     signed_in,
 )
-from jetrack.config import Settings
-from jetrack.notify.limits import mail_keys, refusal
-from jetrack.notify.messages import Mail, compose, in_background, link
-from jetrack.store.models import User, utcnow
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, local_path, secret, text
@@ -197,7 +197,7 @@ async def _start_session(
 ) -> Response:
     agent = request.headers.get("user-agent", "")[:500]
     _, token = await in_session(
-        request, sessions.start_session, user, user_agent=agent, pending_2fa=pending_2fa
+        request, login_sessions.start_session, user, user_agent=agent, pending_2fa=pending_2fa
     )
     response = RedirectResponse(target, 303)
     set_session_cookie(request, response, token)
@@ -214,13 +214,13 @@ async def second_factor_page(request: Request) -> Response:
 
 
 def _complete_2fa(session: Session, token: str, code: str) -> str | None:
-    found = sessions.find_session(session, token)
+    found = login_sessions.find_session(session, token)
     if found is None or not found[0].pending_2fa:
         return None
     row, user = found
     if not two_factor.verify_second_factor(session, user, code):
         return ""
-    return sessions.complete_2fa(session, row)
+    return login_sessions.complete_2fa(session, row)
 
 
 async def second_factor_submit(request: Request) -> Response:
@@ -261,7 +261,7 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
-        await in_session(request, sessions.end_session, token)
+        await in_session(request, login_sessions.end_session, token)
     response = RedirectResponse("/login?notice=logged-out", 303)
     clear_session_cookie(request, response)
     return response
@@ -325,7 +325,7 @@ def _reset(session: Session, token: str, password: str) -> None:
     _, user = email_tokens.use_token(session, token, "reset_password")
     user.password_hash = new_hash
     user.email_verified_at = user.email_verified_at or utcnow()  # the mail reached them
-    sessions.end_user_sessions(session, user.id)
+    login_sessions.end_user_sessions(session, user.id)
 
 
 async def reset_submit(request: Request) -> Response:

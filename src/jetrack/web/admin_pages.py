@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,13 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can
-from jetrack.accounts.web_session import current_user
 from jetrack.jobs.queue import recent_jobs
 from jetrack.privacy import operator
 from jetrack.privacy.audit import audit_checks
-from jetrack.store.models import Site, User
+from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.support.tickets import list_tickets
+from jetrack.web.auth import current_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number
@@ -56,17 +54,10 @@ async def users(request: Request) -> Response:
     return await _page(request, "users", {"rows": rows})
 
 
-def _sites(session: Session) -> list[Site]:
-    sites = list(session.scalars(select(Site).order_by(Site.domain)))
-    for site in sites:
-        _ = site.owner.email  # loaded while the session is open
-    return sites
-
-
 async def sites(request: Request) -> Response:
     await require_admin(request)
     stores: Stores = request.app.state.stores
-    rows = await in_session(request, _sites)
+    rows = await in_session(request, operator.sites_with_owners)
     usage = await run_in_threadpool(operator.usage_by_site, stores.events)
     return await _page(request, "sites", {"rows": rows, "usage": usage})
 

@@ -23,8 +23,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from jetrack.accounts.tokens import same
-from jetrack.accounts.web_session import SESSION_COOKIE, session_of
 from jetrack.config import Settings
+from jetrack.web.auth import SESSION_COOKIE, session_of
 
 FORM_FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"

@@ -15,6 +15,7 @@ The built app comes from `npm --prefix frontend run build` into static/build/das
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,28 +24,26 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts.permissions import can, site_for, visible_sites
-from jetrack.accounts.web_session import cookie_secure, current_user, require_user, theme_of
+from jetrack.accounts.permissions import can, visible_sites
 from jetrack.config import Settings
-from jetrack.privacy.restriction import reporting_allowed
+from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
 from jetrack.sites.sites import snippet
 from jetrack.stats.engine import run_query
-from jetrack.stats.errors import QueryError
 from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
-from jetrack.store.events import EventStore, LimitedEventStore, Limits, QueryLimitExceeded
+from jetrack.store.events import EventStore, LimitedEventStore, Limits
 from jetrack.store.models import Site, User
+from jetrack.web.auth import cookie_secure, current_user, require_user, theme_of
 from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
-from jetrack.web.errors import error_response
+from jetrack.web.json_io import computed, json_object
 from jetrack.web.public_pages import landing
 from jetrack.web.security_headers import allow_framing
 
@@ -148,19 +147,21 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
     return HTMLResponse(html, headers=HEADERS)
 
 
-def _restricted(session: Session, site: Site, viewer: User | None) -> None:
-    if not reporting_allowed(session, site, viewer):
-        raise HTTPException(403, "the site's owner has restricted processing: no reports for now")
-
-
 def _data_from(site: Site, settings: Settings) -> str | None:
     first_day = data_available_from(site, settings)
     return first_day.isoformat() if first_day else None
 
 
+def _viewable(session: Session, user: User, domain: str) -> Site:
+    """The site whose reports the account may read (privacy/restriction.py); 404 otherwise."""
+    site = readable_site(session, user, domain)
+    if site is None:
+        raise HTTPException(404, "no such site")
+    return site
+
+
 def _owner_shell(session: Session, user: User, domain: str, settings: Settings) -> ShellData:
-    site = site_for(session, user, domain, "view_stats")
-    _restricted(session, site, user)
+    site = _viewable(session, user, domain)
     settings_url = (
         f"/sites/{site.domain}/settings" if can(session, user, "view_settings", site) else None
     )
@@ -180,32 +181,33 @@ def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> Shell
     site = _shared_site(session, slug, cookies)
     if site is None:
         return None
-    _restricted(session, site, None)
     link = shared_links.find_shared_link(session, slug)
     origins = tuple(link.embed_origins.split()) if link is not None else ()
     return ShellData(SiteInfo.from_site(site), site.name, "", [], None, frame_origins=origins)
 
 
 def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site | None:
+    """The shared link's site (None until its password is given); 404 for an unknown link
+    and for one whose site's owner restricts processing (privacy/restriction.py)."""
     link = shared_links.find_shared_link(session, slug)
     if link is None:
         raise HTTPException(404, "no such shared link")
-    return shared_links.resolve_shared_link(
+    site = shared_links.resolve_shared_link(
         session, slug, cookies.get(shared_links.cookie_name(link))
     )
+    if site is not None and not reporting_allowed(session, site, None):
+        raise HTTPException(404, "no such shared link")
+    return site
 
 
 def _viewable_site(session: Session, user: User, domain: str) -> SiteInfo:
-    site = site_for(session, user, domain, "view_stats")
-    _restricted(session, site, user)
-    return SiteInfo.from_site(site)
+    return SiteInfo.from_site(_viewable(session, user, domain))
 
 
 def _shared_site_info(session: Session, slug: str, cookies: dict[str, str]) -> SiteInfo:
     site = _shared_site(session, slug, cookies)
     if site is None:
         raise HTTPException(401, "this shared link needs its password: open it in the browser")
-    _restricted(session, site, None)
     return SiteInfo.from_site(site)
 
 
@@ -245,17 +247,6 @@ async def shared_page(request: Request) -> Response:
     return await _shell(request, data, read_only=True, query_url=f"/api/share/{slug}/query")
 
 
-async def _query_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()  # capped while it streams in (web/policy.py)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
-        raise HTTPException(400, "the request body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the request body must be a JSON object")
-    return body
-
-
 def _events(request: Request, *, anonymous: bool) -> EventStore:
     events: EventStore = request.app.state.stores.events
     if anonymous:  # anyone with the link: a tighter time budget than signed-in readers
@@ -265,74 +256,55 @@ def _events(request: Request, *, anonymous: bool) -> EventStore:
     return events
 
 
-async def _answer(
-    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
-) -> Response:
+# Who asks decides which site is read and on what budget; the question is the same.
+Reader = Callable[[Request], Awaitable[tuple[SiteInfo, bool]]]
+Answer = Callable[[Request, SiteInfo, EventStore], Awaitable[Any]]
+
+
+async def _account_reader(request: Request) -> tuple[SiteInfo, bool]:
+    await check_csrf(request)
+    user = await require_user(request)
+    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
+    return site, False
+
+
+async def _link_reader(request: Request) -> tuple[SiteInfo, bool]:
+    await check_csrf(request)
+    slug, cookies = request.path_params["slug"], dict(request.cookies)
+    return await in_session(request, _shared_site_info, slug, cookies), True
+
+
+async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
+    body = await json_object(request)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
-    events = _events(request, anonymous=anonymous)
-    try:
-        answer = await run_in_threadpool(run_query, events, site, body)
-    except QueryError as exc:
-        return error_response(exc.status, exc.message)
-    except QueryLimitExceeded as exc:
-        return error_response(503, f"the query took too long; narrow the date range ({exc})")
-    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+    return await computed(run_query, events, site, body)
 
 
-async def _prop_keys(
-    request: Request, site: SiteInfo, body: dict[str, Any], *, anonymous: bool = False
-) -> Response:
-    events = _events(request, anonymous=anonymous)
-    try:
-        keys = await run_in_threadpool(top_prop_keys, events, site, body.get("date_range"))
-    except QueryError as exc:
-        return error_response(exc.status, exc.message)
-    except QueryLimitExceeded as exc:
-        return error_response(503, f"the query took too long; narrow the date range ({exc})")
-    return JSONResponse({"keys": keys}, headers={"Cache-Control": "no-store"})
+async def _prop_keys(request: Request, site: SiteInfo, events: EventStore) -> Any:
+    body = await json_object(request)
+    return {"keys": await computed(top_prop_keys, events, site, body.get("date_range"))}
 
 
-async def dashboard_query(request: Request) -> Response:
-    await check_csrf(request)
-    user = await require_user(request)
-    body = await _query_body(request)
-    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
-    return await _answer(request, site, body)
+def _api(reader: Reader, answer: Answer) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        site, anonymous = await reader(request)
+        result = await answer(request, site, _events(request, anonymous=anonymous))
+        return JSONResponse(result, headers=HEADERS)
 
-
-async def dashboard_prop_keys(request: Request) -> Response:
-    await check_csrf(request)
-    user = await require_user(request)
-    body = await _query_body(request)
-    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
-    return await _prop_keys(request, site, body)
-
-
-async def shared_query(request: Request) -> Response:
-    await check_csrf(request)
-    body = await _query_body(request)
-    site = await in_session(
-        request, _shared_site_info, request.path_params["slug"], dict(request.cookies)
-    )
-    return await _answer(request, site, body, anonymous=True)
-
-
-async def shared_prop_keys(request: Request) -> Response:
-    await check_csrf(request)
-    body = await _query_body(request)
-    site = await in_session(
-        request, _shared_site_info, request.path_params["slug"], dict(request.cookies)
-    )
-    return await _prop_keys(request, site, body, anonymous=True)
+    return endpoint
 
 
 routes: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/sites/{domain}", dashboard_page, methods=["GET"]),
     Route("/dashboard/{domain}", legacy_dashboard, methods=["GET"]),
-    Route("/api/dashboard/{domain}/query", dashboard_query, methods=["POST"]),
-    Route("/api/dashboard/{domain}/property-keys", dashboard_prop_keys, methods=["POST"]),
+    Route("/api/dashboard/{domain}/query", _api(_account_reader, _query), methods=["POST"]),
+    Route(
+        "/api/dashboard/{domain}/property-keys",
+        _api(_account_reader, _prop_keys),
+        methods=["POST"],
+    ),
     Route("/share/{slug}", shared_page, methods=["GET"]),
-    Route("/api/share/{slug}/query", shared_query, methods=["POST"]),
-    Route("/api/share/{slug}/property-keys", shared_prop_keys, methods=["POST"]),
+    Route("/api/share/{slug}/query", _api(_link_reader, _query), methods=["POST"]),
+    Route("/api/share/{slug}/property-keys", _api(_link_reader, _prop_keys), methods=["POST"]),
 ]

@@ -11,9 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
-from jetrack.accounts.web_session import require_user
 from jetrack.sites import goals
 from jetrack.store.models import User
+from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number, text

@@ -3,28 +3,23 @@ dashboard's ZIP export."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts.permissions import site_for
-from jetrack.accounts.web_session import require_user
 from jetrack.privacy import erasure, export, restriction
 from jetrack.privacy.dashboard_export import dashboard_zip
-from jetrack.stats.errors import QueryError
 from jetrack.stats.query import SiteInfo
-from jetrack.store.events import QueryLimitExceeded
 from jetrack.store.models import DataExport, User, as_utc
+from jetrack.web.auth import require_user
 from jetrack.web.csrf import check_csrf, read_form
 from jetrack.web.db import in_session
-from jetrack.web.errors import error_response
 from jetrack.web.forms import checked, number, text
+from jetrack.web.json_io import computed, json_object
 from jetrack.web.templating import render
 
 NOTICES = {
@@ -141,8 +136,8 @@ async def undo_submit(request: Request) -> Response:
 
 
 def _exportable_site(session: Session, user: User, domain: str) -> SiteInfo:
-    site = site_for(session, user, domain, "view_stats")
-    if not restriction.reporting_allowed(session, site, user):
+    site = restriction.readable_site(session, user, domain)
+    if site is None:
         raise HTTPException(404, "no such site")
     return SiteInfo.from_site(site)
 
@@ -150,21 +145,10 @@ def _exportable_site(session: Session, user: User, domain: str) -> SiteInfo:
 async def dashboard_export(request: Request) -> Response:
     await check_csrf(request)
     user = await require_user(request)
-    raw = await request.body()  # capped while it streams in (web/policy.py)
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, RecursionError):  # RecursionError: [[[[... nested past the parser
-        raise HTTPException(400, "the request body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the request body must be a JSON object")
+    body = await json_object(request, empty_is={})
     site = await in_session(request, _exportable_site, user, request.path_params["domain"])
     events = request.app.state.stores.events
-    try:
-        data = await run_in_threadpool(dashboard_zip, events, site, site.domain, body)
-    except QueryError as exc:
-        return error_response(exc.status, exc.message)
-    except QueryLimitExceeded as exc:
-        return error_response(503, f"the export took too long; narrow the date range ({exc})")
+    data = await computed(dashboard_zip, events, site, site.domain, body)
     name = f"{site.domain}-dashboard.zip"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return Response(data, media_type="application/zip", headers=headers)

@@ -11,13 +11,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.instance_keys import instance_key
-from jetrack.accounts.web_session import current_user
 from jetrack.config import Settings
 from jetrack.notify.mail import send_mail
 from jetrack.privacy.mails import compose
 from jetrack.privacy.policy import policy_facts
 from jetrack.support import form_guard
 from jetrack.support.tickets import TicketError, file_ticket
+from jetrack.web.auth import current_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, text

@@ -17,10 +17,10 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts.permissions import site_for
 from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, verify_password
-from jetrack.accounts.web_session import cookie_secure, require_user
 from jetrack.config import Settings
 from jetrack.sites import shared_links
 from jetrack.store.models import SharedLink, User
+from jetrack.web.auth import cookie_secure, require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text

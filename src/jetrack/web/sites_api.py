@@ -26,6 +26,7 @@ from jetrack.sites.provisioning import ProvisionError
 from jetrack.stats.rate_limit import RateLimiter
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
+from jetrack.web import throttles
 from jetrack.web.db import in_session
 from jetrack.web.errors import error_response
 
@@ -47,14 +48,6 @@ class RateLimited(ProvisionError):
     def __init__(self, wait: int) -> None:
         super().__init__(429, "rate limit exceeded for this API key")
         self.wait = wait
-
-
-def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    if getattr(state, "sites_rate_limiter", None) is None:
-        state.sites_rate_limiter = RateLimiter(state.settings.api_rate_limit_per_hour)
-    limiter: RateLimiter = state.sites_rate_limiter
-    return limiter
 
 
 def _key_owner(session: Session, key: str, scopes: tuple[str, ...], limiter: RateLimiter) -> int:
@@ -137,7 +130,9 @@ def _endpoint(
         try:
             if not key:
                 raise ProvisionError(401, MISSING_KEY)
-            user_id = await in_session(request, _key_owner, key, scopes, _limiter(request))
+            user_id = await in_session(
+                request, _key_owner, key, scopes, throttles.sites_api(request)
+            )
             params: dict[str, Any] = dict(request.query_params)
             if body:
                 params.update(await _read_body(request))

@@ -12,13 +12,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visible_sites
-from jetrack.accounts.web_session import require_user
 from jetrack.config import Settings
 from jetrack.sites import shields as site_shields
 from jetrack.sites.goals import list_goals
 from jetrack.sites.installation import events_received
 from jetrack.sites.sites import SiteError, add_site, delete_site, snippet, update_site
 from jetrack.store.models import Site, User
+from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, number, text

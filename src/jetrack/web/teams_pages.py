@@ -13,11 +13,11 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts import teams
 from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, team_for, teams_of
 from jetrack.accounts.users import AccountError
-from jetrack.accounts.web_session import current_user, require_user
 from jetrack.config import Settings
 from jetrack.notify.limits import MailKey, mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link, quoted
-from jetrack.store.models import Invitation, Site, Team, User
+from jetrack.store.models import Invitation, Team, User
+from jetrack.web.auth import current_user, require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, number, text
@@ -200,10 +200,9 @@ async def team_settings(request: Request) -> Response:
     )
 
     def save(session: Session) -> None:
-        team = team_for(session, user, team_id, "manage_team")
-        if not name or len(name) > 200:
-            raise AccountError("team_name", "must be 1 to 200 characters")
-        team.name, team.require_2fa = name, require_2fa
+        teams.save_team_settings(
+            session, team_for(session, user, team_id, "manage_team"), name, require_2fa
+        )
 
     try:
         await in_session(request, save)
@@ -217,7 +216,7 @@ async def team_settings(request: Request) -> Response:
 
 def _access_context(session: Session, user: User, domain: str) -> dict[str, Any]:
     site = site_for(session, user, domain, "manage_members")
-    team = session.get(Team, site.team_id) if site.team_id is not None else None
+    team = teams.team_of_site(session, site)
     return {
         "site": site,
         "team": team,
@@ -244,7 +243,7 @@ def _invite_guest(
     session: Session, user: User, domain: str, email: str, role: str
 ) -> tuple[Invitation, str, str]:
     site = site_for(session, user, domain, "manage_members")
-    team = session.get(Team, site.team_id) if site.team_id is not None else None
+    team = teams.team_of_site(session, site)
     if team is None:
         raise AccountError(
             "email", "this site belongs to no team; edit it once to move it into one"
@@ -302,12 +301,8 @@ async def guest_invitation_revoke(request: Request) -> Response:
     domain, invitation_id = request.path_params["domain"], _id(request, "invitation_id")
 
     def revoke(session: Session) -> None:
-        site: Site = site_for(session, user, domain, "manage_members")
-        invitation = session.get(Invitation, invitation_id)
-        if invitation is not None and invitation.site_id == site.id and site.team_id is not None:
-            team = session.get(Team, site.team_id)
-            assert team is not None
-            teams.revoke_invitation(session, team, invitation_id)
+        site = site_for(session, user, domain, "manage_members")
+        teams.revoke_site_invitation(session, site, invitation_id)
 
     await in_session(request, revoke)
     return RedirectResponse(f"/sites/{domain}/access?notice=invitation-revoked", 303)
@@ -318,10 +313,14 @@ async def guest_invitation_revoke(request: Request) -> Response:
 
 def _invitation_view(session: Session, token: str) -> dict[str, Any]:
     invitation = teams.find_invitation(session, token)
-    team = session.get(Team, invitation.team_id)
-    site = session.get(Site, invitation.site_id) if invitation.site_id is not None else None
-    what = site.domain if site is not None else f"the team {team.name if team else ''}"
-    return {"invitation": invitation, "what": what}
+    return {"invitation": invitation, "what": teams.invited_to(session, invitation)}
+
+
+async def _invitation_refused(request: Request, exc: teams.InvitationError) -> Response:
+    context = {"title": "Invitation", "message": str(exc), "href": "/sites"}
+    return await render(
+        request, "message.html", {**context, "action": "Go to your sites"}, status=400
+    )
 
 
 async def invitation_page(request: Request) -> Response:
@@ -329,17 +328,7 @@ async def invitation_page(request: Request) -> Response:
     try:
         context = await in_session(request, _invitation_view, token)
     except teams.InvitationError as exc:
-        return await render(
-            request,
-            "message.html",
-            {
-                "title": "Invitation",
-                "message": str(exc),
-                "href": "/sites",
-                "action": "Go to your sites",
-            },
-            status=400,
-        )
+        return await _invitation_refused(request, exc)
     user = await current_user(request)
     return await render(
         request,
@@ -359,17 +348,7 @@ async def invitation_accept(request: Request) -> Response:
     try:
         await in_session(request, accept)
     except teams.InvitationError as exc:
-        return await render(
-            request,
-            "message.html",
-            {
-                "title": "Invitation",
-                "message": str(exc),
-                "href": "/sites",
-                "action": "Go to your sites",
-            },
-            status=400,
-        )
+        return await _invitation_refused(request, exc)
     return RedirectResponse("/sites?notice=joined", 303)
 
 

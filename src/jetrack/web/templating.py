@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from jetrack.accounts.web_session import session_of, theme_of
+from jetrack.notify.templates import template_environment
+from jetrack.web.auth import session_of, theme_of
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-environment = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+environment = template_environment()
 
 # Short notices carried in `?notice=` after a redirect (no flash cookie needed).
 NOTICES = {

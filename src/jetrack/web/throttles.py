@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
 from jetrack.notify.limits import MailLimiter
+from jetrack.stats.rate_limit import RateLimiter
 
 T = TypeVar("T")
 
@@ -45,6 +46,20 @@ def share(request: Request) -> LoginThrottle:
 def mails(request: Request) -> MailLimiter:
     """Account mails per recipient, per asking account and per client."""
     return _of(request, "mail_limiter", MailLimiter)
+
+
+def _per_key(request: Request) -> RateLimiter:
+    return RateLimiter(request.app.state.settings.api_rate_limit_per_hour)
+
+
+def stats_api(request: Request) -> RateLimiter:
+    """Stats API requests per API key (JETRACK_API_RATE_LIMIT_PER_HOUR)."""
+    return _of(request, "stats_rate_limiter", lambda: _per_key(request))
+
+
+def sites_api(request: Request) -> RateLimiter:
+    """Sites API requests per API key, counted apart from the Stats API's."""
+    return _of(request, "sites_rate_limiter", lambda: _per_key(request))
 
 
 def retry_after(response: Response, seconds: int) -> Response:

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jetrack.accounts.sessions import SESSION_LIFETIME, find_session
+from jetrack.accounts.login_sessions import SESSION_LIFETIME, find_session
 from jetrack.config import Settings
 from jetrack.store.models import User
 from jetrack.web.db import in_session

@@ -1,0 +1,19 @@
+"""The Jinja setup shared by the mails (notify/, privacy/) and the pages (web/templating.py):
+one templates directory, HTML autoescaped, block tags leave no blank lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_environment(directory: Path = TEMPLATES_DIR) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
