@@ -192,3 +192,19 @@ def test_a_place_name_pattern_that_is_no_regular_expression_is_a_400(app: App) -
     for name in ("visit:country_name", "visit:region_name"):
         body = {**BASE, "filters": [["matches", name, ["(Ger"]]]}
         refused(app.v2("a.com", body), "filters", name, "not a valid regular expression")
+
+
+def test_a_backtracking_place_name_pattern_cannot_stall_a_thread(app: App) -> None:
+    # Python's re took over two minutes on this pattern against the region names; re2
+    # matches in linear time, as ClickHouse does.
+    for name in ("visit:country_name", "visit:region_name"):
+        body = {**BASE, "filters": [["matches", name, [r"^(\w+\s?)+$x"]]]}
+        answer = app.v2("a.com", body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["results"][0]["metrics"] == [0]
+
+
+def test_a_pattern_re2_refuses_is_a_400_before_the_engine_runs(app: App) -> None:
+    for pattern in ["(" * 1000, "a{1001}", "[z-a]", "x" * 1001]:
+        body = {**BASE, "filters": [["matches", "event:page", [pattern]]]}
+        refused(app.v2("a.com", body), "filters")

@@ -76,16 +76,17 @@ def test_rules(request_body: dict[str, Any], refusal: str | None) -> None:
         (["matches", "visit:country_name", ["(Ger"]], True),
         (["matches_not", "visit:region_name", ["Berlin", "[a-"]], True),
         (["matches", "visit:country_name", ["^Ger"]], False),
-        (["matches", "visit:country", ["(DE"]], False),  # re2's to judge, in ClickHouse
+        (["matches", "visit:country", ["(DE"]], True),  # every pattern, before ClickHouse
+        (["matches", "event:page", ["^/(x|y)$"]], False),
         (["is", "visit:country_name", ["(Ger"]], False),
     ],
 )
-def test_place_name_patterns_are_checked_before_the_optimizer_runs_them(
+def test_patterns_are_checked_before_the_optimizer_or_the_engine_runs_them(
     condition: list[Any], refused: bool
 ) -> None:
     query = parsed(filters=[["not", condition]])
     if not refused:
         check_patterns(query)
         return
-    with pytest.raises(QueryError, match=f"filters: .* on {condition[1]} is not a valid regular"):
+    with pytest.raises(QueryError, match=f"filters: {condition[1]}: .* is not a valid regular"):
         check_patterns(query)

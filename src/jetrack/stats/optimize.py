@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from jetrack.stats.dates import auto_bucket
 from jetrack.stats.dimensions import DIMENSIONS, label_table
+from jetrack.stats.patterns import compile_pattern
 from jetrack.stats.query import Condition, Connective, Filter, Negation, Query
 
 Step = Callable[[Query], Query]
@@ -56,6 +57,11 @@ _NO_CODE = "(no such code)"  # matches no stored code
 def _codes_for(condition: Condition, table: dict[str, str]) -> tuple[str, ...]:
     positive = condition.operator.removesuffix("_not")
     flags = 0 if condition.case_sensitive else re.IGNORECASE
+    patterns = (
+        [compile_pattern(c, condition.case_sensitive) for c in condition.clauses]
+        if positive == "matches"
+        else []
+    )
 
     def hit(name: str) -> bool:
         for clause in condition.clauses:
@@ -67,9 +73,7 @@ def _codes_for(condition: Condition, table: dict[str, str]) -> tuple[str, ...]:
                 clause in name if flags == 0 else clause.lower() in name.lower()
             ):
                 return True
-            if positive == "matches" and re.search(clause, name, flags):
-                return True
-        return False
+        return any(p.search(name) for p in patterns)
 
     return tuple(sorted(code for code, name in table.items() if hit(name))) or (_NO_CODE,)
 

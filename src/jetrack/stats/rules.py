@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 from jetrack.stats.dates import MAX_MINUTE_SPAN, MAX_TIME_BUCKETS, auto_bucket, bucket_count
-from jetrack.stats.dimensions import DIMENSIONS
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
+from jetrack.stats.patterns import compile_pattern
 from jetrack.stats.query import Query, conditions, is_event_dimension
 
 
 def check_patterns(query: Query) -> None:
-    """Refuse a matches clause on a place name that is not a regular expression: the
-    optimizer matches those against the names in Python (optimize.resolve_location_names),
-    so this runs before it; other patterns go to ClickHouse's re2 as bind parameters."""
+    """Refuse a matches clause that re2 cannot compile, before anything runs it: the
+    optimizer matches place-name patterns against the names here (optimize), the others go
+    to ClickHouse's re2 as bind parameters, where a bad one would fail mid-query."""
     for condition in query.all_conditions():
-        row = DIMENSIONS.get(condition.dimension)
-        if row is None or row.label is None or not condition.operator.startswith("matches"):
-            continue
-        for clause in condition.clauses:
-            try:
-                re.compile(clause)
-            except re.error as exc:
-                raise QueryError(
-                    f"filters: {clause!r} on {condition.dimension} is not a valid regular"
-                    f" expression ({exc})"
-                ) from None
+        if condition.operator.startswith("matches"):
+            for clause in condition.clauses:
+                compile_pattern(clause, condition.case_sensitive, dimension=condition.dimension)
 
 
 def check(query: Query) -> None:
