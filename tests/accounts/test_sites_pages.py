@@ -45,6 +45,8 @@ def test_add_site_validates_and_shows_the_snippet(
     )
     assert snippet in html.unescape(page.text)
     assert "No event has arrived yet." in page.text
+    # Everyone tries the snippet on localhost first: the page says how to test there.
+    assert "add <code>data-local</code> to the script tag" in page.text
     assert client.get("/api/sites/example.com/installation").json() == {
         "installed": False,
         "events": 0,
