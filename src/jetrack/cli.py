@@ -395,6 +395,7 @@ def _demo_login(owner: str, domain: str) -> None:
         account = find_user(session, owner)
         if account is None:
             fail(f"--owner: no account {owner}; `jetrack demo` creates the demo site and account")
+            return
         if account.is_admin:
             fail(
                 f"--owner: {owner} is an instance admin, not a demo account; use the password reset"
