@@ -7,10 +7,8 @@ const button = document.getElementById('check-installation')
 const status = document.getElementById('installation-status')
 
 const show = (text, ok) => {
-  const badge = document.createElement('span')
-  badge.className = ok ? 'jt-badge jt-success-text' : 'jt-badge'
-  badge.textContent = text
-  status.replaceChildren(badge)
+  status.textContent = text
+  status.classList.toggle('jt-success-text', ok)
 }
 
 const check = async () => {
