@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,6 +150,34 @@ def test_data_dir_held_by_a_running_server(tmp_path: Path) -> None:
         server.stop()
 
 
+def _demo_password(stdout: str) -> str:
+    match = re.search(r"Log in as demo@jetrack\.local with password (\S+)", stdout)
+    assert match, stdout
+    return match.group(1)
+
+
+def test_demo_login_prints_a_new_password(tmp_path: Path) -> None:
+    """A lost demo password (only its hash is stored) is replaced and printed again."""
+    from starlette.testclient import TestClient
+
+    from jetrack.app import create_app
+    from tests.conftest import make_settings
+
+    data = tmp_path / "data"
+    first = _demo_password(run(data, "demo", "--days", "1", "--visitors-per-day", "5").stdout)
+    again = run(data, "demo", "--login")
+    assert again.returncode == 0, again.stderr
+    second = _demo_password(again.stdout)
+    assert second != first
+    with TestClient(create_app(make_settings(data)), follow_redirects=False) as client:
+        for secret, status in ((first, 400), (second, 303)):
+            client.cookies.clear()
+            login = {"email": "demo@jetrack.local", "password": secret}
+            assert client.post("/login", data=login).status_code == status
+    missing = run(tmp_path / "empty", "demo", "--login")
+    assert missing.returncode != 0 and "no account demo@jetrack.local" in missing.stderr
+
+
 def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
     """What a newcomer does after `make run`: log in with the printed demo password and
     see the dashboard; an operator-made account logs in without a confirmation mail."""
@@ -160,7 +189,10 @@ def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
     data = tmp_path / "data"
     demo = run(data, "demo", "--days", "3", "--visitors-per-day", "20", "--if-empty")
     assert demo.returncode == 0, demo.stderr
-    password = demo.stdout.strip().split()[-1]
+    password = _demo_password(demo.stdout)
+    # The login is the last thing printed, framed, with the way to get it again.
+    assert demo.stdout.strip().splitlines()[-1].startswith("=====")
+    assert "jetrack demo --login" in demo.stdout
     assert run(data, "demo", "--if-empty").stdout == ""  # a second run changes nothing
     made = run(
         data, "user", "create", "ops@example.com", "--password-stdin", stdin="operator password\n"

@@ -331,9 +331,21 @@ def goal_delete(domain: str, goal_id: int) -> None:
 @click.option(
     "--if-empty", is_flag=True, help="Only when the instance has no sites yet (used by `make run`)."
 )
-def demo(domain: str, owner: str, days: int, visitors_per_day: int, if_empty: bool) -> None:
+@click.option(
+    "--login",
+    "login_only",
+    is_flag=True,
+    help="Seed nothing: give the demo account a new password and print its login.",
+)
+def demo(
+    domain: str, owner: str, days: int, visitors_per_day: int, if_empty: bool, login_only: bool
+) -> None:
     """Seed a demo site with realistic traffic so the dashboard has something to show."""
     import secrets
+
+    if login_only:
+        _demo_login(owner, domain)
+        return
 
     from sqlalchemy import func, select
 
@@ -355,9 +367,42 @@ def demo(domain: str, owner: str, days: int, visitors_per_day: int, if_empty: bo
             if account is not None and password is not None:
                 account.is_admin = False  # a demo login must not own the instance
                 account.email_verified_at = datetime.now(UTC)  # it has no mailbox
-    click.echo(f"demo site {site.domain}: {settings.base_url}/sites/{site.domain}")
-    if password is not None:
-        click.echo(f"log in as {owner} with password {password}")
+    if password is None:
+        click.echo(f"demo site {site.domain}: {settings.base_url}/sites/{site.domain}")
+    else:
+        _print_login(settings.base_url, site.domain, owner, password)
+
+
+def _print_login(base_url: str, domain: str, owner: str, password: str) -> None:
+    """Framed, and last before `make run` serves: the one line a newcomer needs."""
+    rule = "=" * 72
+    click.echo(
+        f"{rule}\n  Demo dashboard: {base_url.rstrip('/')}/sites/{domain}\n"
+        f"  Log in as {owner} with password {password}\n"
+        f"  Lost it? `jetrack demo --login` sets and prints a new one.\n{rule}"
+    )
+
+
+def _demo_login(owner: str, domain: str) -> None:
+    """Only a hash of the password is stored: a lost one is replaced, not recovered."""
+    import secrets
+
+    from jetrack.accounts.users import find_user, hash_password
+
+    settings = settings_or_exit()
+    password = secrets.token_urlsafe(12)
+    with opened_control(settings) as control, control.session() as session:
+        account = find_user(session, owner)
+        if account is None:
+            fail(f"--owner: no account {owner}; `jetrack demo` creates the demo site and account")
+            return
+        if account.is_admin:
+            fail(
+                f"--owner: {owner} is an instance admin, not a demo account; use the password reset"
+            )
+        account.password_hash = hash_password(password)
+        session.commit()
+    _print_login(settings.base_url, domain, owner, password)
 
 
 # --- Privacy: purge, retention, audit (docs/privacy.md, docs/operations.md) -----------------

@@ -95,7 +95,11 @@ class Settings(BaseSettings):
         "open", description="Who may create an account."
     )
     smtp_host: str | None = Field(
-        None, description="SMTP server for mail; unset logs mails instead of sending."
+        None,
+        description=(
+            "SMTP server for mail. Unset: no mail is sent, sign-ups are ready without"
+            " confirmation and each mail's text is printed to the log instead."
+        ),
     )
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
     smtp_username: str | None = Field(None, description="SMTP user name.")

@@ -45,26 +45,46 @@ def test_add_site_validates_and_shows_the_snippet(
     )
     assert snippet in html.unescape(page.text)
     assert "No event has arrived yet." in page.text
-    assert client.get("/api/sites/example.com/installation").json() == {
-        "installed": False,
-        "events": 0,
-    }
+    # Everyone tries the snippet on localhost first: the page says how to test there.
+    assert "add <code>data-local</code> to the script tag" in page.text
+    assert client.get("/api/sites/example.com/installation").json()["events"] == 0
+
+
+def _event(stores: Stores, hostname: str) -> None:
+    with stores.control.session() as session:
+        site_id = session.scalar(select(Site.id))
+    stores.events.command(
+        "INSERT INTO events (site_id, timestamp, name, hostname, pathname)"
+        " VALUES ({id:UInt32}, now(), 'pageview', {host:String}, '/')",
+        {"id": site_id, "host": hostname},
+    )
 
 
 def test_installation_check_sees_an_event(client: TestClient, inbox: Inbox, stores: Stores) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     _add(client, "example.com")
-    with stores.control.session() as session:
-        site_id = session.scalar(select(Site.id))
-    stores.events.command(
-        "INSERT INTO events (site_id, timestamp, name, pathname) VALUES ({id:UInt32}, now(), 'pageview', '/')",
-        {"id": site_id},
-    )
-    assert client.get("/api/sites/example.com/installation").json() == {
-        "installed": True,
-        "events": 1,
-    }
-    assert "Installed: 1 events received." in client.get("/sites/example.com/settings").text
+    _event(stores, "www.example.com")
+    answer = client.get("/api/sites/example.com/installation").json()
+    assert answer["installed"] is True and answer["status"] == "installed"
+    assert answer["events"] == 1 and answer["hostnames"] == ["www.example.com"]
+    assert answer["message"] == "Installed: 1 events received (from www.example.com)."
+    assert answer["message"] in client.get("/sites/example.com/settings").text
+
+
+def test_installation_check_names_events_from_another_host(
+    client: TestClient, inbox: Inbox, stores: Stores
+) -> None:
+    sign_up_verified(client, inbox, "ada@example.com")
+    _add(client, "example.com")
+    none = client.get("/api/sites/example.com/installation").json()
+    assert none["status"] == "none" and none["message"].startswith("No event has arrived yet.")
+    _event(stores, "localhost")  # a local test with data-local
+    answer = client.get("/api/sites/example.com/installation").json()
+    assert answer["installed"] is False and answer["status"] == "other-host"
+    assert "only from localhost, not from example.com" in answer["message"]
+    page = client.get("/sites/example.com/settings").text
+    assert 'src="/static/js/installation.js"' in page and 'id="check-installation"' in page
+    assert "only from localhost" in page
 
 
 def test_settings_shields_and_cookie_mode(client: TestClient, inbox: Inbox, stores: Stores) -> None:

@@ -43,7 +43,7 @@ def test_landing_and_about(open_with: Callable[..., Stores]) -> None:
         ),
         (
             {"retention_days": 0, "contact_email": "dpo@second.example", "erasure_grace_days": 3},
-            ["until the site owner deletes it", "dpo@second.example", "after 3 day(s)"],
+            ["until the site owner deletes it", "dpo@second.example", "after 3 days"],
             ["dpo@first.example", "183 days"],
         ),
     ],
@@ -73,7 +73,7 @@ def test_the_policy_follows_per_site_settings(open_with: Callable[..., Stores]) 
         session.get(Site, two).retention_days = 400  # type: ignore[union-attr]
         session.get(Site, two).cookie_mode = True  # type: ignore[union-attr]
     text = _page(stores, "/privacy")
-    assert "2 site(s) have their own period, from 90 to 400 days" in text
+    assert "2 sites have their own period, from 90 to 400 days" in text
     assert "some sites on this instance use it" in text
     assert "b.example" not in text  # which sites use cookies is not published
 
@@ -209,3 +209,30 @@ def test_no_input_produces_a_500(open_with: Callable[..., Stores]) -> None:
             "/account/erasure/undo",
         ):
             assert client.get(path).status_code == 404
+
+
+def test_the_policy_says_each_fact_once_and_has_a_ccpa_section(
+    open_with: Callable[..., Stores],
+) -> None:
+    text = _page(open_with(erasure_grace_days=1), "/privacy")
+    assert text.count("the browser and its version") == 1
+    assert text.count("a purchase amount and currency") == 1
+    assert "after 1 day," in text and "day(s)" not in text and "site(s)" not in text
+    # No billing on a self-hosted instance: no invoices kept, none promised.
+    assert "invoice" not in text.replace("keeps no invoices", "")
+    ccpa = text[text.index('id="ccpa"') :]
+    for right in ("Right to know", "Right to delete", "opt out of the sale", "Non-discrimination"):
+        assert right in ccpa
+    assert "do not sell personal information" in ccpa
+
+
+def test_public_pages_have_one_footer_and_a_favicon(open_with: Callable[..., Stores]) -> None:
+    stores = open_with()
+    for path in ("/welcome", "/about", "/contact", "/privacy"):
+        page = _page(stores, path)
+        # One row of links: the page footer's, no second list of the same links above it.
+        assert page.count('href="/about"') == 1, path
+    with app_client(stores) as client:
+        icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg")

@@ -61,9 +61,21 @@ def test_exclusions_apply_to_spa_routes(collector: Collector, visit: Visit) -> N
     assert paths(collector.events("pageview")) == {"/app": 1, "/app/open": 1}
 
 
+# Records console.warn calls from the start, before the tracker loads.
+WARNS = "window.warns = []; console.warn = (...args) => { window.warns.push(args.join(' ')) }"
+
+
 def test_loopback_hosts_are_ignored_without_data_local(collector: Collector, visit: Visit) -> None:
-    page = visit(attrs="")
+    page = visit(attrs="", init_script=WARNS)
     assert_nothing_sent(collector, page)
+    # The console says why, and which attribute counts local pages.
+    assert set(page.evaluate("window.warns")) == {"localhost ignored: set data-local"}
+
+
+def test_data_local_counts_loopback_without_a_warning(collector: Collector, visit: Visit) -> None:
+    page = visit(attrs="data-local", init_script=WARNS)
+    collector.wait_for(1, "pageview")
+    assert page.evaluate("window.warns") == []
 
 
 def test_data_local_false_keeps_loopback_ignored(collector: Collector, visit: Visit) -> None:

@@ -110,11 +110,16 @@ const ignored = () => {
     // storage denied (sandboxed frame, privacy mode): no opt-out flag to read
   }
   return (
-    (!on('local') && /^(localhost|127(\.\d+){3}|\[::1\]|)$/.test(loc.hostname)) ||
+    // First, so that without EXCLUSIONS the minifier drops it whole.
+    (EXCLUSIONS && ((attr('include') && !matches('include')) || matches('exclude'))) ||
+    // Pages on this machine count only with data-local; everyone tries the snippet there
+    // first, so the console says why nothing arrives (an array is truthy: still ignored).
+    (!on('local') &&
+      /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname) &&
+      [console.warn('localhost ignored: set data-local')]) ||
     nav.webdriver ||
     win.Cypress ||
-    (on('respect-dnt') && (nav.doNotTrack == '1' || nav.globalPrivacyControl)) ||
-    (EXCLUSIONS && ((attr('include') && !matches('include')) || matches('exclude')))
+    (on('respect-dnt') && (nav.doNotTrack == '1' || nav.globalPrivacyControl))
   )
 }
 

@@ -1,4 +1,7 @@
-"""Send one mail over SMTP (aiosmtplib), text and HTML; without a server, log that it was not."""
+"""Send one mail over SMTP (aiosmtplib), text and HTML; without a server, print it to the log.
+
+Without SMTP the operator still needs the links (password reset, invitations): the mails are
+the instance's own account mails, so printing their text part is how they reach anyone."""
 
 from __future__ import annotations
 
@@ -24,10 +27,21 @@ def build_message(settings: Settings, to: str, subject: str, text: str, html: st
     return message
 
 
+def log_unsent(subject: str, text: str) -> None:
+    """One log line per line of the mail (the log formatter escapes line breaks). The
+    recipient's address stays out of the log; the text names the person where it matters."""
+    log.warning("mail not sent (JETRACK_SMTP_HOST is unset), its text follows")
+    log.warning("mail | Subject: %s", subject)
+    for line in text.splitlines():
+        log.warning("mail | %s", line)
+    log.warning("mail | (end of mail)")
+
+
 async def send_mail(settings: Settings, to: str, subject: str, text: str, html: str) -> bool:
-    """True when the SMTP server accepted the mail. Never logs the body or the recipient."""
+    """True when the SMTP server accepted the mail. With SMTP, never logs the body or the
+    recipient; without it, logs the subject and text part (not the recipient)."""
     if not settings.smtp_host:
-        log.info("mail not sent (JETRACK_SMTP_HOST is unset): %s", subject)
+        log_unsent(subject, text)
         return False
     message = build_message(settings, to, subject, text, html)
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None

@@ -17,6 +17,10 @@ from jetrack.enrich.geo import GEO_ATTRIBUTION
 from jetrack.privacy.salts import SALT_LIFETIME
 from jetrack.store.models import Site, Team
 
+# Pairs of columns told in one sentence: the page lists each sentence once.
+_BROWSER = "the browser and its version, from the browser string, which is then discarded"
+_REVENUE = "a purchase amount and currency, if the site records revenue"
+
 # Every column of the events table (store/event_migrations), in plain words.
 COLLECTED_FIELDS: dict[str, str] = {
     "site_id": "which of our customers' sites you visited",
@@ -42,14 +46,14 @@ COLLECTED_FIELDS: dict[str, str] = {
     "city": "the city, derived the same way",
     "device": "the device type (desktop, tablet, phone), from the screen width",
     "screen_size": "the screen size class",
-    "browser": "the browser and its version, from the browser string, which is then discarded",
-    "browser_version": "the browser and its version",
+    "browser": _BROWSER,
+    "browser_version": _BROWSER,
     "os": "the operating system and its version",
     "os_version": "the operating system and its version",
     "language": "the browser's language",
     "props": "custom properties the site sends with an event (sites must not send personal data)",
-    "revenue_amount": "a purchase amount and currency, if the site records revenue",
-    "revenue_currency": "a purchase amount and currency",
+    "revenue_amount": _REVENUE,
+    "revenue_currency": _REVENUE,
     "interactive": "whether the event counts as an interaction (for bounce rate)",
     "scroll_depth": "how far down the page you scrolled, in percent",
     "engagement_ms": "how long the page was in the foreground",

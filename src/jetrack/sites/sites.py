@@ -133,9 +133,13 @@ def delete_site(session: Session, site: Site) -> None:
 def snippet(site: Site, base_url: str) -> str:
     """The script tag to paste into the site's <head>."""
     cookie = ' data-cookie="1"' if site.cookie_mode else ""
-    # Cookie code is only in the cookie variants: script.js provably sets no cookie.
-    src = base_url.rstrip("/") + ("/js/script.cookie.js" if site.cookie_mode else "/js/script.js")
+    src = script_url(site, base_url)
     return f'<script defer data-domain="{site.domain}"{cookie} src="{src}"></script>'
+
+
+def script_url(site: Site, base_url: str) -> str:
+    # Cookie code is only in the cookie variants: script.js provably sets no cookie.
+    return base_url.rstrip("/") + ("/js/script.cookie.js" if site.cookie_mode else "/js/script.js")
 
 
 def find_site(session: Session, domain: str) -> Site | None:

@@ -93,8 +93,9 @@ async def signup_submit(request: Request) -> Response:
         context["errors"] = exc.errors
         return await render(request, "signup.html", context, status=400)
     if result.new is not None and result.verify_token is None:
-        # Joined through an invitation: the address is confirmed, sign straight in.
-        return await _start_session(request, result.new, "/sites?notice=joined")
+        # Joined through an invitation, or no SMTP server to confirm with: sign straight in.
+        notice = "joined" if data.invitation_token else "signed-up-without-mail"
+        return await _start_session(request, result.new, f"/sites?notice={notice}")
     mail = None
     if result.new is not None and result.verify_token is not None:
         mail = _verify_mail(settings, result.new, result.verify_token)
@@ -102,7 +103,10 @@ async def signup_submit(request: Request) -> Response:
         mail = compose(settings, "account_exists", result.existing.email)
     limiter.sent(keys)
     return await render(
-        request, "check_inbox.html", {"purpose": "signup"}, background=in_background(settings, mail)
+        request,
+        "check_inbox.html",
+        {"purpose": "signup", "no_mail": not settings.smtp_host},
+        background=in_background(settings, mail),
     )
 
 
@@ -141,7 +145,9 @@ async def login_page(request: Request) -> Response:
     )
 
 
-def _check_login(session: Session, email: str, password: str) -> tuple[User | None, bool, str]:
+def _check_login(
+    session: Session, settings: Settings, email: str, password: str
+) -> tuple[User | None, bool, str]:
     """(user, needs_2fa, problem); problem is "" when the password is right."""
     user = find_user(session, email) if email else None
     if user is None:
@@ -149,6 +155,10 @@ def _check_login(session: Session, email: str, password: str) -> tuple[User | No
         return None, False, "wrong"
     if not password_ok(user, password) or user.locked_at is not None:
         return None, False, "wrong"
+    if user.email_verified_at is None and not settings.smtp_host:
+        # Signed up while mail was configured, which it is no longer: no confirmation link
+        # can arrive, so the account must not stay locked out (as sign-up without SMTP).
+        user.email_verified_at = utcnow()
     if user.email_verified_at is None:
         return user, False, "unverified"
     return user, two_factor.enabled(session, user), ""
@@ -164,7 +174,9 @@ async def login_submit(request: Request) -> Response:
     if wait:
         context["errors"] = {"form": wait_message(wait)}
         return retry_after(await render(request, "login.html", context, status=429), wait)
-    user, needs_2fa, problem = await in_session(request, _check_login, email, password)
+    user, needs_2fa, problem = await in_session(
+        request, _check_login, _settings(request), email, password
+    )
     if problem == "wrong" or user is None:
         throttle.failed(email, client)
         context["errors"] = {"form": "The email or password is not right."}
@@ -305,7 +317,10 @@ async def forgot_submit(request: Request) -> Response:
         mail = compose(settings, "reset_password", user.email, name=user.name, url=url)
     # The same answer whether or not the address has an account.
     return await render(
-        request, "check_inbox.html", {"purpose": "reset"}, background=in_background(settings, mail)
+        request,
+        "check_inbox.html",
+        {"purpose": "reset", "no_mail": not settings.smtp_host},
+        background=in_background(settings, mail),
     )
 
 

@@ -83,6 +83,7 @@ POLICIES: dict[str, Policy] = {
     "GET /api/v1/stats/breakdown": STATS_V1,
     "GET /api/v1/stats/realtime/visitors": STATS_V1,
     "GET /static": PAGE,
+    "GET /favicon.ico": PAGE,
     # Sites API (web/sites_api.py)
     "GET /api/v1/sites": SITES_API_READ,
     "POST /api/v1/sites": SITES_API,

@@ -15,8 +15,8 @@ from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visi
 from jetrack.config import Settings
 from jetrack.sites import shields as site_shields
 from jetrack.sites.goals import list_goals
-from jetrack.sites.installation import events_received
-from jetrack.sites.sites import SiteError, add_site, delete_site, snippet, update_site
+from jetrack.sites.installation import describe, installation
+from jetrack.sites.sites import SiteError, add_site, delete_site, script_url, snippet, update_site
 from jetrack.store.models import Site, User
 from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
@@ -124,10 +124,11 @@ async def _settings_form(
     context.update(
         nav="sites",
         snippet=snippet(site, settings.base_url),
+        script_url=script_url(site, settings.base_url),
         shields=site_shields.shields_as_text(site.shields or {}),
         timezones=timezones(),
         dashboard=DASHBOARD_PATH.format(domain=site.domain),
-        events=await events_received(request.app.state.stores, site),
+        installation=await _installation_message(request, site),
     )
     context.update(extra or {})
     return await render(request, "site_settings.html", context, status=status)
@@ -186,18 +187,30 @@ async def settings_submit(request: Request) -> Response:
     return RedirectResponse(f"/sites/{domain}/settings?notice=saved", 303)
 
 
+async def _installation_message(request: Request, site: Site) -> dict[str, str] | None:
+    found = await installation(request.app.state.stores, site)
+    return (
+        None if found is None else {"status": found.status, "message": describe(found, site.domain)}
+    )
+
+
 async def installation_api(request: Request) -> Response:
     """Has the snippet sent an event yet? For the settings page's check button."""
     user = await require_user(request)
     site = await in_session(request, site_for, user, request.path_params["domain"], "view_settings")
-    count = await events_received(request.app.state.stores, site)
-    if count is None:
+    found = await installation(request.app.state.stores, site)
+    if found is None:
         return JSONResponse(
             {"error": "the event store is not answering; try again"}, status_code=503
         )
-    return JSONResponse(
-        {"installed": count > 0, "events": count}, headers={"Cache-Control": "no-store"}
-    )
+    body = {
+        "installed": found.status == "installed",
+        "status": found.status,
+        "events": found.events,
+        "hostnames": list(found.hostnames),
+        "message": describe(found, site.domain),
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def delete_page(request: Request) -> Response:

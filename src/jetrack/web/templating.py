@@ -32,6 +32,10 @@ NOTICES = {
     "invitation-revoked": "The invitation was withdrawn.",
     "member-removed": "Access removed.",
     "role-changed": "Role changed.",
+    "signed-up-without-mail": (
+        "Your account is ready and you are logged in. This server sends no mail"
+        " (no SMTP server is configured), so your address was not confirmed by mail."
+    ),
     "joined": "You joined. The shared sites are listed below.",
     "link-revoked": "The shared link was revoked.",
     "link-created": "Shared link created.",
