@@ -209,28 +209,32 @@ def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         server.stop()
 
 
-def seed_site(domain: str = "example.com", timezone: str = "UTC") -> Callable[[Stores], str]:
-    """A seed that makes an owner, a site and an API key; returns the key via the closure."""
-    from jetrack.accounts.api_keys import create_api_key
-    from jetrack.accounts.users import create_user
-    from jetrack.sites.sites import add_site
+@dataclass
+class SiteSeed:
+    """A seed that makes an owner, a site and an API key; `key` holds the key once it ran."""
 
-    holder: dict[str, str] = {}
+    domain: str = "example.com"
+    timezone: str = "UTC"
+    key: str = ""
 
-    def seed(stores: Stores) -> str:
+    def __call__(self, stores: Stores) -> str:
+        from jetrack.accounts.api_keys import create_api_key
+        from jetrack.accounts.users import create_user
+        from jetrack.sites.sites import add_site
+
         with stores.control.session() as session:
             owner = create_user(
                 session,
                 f"owner-{secrets.token_hex(3)}@example.com",
                 password="correct horse battery",
             )
-            add_site(session, owner, domain, timezone=timezone)
-            _, key = create_api_key(session, owner, "tests")
-        holder["key"] = key
-        return key
+            add_site(session, owner, self.domain, timezone=self.timezone)
+            _, self.key = create_api_key(session, owner, "tests")
+        return self.key
 
-    seed.holder = holder  # type: ignore[attr-defined]
-    return seed
+
+def seed_site(domain: str = "example.com", timezone: str = "UTC") -> SiteSeed:
+    return SiteSeed(domain, timezone)
 
 
 @pytest.fixture
@@ -238,7 +242,7 @@ def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     """A server with site example.com and an API key (server.api_key) for its owner."""
     seed = seed_site()
     server = live_server_factory(seed)
-    server.api_key = seed.holder["key"]  # type: ignore[attr-defined]
+    server.api_key = seed.key
     server.domains = ["example.com"]
     return server
 
