@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from jetrack.config import Settings, load_settings
+from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.stores import Stores, open_stores
 
 TEST_KEY = "7f" * 32
@@ -80,6 +86,21 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
+    """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        store = open_control_store(
+            data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
+        )
+    else:
+        url = request.getfixturevalue("postgres_url")
+        store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
+    migrate_control(store)
+    yield store
+    store.close()
 
 
 def free_port() -> int:
@@ -181,6 +202,66 @@ def _listens_on(pid: int, port: int) -> bool:
     except psutil.Error:  # exited meanwhile: the next poll reads why
         return False
     return any(sock.status == psutil.CONN_LISTEN and sock.laddr.port == port for sock in sockets)
+
+
+@dataclass
+class Inbox:
+    """Mails the loopback SMTP server (the `smtp` fixture, aiosmtpd) received, in order."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def last_to(self, address: str) -> EmailMessage:
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    @staticmethod
+    def html(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("html",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link(self, address: str, path: str) -> str:
+        """The first link in the last mail to `address` whose path starts with `path`."""
+        text = self.text(self.last_to(address))
+        match = re.search(r"https?://[^\s/]+(" + re.escape(path) + r"[^\s]*)", text)
+        assert match, f"no {path} link in: {text}"
+        return match.group(1)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp: tuple[Inbox, int]) -> Inbox:
+    return smtp[0]
 
 
 SeedFn = Callable[[Stores], None]

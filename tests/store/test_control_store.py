@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import inspect
@@ -12,23 +11,8 @@ from sqlalchemy.orm import Session
 from jetrack.accounts.api_keys import authenticate_api_key, create_api_key
 from jetrack.accounts.users import AccountError, create_user, find_user, verify_password
 from jetrack.sites.sites import SiteError, add_site, find_site
-from jetrack.store.control import ControlStore, migrate_control, open_control_store
+from jetrack.store.control import ControlStore, migrate_control
 from jetrack.store.models import User
-from tests.conftest import TEST_KEY
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
-    if request.param == "sqlite":
-        store = open_control_store(
-            data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
-        )
-    else:
-        url = request.getfixturevalue("postgres_url")
-        store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
-    migrate_control(store)
-    yield store
-    store.close()
 
 
 def test_migrations_create_the_tables(control: ControlStore) -> None:
