@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.datastructures import State
+from starlette.testclient import TestClient
 
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
@@ -31,6 +35,7 @@ from jetrack.store.stores import Stores, open_stores
 TEST_KEY = "7f" * 32
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
+RowT = TypeVar("RowT")
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -101,6 +106,19 @@ def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlS
     migrate_control(store)
     yield store
     store.close()
+
+
+def row(session: Session, model: type[RowT], key: int) -> RowT:
+    """The row of `model` with primary key `key`, which the test knows exists."""
+    found = session.get(model, key)
+    assert found is not None, f"no {model.__name__} {key}"
+    return found
+
+
+def app_state(client: TestClient) -> State:
+    """The state of the Starlette app a TestClient drives (to swap a throttle, say)."""
+    assert isinstance(client.app, Starlette)
+    return client.app.state
 
 
 def free_port() -> int:
