@@ -3,28 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psutil
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.datastructures import State
+from starlette.testclient import TestClient
 
 from jetrack.config import Settings, load_settings
+from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.stores import Stores, open_stores
 
 TEST_KEY = "7f" * 32
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
+RowT = TypeVar("RowT")
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -80,6 +91,34 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
+    """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        store = open_control_store(
+            data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
+        )
+    else:
+        url = request.getfixturevalue("postgres_url")
+        store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
+    migrate_control(store)
+    yield store
+    store.close()
+
+
+def row(session: Session, model: type[RowT], key: int) -> RowT:
+    """The row of `model` with primary key `key`, which the test knows exists."""
+    found = session.get(model, key)
+    assert found is not None, f"no {model.__name__} {key}"
+    return found
+
+
+def app_state(client: TestClient) -> State:
+    """The state of the Starlette app a TestClient drives (to swap a throttle, say)."""
+    assert isinstance(client.app, Starlette)
+    return client.app.state
 
 
 def free_port() -> int:
@@ -183,6 +222,66 @@ def _listens_on(pid: int, port: int) -> bool:
     return any(sock.status == psutil.CONN_LISTEN and sock.laddr.port == port for sock in sockets)
 
 
+@dataclass
+class Inbox:
+    """Mails the loopback SMTP server (the `smtp` fixture, aiosmtpd) received, in order."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def last_to(self, address: str) -> EmailMessage:
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    @staticmethod
+    def html(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("html",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link(self, address: str, path: str) -> str:
+        """The first link in the last mail to `address` whose path starts with `path`."""
+        text = self.text(self.last_to(address))
+        match = re.search(r"https?://[^\s/]+(" + re.escape(path) + r"[^\s]*)", text)
+        assert match, f"no {path} link in: {text}"
+        return match.group(1)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp: tuple[Inbox, int]) -> Inbox:
+    return smtp[0]
+
+
 SeedFn = Callable[[Stores], None]
 
 
@@ -209,28 +308,32 @@ def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         server.stop()
 
 
-def seed_site(domain: str = "example.com", timezone: str = "UTC") -> Callable[[Stores], str]:
-    """A seed that makes an owner, a site and an API key; returns the key via the closure."""
-    from jetrack.accounts.api_keys import create_api_key
-    from jetrack.accounts.users import create_user
-    from jetrack.sites.sites import add_site
+@dataclass
+class SiteSeed:
+    """A seed that makes an owner, a site and an API key; `key` holds the key once it ran."""
 
-    holder: dict[str, str] = {}
+    domain: str = "example.com"
+    timezone: str = "UTC"
+    key: str = ""
 
-    def seed(stores: Stores) -> str:
+    def __call__(self, stores: Stores) -> str:
+        from jetrack.accounts.api_keys import create_api_key
+        from jetrack.accounts.users import create_user
+        from jetrack.sites.sites import add_site
+
         with stores.control.session() as session:
             owner = create_user(
                 session,
                 f"owner-{secrets.token_hex(3)}@example.com",
                 password="correct horse battery",
             )
-            add_site(session, owner, domain, timezone=timezone)
-            _, key = create_api_key(session, owner, "tests")
-        holder["key"] = key
-        return key
+            add_site(session, owner, self.domain, timezone=self.timezone)
+            _, self.key = create_api_key(session, owner, "tests")
+        return self.key
 
-    seed.holder = holder  # type: ignore[attr-defined]
-    return seed
+
+def seed_site(domain: str = "example.com", timezone: str = "UTC") -> SiteSeed:
+    return SiteSeed(domain, timezone)
 
 
 @pytest.fixture
@@ -238,7 +341,7 @@ def live_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     """A server with site example.com and an API key (server.api_key) for its owner."""
     seed = seed_site()
     server = live_server_factory(seed)
-    server.api_key = seed.holder["key"]  # type: ignore[attr-defined]
+    server.api_key = seed.key
     server.domains = ["example.com"]
     return server
 

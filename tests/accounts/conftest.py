@@ -1,86 +1,26 @@
-"""Account fixtures: the app on the real control store, and a real SMTP server on loopback."""
+"""Account fixtures: the app on the real control store, mailing to the loopback SMTP inbox."""
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.conftest import free_port, make_settings
+
+# The SMTP inbox lives in tests/conftest.py (notify, privacy and sites use it too); these names
+# stay importable from here for the modules that import them.
+from tests.conftest import Inbox as Inbox
+from tests.conftest import inbox as inbox
+from tests.conftest import make_settings
+from tests.conftest import smtp as smtp
 
 PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Inbox:
-    """Mails the loopback SMTP server received, in order."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
-
-    def last_to(self, address: str) -> EmailMessage:
-        found = self.to(address)
-        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
-        return found[-1]
-
-    @staticmethod
-    def text(message: EmailMessage) -> str:
-        part = message.get_body(preferencelist=("plain",))
-        assert part is not None
-        return str(part.get_content())
-
-    @staticmethod
-    def html(message: EmailMessage) -> str:
-        part = message.get_body(preferencelist=("html",))
-        assert part is not None
-        return str(part.get_content())
-
-    def link(self, address: str, path: str) -> str:
-        """The first link in the last mail to `address` whose path starts with `path`."""
-        text = self.text(self.last_to(address))
-        match = re.search(r"https?://[^\s/]+(" + re.escape(path) + r"[^\s]*)", text)
-        assert match, f"no {path} link in: {text}"
-        return match.group(1)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def inbox(smtp: tuple[Inbox, int]) -> Inbox:
-    return smtp[0]
 
 
 @pytest.fixture

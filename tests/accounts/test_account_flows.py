@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.store.models import EmailToken, ErasureRequest, User, UserSession, utcnow
 from jetrack.store.stores import Stores
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up, sign_up_verified
+from tests.conftest import app_state
 
 
 @pytest.mark.slow
@@ -80,8 +81,8 @@ def test_signup_does_not_reveal_existing_accounts(client: TestClient, inbox: Inb
 def test_invite_only_signup(client: TestClient, inbox: Inbox, stores: Stores) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     client.cookies.clear()
-    app_settings = client.app.state.settings  # type: ignore[attr-defined]
-    client.app.state.settings = app_settings.model_copy(update={"signup_mode": "invite_only"})  # type: ignore[attr-defined]
+    app_settings = app_state(client).settings
+    app_state(client).settings = app_settings.model_copy(update={"signup_mode": "invite_only"})
     response = sign_up(client, "bob@example.com")
     assert response.status_code == 400
     assert "by invitation only" in response.text

@@ -10,6 +10,7 @@ from jetrack.notify.limits import MAILS_PER_CLIENT, MAILS_PER_RECIPIENT, MailLim
 from jetrack.notify.messages import defanged
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, sign_up, sign_up_verified
 from tests.accounts.test_invitations import _team_id
+from tests.conftest import app_state
 
 
 def _from(client: TestClient, n: int) -> TestClient:
@@ -21,7 +22,7 @@ def test_mails_to_one_address_stop_and_tell_nothing_about_accounts(
     client: TestClient, inbox: Inbox, path: str
 ) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
-    client.app.state.mail_limiter = MailLimiter()  # type: ignore[attr-defined]  # count anew
+    app_state(client).mail_limiter = MailLimiter()  # count anew
     answers: dict[str, list[tuple[int, str]]] = {}
     for address in ("ada@example.com", "nobody@example.com"):
         before = len(inbox.to(address))

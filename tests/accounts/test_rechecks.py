@@ -14,6 +14,7 @@ from jetrack.store.stores import Stores
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 from tests.accounts.test_throttles import Clock
 from tests.accounts.test_two_factor_and_keys import _enable_2fa
+from tests.conftest import app_state
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ def test_wrong_passwords_while_signed_in_are_throttled(
     if path.startswith("/account/2fa"):
         _enable_2fa(client)  # the forms are shown, with their errors, when 2FA is on
     clock = Clock()
-    client.app.state.reauth_throttle = second_factor_throttle(clock)  # type: ignore[attr-defined]
+    app_state(client).reauth_throttle = second_factor_throttle(clock)
     statuses = []
     for _ in range(8):
         data = {"password": "not my password", "csrf_token": csrf_of(client), **field}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import httpx2
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -13,7 +14,7 @@ from jetrack.store.stores import Stores
 from tests.accounts.conftest import Inbox, csrf_of, sign_up_verified
 
 
-def _add(client: TestClient, domain: str, **extra: str) -> object:
+def _add(client: TestClient, domain: str, **extra: str) -> httpx2.Response:
     data = {
         "domain": domain,
         "name": "",

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
 from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 from tests.accounts.test_two_factor_and_keys import _enable_2fa
+from tests.conftest import app_state
 
 ATTACKER, OWNER = ("192.0.2.66", 4000), ("198.51.100.7", 4000)
 
@@ -68,7 +69,7 @@ def test_a_client_over_its_budget_waits_on_every_target() -> None:
 def test_ten_wrong_passwords_no_longer_lock_the_owner_out(client: TestClient, inbox: Inbox) -> None:
     sign_up_verified(client, inbox, "ada@example.com")
     clock = Clock()
-    client.app.state.login_throttle = LoginThrottle(clock=clock)  # type: ignore[attr-defined]
+    app_state(client).login_throttle = LoginThrottle(clock=clock)
     attacker = TestClient(client.app, follow_redirects=False, client=ATTACKER)
     owner = TestClient(client.app, follow_redirects=False, client=OWNER)
     waits = []
@@ -103,7 +104,7 @@ def test_the_shared_link_password_is_not_locked_for_other_visitors(
     slug = re.search(r'data-link="([^"]+)"', page)
     assert slug is not None
     clock = Clock()
-    client.app.state.share_throttle = LoginThrottle(clock=clock)  # type: ignore[attr-defined]
+    app_state(client).share_throttle = LoginThrottle(clock=clock)
     attacker = TestClient(client.app, follow_redirects=False, client=ATTACKER)
     visitor = TestClient(client.app, follow_redirects=False, client=OWNER)
     url = f"/share/{slug.group(1)}/password"
@@ -126,7 +127,7 @@ def test_a_right_password_does_not_reset_the_second_factor_count(
     _enable_2fa(client)
     client.post("/logout", data={"csrf_token": csrf_of(client)})
     clock = Clock()
-    client.app.state.second_factor_throttle = second_factor_throttle(clock)  # type: ignore[attr-defined]
+    app_state(client).second_factor_throttle = second_factor_throttle(clock)
     statuses = []
     for _ in range(4):  # log in again and again with the (stolen) password
         client.cookies.clear()

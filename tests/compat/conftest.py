@@ -34,10 +34,8 @@ from playwright.sync_api import (
 from jetrack.sites.sites import find_site
 from jetrack.store.models import Goal
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import LiveServer, make_settings, seed_site
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, SiteSeed, make_settings
 from tests.tracker.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP_UA,
     HIDE_AUTOMATION,
     VIEWPORT,
@@ -189,29 +187,26 @@ def page_html(bundle: str, setup: str, *, body: str = "", title: str = "compat")
 # -- Jetrack ------------------------------------------------------------------------------
 
 
-def seed_with_goals(domain: str = SITE) -> Callable[[Stores], str]:
+@dataclass
+class GoalsSeed(SiteSeed):
     """seed_site plus custom-event goals, so `event:goal` can be queried."""
-    base = seed_site(domain)
 
-    def seed(stores: Stores) -> str:
-        key = base(stores)
+    def __call__(self, stores: Stores) -> str:
+        key = super().__call__(stores)
         with stores.control.session() as session:
-            site = find_site(session, domain)
+            site = find_site(session, self.domain)
             assert site is not None
             for name in GOALS:
                 session.add(Goal(site_id=site.id, event_name=name, display_name=name))
         return key
 
-    seed.holder = base.holder  # type: ignore[attr-defined]
-    return seed
-
 
 @pytest.fixture
 def jetrack(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     """`live_server` (site example.com, server.api_key) with goals for the custom events."""
-    seed = seed_with_goals()
+    seed = GoalsSeed(SITE)
     server = live_server_factory(seed)
-    server.api_key = seed.holder["key"]  # type: ignore[attr-defined]
+    server.api_key = seed.key
     server.domains = [SITE]
     return server
 

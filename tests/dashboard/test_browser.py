@@ -288,7 +288,11 @@ def rows_equal(page: Page, panel: str, expected: dict[str, tuple[float, float, f
 
 def test_goals_switch_the_dashboard_to_conversions(open_page: OpenPage) -> None:
     page = open_page(f"/sites/{SHOP}")
-    rows_equal(page, "goals", {name: tuple(map(float, n)) for name, n in SHOP_GOALS.items()})
+    rows_equal(
+        page,
+        "goals",
+        {name: (float(v), float(e), float(cr)) for name, (v, e, cr) in SHOP_GOALS.items()},
+    )
     expect(page.locator('[data-testid="top-stats"]')).to_have_attribute("data-mode", "traffic")
 
     page.click('[data-testid="panel-goals"] [data-testid="row"][data-key="Signup"]')

@@ -143,8 +143,8 @@ def test_ip_addresses_are_in_no_file_and_no_log(
     files = [p for p in server.data_dir.rglob("*") if p.is_file()] + [server.log_path]
     assert len(files) > 10 and journal_files
     found = []
-    for path in files:
-        content = path.read_bytes()
+    for file in files:
+        content = file.read_bytes()
         for address in DISTINCTIVE:
-            found += [(str(path), address, form) for form in _forms(address) if form in content]
+            found += [(str(file), address, form) for form in _forms(address) if form in content]
     assert found == []

@@ -5,17 +5,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import httpx2
 import orjson
 import pytest
 from starlette.testclient import TestClient
 
 from jetrack.store.stores import Stores
+from tests.conftest import app_state
 from tests.ingest.conftest import CHROME, configure_site, odd_requests, stored
 
 Client = Callable[..., TestClient]
 
 
-def post(client: TestClient, body: object, **headers: str) -> object:
+def post(client: TestClient, body: object, **headers: str) -> httpx2.Response:
     return client.post(
         "/api/event", content=orjson.dumps(body), headers={"Content-Type": "text/plain", **headers}
     )
@@ -110,7 +112,7 @@ def test_several_domains_record_for_each_site(ingest_client: Client, site_stores
             client,
             {"n": "pageview", "u": "https://example.com/", "d": "example.com,other.org,nope.net"},
         )
-        assert response.headers["x-jetrack-dropped"] == "unknown_site"  # type: ignore[attr-defined]
+        assert response.headers["x-jetrack-dropped"] == "unknown_site"
     assert len({r["site_id"] for r in stored(site_stores)}) == 2
 
 
@@ -161,8 +163,8 @@ def test_drops_answer_202_with_a_reason(
         ("8.8.8.8", 1) if reason == "shield_country" else ("203.0.113.7", 1)
     ) as client:
         response = post(client, body, **headers)
-        assert response.status_code == 202  # type: ignore[attr-defined]
-        assert response.headers["x-jetrack-dropped"] == reason  # type: ignore[attr-defined]
+        assert response.status_code == 202
+        assert response.headers["x-jetrack-dropped"] == reason
         metrics = client.get("/metrics").text
         assert f'jetrack_events_total{{outcome="{reason}"}} 1' in metrics
     assert stored(site_stores) == []
@@ -175,12 +177,12 @@ def test_events_of_a_visit_under_way_keep_its_place_and_meet_a_new_country_shiel
     site blocks countries: then each event is looked up and the shield applies."""
     page = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
     with ingest_client(("8.8.8.8", 1)) as client:  # in the US
-        assert "x-jetrack-dropped" not in post(client, page).headers  # type: ignore[attr-defined]
+        assert "x-jetrack-dropped" not in post(client, page).headers
         post(client, {**page, "u": "https://example.com/second"})
         configure_site(site_stores, "example.com", shields={"blocked_countries": ["US"]})
-        client.app.state.ingest.pipeline.sites.refresh()  # type: ignore[attr-defined]
+        app_state(client).ingest.pipeline.sites.refresh()
         third = post(client, {**page, "u": "https://example.com/third"})
-        assert third.headers["x-jetrack-dropped"] == "shield_country"  # type: ignore[attr-defined]
+        assert third.headers["x-jetrack-dropped"] == "shield_country"
     rows = stored(site_stores)
     assert [(r["pathname"], r["country_code"]) for r in rows] == [("/", "US"), ("/second", "US")]
     assert len({r["session_id"] for r in rows}) == 1
@@ -285,7 +287,7 @@ def test_display_spoofing_characters_are_not_stored(
                 "p": {"file\u200f": "a\x00b"},
             },
         )
-        assert response.status_code == 202  # type: ignore[attr-defined]
+        assert response.status_code == 202
     [row] = stored(site_stores)
     assert (row["name"], row["pathname"], row["entry_page"]) == ("Download", "/gpj.exe", "/gpj.exe")
     assert row["utm_campaign"] == "sale"

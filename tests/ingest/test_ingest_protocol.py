@@ -75,7 +75,7 @@ def serving(settings: Settings, stores: Stores, keep_alive: int = 5) -> Iterator
 
 
 def event_request(
-    body: bytes | dict[str, object],
+    body: bytes | dict[str, object] | list[dict[str, object]],
     *,
     path: str = "/api/event",
     user_agent: str = CHROME,

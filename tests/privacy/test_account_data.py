@@ -11,23 +11,26 @@ import time
 import zipfile
 from collections.abc import Callable
 
+import httpx2
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
 from jetrack.privacy.audit import public_addresses
 from jetrack.privacy.erasure import request_account_erasure, undo_link_path
 from jetrack.store.models import DataExport, ErasureRequest, Membership, Site, User
 from jetrack.store.stores import Stores
 from tests.accounts.conftest import Inbox
+from tests.conftest import row
 from tests.privacy.helpers import days_ago, insert_events, make_account
 from tests.privacy.web import app_client, login
 
 
-def _wait_for_export(client: object, headers: dict[str, str]) -> dict[str, object]:
+def _wait_for_export(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        exports = client.get("/api/account/exports").json()["exports"]  # type: ignore[attr-defined]
+        exports = client.get("/api/account/exports").json()["exports"]
         if exports and exports[0]["state"] == "done":
             return dict(exports[0])
         time.sleep(0.3)
@@ -88,8 +91,10 @@ def test_export_runs_in_the_background_and_only_its_owner_downloads_it(
     assert link.rsplit("/", 1)[1] not in job_payload  # only the token's digest is stored
 
 
-def _dashboard_zip(client: object, domain: str, headers: dict[str, str], body: object) -> object:
-    return client.post(f"/api/dashboard/{domain}/export", json=body, headers=headers)  # type: ignore[attr-defined]
+def _dashboard_zip(
+    client: TestClient, domain: str, headers: dict[str, str], body: object
+) -> httpx2.Response:
+    return client.post(f"/api/dashboard/{domain}/export", json=body, headers=headers)
 
 
 def test_dashboard_export_is_a_zip_of_panel_csvs(open_with: Callable[..., Stores]) -> None:
@@ -101,8 +106,8 @@ def test_dashboard_export_is_a_zip_of_panel_csvs(open_with: Callable[..., Stores
         headers = login(stores, ada).use(client)
         body = {"date_range": "7d", "filters": [["is", "event:page", ["/"]]]}
         response = _dashboard_zip(client, "ada.example", headers, body)
-        assert response.status_code == 200, response.text  # type: ignore[attr-defined]
-        archive = zipfile.ZipFile(io.BytesIO(response.content))  # type: ignore[attr-defined]
+        assert response.status_code == 200, response.text
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
         assert {
             "sources.csv",
             "pages.csv",
@@ -124,12 +129,12 @@ def test_dashboard_export_is_a_zip_of_panel_csvs(open_with: Callable[..., Stores
         ]
 
         bad = _dashboard_zip(client, "ada.example", headers, {"date_range": "forever"})
-        assert bad.status_code == 400 and "date_range" in bad.text  # type: ignore[attr-defined]
-        assert _dashboard_zip(client, "ada.example", headers, [1]).status_code == 400  # type: ignore[attr-defined]
-        assert _dashboard_zip(client, "ada.example", {}, body).status_code == 403  # type: ignore[attr-defined]
+        assert bad.status_code == 400 and "date_range" in bad.text
+        assert _dashboard_zip(client, "ada.example", headers, [1]).status_code == 400
+        assert _dashboard_zip(client, "ada.example", {}, body).status_code == 403
         eve_headers = login(stores, eve).use(client)
-        assert _dashboard_zip(client, "ada.example", eve_headers, body).status_code == 404  # type: ignore[attr-defined]
-        assert _dashboard_zip(client, "nobody.example", eve_headers, body).status_code == 404  # type: ignore[attr-defined]
+        assert _dashboard_zip(client, "ada.example", eve_headers, body).status_code == 404
+        assert _dashboard_zip(client, "nobody.example", eve_headers, body).status_code == 404
 
 
 @pytest.mark.slow
@@ -140,13 +145,13 @@ def test_restriction_stops_exports_to_others_not_to_the_owner(
     ada, (site_id,) = make_account(stores, "ada@example.com", "ada.example")
     bob, _ = make_account(stores, "bob@example.com", "bob.example")
     with stores.control.session() as session:  # bob views ada's team
-        team_id = session.get(Site, site_id).team_id  # type: ignore[union-attr]
+        team_id = row(session, Site, site_id).team_id
         session.add(Membership(team_id=team_id, user_id=bob, role="viewer"))
     ada_login, bob_login = login(stores, ada), login(stores, bob)
     body = {"date_range": "7d"}
     with app_client(stores) as client:
         bob_headers = bob_login.use(client)
-        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 200  # type: ignore[attr-defined]
+        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 200
         ada_login.use(client)
         page = client.get("/account/privacy")
         assert "not restricted" in page.text
@@ -154,13 +159,13 @@ def test_restriction_stops_exports_to_others_not_to_the_owner(
         assert changed.status_code == 303
         assert "processing is restricted" in client.get(changed.headers["location"]).text.lower()
         ada_headers = ada_login.use(client)
-        assert _dashboard_zip(client, "ada.example", ada_headers, body).status_code == 200  # type: ignore[attr-defined]
+        assert _dashboard_zip(client, "ada.example", ada_headers, body).status_code == 200
         bob_login.use(client)
-        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 404  # type: ignore[attr-defined]
+        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 404
         ada_login.use(client)
         client.post("/account/privacy/restriction", data=ada_login.form(restrict="0"))
         bob_login.use(client)
-        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 200  # type: ignore[attr-defined]
+        assert _dashboard_zip(client, "ada.example", bob_headers, body).status_code == 200
 
 
 @pytest.mark.slow
@@ -184,4 +189,4 @@ def test_undo_link_keeps_the_account(open_with: Callable[..., Stores]) -> None:
         again = client.post("/account/erasure/undo", data={"request": request_id, "sig": sig})
         assert again.status_code == 404  # nothing left to undo; harmless
     with stores.control.session() as session:
-        assert session.get(User, ada).locked_at is None  # type: ignore[union-attr]
+        assert row(session, User, ada).locked_at is None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from jetrack.jobs import queue
 from jetrack.store.models import AdminAuditEntry, Job, Site, Ticket, User
 from jetrack.store.stores import Stores
+from tests.conftest import row
 from tests.privacy.helpers import days_ago, insert_events, make_account
 from tests.privacy.web import app_client, login
 
@@ -31,7 +32,7 @@ def test_only_instance_admins_see_the_console(open_with: Callable[..., Stores]) 
         for action in (f"/admin/users/{admin}/lock", f"/admin/sites/{site_id}/pause"):
             assert client.post(action, data=user_login.form()).status_code == 404
     with stores.control.session() as session:
-        assert session.get(Site, site_id).paused is False  # type: ignore[union-attr]
+        assert row(session, Site, site_id).paused is False
         assert session.scalars(select(AdminAuditEntry)).all() == []
 
 
@@ -75,10 +76,10 @@ def test_admin_actions_work_and_are_recorded(open_with: Callable[..., Stores]) -
         assert client.post("/admin/tickets/x/close", data=root.form()).status_code == 404
         log_page = client.get("/admin").text
     with stores.control.session() as session:
-        assert session.get(Site, site_id).paused is True  # type: ignore[union-attr]
-        assert session.get(User, user).locked_at is None  # type: ignore[union-attr]
-        assert session.get(Ticket, ticket_id).closed_at is not None  # type: ignore[union-attr]
-        assert session.get(Job, job_id).state in ("queued", "running", "done")  # type: ignore[union-attr]
+        assert row(session, Site, site_id).paused is True
+        assert row(session, User, user).locked_at is None
+        assert row(session, Ticket, ticket_id).closed_at is not None
+        assert row(session, Job, job_id).state in ("queued", "running", "done")
         entries = session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.id)).all()
         assert [(e.actor_id, e.action, e.target) for e in entries] == [
             (admin, "lock_user", f"user:{user}"),

@@ -13,6 +13,7 @@ from jetrack.privacy.erasure import request_account_erasure
 from jetrack.privacy.export import request_export
 from jetrack.store.models import DataExport, ErasureRequest, Job, Site, SiteErasure, User, utcnow
 from jetrack.store.stores import Stores
+from tests.conftest import row
 from tests.privacy.helpers import count_events, days_ago, insert_events, make_account
 
 pytestmark = pytest.mark.postgres
@@ -54,6 +55,6 @@ def test_erasure_export_and_site_purge_on_postgres(
         assert session.get(User, ada) is None
         assert session.scalars(select(ErasureRequest)).one().completed_at is not None
         assert all(e.completed_at for e in session.scalars(select(SiteErasure)))
-        assert session.get(DataExport, export.id).state == "done"  # type: ignore[union-attr]
+        assert row(session, DataExport, export.id).state == "done"
         states = {job.kind: job.state for job in session.scalars(select(Job))}
         assert set(states.values()) == {"done"}, states

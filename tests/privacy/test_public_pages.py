@@ -14,6 +14,7 @@ from jetrack.privacy.policy import COLLECTED_FIELDS
 from jetrack.store.models import Site, Ticket
 from jetrack.store.stores import Stores
 from tests.accounts.conftest import Inbox
+from tests.conftest import row
 from tests.privacy.helpers import make_account
 from tests.privacy.web import aged_start, app_client, login
 
@@ -69,9 +70,9 @@ def test_the_policy_follows_per_site_settings(open_with: Callable[..., Stores]) 
     stores = open_with(retention_days=30)
     _, (one, two) = make_account(stores, "o@example.com", "a.example", "b.example")
     with stores.control.session() as session:
-        session.get(Site, one).retention_days = 90  # type: ignore[union-attr]
-        session.get(Site, two).retention_days = 400  # type: ignore[union-attr]
-        session.get(Site, two).cookie_mode = True  # type: ignore[union-attr]
+        row(session, Site, one).retention_days = 90
+        row(session, Site, two).retention_days = 400
+        row(session, Site, two).cookie_mode = True
     text = _page(stores, "/privacy")
     assert "2 sites have their own period, from 90 to 400 days" in text
     assert "some sites on this instance use it" in text

@@ -39,7 +39,7 @@ from jetrack.store.models import (
 )
 from jetrack.store.stores import Stores, open_stores
 from tests.accounts.conftest import Inbox
-from tests.conftest import ROOT, TEST_KEY, make_settings
+from tests.conftest import ROOT, TEST_KEY, make_settings, row
 from tests.privacy.helpers import (
     count_events,
     days_ago,
@@ -83,7 +83,7 @@ def test_account_is_locked_then_purged_completely_after_the_window(
     _request_erasure(stores, ada)
     _request_erasure(stores, ada)  # a repeated request is harmless
     with stores.control.session() as session:
-        assert session.get(User, ada).locked_at is not None  # type: ignore[union-attr]
+        assert row(session, User, ada).locked_at is not None
         assert len(session.scalars(select(ErasureRequest)).all()) == 1
 
     runner.run_pending(stores)  # within the window: only the notice goes out
@@ -100,7 +100,7 @@ def test_account_is_locked_then_purged_completely_after_the_window(
     assert count_events(stores.events, shared) == 2 and count_events(stores.events, bobs) == 2
     with stores.control.session() as session:
         assert session.get(Site, alone) is None
-        assert session.get(Site, shared).owner_id == bob  # type: ignore[union-attr]
+        assert row(session, Site, shared).owner_id == bob
         request = session.scalars(select(ErasureRequest)).one()
         assert request.completed_at is not None
         job = session.scalars(select(Job).where(Job.kind == "erase_account")).one()
@@ -122,7 +122,7 @@ def test_undo_within_the_window(open_with: Callable[..., Stores]) -> None:
         assert pending_request(session, request.id, query["sig"][0]) is not None
         assert cancel_account_erasure(session, ada)
         assert not cancel_account_erasure(session, ada)  # twice is harmless
-        assert session.get(User, ada).locked_at is None  # type: ignore[union-attr]
+        assert row(session, User, ada).locked_at is None
     _make_due(stores)
     runner.run_pending(stores)
     assert user_exists(stores, ada)

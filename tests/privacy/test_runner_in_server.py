@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from jetrack.store.models import ErasureRequest, Job, Site, SiteErasure, User, utcnow
 from jetrack.store.stores import Stores, open_control_only, open_stores
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, make_settings, row
 from tests.privacy.helpers import count_events, days_ago, insert_events, make_account
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def test_the_server_purges_by_itself(live_server_factory: Callable[..., LiveServ
                     purge_after=utcnow() - timedelta(days=1),
                 )
             )
-            session.get(User, ada).locked_at = utcnow()  # type: ignore[union-attr]
+            row(session, User, ada).locked_at = utcnow()
         ids.update(ada=ada, ada_site=ada_site, gone=gone, kept=kept)
 
     server = live_server_factory(seed)

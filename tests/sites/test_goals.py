@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -120,7 +120,7 @@ def _seed_events(stores: Stores, world: World) -> None:
     insert(stores, rows)
 
 
-def query(client: TestClient, key: str, **body: Any) -> httpx.Response:
+def query(client: TestClient, key: str, **body: Any) -> httpx2.Response:
     base = {"site_id": "acme.example", "date_range": ["2024-03-10", "2024-03-10"],
             "metrics": ["visitors", "events"]}  # fmt: skip
     return client.post(
@@ -141,7 +141,7 @@ def test_conversions_through_the_stats_api(
     site = _site(stores, world)
     with stores.control.session() as session:
         site = session.merge(site)
-        for goal_type, fields in [
+        specs: list[tuple[str, dict[str, Any]]] = [
             ("page", {"page_path": "/blog/*"}),
             ("page", {"page_path": "/docs/**"}),
             ("event", {"event_name": "Signup"}),
@@ -150,7 +150,8 @@ def test_conversions_through_the_stats_api(
             ("event", {"event_name": "Purchase", "custom_props": {"plan": "pro"}}),
             ("event", {"event_name": "Signup", "custom_props": {"plan": ""},
                        "display_name": "Blank plan"}),
-        ]:  # fmt: skip
+        ]  # fmt: skip
+        for goal_type, fields in specs:
             create_goal(session, site, goal_spec(goal_type, **fields))
 
     breakdown = query(client, key, dimensions=["event:goal"])

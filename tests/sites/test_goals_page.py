@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -20,7 +20,7 @@ def as_role(client: TestClient, world: World, role: str) -> str:
     return world.csrf[role]
 
 
-def post(client: TestClient, path: str, csrf: str, **data: str) -> httpx.Response:
+def post(client: TestClient, path: str, csrf: str, **data: str) -> httpx2.Response:
     return client.post(path, data={"csrf_token": csrf, **data})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -23,7 +23,7 @@ INVALID_KEY = (
 
 def call(
     client: TestClient, method: str, path: str, key: str | None, **kwargs: Any
-) -> httpx.Response:
+) -> httpx2.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     headers.update(kwargs.pop("headers", {}))
     return client.request(method, path, headers=headers, **kwargs)
@@ -44,7 +44,7 @@ def test_provisioning_script_end_to_end(
     assert call(client, "GET", "/api/v1/sites/shop.example", key).json() == created.json()
 
     # Goals of each type, each PUT twice: the second answers the same goal.
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"goal_type": "event", "event_name": "Signup"},
         {"goal_type": "page", "page_path": "/blog/**"},
         {"goal_type": "event", "event_name": "Purchase", "custom_props": {"plan": "pro"},

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,7 +146,7 @@ raw_bodies = st.one_of(
 STATUSES: Counter[int] = Counter()  # what the fuzzing got back, for a look by hand
 
 
-def answered_well(response: httpx.Response) -> None:
+def answered_well(response: httpx2.Response) -> None:
     STATUSES[response.status_code] += 1
     assert response.status_code < 500, response.text
     if response.status_code >= 400:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from jetrack.stats.dates import MAX_TIME_BUCKETS
@@ -21,7 +21,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 
 BASE = {"metrics": ["visitors"], "date_range": ["2024-03-01", "2024-03-31"]}
-LEAF = ["is", "visit:country", ["DE"]]
+LEAF: list[Any] = ["is", "visit:country", ["DE"]]
 
 
 def negated(levels: int) -> list[Any]:
@@ -31,7 +31,7 @@ def negated(levels: int) -> list[Any]:
     return tree
 
 
-def refused(response: httpx.Response, *words: str) -> str:
+def refused(response: httpx2.Response, *words: str) -> str:
     assert response.status_code == 400, response.text
     message = response.json()["error"]
     assert isinstance(message, str)

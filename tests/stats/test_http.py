@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -45,7 +46,7 @@ def api(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
         stores.close()
 
 
-def post(client: TestClient, key: str | None, body: dict[str, Any]) -> httpx.Response:
+def post(client: TestClient, key: str | None, body: dict[str, Any]) -> httpx2.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return client.post("/api/v2/query", json=body, headers=headers)
 
@@ -145,7 +146,7 @@ def test_live_server_end_to_end(live_server_factory: Callable[..., LiveServer]) 
         insert(stores, visit(1, 1, [("2024-03-10 08:00", "/")], site_id=site_id))
 
     server = live_server_factory(seed_with_events)
-    key = seed.holder["key"]  # type: ignore[attr-defined]
+    key = seed.key
     response = httpx.post(
         f"{server.url}/api/v2/query",
         json={**BODY, "site_id": "live.com"},

@@ -20,6 +20,7 @@ from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
+from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
 from jetrack.store.events import first_value
 from jetrack.store.stores import Stores, open_stores
@@ -49,22 +50,19 @@ def rolled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
 
 def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[Any, Any, int]:
     """The answer with rollups, the answer without, and how many parts read rollups."""
-    used = collections.Counter()
-    real = engine.rolled_window
+    used: collections.Counter[bool] = collections.Counter()
 
     def counting(*args: Any) -> Any:
-        window = real(*args)
+        window = rolled_window(*args)
         used[window is not None] += 1
         return window
 
     body = {"site_id": site.domain, **request}
-    engine.rolled_window = counting  # type: ignore[assignment]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "rolled_window", counting)
         with_rollups = run_query(stores.events, site, body, now=NOW)
-        engine.rolled_window = lambda *args: None  # type: ignore[assignment]
+        patch.setattr(engine, "rolled_window", lambda *args: None)
         without = run_query(stores.events, site, body, now=NOW)
-    finally:
-        engine.rolled_window = real  # type: ignore[assignment]
     return with_rollups["results"], without["results"], used[True]
 
 
@@ -222,21 +220,18 @@ def test_visits_from_the_day_before_come_from_its_carried_rows(rolled: Stores) -
         rollups.build_rollups(rolled.events, day, site_ids=[71], min_visits_per_row=1)
     site = SiteInfo(71, "carry.example")
     body = {"date_range": ["2024-03-13", "2024-03-13"]}
-    windows = []
-    real = engine.rolled_window
+    windows: list[Any] = []
 
     def keep(*args: Any) -> Any:
-        windows.append(real(*args))
+        windows.append(rolled_window(*args))
         return windows[-1]
 
-    engine.rolled_window = keep  # type: ignore[assignment]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "rolled_window", keep)
         aggregate = run_query(
             rolled.events, site, {"site_id": site.domain, **body,
                                   "metrics": ["visitors", "visits", "bounce_rate"]}, now=NOW,
         )  # fmt: skip
-    finally:
-        engine.rolled_window = real  # type: ignore[assignment]
     assert windows[0] is not None and windows[0].carry
     # The visit from 23:50 the day before is in the range by its 00:20 pageview.
     assert aggregate["results"] == [{"dimensions": [], "metrics": [2, 2, 50]}]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from starlette.testclient import TestClient
 
 from jetrack.accounts.login_sessions import start_session
@@ -29,18 +29,18 @@ class App:
     session: str  # the owner of a.com signed in: (cookie, CSRF token)
     csrf: str
 
-    def shared(self, domain: str, body: Any) -> httpx.Response:
+    def shared(self, domain: str, body: Any) -> httpx2.Response:
         if isinstance(body, str):
             return self.client.post(f"/api/share/{self.slugs[domain]}/query", content=body)
         return self.client.post(f"/api/share/{self.slugs[domain]}/query", json=body)
 
-    def v2(self, domain: str, body: Any) -> httpx.Response:
+    def v2(self, domain: str, body: Any) -> httpx2.Response:
         headers = {"Authorization": f"Bearer {self.keys[domain]}"}
         if isinstance(body, str):
             return self.client.post("/api/v2/query", content=body, headers=headers)
         return self.client.post("/api/v2/query", json={"site_id": domain, **body}, headers=headers)
 
-    def dashboard(self, domain: str, body: Any) -> httpx.Response:
+    def dashboard(self, domain: str, body: Any) -> httpx2.Response:
         self.client.cookies.set("jt_session", self.session)
         try:
             headers = {"X-CSRF-Token": self.csrf}
@@ -52,7 +52,7 @@ class App:
         finally:
             self.client.cookies.clear()
 
-    def v1(self, domain: str, path: str, params: dict[str, str]) -> httpx.Response:
+    def v1(self, domain: str, path: str, params: dict[str, str]) -> httpx2.Response:
         headers = {"Authorization": f"Bearer {self.keys[domain]}"}
         return self.client.get(
             f"/api/v1/stats/{path}", params={"site_id": domain, **params}, headers=headers

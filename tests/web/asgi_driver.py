@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.applications import Starlette
+from starlette.types import Message, Scope
 
 CHUNK = 64 * 1024
 
@@ -25,7 +25,7 @@ async def stream(
     """Send a body of `chunks` x 64 KB, chunked (no Content-Length), one chunk per receive."""
     outcome = Outcome()
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         if outcome.chunks_read < chunks:
             outcome.chunks_read += 1
             more = outcome.chunks_read < chunks
@@ -33,7 +33,7 @@ async def stream(
         await asyncio.sleep(3600)  # the client stays connected
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             outcome.status = message["status"]
             outcome.headers = {k.decode(): v.decode() for k, v in message.get("headers", [])}
@@ -41,7 +41,7 @@ async def stream(
             outcome.body += message.get("body", b"")
 
     raw_path, _, query = path.partition("?")
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",

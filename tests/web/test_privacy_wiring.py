@@ -20,6 +20,7 @@ from jetrack.sites import shared_links
 from jetrack.sites.sites import add_site
 from jetrack.store.models import Membership, Site, User
 from jetrack.store.stores import Stores
+from tests.conftest import row
 
 BODY = {"site_id": "example.com", "metrics": ["visitors"], "date_range": "7d"}
 
@@ -61,7 +62,7 @@ def test_restricted_processing_stops_reports_to_others(settings: Settings, store
     with TestClient(create_app(settings, stores)) as client:
         assert _ask(client, viewer_key)[0] == 200
         with stores.control.session() as session:
-            owner = session.get(Site, 1).owner  # type: ignore[union-attr]
+            owner = row(session, Site, 1).owner
             set_restricted(session, owner, True)
         assert _ask(client, viewer_key)[0] == 404
         assert _ask(client, owner_key)[0] == 200
