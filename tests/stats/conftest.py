@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from jetrack.ingest.sessions import session_id_at
 from jetrack.stats.query import GoalInfo, SiteInfo
+from jetrack.store.ids import session_id_at
 from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings

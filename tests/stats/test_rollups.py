@@ -15,7 +15,6 @@ import pytest
 
 from jetrack.jobs.context import JobContext
 from jetrack.privacy.event_tables import delete_site_rows
-from jetrack.privacy.identity import COOKIE_ID_FLAG
 from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
 from jetrack.stats.engine import run_query
@@ -23,6 +22,7 @@ from jetrack.stats.query import SiteInfo
 from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
 from jetrack.store.events import first_value
+from jetrack.store.ids import COOKIE_ID_FLAG
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids
