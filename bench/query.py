@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from jetrack.config import load_settings
-from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
+from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.rollups import build_rollups, days_to_build
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
@@ -73,7 +73,7 @@ FROM (SELECT number + {first} AS s FROM numbers({count}))
 """
 
 
-# Visit ids as ingestion makes them (jetrack.ingest.sessions.session_id_at): the start second
+# Visit ids as ingestion makes them (jetrack.store.ids.session_id_at): the start second
 # above one sequence that counts visits of all sites in the order they start.
 NUMBER_VISITS = f"""
 INSERT INTO bench_numbered

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.users import create_user, find_user
-from jetrack.ingest.sessions import SEQUENCE_BITS
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec
 from jetrack.sites.sites import add_site, find_site
+from jetrack.store import schema
+from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores
@@ -236,13 +237,8 @@ DOWNLOADS = [
     "https://demo.jetrack.local/downloads/dpa-template.docx",
 ]
 
-EVENT_COLUMNS = (
-    "site_id, timestamp, name, visitor_id, session_id, hostname, pathname, referrer, source, "
-    "channel, utm_medium, utm_source, utm_campaign, utm_content, utm_term, click_id_param, "
-    "entry_page, country_code, region_code, city, device, screen_size, browser, "
-    "browser_version, os, os_version, language, props, revenue_amount, revenue_currency, "
-    "interactive, scroll_depth, engagement_ms"
-)
+# The SELECT below gives the events columns in this order (jetrack.store.schema).
+EVENT_COLUMNS = ", ".join(schema.EVENT_COLUMNS)
 
 
 def _u(key: int) -> str:
@@ -362,7 +358,7 @@ def _insert_sql(arr: dict[str, str]) -> str:
              cityHash64({{seed:UInt64}}, 'returning', day,
                         toUInt64({_u(13)} * {{sessions:UInt64}} / (8 * ({{days:UInt32}} + 1)))),
              cityHash64({{seed:UInt64}}, 'new', s)) % 4294967296 AS visitor_id,
-          -- the visit's start second above a sequence (jetrack.ingest.sessions.session_id_at)
+          -- the visit's start second above a sequence (jetrack.store.ids.session_id_at)
           bitOr(bitShiftLeft(toUInt64(start), {SEQUENCE_BITS}), s % {1 << SEQUENCE_BITS})
             AS session_id
         FROM numbers({{sessions:UInt64}})"""

@@ -13,7 +13,7 @@ from jetrack.ingest.rows import COLUMN_NAMES
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import parse_event
-from jetrack.privacy.salts import SaltRing, rotate_salts, salt_ages
+from jetrack.store.salts import SaltRing, rotate_salts, salt_ages
 from jetrack.store.stores import Stores
 from tests.ingest.conftest import CHROME
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 
 from jetrack.ingest.sessions import SEQUENCE_BITS, SessionTable, session_id_at
-from jetrack.privacy.identity import COOKIE_ID_FLAG, cookie_visitor_id, visitor_id
+from jetrack.store.identity import cookie_visitor_id, visitor_id
+from jetrack.store.ids import COOKIE_ID_FLAG
 
 
 def test_visit_ids_hold_their_start_second_and_are_unique_within_a_second() -> None:

@@ -18,7 +18,7 @@ from jetrack.ingest.rows import COLUMN_NAMES, to_arrow
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import parse_event
-from jetrack.privacy.salts import SaltRing
+from jetrack.store.salts import SaltRing
 from jetrack.store.sessions import SESSION_COLUMNS, rebuild_sessions
 from jetrack.store.stores import Stores
 from tests.ingest.conftest import CHROME, configure_site

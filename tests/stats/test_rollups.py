@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 
 from jetrack.jobs.context import JobContext
+from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.event_tables import delete_site_rows
-from jetrack.privacy.identity import COOKIE_ID_FLAG
 from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
 from jetrack.store import rollups
 from jetrack.store.events import first_value
+from jetrack.store.ids import COOKIE_ID_FLAG
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids
@@ -159,7 +160,7 @@ def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     assert rollups.days_to_build(rolled.events, at("2025-01-11 01:00")) == []
     assert rollups.days_to_build(rolled.events, at("2025-01-11 02:30")) == [day]
     context = JobContext(rolled, 0, {})
-    rollups.run_rollups(context)  # now: the day is long over
+    run_rollups(context)  # now: the day is long over
     assert context.payload["days"] == [day.isoformat()]
     assert rollups.days_to_build(rolled.events, at("2025-01-12 00:00")) == []
     assert rollups.rolled_days(rolled.events, 41, day, day + timedelta(days=1)) == [day]

@@ -22,7 +22,7 @@ from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Pipeline
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
-from jetrack.privacy.salts import SaltRing, seconds_to_midnight
+from jetrack.store.salts import SaltRing, seconds_to_midnight
 from jetrack.store.stores import Stores
 
 log = logging.getLogger("jetrack.ingest")

@@ -35,7 +35,7 @@ HANDLERS: dict[str, str] = {
     "erase_account": "jetrack.privacy.purge:run_account_erasure",
     "erasure_notice": "jetrack.privacy.purge:send_erasure_notice",
     "export": "jetrack.privacy.export:run_export",
-    "rollups": "jetrack.store.rollups:run_rollups",
+    "rollups": "jetrack.jobs.rollups:run_rollups",
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)

@@ -25,7 +25,6 @@ from starlette.types import Receive, Scope, Send
 from jetrack.ingest.buffer import Counted
 from jetrack.ingest.client_ip import ClientAddress, resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
-from jetrack.ingest.rows import Row
 from jetrack.ingest.service import IngestService
 from jetrack.ingest.wire import (
     MAX_BODY_BYTES,
@@ -35,6 +34,7 @@ from jetrack.ingest.wire import (
     parse_batch,
     parse_event,
 )
+from jetrack.store.schema import EventRow
 
 log = logging.getLogger("jetrack")
 
@@ -124,7 +124,7 @@ def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[
 
 @dataclass(slots=True)
 class Accepted:
-    rows: list[Row]
+    rows: list[EventRow]
     counted: list[Counted]  # the rows counted in their visit's totals, with the visit
     dropped: list[str]  # reasons
 

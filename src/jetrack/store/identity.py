@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
-ID_BYTES = 4
-# Set on cookie-mode ids, which stay the same across days: stats tell them from daily ids
-# (jetrack.store.rollups adds up daily visitors only where every id is a daily one).
-COOKIE_ID_FLAG = 1 << 32
+# The id's width and the cookie-mode flag are the stored layout (jetrack.store.ids).
+from jetrack.store.ids import COOKIE_ID_FLAG, ID_BYTES
 
 
 def visitor_id(salt: bytes, site_id: int, ip: str, user_agent: str) -> int:
