@@ -64,7 +64,7 @@ def journal_row(site_id: int, moment: datetime | None = None) -> tuple[object, .
     """One events row as the write buffer journals it."""
     import pyarrow as pa
 
-    from jetrack.ingest.rows import COLUMNS
+    from jetrack.store.schema import EVENT_ARROW_COLUMNS as COLUMNS
 
     values: list[object] = []
     for name, kind in COLUMNS:
