@@ -1,5 +1,5 @@
 -- Visit ids are now their start second above a sequence number, and visitor ids 32-bit
--- hashes (jetrack.ingest.sessions.session_id_at, jetrack.store.identity). In the
+-- hashes (jetrack.ingest.sessions.session_id_at, jetrack.privacy.identity). In the
 -- sessions table, sorted by start, consecutive visit ids differ by little: Delta turns
 -- them into small numbers. The visitor id column keeps its type (older rows hold 64-bit
 -- ids); T64 stores the 32 bits that new rows use. Measured on 10M events: sessions
