@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from jetrack.accounts.users import create_user, find_user
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec
 from jetrack.sites.sites import add_site, find_site
+from jetrack.store import schema
 from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
@@ -236,13 +237,8 @@ DOWNLOADS = [
     "https://demo.jetrack.local/downloads/dpa-template.docx",
 ]
 
-EVENT_COLUMNS = (
-    "site_id, timestamp, name, visitor_id, session_id, hostname, pathname, referrer, source, "
-    "channel, utm_medium, utm_source, utm_campaign, utm_content, utm_term, click_id_param, "
-    "entry_page, country_code, region_code, city, device, screen_size, browser, "
-    "browser_version, os, os_version, language, props, revenue_amount, revenue_currency, "
-    "interactive, scroll_depth, engagement_ms"
-)
+# The SELECT below gives the events columns in this order (jetrack.store.schema).
+EVENT_COLUMNS = ", ".join(schema.EVENT_COLUMNS)
 
 
 def _u(key: int) -> str:

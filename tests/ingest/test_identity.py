@@ -9,11 +9,11 @@ import pytest
 from jetrack.enrich import GeoLookup
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.pipeline import Dropped, Incoming, Pipeline
-from jetrack.ingest.rows import COLUMN_NAMES
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import parse_event
-from jetrack.privacy.salts import SaltRing, rotate_salts, salt_ages
+from jetrack.store.salts import SaltRing, rotate_salts, salt_ages
+from jetrack.store.schema import EVENT_COLUMNS as COLUMN_NAMES
 from jetrack.store.stores import Stores
 from tests.ingest.conftest import CHROME
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from jetrack.ingest.sessions import SessionTable
-from jetrack.privacy.identity import cookie_visitor_id, visitor_id
+from jetrack.store.identity import cookie_visitor_id, visitor_id
 from jetrack.store.ids import COOKIE_ID_FLAG, SEQUENCE_BITS, session_id_at
 
 

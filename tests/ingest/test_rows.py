@@ -6,25 +6,22 @@ from typing import Any
 
 import pytest
 
-from jetrack.ingest.rows import (
-    COLUMN_NAMES,
-    SCHEMA,
-    SESSION_SCHEMA,
-    VISIT_ATTRIBUTES,
-    sessions_to_arrow,
-    to_arrow,
-)
+from jetrack.ingest.rows import sessions_to_arrow, to_arrow
 from jetrack.ingest.sessions import VisitTotals
+from jetrack.store.schema import EVENT_COLUMNS as COLUMN_NAMES
+from jetrack.store.schema import EVENT_SCHEMA as SCHEMA
+from jetrack.store.schema import EVENT_VISIT_ATTRIBUTES as VISIT_ATTRIBUTES
+from jetrack.store.schema import SESSION_SCHEMA, EventRow
 
 
-def _row(**values: Any) -> tuple[Any, ...]:
+def _row(**values: Any) -> EventRow:
     defaults: dict[str, Any] = {
         "site_id": 1, "timestamp": 1_700_000_000, "name": "pageview", "visitor_id": 2**63 + 5,
         "session_id": 7, "hostname": "example.com", "pathname": "/a", "props": {},
         "revenue_amount": "0", "revenue_currency": "", "interactive": 1, "scroll_depth": 0,
         "engagement_ms": 0,
     } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES}  # fmt: skip
-    return tuple((defaults | values)[name] for name in COLUMN_NAMES)
+    return EventRow(**(defaults | values))
 
 
 @pytest.mark.parametrize(
@@ -43,8 +40,8 @@ def test_events_columns_hold_each_rows_values(props_per_row: list[dict[str, str]
     assert table.schema == SCHEMA
     stored = table.to_pylist()
     for row, got in zip(rows, stored, strict=True):
-        expected = dict(zip(COLUMN_NAMES, row, strict=True))
-        expected["props"] = list((expected["props"] or {}).items())
+        expected: dict[str, Any] = dict(zip(COLUMN_NAMES, row, strict=True))
+        expected["props"] = list((row.props or {}).items())
         assert got == expected
 
 

@@ -14,11 +14,12 @@ from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Incoming, Pipeline
-from jetrack.ingest.rows import COLUMN_NAMES, to_arrow
+from jetrack.ingest.rows import to_arrow
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import parse_event
-from jetrack.privacy.salts import SaltRing
+from jetrack.store.salts import SaltRing
+from jetrack.store.schema import EVENT_COLUMNS as COLUMN_NAMES
 from jetrack.store.sessions import SESSION_COLUMNS, rebuild_sessions
 from jetrack.store.stores import Stores
 from tests.ingest.conftest import CHROME, configure_site

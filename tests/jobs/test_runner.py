@@ -13,15 +13,16 @@ from jetrack.config import Settings
 from jetrack.jobs import queue, runner
 from jetrack.store.models import Job, utcnow
 from jetrack.store.stores import Stores, open_stores
+from tests.jobs import handlers
 from tests.jobs.handlers import Killed
 
-KINDS = {"flaky": "flaky", "dies": "dies", "broken": "broken"}
+KINDS = {"flaky": handlers.flaky, "dies": handlers.dies, "broken": handlers.broken}
 
 
 @pytest.fixture(autouse=True)
 def _test_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
     for kind, function in KINDS.items():
-        monkeypatch.setitem(runner.HANDLERS, kind, f"tests.jobs.handlers:{function}")
+        monkeypatch.setitem(runner.HANDLERS, kind, function)
 
 
 def add(stores: Stores, kind: str, log: Path) -> int:

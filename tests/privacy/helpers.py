@@ -8,6 +8,7 @@ from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.events import EventStore
 from jetrack.store.models import User, utcnow
+from jetrack.store.schema import EventRow
 from jetrack.store.stores import Stores
 
 PASSWORD = "correct horse battery"
@@ -60,11 +61,11 @@ def user_exists(stores: Stores, user_id: int) -> bool:
         return session.get(User, user_id) is not None
 
 
-def journal_row(site_id: int, moment: datetime | None = None) -> tuple[object, ...]:
+def journal_row(site_id: int, moment: datetime | None = None) -> EventRow:
     """One events row as the write buffer journals it."""
     import pyarrow as pa
 
-    from jetrack.ingest.rows import COLUMNS
+    from jetrack.store.schema import EVENT_ARROW_COLUMNS as COLUMNS
 
     values: list[object] = []
     for name, kind in COLUMNS:
@@ -80,4 +81,4 @@ def journal_row(site_id: int, moment: datetime | None = None) -> tuple[object, .
             values.append(1)
         else:
             values.append("pageview" if name == "name" else "")
-    return tuple(values)
+    return EventRow._make(values)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from jetrack.jobs.context import JobContext
+from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.event_tables import delete_site_rows
 from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
@@ -157,7 +158,7 @@ def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     assert rollups.days_to_build(rolled.events, at("2025-01-11 01:00")) == []
     assert rollups.days_to_build(rolled.events, at("2025-01-11 02:30")) == [day]
     context = JobContext(rolled, 0, {})
-    rollups.run_rollups(context)  # now: the day is long over
+    run_rollups(context)  # now: the day is long over
     assert context.payload["days"] == [day.isoformat()]
     assert rollups.days_to_build(rolled.events, at("2025-01-12 00:00")) == []
     assert rollups.rolled_days(rolled.events, 41, day, day + timedelta(days=1)) == [day]

@@ -20,15 +20,16 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 
 from jetrack.ingest.journal import STORED_SUFFIX, Journal, JournalSegment
-from jetrack.ingest.rows import Row, counted_visits, sessions_to_arrow, to_arrow, visit_key
+from jetrack.ingest.rows import counted_visits, sessions_to_arrow, to_arrow, visit_key
 from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.store.events import EventStore, EventStoreError
 from jetrack.store.rollups import rebuild_days
+from jetrack.store.schema import EventRow
 from jetrack.store.sessions import rebuild_sessions
 
 log = logging.getLogger("jetrack.ingest")
 
-Counted = tuple[Row, VisitState]  # an event row counted in its visit's totals, and the visit
+Counted = tuple[EventRow, VisitState]  # an event row counted in its visit's totals, and the visit
 Committed = Callable[[BaseException | None], None]  # told when rows are journaled, or why not
 
 
@@ -36,11 +37,11 @@ Committed = Callable[[BaseException | None], None]  # told when rows are journal
 class PendingBatch:
     name: str
     path: Path
-    rows: list[Row] = field(default_factory=list)
+    rows: list[EventRow] = field(default_factory=list)
     # (site, session) -> an event row of each visit the batch counted in, and the visit
     visits: dict[tuple[int, int], Counted] = field(default_factory=dict)
     # The visits' totals, taken when the batch is closed: exactly its events and earlier.
-    sessions: list[tuple[Row, VisitTotals]] = field(default_factory=list)
+    sessions: list[tuple[EventRow, VisitTotals]] = field(default_factory=list)
     events_stored: bool = False
 
 
@@ -59,10 +60,12 @@ class WriteBuffer:
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._waiting: list[Committed] = []
-        self._waiting_rows: list[Row] = []
+        self._waiting_rows: list[EventRow] = []
         self._waiting_visits: list[Counted] = []
 
-    def commit_then(self, rows: Sequence[Row], visits: Sequence[Counted], then: Committed) -> None:
+    def commit_then(
+        self, rows: Sequence[EventRow], visits: Sequence[Counted], then: Committed
+    ) -> None:
         """Journal the rows in one write with those of the other requests of this event-loop
         turn (group commit), then call `then(None)`: from then on they are safe to
         acknowledge. `then(error)` when they could not be journaled (a full disk: nobody is
@@ -90,7 +93,7 @@ class WriteBuffer:
             except Exception as exc:  # one failed answer must not keep the others waiting
                 log.error("answering a journaled request failed: %s", type(exc).__name__)
 
-    def append(self, rows: Sequence[Row], visits: Sequence[Counted] = ()) -> None:
+    def append(self, rows: Sequence[EventRow], visits: Sequence[Counted] = ()) -> None:
         """Journal the rows; when this returns they are safe to acknowledge. `visits` as in
         `commit_then` (their totals are not journaled: a replay rebuilds them from events)."""
         self._segment.append(rows)
@@ -116,7 +119,7 @@ class WriteBuffer:
                 if path.suffix != STORED_SUFFIX:
                     self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
                 # The visits' totals were in memory only: rebuild their rows from events.
-                stamps = [row[1] for row in rows]
+                stamps = [row.timestamp for row in rows]
                 since = datetime.fromtimestamp(min(stamps), UTC)
                 until = datetime.fromtimestamp(max(stamps) + 1, UTC)
                 for site_id, session_ids in counted_visits(rows).items():

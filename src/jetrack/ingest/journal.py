@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from jetrack.ingest.rows import Row
+from jetrack.store.schema import EventRow
 
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".journal"
@@ -39,9 +39,9 @@ class JournalSegment:
         self._nonce_prefix = secrets.token_bytes(8)
         self._records = 0
 
-    def append(self, rows: Sequence[Row]) -> None:
+    def append(self, rows: Sequence[EventRow]) -> None:
         """One write() of one record: after it returns the rows survive a killed process."""
-        payload = orjson.dumps(rows)
+        payload = orjson.dumps(rows, default=tuple)  # each EventRow as its values
         if self._cipher is not None:
             nonce = self._nonce_prefix + self._records.to_bytes(4, "big")
             self._records += 1
@@ -78,10 +78,10 @@ class Journal:
         os.rename(path, stored)
         return stored
 
-    def read_segment(self, path: Path) -> list[Row]:
+    def read_segment(self, path: Path) -> list[EventRow]:
         """Every complete record; a torn last record (never acknowledged) is ignored."""
         return [
-            tuple(row)
+            EventRow._make(row)
             for record in self._records(path.read_bytes())
             for row in orjson.loads(record)
         ]

@@ -24,12 +24,12 @@ from jetrack.enrich import (
 from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.page_url import parse_page_url
-from jetrack.ingest.rows import Row
 from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache, SiteInfo
 from jetrack.ingest.wire import WireEvent
-from jetrack.privacy.identity import cookie_visitor_id, visitor_id
-from jetrack.privacy.salts import SaltPair
+from jetrack.store.identity import cookie_visitor_id, visitor_id
+from jetrack.store.salts import SaltPair
+from jetrack.store.schema import EventRow
 
 
 class DropReason(StrEnum):
@@ -241,7 +241,7 @@ class Pipeline:
         self.counts: Counter[str] = Counter()
         self.step_seconds: dict[str, float] | None = None
 
-    def run(self, e: Incoming) -> Row:
+    def run(self, e: Incoming) -> EventRow:
         """The stored row for the event, or raises Dropped."""
         try:
             if self.step_seconds is None:
@@ -262,24 +262,32 @@ class Pipeline:
         return _row(e)
 
 
-def _row(e: Incoming) -> Row:
+# EventRow from its values in one tuple: half the cost of its keyword-binding constructor
+# (~0.4 against ~0.9 us per event, measured).
+_new_row = tuple.__new__
+
+
+def _row(e: Incoming) -> EventRow:
     """The events row (its visit, when counted in, is `e.counted_in`)."""
     assert e.site is not None
     wire = e.wire
     revenue = wire.revenue
-    return (
-        e.site.id,
-        int(e.now),
-        wire.name,
-        e.visitor_id,
-        e.session_id,
-        e.hostname,
-        e.pathname,
-        *e.visit_attributes,
-        wire.props or None,
-        str(revenue.amount) if revenue else "0",
-        revenue.currency if revenue else "",
-        1 if wire.interactive else 0,
-        wire.scroll_depth,
-        wire.engagement_ms,
+    return _new_row(
+        EventRow,
+        (
+            e.site.id,
+            int(e.now),
+            wire.name,
+            e.visitor_id,
+            e.session_id,
+            e.hostname,
+            e.pathname,
+            *e.visit_attributes,
+            wire.props or None,
+            str(revenue.amount) if revenue else "0",
+            revenue.currency if revenue else "",
+            1 if wire.interactive else 0,
+            wire.scroll_depth,
+            wire.engagement_ms,
+        ),
     )

@@ -1,5 +1,5 @@
-"""One stored event as a tuple in the events table's column order, and its Arrow schema;
-its visit's row in the sessions table, built from the totals a row carries."""
+"""Stored rows to Arrow: events rows (`jetrack.store.schema.EventRow`) column by column,
+and each visit's row in the sessions table, built from the totals a row carries."""
 
 from __future__ import annotations
 
@@ -10,72 +10,32 @@ from typing import Any
 import pyarrow as pa
 
 from jetrack.ingest.sessions import VisitTotals
-from jetrack.store import sessions as sessions_table
+from jetrack.store.schema import (
+    EVENT_ARROW_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_SCHEMA,
+    SESSION_SCHEMA,
+    EventRow,
+)
+from jetrack.store.schema import VISIT_ATTRIBUTES as SESSION_VISIT_ATTRIBUTES
 
 _STR = pa.string()
-
-# Must list the columns of store/event_migrations/0001_events.sql (a test checks this).
-COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("site_id", pa.uint32()),
-    ("timestamp", pa.uint32()),
-    ("name", _STR),
-    ("visitor_id", pa.uint64()),
-    ("session_id", pa.uint64()),
-    ("hostname", _STR),
-    ("pathname", _STR),
-    # visit attributes, in VISIT_ATTRIBUTES order
-    ("referrer", _STR),
-    ("source", _STR),
-    ("channel", _STR),
-    ("utm_medium", _STR),
-    ("utm_source", _STR),
-    ("utm_campaign", _STR),
-    ("utm_content", _STR),
-    ("utm_term", _STR),
-    ("click_id_param", _STR),
-    ("entry_page", _STR),
-    ("country_code", _STR),
-    ("region_code", _STR),
-    ("city", _STR),
-    ("device", _STR),
-    ("screen_size", _STR),
-    ("browser", _STR),
-    ("browser_version", _STR),
-    ("os", _STR),
-    ("os_version", _STR),
-    ("language", _STR),
-    # event details
-    ("props", pa.map_(_STR, _STR)),
-    ("revenue_amount", _STR),
-    ("revenue_currency", _STR),
-    ("interactive", pa.uint8()),
-    ("scroll_depth", pa.uint8()),
-    ("engagement_ms", pa.uint32()),
-]
-
-COLUMN_NAMES = [name for name, _ in COLUMNS]
-VISIT_ATTRIBUTES = COLUMN_NAMES[COLUMN_NAMES.index("referrer") : COLUMN_NAMES.index("language") + 1]
-SCHEMA = pa.schema([pa.field(name, kind, nullable=False) for name, kind in COLUMNS])
-
-# One events row, in COLUMNS order. `props` is a dict, or None for none (most events): a
-# tuple of plain values only is one the garbage collector stops scanning.
-Row = tuple[Any, ...]
+_PROPS = EVENT_COLUMNS.index("props")
 
 
-_PROPS = COLUMN_NAMES.index("props")
-
-
-def to_arrow(rows: Sequence[Row]) -> pa.Table:
+def to_arrow(rows: Sequence[EventRow]) -> pa.Table:
     """Column-wise Arrow table of rows (revenue goes as text so ClickHouse parses it exactly).
 
     The rows are transposed in C (`zip(*rows)`) and each column converted in one call: the
     flush thread holds the GIL for milliseconds, not for a Python loop over every value."""
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    columns: list[Sequence[Any]] = (
+        list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
+    )
     arrays = [
         _props_array(values) if index == _PROPS else pa.array(values, type=kind)
-        for index, (values, (_, kind)) in enumerate(zip(columns, COLUMNS, strict=True))
+        for index, (values, (_, kind)) in enumerate(zip(columns, EVENT_ARROW_COLUMNS, strict=True))
     ]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 
 def _props_array(props: Sequence[dict[str, str] | None]) -> pa.Array:
@@ -92,47 +52,26 @@ def _props_array(props: Sequence[dict[str, str] | None]) -> pa.Array:
         pa.array(offsets, type=pa.int32()),
         pa.array(keys, type=_STR),
         pa.array(values, type=_STR),
-        type=SCHEMA.field("props").type,
+        type=EVENT_SCHEMA.field("props").type,
     )
 
 
-_C = {name: i for i, name in enumerate(COLUMN_NAMES)}
-
-_SESSION_TYPES: dict[str, pa.DataType] = {
-    "site_id": pa.uint32(),
-    "session_id": pa.uint64(),
-    "visitor_id": pa.uint64(),
-    "start": pa.uint32(),
-    "version": pa.uint64(),
-    "pageviews": pa.uint32(),
-    "events": pa.uint32(),
-    "interactive_events": pa.uint32(),
-    "duration": pa.uint32(),
-}
-SESSION_SCHEMA = pa.schema(
-    [
-        pa.field(name, _SESSION_TYPES.get(name, _STR), nullable=False)
-        for name in sessions_table.SESSION_COLUMNS
-    ]
-)
+def visit_key(row: EventRow) -> tuple[int, int]:
+    return row.site_id, row.session_id
 
 
-def visit_key(row: Row) -> tuple[int, int]:
-    return row[_C["site_id"]], row[_C["session_id"]]
-
-
-def counted_visits(rows: Iterable[Row]) -> dict[int, set[int]]:
+def counted_visits(rows: Iterable[EventRow]) -> dict[int, set[int]]:
     """Site id -> ids of the visits with a pageview or custom event among the rows."""
     found: dict[int, set[int]] = {}
     for row in rows:
-        if row[_C["name"]] != "engagement":
-            found.setdefault(row[_C["site_id"]], set()).add(row[_C["session_id"]])
+        if row.name != "engagement":
+            found.setdefault(row.site_id, set()).add(row.session_id)
     return found
 
 
 # A sessions row is the event row's ids and visit attributes, then the visit's totals.
-_FROM_ROW = ("site_id", "session_id", "visitor_id", "entry_page", *sessions_table.VISIT_ATTRIBUTES)
-_row_part = operator.itemgetter(*(_C[name] for name in _FROM_ROW))
+_FROM_ROW = ("site_id", "session_id", "visitor_id", "entry_page", *SESSION_VISIT_ATTRIBUTES)
+_row_part = operator.itemgetter(*(EVENT_COLUMNS.index(name) for name in _FROM_ROW))
 _FROM_TOTALS = {
     "start": "start",
     "version": "version",
@@ -149,7 +88,7 @@ _POSITION = {name: index for index, name in enumerate(_FROM_ROW)} | {
 _POSITION["duration"] = len(_FROM_ROW) + len(VisitTotals._fields)
 
 
-def sessions_to_arrow(visits: Iterable[tuple[Row, VisitTotals]]) -> pa.Table:
+def sessions_to_arrow(visits: Iterable[tuple[EventRow, VisitTotals]]) -> pa.Table:
     """Sessions rows (the table's columns) from an event row of each visit and its totals."""
     values = [(*_row_part(row), *totals, totals.last - totals.start) for row, totals in visits]
     columns: list[Sequence[Any]] = (

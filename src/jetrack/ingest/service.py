@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +23,7 @@ from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Pipeline
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
-from jetrack.privacy.salts import SaltRing, seconds_to_midnight
+from jetrack.store.salts import SaltRing, seconds_to_midnight
 from jetrack.store.stores import Stores
 
 log = logging.getLogger("jetrack.ingest")
@@ -65,6 +66,35 @@ def open_geo(settings: Settings) -> GeoLookup:
     return GeoLookup(present)
 
 
+def open_journal(stores: Stores) -> Journal:
+    """The data dir's journal, encrypted with the stores' journal key (if any)."""
+    key = stores.keys.journal if stores.keys else None
+    return Journal(stores.settings.data_dir / "journal", key)
+
+
+def replay_journal(stores: Stores) -> int:
+    """Store what earlier runs journaled but did not store, with no server running (the
+    write buffer's own replay, as at server start; closing it removes the empty segment it
+    opened). Call it from a thread without an event loop."""
+    buffer = WriteBuffer(open_journal(stores), stores.events, interval=1.0, max_events=1)
+    replayed = buffer.replay()
+    asyncio.run(buffer.close())
+    return replayed
+
+
+def unstored_segments(stores: Stores) -> set[Path]:
+    """The journal's segments holding rows not yet stored (the write buffer deletes them
+    once stored; an empty one is the segment being written, or nothing)."""
+    return {path for path in open_journal(stores).leftover_segments() if _has_rows(path)}
+
+
+def _has_rows(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def build_service(settings: Settings, stores: Stores) -> IngestService:
     warm_up()
     sites = SiteCache(stores.control)
@@ -77,9 +107,8 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
         salts,
         new_visitors=AddressBudget(settings.new_visitors_per_minute),
     )
-    journal = Journal(settings.data_dir / "journal", stores.keys.journal if stores.keys else None)
     buffer = WriteBuffer(
-        journal,
+        open_journal(stores),
         stores.events,
         interval=settings.flush_interval_seconds,
         max_events=settings.flush_max_events,

@@ -192,3 +192,7 @@ class SessionTable:
             del packed[key]
             expired += 1
         return expired
+
+
+# jetrack.stats.sql still reads the layout here; it moves to jetrack.store.ids (hx/plan).
+__all__ = ["SEQUENCE_BITS"]

@@ -19,11 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from jetrack.jobs import queue
 from jetrack.jobs.context import JobContext
+from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
 from jetrack.store.models import ErasureRequest, SiteErasure, as_utc, utcnow
-from jetrack.store.rollups import run_rollups
 from jetrack.store.stores import Stores
 
 log = logging.getLogger("jetrack.jobs")

@@ -18,11 +18,11 @@ from sqlalchemy import inspect, select
 from jetrack.config import ConfigError, Settings
 from jetrack.jobs.queue import last_finished
 from jetrack.privacy.retention import retention_days
-from jetrack.privacy.salts import SALT_LIFETIME, salt_ages
 from jetrack.store.control import ControlStore
 from jetrack.store.events import EventStore, EventStoreError
 from jetrack.store.keys import KEY_FILE_NAME
 from jetrack.store.models import ErasureRequest, Site, as_utc
+from jetrack.store.salts import SALT_LIFETIME, salt_ages
 from jetrack.store.stores import open_control_only, open_stores
 
 ERASURE_DEADLINE = timedelta(days=30)

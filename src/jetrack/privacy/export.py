@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import can
 from jetrack.accounts.tokens import digest, new_token
-from jetrack.ingest.rows import COLUMN_NAMES
 from jetrack.jobs import queue
 from jetrack.jobs.context import JobContext
 from jetrack.privacy.csv_cells import csv_cell
@@ -47,6 +46,7 @@ from jetrack.store.models import (
     as_utc,
     utcnow,
 )
+from jetrack.store.schema import EVENT_COLUMNS
 from jetrack.store.stores import Stores
 
 EXPORT_LIFETIME = timedelta(days=7)
@@ -58,7 +58,7 @@ _SPECIAL = {
     "props": "toJSONString(props)",
     "revenue_amount": "toString(revenue_amount)",
 }
-EVENT_SELECT = ", ".join(f"{_SPECIAL.get(name, name)} AS {name}" for name in COLUMN_NAMES)
+EVENT_SELECT = ", ".join(f"{_SPECIAL.get(name, name)} AS {name}" for name in EVENT_COLUMNS)
 
 
 def request_export(session: Session, user: User) -> tuple[DataExport, str | None]:
@@ -265,7 +265,7 @@ def write_site_events(events: EventStore, site: dict[str, Any], directory: Path)
         if parquet_writer is not None:
             parquet_writer.close()
     if total == 0:  # a site without events still gets both files, with the header only
-        empty = pa.table({name: pa.array([], pa.string()) for name in COLUMN_NAMES})
+        empty = pa.table({name: pa.array([], pa.string()) for name in EVENT_COLUMNS})
         pa_csv.write_csv(empty, directory / "events.csv")
         pq.write_table(empty, directory / "events.parquet")
     aggregates = events.query(

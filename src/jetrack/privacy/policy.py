@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from jetrack.billing.plans import plan_named
 from jetrack.config import Settings
 from jetrack.enrich.geo import GEO_ATTRIBUTION
-from jetrack.privacy.salts import SALT_LIFETIME
 from jetrack.store.models import Site, Team
+from jetrack.store.salts import SALT_LIFETIME
 
 # Pairs of columns told in one sentence: the page lists each sentence once.
 _BROWSER = "the browser and its version, from the browser string, which is then discarded"

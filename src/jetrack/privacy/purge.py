@@ -8,7 +8,6 @@ rows go, then files; the confirmation mail last.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from datetime import timedelta
@@ -18,8 +17,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from jetrack.ingest.buffer import WriteBuffer
-from jetrack.ingest.journal import Journal
+from jetrack.ingest.service import replay_journal, unstored_segments
 from jetrack.jobs.context import JobContext
 from jetrack.privacy.erasure import undo_link_path
 from jetrack.privacy.event_tables import delete_site_rows, site_ids_with_data
@@ -278,13 +276,6 @@ def _complete_site_erasures(stores: Stores, site_ids: list[int]) -> None:
             row.completed_at = utcnow()
 
 
-def _has_rows(path: Path) -> bool:
-    try:
-        return path.stat().st_size > 0
-    except FileNotFoundError:
-        return False
-
-
 def settle_ingest(context: JobContext, since: float) -> None:
     """Make sure no event of a just-deleted site is still on its way to the event store.
 
@@ -292,22 +283,15 @@ def settle_ingest(context: JobContext, since: float) -> None:
     written before that are stored (the write buffer deletes them). From the CLI the server
     is not running, so store any segments a crash left behind now, before erasing."""
     stores = context.stores
-    journal = Journal(
-        stores.settings.data_dir / "journal", stores.keys.journal if stores.keys else None
-    )
     if not context.in_server:
-        # The write buffer's own replay, as at server start; closing it removes the empty
-        # segment it opened. This thread has no event loop, so asyncio.run is safe.
-        buffer = WriteBuffer(journal, stores.events, interval=1.0, max_events=1)
-        buffer.replay()
-        asyncio.run(buffer.close())
+        replay_journal(stores)  # this thread has no event loop
         return
     wait = since + INGEST_SETTLE.total_seconds() - time.time()
     if wait > 0:
         time.sleep(wait)
-    older = {path for path in journal.leftover_segments() if _has_rows(path)}
+    older = unstored_segments(stores)
     deadline = time.monotonic() + JOURNAL_WAIT_SECONDS
-    while older & set(journal.leftover_segments()):
+    while older & unstored_segments(stores):
         if time.monotonic() > deadline:
             raise RuntimeError("the write buffer did not store its journal in time; will retry")
         time.sleep(0.5)

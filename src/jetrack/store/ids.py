@@ -6,7 +6,7 @@ from __future__ import annotations
 SEQUENCE_BITS = 31
 _SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
 
-# A visitor id is a hash of this many bytes (jetrack.privacy.identity); cookie-mode ids,
+# A visitor id is a hash of this many bytes (jetrack.store.identity); cookie-mode ids,
 # which stay the same across days, carry COOKIE_ID_FLAG above them, so a daily id is
 # below it (jetrack.store.rollups adds up daily visitors only where every id is daily).
 ID_BYTES = 4

@@ -14,22 +14,11 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from jetrack.store.events import EventStore
 from jetrack.store.ids import COOKIE_ID_FLAG, visit_start_sql
+from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 
-if TYPE_CHECKING:
-    from jetrack.jobs.context import JobContext
-
-# Sessions columns with a row per value and day: the visit dimensions of a dashboard.
-# Referrer URLs, utm_content and utm_term are left out (many values, rarely shown
-# unfiltered); a query grouped by them reads the sessions table.
-ROLLED_COLUMNS = (
-    "source", "channel", "utm_medium", "utm_source", "utm_campaign", "entry_page",
-    "exit_page", "country_code", "region_code", "city", "device", "screen_size", "browser",
-    "browser_version", "os", "os_version", "language",
-)  # fmt: skip
 ALL = ""  # the column of a day's row over all its visits
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
@@ -95,10 +84,7 @@ def _build_stamp() -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-_INSERT = (
-    "INSERT INTO visit_rollups (site_id, day, column, value, visitors, visits, bounces,"
-    " pageviews, duration, event_visitors, event_pageviews, event_count, last_event, built_at)"
-)
+_INSERT = f"INSERT INTO visit_rollups ({', '.join(ROLLUP_COLUMNS)})"
 # Visit ids made by ingestion hold their start second (jetrack.store.ids); page rows need
 # them, to tell which day's visits an event belongs to.
 _DATED_ID = f"{visit_start_sql('session_id')} = toUnixTimestamp(start)"
@@ -259,15 +245,10 @@ def days_to_refresh(events: EventStore, now: datetime) -> list[date]:
     return [_as_date(row[0]) for row in result.rows]
 
 
-def run_rollups(context: JobContext) -> None:
-    """The hourly job: roll up the days that are over and not rolled up yet, and again
-    the recent ones whose visits changed since."""
-    now = datetime.now(UTC)
-    days = sorted(set(days_to_build(context.stores.events, now))
-                  | set(days_to_refresh(context.stores.events, now)), reverse=True)  # fmt: skip
-    for day in days:
-        build_rollups(context.stores.events, day)
-    context.payload["days"] = [day.isoformat() for day in days]
+def days_due(events: EventStore, now: datetime) -> list[date]:
+    """The days to roll up now, latest first: those over and not rolled up yet, and the
+    recent ones whose visits changed since (the hourly job, jetrack.jobs.rollups)."""
+    return sorted(set(days_to_build(events, now)) | set(days_to_refresh(events, now)), reverse=True)
 
 
 def rebuild_days(events: EventStore, since: datetime, until: datetime, now: datetime) -> None:
@@ -356,4 +337,4 @@ def _as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-__all__ = ["ALL", "ROLLED_COLUMNS", "build_rollups", "days_to_build", "rolled_days"]
+__all__ = ["ALL", "ROLLED_COLUMNS", "build_rollups", "days_due", "days_to_build", "rolled_days"]

@@ -12,23 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jetrack.store.events import EventStore
+from jetrack.store.schema import SESSION_COLUMNS, TALLY_COLUMNS, VISIT_ATTRIBUTES
 
-# Visit attributes copied from the visit's first event (the same on all its events).
-VISIT_ATTRIBUTES = [
-    "referrer", "source", "channel", "utm_medium", "utm_source", "utm_campaign",
-    "utm_content", "utm_term", "click_id_param", "country_code", "region_code", "city",
-    "device", "screen_size", "browser", "browser_version", "os", "os_version", "language",
-]  # fmt: skip
-
-# Stored columns computed from the visit's events, in the order of _AGGREGATES below
-# (`timestamp`, the last event, and `is_bounce` are ALIAS columns of these).
-TALLY_COLUMNS = [
-    "site_id", "session_id", "visitor_id", "start", "version", "hostname", "entry_page",
-    "exit_page", "pageviews", "events", "interactive_events", "duration",
-]  # fmt: skip
-SESSION_COLUMNS = TALLY_COLUMNS + VISIT_ATTRIBUTES
-
-# Over the visit's events without engagement pings. Aliases would shadow the events
+# TALLY_COLUMNS then VISIT_ATTRIBUTES, over the visit's events without engagement
+# pings. Aliases would shadow the events
 # columns inside the other aggregates, so the columns go by position instead.
 _AGGREGATES = [
     "site_id",

@@ -1,7 +1,7 @@
 """POST /api/event (Plausible-compatible) and POST /api/events (batches from servers).
 
-The request's checks (`check_request`), the pipeline (`run_pipeline`) and the answers
-(`Answer`) are plain functions and values, shared by two ways in: under uvicorn,
+The request's checks (`check_request`) and the answers (`Answer`, `answer_for` of what
+`jetrack.ingest.accept` reports) are plain functions and values, shared by two ways in: under uvicorn,
 `jetrack.web.ingest_protocol` calls them from the HTTP parser's callbacks; elsewhere
 (granian, tests on the app) `EventEndpoint` is a plain ASGI endpoint, with no
 Request/Response objects and one pass over the headers."""
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +21,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from jetrack.ingest.buffer import Counted
-from jetrack.ingest.client_ip import ClientAddress, resolve_client
-from jetrack.ingest.pipeline import Dropped, Incoming
-from jetrack.ingest.rows import Row
+from jetrack.ingest.accept import (
+    Accepted,
+    NotJournaled,
+    Outcome,
+    OverBudget,
+    accept,
+    unknown_site_due,
+)
 from jetrack.ingest.service import IngestService
 from jetrack.ingest.wire import (
     MAX_BODY_BYTES,
@@ -88,6 +91,28 @@ JOURNAL_FAILED = Answer(503, b'{"error": "events could not be journaled; send th
 SERVER_ERROR = Answer(500, b'{"error": "internal error"}')
 
 
+def answer_for(outcome: Outcome) -> Answer:
+    """The HTTP answer of what `accept` reported."""
+    if isinstance(outcome, Accepted):
+        if not outcome.dropped:
+            return ACCEPTED
+        reasons = ",".join(sorted(set(outcome.dropped))).encode()
+        return Answer(202, b"ok", ((b"x-jetrack-dropped", reasons),))
+    if isinstance(outcome, OverBudget):
+        message = (
+            f"more than {outcome.limit} events a minute from one address "
+            f"(JETRACK_BATCH_EVENTS_PER_MINUTE); nothing of this batch was accepted, "
+            f"send it again in {outcome.retry_after} s"
+        )
+        return Answer(
+            429,
+            orjson.dumps({"error": f"body: {message}", "field": "body"}),
+            ((b"retry-after", str(outcome.retry_after).encode()),),
+        )
+    assert isinstance(outcome, NotJournaled)
+    return JOURNAL_FAILED
+
+
 def _bad(field: str, message: str, status: int = 400) -> Answer:
     return Answer(status, orjson.dumps({"error": f"{field}: {message}", "field": field}))
 
@@ -122,76 +147,6 @@ def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[
     return events
 
 
-@dataclass(slots=True)
-class Accepted:
-    rows: list[Row]
-    counted: list[Counted]  # the rows counted in their visit's totals, with the visit
-    dropped: list[str]  # reasons
-
-    def answer(self) -> Answer:
-        if not self.dropped:
-            return ACCEPTED
-        reasons = ",".join(sorted(set(self.dropped))).encode()
-        return Answer(202, b"ok", ((b"x-jetrack-dropped", reasons),))
-
-
-def unknown_site_due(service: IngestService, events: list[WireEvent]) -> bool:
-    """An event names a domain the site cache lacks, and the cache may be read again now."""
-    sites = service.pipeline.sites
-    return (
-        any(sites.get(domain) is None for wire in events for domain in wire.domains)
-        and service.miss_refresh_due()
-    )
-
-
-def over_budget(
-    service: IngestService, ip: ClientAddress | None, events: list[WireEvent], now: float
-) -> Answer | None:
-    """The 429 of a batch that would take its address past the minute's budget (counted
-    in events times the sites each names), or None once the batch's share is spent."""
-    budget = service.batch_budget
-    if budget.take(ip, sum(len(wire.domains) for wire in events), now):
-        return None
-    service.batches_refused += 1
-    wait = budget.retry_after(now)
-    message = (
-        f"more than {budget.limit} events a minute from one address "
-        f"(JETRACK_BATCH_EVENTS_PER_MINUTE); nothing of this batch was accepted, "
-        f"send it again in {wait} s"
-    )
-    return Answer(
-        429,
-        orjson.dumps({"error": f"body: {message}", "field": "body"}),
-        ((b"retry-after", str(wait).encode()),),
-    )
-
-
-def run_pipeline(
-    service: IngestService,
-    ip: ClientAddress | None,
-    headers: Mapping[str, str],
-    events: list[WireEvent],
-    now: float,
-) -> Accepted:
-    """Each event through the pipeline, once per site it names. The client address goes
-    no further than the pipeline's `Incoming`."""
-    user_agent, language = headers["user-agent"], headers.get("accept-language", "")
-    accepted = Accepted([], [], [])
-    run = service.pipeline.run
-    for wire in events:
-        for domain in wire.domains:
-            incoming = Incoming(wire, domain, ip, user_agent, language, now)
-            try:
-                row = run(incoming)
-            except Dropped as drop:
-                accepted.dropped.append(drop.reason.value)
-                continue
-            accepted.rows.append(row)
-            if incoming.counted_in is not None:
-                accepted.counted.append((row, incoming.counted_in))
-    return accepted
-
-
 class BodyTooLarge(Exception):
     pass
 
@@ -220,40 +175,6 @@ async def _send(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
-def accept(
-    service: IngestService,
-    peer: str | None,
-    headers: Mapping[str, str],
-    events: list[WireEvent],
-    answer: Callable[[Answer], None],
-    *,
-    batch: bool,
-) -> None:
-    """Run checked events through the pipeline and journal the accepted rows. `answer` is
-    called once: at once when nothing is to be journaled (or a batch is over its address's
-    budget: a 429), else when the group commit has written the rows (a 202) or could not
-    (a 503: nothing of the request was accepted). The client address is resolved here."""
-    ip = resolve_client(peer, headers, service.trusted_proxies)
-    now = time.time()
-    refused = over_budget(service, ip, events, now) if batch else None
-    if refused is not None:
-        answer(refused)
-        return
-    accepted = run_pipeline(service, ip, headers, events, now)
-    if not accepted.rows:
-        answer(accepted.answer())
-        return
-
-    def journaled(error: BaseException | None) -> None:
-        if error is None:
-            answer(accepted.answer())
-        else:
-            log.error("journal write failed: %s", type(error).__name__)
-            answer(JOURNAL_FAILED)
-
-    service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
-
-
 async def ingest(
     service: IngestService,
     peer: str | None,
@@ -263,15 +184,15 @@ async def ingest(
     batch: bool,
     refresh_sites: bool,
 ) -> Answer:
-    """`accept`, awaited. `refresh_sites`: read the site cache again first
+    """`accept`, awaited, and its answer. `refresh_sites`: read the site cache again first
     (`unknown_site_due` said so: a site added seconds ago?)."""
     if refresh_sites:
         await run_in_threadpool(service.pipeline.sites.refresh)
     answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
-    def settle(answer: Answer) -> None:
+    def settle(outcome: Outcome) -> None:
         if not answered.done():  # the request may have been cancelled meanwhile
-            answered.set_result(answer)
+            answered.set_result(answer_for(outcome))
 
     accept(service, peer, headers, events, settle, batch=batch)
     return await answered

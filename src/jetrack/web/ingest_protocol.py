@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from starlette.datastructures import State
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from jetrack.ingest.accept import accept, unknown_site_due
 from jetrack.ingest.service import IngestService
 from jetrack.ingest.wire import MAX_BODY_BYTES, WireEvent
 from jetrack.web.ingest import (
@@ -28,11 +29,10 @@ from jetrack.web.ingest import (
     SERVER_ERROR,
     TOO_LARGE,
     Answer,
-    accept,
+    answer_for,
     check_request,
     declared_too_large,
     ingest,
-    unknown_site_due,
     wanted_headers,
 )
 
@@ -162,7 +162,7 @@ class IngestProtocol(HttpToolsProtocol):
             peer,
             headers,
             checked,
-            lambda answer: self._respond(event, answer),
+            lambda outcome: self._respond(event, answer_for(outcome)),
             batch=event.batch,
         )
 

@@ -1,0 +1,47 @@
+"""The one list of each table's columns (jetrack.store.schema) is the tables' columns as
+the migrations make them, in order: rows travel by position into Arrow and INSERTs."""
+
+from __future__ import annotations
+
+import pytest
+
+from jetrack.store.schema import (
+    EVENT_COLUMNS,
+    EVENT_SCHEMA,
+    ROLLUP_COLUMNS,
+    SESSION_COLUMNS,
+    SESSION_SCHEMA,
+    EventRow,
+)
+from jetrack.store.stores import Stores
+
+
+def _stored_columns(stores: Stores, table: str) -> list[str]:
+    # ALIAS columns are computed on read, never written.
+    result = stores.events.query(
+        "SELECT name FROM system.columns WHERE database = currentDatabase()"
+        " AND table = {t:String} AND default_kind != 'ALIAS' ORDER BY position",
+        {"t": table},
+    )
+    return [row[0] for row in result.rows]
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [("events", list(EVENT_COLUMNS)), ("visit_rollups", list(ROLLUP_COLUMNS))],
+)
+def test_the_schema_lists_a_tables_columns_in_order(
+    stores: Stores, table: str, columns: list[str]
+) -> None:
+    assert _stored_columns(stores, table) == columns
+
+
+def test_the_schema_lists_the_sessions_columns(stores: Stores) -> None:
+    assert sorted(_stored_columns(stores, "sessions")) == sorted(SESSION_COLUMNS)
+    assert SESSION_SCHEMA.names == SESSION_COLUMNS
+
+
+def test_an_event_row_is_named_and_in_arrow_order() -> None:
+    assert EVENT_SCHEMA.names == list(EventRow._fields)
+    row = EventRow._make(range(len(EVENT_COLUMNS)))
+    assert (row.site_id, row.session_id) == (0, EVENT_COLUMNS.index("session_id"))
