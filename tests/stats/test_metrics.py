@@ -235,6 +235,14 @@ def test_top_pages_with_a_page_filter_keep_the_visits_that_viewed_it(
         filters=[["is", "event:page", ["/blog/b"]]],
     )
     assert table(answer) == [(["/blog/b"], [1, 1, 0, 0])]
+    # Alone, bounce rate still lists the pages with events, not only the entry pages.
+    alone = ask(fixture_stores, metrics=["bounce_rate"], dimensions=["event:page"])
+    assert table(alone) == [
+        (["/blog/a"], [50]),
+        (["/"], [33]),
+        (["/blog/b"], [0]),
+        (["/pricing"], [0]),
+    ]
 
 
 TIME_SERIES = [
