@@ -337,3 +337,27 @@ def test_goals_switch_the_dashboard_to_conversions(open_page: OpenPage) -> None:
 
     wait_for(share, "url shares")
     screenshot(phone, "goals-phone")
+
+
+def test_top_pages_details_show_bounce_rates(open_page: OpenPage, demo_server: DemoServer) -> None:
+    # Pages -> Details asks bounce_rate by event:page, which the engine used to refuse
+    # ("bounce_rate is a visit metric ..."): the dialog showed an error and no rows.
+    page = open_page(f"/sites/{DEMO}")
+    page.click('[data-testid="details-pages"]')
+    dialog = page.locator('[data-testid="details-dialog"]')
+    expect(dialog.locator('[data-testid="details-row"]').first).to_be_visible()
+    expect(dialog.locator('[data-testid="error"]')).to_have_count(0)
+    top = demo_server.api(
+        {
+            "metrics": ["visitors", "pageviews", "bounce_rate"],
+            "date_range": "30d",
+            "dimensions": ["event:page"],
+            "order_by": [["visitors", "desc"]],
+            "pagination": {"limit": 1},
+        }
+    )["results"][0]
+    assert any(value > 0 for value in top["metrics"][2:])  # the page has entries
+    first = dialog.locator('[data-testid="details-row"]').first
+    expect(first).to_contain_text(top["dimensions"][0])
+    # The bounce rate column (after visitors and pageviews) holds the API's number.
+    expect(first.locator("td").nth(3)).to_have_attribute("title", str(top["metrics"][2]))

@@ -154,7 +154,7 @@ def test_datetime_range_and_response_shape(fixture_stores: Stores) -> None:
     ("request_part", "message"),
     [
         (
-            {"metrics": ["bounce_rate"], "dimensions": ["event:page"]},
+            {"metrics": ["bounce_rate"], "dimensions": ["event:name"]},
             "bounce_rate is a visit metric",
         ),
         ({"metrics": ["percentage"]}, "percentage needs at least one dimension"),

@@ -182,6 +182,69 @@ def test_time_on_page_and_scroll_depth_per_page(fixture_stores: Stores) -> None:
     assert table(filtered) == [([], [45, 80])]
 
 
+TOP_PAGES = ["visitors", "visits", "bounce_rate", "visit_duration"]
+
+
+@pytest.mark.parametrize(
+    ("site", "expected"),
+    [
+        # Visits with a pageview of the page; bounce rate and duration of the visits that
+        # entered on it (Plausible's top pages). Berlin day D: "/" is in S1, S2, S5 and
+        # entered by them: bounce S2 of 3, (180 + 0 + 1200) / 3; "/blog/a" entered by S3
+        # (bounce, 60 s) and S4 (600 s); "/pricing" (S1; S5's is D+1) and "/blog/b" are
+        # entered by none.
+        (
+            BERLIN,
+            [
+                (["/"], [3, 3, 33, 460]),
+                (["/blog/a"], [2, 2, 50, 330]),
+                (["/blog/b"], [1, 1, 0, 0]),
+                (["/pricing"], [1, 1, 0, 0]),
+            ],
+        ),
+        # UTC day D (a whole rolled-up day): also S5's /pricing and S6, a bounce on "/":
+        # "/" bounces S2, S6 of S1, S2, S5, S6, (180 + 0 + 1200 + 0) / 4.
+        (
+            UTC_SITE,
+            [
+                (["/"], [4, 4, 50, 345]),
+                (["/blog/a"], [2, 2, 50, 330]),
+                (["/pricing"], [2, 2, 0, 0]),
+                (["/blog/b"], [1, 1, 0, 0]),
+            ],
+        ),
+    ],
+    ids=["berlin", "utc"],
+)
+def test_top_pages_bounce_rate_and_duration_of_their_entries(
+    fixture_stores: Stores, site: SiteInfo, expected: list[tuple[list[Any], list[Any]]]
+) -> None:
+    answer = ask(fixture_stores, site, metrics=TOP_PAGES, dimensions=["event:page"])
+    assert table(answer) == expected
+
+
+def test_top_pages_with_a_page_filter_keep_the_visits_that_viewed_it(
+    fixture_stores: Stores,
+) -> None:
+    # Visits that viewed /blog/b: S4 only, which entered on /blog/a; /blog/b's own row
+    # has its visit but no entry, and /blog/a no pageview that passes the filter.
+    answer = ask(
+        fixture_stores,
+        metrics=TOP_PAGES,
+        dimensions=["event:page"],
+        filters=[["is", "event:page", ["/blog/b"]]],
+    )
+    assert table(answer) == [(["/blog/b"], [1, 1, 0, 0])]
+    # Alone, bounce rate still lists the pages with events, not only the entry pages.
+    alone = ask(fixture_stores, metrics=["bounce_rate"], dimensions=["event:page"])
+    assert table(alone) == [
+        (["/blog/a"], [50]),
+        (["/"], [33]),
+        (["/blog/b"], [0]),
+        (["/pricing"], [0]),
+    ]
+
+
 TIME_SERIES = [
     # Berlin local hours of day D; visits bucketed where they started.
     (

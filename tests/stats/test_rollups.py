@@ -80,6 +80,10 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
                         whole and site is UTC_SITE))  # fmt: skip
             out.append((site, {**base, "metrics": ["visitors", "visits", "pageviews"],
                                "dimensions": ["event:page"]}, whole))  # fmt: skip
+            # Top pages: visits by page from events, entries' bounces and durations.
+            out.append((site, {**base, "metrics": ["visitors", "visits", "bounce_rate",
+                                                   "visit_duration"],
+                               "dimensions": ["event:page"]}, whole))  # fmt: skip
             for dimension in ROLLED_DIMENSIONS:
                 metrics = [*VISIT_METRICS, "percentage"]
                 out.append((site, {**base, "metrics": metrics, "dimensions": [dimension]}, whole))

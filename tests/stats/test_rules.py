@@ -17,7 +17,12 @@ YEAR = ["2024-01-01", "2024-12-31"]
 # (request, the start of the refusal's message; None: answered)
 CASES: list[tuple[dict[str, Any], str | None]] = [
     ({"metrics": ["visitors", "bounce_rate"], "dimensions": ["visit:source"]}, None),
-    ({"metrics": ["bounce_rate"], "dimensions": ["event:page"]},
+    # Grouped by page: of the visits that entered on it (Plausible's top pages).
+    ({"metrics": ["visits", "bounce_rate", "visit_duration"], "dimensions": ["event:page"]}, None),
+    ({"metrics": ["bounce_rate"], "dimensions": ["event:page", "visit:source"]}, None),
+    ({"metrics": ["views_per_visit"], "dimensions": ["event:page"]},
+     "metrics: views_per_visit is a visit metric and cannot be grouped by event:page"),
+    ({"metrics": ["bounce_rate"], "dimensions": ["event:page", "event:name"]},
      "metrics: bounce_rate is a visit metric and cannot be grouped by event:page"),
     ({"metrics": ["visit_duration"], "dimensions": ["event:props:plan"]},
      "metrics: visit_duration is a visit metric and cannot be grouped by event:props:plan"),

@@ -58,6 +58,16 @@ _ROWS = [
 ]
 DIMENSIONS = {row.name: row for row in _ROWS}
 
+# Grouped by page, visit metrics describe the visits that landed on it (Plausible's top
+# pages: bounce rate and visit duration of the page's entries), so the sessions part
+# groups by the visit's entry page where the events part groups by the event's page.
+ON_SESSIONS = {"event:page": "visit:entry_page"}
+
+
+def on_sessions(name: str) -> str:
+    """The dimension a sessions row is grouped by for `name` (itself for most)."""
+    return ON_SESSIONS.get(name, name)
+
 
 def column_expr(name: str, params: Params) -> str:
     """The SQL expression of a non-time, non-goal dimension over events rows."""

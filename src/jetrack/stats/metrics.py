@@ -95,6 +95,9 @@ METRICS = {
 }
 
 SESSION_ONLY = ("bounce_rate", "visit_duration", "views_per_visit")
+# Visit metrics that event:page may group, by the page the visits entered on
+# (jetrack.stats.dimensions.ON_SESSIONS); views_per_visit of a page has no such meaning.
+BY_ENTRY_PAGE = ("bounce_rate", "visit_duration")
 ENGAGEMENT_ONLY = ("time_on_page", "scroll_depth")
 DERIVED = ("percentage", "conversion_rate")
 # Event counts: from the sessions part only by joining each visit's events in the range.

@@ -7,7 +7,7 @@ jetrack.stats.sql renders the Plan without deciding anything again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from jetrack.stats.query import Filter, Query, conditions
@@ -41,6 +41,9 @@ class Part:
     # visit_rollups by one dimension: also `sessions_total`, the visitors of all groups
     # (a percentage's divisor), from the same reads.
     with_total: bool = False
+    # Joined to the parts before it by all their groups and its own (full outer join),
+    # or only onto their groups (left join: Tables.entries_of_pages).
+    outer: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,13 @@ def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = N
 
 
 def _part(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:
+    part = _source(name, query, tables, rolled)
+    if name == "sessions" and tables.entries_of_pages:
+        return replace(part, outer=False)
+    return part
+
+
+def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:
     metrics = tuple(tables.metrics_of(name))
     if rolled is None:
         return Part(name, metrics)

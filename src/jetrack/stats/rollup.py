@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from jetrack.stats.dimensions import DIMENSIONS
+from jetrack.stats.dimensions import DIMENSIONS, on_sessions
 from jetrack.stats.query import DateRange, Query
 from jetrack.stats.tables import Tables, choose
 from jetrack.store.events import EventStore
@@ -74,7 +74,9 @@ def visits_from_rollups(query: Query, tables: Tables) -> bool:
         return False
     if not query.dimensions:
         return True
-    return len(query.dimensions) == 1 and rolled_column(query.dimensions[0]) is not None
+    return (
+        len(query.dimensions) == 1 and rolled_column(on_sessions(query.dimensions[0])) is not None
+    )
 
 
 def graph_from_rollups(query: Query, tables: Tables) -> bool:
@@ -161,7 +163,7 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
     if by_pages:
         column, ended = "pathname", query.date_range.end
     elif by_visits and query.dimensions:
-        column = rolled_column(query.dimensions[0])
+        column = rolled_column(on_sessions(query.dimensions[0]))
     return Wanted(first, last, column or "", ended, by_visits)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jetrack.stats.dates import MAX_MINUTE_SPAN, MAX_TIME_BUCKETS, auto_bucket, bucket_count
 from jetrack.stats.errors import QueryError
-from jetrack.stats.metrics import ENGAGEMENT_ONLY, SESSION_ONLY
+from jetrack.stats.metrics import BY_ENTRY_PAGE, ENGAGEMENT_ONLY, SESSION_ONLY
 from jetrack.stats.patterns import compile_pattern
 from jetrack.stats.query import Query, conditions, is_event_dimension
 
@@ -25,7 +25,8 @@ def check(query: Query) -> None:
         raise QueryError("dimensions: at most one time dimension (time, time:hour, ...) per query")
     event_dims = [d for d in query.dimensions if is_event_dimension(d)]
     for metric in query.metrics:
-        if metric in SESSION_ONLY and event_dims:
+        by_entry = metric in BY_ENTRY_PAGE and event_dims == ["event:page"]
+        if metric in SESSION_ONLY and event_dims and not by_entry:
             raise QueryError(
                 f"metrics: {metric} is a visit metric and cannot be grouped by {event_dims[0]}; "
                 "use visit dimensions or drop it"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
-from jetrack.stats.dimensions import column_expr, time_expr
+from jetrack.stats.dimensions import column_expr, on_sessions, time_expr
 from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, derived_sql
 from jetrack.stats.params import Params
 from jetrack.stats.plan import Part, Plan
@@ -86,9 +86,12 @@ class _Builder:
             f" WHERE {self.visits_in_range()} AND {self.row_filter(self.session_trees)})"
         )
 
-    def dims(self, timestamp: str) -> list[str]:
+    def dims(self, timestamp: str, sessions: bool = False) -> list[str]:
+        """Dimension columns d0.. over events rows, or (`sessions`) sessions rows."""
         out: list[str] = []
         for name in self.q.dimensions:
+            if sessions:
+                name = on_sessions(name)
             if name.startswith("time"):
                 rng = self.q.date_range
                 expr = time_expr(name, timestamp, self.p, rng.first_day.isoformat(), rng.timezone)
@@ -151,8 +154,9 @@ class _Builder:
         first, last, since, until = self.rolled_params(rolled)
         if rolled.carry:
             since = self.p.add(f"{rolled.carried_day.isoformat()} 00:00:00", "DateTime('UTC')")
-        dims = self.dims("start")
-        column = (rolled_column(self.q.dimensions[0]) if self.q.dimensions else "") or ""
+        dims = self.dims("start", sessions=True)
+        column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
+        column = column or ""
         value = f"value AS {column}, " if column else ""
         raw_where = (
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
@@ -285,7 +289,7 @@ class _Builder:
             )
         elif on_events:
             where += f" AND session_id IN (SELECT session_id {matched})"
-        cols = self.dims(f"greatest(start, {self.start})") + [
+        cols = self.dims(f"greatest(start, {self.start})", sessions=True) + [
             f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics
         ]
         return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
@@ -337,14 +341,15 @@ def build(
         if divisor.whole is not None
     }
     b = _Builder(query, params)
-    parts = [(part.name, _render(b, part, plan.rolled)) for part in plan.parts]
+    parts = [(part, _render(b, part, plan.rolled)) for part in plan.parts]
     dim_names = [f"d{i}" for i in range(len(query.dimensions))]
-    source = f"({parts[0][1]}) AS {parts[0][0]}"
-    for name, sql in parts[1:]:
+    source = f"({parts[0][1]}) AS {parts[0][0].name}"
+    for part, sql in parts[1:]:
+        kind = "FULL OUTER" if part.outer else "LEFT"
         join = (
-            f"FULL OUTER JOIN ({sql}) AS {name} USING ({', '.join(dim_names)})"
+            f"{kind} JOIN ({sql}) AS {part.name} USING ({', '.join(dim_names)})"
             if dim_names
-            else f"CROSS JOIN ({sql}) AS {name}"
+            else f"CROSS JOIN ({sql}) AS {part.name}"
         )
         source += " " + join
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jetrack.stats.metrics import COUNTED_IN_RANGE, DERIVED, ENGAGEMENT_ONLY, SESSION_ONLY
+from jetrack.stats.metrics import (
+    BY_ENTRY_PAGE,
+    COUNTED_IN_RANGE,
+    DERIVED,
+    ENGAGEMENT_ONLY,
+    SESSION_ONLY,
+)
 from jetrack.stats.query import Query, is_event_dimension
 
 PARTS = ("events", "sessions", "engagement")
@@ -21,6 +27,10 @@ PARTS = ("events", "sessions", "engagement")
 @dataclass(frozen=True, slots=True)
 class Tables:
     provider: dict[str, str]  # metric name -> part; derived metrics have none
+    # Grouped by page, the sessions part groups visits by entry page: its rows describe
+    # only the pages the events part found (a visit may have entered on a page it viewed
+    # before the range).
+    entries_of_pages: bool = False
 
     def metrics_of(self, part: str) -> list[str]:
         return [m for m, p in self.provider.items() if p == part]
@@ -35,6 +45,9 @@ def choose(query: Query) -> Tables:
     if any(m in DERIVED for m in metrics) and "visitors" not in metrics:
         metrics.append("visitors")
     by_event = query.has_event_dimension
+    entries_of_pages = "event:page" in query.dimensions and any(m in BY_ENTRY_PAGE for m in metrics)
+    if entries_of_pages and "visits" not in metrics:
+        metrics.append("visits")  # the pages, from the events part
     by_exit_page = "visit:exit_page" in query.dimensions
     event_filters = any(is_event_dimension(c.dimension) for c in query.all_conditions())
     needs_sessions = by_exit_page or any(
@@ -59,4 +72,4 @@ def choose(query: Query) -> Tables:
             provider[metric] = "sessions" if by_exit_page else "events"
         else:
             provider[metric] = "events"
-    return Tables(provider)
+    return Tables(provider, entries_of_pages)
