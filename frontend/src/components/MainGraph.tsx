@@ -188,6 +188,9 @@ function Chart({
     const x = series.labels.map(labelSeconds)
     const data: uPlot.AlignedData = series.previous ? [x, series.values, series.previous] : [x, series.values]
     const value = (_: uPlot, v: number | null) => (v === null ? '–' : formatMetric(metric, v))
+    // Bars are centred on their minute: pad the x range by half a bucket so the first and
+    // last bars are whole, and draw no dots on them (an empty minute is a missing bar).
+    const half = bars && x.length > 1 ? (x[1] - x[0]) / 2 : 0
     const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }
     const opts: uPlot.Options = {
       width: node.clientWidth,
@@ -195,7 +198,10 @@ function Chart({
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - half, max + half] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
         { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
@@ -209,7 +215,7 @@ function Chart({
           fill: `${accent}22`,
           value,
           paths: bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined,
-          points: { show: series.labels.length < 40 },
+          points: { show: !bars && series.labels.length < 40 },
         },
         ...(series.previous
           ? [{ label: compareLabel, stroke: muted, width: 1.5, dash: [6, 4], value, points: { show: false } }]
@@ -218,6 +224,12 @@ function Chart({
     }
     plot.current?.destroy()
     plot.current = new uPlot(opts, data, node)
+    // What the tests read: the drawn x range and whether the series has dots.
+    node.dataset.xMin = String(plot.current.scales.x.min)
+    node.dataset.xMax = String(plot.current.scales.x.max)
+    node.dataset.firstX = String(x[0] ?? '')
+    node.dataset.lastX = String(x[x.length - 1] ?? '')
+    node.dataset.dots = String(opts.series[1].points?.show === true)
     const resize = new ResizeObserver(() => {
       plot.current?.setSize({ width: node.clientWidth, height: 240 })
     })
