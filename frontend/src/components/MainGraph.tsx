@@ -223,13 +223,20 @@ function Chart({
       ],
     }
     plot.current?.destroy()
-    plot.current = new uPlot(opts, data, node)
-    // What the tests read: the drawn x range and whether the series has dots.
-    node.dataset.xMin = String(plot.current.scales.x.min)
-    node.dataset.xMax = String(plot.current.scales.x.max)
+    // What the tests read: the drawn x range against the first and last bucket, and dots.
     node.dataset.firstX = String(x[0] ?? '')
     node.dataset.lastX = String(x[x.length - 1] ?? '')
     node.dataset.dots = String(opts.series[1].points?.show === true)
+    opts.hooks = {
+      setScale: [
+        (u, key) => {
+          if (key !== 'x') return
+          node.dataset.xMin = String(u.scales.x.min)
+          node.dataset.xMax = String(u.scales.x.max)
+        },
+      ],
+    }
+    plot.current = new uPlot(opts, data, node)
     const resize = new ResizeObserver(() => {
       plot.current?.setSize({ width: node.clientWidth, height: 240 })
     })
