@@ -186,8 +186,10 @@ function Chart({
     const grid = cssVar('--jt-border', '#dcdcd6')
     const hourly = series.labels.some((label) => label.length > 10)
     const x = series.labels.map(labelSeconds)
-    const data: uPlot.AlignedData = series.previous ? [x, series.values, series.previous] : [x, series.values]
-    const value = (_: uPlot, v: number | null) => (v === null ? '–' : formatMetric(metric, v))
+    // An empty minute is no bar at all (a zero-height bar strokes a line along the axis).
+    const values = bars ? series.values.map((v) => (v === 0 ? null : v)) : series.values
+    const data: uPlot.AlignedData = series.previous ? [x, values, series.previous] : [x, values]
+    const value = (_: uPlot, v: number | null) => (v === null ? (bars ? '0' : '–') : formatMetric(metric, v))
     // Bars are centred on their minute: pad the x range by half a bucket so the first and
     // last bars are whole, and draw no dots on them (an empty minute is a missing bar).
     const half = bars && x.length > 1 ? (x[1] - x[0]) / 2 : 0
@@ -204,7 +206,8 @@ function Chart({
       },
       axes: [
         { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
-        { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
+        // Visitors per minute are whole numbers: no 0.5 ticks printed as "1, 1, 2, 2".
+        { ...axis, size: 56, incrs: bars ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
         { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
