@@ -95,6 +95,12 @@ export function nowIso(now: Date = new Date()): string {
   return now.toISOString().slice(0, 19) + 'Z'
 }
 
+/** The custom range's days, or the last 30 days (today included) when none are picked yet. */
+export function customDays(timezone: string, custom?: [string, string]): [string, string] {
+  const today = todayIn(timezone)
+  return custom ?? [addDays(today, -29), today]
+}
+
 export function dateRangeFor(
   period: Period,
   timezone: string,
@@ -109,7 +115,7 @@ export function dateRangeFor(
     case 'last_month':
       return lastMonth(today)
     case 'custom':
-      return custom ?? [addDays(today, -29), today]
+      return customDays(timezone, custom)
     default:
       if (DATE_RANGE_SHORTHANDS.includes(period)) return period as Query['date_range']
       // A shorthand this engine does not know: spell it out.

@@ -3,6 +3,11 @@ import type { Metric } from './api'
 
 const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
 
+/** A count in full with the reader's thousands separators (216,555). */
+export function wholeNumber(value: number): string {
+  return whole.format(value)
+}
+
 export function compactNumber(value: number): string {
   const abs = Math.abs(value)
   if (abs < 10_000) return whole.format(value)

@@ -9,6 +9,7 @@ import httpx2
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from jetrack.sites.installation import Installation, describe
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from tests.accounts.conftest import Inbox, csrf_of, sign_up_verified
@@ -68,7 +69,7 @@ def test_installation_check_sees_an_event(client: TestClient, inbox: Inbox, stor
     answer = client.get("/api/sites/example.com/installation").json()
     assert answer["installed"] is True and answer["status"] == "installed"
     assert answer["events"] == 1 and answer["hostnames"] == ["www.example.com"]
-    assert answer["message"] == "Installed: 1 events received (from www.example.com)."
+    assert answer["message"] == "Installed: 1 event received (from www.example.com)."
     assert answer["message"] in client.get("/sites/example.com/settings").text
 
 
@@ -151,3 +152,12 @@ def test_delete_needs_the_domain_typed(client: TestClient, inbox: Inbox, stores:
     with stores.control.session() as session:
         assert session.scalars(select(Site)).all() == []
     assert client.get("/sites/example.com/settings").status_code == 404
+
+
+def test_installation_message_groups_thousands() -> None:
+    found = Installation("installed", 216555, ("example.com",))
+    assert describe(found, "example.com") == (
+        "Installed: 216,555 events received (from example.com)."
+    )
+    other = Installation("other-host", 1, ("localhost",))
+    assert describe(other, "example.com").startswith("1 event arrived, but only from localhost")

@@ -127,7 +127,7 @@ def test_numbers_on_screen_equal_the_stats_api(
     )["meta"]["total_rows"]
     assert cities > 25
     expect(page.locator('[data-testid="details-page"]')).to_contain_text(
-        f"Page 1 of 2 · {cities} rows"
+        f"Page 1 of 2 · {cities:,} rows"
     )
     expect(page.locator('[data-testid="details-row"]')).to_have_count(25)
     page.click('[data-testid="details-next"]')

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { boot } from '../bootstrap'
 import { DashContext } from '../context'
-import { PERIODS } from '../dates'
+import { PERIODS, customDays } from '../dates'
 import { useDashState } from '../state'
 import { type Theme, currentTheme, isDark } from '../theme'
 import { EmptyState, useHasData } from './EmptyState'
@@ -39,8 +39,12 @@ export function App() {
       const period = PERIODS.find((p) => p.shortcut === key)
       if (!period) return
       if (period.key === 'custom') {
-        document.querySelector<HTMLInputElement>('[data-testid="custom-from"]')?.focus()
-        navigate({ ...state, period: 'custom', custom: state.custom, interval: undefined })
+        // Dated from the start (the last 30 days unless some are picked), then the first
+        // date field takes the focus once it is rendered.
+        navigate({ ...state, period: 'custom', custom: customDays(boot.timezone, state.custom), interval: undefined })
+        requestAnimationFrame(() =>
+          document.querySelector<HTMLInputElement>('[data-testid="custom-from"]')?.focus(),
+        )
         return
       }
       navigate({ ...state, period: period.key, custom: undefined, interval: undefined })

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { FilterDimension, Metric } from '../api'
 import { useDash } from '../context'
-import { SHORT_METRIC_LABELS, METRIC_LABELS, exactMetric, formatMetric } from '../format'
+import { SHORT_METRIC_LABELS, METRIC_LABELS, exactMetric, formatMetric, wholeNumber } from '../format'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
 import { toQueryFilters, withFilter } from '../state'
@@ -108,7 +108,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           ← Previous
         </button>
         <span class="jd-muted" data-testid="details-page">
-          Page {page + 1} of {pages} · {total} rows
+          Page {wholeNumber(page + 1)} of {wholeNumber(pages)} · {wholeNumber(total)} rows
         </span>
         <button
           type="button"

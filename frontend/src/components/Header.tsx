@@ -1,6 +1,6 @@
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
-import { PERIODS, type Period, addDays, periodLabel, todayIn } from '../dates'
+import { PERIODS, type Period, customDays, periodLabel } from '../dates'
 import { compactNumber } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
@@ -13,16 +13,15 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
 
   const choosePeriod = (period: Period) => {
     if (period === 'custom') {
-      const today = todayIn(boot.timezone)
-      const custom = state.custom ?? [addDays(today, -29), today]
+      const custom = customDays(boot.timezone, state.custom)
       navigate({ ...state, period, custom, interval: undefined })
     } else {
       navigate({ ...state, period, custom: undefined, interval: undefined })
     }
   }
   const setCustom = (index: 0 | 1, value: string) => {
-    if (!value || !state.custom) return
-    const custom: [string, string] = [...state.custom]
+    if (!value) return
+    const custom: [string, string] = [...customDays(boot.timezone, state.custom)]
     custom[index] = value
     if (custom[0] > custom[1]) custom.reverse()
     navigate({ ...state, custom, interval: undefined })
@@ -34,7 +33,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
   return (
     <header class="jd-header">
       <div class="jd-header-row">
-        <a class="jd-brand" href={boot.read_only ? undefined : '/'}>
+        <a class="jd-brand" href={boot.read_only ? undefined : '/sites'} data-testid="brand">
           Jet<span>rack</span>
         </a>
         {!boot.read_only && boot.sites.length > 1 ? (
@@ -93,6 +92,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           >
             Theme: {theme}
           </button>
+          {!boot.read_only && <AccountNav />}
         </div>
       </div>
       <div class="jd-header-row jd-controls">
@@ -110,13 +110,13 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             ))}
           </select>
         </label>
-        {state.period === 'custom' && state.custom && (
+        {state.period === 'custom' && (
           <span class="jd-custom-range">
             <input
               type="date"
               aria-label="First day"
               data-testid="custom-from"
-              value={state.custom[0]}
+              value={customDays(boot.timezone, state.custom)[0]}
               onChange={(e) => setCustom(0, e.currentTarget.value)}
             />
             <span aria-hidden="true">–</span>
@@ -124,7 +124,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
               type="date"
               aria-label="Last day"
               data-testid="custom-to"
-              value={state.custom[1]}
+              value={customDays(boot.timezone, state.custom)[1]}
               onChange={(e) => setCustom(1, e.currentTarget.value)}
             />
           </span>
@@ -148,6 +148,22 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
         </span>
       </div>
     </header>
+  )
+}
+
+/** The way back to the server-rendered pages, as their header has it (not on shared links). */
+function AccountNav() {
+  return (
+    <nav class="jd-account-nav" aria-label="Main" data-testid="account-nav">
+      <a href="/sites">Sites</a>
+      <a href="/account">Account</a>
+      <form method="post" action="/logout">
+        <input type="hidden" name="csrf_token" value={boot.csrf_token} />
+        <button type="submit" class="jd-link" data-testid="logout">
+          Log out
+        </button>
+      </form>
+    </nav>
   )
 }
 

@@ -186,8 +186,13 @@ function Chart({
     const grid = cssVar('--jt-border', '#dcdcd6')
     const hourly = series.labels.some((label) => label.length > 10)
     const x = series.labels.map(labelSeconds)
-    const data: uPlot.AlignedData = series.previous ? [x, series.values, series.previous] : [x, series.values]
-    const value = (_: uPlot, v: number | null) => (v === null ? '–' : formatMetric(metric, v))
+    // An empty minute is no bar at all (a zero-height bar strokes a line along the axis).
+    const values = bars ? series.values.map((v) => (v === 0 ? null : v)) : series.values
+    const data: uPlot.AlignedData = series.previous ? [x, values, series.previous] : [x, values]
+    const value = (_: uPlot, v: number | null) => (v === null ? (bars ? '0' : '–') : formatMetric(metric, v))
+    // Bars are centred on their minute: pad the x range by half a bucket so the first and
+    // last bars are whole, and draw no dots on them (an empty minute is a missing bar).
+    const half = bars && x.length > 1 ? (x[1] - x[0]) / 2 : 0
     const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }
     const opts: uPlot.Options = {
       width: node.clientWidth,
@@ -195,10 +200,14 @@ function Chart({
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - half, max + half] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
-        { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
+        // Visitors per minute are whole numbers: no 0.5 ticks printed as "1, 1, 2, 2".
+        { ...axis, size: 56, incrs: bars ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
         { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
@@ -209,7 +218,7 @@ function Chart({
           fill: `${accent}22`,
           value,
           paths: bars ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined,
-          points: { show: series.labels.length < 40 },
+          points: { show: !bars && series.labels.length < 40 },
         },
         ...(series.previous
           ? [{ label: compareLabel, stroke: muted, width: 1.5, dash: [6, 4], value, points: { show: false } }]
@@ -217,6 +226,19 @@ function Chart({
       ],
     }
     plot.current?.destroy()
+    // What the tests read: the drawn x range against the first and last bucket, and dots.
+    node.dataset.firstX = String(x[0] ?? '')
+    node.dataset.lastX = String(x[x.length - 1] ?? '')
+    node.dataset.dots = String(opts.series[1].points?.show === true)
+    opts.hooks = {
+      setScale: [
+        (u, key) => {
+          if (key !== 'x') return
+          node.dataset.xMin = String(u.scales.x.min)
+          node.dataset.xMax = String(u.scales.x.max)
+        },
+      ],
+    }
     plot.current = new uPlot(opts, data, node)
     const resize = new ResizeObserver(() => {
       plot.current?.setSize({ width: node.clientWidth, height: 240 })

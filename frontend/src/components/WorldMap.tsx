@@ -16,11 +16,16 @@ export interface MapProps {
   onSelect: (country: string) => void
 }
 
+// A touch screen has no hover: the caption tells to tap instead.
+const TOUCH = typeof matchMedia === 'function' && matchMedia('(hover: none)').matches
+
 const WIDTH = 800
 const HEIGHT = 420
 
 interface Shape {
+  /** ISO alpha-2, or '' for the shapes without one (Somaliland, Kosovo, Northern Cyprus). */
   code: string
+  name: string
   path: string
 }
 
@@ -36,7 +41,11 @@ function shapes(): Shape[] {
     { type: 'FeatureCollection', features: land },
   )
   const path = geoPath(projection)
-  return land.map((f) => ({ code: ALPHA2_BY_NUMERIC[String(f.id)] ?? '', path: path(f) ?? '' }))
+  return land.map((f) => {
+    const code = f.id === undefined ? '' : (ALPHA2_BY_NUMERIC[String(f.id)] ?? '')
+    const name = (f.properties as { name?: string } | null)?.name ?? ''
+    return { code, name, path: path(f) ?? '' }
+  })
 }
 
 export function WorldMap({ rows, loading, onSelect }: MapProps) {
@@ -49,7 +58,8 @@ export function WorldMap({ rows, loading, onSelect }: MapProps) {
     <div class={`jd-map ${loading ? 'jd-loading' : ''}`} data-testid="world-map">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="Visitors by country">
         {all.map((shape, i) => {
-          const count = visitors.get(shape.code) ?? 0
+          // Visitors with no known country have the code '' too: never paint them on a shape.
+          const count = shape.code ? (visitors.get(shape.code) ?? 0) : 0
           const share = count / max
           return (
             <path
@@ -58,17 +68,17 @@ export function WorldMap({ rows, loading, onSelect }: MapProps) {
               class={count ? 'jd-country jd-has' : 'jd-country'}
               style={count ? { fillOpacity: 0.2 + 0.8 * Math.sqrt(share) } : undefined}
               data-country={shape.code}
-              onMouseEnter={() => setHover(shape.code)}
+              onMouseEnter={() => setHover(shape.code || null)}
               onMouseLeave={() => setHover(null)}
               onClick={() => count && onSelect(shape.code)}
             >
-              <title>{`${countryName(shape.code)}: ${count} visitors`}</title>
+              <title>{shape.code ? `${countryName(shape.code)}: ${count} visitors` : shape.name}</title>
             </path>
           )
         })}
       </svg>
       <p class="jd-map-caption jd-muted" aria-live="polite">
-        {hovered || 'Hover a country; click one to filter'}
+        {hovered || (TOUCH ? 'Tap a country to filter by it' : 'Hover a country; click one to filter')}
       </p>
     </div>
   )

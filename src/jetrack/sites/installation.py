@@ -68,14 +68,19 @@ async def installation(stores: Stores, site: Site) -> Installation | None:
         return None
 
 
+def _events(count: int) -> str:
+    """'216,555 events', '1 event': a count people read at a glance."""
+    return f"{count:,} event{'' if count == 1 else 's'}"
+
+
 def describe(found: Installation, domain: str) -> str:
     """The sentence the settings page shows (server-rendered and after each check)."""
     hosts = ", ".join(found.hostnames)
     if found.status == "installed":
-        return f"Installed: {found.events} events received (from {hosts})."
+        return f"Installed: {_events(found.events)} received (from {hosts})."
     if found.status == "other-host":
         return (
-            f"{found.events} events arrived, but only from {hosts}, not from {domain}:"
+            f"{_events(found.events)} arrived, but only from {hosts}, not from {domain}:"
             f" the snippet works (a local test or another copy of the site?)."
             f" Put it on the pages of {domain} itself."
         )
