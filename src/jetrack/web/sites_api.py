@@ -33,7 +33,6 @@ from jetrack.web.errors import error_response
 # The mail the access page sends for a guest invitation: one wording for both ways in.
 from jetrack.web.teams_pages import _invitation_mail as invitation_mail
 
-MAX_BODY = 64 * 1024
 READ = (STATS_SCOPE, SITES_SCOPE)  # Plausible lets a stats key list sites, goals and props
 PROVISION = (SITES_SCOPE,)
 MISSING_KEY = "Missing API key. Please use a valid API key as a Bearer Token."
@@ -61,22 +60,15 @@ def _key_owner(session: Session, key: str, scopes: tuple[str, ...], limiter: Rat
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
-    """The body as parameters (JSON object or form), at most MAX_BODY bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise ProvisionError(413, f"the request body is larger than {MAX_BODY // 1024} KB")
-    data = b""
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_BODY:
-            raise ProvisionError(413, f"the request body is larger than {MAX_BODY // 1024} KB")
+    """The body as parameters (JSON object or form). PolicyMiddleware caps it (web/policy.py:
+    413 past 64 KB, before reading when the length is declared)."""
+    data = await request.body()
     if not data.strip():
         return {}
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
         return _nest(parse_qsl(data.decode("utf-8", "replace")))
     if kind == "multipart/form-data":
-        request._body = data  # Starlette parses forms from the body it has read
         form = await request.form(max_files=0, max_fields=200)
         return _nest([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
     try:
