@@ -11,6 +11,8 @@ Metrics: visitors, visits, pageviews, bounce_rate, visit_duration."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +137,19 @@ def test_a_personal_segment_is_its_owners_alone(acme: Acme) -> None:
     assert f"segment {segment['id']} is not a segment of this site" in refused.json()["error"]
     assert acme.api("owner", segment_filter).status_code == 400
     assert acme.shared(segment_filter).status_code == 400  # a link sees site segments only
+
+
+def test_the_dashboards_csv_export_takes_segments(acme: Acme) -> None:
+    mine = acme.save("viewer", "Germans", "personal", GERMANS).json()["id"]
+    body = {"date_range": DAY_D, "filters": [["is", "segment", [mine]]]}
+    path = f"/api/dashboard/{acme.world.domain}/export"
+    zipped = acme.client.post(path, json=body, headers=acme.as_role("viewer"))
+    assert zipped.status_code == 200, zipped.text
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+        countries = archive.read("countries.csv").decode().splitlines()
+    assert countries == ["country,visitors", "DE,1"]  # the segment's one German visitor
+    refused = acme.client.post(path, json=body, headers=acme.as_role("owner"))
+    assert refused.status_code == 400 and f"segment {mine}" in refused.json()["error"]
 
 
 def test_a_segment_combines_with_more_filters(acme: Acme) -> None:
