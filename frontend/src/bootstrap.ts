@@ -24,6 +24,10 @@ export interface Bootstrap {
   export_url: string | null
   /** POST `{date_range}` answering `{keys}`: the custom property keys seen in that range. */
   prop_keys_url: string
+  /** GET the segments this reader sees; POST/PATCH/DELETE (signed in) change them. */
+  segments_url: string
+  /** GET the site's notes on the graph; POST/DELETE (editors) change them. */
+  annotations_url: string
 }
 
 function read(): Bootstrap {

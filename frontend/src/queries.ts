@@ -10,14 +10,15 @@ import {
   nowIso,
   timeDimension,
 } from './dates'
-import { type DashState, toQueryFilters } from './state'
+import { type DashState, stateFilters } from './state'
 
 export function baseQuery(state: DashState, metrics: Metric[]): Query {
   const query: Query = {
     metrics: metrics as Query['metrics'],
     date_range: dateRangeFor(state.period, boot.timezone, state.custom),
   }
-  if (state.filters.length) query.filters = toQueryFilters(state.filters)
+  const filters = stateFilters(state)
+  if (filters.length) query.filters = filters
   return query
 }
 
@@ -59,5 +60,5 @@ export function currentVisitorsQuery(): Query {
 }
 
 export function stateKey(state: DashState, ...extra: unknown[]): string {
-  return JSON.stringify([state.period, state.custom, state.compare, state.filters, ...extra])
+  return JSON.stringify([state.period, state.custom, state.compare, state.filters, state.segment, ...extra])
 }

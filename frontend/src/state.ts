@@ -1,8 +1,10 @@
 // The dashboard's state lives in the URL (shareable, and the back button works):
 //   ?period=30d&compare=previous_period&metric=visitors&interval=day
 //   &from=2026-01-01&to=2026-01-31 (custom) &f=is,visit:source,Google (repeatable)
+//   &segment=12 (a saved segment, applied on top of the filters)
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import type { FilterDimension, FilterOperator, SimpleFilter } from './api'
+import type { Filter } from './generated/query'
 import { type Interval, type Period, isIsoDate, isPeriod } from './dates'
 import { SIMPLE_DIMENSIONS } from './generated/schema-values'
 
@@ -45,6 +47,8 @@ export interface DashState {
   metric: TopMetric
   interval?: Interval
   filters: DashFilter[]
+  /** The id of the applied saved segment (Stats API `["is", "segment", [id]]`). */
+  segment?: number
 }
 
 export const DEFAULT_PERIOD: Period = '30d'
@@ -74,6 +78,8 @@ export function parseState(search: string): DashState {
   if (interval && ['minute', 'hour', 'day', 'week', 'month'].includes(interval)) {
     state.interval = interval as Interval
   }
+  const segment = Number(params.get('segment'))
+  if (Number.isInteger(segment) && segment > 0) state.segment = segment
   for (const raw of params.getAll('f')) {
     const first = raw.indexOf(',')
     const second = raw.indexOf(',', first + 1)
@@ -117,12 +123,19 @@ export function formatState(state: DashState): string {
   if (state.metric !== 'visitors') params.set('metric', state.metric)
   if (state.interval) params.set('interval', state.interval)
   for (const f of state.filters) params.append('f', `${f.op},${f.dimension},${f.value}`)
+  if (state.segment) params.set('segment', String(state.segment))
   const text = params.toString()
   return text ? `?${text}` : ''
 }
 
 export function toQueryFilters(filters: DashFilter[]): SimpleFilter[] {
   return filters.map((f) => [f.op as FilterOperator, f.dimension, [f.value]])
+}
+
+/** Every filter of the view: the applied segment's, then the chips'. */
+export function stateFilters(state: DashState): Filter[] {
+  const filters: Filter[] = state.segment ? [['is', 'segment', [state.segment]]] : []
+  return [...filters, ...toQueryFilters(state.filters)]
 }
 
 /** The URL-backed state and a navigate function that pushes a history entry. */

@@ -50,6 +50,9 @@ class Case:
     data: dict[str, str] | None = None
     json: dict[str, Any] | None = None
     prepare: Callable[[Session, w.World], dict[str, str]] | None = None
+    # What a role that may read the site's reports but not do `action` gets, when the
+    # thing is visible to it (a site segment: 403); 404 otherwise.
+    visible_refusal: int = 404
 
 
 CASES = [
@@ -119,6 +122,41 @@ CASES = [
         prepare=w.disposable_link,
         data={"embed_origins": "https://blog.example.org"},
     ),
+    Case("GET", "/api/dashboard/{domain}/segments", "view_stats"),
+    Case(
+        "POST",
+        "/api/dashboard/{domain}/segments",
+        "view_stats",  # a personal segment; a site one needs edit_site (tests/web)
+        json={"name": "", "type": "personal", "filters": [["is", "visit:country", ["DE"]]]},
+    ),
+    Case(
+        "PATCH",
+        "/api/dashboard/{domain}/segments/{segment_id}",
+        "edit_site",
+        json={"name": ""},
+        prepare=w.disposable_site_segment,
+        visible_refusal=403,
+    ),
+    Case(
+        "DELETE",
+        "/api/dashboard/{domain}/segments/{segment_id}",
+        "edit_site",
+        prepare=w.disposable_site_segment,
+        visible_refusal=403,
+    ),
+    Case("GET", "/api/dashboard/{domain}/annotations", "view_stats"),
+    Case(
+        "POST",
+        "/api/dashboard/{domain}/annotations",
+        "edit_site",
+        json={"date": "not a day", "text": "Launch"},
+    ),
+    Case(
+        "DELETE",
+        "/api/dashboard/{domain}/annotations/{annotation_id}",
+        "edit_site",
+        prepare=w.disposable_annotation,
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(
@@ -179,8 +217,8 @@ def _send(
         headers["X-CSRF-Token"] = world.csrf[role]
     if case.method == "GET":
         return client.get(path)
-    if case.json is not None:
-        return client.post(path, json=case.json, headers=headers)
+    if case.json is not None or case.method != "POST":
+        return client.request(case.method, path, json=case.json, headers=headers)
     data = dict(case.data or {})
     if role != "anonymous":
         data["csrf_token"] = world.csrf[role]
@@ -190,6 +228,8 @@ def _send(
 def _refused(role: str, case: Case, status: int) -> bool:
     if role == "anonymous":
         return status == (401 if case.path.startswith("/api/") else 303)
+    if "view_stats" in MAY[role]:
+        return status == case.visible_refusal
     return status == 404
 
 

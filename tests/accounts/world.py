@@ -13,10 +13,12 @@ from jetrack.accounts.teams import create_team
 from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.models import (
+    Annotation,
     Base,
     Goal,
     Invitation,
     Membership,
+    Segment,
     SharedLink,
     SiteGuest,
     User,
@@ -105,6 +107,26 @@ def disposable_goal(session: Session, world: World) -> dict[str, str]:
     session.add(goal)
     session.flush()
     return {"goal_id": str(goal.id)}
+
+
+def disposable_site_segment(session: Session, world: World) -> dict[str, str]:
+    segment = Segment(
+        site_id=world.site_id,
+        owner_id=world.users["owner"],
+        name=f"walk {utcnow().timestamp()}",
+        type="site",
+        filters=[["is", "visit:country", ["DE"]]],
+    )
+    session.add(segment)
+    session.flush()
+    return {"segment_id": str(segment.id)}
+
+
+def disposable_annotation(session: Session, world: World) -> dict[str, str]:
+    note = Annotation(site_id=world.site_id, day=utcnow().date(), text=f"walk {utcnow()}")
+    session.add(note)
+    session.flush()
+    return {"annotation_id": str(note.id)}
 
 
 def snapshot(stores: Stores) -> dict[str, list[tuple[object, ...]]]:

@@ -4,7 +4,7 @@ import { useDash } from '../context'
 import { SHORT_METRIC_LABELS, METRIC_LABELS, exactMetric, formatMetric, wholeNumber } from '../format'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
-import { toQueryFilters, withFilter } from '../state'
+import { stateFilters, withFilter } from '../state'
 import { ErrorNote } from './ErrorNote'
 import { type Tab, rowLabel } from './Panels'
 
@@ -35,7 +35,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
     () => {
       const query = breakdownQuery(state, dimensions, metrics, PAGE_SIZE, page * PAGE_SIZE)
       query.include = { total_rows: true }
-      const filters = [...toQueryFilters(state.filters), ...(tab.filters ?? [])]
+      const filters = [...stateFilters(state), ...(tab.filters ?? [])]
       if (term) {
         filters.push(['contains', tab.dimension as FilterDimension, [term], { case_sensitive: false }])
       }

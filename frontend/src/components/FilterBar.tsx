@@ -1,6 +1,8 @@
 import { useDash } from '../context'
 import { countryName, languageName } from '../format'
+import { useSegments } from '../segments'
 import { type DashFilter, PROPS_PREFIX, withoutFilter } from '../state'
+import { SegmentMenu } from './SegmentMenu'
 
 const NAMES: Record<string, string> = {
   'visit:channel': 'Channel',
@@ -40,11 +42,34 @@ function shown(filter: DashFilter): string {
   return filter.value || '(none)'
 }
 
+/** A saved filter in words ("Country is Germany"), for the segment menu. */
+function filterText(op: string, dimension: string, values: string[]): string {
+  const words = values.map((value) => shown({ op: 'is', dimension: dimension as DashFilter['dimension'], value }))
+  return `${name(dimension)} ${OPS[op as DashFilter['op']] ?? op.replace('_', ' ')} ${words.join(' or ')}`
+}
+
 export function FilterBar() {
   const { state, navigate } = useDash()
-  if (state.filters.length === 0) return null
+  const saved = useSegments()?.segments ?? []
+  if (state.filters.length === 0 && !state.segment && saved.length === 0) return null
+  const applied = saved.find((s) => s.id === state.segment)
   return (
     <div class="jd-filters" data-testid="filters" aria-label="Filters">
+      {state.segment && (
+        <span class="jd-chip jd-segment-chip" data-testid="segment-chip" data-segment={state.segment}>
+          <span>
+            Segment <strong>{applied?.name ?? `#${state.segment}`}</strong>
+          </span>
+          <button
+            type="button"
+            aria-label="Remove the segment"
+            data-testid="segment-remove"
+            onClick={() => navigate({ ...state, segment: undefined })}
+          >
+            ✕
+          </button>
+        </span>
+      )}
       {state.filters.map((f) => (
         <span class="jd-chip" key={f.dimension} data-testid="filter-chip" data-dimension={f.dimension}>
           <span>
@@ -60,11 +85,16 @@ export function FilterBar() {
           </button>
         </span>
       ))}
-      {state.filters.length > 1 && (
-        <button type="button" class="jd-link" onClick={() => navigate({ ...state, filters: [] })}>
+      {state.filters.length + (state.segment ? 1 : 0) > 1 && (
+        <button
+          type="button"
+          class="jd-link"
+          onClick={() => navigate({ ...state, filters: [], segment: undefined })}
+        >
           Clear all
         </button>
       )}
+      <SegmentMenu describe={filterText} />
     </div>
   )
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { type Note, useNotes } from '../annotations'
 import type { Metric, QueryResponse } from '../api'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
@@ -11,6 +12,7 @@ import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../querie
 import { goalFilter, graphMetric, withoutFilter } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
+import { NotesButton, notesPlugin } from './GraphNotes'
 import { REALTIME_REFRESH_MS } from './TopStats'
 
 interface Series {
@@ -109,6 +111,7 @@ export function MainGraph() {
     stateKey(state, metric, interval, realtime),
     realtime ? REALTIME_REFRESH_MS : 0,
   )
+  const notes = useNotes()
   const intervals = intervalsFor(state.period, state.custom)
   const label = (conversions && CONVERSION_LABELS[metric]) || METRIC_LABELS[metric]
   let series: Series | null = data ? toSeries(data, true) : null
@@ -120,6 +123,7 @@ export function MainGraph() {
           {realtime ? 'Visitors per minute, last 30 minutes' : label}
           {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label="Loading" />}
         </h2>
+        {!realtime && <NotesButton />}
         {!realtime && intervals.length > 1 && (
           <label>
             <span class="jd-visually-hidden">Interval</span>
@@ -155,11 +159,14 @@ export function MainGraph() {
           label={label}
           bars={realtime}
           compareLabel={state.compare === 'year_over_year' ? 'A year earlier' : 'Previous period'}
+          notes={realtime ? NO_NOTES : (notes?.annotations ?? NO_NOTES)}
         />
       )}
     </div>
   )
 }
+
+const NO_NOTES: Note[] = []
 
 function Chart({
   series,
@@ -167,12 +174,14 @@ function Chart({
   label,
   bars,
   compareLabel,
+  notes,
 }: {
   series: Series | null
   metric: Metric
   label: string
   bars: boolean
   compareLabel: string
+  notes: Note[]
 }) {
   const { dark } = useDash()
   const box = useRef<HTMLDivElement>(null)
@@ -198,6 +207,7 @@ function Chart({
       width: node.clientWidth,
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      plugins: notes.length ? [notesPlugin(notes, x)] : [],
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: {
@@ -249,7 +259,7 @@ function Chart({
       plot.current?.destroy()
       plot.current = null
     }
-  }, [series, metric, label, bars, dark, compareLabel])
+  }, [series, metric, label, bars, dark, compareLabel, notes])
 
   if (!series) return <div class="jd-chart jd-skeleton-block" />
   const total = series.values.reduce<number>((sum, v) => sum + (v ?? 0), 0)

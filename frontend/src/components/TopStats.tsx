@@ -35,7 +35,7 @@ function PeriodStats() {
   )
   useEffect(() => {
     if (data || error) releaseQueue()
-    if (data && state.filters.length === 0) reportVisitors(data.results[0]?.metrics[0] ?? 0)
+    if (data && state.filters.length === 0 && !state.segment) reportVisitors(data.results[0]?.metrics[0] ?? 0)
   }, [data, error])
   if (error && !data) return <ErrorNote message={error} retry={retry} />
   // The last answer may still be the other mode's while the new one loads.

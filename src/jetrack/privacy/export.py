@@ -30,12 +30,16 @@ from jetrack.privacy.csv_cells import csv_cell
 from jetrack.privacy.mails import compose
 from jetrack.privacy.purge import exports_dir
 from jetrack.privacy.restriction import is_restricted
+from jetrack.sites.annotations import annotations_of_account, list_annotations
+from jetrack.sites.segments import segments_of_account, visible_segments
 from jetrack.store.events import EventStore, Limits
 from jetrack.store.models import (
+    Annotation,
     ApiKey,
     DataExport,
     ErasureRequest,
     Membership,
+    Segment,
     SharedLink,
     Site,
     Team,
@@ -161,7 +165,29 @@ def account_document(session: Session, user: User) -> dict[str, Any]:
                 select(ErasureRequest).where(ErasureRequest.user_id == user.id)
             )
         ],
+        # Saved last by this account (personal ones are theirs alone), on any site.
+        "segments": [
+            _segment(s) | {"site_id": s.site_id} for s in segments_of_account(session, user.id)
+        ],
+        "annotations": [
+            _annotation(n) | {"site_id": n.site_id}
+            for n in annotations_of_account(session, user.id)
+        ],
     }
+
+
+def _segment(segment: Segment) -> dict[str, Any]:
+    return {
+        "name": segment.name,
+        "type": segment.type,
+        "filters": segment.filters,
+        "created_at": _when(segment.created_at),
+        "updated_at": _when(segment.updated_at),
+    }
+
+
+def _annotation(note: Annotation) -> dict[str, Any]:
+    return {"date": note.day.isoformat(), "time": note.time, "text": note.text}
 
 
 def teams_document(session: Session, user: User) -> list[dict[str, Any]]:
@@ -216,6 +242,9 @@ def site_document(session: Session, site: Site) -> dict[str, Any]:
             }
             for link in links
         ],
+        # The site's own: its site segments and notes (members' personal segments are theirs).
+        "segments": [_segment(s) for s in visible_segments(session, site, None)],
+        "annotations": [_annotation(n) for n in list_annotations(session, site)],
     }
 
 

@@ -22,6 +22,7 @@ from jetrack.jobs.context import JobContext
 from jetrack.privacy.erasure import undo_link_path
 from jetrack.privacy.event_tables import delete_site_rows, site_ids_with_data
 from jetrack.privacy.mails import compose
+from jetrack.sites.segments import forget_account
 from jetrack.store.models import (
     DataExport,
     ErasureRequest,
@@ -110,6 +111,7 @@ def erase_account_rows(session: Session, plan: dict[str, Any]) -> None:
         team = session.get(Team, team_id)
         if team is not None:
             session.delete(team)
+    forget_account(session, user_id)  # personal segments go; site segments lose their owner
     user = session.get(User, user_id)
     if user is not None:
         session.delete(user)  # sessions, keys, tokens, 2FA, memberships, exports cascade

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jetrack.stats import dates
+from jetrack.stats.errors import QueryError
 from jetrack.stats.query import (
     Comparison,
     Condition,
@@ -16,8 +17,13 @@ from jetrack.stats.query import (
     Filter,
     Negation,
     Query,
+    SegmentInfo,
     SiteInfo,
+    conditions,
 )
+
+SEGMENT_DIMENSION = "segment"
+MAX_SEGMENT_IDS = 10  # in one query, over all its segment filters (Plausible's limit)
 
 
 def parse_filter(raw: list[Any]) -> Filter:
@@ -33,6 +39,41 @@ def parse_filter(raw: list[Any]) -> Filter:
         clauses=tuple(str(clause) for clause in raw[2]),
         case_sensitive=bool(modifiers.get("case_sensitive", True)),
     )
+
+
+def expand_segments(
+    trees: tuple[Filter, ...], segments: tuple[SegmentInfo, ...]
+) -> tuple[Filter, ...]:
+    """Each `["is", "segment", ids]` becomes the saved filters it names: one segment's
+    filters joined with and, several segments' with or. `segments` are those the asker may
+    use (SiteInfo.segments); any other id is refused by its number."""
+    ids = [c for tree in trees for c in conditions(tree) if c.dimension == SEGMENT_DIMENSION]
+    if sum(len(c.clauses) for c in ids) > MAX_SEGMENT_IDS:
+        raise QueryError(f"filters: at most {MAX_SEGMENT_IDS} segment ids in one query")
+    if not ids:
+        return trees
+    by_id = {segment.id: segment for segment in segments}
+    return tuple(_expand(tree, by_id) for tree in trees)
+
+
+def _expand(tree: Filter, by_id: dict[int, SegmentInfo]) -> Filter:
+    if isinstance(tree, Negation):
+        return Negation(_expand(tree.child, by_id))
+    if isinstance(tree, Connective):
+        return Connective(tree.operator, tuple(_expand(child, by_id) for child in tree.children))
+    if tree.dimension != SEGMENT_DIMENSION:
+        return tree
+    groups: list[Filter] = []
+    for clause in tree.clauses:
+        # The schema allows whole numbers only; JSON may spell one 12.0 (clause "12.0").
+        segment = by_id.get(int(float(clause)))
+        if segment is None:
+            raise QueryError(
+                f"filters: segment {clause} is not a segment of this site that you may use"
+                " (a personal segment is its owner's alone; a shared link sees site segments)"
+            )
+        groups.append(Connective("and", segment.filters))
+    return groups[0] if len(groups) == 1 else Connective("or", tuple(groups))
 
 
 def needs_first_data_day(request: dict[str, Any]) -> bool:
@@ -67,7 +108,9 @@ def parse(
         metrics=tuple(request["metrics"]),
         date_range=span,
         dimensions=dimensions,
-        filters=tuple(parse_filter(f) for f in request.get("filters") or ()),
+        filters=expand_segments(
+            tuple(parse_filter(f) for f in request.get("filters") or ()), site.segments
+        ),
         order_by=tuple((entry[0], entry[1]) for entry in request.get("order_by") or ()),
         time_labels=bool(include.get("time_labels", False)),
         total_rows=bool(include.get("total_rows", False)),

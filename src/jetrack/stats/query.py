@@ -70,13 +70,25 @@ class GoalInfo:
 
 
 @dataclass(frozen=True)
+class SegmentInfo:
+    """A saved segment the asker may use: its id and name, and its filters, parsed."""
+
+    id: int
+    name: str
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
 class SiteInfo:
-    """What a query needs to know about a site; built from the control store's Site row."""
+    """What a query needs to know about a site; built from the control store's Site row.
+    `segments`: the saved segments the request names and its asker may use (looked up by
+    the web layer, jetrack.stats.segments), empty unless the request names one."""
 
     id: int
     domain: str
     timezone: str = "UTC"
     goals: tuple[GoalInfo, ...] = ()
+    segments: tuple[SegmentInfo, ...] = ()
 
     @classmethod
     def from_site(cls, site: Any) -> SiteInfo:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -91,6 +92,43 @@ class Goal(Base):
     custom_props: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     site: Mapped[Site] = relationship(back_populates="goals")
+
+
+class Segment(Base):
+    """Saved dashboard filters (0008): `personal` (its owner alone sees and uses it) or
+    `site` (everyone who may read the site's reports, shared links included)."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    # Who saved it last; null once that account is gone (a site segment outlives it).
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16))
+    # Stats API v2 filters, as the dashboard sent them (validated by the query schema).
+    filters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Annotation(Base):
+    """A dated note on a site's graph (0008): a day in the site's time zone, optionally a
+    time of day, and a short text."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    time: Mapped[str | None] = mapped_column(String(5), default=None)  # "HH:MM", site-local
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiKey(Base):

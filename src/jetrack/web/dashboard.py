@@ -46,6 +46,7 @@ from jetrack.web.db import in_session
 from jetrack.web.json_io import computed, json_object
 from jetrack.web.public_pages import landing
 from jetrack.web.security_headers import allow_framing
+from jetrack.web.segment_filters import with_segments
 
 BUILD_DIR = Path(__file__).resolve().parents[1] / "static" / "build" / "dashboard"
 ASSETS_URL = "/static/build/dashboard/"
@@ -137,6 +138,8 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         "data_from": data.data_from,
         "export_url": None if read_only else f"/api/dashboard/{data.site.domain}/export",
         "prop_keys_url": query_url.removesuffix("/query") + "/property-keys",
+        "segments_url": query_url.removesuffix("/query") + "/segments",
+        "annotations_url": query_url.removesuffix("/query") + "/annotations",
     }
     html = SHELL.render(
         theme=bootstrap["theme"],
@@ -277,6 +280,10 @@ async def _link_reader(request: Request) -> tuple[SiteInfo, bool]:
 async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     body = await json_object(request)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    # A shared link's visitor uses site segments only, whoever is signed in.
+    user = None if "slug" in request.path_params else await current_user(request)
+    account_id = user.id if user is not None else None
+    site = await with_segments(request, site, body.get("filters"), account_id=account_id)
     return await computed(run_query, events, site, body)
 
 

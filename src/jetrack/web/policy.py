@@ -180,6 +180,16 @@ POLICIES: dict[str, Policy] = {
     "POST /api/share/{slug}/property-keys": Policy(
         body_cap=64 * KB, budget=SHARED_LINK, runs_queries=True
     ),
+    # segments and annotations (web/segments_api.py, web/annotations_api.py)
+    "GET /api/dashboard/{domain}/segments": SIGNED_IN_JSON,
+    "POST /api/dashboard/{domain}/segments": Policy(body_cap=16 * KB, auth="session"),
+    "PATCH /api/dashboard/{domain}/segments/{segment_id}": Policy(body_cap=16 * KB, auth="session"),
+    "DELETE /api/dashboard/{domain}/segments/{segment_id}": SIGNED_IN_JSON,
+    "GET /api/share/{slug}/segments": Policy(body_cap=0, budget=SHARED_LINK),
+    "GET /api/dashboard/{domain}/annotations": SIGNED_IN_JSON,
+    "POST /api/dashboard/{domain}/annotations": Policy(body_cap=4 * KB, auth="session"),
+    "DELETE /api/dashboard/{domain}/annotations/{annotation_id}": SIGNED_IN_JSON,
+    "GET /api/share/{slug}/annotations": Policy(body_cap=0, budget=SHARED_LINK),
     # public pages and privacy
     "GET /welcome": PAGE,
     "GET /privacy": PAGE,

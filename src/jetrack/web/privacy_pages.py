@@ -20,6 +20,7 @@ from jetrack.web.csrf import check_csrf, read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, number, text
 from jetrack.web.json_io import computed, json_object
+from jetrack.web.segment_filters import with_segments
 from jetrack.web.templating import render
 
 NOTICES = {
@@ -147,6 +148,7 @@ async def dashboard_export(request: Request) -> Response:
     user = await require_user(request)
     body = await json_object(request, empty_is={})
     site = await in_session(request, _exportable_site, user, request.path_params["domain"])
+    site = await with_segments(request, site, body.get("filters"), account_id=user.id)
     events = request.app.state.stores.events
     data = await computed(dashboard_zip, events, site, site.domain, body)
     name = f"{site.domain}-dashboard.zip"

@@ -24,6 +24,7 @@ from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web import throttles
 from jetrack.web.json_io import computed, json_object
+from jetrack.web.segment_filters import with_segments
 
 
 def _key_owner(request: Request, limiter: RateLimiter) -> int:
@@ -66,6 +67,7 @@ async def query_v2(request: Request) -> Response:
     user_id = await run_in_threadpool(_key_owner, request, throttles.stats_api(request))
     body = await json_object(request)
     site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
+    site = await with_segments(request, site, body.get("filters"), account_id=user_id)
     result = await computed(run_query, request.app.state.stores.events, site, body)
     # Retention: say from which day data can exist (null when the site keeps everything).
     result.setdefault("meta", {})["data_available_from"] = (

@@ -1,0 +1,49 @@
+// Saved segments: named filters, personal (the account's alone) or site-wide (everyone who
+// reads the site, shared links too). Served by jetrack.web.segments_api.
+import { boot } from './bootstrap'
+import type { Filter } from './generated/query'
+import { sendJson, sharedList, useSharedList } from './rest'
+
+export type SegmentType = 'personal' | 'site'
+
+export interface SavedSegment {
+  id: number
+  name: string
+  type: SegmentType
+  filters: Filter[]
+  updated_at: string
+  /** Absent on shared links. */
+  saved_by_you?: boolean
+  can_edit?: boolean
+}
+
+export interface SegmentList {
+  segments: SavedSegment[]
+  can_manage_site_segments: boolean
+}
+
+const list = sharedList<SegmentList>(boot.segments_url)
+
+export function useSegments(): SegmentList | null {
+  return useSharedList(list)
+}
+
+export async function saveSegment(name: string, type: SegmentType, filters: Filter[]): Promise<SavedSegment> {
+  const saved = await sendJson<SavedSegment>('POST', boot.segments_url, { name, type, filters })
+  await list.reload()
+  return saved
+}
+
+export async function changeSegment(
+  id: number,
+  changes: { name?: string; type?: SegmentType; filters?: Filter[] },
+): Promise<SavedSegment> {
+  const saved = await sendJson<SavedSegment>('PATCH', `${boot.segments_url}/${id}`, changes)
+  await list.reload()
+  return saved
+}
+
+export async function deleteSegment(id: number): Promise<void> {
+  await sendJson('DELETE', `${boot.segments_url}/${id}`)
+  await list.reload()
+}
