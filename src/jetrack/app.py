@@ -25,6 +25,7 @@ from jetrack.web import (
     admin_pages,
     dashboard,
     errors,
+    funnels_pages,
     goals_pages,
     health,
     ingest,
@@ -57,6 +58,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     account_settings_pages.routes,
     sites_pages.routes,
     goals_pages.routes,
+    funnels_pages.routes,
     teams_pages.routes,
     sharing_pages.routes,
     dashboard.routes,  # last: /sites/{domain} must not shadow /sites/new

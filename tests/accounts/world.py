@@ -14,6 +14,8 @@ from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.models import (
     Base,
+    Funnel,
+    FunnelStep,
     Goal,
     Invitation,
     Membership,
@@ -105,6 +107,21 @@ def disposable_goal(session: Session, world: World) -> dict[str, str]:
     session.add(goal)
     session.flush()
     return {"goal_id": str(goal.id)}
+
+
+def disposable_funnel(session: Session, world: World) -> dict[str, str]:
+    stamp = utcnow().timestamp()
+    goals = [
+        Goal(site_id=world.site_id, event_name=f"F{n}", display_name=f"f{n}-{stamp}")
+        for n in (1, 2)
+    ]
+    session.add_all(goals)
+    session.flush()
+    funnel = Funnel(site_id=world.site_id, name=f"walk {stamp}")
+    funnel.steps = [FunnelStep(step_order=n, goal_id=g.id) for n, g in enumerate(goals, 1)]
+    session.add(funnel)
+    session.flush()
+    return {"funnel_id": str(funnel.id)}
 
 
 def snapshot(stores: Stores) -> dict[str, list[tuple[object, ...]]]:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from jetrack.store.models import Funnel, FunnelStep, Goal, Site
 
@@ -20,6 +20,7 @@ MIN_STEPS = 2
 MAX_STEPS = 8
 MAX_NAME = 120
 MAX_FUNNELS_PER_SITE = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -43,7 +44,7 @@ def _goal_id(value: Any, position: int) -> int:
         value = None  # True is an int to Python, not a goal id
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int) or value < 1:
+    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise FunnelError("steps", f"step {position} must be the id of a goal of this site")
     return value
 
@@ -76,17 +77,34 @@ def step_goals(session: Session, site: Site, goal_ids: Any) -> list[Goal]:
 
 
 def list_funnels(session: Session, site: Site) -> list[Funnel]:
-    """The site's funnels by name."""
+    """The site's funnels by name, their steps and goals loaded (pages render them after
+    the unit of work)."""
     return list(
         session.scalars(
-            select(Funnel).where(Funnel.site_id == site.id).order_by(Funnel.name, Funnel.id)
+            select(Funnel)
+            .where(Funnel.site_id == site.id)
+            .order_by(Funnel.name, Funnel.id)
+            .options(selectinload(Funnel.steps).selectinload(FunnelStep.goal))
         )
     )
 
 
 def get_funnel(session: Session, site: Site, funnel_id: int) -> Funnel | None:
+    return find_funnel(session, site.id, funnel_id)
+
+
+def find_funnel(session: Session, site_id: int, funnel_id: int) -> Funnel | None:
+    """The funnel of that site with that id; None for another site's (no existence leak)."""
     funnel = session.get(Funnel, funnel_id)
-    return funnel if funnel is not None and funnel.site_id == site.id else None
+    return funnel if funnel is not None and funnel.site_id == site_id else None
+
+
+def funnel_menu(session: Session, site: Site) -> list[dict[str, Any]]:
+    """The site's funnels as the APIs and the dashboard's menu list them."""
+    return [
+        {"id": funnel.id, "name": funnel.name, "steps": step_names(funnel)}
+        for funnel in list_funnels(session, site)
+    ]
 
 
 def _name_taken(session: Session, site: Site, name: str, but: int | None = None) -> bool:

@@ -59,7 +59,7 @@ def funnel_id_of(request: Any) -> int:
             f"{unknown[0]}: not a field of a funnel request; it takes {', '.join(FIELDS)}"
         )
     funnel_id = request.get("funnel_id")
-    if isinstance(funnel_id, bool) or not isinstance(funnel_id, int) or funnel_id < 1:
+    if isinstance(funnel_id, bool) or not isinstance(funnel_id, int) or not 0 < funnel_id < 2**31:
         raise QueryError(
             "funnel_id: required, the id of one of the site's funnels (GET /api/v2/funnels)"
         )
