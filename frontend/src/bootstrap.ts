@@ -5,6 +5,13 @@ export interface SiteRef {
   name: string
 }
 
+/** A saved funnel: its id, name and the goals of its steps in order. */
+export interface FunnelRef {
+  id: number
+  name: string
+  steps: string[]
+}
+
 export interface Bootstrap {
   domain: string
   name: string
@@ -24,6 +31,10 @@ export interface Bootstrap {
   export_url: string | null
   /** POST `{date_range}` answering `{keys}`: the custom property keys seen in that range. */
   prop_keys_url: string
+  /** The site's funnels (the Funnels panel's menu). */
+  funnels: FunnelRef[]
+  /** POST `{funnel_id, date_range, filters}` answering the funnel's steps (docs/funnels.md). */
+  funnel_url: string
 }
 
 function read(): Bootstrap {
