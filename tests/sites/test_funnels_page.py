@@ -36,7 +36,7 @@ def funnels_of(stores: Stores, world: World) -> dict[str, list[str]]:
 
 
 def create(client: TestClient, csrf: str, name: str, *steps: str) -> tuple[int, str]:
-    data = [("csrf_token", csrf), ("name", name), *(("step", step) for step in steps)]
+    data = [("csrf_token", csrf), ("funnel_name", name), *(("step", step) for step in steps)]
     response = client.post(
         "/sites/acme.example/funnels",
         content=urlencode(data).encode(),

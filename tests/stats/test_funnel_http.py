@@ -139,9 +139,19 @@ def test_list_and_report_with_a_key(api: Api) -> None:
         ("mine", {**BODY, "funnel_id": 1, "filters": [["is", "nope", ["x"]]]}, 400, "filters"),
         ("mine", {"funnel_id": 1, "date_range": "7d"}, 400, "site_id: required"),
     ],
-    ids=["no key", "another account's site", "another site's funnel", "unknown funnel",
-         "no funnel_id", "huge funnel_id", "a query field", "no date range", "bad range",
-         "bad filter", "no site"],  # fmt: skip
+    ids=[
+        "no key",
+        "another account's site",
+        "another site's funnel",
+        "unknown funnel",
+        "no funnel_id",
+        "huge funnel_id",
+        "a query field",
+        "no date range",
+        "bad range",
+        "bad filter",
+        "no site",
+    ],
 )
 def test_bad_requests_name_the_problem(
     api: Api, key: str | None, body: dict[str, Any], status: int, message: str

@@ -145,7 +145,9 @@ function FunnelChart({ answer, dimmed }: { answer: FunnelAnswer; dimmed: boolean
               </span>
             </div>
             <div class="jd-funnel-track" aria-hidden="true">
-              <span class="jd-funnel-bar" style={{ width: `${first ? (step.visitors / first) * 100 : 0}%` }} />
+              {step.visitors > 0 && (
+                <span class="jd-funnel-bar" style={{ width: `${(step.visitors / first) * 100}%` }} />
+              )}
             </div>
           </li>
         ))}

@@ -27,15 +27,17 @@ def _create(session: Session, user: User, domain: str, name: str, steps: list[st
 async def funnel_create(request: Request) -> Response:
     user = await require_user(request)
     form = await read_form(request)
-    domain, name = request.path_params["domain"], text(form, "name", 300)
+    domain, name = request.path_params["domain"], text(form, "funnel_name", 300)
     # One picker per step; the empty ones ("no step") are left out, the order kept.
     picked = [value.strip()[:20] for value in form.getlist("step") if isinstance(value, str)]
     steps = [value for value in picked if value]
     try:
         await in_session(request, _create, user, domain, name, steps)
     except funnels.FunnelError as exc:
-        values = {"name": name, "steps": picked}
-        return await _funnel_errors(request, {exc.field: str(exc)}, values)
+        # The site's own name field is `name` on the same page: this one is funnel_name.
+        field = "funnel_name" if exc.field == "name" else exc.field
+        values = {"funnel_name": name, "steps": picked}
+        return await _funnel_errors(request, {field: str(exc)}, values)
     return RedirectResponse(f"/sites/{domain}/settings?notice=funnel-added#funnels", 303)
 
 
