@@ -1,9 +1,11 @@
 """Stats query benchmark: 10M synthetic events over 100 sites (one with 2M) across 30 days
-in a fresh encrypted data dir, then a full dashboard's queries for the big site, timed.
+in a fresh encrypted data dir, then a full dashboard's queries for the big site, timed; then
+the same dashboard filtered by a goal (conversion mode) and two funnels (3 steps, and 3
+steps with a source filter).
 
     .venv/bin/python bench/query.py [--events 10000000] [--big 2000000] [--runs 15]
 
-Prints per-query p50/p95, the dashboard total p50/p95 and bytes on disk per event (events,
+Prints per-query p50/p95, each suite's total p50/p95 and bytes on disk per event (events,
 sessions and daily rollups). The events are inserted with SQL, so the sessions table is
 filled by `rebuild_sessions` afterwards and the days are rolled up as the hourly job would
 once they are over (also for a `--keep` data dir made before either existed)."""
@@ -16,12 +18,15 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from jetrack.config import load_settings
 from jetrack.stats.engine import run_query
+from jetrack.stats.funnel import FunnelInfo, run_funnel
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
 from jetrack.store.ids import SEQUENCE_BITS
@@ -179,21 +184,80 @@ def dashboard(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
     ]  # fmt: skip
 
 
+GOAL = [["is", "event:goal", ["Signup"]]]
+CONVERSIONS = ["visitors", "events", "conversion_rate"]
+GOALS = (
+    GoalInfo("Signup", event_name="Signup"),
+    GoalInfo("Download", event_name="Download"),
+    GoalInfo("Visit /p0", page_path="/p0"),
+    GoalInfo("Visit /p1", page_path="/p1"),
+)
+# The pages' Zipf-like spread makes /p0 and /p1 the two most viewed; ~8% of events are custom.
+FUNNEL = FunnelInfo(1, "p0 -> p1 -> Signup", ("Visit /p0", "Visit /p1", "Signup"))
+
+
+def goal_dashboard(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
+    """The dashboard with the goal Signup filtered, as the dashboard asks it then: the top
+    stats and graph in conversions, every panel of the goal's visitors, the Goals panel."""
+    queries: list[tuple[str, dict[str, Any]]] = []
+    for name, request in dashboard(first, last):
+        request = {**request, "filters": GOAL}
+        if name == "aggregate + comparison":
+            request["metrics"] = CONVERSIONS
+        queries.append((name, request))
+    base = {"site_id": "big.example", "date_range": [first, last], "filters": GOAL}
+    queries.append(("goals", {**base, "metrics": CONVERSIONS, "dimensions": ["event:goal"]}))
+    return queries
+
+
+def funnels(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
+    base = {"site_id": "big.example", "funnel_id": FUNNEL.id, "date_range": [first, last]}
+    return [
+        ("funnel, 3 steps", base),
+        ("funnel, source filter", {**base, "filters": [["is", "visit:source", ["Google"]]]}),
+    ]
+
+
+Call = tuple[str, Callable[[], object]]
+
+
 def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
-    """The big site's dashboard over 30 days in time zone `zone`: p50/p95 per query."""
-    site = SiteInfo(BIG_SITE, "big.example", zone, (GoalInfo("Signup", event_name="Signup"),))
+    """The big site's dashboard over 30 days in time zone `zone` (plain, with a goal
+    filtered, and funnels): p50/p95 per query and per suite."""
+    site = SiteInfo(BIG_SITE, "big.example", zone, GOALS)
     last = (END - timedelta(days=1)).date()
     first = last - timedelta(days=DAYS - 1)
-    queries = dashboard(first.isoformat(), last.isoformat())
-    timings: dict[str, list[float]] = {name: [] for name, _ in queries}
+
+    def queries(requests: list[tuple[str, dict[str, Any]]]) -> list[Call]:
+        return [
+            (name, partial(run_query, stores.events, site, request, now=END))
+            for name, request in requests
+        ]
+
+    span = (first.isoformat(), last.isoformat())
+    print(f"\nsite time zone {zone}")
+    time_suite("dashboard", queries(dashboard(*span)), runs)
+    time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
+    funnel_calls: list[Call] = [
+        (name, partial(run_funnel, stores.events, site, FUNNEL, request, now=END))
+        for name, request in funnels(*span)
+    ]
+    time_suite("funnels", funnel_calls, runs)
+    answer = run_funnel(stores.events, site, FUNNEL, funnels(*span)[0][1], now=END)
+    steps = ", ".join(f"{s['label']} {s['visitors']:,}" for s in answer["steps"])
+    print(f"  ({FUNNEL.name}: {answer['all_visitors']:,} visitors; {steps})")
+
+
+def time_suite(title: str, calls: list[Call], runs: int) -> None:
+    timings: dict[str, list[float]] = {name: [] for name, _ in calls}
     totals: list[float] = []
     cpu: list[float] = []  # CPU time of the process (all chDB threads): less noisy
     for run in range(runs + 1):  # the first run warms caches and is dropped
         run_total = 0.0
         cpu_started = time.process_time()
-        for name, request in queries:
+        for name, call in calls:
             started = time.perf_counter()
-            run_query(stores.events, site, request, now=END)
+            call()
             elapsed = (time.perf_counter() - started) * 1000
             run_total += elapsed
             if run:
@@ -201,12 +265,11 @@ def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
         if run:
             totals.append(run_total)
             cpu.append((time.process_time() - cpu_started) * 1000)
-    print(f"\nsite time zone {zone}")
-    print(f"{'query':<24}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{title:<24}{'p50 ms':>9}{'p95 ms':>9}")
     for name, values in timings.items():
-        print(f"{name:<24}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}")
-    print(f"{'whole dashboard':<24}{percentile(totals, 0.5):>9.1f}{percentile(totals, 0.95):>9.1f}")
-    print(f"{'dashboard CPU time':<24}{percentile(cpu, 0.5):>9.1f}{percentile(cpu, 0.95):>9.1f}")
+        print(f"  {name:<22}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}")
+    print(f"  {'whole':<22}{percentile(totals, 0.5):>9.1f}{percentile(totals, 0.95):>9.1f}")
+    print(f"  {'CPU time':<22}{percentile(cpu, 0.5):>9.1f}{percentile(cpu, 0.95):>9.1f}")
 
 
 def _load() -> str:

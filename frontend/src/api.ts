@@ -80,6 +80,35 @@ export async function propKeys(dateRange: Query['date_range'], signal?: AbortSig
   return body.keys
 }
 
+/** One step of a funnel's answer (docs/funnels.md). */
+export interface FunnelStep {
+  label: string
+  visitors: number
+  dropoff: number
+  dropoff_percentage: number
+  conversion_rate: number
+  conversion_rate_step: number
+}
+
+export interface FunnelAnswer {
+  id: number
+  name: string
+  steps: FunnelStep[]
+  all_visitors: number
+  entering_visitors: number
+  entering_visitors_percentage: number
+  never_entering_visitors: number
+  completed_visitors: number
+  conversion_rate: number
+}
+
+/** Visitors through a saved funnel's steps, in the query's date range and filters. */
+export async function runFunnel(funnelId: number, query: Query, signal?: AbortSignal): Promise<FunnelAnswer> {
+  await gate
+  const body = { funnel_id: funnelId, date_range: query.date_range, filters: query.filters ?? [] }
+  return (await post(boot.funnel_url, body, signal)) as FunnelAnswer
+}
+
 async function post(url: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
   if (signal?.aborted) throw new DOMException('aborted', 'AbortError')
   let response: Response

@@ -5,6 +5,13 @@ export interface SiteRef {
   name: string
 }
 
+/** A saved funnel: its id, name and the goals of its steps in order. */
+export interface FunnelRef {
+  id: number
+  name: string
+  steps: string[]
+}
+
 export interface Bootstrap {
   domain: string
   name: string
@@ -28,6 +35,10 @@ export interface Bootstrap {
   segments_url: string
   /** GET the site's notes on the graph; POST/DELETE (editors) change them. */
   annotations_url: string
+  /** The site's funnels (the Funnels panel's menu). */
+  funnels: FunnelRef[]
+  /** POST `{funnel_id, date_range, filters}` answering the funnel's steps (docs/funnels.md). */
+  funnel_url: string
 }
 
 function read(): Bootstrap {

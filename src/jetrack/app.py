@@ -26,6 +26,7 @@ from jetrack.web import (
     annotations_api,
     dashboard,
     errors,
+    funnels_pages,
     goals_pages,
     health,
     ingest,
@@ -59,6 +60,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     account_settings_pages.routes,
     sites_pages.routes,
     goals_pages.routes,
+    funnels_pages.routes,
     teams_pages.routes,
     sharing_pages.routes,
     dashboard.routes,  # last: /sites/{domain} must not shadow /sites/new

@@ -317,6 +317,66 @@ def goal_delete(domain: str, goal_id: int) -> None:
         click.echo(f"deleted goal {goal_id}")
 
 
+@main.group()
+def funnel() -> None:
+    """Manage a site's funnels (goals completed in order within a visit)."""
+
+
+def _goal_ref(session: Any, site: Any, ref: str) -> int:
+    """A step given as a goal's id or its display name."""
+    from jetrack.sites.goals import list_goals
+
+    for goal in list_goals(session, site):
+        if ref == str(goal.id) or ref == goal.display_name:
+            return int(goal.id)
+    fail(f"--step: site {site.domain} has no goal {ref!r}; see `jetrack goal list`")
+    return 0
+
+
+@funnel.command("add")
+@click.argument("domain")
+@click.option("--name", required=True, help="The funnel's name, unique on the site.")
+@click.option(
+    "--step", "steps", multiple=True, help="A goal (id or display name); 2 to 8, in order."
+)
+def funnel_add(domain: str, name: str, steps: tuple[str, ...]) -> None:
+    """Add a funnel: --step GOAL for each step, in order."""
+    from jetrack.sites.funnels import FunnelError, create_funnel, step_names
+
+    with _site_session(domain) as (session, found):
+        goal_ids = [_goal_ref(session, found, ref) for ref in steps]
+        try:
+            added = create_funnel(session, found, name, goal_ids)
+        except FunnelError as exc:
+            fail(f"{'--step' if exc.field == 'steps' else '--' + exc.field}: {exc}")
+            return
+        click.echo(f"added funnel {added.id}: {added.name} ({' -> '.join(step_names(added))})")
+
+
+@funnel.command("list")
+@click.argument("domain")
+def funnel_list(domain: str) -> None:
+    """List a site's funnels: id, name, steps."""
+    from jetrack.sites.funnels import list_funnels, step_names
+
+    with _site_session(domain) as (session, found):
+        for row in list_funnels(session, found):
+            click.echo(f"{row.id}\t{row.name}\t{' -> '.join(step_names(row))}")
+
+
+@funnel.command("delete")
+@click.argument("domain")
+@click.argument("funnel_id", type=int)
+def funnel_delete(domain: str, funnel_id: int) -> None:
+    """Delete a funnel by id (its goals and events stay)."""
+    from jetrack.sites.funnels import delete_funnel
+
+    with _site_session(domain) as (session, found):
+        if not delete_funnel(session, found, funnel_id):
+            fail(f"FUNNEL_ID: site {domain} has no funnel {funnel_id}")
+        click.echo(f"deleted funnel {funnel_id}")
+
+
 @main.command()
 @click.option(
     "--domain", default="demo.jetrack.local", show_default=True, help="Domain of the demo site."

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.users import create_user, find_user
-from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec
+from jetrack.sites.funnels import FunnelError, create_funnel, list_funnels
+from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec, list_goals
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store import schema
 from jetrack.store.ids import SEQUENCE_BITS
@@ -440,6 +441,7 @@ def seed_demo(
             session, owner, domain, timezone=timezone, name="Jetrack demo"
         )
         _add_goals(session, site)
+        _add_funnels(session, site)
     for table in ("events", "sessions"):
         stores.events.command(
             f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
@@ -456,6 +458,22 @@ def _add_goals(session: Session, site: Site) -> None:
         try:
             find_or_create_goal(session, site, goal_spec(**spec))
         except GoalError:  # a refilled site whose owner renamed things: keep theirs
+            continue
+
+
+# The demo's funnels: (name, display names of the goals of its steps). A visit's one custom
+# event comes after its pages, so /pricing then Signup is the path the data can show.
+FUNNELS: list[tuple[str, list[str]]] = [("Pricing to signup", ["Visit /pricing", "Signup"])]
+
+
+def _add_funnels(session: Session, site: Site) -> None:
+    goals = {goal.display_name: goal.id for goal in list_goals(session, site)}
+    for name, steps in FUNNELS:
+        if name in {f.name for f in list_funnels(session, site)}:
+            continue
+        try:
+            create_funnel(session, site, name, [goals.get(step, 0) for step in steps])
+        except FunnelError:  # an owner deleted or renamed a goal it needs: keep theirs
             continue
 
 

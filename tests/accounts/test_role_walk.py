@@ -65,6 +65,8 @@ CASES = [
     ),
     Case("POST", "/api/dashboard/{domain}/export", "view_stats", json={"date_range": "7d"}),
     Case("POST", "/api/dashboard/{domain}/property-keys", "view_stats", json={"date_range": "7d"}),
+    # 400 (no funnel_id) once the site may be read; the site is checked first.
+    Case("POST", "/api/dashboard/{domain}/funnel", "view_stats", json={"date_range": "7d"}),
     Case("GET", "/sites/{domain}/settings", "view_settings"),
     Case(
         "POST", "/sites/{domain}/settings", "edit_site", data={"timezone": "Not/AZone", "name": "x"}
@@ -114,6 +116,20 @@ CASES = [
         "/sites/{domain}/goals/{goal_id}/delete",
         "edit_site",
         prepare=w.disposable_goal,
+    ),
+    Case("POST", "/sites/{domain}/funnels", "edit_site", data={"name": "", "step": "1"}),
+    Case(
+        "POST",
+        "/sites/{domain}/funnels/{funnel_id}/rename",
+        "edit_site",
+        data={"name": ""},
+        prepare=w.disposable_funnel,
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/funnels/{funnel_id}/delete",
+        "edit_site",
+        prepare=w.disposable_funnel,
     ),
     Case(
         "POST",

@@ -15,6 +15,8 @@ from jetrack.sites.sites import add_site
 from jetrack.store.models import (
     Annotation,
     Base,
+    Funnel,
+    FunnelStep,
     Goal,
     Invitation,
     Membership,
@@ -127,6 +129,21 @@ def disposable_annotation(session: Session, world: World) -> dict[str, str]:
     session.add(note)
     session.flush()
     return {"annotation_id": str(note.id)}
+
+
+def disposable_funnel(session: Session, world: World) -> dict[str, str]:
+    stamp = utcnow().timestamp()
+    goals = [
+        Goal(site_id=world.site_id, event_name=f"F{n}", display_name=f"f{n}-{stamp}")
+        for n in (1, 2)
+    ]
+    session.add_all(goals)
+    session.flush()
+    funnel = Funnel(site_id=world.site_id, name=f"walk {stamp}")
+    funnel.steps = [FunnelStep(step_order=n, goal_id=g.id) for n, g in enumerate(goals, 1)]
+    session.add(funnel)
+    session.flush()
+    return {"funnel_id": str(funnel.id)}
 
 
 def snapshot(stores: Stores) -> dict[str, list[tuple[object, ...]]]:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -337,6 +338,47 @@ def test_goals_switch_the_dashboard_to_conversions(open_page: OpenPage) -> None:
 
     wait_for(share, "url shares")
     screenshot(phone, "goals-phone")
+
+
+def test_the_funnels_panel_shows_the_stats_apis_funnel(
+    open_page: OpenPage, demo_server: DemoServer
+) -> None:
+    headers = {"Authorization": f"Bearer {demo_server.seeded.api_key}"}
+    listed = httpx.get(f"{demo_server.url}/api/v2/funnels?site_id={DEMO}", headers=headers)
+    (funnel,) = listed.json()["funnels"]
+
+    def api(query: dict[str, Any]) -> list[str]:
+        body = {"site_id": DEMO, "funnel_id": funnel["id"], "date_range": "30d", **query}
+        answer = httpx.post(f"{demo_server.url}/api/v2/funnel", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [str(step["visitors"]) for step in answer.json()["steps"]]
+
+    def shown(page: Page, expected: list[str]) -> None:
+        steps = page.locator('[data-testid="panel-funnels"] [data-testid="funnel-step"]')
+
+        def check() -> str | None:
+            found = steps.evaluate_all("steps => steps.map(s => s.dataset.visitors)")
+            return None if found == expected else f"the panel shows {found}, the API {expected}"
+
+        wait_for(check, "funnel steps")
+
+    page = open_page(f"/sites/{DEMO}")
+    everyone = api({})
+    assert int(everyone[0]) > int(everyone[1]) > 0
+    shown(page, everyone)
+    # Filters apply: a source filter from the Sources panel narrows the funnel too.
+    page.click('[data-testid="tab-sources-sources"]')
+    page.click('[data-testid="panel-sources"] [data-testid="row"][data-key="Google"]')
+    shown(page, api({"filters": [["is", "visit:source", ["Google"]]]}))
+    phone = open_page(f"/sites/{DEMO}", viewport=PHONE)
+    shown(phone, everyone)
+    phone.locator('[data-testid="panel-funnels"]').scroll_into_view_if_needed()
+    screenshot(phone, "funnel-phone")
+    # A site with goals and no funnel points to its settings.
+    shop = open_page(f"/sites/{SHOP}")
+    expect(shop.locator('[data-testid="funnels-setup"]')).to_have_attribute(
+        "href", f"/sites/{SHOP}/settings#funnels"
+    )
 
 
 def test_top_pages_details_show_bounce_rates(open_page: OpenPage, demo_server: DemoServer) -> None:

@@ -141,3 +141,28 @@ def _site(stores: Stores, domain: str) -> object:
         site = find_site(session, domain)
         assert site is not None
         return SiteInfo.from_site(site)
+
+
+def test_the_demo_has_a_funnel_that_converts(stores: Stores) -> None:
+    from jetrack.sites.funnels import list_funnels, step_names
+    from jetrack.sites.sites import find_site
+    from jetrack.stats.funnel import FunnelInfo, run_funnel
+
+    site = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=200, now=NOW)
+    seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=200, now=NOW)
+    with stores.control.session() as session:
+        found = find_site(session, site.domain)
+        assert found is not None
+        funnels = list_funnels(session, found)
+        # Seeding twice keeps one.
+        assert [(f.name, step_names(f)) for f in funnels] == [
+            ("Pricing to signup", ["Visit /pricing", "Signup"])
+        ]
+        funnel = FunnelInfo.from_funnel(funnels[0])
+    info = _site(stores, site.domain)
+    request = {"site_id": site.domain, "funnel_id": funnel.id, "date_range": "7d"}
+    answer = run_funnel(stores.events, info, funnel, request, now=datetime.fromtimestamp(NOW, UTC))
+    pricing, signup = (step["visitors"] for step in answer["steps"])
+    # Believable: a fair share reaches /pricing, a few of them sign up in the same visit.
+    assert 0.1 < pricing / answer["all_visitors"] < 0.6
+    assert 0 < signup < pricing * 0.2

@@ -97,7 +97,9 @@ def _signed_in(world: World) -> dict[str, str]:
 
 AUTHENTICATED_FIRST = [
     "/api/v2/query",
+    "/api/v2/funnel",
     "/api/dashboard/example.com/query",
+    "/api/dashboard/example.com/funnel",
     "/api/dashboard/example.com/export",
     "/account/name",
 ]

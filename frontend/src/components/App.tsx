@@ -6,6 +6,7 @@ import { useDashState } from '../state'
 import { type Theme, currentTheme, isDark } from '../theme'
 import { EmptyState, useHasData } from './EmptyState'
 import { FilterBar } from './FilterBar'
+import { FunnelsPanel } from './FunnelsPanel'
 import { GoalsPanel } from './GoalsPanel'
 import { Header } from './Header'
 import { MainGraph } from './MainGraph'
@@ -76,6 +77,7 @@ export function App() {
               {PANELS.filter((panel) => panel.key === 'languages').map((panel) => (
                 <Panel key={panel.key} def={panel} />
               ))}
+              <FunnelsPanel />
             </div>
           </main>
         )}

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.sites.funnels import forget_goal
 from jetrack.store.models import Goal, Site
 
 GOAL_TYPES = ("event", "page")
@@ -209,10 +210,12 @@ def rename_goal(session: Session, site: Site, goal_id: int, display_name: str) -
 
 
 def delete_goal(session: Session, site: Site, goal_id: int) -> bool:
-    """Delete one goal; False when the site has no such goal. Its events stay."""
+    """Delete one goal; False when the site has no such goal. Its events stay; the funnels
+    it would leave with fewer than 2 steps go too, the others lose its step."""
     goal = get_goal(session, site, goal_id)
     if goal is None:
         return False
+    forget_goal(session, goal)
     session.delete(goal)
     session.flush()
     session.expire(site, ["goals"])

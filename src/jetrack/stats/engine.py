@@ -39,6 +39,14 @@ def run_validated(
     events: EventStore, site: Any, request: dict[str, Any], *, now: datetime | None = None
 ) -> dict[str, Any]:
     """run_query for a request that already passed validate_request."""
+    return answer(events, prepare(events, site, request, now=now))
+
+
+def prepare(
+    events: EventStore, site: Any, request: dict[str, Any], *, now: datetime | None = None
+) -> Query:
+    """A request that passed validate_request as the optimized, checked Query (other query
+    kinds, such as jetrack.stats.funnel, take their date range and filters from here)."""
     info = SiteInfo.from_site(site)
     moment = now or datetime.now(UTC)
     first_day = first_data_day(events, info) if needs_first_data_day(request) else None
@@ -46,7 +54,7 @@ def run_validated(
     check_patterns(query)
     query = optimize(query)
     check(query)
-    return answer(events, query)
+    return query
 
 
 def answer(events: EventStore, query: Query) -> dict[str, Any]:

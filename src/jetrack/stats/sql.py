@@ -382,6 +382,12 @@ def build(
     return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
 
 
+def row_conditions(query: Query, params: Params) -> _Builder:
+    """The WHERE pieces of `query` (site, range, filter trees, exit-page visits) for a
+    statement that is not a Plan's (jetrack.stats.funnel): the same filters, the same rows."""
+    return _Builder(query, params)
+
+
 def _render(b: _Builder, part: Part, rolled: Rolled | None) -> str:
     """The SQL of one part, from the tables or the rollups as the plan says."""
     if part.source == "tables" or rolled is None:

@@ -131,6 +131,40 @@ class Annotation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Funnel(Base):
+    """A named sequence of 2 to 8 of a site's goals, completed in order within a visit
+    (0009; jetrack.sites.funnels validates, jetrack.stats.funnel counts)."""
+
+    __tablename__ = "funnels"
+    __table_args__ = (UniqueConstraint("site_id", "name", name="uq_funnels_site_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    steps: Mapped[list[FunnelStep]] = relationship(
+        order_by="FunnelStep.step_order", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FunnelStep(Base):
+    """Step `step_order` (from 1) of a funnel: one goal. Deleting the goal deletes the step."""
+
+    __tablename__ = "funnel_steps"
+    __table_args__ = (
+        UniqueConstraint("funnel_id", "step_order", name="uq_funnel_steps_funnel_id_step_order"),
+        UniqueConstraint("funnel_id", "goal_id", name="uq_funnel_steps_funnel_id_goal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funnel_id: Mapped[int] = mapped_column(ForeignKey("funnels.id", ondelete="CASCADE"))
+    step_order: Mapped[int] = mapped_column(Integer)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+
+    goal: Mapped[Goal] = relationship()
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
 

@@ -7,8 +7,10 @@ Routes (thin: decode, authorize, call jetrack.stats, encode):
   cookie + `X-CSRF-Token`), answered by the same engine as `POST /api/v2/query`.
 - `POST /api/dashboard/{domain}/property-keys`: `{"date_range": ...}` -> the custom property
   keys seen in that range, most used first (the Properties panel's choices).
-- `GET /share/{slug}`, `POST /api/share/{slug}/query`, `POST /api/share/{slug}/property-keys`:
-  the same, read-only, for a shared link.
+- `POST /api/dashboard/{domain}/funnel`: `{"funnel_id", "date_range", "filters"}` -> the
+  visitors through a saved funnel's steps (jetrack.stats.funnel; docs/funnels.md).
+- `GET /share/{slug}`, `POST /api/share/{slug}/query`, `POST /api/share/{slug}/property-keys`,
+  `POST /api/share/{slug}/funnel`: the same, read-only, for a shared link.
 The built app comes from `npm --prefix frontend run build` into static/build/dashboard/.
 """
 
@@ -34,8 +36,10 @@ from jetrack.config import Settings
 from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
+from jetrack.sites.funnels import find_funnel, funnel_menu
 from jetrack.sites.sites import snippet
 from jetrack.stats.engine import run_query
+from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
 from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
 from jetrack.store.events import EventStore, LimitedEventStore, Limits
@@ -119,6 +123,7 @@ class ShellData:
     settings_url: str | None
     data_from: str | None = None
     frame_origins: tuple[str, ...] = ()  # who may embed the page (shared links only)
+    funnels: tuple[dict[str, Any], ...] = ()  # the Funnels panel's menu
 
 
 async def _shell(request: Request, data: ShellData, *, read_only: bool, query_url: str) -> Response:
@@ -140,6 +145,8 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         "prop_keys_url": query_url.removesuffix("/query") + "/property-keys",
         "segments_url": query_url.removesuffix("/query") + "/segments",
         "annotations_url": query_url.removesuffix("/query") + "/annotations",
+        "funnels": list(data.funnels),
+        "funnel_url": query_url.removesuffix("/query") + "/funnel",
     }
     html = SHELL.render(
         theme=bootstrap["theme"],
@@ -176,6 +183,7 @@ def _owner_shell(session: Session, user: User, domain: str, settings: Settings) 
         sites,
         settings_url,
         _data_from(site, settings),
+        funnels=tuple(funnel_menu(session, site)),
     )
 
 
@@ -186,7 +194,15 @@ def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> Shell
         return None
     link = shared_links.find_shared_link(session, slug)
     origins = tuple(link.embed_origins.split()) if link is not None else ()
-    return ShellData(SiteInfo.from_site(site), site.name, "", [], None, frame_origins=origins)
+    return ShellData(
+        SiteInfo.from_site(site),
+        site.name,
+        "",
+        [],
+        None,
+        frame_origins=origins,
+        funnels=tuple(funnel_menu(session, site)),
+    )
 
 
 def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site | None:
@@ -287,6 +303,21 @@ async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     return await computed(run_query, events, site, body)
 
 
+def _saved_funnel(session: Session, site_id: int, funnel_id: int) -> FunnelInfo:
+    funnel = find_funnel(session, site_id, funnel_id)
+    if funnel is None:
+        raise HTTPException(404, f"funnel_id: this site has no funnel {funnel_id}")
+    return FunnelInfo.from_funnel(funnel)
+
+
+async def _funnel(request: Request, site: SiteInfo, events: EventStore) -> Any:
+    body = await json_object(request)
+    funnel_id = await computed(funnel_id_of, body)
+    funnel = await in_session(request, _saved_funnel, site.id, funnel_id)
+    body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    return await computed(run_funnel, events, site, funnel, body)
+
+
 async def _prop_keys(request: Request, site: SiteInfo, events: EventStore) -> Any:
     body = await json_object(request)
     return {"keys": await computed(top_prop_keys, events, site, body.get("date_range"))}
@@ -311,7 +342,9 @@ routes: list[BaseRoute] = [
         _api(_account_reader, _prop_keys),
         methods=["POST"],
     ),
+    Route("/api/dashboard/{domain}/funnel", _api(_account_reader, _funnel), methods=["POST"]),
     Route("/share/{slug}", shared_page, methods=["GET"]),
     Route("/api/share/{slug}/query", _api(_link_reader, _query), methods=["POST"]),
     Route("/api/share/{slug}/property-keys", _api(_link_reader, _prop_keys), methods=["POST"]),
+    Route("/api/share/{slug}/funnel", _api(_link_reader, _funnel), methods=["POST"]),
 ]

@@ -1,5 +1,5 @@
 """GET /api/openapi.json: an OpenAPI 3.1 document of the public HTTP APIs (Events API,
-Stats API v2 and v1), built from what the server validates with: the Stats API's JSON
+Stats API v2 with its funnels, and v1), built from what the server validates with: the Stats API's JSON
 schema (stats/query-schema.json) and the wire format's limits (ingest/wire.py)."""
 
 from __future__ import annotations
@@ -249,6 +249,47 @@ def sites_api_paths() -> dict[str, Any]:
     }
 
 
+def funnel_paths(query: dict[str, Any]) -> dict[str, Any]:
+    """The funnels of the Stats API (docs/funnels.md): date range and filters are the
+    query's (`query`, the relocated QueryRequest schema)."""
+    request = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["site_id", "funnel_id", "date_range"],
+        "properties": {
+            "site_id": {"type": "string", "description": "The site's domain."},
+            "funnel_id": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "A funnel's id, from GET /api/v2/funnels.",
+            },
+            "date_range": query["properties"]["date_range"],
+            "filters": query["properties"]["filters"],
+        },
+    }
+    responses = _stats_responses()
+    responses["404"] = _error("No such site or funnel, or the key may not read it.")
+    return {
+        "/api/v2/funnels": {
+            "get": {
+                "summary": "The site's saved funnels: id, name and the goals of their steps.",
+                "parameters": [SITE_ID],
+                "responses": _stats_responses(),
+            }
+        },
+        "/api/v2/funnel": {
+            "post": {
+                "summary": "Visitors through a funnel's steps, in order within a visit.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": request}},
+                },
+                "responses": responses,
+            }
+        },
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     query, defs = _relocated(copy.deepcopy(query_schema()))
@@ -293,6 +334,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": _stats_responses(),
                 }
             },
+            **funnel_paths(query),
             "/api/v1/stats/aggregate": _v1(
                 "Totals.", [*V1_COMMON, _param("compare", "previous_period")]
             ),

@@ -78,6 +78,10 @@ POLICIES: dict[str, Policy] = {
     "POST /api/v2/query": Policy(
         body_cap=64 * KB, auth="api_key", budget=STATS_KEY, runs_queries=True
     ),
+    "GET /api/v2/funnels": Policy(body_cap=0, auth="api_key", budget=STATS_KEY),
+    "POST /api/v2/funnel": Policy(
+        body_cap=64 * KB, auth="api_key", budget=STATS_KEY, runs_queries=True
+    ),
     "GET /api/v1/stats/aggregate": STATS_V1,
     "GET /api/v1/stats/timeseries": STATS_V1,
     "GET /api/v1/stats/breakdown": STATS_V1,
@@ -163,6 +167,9 @@ POLICIES: dict[str, Policy] = {
     "POST /sites/{domain}/goals": SIGNED_IN_FORM,
     "POST /sites/{domain}/goals/{goal_id}/rename": SIGNED_IN_FORM,
     "POST /sites/{domain}/goals/{goal_id}/delete": SIGNED_IN_FORM,
+    "POST /sites/{domain}/funnels": SIGNED_IN_FORM,
+    "POST /sites/{domain}/funnels/{funnel_id}/rename": SIGNED_IN_FORM,
+    "POST /sites/{domain}/funnels/{funnel_id}/delete": SIGNED_IN_FORM,
     "GET /share/{slug}/password": Policy(body_cap=0, budget=SHARED_LINK),
     "POST /share/{slug}/password": Policy(body_cap=16 * KB, budget=SHARED_LINK),
     # the dashboard
@@ -173,6 +180,9 @@ POLICIES: dict[str, Policy] = {
         body_cap=64 * KB, auth="session", runs_queries=True
     ),
     "POST /api/dashboard/{domain}/property-keys": Policy(
+        body_cap=64 * KB, auth="session", runs_queries=True
+    ),
+    "POST /api/dashboard/{domain}/funnel": Policy(
         body_cap=64 * KB, auth="session", runs_queries=True
     ),
     "GET /share/{slug}": Policy(body_cap=0, budget=SHARED_LINK),
@@ -190,6 +200,9 @@ POLICIES: dict[str, Policy] = {
     "POST /api/dashboard/{domain}/annotations": Policy(body_cap=4 * KB, auth="session"),
     "DELETE /api/dashboard/{domain}/annotations/{annotation_id}": SIGNED_IN_JSON,
     "GET /api/share/{slug}/annotations": Policy(body_cap=0, budget=SHARED_LINK),
+    "POST /api/share/{slug}/funnel": Policy(
+        body_cap=64 * KB, budget=SHARED_LINK, runs_queries=True
+    ),
     # public pages and privacy
     "GET /welcome": PAGE,
     "GET /privacy": PAGE,

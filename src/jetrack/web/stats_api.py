@@ -1,4 +1,5 @@
-"""Stats API over HTTP: POST /api/v2/query and the v1 GET endpoints. Thin: authenticate,
+"""Stats API over HTTP: POST /api/v2/query, the funnels (GET /api/v2/funnels, POST
+/api/v2/funnel) and the v1 GET endpoints. Thin: authenticate,
 rate-limit, find the site, call jetrack.stats in a worker thread, encode."""
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts.api_keys import authenticate_api_key
 from jetrack.privacy.restriction import readable_site
 from jetrack.privacy.retention import data_available_from
+from jetrack.sites import funnels
 from jetrack.stats import v1
 from jetrack.stats.engine import run_query
+from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
 from jetrack.stats.query import SiteInfo
 from jetrack.stats.rate_limit import RateLimiter
 from jetrack.store.models import User
@@ -76,6 +79,46 @@ async def query_v2(request: Request) -> Response:
     return JSONResponse(result)
 
 
+def _site_funnels(request: Request, user_id: int, domain: Any) -> list[dict[str, Any]]:
+    if not isinstance(domain, str) or not domain:
+        raise HTTPException(400, "site_id: required, the site's domain")
+    stores: Stores = request.app.state.stores
+    with stores.control.session() as session:
+        site = readable_site(session, session.get(User, user_id), domain)
+        if site is None:
+            raise HTTPException(404, f"site not found: {domain}")
+        return funnels.funnel_menu(session, site)
+
+
+async def funnels_v2(request: Request) -> Response:
+    """GET /api/v2/funnels?site_id=: the site's saved funnels (docs/funnels.md)."""
+    user_id = await run_in_threadpool(_key_owner, request, throttles.stats_api(request))
+    domain = request.query_params.get("site_id")
+    listed = await run_in_threadpool(_site_funnels, request, user_id, domain)
+    return JSONResponse({"funnels": listed})
+
+
+def _saved_funnel(request: Request, site_id: int, funnel_id: int) -> FunnelInfo:
+    stores: Stores = request.app.state.stores
+    with stores.control.session() as session:
+        funnel = funnels.find_funnel(session, site_id, funnel_id)
+        if funnel is None:
+            raise HTTPException(404, f"funnel_id: this site has no funnel {funnel_id}")
+        return FunnelInfo.from_funnel(funnel)
+
+
+async def funnel_v2(request: Request) -> Response:
+    """POST /api/v2/funnel: visitors through a saved funnel's steps (docs/funnels.md)."""
+    user_id = await run_in_threadpool(_key_owner, request, throttles.stats_api(request))
+    body = await json_object(request)
+    funnel_id = await computed(funnel_id_of, body)
+    site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
+    funnel = await run_in_threadpool(_saved_funnel, request, site.id, funnel_id)
+    result = await computed(run_funnel, request.app.state.stores.events, site, funnel, body)
+    result["meta"] = {"data_available_from": data_from.isoformat() if data_from else None}
+    return JSONResponse(result)
+
+
 def _v1(answer: Callable[..., Any], with_params: bool = True) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         params = dict(request.query_params)
@@ -90,6 +133,8 @@ def _v1(answer: Callable[..., Any], with_params: bool = True) -> Callable[[Reque
 
 routes: list[BaseRoute] = [
     Route("/api/v2/query", query_v2, methods=["POST"]),
+    Route("/api/v2/funnels", funnels_v2, methods=["GET"]),
+    Route("/api/v2/funnel", funnel_v2, methods=["POST"]),
     Route("/api/v1/stats/aggregate", _v1(v1.aggregate), methods=["GET"]),
     Route("/api/v1/stats/timeseries", _v1(v1.timeseries), methods=["GET"]),
     Route("/api/v1/stats/breakdown", _v1(v1.breakdown), methods=["GET"]),

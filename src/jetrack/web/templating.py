@@ -42,6 +42,9 @@ NOTICES = {
     "goal-added": "Goal added. Events already received count for it too.",
     "goal-renamed": "Goal renamed.",
     "goal-deleted": "Goal deleted. Its events stay.",
+    "funnel-added": "Funnel added. Visits already recorded count for it too.",
+    "funnel-renamed": "Funnel renamed.",
+    "funnel-deleted": "Funnel deleted. Its goals and events stay.",
 }
 
 
