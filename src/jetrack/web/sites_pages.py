@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visible_sites
+from jetrack.accounts.permissions import (
+    allowed_actions,
+    can,
+    site_for,
+    site_roles,
+    team_for,
+    teams_of,
+    visible_sites,
+)
 from jetrack.config import Settings
 from jetrack.privacy.restriction import reporting_allowed
 from jetrack.sites import shields as site_shields
@@ -60,16 +68,25 @@ def timezones() -> list[str]:
 
 def _sites_overview(session: Session, user: User) -> dict[str, Any]:
     sites = visible_sites(session, user)
+    roles = site_roles(session, user, sites)
     return {
         "sites": [
-            (site, {a: can(session, user, a, site) for a in PERMISSION_FLAGS}) for site in sites
+            (site, {a: a in allowed_actions(roles[site.id]) for a in PERMISSION_FLAGS})
+            for site in sites
         ],
         "can_add": bool(teams_of(session, user, "add_site")),
-        # Sites whose figures the list may show (not while their owner restricts processing).
-        "reported": [
-            (site.id, site.timezone) for site in sites if reporting_allowed(session, site, user)
-        ],
+        "reported": _reported(session, user, sites),
     }
+
+
+def _reported(session: Session, user: User, sites: list[Site]) -> list[tuple[int, str]]:
+    """(id, time zone) of the sites whose figures the list may show: not while their owner
+    restricts processing (asked once per owner)."""
+    by_owner: dict[int, bool] = {}
+    for site in sites:
+        if site.owner_id not in by_owner:
+            by_owner[site.owner_id] = reporting_allowed(session, site, user)
+    return [(site.id, site.timezone) for site in sites if by_owner[site.owner_id]]
 
 
 async def _trends(
