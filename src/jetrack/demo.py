@@ -100,54 +100,111 @@ TRAFFIC: list[tuple[float, str, str, str, str, str, str, str, str]] = [
     ),
 ]
 
-# (weight, country, region, city, language)
-GEO: list[tuple[float, str, str, str, str]] = [
-    (9, "US", "US-CA", "San Francisco", "en-US"),
-    (5, "US", "US-NY", "New York", "en-US"),
-    (3, "US", "US-TX", "Austin", "en-US"),
-    (2.5, "US", "US-WA", "Seattle", "en-US"),
-    (2, "US", "US-IL", "Chicago", "en-US"),
-    (5, "DE", "DE-BE", "Berlin", "de-DE"),
-    (3, "DE", "DE-BY", "Munich", "de-DE"),
-    (1.5, "DE", "DE-HH", "Hamburg", "de-DE"),
-    (5, "GB", "GB-ENG", "London", "en-GB"),
-    (1, "GB", "GB-SCT", "Edinburgh", "en-GB"),
-    (3.5, "FR", "FR-IDF", "Paris", "fr-FR"),
-    (1, "FR", "FR-ARA", "Lyon", "fr-FR"),
-    (3, "IN", "IN-KA", "Bengaluru", "en-IN"),
-    (2, "IN", "IN-MH", "Mumbai", "en-IN"),
-    (2, "BR", "BR-SP", "São Paulo", "pt-BR"),
-    (2, "CA", "CA-ON", "Toronto", "en-CA"),
-    (1, "CA", "CA-BC", "Vancouver", "en-CA"),
-    (2.5, "NL", "NL-NH", "Amsterdam", "nl-NL"),
-    (2, "JP", "JP-13", "Tokyo", "ja-JP"),
-    (1.5, "AU", "AU-NSW", "Sydney", "en-AU"),
-    (1, "AU", "AU-VIC", "Melbourne", "en-AU"),
-    (1.5, "ES", "ES-MD", "Madrid", "es-ES"),
-    (1, "ES", "ES-CT", "Barcelona", "es-ES"),
-    (1.5, "IT", "IT-25", "Milan", "it-IT"),
-    (1.2, "SE", "SE-AB", "Stockholm", "sv-SE"),
-    (1.2, "PL", "PL-14", "Warsaw", "pl-PL"),
-    (1, "CH", "CH-ZH", "Zurich", "de-CH"),
-    (0.8, "AT", "AT-9", "Vienna", "de-AT"),
-    (0.8, "MX", "MX-CMX", "Mexico City", "es-MX"),
-    (0.6, "IE", "IE-D", "Dublin", "en-IE"),
-    (0.6, "NG", "NG-LA", "Lagos", "en-NG"),
-    (0.6, "ZA", "ZA-GP", "Johannesburg", "en-ZA"),
-    (0.7, "KR", "KR-11", "Seoul", "ko-KR"),
-    (0.6, "SG", "SG-01", "Singapore", "en-SG"),
-    (0.6, "UA", "UA-30", "Kyiv", "uk-UA"),
-    (0.5, "CZ", "CZ-10", "Prague", "cs-CZ"),
-    (0.5, "PT", "PT-11", "Lisbon", "pt-PT"),
-    (0.5, "DK", "DK-84", "Copenhagen", "da-DK"),
-    (0.4, "NO", "NO-03", "Oslo", "nb-NO"),
-    (0.4, "FI", "FI-18", "Helsinki", "fi-FI"),
-    (0.4, "AR", "AR-C", "Buenos Aires", "es-AR"),
-    (0.4, "TR", "TR-34", "Istanbul", "tr-TR"),
-    (0.4, "ID", "ID-JK", "Jakarta", "id-ID"),
-    (0.3, "BE", "BE-BRU", "Brussels", "fr-BE"),
-    (0.3, "RO", "RO-B", "Bucharest", "ro-RO"),
+# (weight, country, region, city)
+GEO: list[tuple[float, str, str, str]] = [
+    (9, "US", "US-CA", "San Francisco"),
+    (5, "US", "US-NY", "New York"),
+    (3, "US", "US-TX", "Austin"),
+    (2.5, "US", "US-WA", "Seattle"),
+    (2, "US", "US-IL", "Chicago"),
+    (1, "US", "US-FL", "Miami"),
+    (5, "DE", "DE-BE", "Berlin"),
+    (3, "DE", "DE-BY", "Munich"),
+    (1.5, "DE", "DE-HH", "Hamburg"),
+    (5, "GB", "GB-ENG", "London"),
+    (1, "GB", "GB-SCT", "Edinburgh"),
+    (3.5, "FR", "FR-IDF", "Paris"),
+    (1, "FR", "FR-ARA", "Lyon"),
+    (3, "IN", "IN-KA", "Bengaluru"),
+    (2, "IN", "IN-MH", "Mumbai"),
+    (1, "IN", "IN-DL", "Delhi"),
+    (2, "BR", "BR-SP", "São Paulo"),
+    (2, "CA", "CA-ON", "Toronto"),
+    (1, "CA", "CA-BC", "Vancouver"),
+    (0.8, "CA", "CA-QC", "Montreal"),
+    (2.5, "NL", "NL-NH", "Amsterdam"),
+    (2, "JP", "JP-13", "Tokyo"),
+    (1.5, "AU", "AU-NSW", "Sydney"),
+    (1, "AU", "AU-VIC", "Melbourne"),
+    (1.5, "ES", "ES-MD", "Madrid"),
+    (1, "ES", "ES-CT", "Barcelona"),
+    (1.5, "IT", "IT-25", "Milan"),
+    (1.2, "SE", "SE-AB", "Stockholm"),
+    (1.2, "PL", "PL-14", "Warsaw"),
+    (1, "CH", "CH-ZH", "Zurich"),
+    (0.4, "CH", "CH-GE", "Geneva"),
+    (0.15, "CH", "CH-TI", "Lugano"),
+    (0.8, "AT", "AT-9", "Vienna"),
+    (0.8, "MX", "MX-CMX", "Mexico City"),
+    (0.6, "IE", "IE-D", "Dublin"),
+    (0.6, "NG", "NG-LA", "Lagos"),
+    (0.6, "ZA", "ZA-GP", "Johannesburg"),
+    (0.7, "KR", "KR-11", "Seoul"),
+    (0.6, "SG", "SG-01", "Singapore"),
+    (0.6, "UA", "UA-30", "Kyiv"),
+    (0.5, "CZ", "CZ-10", "Prague"),
+    (0.5, "PT", "PT-11", "Lisbon"),
+    (0.5, "DK", "DK-84", "Copenhagen"),
+    (0.4, "NO", "NO-03", "Oslo"),
+    (0.4, "FI", "FI-18", "Helsinki"),
+    (0.4, "AR", "AR-C", "Buenos Aires"),
+    (0.4, "TR", "TR-34", "Istanbul"),
+    (0.4, "ID", "ID-JK", "Jakarta"),
+    (0.3, "BE", "BE-BRU", "Brussels"),
+    (0.2, "BE", "BE-VLG", "Antwerp"),
+    (0.3, "RO", "RO-B", "Bucharest"),
 ]
+
+# The browser's language (its primary subtag, as ingestion stores it) by country, with
+# shares: people browse in English everywhere, in their own languages in multilingual
+# countries and diasporas. A region listed here has its own mix.
+LANGUAGES: dict[str, list[tuple[float, str]]] = {
+    "US": [(85, "en"), (8, "es"), (2, "zh"), (1, "fr"), (1, "de"), (1, "ko"), (1, "vi"), (1, "ru")],
+    "US-FL": [(70, "en"), (26, "es"), (2, "pt"), (2, "fr")],
+    "DE": [(82, "de"), (14, "en"), (2, "tr"), (1, "ru"), (1, "pl")],
+    "GB": [(93, "en"), (2, "pl"), (1, "fr"), (1, "de"), (1, "es"), (1, "it"), (1, "ro")],
+    "FR": [(87, "fr"), (9, "en"), (2, "ar"), (1, "es"), (1, "de")],
+    "IN": [(80, "en"), (14, "hi"), (2, "ta"), (2, "te"), (1, "mr"), (1, "bn")],
+    "BR": [(90, "pt"), (9, "en"), (1, "es")],
+    "CA": [(82, "en"), (12, "fr"), (3, "zh"), (1, "pa"), (1, "es"), (1, "tl")],
+    "CA-QC": [(68, "fr"), (30, "en"), (2, "es")],
+    "NL": [(70, "nl"), (27, "en"), (2, "de"), (1, "tr")],
+    "JP": [(91, "ja"), (8, "en"), (1, "zh")],
+    "AU": [(91, "en"), (4, "zh"), (2, "vi"), (1, "ko"), (1, "es"), (1, "hi")],
+    "ES": [(84, "es"), (12, "en"), (3, "ca"), (1, "fr")],
+    "ES-CT": [(52, "es"), (34, "ca"), (13, "en"), (1, "fr")],
+    "IT": [(89, "it"), (10, "en"), (1, "de")],
+    "SE": [(79, "sv"), (20, "en"), (1, "fi")],
+    "PL": [(87, "pl"), (12, "en"), (1, "uk")],
+    "CH": [(64, "de"), (22, "en"), (8, "fr"), (4, "it"), (2, "pt")],
+    "CH-GE": [(70, "fr"), (22, "en"), (5, "de"), (3, "pt")],
+    "CH-TI": [(78, "it"), (12, "de"), (10, "en")],
+    "AT": [(87, "de"), (12, "en"), (1, "tr")],
+    "MX": [(91, "es"), (9, "en")],
+    "IE": [(94, "en"), (3, "pl"), (2, "pt"), (1, "ga")],
+    "NG": [(97, "en"), (2, "fr"), (1, "yo")],
+    "ZA": [(87, "en"), (9, "af"), (2, "zu"), (2, "pt")],
+    "KR": [(90, "ko"), (10, "en")],
+    "SG": [(76, "en"), (19, "zh"), (3, "ms"), (2, "ta")],
+    "UA": [(64, "uk"), (22, "ru"), (14, "en")],
+    "CZ": [(86, "cs"), (13, "en"), (1, "sk")],
+    "PT": [(85, "pt"), (14, "en"), (1, "es")],
+    "DK": [(80, "da"), (20, "en")],
+    "NO": [(74, "nb"), (22, "en"), (2, "nn"), (2, "no")],
+    "FI": [(81, "fi"), (15, "en"), (4, "sv")],
+    "AR": [(92, "es"), (8, "en")],
+    "TR": [(89, "tr"), (11, "en")],
+    "ID": [(83, "id"), (17, "en")],
+    "BE": [(55, "fr"), (24, "nl"), (19, "en"), (2, "de")],
+    "BE-VLG": [(82, "nl"), (14, "en"), (4, "fr")],
+    "RO": [(85, "ro"), (14, "en"), (1, "hu")],
+}
+
+
+def languages_of(country: str, region: str) -> list[tuple[float, str]]:
+    """The language mix of a place: its region's own, else its country's."""
+    return LANGUAGES.get(region) or LANGUAGES[country]
+
 
 # (weight, device, screen_size, os, os_version, browser, browser_version)
 TECH: list[tuple[float, str, str, str, str, str, str]] = [
@@ -231,6 +288,17 @@ GOALS: list[dict[str, Any]] = [
     {"goal_type": "page", "page_path": "/pricing"},
     {"goal_type": "event", "event_name": "Outbound Link: Click"},
     {"goal_type": "event", "event_name": "File Download"},
+    {"goal_type": "event", "event_name": "Form: Submission"},
+    {"goal_type": "event", "event_name": "404"},
+]
+# Purchases: (plan, monthly price in EUR); a yearly plan costs ten months.
+PLANS = [("starter", 9), ("pro", 19), ("business", 49)]
+# Links from elsewhere to pages that are gone: visits that land there send a 404 event.
+MISSING_PAGES = [
+    "/blog/launch-week-2023",
+    "/docs/v1/install",
+    "/pricing-2024",
+    "/blog/cookieless-analytics/amp",
 ]
 DOWNLOADS = [
     "https://demo.jetrack.local/downloads/jetrack-whitepaper.pdf",
@@ -286,12 +354,19 @@ def _arrays(plan: _Plan) -> dict[str, str]:
     traffic_names = ["source", "channel", "referrer", "medium", "usource", "campaign", "content"]
     for i, name in enumerate([*traffic_names, "term"], start=1):
         arrays[f"t_{name}"] = [row[i] for row in TRAFFIC]
-    for i, name in enumerate(["country", "region", "city", "language"], start=1):
+    for i, name in enumerate(["country", "region", "city"], start=1):
         arrays[f"g_{name}"] = [row[i] for row in GEO]
     tech_names = ["device", "screen", "os", "os_version", "browser", "browser_version"]
     for i, name in enumerate(tech_names, start=1):
         arrays[f"d_{name}"] = [row[i] for row in TECH]
-    return {name: _literal(values) for name, values in arrays.items()}
+    literals = {name: _literal(values) for name, values in arrays.items()}
+    # Each place's language mix, as arrays of arrays indexed like GEO.
+    mixes = [languages_of(row[1], row[2]) for row in GEO]
+    literals["lang_cum"] = (
+        "[" + ",".join(_literal(_cumulative([w for w, _ in m])) for m in mixes) + "]"
+    )
+    literals["lang_tags"] = "[" + ",".join(_literal([tag for _, tag in m]) for m in mixes) + "]"
+    return literals
 
 
 def _pick(cumulative: str, uniform: str) -> str:
@@ -332,6 +407,7 @@ def _insert_sql(arr: dict[str, str]) -> str:
     geo = _pick(arr["geo_cum"], _u(2))
     tech = _pick(arr["tech_cum"], _u(3))
     entry = _pick(arr["entry_cum"], _u(4))
+    language = f"{arr['lang_tags']}[g][{_pick(arr['lang_cum'] + '[g]', _u(14))}]"
     later = _pick(arr["page_cum"], _uk(5))
     hour = f"({_pick(arr['hour_cum'], _u(6))} - 1)"
     # Session number -> day -> start time; today's sessions stay in the past.
@@ -346,13 +422,15 @@ def _insert_sql(arr: dict[str, str]) -> str:
              day = {{days:UInt32}} - 1,
              day_start + toUInt32({_u(7)} * greatest(0, toInt64({{now:UInt32}}) - day_start - 1800)),
              day_start + {hour} * 3600 + toUInt32({_u(8)} * 3600)) AS start,
-          {traffic} AS t, {geo} AS g, {tech} AS d, {entry} AS entry_ix,
+          {traffic} AS t, {geo} AS g, {tech} AS d, {entry} AS entry_ix, {language} AS language,
           -- 45% bounce; longer visits get rarer
           if({_u(9)} < 0.45, 1, least(12, 2 + toUInt32(-log(1 - {_u(10)}) * 2.2))) AS pages,
           -- custom event: 0 none, 1 Signup, 2 Purchase, 3 Outbound Link: Click,
-          -- 4 File Download
+          -- 4 File Download, 5 404 (the visit landed on a missing page), 6 Form: Submission
           multiIf({_u(11)} < 0.04, 1, {_u(11)} < 0.055, 2, {_u(11)} < 0.10, 3,
-                  {_u(11)} < 0.125, 4, 0) AS custom,
+                  {_u(11)} < 0.125, 4, {_u(11)} < 0.137, 5, {_u(11)} < 0.152, 6, 0) AS custom,
+          -- a purchase's plan (1-3, PLANS) and whether it is paid yearly
+          1 + ({_u(23)} > 0.35) + ({_u(23)} > 0.8) AS plan_ix, {_u(27)} < 0.3 AS yearly,
           -- about a third of visits come back the same day from a pool of returning
           -- visitors; ids are 32-bit and daily, as ingestion makes them
           if({_u(12)} < 0.35,
@@ -372,9 +450,11 @@ def _insert_sql(arr: dict[str, str]) -> str:
         + if(kind = 1, 5 + toUInt32(engaged / 1000), 0) + if(kind = 2, 30, 0)), 'UTC'),
       multiIf(kind = 0, 'pageview', kind = 1, 'engagement',
         custom = 1, 'Signup', custom = 2, 'Purchase', custom = 3, 'Outbound Link: Click',
-        'File Download'),
+        custom = 4, 'File Download', custom = 5, '404', 'Form: Submission'),
       visitor_id, session_id, {{hostname:String}},
-      if(k = 0, entry_path, {arr["page_paths"]}[{later}]),
+      multiIf(kind = 2 AND custom = 1, '/signup', kind = 2 AND custom = 2, '/pricing',
+        kind = 2 AND custom = 6, '/contact', k = 0 OR (kind = 2 AND custom = 5), entry_path,
+        {arr["page_paths"]}[{later}]),
       {arr["t_referrer"]}[t], {arr["t_source"]}[t],
       {arr["t_channel"]}[t], {arr["t_medium"]}[t],
       {arr["t_usource"]}[t], {arr["t_campaign"]}[t],
@@ -383,13 +463,17 @@ def _insert_sql(arr: dict[str, str]) -> str:
       entry_path, {arr["g_country"]}[g], {arr["g_region"]}[g],
       {arr["g_city"]}[g], {arr["d_device"]}[d], {arr["d_screen"]}[d],
       {arr["d_browser"]}[d], {arr["d_browser_version"]}[d],
-      {arr["d_os"]}[d], {arr["d_os_version"]}[d], {arr["g_language"]}[g],
-      multiIf(kind != 2, map(), custom = 1, map('plan', if({_u(21)} < 0.8, 'free', 'pro')),
-        custom = 2, map('plan', 'pro'),
+      {arr["d_os"]}[d], {arr["d_os_version"]}[d], language,
+      multiIf(kind != 2 OR custom = 6, map(),
+        custom = 1, map('plan', if({_u(21)} < 0.8, 'free', 'pro')),
+        custom = 2, map('plan', {_literal([p for p, _ in PLANS])}[plan_ix],
+                        'billing', if(yearly, 'yearly', 'monthly')),
         custom = 3,
         map('url', ['https://github.com/jetrack', 'https://twitter.com/jetrack'][1 + toUInt8({_u(22)} * 2)]),
-        map('url', {_literal(DOWNLOADS)}[1 + toUInt8({_u(22)} * {len(DOWNLOADS)})])),
-      toDecimal64(if(kind = 2 AND custom = 2, [9, 19, 49][1 + toUInt8({_u(23)} * 3)], 0), 3),
+        custom = 4, map('url', {_literal(DOWNLOADS)}[1 + toUInt8({_u(22)} * {len(DOWNLOADS)})]),
+        map('path', entry_path)),
+      toDecimal64(if(kind = 2 AND custom = 2,
+        {_literal([price for _, price in PLANS])}[plan_ix] * if(yearly, 10, 1), 0), 3),
       if(kind = 2 AND custom = 2, 'EUR', ''),
       if(kind = 1, 0, 1),
       if(kind = 1, toUInt8(least(100, 20 + {_uk(24)} * 85)), 0),
@@ -398,7 +482,10 @@ def _insert_sql(arr: dict[str, str]) -> str:
       SELECT *, intDiv(j, 2) AS k, if(j >= pages * 2, 2, j % 2) AS kind,
         toUInt32(3000 + {_uk(25)} * if(pages = 1, 40000, 120000)) AS engaged
       FROM (
-        SELECT *, {arr["page_paths"]}[entry_ix] AS entry_path FROM ({sessions})
+        SELECT *, if(custom = 5,
+            {_literal(MISSING_PAGES)}[1 + toUInt8({_u(26)} * {len(MISSING_PAGES)})],
+            {arr["page_paths"]}[entry_ix]) AS entry_path
+        FROM ({sessions})
       )
       ARRAY JOIN range(toUInt32(pages * 2 + (custom > 0))) AS j
     )

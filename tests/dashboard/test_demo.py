@@ -116,6 +116,8 @@ def test_the_demo_has_goals_with_conversions_and_properties(stores: Stores) -> N
             "Visit /pricing",
             "Outbound Link: Click",
             "File Download",
+            "Form: Submission",
+            "404",
         ]
     )
     assert all(visitors > 0 and 0 < rate < 100 for visitors, _, rate in goals.values())
@@ -132,6 +134,82 @@ def test_the_demo_has_goals_with_conversions_and_properties(stores: Stores) -> N
         filters=[["is", "event:goal", ["Signup"]]],
     )
     assert set(plans) == {"free", "pro"}
+    missing = ask(
+        metrics=["visitors"],
+        dimensions=["event:props:path"],
+        filters=[["is", "event:goal", ["404"]]],
+    )
+    assert missing and all(path.startswith("/") for path in missing)
+    # The missing pages are where those visits landed.
+    entries = ask(metrics=["visitors"], dimensions=["visit:entry_page"])
+    assert set(missing) <= set(entries)
+
+
+def test_purchases_carry_revenue_in_one_currency_by_plan(stores: Stores) -> None:
+    site = seed_demo(
+        stores, owner_email="owner@example.com", days=30, visitors_per_day=300, now=NOW
+    )
+    rows = stores.events.query(
+        "SELECT props['plan'] AS plan, props['billing'] AS billing, revenue_currency,"
+        " groupUniqArray(toFloat64(revenue_amount)) AS amounts, count() AS purchases"
+        " FROM events WHERE site_id = {id:UInt32} AND name = 'Purchase'"
+        " GROUP BY plan, billing, revenue_currency ORDER BY plan, billing",
+        {"id": site.id},
+    ).rows
+    found = {
+        (plan, billing, currency): (amounts, n) for plan, billing, currency, amounts, n in rows
+    }
+    prices = {"starter": 9.0, "pro": 19.0, "business": 49.0}
+    assert {(plan, billing) for plan, billing, _ in found} == {
+        (plan, billing) for plan in prices for billing in ("monthly", "yearly")
+    }
+    for (plan, billing, currency), (amounts, purchases) in found.items():
+        assert currency == "EUR" and purchases > 0
+        assert amounts == [prices[plan] * (10 if billing == "yearly" else 1)]
+    others = stores.events.query(
+        "SELECT count() FROM events WHERE site_id = {id:UInt32} AND name != 'Purchase'"
+        " AND (revenue_amount != 0 OR revenue_currency != '')",
+        {"id": site.id},
+    )
+    assert others.rows[0][0] == 0
+
+
+def test_languages_do_not_mirror_countries(stores: Stores) -> None:
+    """Each country has a mix of languages (English nearly everywhere, the local languages
+    of multilingual countries), so no language's visitors equal a country's."""
+    site = seed_demo(
+        stores, owner_email="owner@example.com", days=30, visitors_per_day=400, now=NOW
+    )
+    rows = stores.events.query(
+        "SELECT country_code, language, uniq(visitor_id) FROM events"
+        " WHERE site_id = {id:UInt32} AND name = 'pageview' GROUP BY country_code, language",
+        {"id": site.id},
+    ).rows
+    mix: dict[str, dict[str, int]] = {}
+    for country, language, visitors in rows:
+        mix.setdefault(country, {})[language] = visitors
+
+    def shares(country: str) -> dict[str, float]:
+        total = sum(mix[country].values())
+        return {language: n / total for language, n in mix[country].items()}
+
+    us, ch, ca, india, de = (shares(c) for c in ("US", "CH", "CA", "IN", "DE"))
+    assert 0.75 < us["en"] < 0.95 and 0.04 < us["es"] < 0.15 and "zh" in us
+    assert {"de", "fr", "it", "en"} <= set(ch) and ch["fr"] > 0.08 and ch["it"] > 0.02
+    assert 0.6 < ca["en"] < 0.9 and ca["fr"] > 0.1
+    assert india["en"] > 0.6 and 0.08 < india["hi"] < 0.3
+    assert de["de"] > 0.7 and de["en"] > 0.08
+    # No country with a few hundred visitors speaks one language only; most have their own mix.
+    assert all(len(languages) >= 2 for languages in mix.values() if sum(languages.values()) > 300)
+    assert len({tuple(sorted(languages)) for languages in mix.values()}) > 20
+    # The Languages and Countries reports differ: English is far above the US.
+    by_language: dict[str, int] = {}
+    for languages in mix.values():
+        for language, n in languages.items():
+            by_language[language] = by_language.get(language, 0) + n
+    assert by_language["en"] > 1.5 * sum(mix["US"].values())
+    # Languages are primary subtags, as ingestion stores them (enrich/language.py).
+    assert all(language.isalpha() and language.islower() for language in by_language)
 
 
 def _site(stores: Stores, domain: str) -> object:

@@ -111,3 +111,58 @@ def test_realtime_bars_are_whole_and_have_no_dots(open_page: OpenPage) -> None:
     # Half a minute either side: the first and last bars are drawn whole.
     assert values["x-min"] == values["first-x"] - 30, values
     assert values["x-max"] == values["last-x"] + 30, values
+
+
+HEADER_ROWS = """() => {
+  const items = [...document.querySelectorAll('.jd-header-row > *')].filter(
+    (e) => e.getBoundingClientRect().height > 0 && getComputedStyle(e).position !== 'absolute')
+  const tops = []
+  for (const e of items) {
+    const top = e.getBoundingClientRect().top
+    if (!tops.some((t) => Math.abs(t - top) < 12)) tops.push(top)
+  }
+  const right = Math.max(...items.map((e) => e.getBoundingClientRect().right))
+  return { rows: tops.length, right, scroll: document.documentElement.scrollWidth }
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_phone_header_takes_two_rows_and_folds_the_rest_into_a_menu(
+    chromium: Browser, demo_server: DemoServer, scheme: str
+) -> None:
+    context = chromium.new_context(viewport=PHONE, color_scheme=scheme)  # type: ignore[arg-type]
+    context.add_cookies(
+        [{"name": "jt_session", "value": demo_server.seeded.owner_token, "url": demo_server.url}]
+    )
+    page = context.new_page()
+    page.goto(f"{demo_server.url}/sites/{DEMO}")
+    expect(page.locator('[data-testid="current-visitors"]')).not_to_have_attribute("data-value", "")
+    layout = page.evaluate(HEADER_ROWS)
+    assert layout["rows"] <= 2, layout  # was 5: brand, site, visitors, buttons, links
+    assert layout["right"] <= PHONE["width"] and layout["scroll"] <= PHONE["width"], layout
+    nav = page.locator('[data-testid="account-nav"]')
+    expect(nav).to_be_hidden()
+    menu = page.locator('[data-testid="menu-button"]')
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for testid in ("export-button", "settings-link", "theme-toggle", "logout"):
+        box = page.locator(f'[data-testid="{testid}"]').bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (testid, box)
+    expect(nav.locator('a[href="/account"]')).to_be_visible()
+    screenshot(page, f"phone-header-menu-{scheme}")
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(menu).to_be_focused()
+    menu.click()
+    page.locator('[data-testid="period-select"]').click(position={"x": 5, "y": 5})
+    expect(nav).to_be_hidden()  # a click elsewhere closes it too
+    context.close()
+
+
+def test_the_desktop_header_shows_its_actions_without_a_menu(open_page: OpenPage) -> None:
+    page = open_page(f"/sites/{DEMO}", viewport={"width": 1440, "height": 900})
+    expect(page.locator('[data-testid="menu-button"]')).to_be_hidden()
+    expect(page.locator('[data-testid="account-nav"]')).to_be_visible()
+    expect(page.locator('[data-testid="export-button"]')).to_be_visible()
+    assert page.evaluate(HEADER_ROWS)["rows"] <= 2

@@ -229,6 +229,62 @@ def test_tagged_elements(collector: Collector, new_context: NewContext) -> None:
     assert "someone" not in str(collector.events())
 
 
+def test_tagged_elements_with_revenue_classes(
+    collector: Collector, new_context: NewContext
+) -> None:
+    body = (
+        '<button id="buy" class="jetrack-event-name=Purchase jetrack-revenue-amount=29.90'
+        ' jetrack-revenue-currency=EUR">Buy</button>'
+        '<button id="half" class="plausible-event-name=Upgrade'
+        ' plausible-revenue-amount=5">Half</button>'
+    )
+    page = new_context().new_page()
+    page.goto(collector.add_page("/page", link_page(collector, "script.tagged-events.js", body)))
+    page.click("#buy")
+    [purchase] = collector.wait_for(1, "Purchase")
+    assert purchase["$"] == {"amount": "29.90", "currency": "EUR"}
+    assert purchase["p"] == {}
+    # Without a currency the server would refuse the whole event: the revenue is left out.
+    page.click("#half")
+    [upgrade] = collector.wait_for(1, "Upgrade")
+    assert "$" not in upgrade
+
+
+@pytest.mark.parametrize(
+    ("script", "sent"),
+    [
+        # Without tagged-events the tagged form is a form like any other.
+        ("script.form-submissions.js", {"Form: Submission": 2}),
+        ("script.tagged-events.form-submissions.js", {"Form: Submission": 1, "Newsletter": 1}),
+        ("script.tagged-events.js", {"Newsletter": 1}),
+        ("script.js", {}),
+    ],
+)
+def test_form_submissions(
+    collector: Collector, new_context: NewContext, script: str, sent: dict[str, int]
+) -> None:
+    body = (
+        '<form id="contact" action="/landing"><input name="email" value="someone@example.com">'
+        '<button id="send">Send</button></form>'
+        '<form id="tagged" class="jetrack-event-name=Newsletter" action="/landing">'
+        '<button id="subscribe">Go</button></form>'
+    )
+    page = new_context().new_page()
+    for views, button in enumerate(("#send", "#subscribe"), start=1):
+        page.goto(collector.add_page("/page", link_page(collector, script, body)))
+        collector.wait_for(views, "pageview")  # the script is running
+        page.click(button)
+        page.wait_for_url(re.compile(".*/landing"))
+    for name, count in sent.items():
+        collector.wait_for(count, name)
+    page.wait_for_timeout(300)
+    names = Counter(str(e["n"]) for e in collector.events())
+    assert names - Counter({"pageview": 2, "engagement": names["engagement"]}) == Counter(sent)
+    # A plain form sends no props (nothing of its values, no names).
+    assert all("p" not in e or not e["p"] for e in collector.events("Form: Submission"))
+    assert "someone" not in str(collector.events())
+
+
 def test_404_page(collector: Collector, visit: Visit) -> None:
     visit("/missing-page", status=404, script="script.404.js")
     [not_found] = collector.wait_for(1, "404")

@@ -4,6 +4,7 @@ declare const HASH: boolean
 declare const EXCLUSIONS: boolean
 declare const OUTBOUND_LINKS: boolean
 declare const FILE_DOWNLOADS: boolean
+declare const FORM_SUBMISSIONS: boolean
 declare const TAGGED_EVENTS: boolean
 declare const NOT_FOUND: boolean
 declare const COOKIE: boolean

@@ -237,19 +237,26 @@ listen(doc, 'scroll', measure)
 const linkProps = (link: HTMLAnchorElement) => ({ url: link.origin + link.pathname })
 
 // An element with the classes `jetrack-event-name=Sign+up` and `jetrack-event-<prop>=<value>`
-// sends that event when clicked (a form: when submitted); `+` stands for a space.
+// sends that event when clicked (a form: when submitted); `+` stands for a space. The
+// classes `jetrack-revenue-amount=29.90` and `jetrack-revenue-currency=EUR` add revenue
+// (sent only with both, as the server refuses half of it).
 const tagged = (element: Element) => {
   let name = ''
   const props: Record<string, string> = {}
+  const revenue: Record<string, string> = {}
   element.classList.forEach((token) => {
-    const match = /^(?:jetrack|plausible)-event-(.+?)=(.+)$/.exec(token)
+    const match = /^(?:jetrack|plausible)-(event|revenue)-(.+?)=(.+)$/.exec(token)
     if (match) {
-      const value = match[2].replace(/\+/g, ' ')
-      if (match[1] == 'name') name = value
-      else props[match[1]] = value
+      const value = match[3].replace(/\+/g, ' ')
+      if (match[1] + match[2] == 'eventname') name = value
+      else (match[1] == 'event' ? props : revenue)[match[2]] = value
     }
   })
-  if (name) track(name, { props })
+  if (name)
+    track(name, {
+      props,
+      revenue: revenue.amount && revenue.currency ? (revenue as unknown as Revenue) : undefined,
+    })
   return name
 }
 
@@ -282,7 +289,15 @@ if (OUTBOUND_LINKS || FILE_DOWNLOADS || TAGGED_EVENTS) {
   listen(doc, 'click', click)
   listen(doc, 'auxclick', click)
 }
-if (TAGGED_EVENTS) listen(doc, 'submit', (event: Event) => tagged(event.target as Element))
+// A tagged form sends its own event; with form-submissions any other form sends
+// `Form: Submission` (the browser fires submit only once the form passed validation).
+if (TAGGED_EVENTS || FORM_SUBMISSIONS) {
+  listen(doc, 'submit', (event: Event) => {
+    if (!(TAGGED_EVENTS && tagged(event.target as Element)) && FORM_SUBMISSIONS) {
+      track('Form: Submission')
+    }
+  })
+}
 
 // Calls made before the script loaded wait in the stub's queue (`jetrack.q`, or
 // `plausible.q` on sites moving from Plausible).

@@ -77,6 +77,12 @@ export function EmptyState() {
             <button type="button" class="jd-button" onClick={copy}>
               {copied ? 'Copied' : 'Copy snippet'}
             </button>
+            {boot.settings_url && (
+              <p class="jd-muted">
+                Outbound links, file downloads, forms, 404 pages and more: tick them in the{' '}
+                <a href={boot.settings_url}>snippet builder</a> of the site's settings.
+              </p>
+            )}
           </>
         )}
         <p class="jd-muted jd-waiting">

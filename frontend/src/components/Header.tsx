@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
 import { PERIODS, type Period, customDays, periodLabel } from '../dates'
@@ -10,6 +11,7 @@ import { THEMES, type Theme, setTheme } from '../theme'
 export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Theme) => void }) {
   const { state, navigate } = useDash()
   const nextTheme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length]
+  const menu = useMenu()
 
   const choosePeriod = (period: Period) => {
     if (period === 'custom') {
@@ -57,7 +59,25 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           </h1>
         )}
         <CurrentVisitors />
-        <div class="jd-header-actions">
+        {/* On a phone the actions and links fold into this menu, so the header keeps to
+            two rows (styles.css); wider screens show them in the row and no button. */}
+        <button
+          type="button"
+          class="jd-button jd-ghost jd-menu-button"
+          aria-expanded={menu.open}
+          aria-controls="jd-header-actions"
+          data-testid="menu-button"
+          ref={menu.buttonRef}
+          onClick={() => menu.setOpen(!menu.open)}
+        >
+          <span aria-hidden="true">☰</span>
+          <span class="jd-visually-hidden">Menu</span>
+        </button>
+        <div
+          id="jd-header-actions"
+          class={menu.open ? 'jd-header-actions jd-open' : 'jd-header-actions'}
+          ref={menu.panelRef}
+        >
           {boot.data_from && (
             <span class="jd-muted" data-testid="data-from" title="Older data is deleted by the site's retention period">
               Data from {boot.data_from}
@@ -151,6 +171,33 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
   )
 }
 
+/** The phone menu's state: closed again by Escape or a click outside it or its button. */
+function useMenu() {
+  const [open, setOpen] = useState(false)
+  const buttonRef = useRef<HTMLButtonElement>(null)
+  const panelRef = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (!open) return
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        setOpen(false)
+        buttonRef.current?.focus()
+      }
+    }
+    const onClick = (event: MouseEvent) => {
+      const target = event.target as Node
+      if (!panelRef.current?.contains(target) && !buttonRef.current?.contains(target)) setOpen(false)
+    }
+    document.addEventListener('keydown', onKey)
+    document.addEventListener('click', onClick)
+    return () => {
+      document.removeEventListener('keydown', onKey)
+      document.removeEventListener('click', onClick)
+    }
+  }, [open])
+  return { open, setOpen, buttonRef, panelRef }
+}
+
 /** The way back to the server-rendered pages, as their header has it (not on shared links). */
 function AccountNav() {
   return (
@@ -181,7 +228,8 @@ function CurrentVisitors() {
       onClick={() => navigate({ ...state, period: 'realtime', custom: undefined, interval: undefined })}
     >
       <span class="jd-pulse" aria-hidden="true" />
-      {count === null ? '…' : compactNumber(count)} current visitor{count === 1 ? '' : 's'}
+      {count === null ? '…' : compactNumber(count)}
+      <span class="jd-live-label"> current visitor{count === 1 ? '' : 's'}</span>
     </button>
   )
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -86,6 +88,25 @@ def site_role(session: Session, user: User | None, site: Site) -> str | None:
     return f"guest_{guest.role}"
 
 
+def site_roles(session: Session, user: User | None, sites: Sequence[Site]) -> dict[int, str | None]:
+    """site_role of each site, asking the store once per team rather than once per site: a
+    team role governs every site of its team, so only sites without one look further."""
+    team_roles: dict[int, str] = {}
+    roles: dict[int, str | None] = {}
+    for site in sites:
+        known = team_roles.get(site.team_id) if site.team_id is not None else None
+        role = known or site_role(session, user, site)
+        if site.team_id is not None and role in TEAM_ROLES:
+            team_roles[site.team_id] = role
+        roles[site.id] = role
+    return roles
+
+
+def allowed_actions(role: str | None) -> frozenset[str]:
+    """What a site role may do (nothing for None or an unknown role)."""
+    return ROLE_ACTIONS.get(role, frozenset()) if role is not None else frozenset()
+
+
 def can(session: Session, user: User | None, action: str, target: Site | Team | None) -> bool:
     """May `user` do `action` to `target` (a site, a team, or None for account actions)?
     Anything not granted explicitly is denied."""
@@ -137,7 +158,9 @@ def visible_sites(session: Session, user: User | None) -> list[Site]:
         )
         .order_by(Site.domain)
     )
-    return [site for site in candidates if can(session, user, "view_stats", site)]
+    sites = list(candidates)
+    roles = site_roles(session, user, sites)
+    return [site for site in sites if "view_stats" in allowed_actions(roles[site.id])]
 
 
 def teams_of(session: Session, user: User, action: str = "view_stats") -> list[Team]:

@@ -134,7 +134,13 @@ def snippet(site: Site, base_url: str) -> str:
     """The script tag to paste into the site's <head>."""
     cookie = ' data-cookie="1"' if site.cookie_mode else ""
     src = script_url(site, base_url)
-    return f'<script defer data-domain="{site.domain}"{cookie} src="{src}"></script>'
+    return snippet_template(site).replace("{attrs}", cookie).replace("{src}", src)
+
+
+def snippet_template(site: Site) -> str:
+    """The script tag with `{attrs}` and `{src}` to fill in (the settings page's snippet
+    builder fills them as its boxes are ticked). A domain holds no braces."""
+    return f'<script defer data-domain="{site.domain}"{{attrs}} src="{{src}}"></script>'
 
 
 def script_url(site: Site, base_url: str) -> str:

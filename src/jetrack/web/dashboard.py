@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -51,9 +49,10 @@ from jetrack.web.json_io import computed, json_object
 from jetrack.web.public_pages import landing
 from jetrack.web.security_headers import allow_framing
 from jetrack.web.segment_filters import with_segments
+from jetrack.web.static_files import FRONTEND_BUILD, FRONTEND_URL, BuiltEntry, built_entry
 
-BUILD_DIR = Path(__file__).resolve().parents[1] / "static" / "build" / "dashboard"
-ASSETS_URL = "/static/build/dashboard/"
+BUILD_DIR = FRONTEND_BUILD
+ASSETS_URL = FRONTEND_URL
 ENTRY = "src/main.tsx"
 BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
 # CSP, framing and the referrer policy: web/security_headers.py, for every answer.
@@ -82,28 +81,12 @@ SHELL = Environment(autoescape=True).from_string(
 )
 
 
-@dataclass(frozen=True)
-class Assets:
-    script: str
-    css: tuple[str, ...]
-
-
-@cache
-def _manifest(path: Path, mtime: float) -> Assets:
-    manifest = json.loads(path.read_text())
-    entry = manifest[ENTRY]
-    return Assets(ASSETS_URL + entry["file"], tuple(ASSETS_URL + c for c in entry.get("css", [])))
-
-
-def built_assets() -> Assets:
+def built_assets() -> BuiltEntry:
     """The hashed entry files of the current build (re-read when the build changes)."""
-    path = BUILD_DIR / ".vite" / "manifest.json"
-    try:
-        return _manifest(path, path.stat().st_mtime)
-    except (OSError, KeyError, ValueError):
-        raise HTTPException(
-            503, f"the dashboard is not built; run `{BUILD_COMMAND}` and reload"
-        ) from None
+    found = built_entry(ENTRY, BUILD_DIR, ASSETS_URL)
+    if found is None:
+        raise HTTPException(503, f"the dashboard is not built; run `{BUILD_COMMAND}` and reload")
+    return found
 
 
 def _json_for_html(data: dict[str, Any]) -> Markup:

@@ -1,29 +1,54 @@
-"""Sites: list, add, settings (shields, cookie mode, pause), snippet, installation check, delete."""
+"""Sites: list (with each site's visitor trend), add, settings (shields, cookie mode, pause),
+snippet builder, installation check, delete."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visible_sites
+from jetrack.accounts.permissions import (
+    allowed_actions,
+    can,
+    site_for,
+    site_roles,
+    team_for,
+    teams_of,
+    visible_sites,
+)
 from jetrack.config import Settings
+from jetrack.privacy.restriction import reporting_allowed
 from jetrack.sites import shields as site_shields
 from jetrack.sites.funnels import list_funnels
 from jetrack.sites.goals import list_goals
 from jetrack.sites.installation import describe, installation
-from jetrack.sites.sites import SiteError, add_site, delete_site, script_url, snippet, update_site
+from jetrack.sites.sites import (
+    SiteError,
+    add_site,
+    delete_site,
+    script_url,
+    snippet,
+    snippet_template,
+    update_site,
+)
+from jetrack.stats.overview import PERIODS, Period, SiteTrend, site_trends
+from jetrack.store.events import EventStoreError
 from jetrack.store.models import Site, User
 from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, number, text
+from jetrack.web.sparkline import sparkline
 from jetrack.web.templating import render
+from jetrack.web.tracker_script import EXTENSIONS
 
 # The dashboard of a site (web/dashboard.py, matched after these routes).
 DASHBOARD_PATH = "/sites/{domain}"
@@ -44,19 +69,49 @@ def timezones() -> list[str]:
 
 def _sites_overview(session: Session, user: User) -> dict[str, Any]:
     sites = visible_sites(session, user)
+    roles = site_roles(session, user, sites)
     return {
         "sites": [
-            (site, {a: can(session, user, a, site) for a in PERMISSION_FLAGS}) for site in sites
+            (site, {a: a in allowed_actions(roles[site.id]) for a in PERMISSION_FLAGS})
+            for site in sites
         ],
         "can_add": bool(teams_of(session, user, "add_site")),
+        "reported": _reported(session, user, sites),
     }
+
+
+def _reported(session: Session, user: User, sites: list[Site]) -> list[tuple[int, str]]:
+    """(id, time zone) of the sites whose figures the list may show: not while their owner
+    restricts processing (asked once per owner)."""
+    by_owner: dict[int, bool] = {}
+    for site in sites:
+        if site.owner_id not in by_owner:
+            by_owner[site.owner_id] = reporting_allowed(session, site, user)
+    return [(site.id, site.timezone) for site in sites if by_owner[site.owner_id]]
+
+
+async def _trends(
+    request: Request, sites: list[tuple[int, str]], period: Period
+) -> dict[int, SiteTrend] | None:
+    """All the sites' visitor trends from one event-store statement; None if it failed."""
+    stores = request.app.state.stores
+    try:
+        return await run_in_threadpool(site_trends, stores.events, sites, period, datetime.now(UTC))
+    except EventStoreError:
+        return None
 
 
 async def sites_page(request: Request) -> Response:
     user = await require_user(request)
+    period = request.query_params.get("period", "24h")
+    if period not in PERIODS:
+        raise HTTPException(400, "period: must be 24h or 7d")
     context = await in_session(request, _sites_overview, user)
+    trends = await _trends(request, context["reported"], period)
+    lines = {site_id: sparkline(trend.series) for site_id, trend in (trends or {}).items()}
+    extra = {"period": period, "trends": trends, "sparklines": lines}
     return await render(
-        request, "sites.html", {"nav": "sites", "dashboard": DASHBOARD_PATH, **context}
+        request, "sites.html", {"nav": "sites", "dashboard": DASHBOARD_PATH, **context, **extra}
     )
 
 
@@ -131,6 +186,10 @@ async def _settings_form(
         nav="sites",
         snippet=snippet(site, settings.base_url),
         script_url=script_url(site, settings.base_url),
+        # The snippet builder: the tag to fill, where the variants are, their name order.
+        snippet_template=snippet_template(site),
+        scripts_url=settings.base_url.rstrip("/") + "/js/",
+        extensions=" ".join(EXTENSIONS),
         shields=site_shields.shields_as_text(site.shields or {}),
         timezones=timezones(),
         dashboard=DASHBOARD_PATH.format(domain=site.domain),

@@ -10,8 +10,11 @@ from starlette.responses import HTMLResponse
 
 from jetrack.notify.templates import template_environment
 from jetrack.web.auth import session_of, theme_of
+from jetrack.web.static_files import page_script
 
 environment = template_environment()
+# A page's TypeScript module, built with the dashboard: `page_script('src/pages/x.ts')`.
+environment.globals["page_script"] = page_script
 
 # Short notices carried in `?notice=` after a redirect (no flash cookie needed).
 NOTICES = {

@@ -23,6 +23,7 @@ EXTENSIONS = (
     "exclusions",
     "outbound-links",
     "file-downloads",
+    "form-submissions",
     "tagged-events",
     "404",
     "cookie",
