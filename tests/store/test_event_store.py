@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
 from jetrack.store.event_schema import applied_versions, available_migrations, migrate_events
-from jetrack.store.events import EventStoreError, LimitedEventStore, Limits, QueryLimitExceeded
+from jetrack.store.events import (
+    ChdbEventStore,
+    EventStoreError,
+    LimitedEventStore,
+    Limits,
+    QueryLimitExceeded,
+)
 from jetrack.store.stores import Stores
 
 
@@ -96,3 +104,20 @@ def test_string_parameters_arrive_unchanged(stores: Stores, text: str) -> None:
     assert stores.events.query("SELECT count() FROM p WHERE s = {v:String}", {"v": text}).rows == [
         (1,)
     ]
+
+
+def test_a_closed_store_refuses_work_and_never_reopens(tmp_path: Path) -> None:
+    # A job thread still running when the stores close must get an error, not reconnect:
+    # chDB keeps one embedded server per process, and a reopened one would hold this data
+    # dir and refuse the next store's ("EmbeddedServer already initialized with path").
+    first = ChdbEventStore(tmp_path / "first", None, Limits())
+    first.close()
+    with pytest.raises(EventStoreError, match="closed"):
+        first.query("SELECT 1")
+    with pytest.raises(EventStoreError, match="closed"):
+        first.insert_arrow("t", pa.table({"x": [1]}))
+    second = ChdbEventStore(tmp_path / "second", None, Limits())
+    try:
+        assert second.query("SELECT 1 AS one").rows == [(1,)]
+    finally:
+        second.close()

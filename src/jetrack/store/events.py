@@ -187,6 +187,7 @@ class ChdbEventStore:
         path.mkdir(parents=True, exist_ok=True)
         self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
         self._path, self._key = path.resolve(), key
+        self._closed = False
         self._conn = self._connect()
         _release_library_pages()
 
@@ -210,11 +211,19 @@ class ChdbEventStore:
     def _run(self, sql: str, output: str, params: Mapping[str, Any] | None) -> Any:
         """One statement on the connection; after a failure, the connection made clean again."""
         with self._lock:
+            self._check_open()
             try:
                 return self._conn.query(sql, output, params=_chdb_params(params))
             except Exception as exc:
                 self._recover()
                 raise _translate(exc) from None
+
+    def _check_open(self) -> None:
+        # A thread still busy when the stores close (a job past the runner's stop wait) must
+        # not reopen the connection: chDB has one embedded server per process, and a
+        # reopened one would keep this data dir and refuse the next store's.
+        if self._closed:
+            raise EventStoreError("the event store is closed")
 
     def _recover(self) -> None:
         # chDB 4.4 keeps what a statement that failed while running (a bad regexp, a time
@@ -255,6 +264,7 @@ class ChdbEventStore:
         token = _chdb_params({"token": dedup_token} if dedup_token else {})
         # Not through _run: chDB's Python() finds `data` among the caller's local variables.
         with self._lock:
+            self._check_open()
             try:
                 self._conn.query(sql, "CSV", params=token)
             except Exception as exc:
@@ -270,6 +280,7 @@ class ChdbEventStore:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()
 
 
