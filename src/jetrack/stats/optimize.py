@@ -8,7 +8,7 @@ from collections.abc import Callable
 from jetrack.stats.dates import auto_bucket
 from jetrack.stats.dimensions import DIMENSIONS, label_table
 from jetrack.stats.patterns import compile_pattern
-from jetrack.stats.query import Condition, Connective, Filter, Negation, Query
+from jetrack.stats.query import Behaviour, Condition, Connective, Filter, Negation, Query
 
 Step = Callable[[Query], Query]
 
@@ -25,6 +25,8 @@ def resolve_time_bucket(query: Query) -> Query:
 
 
 def _simplify(tree: Filter) -> Filter:
+    if isinstance(tree, Behaviour):
+        return Behaviour(tree.operator, _simplify(tree.child))
     if isinstance(tree, Negation):
         inner = _simplify(tree.child)
         return inner.child if isinstance(inner, Negation) else Negation(inner)
@@ -79,6 +81,8 @@ def _codes_for(condition: Condition, table: dict[str, str]) -> tuple[str, ...]:
 
 
 def _resolve_names(tree: Filter) -> Filter:
+    if isinstance(tree, Behaviour):
+        return Behaviour(tree.operator, _resolve_names(tree.child))
     if isinstance(tree, Negation):
         return Negation(_resolve_names(tree.child))
     if isinstance(tree, Connective):

@@ -9,7 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from jetrack.stats import dates
+from jetrack.stats.errors import QueryError
+from jetrack.stats.exchange_rates import ExchangeRates
 from jetrack.stats.query import (
+    Behaviour,
     Comparison,
     Condition,
     Connective,
@@ -20,18 +23,26 @@ from jetrack.stats.query import (
 )
 
 
+def _clause_type(clauses: list[Any]) -> str:
+    integers = [isinstance(clause, int) and not isinstance(clause, bool) for clause in clauses]
+    return "integer" if all(integers) else "string" if not any(integers) else "mixed"
+
+
 def parse_filter(raw: list[Any]) -> Filter:
     head = raw[0]
     if head in ("and", "or"):
         return Connective(head, tuple(parse_filter(child) for child in raw[1]))
     if head == "not":
         return Negation(parse_filter(raw[1]))
+    if head in ("has_done", "has_not_done"):
+        return Behaviour(head, parse_filter(raw[1]))
     modifiers = raw[3] if len(raw) > 3 else {}
     return Condition(
         operator=head,
         dimension=raw[1],
         clauses=tuple(str(clause) for clause in raw[2]),
         case_sensitive=bool(modifiers.get("case_sensitive", True)),
+        clause_type=_clause_type(raw[2]),
     )
 
 
@@ -45,14 +56,22 @@ def parse(
     site: SiteInfo,
     now: datetime,
     first_data_day: date | None = None,
+    rates: ExchangeRates | None = None,
 ) -> Query:
     """Assumes the request passed jetrack.stats.schema.validate_request. `first_data_day`:
-    the site's first local day with events, if any (see needs_first_data_day)."""
+    the site's first local day with events, if any (see needs_first_data_day); `rates`:
+    the exchange rates revenue in other currencies is converted with."""
     span = dates.resolve(request["date_range"], site.timezone, now, first_data_day)
     include = request.get("include") or {}
     comparison = None
     if include.get("comparisons"):
         spec = include["comparisons"]
+        if spec.get("date_range") is not None and spec["mode"] != "custom":
+            raise QueryError(
+                f"include.comparisons.date_range: only with mode custom; {spec['mode']}"
+                " compares with a range it computes from date_range (drop date_range, or"
+                " set mode to custom)"
+            )
         match_dow = bool(spec.get("match_day_of_week", False))
         comparison = Comparison(
             spec["mode"],
@@ -75,5 +94,6 @@ def parse(
         limit=int(pagination.get("limit", 10_000)),
         offset=int(pagination.get("offset", 0)),
         goals=site.goals,
+        rates=rates,
         echo={"site_id": request["site_id"], "include": include, "pagination": pagination},
     )
