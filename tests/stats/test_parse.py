@@ -139,7 +139,9 @@ def test_behavioural_filters_and_clause_types_are_kept() -> None:
 def test_a_comparison_date_range_is_for_custom_mode_only(mode: str) -> None:
     # Plausible refuses it too; before, Jetrack compared with its own range silently.
     spec = {"mode": mode, "date_range": ["2024-01-01", "2024-01-31"]}
-    with pytest.raises(QueryError, match="include.comparisons.date_range: only with mode custom"):
+    with pytest.raises(
+        QueryError, match=r"include\.comparisons\.date_range: only with mode custom"
+    ):
         parsed(include={"comparisons": spec})
 
 

@@ -117,7 +117,9 @@ def _parse_ecb_csv(text: str, default_source: str) -> ExchangeRates:
     rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
     rows = [row for row in rows if any(row)]
     if len(rows) < 2 or not rows[0] or rows[0][0] != "Date":
-        raise RatesError("a CSV must be the ECB's: a header 'Date, USD, JPY, ...' then a row per day")
+        raise RatesError(
+            "a CSV must be the ECB's: a header 'Date, USD, JPY, ...' then a row per day"
+        )
     header = rows[0]
     # The history file lists the newest day first; take the newest whatever the order.
     newest = max(rows[1:], key=lambda row: _ecb_day(row[0]))

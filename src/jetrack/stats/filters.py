@@ -100,9 +100,7 @@ def all_sql(
 ) -> str:
     if not trees:
         return "1"
-    return " AND ".join(
-        tree_sql(tree, expr_for, params, goal_sql, behaviour_sql) for tree in trees
-    )
+    return " AND ".join(tree_sql(tree, expr_for, params, goal_sql, behaviour_sql) for tree in trees)
 
 
 _RE_SPECIAL = set(".^$|?*+()[]{}\\")

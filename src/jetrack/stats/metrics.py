@@ -96,9 +96,7 @@ METRICS = {
             float,
             "percent of the visitors of the same dimension values who converted",
         ),
-        Metric(
-            "exit_rate", float, "percent of the exit page's pageviews that ended their visit"
-        ),
+        Metric("exit_rate", float, "percent of the exit page's pageviews that ended their visit"),
         # Revenue is summed on events rows by jetrack.stats.revenue (its SQL depends on the
         # goals and exchange rates); the answer shows it as money (jetrack.stats.results).
         Metric("total_revenue", float, "revenue of the revenue goals' conversions"),

@@ -54,7 +54,9 @@ def decide(query: Query) -> RevenuePlan | None:
     if not any(metric in REVENUE for metric in query.metrics):
         return None
     goal_filters = [
-        tree for tree in query.filters if isinstance(tree, Condition) and tree.dimension == "event:goal"
+        tree
+        for tree in query.filters
+        if isinstance(tree, Condition) and tree.dimension == "event:goal"
     ]
     by_goal = "event:goal" in query.dimensions
     if goal_filters:
@@ -100,7 +102,9 @@ def metric_sql(metric: str, plan: RevenuePlan, query: Query, params: Params) -> 
         factors = query.rates.factors_to(currency) if query.rates else {currency: 1.0}
         codes = params.array(list(factors))
         counted = f"has({codes}, revenue_currency) AND {flt.goals_sql(list(plan.goals), params)}"
-        factor = f"transform(revenue_currency, {codes}, {_floats(list(factors.values()), params)}, 0.)"
+        factor = (
+            f"transform(revenue_currency, {codes}, {_floats(list(factors.values()), params)}, 0.)"
+        )
     amount = f"toFloat64(revenue_amount) * {factor}"
     if metric == "total_revenue":
         return f"sumIf({amount}, {counted})"

@@ -171,7 +171,9 @@ def _check_metric(query: Query, metric: str, event_dims: list[str]) -> None:
             )
     if metric == "time_on_page" and not ("event:page" in dims or query.filters_on("event:page")):
         raise QueryError(f"metrics: {metric} needs an event:page filter or dimension")
-    if metric == "scroll_depth" and not ("event:page" in dims or _top_level_on(query, "event:page")):
+    if metric == "scroll_depth" and not (
+        "event:page" in dims or _top_level_on(query, "event:page")
+    ):
         raise QueryError(
             f"metrics: {metric} needs an event:page dimension or a top-level event:page filter"
             " (not inside and/or/not)"
@@ -185,7 +187,9 @@ def _check_metric(query: Query, metric: str, event_dims: list[str]) -> None:
             raise QueryError(
                 'metrics: exit_rate needs the dimension "visit:exit_page" and no other'
             )
-        event_filters = [c.dimension for c in query.all_conditions() if is_event_dimension(c.dimension)]
+        event_filters = [
+            c.dimension for c in query.all_conditions() if is_event_dimension(c.dimension)
+        ]
         if event_filters:
             raise QueryError(
                 f"metrics: exit_rate cannot be queried with a filter on {event_filters[0]}"

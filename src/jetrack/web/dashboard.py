@@ -35,6 +35,7 @@ from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
 from jetrack.sites.sites import snippet
+from jetrack.stats import exchange_rates
 from jetrack.stats.engine import run_query
 from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
@@ -277,7 +278,8 @@ async def _link_reader(request: Request) -> tuple[SiteInfo, bool]:
 async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     body = await json_object(request)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
-    return await computed(run_query, events, site, body)
+    rates = exchange_rates.current(request.app.state.settings.data_dir)
+    return await computed(run_query, events, site, body, rates=rates)
 
 
 async def _prop_keys(request: Request, site: SiteInfo, events: EventStore) -> Any:

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts.permissions import can, site_for, team_for, teams_of, visible_sites
 from jetrack.config import Settings
 from jetrack.sites import shields as site_shields
-from jetrack.sites.goals import list_goals
+from jetrack.sites.goals import currencies, list_goals
 from jetrack.sites.installation import describe, installation
 from jetrack.sites.sites import SiteError, add_site, delete_site, script_url, snippet, update_site
 from jetrack.store.models import Site, User
@@ -111,7 +111,12 @@ async def new_site_submit(request: Request) -> Response:
 def _settings_context(session: Session, user: User, domain: str) -> dict[str, Any]:
     site = site_for(session, user, domain, "view_settings")
     flags = {a: can(session, user, a, site) for a in PERMISSION_FLAGS}
-    return {"site": site, "may": flags, "goals": list_goals(session, site)}
+    return {
+        "site": site,
+        "may": flags,
+        "goals": list_goals(session, site),
+        "currencies": sorted(currencies().items()),
+    }
 
 
 async def _settings_form(

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts.api_keys import authenticate_api_key
 from jetrack.privacy.restriction import readable_site
 from jetrack.privacy.retention import data_available_from
-from jetrack.stats import v1
+from jetrack.stats import exchange_rates, v1
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
 from jetrack.stats.rate_limit import RateLimiter
@@ -66,7 +66,8 @@ async def query_v2(request: Request) -> Response:
     user_id = await run_in_threadpool(_key_owner, request, throttles.stats_api(request))
     body = await json_object(request)
     site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
-    result = await computed(run_query, request.app.state.stores.events, site, body)
+    rates = exchange_rates.current(request.app.state.settings.data_dir)
+    result = await computed(run_query, request.app.state.stores.events, site, body, rates=rates)
     # Retention: say from which day data can exist (null when the site keeps everything).
     result.setdefault("meta", {})["data_available_from"] = (
         data_from.isoformat() if data_from else None
