@@ -80,7 +80,7 @@ def metric_sql(metric: str, plan: RevenuePlan, query: Query, params: Params) -> 
     """The metric over events rows (of the events part; grouped by goal, its ARRAY JOIN
     names each row's goal `goal_name`)."""
     if plan.warning:
-        return "0"
+        return "sum(0)"  # an aggregate: one row per group, whatever it holds
     if plan.by_goal:
         names = params.array([g.display_name for g in plan.goals])
         codes = params.array([g.currency or "" for g in plan.goals])
