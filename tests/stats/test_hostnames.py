@@ -57,3 +57,16 @@ def test_top_pages_with_hostnames_use_the_entry_hostname(shop_stores: Stores) ->
         dimensions=["event:page", "event:hostname"],
         order_by=[["event:page", "asc"]],
     ) == [(["/", "example.com"], [3, 0]), (["/cart", "shop.example.com"], [2, 0])]
+
+
+def test_a_hostname_filter_keeps_the_sources_of_visits_that_entered_there(
+    shop_stores: Stores,
+) -> None:
+    # Events on shop.example.com: V1's cart (V1 entered on example.com) and V3's. By
+    # source, only V3 entered on the shop, as in Plausible (a referrer is the entry's).
+    host = ["is", "event:hostname", ["shop.example.com"]]
+    assert ask(shop_stores, metrics=["visitors"], dimensions=["visit:source"], filters=[host]) == [
+        (["Google"], [1])
+    ]
+    # Without a visit dimension of the entry, both visitors count.
+    assert ask(shop_stores, metrics=["visitors"], filters=[host]) == [([], [2])]

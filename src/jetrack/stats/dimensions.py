@@ -69,7 +69,7 @@ _ROWS = [
 DIMENSIONS = {row.name: row for row in _ROWS}
 # Columns of the sessions table only: filtered on events rows through their visit's row,
 # grouped by on the sessions part only.
-SESSION_ONLY = frozenset(row.name for row in _ROWS if row.level == "session")
+SESSIONS_TABLE_ONLY = frozenset(row.name for row in _ROWS if row.level == "session")
 
 # Grouped by page, visit metrics describe the visits that landed on it (Plausible's top
 # pages: bounce rate and visit duration of the page's entries), so the sessions part
@@ -79,7 +79,7 @@ ON_SESSIONS = {"event:page": "visit:entry_page", "event:hostname": "visit:entry_
 
 
 def is_session_only(name: str) -> bool:
-    return name in SESSION_ONLY
+    return name in SESSIONS_TABLE_ONLY
 
 
 def on_sessions(name: str) -> str:
