@@ -229,8 +229,8 @@ def test_rates_update_installs_an_ecb_file_and_show_prints_it(tmp_path: Path) ->
     assert updated.stdout.strip() == (
         f"installed 3 rates of 2026-01-02 (1 EUR) in {data / 'exchange-rates.json'}"
     )
-    shown = run(data, "rates", "show").stdout.splitlines()
-    assert shown[0].startswith("2026-01-02\teurofxref.csv\t") and shown[1] == (
+    lines = run(data, "rates", "show").stdout.splitlines()
+    assert lines[0].startswith("2026-01-02\teurofxref.csv\t") and lines[1] == (
         "1 EUR = 1 EUR, 163.1 JPY, 1.035 USD"
     )
     bad = run(data, "rates", "update", str(tmp_path / "nothing.csv"))
