@@ -213,3 +213,25 @@ def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
         client.post("/login", data={"email": "demo@jetrack.local", "password": password})
         page = client.get("/sites/demo.jetrack.local")
         assert page.status_code == 200 and "jt-bootstrap" in page.text
+
+
+def test_rates_update_installs_an_ecb_file_and_show_prints_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shown = run(data, "rates", "show")
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        shown.stdout.startswith("2025-04-25\tEuropean Central Bank") and "packaged" in shown.stdout
+    )
+    ecb = tmp_path / "eurofxref.csv"
+    ecb.write_text("Date, USD, JPY, \n02 January 2026, 1.0350, 163.10, \n")
+    updated = run(data, "rates", "update", str(ecb))
+    assert updated.returncode == 0, updated.stderr
+    assert updated.stdout.strip() == (
+        f"installed 3 rates of 2026-01-02 (1 EUR) in {data / 'exchange-rates.json'}"
+    )
+    lines = run(data, "rates", "show").stdout.splitlines()
+    assert lines[0].startswith("2026-01-02\teurofxref.csv\t") and lines[1] == (
+        "1 EUR = 1 EUR, 163.1 JPY, 1.035 USD"
+    )
+    bad = run(data, "rates", "update", str(tmp_path / "nothing.csv"))
+    assert bad.returncode != 0 and bad.stderr.startswith("jetrack: error: FILE: cannot read")

@@ -11,17 +11,31 @@ import type {
 import { boot } from './bootstrap'
 
 export type { Dimension, FilterDimension, FilterOperator, Metric, SimpleFilter }
+
+export const REVENUE_METRICS: Metric[] = ['total_revenue', 'average_revenue']
 export type Query = Omit<QueryRequest, 'site_id'>
+
+/** A revenue metric as the engine answers it (Plausible's shape). */
+export interface Money {
+  short: string
+  long: string
+  value: number
+  currency: string
+}
 
 export interface Comparison {
   dimensions: string[]
   metrics: (number | null)[]
   change: (number | null)[]
+  money?: (Money | null)[]
 }
 
+/** A result row. Revenue metrics arrive as Money objects: `metrics` holds their `value`
+ * (so bars, sorting and charts read numbers) and `money` the objects, by position. */
 export interface ResultRow {
   dimensions: string[]
   metrics: (number | null)[]
+  money?: (Money | null)[]
   comparison?: Comparison
 }
 
@@ -70,7 +84,30 @@ export async function runQuery(
   priority: Priority = 'normal',
 ): Promise<QueryResponse> {
   if (priority === 'normal') await gate
-  return (await post(boot.query_url, query, signal)) as QueryResponse
+  return withNumbers((await post(boot.query_url, query, signal)) as QueryResponse)
+}
+
+type Cell = number | Money | null
+
+function isMoney(cell: unknown): cell is Money {
+  return typeof cell === 'object' && cell !== null && 'value' in cell && 'currency' in cell
+}
+
+function split(cells: Cell[]): { metrics: (number | null)[]; money?: (Money | null)[] } {
+  if (!cells.some(isMoney)) return { metrics: cells as (number | null)[] }
+  return {
+    metrics: cells.map((c) => (isMoney(c) ? c.value : c)),
+    money: cells.map((c) => (isMoney(c) ? c : null)),
+  }
+}
+
+/** Rows whose metrics are numbers, the money objects beside them. */
+function withNumbers(response: QueryResponse): QueryResponse {
+  for (const row of response.results) {
+    Object.assign(row, split(row.metrics as Cell[]))
+    if (row.comparison) Object.assign(row.comparison, split(row.comparison.metrics as Cell[]))
+  }
+  return response
 }
 
 /** The custom property keys seen in a date range, most used first (the Properties panel). */

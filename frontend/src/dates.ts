@@ -1,6 +1,7 @@
-// Date ranges and intervals, in the site's time zone. Shorthands the engine knows are sent
-// as they are (so the dashboard and the Stats API agree on what "30d" means); the others
-// become explicit dates here.
+// Date ranges and intervals, in the site's time zone. The named ranges the engine knows
+// (day, month, year, all) are sent as they are; the others become explicit dates here. The
+// dashboard's "Last 7 days" counts today, where the Stats API's "7d" (Plausible's) is the 7
+// days before today, so the dashboard spells its days out.
 import type { Dimension, Query } from './api'
 import { DATE_RANGE_SHORTHANDS, TIME_DIMENSIONS } from './generated/schema-values'
 
@@ -128,7 +129,11 @@ function explicitRange(period: Period, today: string): [string, string] {
   if (days[period]) return [addDays(today, 1 - days[period]!), today]
   if (period === 'month') return [today.slice(0, 8) + '01', today]
   if (period === 'year') return [today.slice(0, 4) + '-01-01', today]
-  return [addDays(today, -364), today]
+  // 12mo: this month and the 11 before it, to the end of this month.
+  const [year, month] = today.split('-').map(Number)
+  const first = new Date(Date.UTC(year, month - 12, 1)).toISOString().slice(0, 10)
+  const last = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10)
+  return [first, last]
 }
 
 /** How many days the period spans (for choosing sensible intervals). */

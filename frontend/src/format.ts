@@ -1,5 +1,5 @@
 // Numbers as people read them: 1.2k visitors, 42%, 1m 05s.
-import type { Metric } from './api'
+import type { Metric, ResultRow } from './api'
 
 const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
 
@@ -34,6 +34,8 @@ export function formatMetric(metric: Metric, value: number | null | undefined): 
     case 'bounce_rate':
     case 'percentage':
     case 'conversion_rate':
+    case 'group_conversion_rate':
+    case 'exit_rate':
     case 'scroll_depth':
       return `${Math.round(value * 10) / 10}%`
     case 'visit_duration':
@@ -52,6 +54,21 @@ export function exactMetric(metric: Metric, value: number | null | undefined): s
   return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(value)
 }
 
+/** The text of a row's metric at `index`: money as the engine wrote it (€1.2K). */
+export function cellText(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money'>, index: number): string {
+  const money = row.money?.[index]
+  if (money) return money.short
+  return formatMetric(metric, row.metrics[index])
+}
+
+/** Its exact value, for a title: money in full (€1,234.56). */
+export function cellTitle(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money'>, index: number): string {
+  const money = row.money?.[index]
+  if (money) return money.long
+  if (row.money && row.metrics[index] === null) return 'no revenue goal'
+  return exactMetric(metric, row.metrics[index])
+}
+
 export const METRIC_LABELS: Record<Metric, string> = {
   visitors: 'Unique visitors',
   visits: 'Total visits',
@@ -62,6 +79,10 @@ export const METRIC_LABELS: Record<Metric, string> = {
   events: 'Events',
   percentage: '%',
   conversion_rate: 'Conversion rate',
+  group_conversion_rate: 'Group conversion rate',
+  exit_rate: 'Exit rate',
+  total_revenue: 'Total revenue',
+  average_revenue: 'Average revenue',
   time_on_page: 'Time on page',
   scroll_depth: 'Scroll depth',
 }
@@ -74,6 +95,9 @@ export const SHORT_METRIC_LABELS: Partial<Record<Metric, string>> = {
   visit_duration: 'Duration',
   time_on_page: 'Time on page',
   scroll_depth: 'Scroll',
+  total_revenue: 'Revenue',
+  average_revenue: 'Average',
+  exit_rate: 'Exit rate',
 }
 
 /** The top stats' and the graph's names while a goal filters the dashboard. */
@@ -81,10 +105,18 @@ export const CONVERSION_LABELS: Partial<Record<Metric, string>> = {
   visitors: 'Unique conversions',
   events: 'Total conversions',
   conversion_rate: 'Conversion rate',
+  total_revenue: 'Total revenue',
+  average_revenue: 'Average revenue',
 }
 
 /** Metrics shown as percentages, whose changes are in percentage points. */
-export const POINT_METRICS: Metric[] = ['bounce_rate', 'percentage', 'conversion_rate']
+export const POINT_METRICS: Metric[] = [
+  'bounce_rate',
+  'percentage',
+  'conversion_rate',
+  'group_conversion_rate',
+  'exit_rate',
+]
 
 /** Metrics where going down is good news. */
 export const LOWER_IS_BETTER: Metric[] = ['bounce_rate']

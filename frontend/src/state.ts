@@ -107,8 +107,15 @@ export function goalFilter(state: DashState): DashFilter | undefined {
 }
 
 /** The metric the graph shows: the URL's, if it fits the current mode. */
+/** The top stats without a goal filter. With a page filter, no views per visit: the
+ * engine refuses it there, as Plausible does (the visits' pageviews count other pages). */
+export function trafficMetrics(state: DashState): TopMetric[] {
+  const byPage = state.filters.some((f) => f.dimension === 'event:page')
+  return byPage ? TOP_METRICS.filter((m) => m !== 'views_per_visit') : TOP_METRICS
+}
+
 export function graphMetric(state: DashState): TopMetric {
-  const allowed = goalFilter(state) ? CONVERSION_METRICS : TOP_METRICS
+  const allowed = goalFilter(state) ? CONVERSION_METRICS : trafficMetrics(state)
   return allowed.includes(state.metric) ? state.metric : 'visitors'
 }
 

@@ -260,12 +260,16 @@ def _site_session(domain: str) -> Iterator[tuple[Any, Any]]:
 @click.option("--event", "event_name", help="Custom event name.")
 @click.option("--name", "display_name", help="Display name (default: the event, or Visit PATH).")
 @click.option("--prop", "props", multiple=True, help="KEY=VALUE the event must carry (up to 3).")
+@click.option(
+    "--currency", help="ISO 4217 code: a revenue goal (--event only), e.g. EUR; not changeable."
+)
 def goal_add(
     domain: str,
     page_path: str | None,
     event_name: str | None,
     display_name: str | None,
     props: tuple[str, ...],
+    currency: str | None,
 ) -> None:
     """Add a pageview goal (--page) or a custom event goal (--event)."""
     from jetrack.sites.goals import GoalError, create_goal, goal_spec
@@ -283,6 +287,7 @@ def goal_add(
                 page_path=page_path,
                 custom_props=custom,
                 display_name=display_name,
+                currency=currency,
             )
             added = create_goal(session, found, spec)
         except GoalError as exc:
@@ -301,7 +306,47 @@ def goal_list(domain: str) -> None:
         for row in list_goals(session, found):
             target = f"event {row.event_name}" if row.event_name else f"page {row.page_path}"
             props = "".join(f" {k}={v}" for k, v in (row.custom_props or {}).items())
-            click.echo(f"{row.id}\t{row.display_name}\t{target}{props}")
+            money = f"\trevenue in {row.currency}" if row.currency else ""
+            click.echo(f"{row.id}\t{row.display_name}\t{target}{props}{money}")
+
+
+@main.group()
+def rates() -> None:
+    """Exchange rates that convert revenue into its goal's currency (no network needed)."""
+
+
+@rates.command("show")
+def rates_show() -> None:
+    """The rates in use: their day, source and currencies."""
+    from jetrack.stats.exchange_rates import RATES_FILE, current
+
+    settings = settings_or_exit()
+    found = current(settings.data_dir)
+    installed = (settings.data_dir / RATES_FILE).exists()
+    where = f"{settings.data_dir / RATES_FILE}" if installed else "packaged with Jetrack"
+    click.echo(f"{found.day.isoformat()}\t{found.source or '-'}\t{where}")
+    click.echo(
+        f"1 {found.base} = " + ", ".join(f"{r:g} {c}" for c, r in sorted(found.rates.items()))
+    )
+
+
+@rates.command("update")
+@click.argument("file", type=click.Path(path_type=Path))
+def rates_update(file: Path) -> None:
+    """Install rates from FILE: an ECB CSV (eurofxref.csv or eurofxref-hist.csv, its newest
+    day) or JSON with date, base and rates. A running server uses them from its next query."""
+    from jetrack.stats.exchange_rates import RatesError, install, read_file
+
+    settings = settings_or_exit()
+    try:
+        found = read_file(file)
+    except RatesError as exc:
+        fail(f"FILE: {exc}")
+        return
+    path = install(settings.data_dir, found)
+    click.echo(
+        f"installed {len(found.rates)} rates of {found.day.isoformat()} (1 {found.base}) in {path}"
+    )
 
 
 @goal.command("delete")

@@ -284,7 +284,7 @@ WEEKDAY = [1.0, 1.05, 1.05, 1.0, 0.9, 0.6, 0.62]  # Monday first
 GOALS: list[dict[str, Any]] = [
     {"goal_type": "event", "event_name": "Signup"},
     {"goal_type": "event", "event_name": "Signup", "custom_props": {"plan": "pro"}},
-    {"goal_type": "event", "event_name": "Purchase"},
+    {"goal_type": "event", "event_name": "Purchase", "currency": "EUR"},  # a revenue goal
     {"goal_type": "page", "page_path": "/pricing"},
     {"goal_type": "event", "event_name": "Outbound Link: Click"},
     {"goal_type": "event", "event_name": "File Download"},

@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/dashboard/."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,6 +18,23 @@ from .conftest import DEMO, EMPTY, PHONE, SHOP, SHOP_GOALS, DemoServer, OpenPage
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TOP = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"]
+
+
+def last_days(days: int) -> list[str]:
+    """The dashboard's "Last N days": today included (the demo sites' days are UTC). The
+    Stats API's "Nd" is Plausible's, the N days before today, so the dashboard spells its
+    days out and so do these comparisons."""
+    today = datetime.now(UTC).date()
+    return [(today - timedelta(days=days - 1)).isoformat(), today.isoformat()]
+
+
+def last_months(months: int) -> list[str]:
+    """The dashboard's "Last 12 months": this month and the 11 before, to its end."""
+    today = datetime.now(UTC).date()
+    index = today.year * 12 + today.month - months
+    first = date(index // 12, index % 12 + 1, 1)
+    after = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    return [first.isoformat(), (after - timedelta(days=1)).isoformat()]
 
 
 def wait_for(check: Any, what: str, timeout: float = 15) -> None:
@@ -43,15 +61,21 @@ def numbers_equal(page: Page, expected: dict[str, Any], attribute: str = "data-v
 
 
 def top_stats_equal(page: Page, server: DemoServer, query: dict[str, Any]) -> dict[str, Any]:
-    answer = server.api({"metrics": TOP, **query})
+    # With a page filter there are no views per visit (the engine refuses them, as
+    # Plausible's does): that card is not shown.
+    by_page = any(f[1] == "event:page" for f in query.get("filters", []))
+    metrics = [m for m in TOP if not (by_page and m == "views_per_visit")]
+    answer = server.api({"metrics": metrics, **query})
     row = answer["results"][0]
-    numbers_equal(page, {f"stat-{m}": row["metrics"][i] for i, m in enumerate(TOP)})
+    numbers_equal(page, {f"stat-{m}": row["metrics"][i] for i, m in enumerate(metrics)})
     if "comparison" in row:
         numbers_equal(
             page,
-            {f"stat-{m}": row["comparison"]["change"][i] for i, m in enumerate(TOP)},
+            {f"stat-{m}": row["comparison"]["change"][i] for i, m in enumerate(metrics)},
             "data-change",
         )
+    if by_page:
+        expect(page.locator('[data-testid="stat-views_per_visit"]')).to_have_count(0)
     return answer
 
 
@@ -94,20 +118,20 @@ def test_numbers_on_screen_equal_the_stats_api(
     top_stats_equal(
         page,
         demo_server,
-        {"date_range": "30d", "include": {"comparisons": {"mode": "previous_period"}}},
+        {"date_range": last_days(30), "include": {"comparisons": {"mode": "previous_period"}}},
     )
-    panel_equals(page, demo_server, "pages", "event:page", {"date_range": "30d"})
-    panel_equals(page, demo_server, "sources", "visit:channel", {"date_range": "30d"})
+    panel_equals(page, demo_server, "pages", "event:page", {"date_range": last_days(30)})
+    panel_equals(page, demo_server, "sources", "visit:channel", {"date_range": last_days(30)})
     page.click('[data-testid="tab-sources-sources"]')
-    panel_equals(page, demo_server, "sources", "visit:source", {"date_range": "30d"})
+    panel_equals(page, demo_server, "sources", "visit:source", {"date_range": last_days(30)})
     page.click('[data-testid="tab-locations-countries"]')
-    panel_equals(page, demo_server, "locations", "visit:country", {"date_range": "30d"})
+    panel_equals(page, demo_server, "locations", "visit:country", {"date_range": last_days(30)})
     page.click('[data-testid="tab-devices-os"]')
-    panel_equals(page, demo_server, "devices", "visit:os", {"date_range": "30d"})
-    panel_equals(page, demo_server, "languages", "visit:language", {"date_range": "30d"})
+    panel_equals(page, demo_server, "devices", "visit:os", {"date_range": last_days(30)})
+    panel_equals(page, demo_server, "languages", "visit:language", {"date_range": last_days(30)})
 
     series = demo_server.api(
-        {"metrics": ["visitors"], "date_range": "30d", "dimensions": ["time:day"]}
+        {"metrics": ["visitors"], "date_range": last_days(30), "dimensions": ["time:day"]}
     )
     total = sum(r["metrics"][0] for r in series["results"])
     numbers_equal(page, {"chart": total}, "data-total")
@@ -120,7 +144,7 @@ def test_numbers_on_screen_equal_the_stats_api(
     cities = demo_server.api(
         {
             "metrics": ["visitors"],
-            "date_range": "30d",
+            "date_range": last_days(30),
             "dimensions": ["visit:city"],
             "include": {"total_rows": True},
             "pagination": {"limit": 1},
@@ -147,7 +171,8 @@ def test_clicking_a_source_filters_every_panel(
     expect(page.locator('[data-testid="filter-chip"]')).to_contain_text("Source is Google")
     assert "f=is,visit:source,Google" in unquote(page.url)
 
-    google = {"date_range": "30d", "filters": [["is", "visit:source", ["Google"]]]}
+    source_google: list[Any] = ["is", "visit:source", ["Google"]]
+    google: dict[str, Any] = {"date_range": last_days(30), "filters": [source_google]}
     top_stats_equal(
         page, demo_server, {**google, "include": {"comparisons": {"mode": "previous_period"}}}
     )
@@ -158,7 +183,7 @@ def test_clicking_a_source_filters_every_panel(
     panel_equals(page, demo_server, "locations", "visit:country", google)
     # A browser filter turns the browsers list into that browser's versions.
     page.click('[data-testid="panel-devices"] [data-testid="row"][data-key="Chrome"]')
-    both = {**google, "filters": [*google["filters"], ["is", "visit:browser", ["Chrome"]]]}
+    both = {**google, "filters": [source_google, ["is", "visit:browser", ["Chrome"]]]}
     panel_equals(page, demo_server, "devices", "visit:browser_version", both)
     expect(page.locator('[data-testid="filter-chip"]')).to_have_count(2)
 
@@ -167,7 +192,7 @@ def test_clicking_a_source_filters_every_panel(
     expect(page.locator('[data-testid="filter-chip"]')).to_have_count(1)
     page.go_back()
     expect(page.locator('[data-testid="filter-chip"]')).to_have_count(0)
-    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
     page.go_forward()
     expect(page.locator('[data-testid="filter-chip"]')).to_have_count(1)
     top_stats_equal(page, demo_server, google)
@@ -178,12 +203,12 @@ def test_clicking_a_source_filters_every_panel(
 
 def test_changing_range_and_comparison(open_page: OpenPage, demo_server: DemoServer) -> None:
     page = open_page(f"/sites/{DEMO}")
-    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
 
     page.select_option('[data-testid="period-select"]', "7d")
     assert "period=7d" in page.url
     previous = {"comparisons": {"mode": "previous_period"}}
-    top_stats_equal(page, demo_server, {"date_range": "7d", "include": previous})
+    top_stats_equal(page, demo_server, {"date_range": last_days(7), "include": previous})
 
     page.keyboard.press("m")  # month to date
     assert "period=month" in page.url
@@ -193,7 +218,7 @@ def test_changing_range_and_comparison(open_page: OpenPage, demo_server: DemoSer
     page.select_option('[data-testid="compare-select"]', "year_over_year")
     assert "compare=year_over_year" in page.url
     yoy = {"comparisons": {"mode": "year_over_year"}}
-    top_stats_equal(page, demo_server, {"date_range": "91d", "include": yoy})
+    top_stats_equal(page, demo_server, {"date_range": last_days(91), "include": yoy})
 
     page.select_option('[data-testid="compare-select"]', "off")
     expect(page.locator('[data-testid^="change-"]')).to_have_count(0)
@@ -207,7 +232,7 @@ def test_changing_range_and_comparison(open_page: OpenPage, demo_server: DemoSer
 
     # A shared URL opens in the same state; the interval follows the URL too.
     page.goto(f"{demo_server.url}/sites/{DEMO}?period=12mo&compare=off&interval=week")
-    top_stats_equal(page, demo_server, {"date_range": "12mo"})
+    top_stats_equal(page, demo_server, {"date_range": last_months(12)})
     expect(page.locator('[data-testid="interval-select"]')).to_have_value("week")
 
     page.keyboard.press("r")  # realtime
@@ -234,7 +259,7 @@ def test_theme_persists_across_reloads(
         expect(toggle).to_have_attribute("data-theme-value", theme)
         cookies = {c["name"]: c["value"] for c in page.context.cookies()}
         assert cookies["jt_theme"] == theme
-        top_stats_equal(page, demo_server, {"date_range": "30d"})
+        top_stats_equal(page, demo_server, {"date_range": last_days(30)})
         page.locator('[data-testid="world-map"]').wait_for()
         page.wait_for_timeout(300)  # let the chart and map settle before the picture
         screenshot(page, f"{device}-{theme}")
@@ -242,18 +267,20 @@ def test_theme_persists_across_reloads(
 
 def test_the_shared_view_exposes_no_settings(open_page: OpenPage, demo_server: DemoServer) -> None:
     page = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False)
-    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
     expect(page.locator('[data-testid="site-name"]')).to_have_text(DEMO)
     expect(page.locator('[data-testid="settings-link"]')).to_have_count(0)
     expect(page.locator('[data-testid="site-switcher"]')).to_have_count(0)
     expect(page.locator('a[href*="settings"], a[href^="/sites"]')).to_have_count(0)
     page.click('[data-testid="panel-pages"] [data-testid="row"][data-key="/pricing"]')
     top_stats_equal(
-        page, demo_server, {"date_range": "30d", "filters": [["is", "event:page", ["/pricing"]]]}
+        page,
+        demo_server,
+        {"date_range": last_days(30), "filters": [["is", "event:page", ["/pricing"]]]},
     )
     screenshot(page, "shared-desktop")
     phone = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False, viewport=PHONE)
-    top_stats_equal(phone, demo_server, {"date_range": "30d"})
+    top_stats_equal(phone, demo_server, {"date_range": last_days(30)})
     screenshot(phone, "shared-phone")
 
 
@@ -261,7 +288,7 @@ def test_a_site_without_data_shows_its_snippet(
     open_page: OpenPage, demo_server: DemoServer
 ) -> None:
     page = open_page(f"/sites/{DEMO}")
-    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
     page.select_option('[data-testid="site-switcher"]', EMPTY)
     page.wait_for_url(f"**/sites/{EMPTY}")
     # The whole-history check is one more query after the top stats: a loaded machine
@@ -394,7 +421,7 @@ def test_top_pages_details_show_bounce_rates(open_page: OpenPage, demo_server: D
     top = demo_server.api(
         {
             "metrics": ["visitors", "pageviews", "bounce_rate"],
-            "date_range": "30d",
+            "date_range": last_days(30),
             "dimensions": ["event:page"],
             "order_by": [["visitors", "desc"]],
             "pagination": {"limit": 1},
@@ -405,3 +432,39 @@ def test_top_pages_details_show_bounce_rates(open_page: OpenPage, demo_server: D
     expect(first).to_contain_text(top["dimensions"][0])
     # The bounce rate column (after visitors and pageviews) holds the API's number.
     expect(first.locator("td").nth(3)).to_have_attribute("title", str(top["metrics"][2]))
+
+
+def test_revenue_goals_show_their_revenue(open_page: OpenPage, demo_server: DemoServer) -> None:
+    # The demo's Purchase goal is in euros (its events carry 9, 19 or 49 EUR).
+    goals = demo_server.api(
+        {
+            "metrics": ["visitors", "total_revenue", "average_revenue"],
+            "date_range": last_days(30),
+            "dimensions": ["event:goal"],
+        }
+    )
+    revenue = {r["dimensions"][0]: r["metrics"][1:] for r in goals["results"]}
+    total, average = revenue["Purchase"]
+    assert total["currency"] == "EUR" and total["value"] > 0
+    assert revenue["Signup"] == [None, None]  # not a revenue goal
+    page = open_page(f"/sites/{DEMO}")
+    purchase = page.locator('[data-testid="panel-goals"] [data-key="Purchase"]')
+    shown = purchase.get_attribute("data-total_revenue", timeout=15000)
+    assert shown is not None and float(shown) == total["value"]
+    expect(purchase).to_contain_text(total["short"])
+    expect(page.locator('[data-testid="panel-goals"] .jd-mrow-head')).to_contain_text("Revenue")
+    signup = page.locator('[data-testid="panel-goals"] [data-key="Signup"]')
+    expect(signup).to_have_attribute("data-total_revenue", "")
+
+    # Filtered by the revenue goal, the top stats add its revenue, as Plausible's do.
+    purchase.click()
+    stat = page.locator('[data-testid="stat-total_revenue"]')
+    expect(stat).to_contain_text(total["short"])
+    expect(stat.locator(".jd-stat-value")).to_have_attribute("title", total["long"])
+    expect(page.locator('[data-testid="stat-average_revenue"]')).to_contain_text(average["short"])
+    screenshot(page, "goal-purchase-revenue")
+    # A goal without a currency: no revenue cards.
+    page.click('[data-testid="filter-remove"]')
+    page.click('[data-testid="panel-goals"] [data-testid="row"][data-key="Signup"]')
+    expect(page.locator('[data-testid="stat-conversion_rate"]')).to_be_visible()
+    expect(page.locator('[data-testid="stat-total_revenue"]')).to_have_count(0)

@@ -55,13 +55,14 @@ def test_a_sessions_row_takes_ids_and_attributes_from_the_event_and_the_rest_fro
     row = _row(session_id=9, visitor_id=4, entry_page="/landing")
     totals = VisitTotals(
         start=100, last=160, version=5, hostname="example.com", exit_page="/exit",
-        pageviews=3, custom_events=2, interactive_events=1,
+        pageviews=3, custom_events=2, interactive_events=1, entry_hostname="www.example.com",
     )  # fmt: skip
     table = sessions_to_arrow([(row, totals)])
     assert table.schema == SESSION_SCHEMA
     (got,) = table.to_pylist()
     assert got == {
         "site_id": 1, "session_id": 9, "visitor_id": 4, "start": 100, "version": 5,
-        "hostname": "example.com", "entry_page": "/landing", "exit_page": "/exit",
+        "hostname": "example.com", "entry_page_hostname": "www.example.com",
+        "entry_page": "/landing", "exit_page": "/exit",
         "pageviews": 3, "events": 2, "interactive_events": 1, "duration": 60,
     } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES if name != "entry_page"}  # fmt: skip

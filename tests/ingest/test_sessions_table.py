@@ -42,7 +42,14 @@ SEQUENCE: list[tuple[int, str, str, str, dict[str, Any]] | None] = [
     None,
     (300, A, "Signup", "/pricing", {"p": {"plan": "pro"}}),
     (310, D, "Signup", "/api", {}),  # a visit without pageviews
-    (320, A, "pageview", "/docs", {"d": "example.com,other.org"}),  # and one on other.org
+    # and one on other.org; on another hostname: the visit's exit hostname, not its entry's
+    (
+        320,
+        A,
+        "pageview",
+        "/docs",
+        {"d": "example.com,other.org", "u": "https://docs.example.com/docs"},
+    ),
     None,
 ]
 
@@ -101,6 +108,7 @@ def test_ingest_writes_the_rows_rebuild_sessions_computes(
         "/docs", 1, 1, 0,
     )  # fmt: skip
     assert a["duration"] == 320 and a["version"] == 4
+    assert (a["entry_page_hostname"], a["hostname"]) == ("example.com", "docs.example.com")
     b = by_entry[(1, "/blog", 1)]
     assert (b["events"], b["interactive_events"], b["is_bounce"], b["duration"]) == (1, 1, 0, 65)
     c = by_entry[(1, "/", 1)]

@@ -52,8 +52,12 @@ def test_goal_add_list_delete(data: Path) -> None:
         (["goal", "add", "nope.example", "--event", "E"], "no site nope.example"),
         (["goal", "delete", "ann.example", "99"], "has no goal 99"),
         (["goal", "list", "nope.example"], "no site nope.example"),
+        (["goal", "add", "ann.example", "--event", "E", "--currency", "EURO"],
+         "currency: must be a three-letter ISO 4217 currency code"),
+        (["goal", "add", "ann.example", "--page", "/a", "--currency", "EUR"],
+         "currency: only custom event goals have a currency"),
     ],
-)
+)  # fmt: skip
 def test_goal_errors_are_one_line(data: Path, args: list[str], message: str) -> None:
     result = run(data, *args)
     assert result.returncode != 0
@@ -74,3 +78,11 @@ def test_api_key_scopes(data: Path) -> None:
     bad = run(data, "api-key", "create", "--user", "ann@example.com", "--name", "x",
               "--scope", "admin:*")  # fmt: skip
     assert bad.returncode != 0
+
+
+def test_a_revenue_goal_has_a_currency(data: Path) -> None:
+    added = run(data, "goal", "add", "ann.example", "--event", "Purchase", "--currency", "eur")
+    assert added.returncode == 0, added.stderr
+    assert run(data, "goal", "list", "ann.example").stdout.split("\t")[1:] == [
+        "Purchase", "event Purchase", "revenue in EUR\n",
+    ]  # fmt: skip

@@ -45,6 +45,14 @@ SPECS: list[tuple[str, dict[str, Any], str | None, str]] = [
     ("event", {"event_name": "B", "custom_props": ["a"]}, "custom_props", ""),
     ("event", {"event_name": "B", "custom_props": {"": "x"}}, "custom_props", ""),
     ("event", {"event_name": "B", "display_name": "x" * 201}, "display_name", ""),
+    # Revenue goals: an ISO 4217 currency, custom event goals only.
+    ("event", {"event_name": "Purchase", "currency": "EUR"}, None, "Purchase"),
+    ("event", {"event_name": "Purchase", "currency": " usd "}, None, "Purchase"),
+    ("event", {"event_name": "Purchase", "currency": ""}, None, "Purchase"),
+    ("event", {"event_name": "Purchase", "currency": "EURO"}, "currency", ""),
+    ("event", {"event_name": "Purchase", "currency": "XAU"}, "currency", ""),  # gold
+    ("event", {"event_name": "Purchase", "currency": 978}, "currency", ""),
+    ("page", {"page_path": "/thanks", "currency": "EUR"}, "currency", ""),
 ]  # fmt: skip
 
 
@@ -53,7 +61,10 @@ def test_goal_validation(
     goal_type: str, fields: dict[str, Any], bad: str | None, name: str
 ) -> None:
     if bad is None:
-        assert goal_spec(goal_type, **fields).display_name == name
+        spec = goal_spec(goal_type, **fields)
+        assert spec.display_name == name
+        given = (fields.get("currency") or "").strip().upper()
+        assert spec.currency == (given or None)
     else:
         with pytest.raises(GoalError) as caught:
             goal_spec(goal_type, **fields)

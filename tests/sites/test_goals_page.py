@@ -62,6 +62,26 @@ def test_create_rename_delete_in_the_settings_page(
     assert goals_of(stores, world) == [("Visit /blog/**", None, "/blog/**", {})]
 
 
+def test_a_revenue_goal_gets_its_currency_in_the_settings_page(
+    client: TestClient, world: World, stores: Stores
+) -> None:
+    csrf = as_role(client, world, "owner")
+    page = client.get("/sites/acme.example/settings")
+    assert '<option value="EUR" >EUR - Euro</option>' in page.text
+    added = post(client, "/sites/acme.example/goals", csrf, goal_type="event",
+                 event_name="Purchase", currency="EUR")  # fmt: skip
+    assert added.status_code == 303
+    with stores.control.session() as session:
+        goal = session.query(Goal).filter_by(site_id=world.site_id).one()
+        assert (goal.display_name, goal.currency) == ("Purchase", "EUR")
+    page = client.get("/sites/acme.example/settings")
+    assert 'revenue in <abbr data-currency="EUR">EUR</abbr>' in page.text
+    # A bad one is refused with the currency kept selected.
+    again = post(client, "/sites/acme.example/goals", csrf, goal_type="page", page_path="/x",
+                 currency="USD")  # fmt: skip
+    assert again.status_code == 400 and '<option value="USD" selected>' in again.text
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -73,8 +93,12 @@ def test_create_rename_delete_in_the_settings_page(
         ({"goal_type": "page", "page_path": "/a"}, "this goal already exists"),
         ({"goal_type": "page", "page_path": "/b", "display_name": "Visit /a"}, "already named"),
         ({"goal_type": "bogus"}, "must be event or page"),
+        ({"goal_type": "page", "page_path": "/c", "currency": "EUR"},
+         "only custom event goals have a currency"),
+        ({"goal_type": "event", "event_name": "Buy", "currency": "ZZZ"},
+         "must be a three-letter ISO 4217 currency code"),
     ],
-)
+)  # fmt: skip
 def test_bad_goal_is_400_with_the_message_and_what_was_typed(
     client: TestClient, world: World, stores: Stores, data: dict[str, str], message: str
 ) -> None:

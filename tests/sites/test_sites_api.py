@@ -49,6 +49,8 @@ def test_provisioning_script_end_to_end(
         {"goal_type": "page", "page_path": "/blog/**"},
         {"goal_type": "event", "event_name": "Purchase", "custom_props": {"plan": "pro"},
          "display_name": "Pro purchase"},
+        # A revenue goal, as Plausible's goal creation takes it: a currency.
+        {"goal_type": "event", "event_name": "Order", "currency": "EUR"},
     ]  # fmt: skip
     answers = []
     for body in bodies:
@@ -68,15 +70,23 @@ def test_provisioning_script_end_to_end(
         "event_name": "Signup",
         "page_path": None,
         "custom_props": {},
+        "currency": None,
         "domain": "shop.example",
     }
     assert (answers[1]["display_name"], answers[1]["goal_type"]) == ("Visit /blog/**", "page")
     assert answers[2]["custom_props"] == {"plan": "pro"}
     assert answers[2]["display_name"] == "Pro purchase"
+    assert (answers[3]["display_name"], answers[3]["currency"]) == ("Order", "EUR")
+    # The same event goal again with another currency is the same goal: a goal's currency
+    # is set when it is created.
+    same = call(client, "PUT", "/api/v1/sites/goals", key,
+                json={"site_id": "shop.example", "goal_type": "event", "event_name": "Order",
+                      "currency": "USD"})  # fmt: skip
+    assert same.json() == answers[3]
     with stores.control.session() as session:
         site = find_site(session, "shop.example")
         assert site is not None
-        assert len(site.goals) == 3
+        assert len(site.goals) == 4
 
     listed = call(client, "GET", "/api/v1/sites/goals?site_id=shop.example", key).json()
     assert [g["id"] for g in listed["goals"]] == [a["id"] for a in reversed(answers)]
@@ -230,6 +240,12 @@ def test_lists_are_paginated_with_cursors(client: TestClient, keys: Keys) -> Non
          {"site_id": "acme.example", "goal_type": "event", "event_name": "P",
           "custom_props": {"count": 42}},
          "custom_props: must be a map with string keys and string values"),
+        ("PUT", "/api/v1/sites/goals",
+         {"site_id": "acme.example", "goal_type": "event", "event_name": "P", "currency": "€"},
+         "currency: must be a three-letter ISO 4217 currency code, e.g. EUR"),
+        ("PUT", "/api/v1/sites/goals",
+         {"site_id": "acme.example", "goal_type": "page", "page_path": "/t", "currency": "EUR"},
+         "currency: only custom event goals have a currency (revenue goals)"),
         ("PUT", "/api/v1/sites/custom-props", {"property": "p"},
          "Parameter `site_id` is required to create a custom property"),
         ("PUT", "/api/v1/sites/custom-props", {"site_id": "acme.example"},

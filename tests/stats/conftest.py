@@ -14,6 +14,7 @@ from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings
 from tests.stats.helpers import SITE_ID, event, insert, visit
+from tests.stats.shop import shop_rows
 
 GOALS = (
     GoalInfo("Signup", event_name="Signup"),
@@ -104,6 +105,22 @@ def fixture_stores(
     and every day rolled up, so the same hand-computed numbers check the rollup path."""
     stores = open_stores(make_settings(tmp_path_factory.mktemp("stats") / "data"))
     rows = fixture_rows()
+    if request.param == "rollups":
+        rows = with_dated_ids(rows)
+    insert(stores, rows)
+    if request.param == "rollups":
+        roll_up_all(stores, rows)
+    yield stores
+    stores.close()
+
+
+@pytest.fixture(scope="module", params=["sessions", "rollups"])
+def shop_stores(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stores]:
+    """tests/stats/shop.py's day, stored like fixture_stores (with and without rollups)."""
+    stores = open_stores(make_settings(tmp_path_factory.mktemp("shop") / "data"))
+    rows = shop_rows()
     if request.param == "rollups":
         rows = with_dated_ids(rows)
     insert(stores, rows)

@@ -61,6 +61,9 @@ instants = st.one_of(
 )
 date_ranges = st.one_of(
     st.sampled_from(SHORTHANDS),
+    st.sampled_from(
+        ["1d", "7d", "5000d", "5001d", "0d", "007d", "12mo", "100mo", "101mo", "9" * 20 + "d"]
+    ),
     st.lists(days, min_size=2, max_size=2),
     st.lists(instants, min_size=2, max_size=2),
     st.lists(st.sampled_from(["1970-01-01", "2024-03-10", "2105-12-31"]), min_size=2, max_size=2),
@@ -77,11 +80,16 @@ filters = st.recursive(
     lambda inner: st.one_of(
         st.tuples(st.sampled_from(["and", "or"]), st.lists(inner, max_size=3)).map(list),
         inner.map(lambda child: ["not", child]),
+        st.tuples(st.sampled_from(["has_done", "has_not_done"]), inner).map(list),
     ),
     max_leaves=12,
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | odd_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
     max_leaves=10,
 )

@@ -142,7 +142,22 @@ def test_dates_out_of_the_supported_range_are_a_400(
 )
 def test_v1_dates_out_of_the_supported_range_are_a_400(app: App, params: dict[str, str]) -> None:
     for path in ("aggregate", "timeseries", "breakdown"):
-        refused(app.v1("a.com", path, {**params, "property": "visit:source"}), "date")
+        message = refused(app.v1("a.com", path, {**params, "property": "visit:source"}))
+        # v1's parameter is `date`, not v2's date_range[1].
+        assert message.startswith("date: ") and "date_range" not in message, message
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("2024-01-01,soon", "date: 'soon' is not a calendar date (YYYY-MM-DD)"),
+        ("2024-02-30,2024-03-01", "date: '2024-02-30' is not a calendar date"),
+        ("2024-03-02,2024-03-01", "date: the first day 2024-03-02 is after the last day"),
+    ],
+)
+def test_v1_custom_dates_name_the_date_parameter(app: App, date: str, message: str) -> None:
+    answer = app.v1("a.com", "aggregate", {"period": "custom", "date": date})
+    assert refused(answer).startswith(message)
 
 
 def test_deeply_nested_json_bodies_are_a_400(app: App, caplog: pytest.LogCaptureFixture) -> None:

@@ -9,6 +9,7 @@ import pytest
 from jetrack.stats.optimize import (
     STEPS,
     default_order,
+    extend_hostname_filters_to_visit,
     flatten_filters,
     optimize,
     resolve_location_names,
@@ -112,10 +113,40 @@ def test_default_order(request_body: dict[str, Any], order: tuple[Any, ...]) -> 
 
 
 def test_optimize_runs_every_step_in_order() -> None:
-    assert [resolve_time_bucket, flatten_filters, resolve_location_names, default_order] == STEPS
+    assert [
+        resolve_time_bucket,
+        flatten_filters,
+        resolve_location_names,
+        extend_hostname_filters_to_visit,
+        default_order,
+    ] == STEPS
     query = optimize(
         parsed(dimensions=["time"], filters=[["and", [["is", "visit:country_name", ["France"]]]]])
     )
     assert query.dimensions == ("time:day",)
     assert query.order_by == (("time:day", "asc"),)
     assert query.filters == (Condition("is", "visit:country", ("FR",)),)
+
+
+HOST = ["is", "event:hostname", ["shop.example"]]
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "added"),
+    [
+        (["visit:source"], [Condition("is", "visit:entry_page_hostname", ("shop.example",))]),
+        (["visit:utm_campaign", "visit:entry_page"],
+         [Condition("is", "visit:entry_page_hostname", ("shop.example",))]),
+        (["visit:exit_page"], [Condition("is", "visit:exit_page_hostname", ("shop.example",))]),
+        (["visit:country"], []),
+        ([], []),
+    ],
+)  # fmt: skip
+def test_a_hostname_filter_reaches_the_visits_entry_or_exit_host(
+    dimensions: list[str], added: list[Condition]
+) -> None:
+    query = extend_hostname_filters_to_visit(parsed(dimensions=dimensions, filters=[HOST]))
+    assert list(query.filters) == [Condition("is", "event:hostname", ("shop.example",)), *added]
+    # Only a top-level hostname filter (Plausible's rule keeps it there).
+    nested = parsed(dimensions=dimensions, filters=[["not", HOST]])
+    assert extend_hostname_filters_to_visit(nested) == nested

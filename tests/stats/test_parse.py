@@ -9,7 +9,7 @@ import pytest
 
 from jetrack.stats.errors import QueryError
 from jetrack.stats.parse import needs_first_data_day
-from jetrack.stats.query import Condition, Connective, Negation
+from jetrack.stats.query import Behaviour, Condition, Connective, Negation
 from tests.stats.queries import BERLIN, GOALS, UTC_SITE, parsed
 
 
@@ -21,9 +21,22 @@ def utc(text: str) -> datetime:
 # 2024-03-20 12:00 UTC.
 RANGES = [
     (UTC_SITE, "day", None, "2024-03-20 00:00", "2024-03-21 00:00", "2024-03-20", "2024-03-20"),
-    (UTC_SITE, "7d", None, "2024-03-14 00:00", "2024-03-21 00:00", "2024-03-14", "2024-03-20"),
+    # Nd and Nmo are Plausible's: the N whole days (months) before today (this month).
+    (UTC_SITE, "7d", None, "2024-03-13 00:00", "2024-03-20 00:00", "2024-03-13", "2024-03-19"),
+    (UTC_SITE, "1d", None, "2024-03-19 00:00", "2024-03-20 00:00", "2024-03-19", "2024-03-19"),
+    (UTC_SITE, "10d", None, "2024-03-10 00:00", "2024-03-20 00:00", "2024-03-10", "2024-03-19"),
+    (UTC_SITE, "30d", None, "2024-02-19 00:00", "2024-03-20 00:00", "2024-02-19", "2024-03-19"),
+    (UTC_SITE, "5000d", None, "2010-07-12 00:00", "2024-03-20 00:00", "2010-07-12",
+     "2024-03-19"),
     (UTC_SITE, "month", None, "2024-03-01 00:00", "2024-04-01 00:00", "2024-03-01", "2024-03-31"),
-    (UTC_SITE, "6mo", None, "2023-10-01 00:00", "2024-04-01 00:00", "2023-10-01", "2024-03-31"),
+    (UTC_SITE, "1mo", None, "2024-02-01 00:00", "2024-03-01 00:00", "2024-02-01", "2024-02-29"),
+    (UTC_SITE, "3mo", None, "2023-12-01 00:00", "2024-03-01 00:00", "2023-12-01", "2024-02-29"),
+    (UTC_SITE, "6mo", None, "2023-09-01 00:00", "2024-03-01 00:00", "2023-09-01", "2024-02-29"),
+    (UTC_SITE, "12mo", None, "2023-03-01 00:00", "2024-03-01 00:00", "2023-03-01", "2024-02-29"),
+    (UTC_SITE, "100mo", None, "2015-11-01 00:00", "2024-03-01 00:00", "2015-11-01",
+     "2024-02-29"),
+    # Berlin's 7d: its days begin at 23:00 UTC.
+    (BERLIN, "7d", None, "2024-03-12 23:00", "2024-03-19 23:00", "2024-03-13", "2024-03-19"),
     (UTC_SITE, "year", None, "2024-01-01 00:00", "2025-01-01 00:00", "2024-01-01", "2024-12-31"),
     (UTC_SITE, "all", date(2024, 2, 1), "2024-02-01 00:00", "2024-03-21 00:00", "2024-02-01",
      "2024-03-20"),
@@ -66,9 +79,14 @@ def test_only_the_all_range_needs_the_first_data_day(date_range: Any, needed: bo
         (["2024-02-30", "2024-03-09"], "date_range[0]: '2024-02-30' is not a calendar date"),
         (["1899-12-31", "2024-03-09"], "date_range[0]: 1899-12-31 is outside the supported"),
         (["2024-03-09T10:00:00", "soon"], "date_range[1]: 'soon' is not an ISO 8601 datetime"),
+        ("0d", "date_range: '0d' is out of range; use 1d to 5000d or 1mo to 100mo"),
+        ("5001d", "date_range: '5001d' is out of range"),
+        ("0mo", "date_range: '0mo' is out of range"),
+        ("101mo", "date_range: '101mo' is out of range"),
+        ("7w", "date_range: '7w' is not a date range; use day, month, year, all, Nd"),
     ],
 )
-def test_bad_dates_are_refused_naming_the_field(value: list[str], message: str) -> None:
+def test_bad_dates_are_refused_naming_the_field(value: Any, message: str) -> None:
     with pytest.raises(QueryError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parsed(date_range=value)
 
@@ -92,6 +110,39 @@ def test_filters_become_trees_with_their_modifiers() -> None:
             ),
         ),
     )
+
+
+def test_behavioural_filters_and_clause_types_are_kept() -> None:
+    query = parsed(
+        filters=[
+            ["has_done", ["is", "event:goal", ["Signup"]]],
+            ["has_not_done", ["or", [["is", "event:page", ["/a"]], ["is", "event:name", ["x"]]]]],
+            ["is", "visit:city", [2950159]],
+            ["is", "visit:os_version", ["10", 11]],
+        ]
+    )
+    assert query.filters == (
+        Behaviour("has_done", Condition("is", "event:goal", ("Signup",))),
+        Behaviour(
+            "has_not_done",
+            Connective(
+                "or",
+                (Condition("is", "event:page", ("/a",)), Condition("is", "event:name", ("x",))),
+            ),
+        ),
+        Condition("is", "visit:city", ("2950159",), clause_type="integer"),
+        Condition("is", "visit:os_version", ("10", "11"), clause_type="mixed"),
+    )
+
+
+@pytest.mark.parametrize("mode", ["previous_period", "year_over_year"])
+def test_a_comparison_date_range_is_for_custom_mode_only(mode: str) -> None:
+    # Plausible refuses it too; before, Jetrack compared with its own range silently.
+    spec = {"mode": mode, "date_range": ["2024-01-01", "2024-01-31"]}
+    with pytest.raises(
+        QueryError, match=r"include\.comparisons\.date_range: only with mode custom"
+    ):
+        parsed(include={"comparisons": spec})
 
 
 # (comparison spec, first and last day compared with 2024-03-09..11, a Saturday..Monday)

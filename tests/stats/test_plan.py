@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jetrack.stats.plan import Divisor, Part, Plan, decide, whole
-from jetrack.stats.query import Condition
+from jetrack.stats.query import Behaviour, Condition, GoalInfo, SiteInfo
 from jetrack.stats.rollup import Rolled, longest_run, wanted
 from tests.stats.queries import BERLIN, UTC_SITE, optimized
 
@@ -173,3 +173,105 @@ def test_the_rollup_rows_a_query_wants(site: Any, request_body: dict[str, Any], 
 def test_the_longest_run_of_rolled_up_days(days: list[int], run: tuple[int, int] | None) -> None:
     found = longest_run([date(2024, 3, d) for d in days])
     assert found == (None if run is None else (date(2024, 3, run[0]), date(2024, 3, run[1])))
+
+
+def test_exit_rate_joins_each_pages_pageviews_onto_its_exits() -> None:
+    decided = plan(metrics=["exit_rate"], dimensions=["visit:exit_page"])
+    assert decided.tables.provider == {"visits": "sessions"}
+    assert decided.parts == (
+        Part("sessions", ("visits",)),
+        Part("exits", ("pageviews",), outer=False),
+    )
+    # The exits (visits by exit page) may come from the rollups; the pageviews do not.
+    rolled = plan(ALL_DAYS, metrics=["exit_rate"], dimensions=["visit:exit_page"])
+    assert [(p.name, p.source) for p in rolled.parts] == [
+        ("sessions", "visit_rollups"),
+        ("exits", "tables"),
+    ]
+
+
+def test_group_conversion_rate_divides_by_its_group_without_goal_and_property_filters() -> None:
+    decided = plan(
+        metrics=["group_conversion_rate"],
+        dimensions=["event:goal", "visit:source"],
+        filters=[
+            ["is", "event:goal", ["Signup"]],
+            ["is", "event:props:plan", ["pro"]],
+            ["is", "visit:country", ["DE"]],
+        ],
+    )
+    divisor = decided.divisor("group_conversion_rate")
+    assert divisor is not None and divisor.whole is not None
+    assert divisor.by == (1,)  # grouped by visit:source, the goal's own groups aside
+    grouped = divisor.whole.query
+    assert (grouped.metrics, grouped.dimensions) == (("visitors",), ("visit:source",))
+    assert grouped.filters == (Condition("is", "visit:country", ("DE",)),)
+    # Without another dimension it is one number, like conversion_rate's.
+    alone = plan(metrics=["group_conversion_rate"], dimensions=["event:goal"])
+    assert alone.divisor("group_conversion_rate") == Divisor(decide(whole(alone.query, ())), by=())
+
+
+def test_the_sessions_part_of_top_pages_filters_the_entry_page() -> None:
+    page = ["is", "event:page", ["/"]]
+    decided = plan(
+        metrics=["bounce_rate"],
+        dimensions=["event:page", "event:hostname"],
+        filters=[
+            ["contains", "event:page", ["/blog"]],
+            ["is", "event:hostname", ["a.example"]],
+            ["is", "event:name", ["pageview"]],
+            ["has_done", page],
+        ],
+    )
+    sessions = next(p for p in decided.parts if p.name == "sessions")
+    assert not sessions.outer
+    assert sessions.filters == (
+        Condition("contains", "visit:entry_page", ("/blog",)),
+        Condition("is", "visit:entry_page_hostname", ("a.example",)),
+        Condition("is", "event:name", ("pageview",)),
+        # Other events of the visit: as they are.
+        Behaviour("has_done", Condition("is", "event:page", ("/",))),
+    )
+    events = next(p for p in decided.parts if p.name == "events")
+    assert events.filters is None  # the query's own
+
+
+SHOP = SiteInfo(
+    7,
+    "shop.example",
+    "UTC",
+    (
+        GoalInfo("Purchase", event_name="Purchase", currency="EUR"),
+        GoalInfo("Refund", event_name="Refund", currency="EUR"),
+        GoalInfo("Subscribe", event_name="Subscribe", currency="USD"),
+        GoalInfo("Signup", event_name="Signup"),
+    ),
+)
+
+# (request, the revenue goals summed, by goal, warning)
+REVENUE: list[tuple[dict[str, Any], list[str], bool, str | None]] = [
+    ({}, [], False, "no_revenue_goals_matching"),
+    ({"filters": [["is", "event:goal", ["Signup"]]]}, [], False, "no_revenue_goals_matching"),
+    ({"filters": [["is", "event:goal", ["Purchase", "Signup"]]]}, ["Purchase"], False, None),
+    ({"filters": [["is", "event:goal", ["Purchase", "Refund"]]]}, ["Purchase", "Refund"], False,
+     None),
+    ({"filters": [["is", "event:goal", ["Purchase", "Subscribe"]]]}, [], False,
+     "no_single_revenue_currency"),
+    ({"dimensions": ["event:goal"]}, ["Purchase", "Refund", "Subscribe"], True, None),
+    ({"dimensions": ["event:goal"], "filters": [["contains", "event:goal", ["u"]]]},
+     ["Purchase", "Refund", "Subscribe"], True, None),
+    # Two top-level goal filters: the goals both select.
+    ({"filters": [["contains", "event:goal", ["u"]], ["contains", "event:goal", ["P"]]]},
+     ["Purchase"], False, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_body", "goals", "by_goal", "warning"), REVENUE)
+def test_the_revenue_plan(
+    request_body: dict[str, Any], goals: list[str], by_goal: bool, warning: str | None
+) -> None:
+    decided = plan(site=SHOP, metrics=["total_revenue"], **request_body).revenue
+    assert decided is not None
+    assert [g.display_name for g in decided.goals] == goals
+    assert (decided.by_goal, decided.warning) == (by_goal, warning)
+    assert plan(site=SHOP).revenue is None  # no revenue metric, no plan

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jetrack.stats.errors import QueryError
-from jetrack.stats.rules import check, check_patterns
+from jetrack.stats.rules import check, check_patterns, check_values
 from tests.stats.queries import optimized, parsed
 
 EXIT = ["is", "visit:exit_page", ["/"]]
@@ -60,6 +60,71 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
      "filters: visit:exit_page cannot share one and/or/not"),
     ({"filters": [["and", [EXIT, PAGE]]]}, None),  # flattened into two filters
     ({"filters": [["or", [EXIT, ["is", "visit:source", ["Google"]]]]]}, None),
+    # --- Plausible's query validation (its query_parser_test.exs) as the bar -------------
+    # views_per_visit: refused with an event:page filter, even a negated one.
+    ({"metrics": ["views_per_visit"], "filters": [PAGE]},
+     "metrics: views_per_visit cannot be queried with an event:page filter"),
+    ({"metrics": ["views_per_visit"], "filters": [["not", PAGE]]},
+     "metrics: views_per_visit cannot be queried with an event:page filter"),
+    ({"metrics": ["views_per_visit"], "filters": [["is", "event:goal", ["Signup"]]]}, None),
+    ({"metrics": ["views_per_visit"], "filters": [["has_done", PAGE]]}, None),
+    # scroll_depth: an event:page dimension or a top-level event:page filter.
+    ({"metrics": ["scroll_depth"]}, "metrics: scroll_depth needs an event:page dimension"),
+    ({"metrics": ["scroll_depth"], "filters": [["not", PAGE]]},
+     "metrics: scroll_depth needs an event:page dimension or a top-level event:page filter"),
+    ({"metrics": ["scroll_depth"], "filters": [["is_not", "event:page", ["/"]]]}, None),
+    ({"metrics": ["scroll_depth"], "dimensions": ["event:page"]}, None),
+    ({"metrics": ["time_on_page"], "filters": [["not", PAGE]]}, None),
+    # group_conversion_rate: like conversion_rate, a goal filter or dimension.
+    ({"metrics": ["group_conversion_rate"]},
+     "metrics: group_conversion_rate needs an event:goal filter or dimension"),
+    ({"metrics": ["group_conversion_rate"], "dimensions": ["event:goal"]}, None),
+    ({"metrics": ["conversion_rate", "group_conversion_rate"], "dimensions": ["event:goal"],
+      "filters": [["is", "event:props:plan", ["pro"]]]}, None),
+    ({"metrics": ["conversion_rate", "group_conversion_rate"], "dimensions": ["event:goal"],
+      "filters": [["not", ["is", "event:props:plan", ["pro"]]]]},
+     "filters: with conversion_rate, custom property filters (event:props:plan) can only"),
+    # exit_rate: by exit page only, and no event filter.
+    ({"metrics": ["exit_rate"]}, 'metrics: exit_rate needs the dimension "visit:exit_page"'),
+    ({"metrics": ["exit_rate"], "dimensions": ["visit:exit_page", "visit:source"]},
+     'metrics: exit_rate needs the dimension "visit:exit_page" and no other'),
+    ({"metrics": ["exit_rate"], "dimensions": ["visit:exit_page"], "filters": [PAGE]},
+     "metrics: exit_rate cannot be queried with a filter on event:page"),
+    ({"metrics": ["exit_rate"], "dimensions": ["visit:exit_page"], "filters": [EXIT]}, None),
+    ({"metrics": ["exit_rate"], "dimensions": ["visit:exit_page"],
+      "filters": [["is", "visit:country", ["EE"]], ["is", "visit:entry_page", ["/"]]]}, None),
+    # Behavioural filters: event dimensions only, not nested; goals checked inside too.
+    ({"filters": [["has_done", ["is", "event:name", ["Signup"]]],
+                  ["has_not_done", ["or", [["is", "event:goal", ["Signup"]], PAGE]]]]}, None),
+    ({"filters": [["has_done", ["is", "visit:browser", ["Chrome"]]]]},
+     "filters: has_done/has_not_done take event dimensions only"),
+    ({"filters": [["has_done", ["has_not_done", PAGE]]]},
+     "filters: has_done and has_not_done cannot be nested"),
+    ({"filters": [["has_done", ["is", "event:goal", ["Unknown"]]]]},
+     "filters: goal 'Unknown' is not configured for this site"),
+    # event:goal and event:hostname at the top level only (an `and` there is top level).
+    ({"filters": [["or", [["is", "event:goal", ["Signup"]], ["is", "event:name", ["x"]]]]]},
+     "filters: event:goal can only be filtered at the top level"),
+    ({"filters": [["not", ["is", "event:hostname", ["a.example"]]]]},
+     "filters: event:hostname can only be filtered at the top level"),
+    ({"filters": [["and", [["is", "event:goal", ["Signup"]], PAGE]]]}, None),
+    ({"filters": [["has_done", ["or", [["is", "event:goal", ["Signup"]], PAGE]]]]}, None),
+    # Session metrics by event dimensions: event:page, with event:hostname beside it.
+    ({"metrics": ["bounce_rate"], "dimensions": ["event:page", "event:hostname"]}, None),
+    ({"metrics": ["bounce_rate"], "dimensions": ["event:hostname"]},
+     "metrics: bounce_rate is a visit metric and cannot be grouped by event:hostname"),
+    # Entry and exit hostnames: sessions-only, like the exit page.
+    ({"dimensions": ["visit:entry_page_hostname", "event:name"]},
+     "dimensions: visit:entry_page_hostname cannot be combined with event:name"),
+    ({"filters": [["or", [["is", "visit:exit_page_hostname", ["a"]], PAGE]]]},
+     "filters: visit:exit_page_hostname cannot share one and/or/not filter"),
+    ({"metrics": ["scroll_depth"], "dimensions": ["event:page", "visit:exit_page_hostname"]},
+     "metrics: scroll_depth cannot be grouped by visit:exit_page_hostname"),
+    # Revenue: any query is answered (null with a warning when no revenue goal matches),
+    # but not by sessions-only dimensions.
+    ({"metrics": ["total_revenue", "average_revenue"]}, None),
+    ({"metrics": ["total_revenue"], "dimensions": ["visit:exit_page"]},
+     "metrics: total_revenue cannot be grouped by visit:exit_page"),
 ]  # fmt: skip
 
 
@@ -95,3 +160,32 @@ def test_patterns_are_checked_before_the_optimizer_or_the_engine_runs_them(
         return
     with pytest.raises(QueryError, match=f"filters: {condition[1]}: .* is not a valid regular"):
         check_patterns(query)
+
+
+# Filter values the dimension cannot hold: a 400 naming the filter (Plausible's:
+# integers only for visit:city's GeoName ids, two-letter country codes).
+VALUES: list[tuple[list[Any], str | None]] = [
+    (["is", "visit:os_version", [123]],
+     'filters: ["is", "visit:os_version", [123]]: visit:os_version holds text, not numbers'),
+    (["is", "event:page", ["/a", 1]], 'filters: ["is", "event:page", ["/a", "1"]]: clauses mix'),
+    (["is", "visit:country", ["USA"]],
+     'filters: ["is", "visit:country", ["USA"]]: visit:country takes ISO 3166-1 alpha-2 codes'),
+    (["is_not", "visit:country", ["DE", "U1"]], "filters: [\"is_not\", \"visit:country\""),
+    (["contains", "visit:country", ["U"]], None),  # part of a code: fine
+    (["is", "visit:country", ["de"]], None),
+    # Jetrack stores city names (DB-IP), not GeoName ids: an id would match nothing.
+    (["is", "visit:city", [2950159]], "filters: [\"is\", \"visit:city\", [2950159]]: visit:city"),
+    (["is", "visit:city", ["Berlin"]], None),
+    (["has_done", ["is", "event:props:n", [1]]], "filters: [\"is\", \"event:props:n\", [1]]"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("condition", "refusal"), VALUES)
+def test_filter_values_fit_the_dimension(condition: list[Any], refusal: str | None) -> None:
+    query = parsed(filters=[condition])
+    if refusal is None:
+        check_values(query)
+        return
+    with pytest.raises(QueryError) as raised:
+        check_values(query)
+    assert raised.value.message.startswith(refusal), raised.value.message

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { FilterDimension, Metric } from '../api'
+import { type FilterDimension, type Metric, REVENUE_METRICS } from '../api'
 import { useDash } from '../context'
-import { SHORT_METRIC_LABELS, METRIC_LABELS, exactMetric, formatMetric, wholeNumber } from '../format'
+import { SHORT_METRIC_LABELS, METRIC_LABELS, cellText, cellTitle, wholeNumber } from '../format'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
 import { stateFilters, withFilter } from '../state'
@@ -44,6 +44,10 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
     },
     stateKey(state, tab.key, tab.dimension, page, term),
   )
+  // Revenue columns only when some row has revenue (a goal with a currency).
+  const shown = metrics
+    .map((m, i) => ({ m, i }))
+    .filter(({ m, i }) => !REVENUE_METRICS.includes(m) || (data?.results ?? []).some((r) => r.money?.[i]))
   const total = data?.meta.total_rows ?? 0
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
   const select = (value: string) => {
@@ -75,7 +79,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
             <thead>
               <tr>
                 <th scope="col">{tab.label}</th>
-                {metrics.map((m) => (
+                {shown.map(({ m }) => (
                   <th key={m} scope="col" title={METRIC_LABELS[m]}>
                     {tab.columnLabels?.[m] ?? SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
                   </th>
@@ -91,9 +95,9 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
                       {rowLabel(tab, row)}
                     </button>
                   </td>
-                  {metrics.map((m, i) => (
-                    <td key={m} title={exactMetric(m, row.metrics[i])}>
-                      {formatMetric(m, row.metrics[i])}
+                  {shown.map(({ m, i }) => (
+                    <td key={m} title={cellTitle(m, row, i)}>
+                      {cellText(m, row, i)}
                     </td>
                   ))}
                 </tr>

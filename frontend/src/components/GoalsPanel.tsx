@@ -1,6 +1,7 @@
-// Goal conversions: per goal its unique and total conversions and conversion rate; with a
-// goal that the tracker sends itself (outbound links, downloads, 404s, forms) filtered,
-// the links, files or paths that completed it.
+// Goal conversions: per goal its unique and total conversions and conversion rate, and
+// the revenue of goals with a currency; with a goal that the tracker sends itself
+// (outbound links, downloads, 404s, forms) filtered, the links, files or paths that
+// completed it.
 import { useState } from 'preact/hooks'
 import type { Dimension, FilterDimension, Metric } from '../api'
 import { boot } from '../bootstrap'
@@ -20,10 +21,18 @@ export const CONVERSION_COLUMNS: Column[] = [
   { metric: 'conversion_rate', label: 'CR' },
 ]
 
+/** Shown when some goal of the list has a currency (a revenue goal), as in Plausible. */
+export const REVENUE_COLUMNS: Column[] = [
+  { metric: 'total_revenue', label: 'Revenue' },
+  { metric: 'average_revenue', label: 'Average' },
+]
+
 export const CONVERSION_HEADERS: Partial<Record<Metric, string>> = {
   visitors: 'Uniques',
   events: 'Total',
   conversion_rate: 'CR',
+  total_revenue: 'Revenue',
+  average_revenue: 'Average',
 }
 
 /** Goals the tracker sends itself, and the property naming the link, file or page. */
@@ -36,7 +45,7 @@ export const SPECIAL_GOALS: Record<string, { prop: string; label: string }> = {
 }
 
 export function goalsTab(goal: string | undefined): Tab {
-  const metrics = CONVERSION_COLUMNS.map((c) => c.metric)
+  const metrics = [...CONVERSION_COLUMNS, ...REVENUE_COLUMNS].map((c) => c.metric)
   const special = goal === undefined ? undefined : SPECIAL_GOALS[goal]
   if (special) {
     return {
@@ -62,6 +71,9 @@ export function GoalsPanel() {
     state.period === 'realtime' ? REALTIME_REFRESH_MS : 0,
   )
   const rows = data?.results ?? []
+  // Revenue columns for revenue goals only: rows of other goals have none (null).
+  const revenue = rows.some((row) => row.money?.some((m) => m !== null))
+  const columns = revenue ? [...CONVERSION_COLUMNS, ...REVENUE_COLUMNS] : CONVERSION_COLUMNS
   const filterOn = (value: string) =>
     navigate(withFilter(state, { op: 'is', dimension: tab.dimension as FilterDimension, value }))
   const title = 'Goal conversions'
@@ -80,7 +92,7 @@ export function GoalsPanel() {
       ) : (
         <MetricRows
           tab={tab}
-          columns={CONVERSION_COLUMNS}
+          columns={columns}
           rows={rows}
           loading={loading && !data}
           dimmed={loading}

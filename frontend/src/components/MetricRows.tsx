@@ -1,7 +1,7 @@
-// A panel list with several numbers per row (conversions, totals, rates): the first
-// column's value draws the bar. Columns are a list, so another (revenue) is one more entry.
+// A panel list with several numbers per row (conversions, totals, rates, revenue): the
+// first column's value draws the bar; revenue reads as the engine formatted it.
 import type { Metric, ResultRow } from '../api'
-import { exactMetric, formatMetric } from '../format'
+import { cellText, cellTitle } from '../format'
 import { type Tab, rowLabel } from './Panels'
 
 export interface Column {
@@ -31,11 +31,13 @@ export function MetricRows({
   if (rows.length === 0) return <p class="jd-muted jd-no-rows">{empty}</p>
   const max = Math.max(...rows.map((r) => r.metrics[0] ?? 0), 1)
   return (
-    <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>
+    <ol class={`jd-rows ${columns.length > 3 ? 'jd-rows-wide' : ''} ${dimmed ? 'jd-loading' : ''}`}>
       <li class="jd-mrow-head" aria-hidden="true">
         <span>{tab.label}</span>
         {columns.map((c) => (
-          <span key={c.metric}>{c.label}</span>
+          <span key={c.metric} data-col={c.metric}>
+            {c.label}
+          </span>
         ))}
       </li>
       {rows.map((row) => {
@@ -60,8 +62,8 @@ export function MetricRows({
                 <span class="jd-row-label">{rowLabel(tab, row)}</span>
               </span>
               {columns.map((c, i) => (
-                <span key={c.metric} class="jd-row-value" title={exactMetric(c.metric, row.metrics[i])}>
-                  {formatMetric(c.metric, row.metrics[i])}
+                <span key={c.metric} class="jd-row-value" data-col={c.metric} title={cellTitle(c.metric, row, i)}>
+                  {cellText(c.metric, row, i)}
                 </span>
               ))}
             </button>

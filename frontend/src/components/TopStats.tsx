@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks'
-import { type Metric, releaseQueue } from '../api'
+import { type Metric, type Money, REVENUE_METRICS, releaseQueue } from '../api'
 import { useDash } from '../context'
 import {
   CONVERSION_LABELS,
@@ -11,7 +11,7 @@ import {
 } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../queries'
-import { CONVERSION_METRICS, TOP_METRICS, goalFilter, graphMetric } from '../state'
+import { CONVERSION_METRICS, type TopMetric, goalFilter, graphMetric, trafficMetrics } from '../state'
 import { reportVisitors } from './EmptyState'
 import { ErrorNote } from './ErrorNote'
 
@@ -26,7 +26,8 @@ function PeriodStats() {
   const { state, navigate } = useDash()
   // A goal filter turns the numbers into its conversions, as Plausible does.
   const conversions = goalFilter(state) !== undefined
-  const metrics = conversions ? CONVERSION_METRICS : TOP_METRICS
+  // With a goal filter, also its revenue: shown when the goal has a currency (else null).
+  const metrics: Metric[] = conversions ? [...CONVERSION_METRICS, ...REVENUE_METRICS] : trafficMetrics(state)
   const { data, error, loading, retry } = useQuery(
     () => withComparison(baseQuery(state, metrics), state),
     stateKey(state),
@@ -48,18 +49,33 @@ function PeriodStats() {
       data-testid="top-stats"
       data-mode={conversions ? 'conversions' : 'traffic'}
     >
-      {metrics.map((metric, i) => (
-        <StatCard
-          key={metric}
-          metric={metric}
-          label={conversions ? CONVERSION_LABELS[metric] : undefined}
-          value={row ? (row.metrics[i] ?? 0) : null}
-          change={row?.comparison ? row.comparison.change[i] : undefined}
-          previous={row?.comparison ? row.comparison.metrics[i] : undefined}
-          selected={selected === metric}
-          onSelect={() => navigate({ ...state, metric })}
-        />
-      ))}
+      {metrics.map((metric, i) =>
+        REVENUE_METRICS.includes(metric) ? (
+          row?.money?.[i] && (
+            <StatCard
+              key={metric}
+              metric={metric}
+              label={CONVERSION_LABELS[metric]}
+              value={row.metrics[i] ?? 0}
+              money={row.money[i]}
+              change={row.comparison ? row.comparison.change[i] : undefined}
+              previousMoney={row.comparison?.money?.[i]}
+              selected={false}
+            />
+          )
+        ) : (
+          <StatCard
+            key={metric}
+            metric={metric}
+            label={conversions ? CONVERSION_LABELS[metric] : undefined}
+            value={row ? (row.metrics[i] ?? 0) : null}
+            change={row?.comparison ? row.comparison.change[i] : undefined}
+            previous={row?.comparison ? row.comparison.metrics[i] : undefined}
+            selected={selected === metric}
+            onSelect={() => navigate({ ...state, metric: metric as TopMetric })}
+          />
+        ),
+      )}
     </div>
   )
 }
@@ -110,20 +126,31 @@ interface CardProps {
   label?: string
   change?: number | null
   previous?: number | null
+  /** A revenue metric's money (its value is `value`) and the compared period's. */
+  money?: Money | null
+  previousMoney?: Money | null
   selected: boolean
   testid?: string
   onSelect?: () => void
 }
 
-function StatCard({ metric, value, label, change, previous, selected, testid, onSelect }: CardProps) {
+function StatCard(props: CardProps) {
+  const { metric, value, label, change, previous, money, previousMoney, selected, testid, onSelect } = props
   const title = label ?? METRIC_LABELS[metric]
+  const shown = money ? money.short : value === null ? null : formatMetric(metric, value)
   const body = (
     <>
       <span class="jd-stat-label">{title}</span>
-      <span class="jd-stat-value" title={exactMetric(metric, value)}>
-        {value === null ? <span class="jd-skeleton" /> : formatMetric(metric, value)}
+      <span class="jd-stat-value" title={money ? money.long : exactMetric(metric, value)}>
+        {shown === null ? <span class="jd-skeleton" /> : shown}
       </span>
-      {change !== undefined && <Change metric={metric} change={change} previous={previous} />}
+      {change !== undefined && (
+        <Change
+          metric={metric}
+          change={change}
+          was={previousMoney ? previousMoney.short : previous == null ? undefined : formatMetric(metric, previous)}
+        />
+      )}
     </>
   )
   const common = {
@@ -141,16 +168,8 @@ function StatCard({ metric, value, label, change, previous, selected, testid, on
   )
 }
 
-function Change({
-  metric,
-  change,
-  previous,
-}: {
-  metric: Metric
-  change: number | null
-  previous?: number | null
-}) {
-  const hint = previous === undefined ? '' : `was ${formatMetric(metric, previous)}`
+function Change({ metric, change, was }: { metric: Metric; change: number | null; was?: string }) {
+  const hint = was === undefined ? '' : `was ${was}`
   if (change === null) return <span class="jd-change jd-muted" title={hint}>–</span>
   const good = LOWER_IS_BETTER.includes(metric) ? change < 0 : change > 0
   const tone = change === 0 ? 'jd-muted' : good ? 'jd-good' : 'jd-bad'

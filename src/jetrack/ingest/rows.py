@@ -76,6 +76,7 @@ _FROM_TOTALS = {
     "start": "start",
     "version": "version",
     "hostname": "hostname",
+    "entry_page_hostname": "entry_hostname",
     "exit_page": "exit_page",
     "pageviews": "pageviews",
     "events": "custom_events",

@@ -29,6 +29,7 @@ class VisitTotals(NamedTuple):
     pageviews: int
     custom_events: int
     interactive_events: int
+    entry_hostname: str = ""  # hostname of the first pageview
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class VisitState:
     interactive_events: int = 0
     exit_page: str = ""  # path of the last pageview
     hostname: str = ""  # hostname of the last pageview
+    entry_hostname: str = ""  # hostname of the first pageview
 
     def count(
         self, name: str, timestamp: int, hostname: str, pathname: str, interactive: bool
@@ -53,6 +55,8 @@ class VisitState:
         """Add one accepted pageview or custom event to the totals."""
         self.last = max(self.last, timestamp)
         if name == "pageview":
+            if not self.pageviews:
+                self.entry_hostname = hostname
             self.pageviews += 1
             self.exit_page, self.hostname = pathname, hostname
         else:
@@ -74,6 +78,7 @@ class VisitState:
             self.pageviews,
             self.custom_events,
             self.interactive_events,
+            self.entry_hostname,
         )
 
 
@@ -91,7 +96,7 @@ def _pack(v: VisitState) -> bytes:
     # In VisitState's field order, spelled out: a loop over __slots__ took 3x as long.
     return marshal.dumps(
         (v.session_id, v.visitor_id, v.last_seen, v.attributes, v.start, v.last, v.pageviews,
-         v.custom_events, v.interactive_events, v.exit_page, v.hostname)
+         v.custom_events, v.interactive_events, v.exit_page, v.hostname, v.entry_hostname)
     )  # fmt: skip
 
 

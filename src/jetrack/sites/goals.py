@@ -2,7 +2,9 @@
 
 A goal is a custom event name or a page path (`*` within one path segment, `**` across
 segments, as Plausible documents them), optionally narrowed to events carrying given
-custom property values. Goals are matched when a report is asked for
+custom property values. A custom event goal may have a currency (ISO 4217): a revenue goal,
+whose events' revenue the Stats API sums in that currency (jetrack.stats.revenue); like
+Plausible's, it is chosen when the goal is created. Goals are matched when a report is asked for
 (jetrack.stats.filters.goal_match_sql), so events sent before a goal existed count for it.
 """
 
@@ -17,6 +19,11 @@ from sqlalchemy.orm import Session
 
 from jetrack.sites.funnels import forget_goal
 from jetrack.store.models import Goal, Site
+
+# ISO 4217 codes that are not money (precious metals, SDRs, units of account, testing).
+_NOT_MONEY = frozenset(
+    {"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
+)
 
 GOAL_TYPES = ("event", "page")
 MAX_GOALS_PER_SITE = 500  # every goal is one branch of a report's SQL
@@ -47,6 +54,7 @@ class GoalSpec:
     page_path: str | None
     custom_props: dict[str, str]
     display_name: str
+    currency: str | None = None
 
     @property
     def goal_type(self) -> str:
@@ -98,6 +106,23 @@ def check_custom_props(props: Any) -> dict[str, str]:
     return {k.strip(): v for k, v in sorted(props.items())}
 
 
+def currencies() -> dict[str, str]:
+    """The currencies a revenue goal may have: ISO 4217 code -> name."""
+    import pycountry
+
+    return {c.alpha_3: c.name for c in pycountry.currencies if c.alpha_3 not in _NOT_MONEY}
+
+
+def check_currency(value: Any, goal_type: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or value.strip().upper() not in currencies():
+        raise GoalError("currency", "must be a three-letter ISO 4217 currency code, e.g. EUR")
+    if goal_type != "event":
+        raise GoalError("currency", "only custom event goals have a currency (revenue goals)")
+    return value.strip().upper()
+
+
 def check_display_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > MAX_DISPLAY_NAME or _CONTROL.search(name):
@@ -123,6 +148,7 @@ def goal_spec(
     page_path: Any = None,
     custom_props: Any = None,
     display_name: Any = None,
+    currency: Any = None,
 ) -> GoalSpec:
     """Validate a goal; the first bad field raises GoalError."""
     if goal_type not in GOAL_TYPES:
@@ -137,7 +163,7 @@ def goal_spec(
         if display_name and display_name.strip()
         else default_display_name(event, page, props)
     )
-    return GoalSpec(event, page, props, name)
+    return GoalSpec(event, page, props, name, check_currency(currency, goal_type))
 
 
 def list_goals(session: Session, site: Site) -> list[Goal]:
@@ -185,6 +211,7 @@ def create_goal(session: Session, site: Site, spec: GoalSpec) -> Goal:
         page_path=spec.page_path,
         custom_props=dict(spec.custom_props),
         display_name=spec.display_name,
+        currency=spec.currency,
     )
     session.add(goal)
     session.flush()

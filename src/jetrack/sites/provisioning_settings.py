@@ -26,6 +26,7 @@ def goal_json(goal: Goal) -> dict[str, Any]:
         "event_name": goal.event_name,
         "page_path": goal.page_path,
         "custom_props": dict(goal.custom_props or {}),
+        "currency": goal.currency,
     }
 
 
@@ -46,6 +47,7 @@ def put_goal(session: Session, user: User, body: dict[str, Any]) -> dict[str, An
             page_path=body.get("page_path"),
             custom_props=body.get("custom_props"),
             display_name=body.get("display_name"),
+            currency=body.get("currency"),
         )
         goal = goals.find_or_create_goal(session, site, spec)
     except goals.GoalError as exc:

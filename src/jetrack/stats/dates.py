@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jetrack.stats.errors import QueryError
 from jetrack.stats.query import DateRange
 
-DAYS_SHORTHANDS = {"7d": 7, "28d": 28, "30d": 30, "91d": 91}
-MONTHS_SHORTHANDS = {"6mo": 6, "12mo": 12}
+# Relative ranges, Plausible's: `Nd` is the N whole days before today, `Nmo` the N whole
+# calendar months before this one (today and this month are not in them).
+RELATIVE_RANGE = re.compile(r"^([0-9]{1,9})(d|mo)$")
+MAX_RELATIVE = {"d": 5000, "mo": 100}
+NAMED_RANGES = ("day", "month", "year", "all")
 # time:minute is for realtime views: at most two days of minutes in one answer.
 MAX_MINUTE_SPAN = timedelta(days=2)
 # Time buckets one answer may have (rows of a time dimension, meta.time_labels): a year by
@@ -68,18 +72,28 @@ def shorthand_days(
     site's first day with data (today without one)."""
     if shorthand == "day":
         return today, today
-    if shorthand in DAYS_SHORTHANDS:
-        return today - timedelta(days=DAYS_SHORTHANDS[shorthand] - 1), today
     if shorthand == "month":
         return month_start(today), month_end(today)
-    if shorthand in MONTHS_SHORTHANDS:
-        return month_start(today, MONTHS_SHORTHANDS[shorthand] - 1), month_end(today)
     if shorthand == "year":
         return date(today.year, 1, 1), date(today.year, 12, 31)
     if shorthand == "all":
         first = first_data_day
         return (min(first, today) if first else today), today
-    raise QueryError(f"date_range: unknown shorthand {shorthand!r}")
+    match = RELATIVE_RANGE.match(shorthand)
+    if match is None:
+        raise QueryError(
+            f"date_range: {shorthand!r} is not a date range; use day, month, year, all, Nd"
+            " (the N days before today) or Nmo (the N months before this one)"
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    if not 1 <= count <= MAX_RELATIVE[unit]:
+        raise QueryError(
+            f"date_range: {shorthand!r} is out of range; use 1d to {MAX_RELATIVE['d']}d"
+            f" or 1mo to {MAX_RELATIVE['mo']}mo"
+        )
+    if unit == "d":
+        return today - timedelta(days=count), today - timedelta(days=1)
+    return month_start(today, count), month_start(today) - timedelta(days=1)
 
 
 def parse_day(text: str, where: str) -> date:

@@ -28,7 +28,17 @@ _ROWS = [
     Dimension("event:hostname", "hostname", "hostname of the event", "event"),
     Dimension("event:name", "name", "event name (pageview or a custom event)", "event"),
     Dimension("visit:entry_page", "entry_page", "first page of the visit", "visit"),
+    # Only sessions rows have the entry page's hostname; events rows reach it through them.
+    Dimension(
+        "visit:entry_page_hostname",
+        "entry_page_hostname",
+        "hostname of the visit's first page",
+        "session",
+    ),
     Dimension("visit:exit_page", "exit_page", "last page viewed in the visit", "session"),
+    Dimension(
+        "visit:exit_page_hostname", "hostname", "hostname of the last page viewed", "session"
+    ),
     Dimension(
         "visit:source",
         "if(source = '', 'Direct / None', source)",
@@ -57,11 +67,19 @@ _ROWS = [
     Dimension("visit:language", "language", "browser language", "visit"),
 ]
 DIMENSIONS = {row.name: row for row in _ROWS}
+# Columns of the sessions table only: filtered on events rows through their visit's row,
+# grouped by on the sessions part only.
+SESSIONS_TABLE_ONLY = frozenset(row.name for row in _ROWS if row.level == "session")
 
 # Grouped by page, visit metrics describe the visits that landed on it (Plausible's top
 # pages: bounce rate and visit duration of the page's entries), so the sessions part
-# groups by the visit's entry page where the events part groups by the event's page.
-ON_SESSIONS = {"event:page": "visit:entry_page"}
+# groups (and filters) by the visit's entry page where the events part uses the event's
+# page; with the page, the event's hostname becomes the entry page's hostname.
+ON_SESSIONS = {"event:page": "visit:entry_page", "event:hostname": "visit:entry_page_hostname"}
+
+
+def is_session_only(name: str) -> bool:
+    return name in SESSIONS_TABLE_ONLY
 
 
 def on_sessions(name: str) -> str:

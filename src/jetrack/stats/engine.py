@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from jetrack.stats import exchange_rates, revenue
 from jetrack.stats.errors import QueryError
+from jetrack.stats.exchange_rates import ExchangeRates
 from jetrack.stats.metrics import as_json
 from jetrack.stats.optimize import optimize
 from jetrack.stats.params import Params
@@ -18,7 +20,7 @@ from jetrack.stats.plan import decide
 from jetrack.stats.query import Query, SiteInfo
 from jetrack.stats.results import Row, shape
 from jetrack.stats.rollup import rolled_window
-from jetrack.stats.rules import check, check_patterns
+from jetrack.stats.rules import check, check_patterns, check_values
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build
 from jetrack.stats.tables import choose
@@ -26,32 +28,50 @@ from jetrack.store.events import EventStore, EventStoreError, QueryLimitExceeded
 
 
 def run_query(
-    events: EventStore, site: Any, request: Any, *, now: datetime | None = None
+    events: EventStore,
+    site: Any,
+    request: Any,
+    *,
+    now: datetime | None = None,
+    rates: ExchangeRates | None = None,
 ) -> dict[str, Any]:
-    """Answer a Stats API v2 request for `site` (a Site row or a SiteInfo).
+    """Answer a Stats API v2 request for `site` (a Site row or a SiteInfo); revenue in
+    other currencies than its goal's is converted with `rates` (default: the packaged
+    rates; the web layer passes the data dir's, exchange_rates.current).
 
     Raises QueryError with a message naming the bad field and what would be valid."""
     validate_request(request)
-    return run_validated(events, site, request, now=now)
+    return run_validated(events, site, request, now=now, rates=rates)
 
 
 def run_validated(
-    events: EventStore, site: Any, request: dict[str, Any], *, now: datetime | None = None
+    events: EventStore,
+    site: Any,
+    request: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    rates: ExchangeRates | None = None,
 ) -> dict[str, Any]:
     """run_query for a request that already passed validate_request."""
-    return answer(events, prepare(events, site, request, now=now))
+    return answer(events, prepare(events, site, request, now=now, rates=rates))
 
 
 def prepare(
-    events: EventStore, site: Any, request: dict[str, Any], *, now: datetime | None = None
+    events: EventStore,
+    site: Any,
+    request: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    rates: ExchangeRates | None = None,
 ) -> Query:
     """A request that passed validate_request as the optimized, checked Query (other query
     kinds, such as jetrack.stats.funnel, take their date range and filters from here)."""
     info = SiteInfo.from_site(site)
     moment = now or datetime.now(UTC)
     first_day = first_data_day(events, info) if needs_first_data_day(request) else None
-    query = parse(request, info, moment, first_day)
+    query = parse(request, info, moment, first_day, rates or exchange_rates.packaged())
     check_patterns(query)
+    check_values(query)
     query = optimize(query)
     check(query)
     return query
@@ -62,7 +82,7 @@ def answer(events: EventStore, query: Query) -> dict[str, Any]:
     comparison_rows: list[Row] | None = None
     if query.comparison is not None:
         comparison_rows = _comparison(events, query, main.rows)
-    return shape(query, main.rows, main.total_rows, comparison_rows)
+    return shape(query, main.rows, main.total_rows, comparison_rows, revenue.decide(query))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jetrack.stats.params import Params
-from jetrack.stats.query import Condition, Filter, GoalInfo, Negation
+from jetrack.stats.query import Behaviour, Condition, Filter, GoalInfo, Negation
 
 
 @dataclass(frozen=True)
@@ -74,16 +74,20 @@ def tree_sql(
     expr_for: Callable[[str], str],
     params: Params,
     goal_sql: Callable[[Condition], str],
+    behaviour_sql: Callable[[Behaviour], str],
 ) -> str:
-    """One filter tree as a boolean SQL expression; `expr_for` maps a dimension to SQL."""
+    """One filter tree as a boolean SQL expression; `expr_for` maps a dimension to SQL,
+    `goal_sql` renders a goal condition and `behaviour_sql` a has_done/has_not_done."""
     if isinstance(tree, Condition):
         if tree.dimension == "event:goal":
             return goal_sql(tree)
         return condition_sql(tree, expr_for(tree.dimension), params)
+    if isinstance(tree, Behaviour):
+        return behaviour_sql(tree)
     if isinstance(tree, Negation):
-        return f"NOT {tree_sql(tree.child, expr_for, params, goal_sql)}"
+        return f"NOT {tree_sql(tree.child, expr_for, params, goal_sql, behaviour_sql)}"
     joiner = " AND " if tree.operator == "and" else " OR "
-    parts = [tree_sql(child, expr_for, params, goal_sql) for child in tree.children]
+    parts = [tree_sql(child, expr_for, params, goal_sql, behaviour_sql) for child in tree.children]
     return "(" + joiner.join(parts) + ")"
 
 
@@ -92,10 +96,11 @@ def all_sql(
     expr_for: Callable[[str], str],
     params: Params,
     goal_sql: Callable[[Condition], str],
+    behaviour_sql: Callable[[Behaviour], str],
 ) -> str:
     if not trees:
         return "1"
-    return " AND ".join(tree_sql(tree, expr_for, params, goal_sql) for tree in trees)
+    return " AND ".join(tree_sql(tree, expr_for, params, goal_sql, behaviour_sql) for tree in trees)
 
 
 _RE_SPECIAL = set(".^$|?*+()[]{}\\")

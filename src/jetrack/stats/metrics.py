@@ -91,6 +91,16 @@ METRICS = {
         ),
         Metric("percentage", float, "share of all visitors, percent"),
         Metric("conversion_rate", float, "percent of all visitors who converted"),
+        Metric(
+            "group_conversion_rate",
+            float,
+            "percent of the visitors of the same dimension values who converted",
+        ),
+        Metric("exit_rate", float, "percent of the exit page's pageviews that ended their visit"),
+        # Revenue is summed on events rows by jetrack.stats.revenue (its SQL depends on the
+        # goals and exchange rates); the answer shows it as money (jetrack.stats.results).
+        Metric("total_revenue", float, "revenue of the revenue goals' conversions"),
+        Metric("average_revenue", float, "revenue per revenue goal conversion with revenue"),
     ]
 }
 
@@ -99,14 +109,17 @@ SESSION_ONLY = ("bounce_rate", "visit_duration", "views_per_visit")
 # (jetrack.stats.dimensions.ON_SESSIONS); views_per_visit of a page has no such meaning.
 BY_ENTRY_PAGE = ("bounce_rate", "visit_duration")
 ENGAGEMENT_ONLY = ("time_on_page", "scroll_depth")
-DERIVED = ("percentage", "conversion_rate")
+DERIVED = ("percentage", "conversion_rate", "group_conversion_rate", "exit_rate")
+CONVERSION_RATES = ("conversion_rate", "group_conversion_rate")
+REVENUE = ("total_revenue", "average_revenue")
 # Event counts: from the sessions part only by joining each visit's events in the range.
 COUNTED_IN_RANGE = ("pageviews", "events")
 
 
-def derived_sql(name: str, visitors_column: str, total: str) -> str:
-    digits = 1 if name == "percentage" else 2
-    return _safe_ratio(visitors_column, total, "100 * ", digits)
+def derived_sql(name: str, part_column: str, total: str) -> str:
+    """A percentage of `total`: visitors for most, pageviews of the page for exit_rate."""
+    digits = 1 if name in ("percentage", "exit_rate") else 2
+    return _safe_ratio(part_column, total, "100 * ", digits)
 
 
 def as_json(name: str, value: object) -> int | float:
@@ -114,4 +127,6 @@ def as_json(name: str, value: object) -> int | float:
         value = 0
     if METRICS[name].json_type is int:
         return round(float(value))  # type: ignore[arg-type]
+    if name in REVENUE:
+        return round(float(value), 3)  # type: ignore[arg-type]
     return float(value)  # type: ignore[arg-type]

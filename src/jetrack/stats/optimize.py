@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from jetrack.stats.dates import auto_bucket
 from jetrack.stats.dimensions import DIMENSIONS, label_table
 from jetrack.stats.patterns import compile_pattern
-from jetrack.stats.query import Condition, Connective, Filter, Negation, Query
+from jetrack.stats.query import Behaviour, Condition, Connective, Filter, Negation, Query
 
 Step = Callable[[Query], Query]
 
@@ -25,6 +26,8 @@ def resolve_time_bucket(query: Query) -> Query:
 
 
 def _simplify(tree: Filter) -> Filter:
+    if isinstance(tree, Behaviour):
+        return Behaviour(tree.operator, _simplify(tree.child))
     if isinstance(tree, Negation):
         inner = _simplify(tree.child)
         return inner.child if isinstance(inner, Negation) else Negation(inner)
@@ -79,6 +82,8 @@ def _codes_for(condition: Condition, table: dict[str, str]) -> tuple[str, ...]:
 
 
 def _resolve_names(tree: Filter) -> Filter:
+    if isinstance(tree, Behaviour):
+        return Behaviour(tree.operator, _resolve_names(tree.child))
     if isinstance(tree, Negation):
         return Negation(_resolve_names(tree.child))
     if isinstance(tree, Connective):
@@ -96,6 +101,34 @@ def resolve_location_names(query: Query) -> Query:
     return query.replace(filters=tuple(map(_resolve_names, query.filters)))
 
 
+# Visit dimensions fixed by the visit's first page (or, for the exit page, its last): with
+# an event:hostname filter they are narrowed to visits that entered (left) on that host.
+_HOSTNAME_OF = {
+    **dict.fromkeys(
+        ["visit:source", "visit:referrer", "visit:entry_page", "visit:utm_medium",
+         "visit:utm_source", "visit:utm_campaign", "visit:utm_content", "visit:utm_term"],
+        "visit:entry_page_hostname",
+    ),
+    "visit:exit_page": "visit:exit_page_hostname",
+}  # fmt: skip
+
+
+def extend_hostname_filters_to_visit(query: Query) -> Query:
+    """Plausible's: grouped by source, entry page or UTM (exit page), a top-level
+    event:hostname filter also applies to the visit's entry (exit) page hostname, so a
+    breakdown does not show referrers of visits that landed on another host."""
+    hostname = [
+        t for t in query.filters if isinstance(t, Condition) and t.dimension == "event:hostname"
+    ]
+    extra = [
+        replace(tree, dimension=_HOSTNAME_OF[d])
+        for d in dict.fromkeys(query.dimensions)
+        if d in _HOSTNAME_OF
+        for tree in hostname
+    ]
+    return query.replace(filters=query.filters + tuple(dict.fromkeys(extra))) if extra else query
+
+
 def default_order(query: Query) -> Query:
     """Without order_by: a time dimension ascending, else the first metric descending."""
     if query.order_by:
@@ -106,7 +139,13 @@ def default_order(query: Query) -> Query:
     return query.replace(order_by=((query.metrics[0], "desc"),))
 
 
-STEPS: list[Step] = [resolve_time_bucket, flatten_filters, resolve_location_names, default_order]
+STEPS: list[Step] = [
+    resolve_time_bucket,
+    flatten_filters,
+    resolve_location_names,
+    extend_hostname_filters_to_visit,
+    default_order,
+]
 
 
 def optimize(query: Query) -> Query:

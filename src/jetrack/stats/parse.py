@@ -10,7 +10,9 @@ from typing import Any
 
 from jetrack.stats import dates
 from jetrack.stats.errors import QueryError
+from jetrack.stats.exchange_rates import ExchangeRates
 from jetrack.stats.query import (
+    Behaviour,
     Comparison,
     Condition,
     Connective,
@@ -19,11 +21,16 @@ from jetrack.stats.query import (
     Query,
     SegmentInfo,
     SiteInfo,
-    conditions,
+    every_condition,
 )
 
 SEGMENT_DIMENSION = "segment"
 MAX_SEGMENT_IDS = 10  # in one query, over all its segment filters (Plausible's limit)
+
+
+def _clause_type(clauses: list[Any]) -> str:
+    integers = [isinstance(clause, int) and not isinstance(clause, bool) for clause in clauses]
+    return "integer" if all(integers) else "string" if not any(integers) else "mixed"
 
 
 def parse_filter(raw: list[Any]) -> Filter:
@@ -32,12 +39,15 @@ def parse_filter(raw: list[Any]) -> Filter:
         return Connective(head, tuple(parse_filter(child) for child in raw[1]))
     if head == "not":
         return Negation(parse_filter(raw[1]))
+    if head in ("has_done", "has_not_done"):
+        return Behaviour(head, parse_filter(raw[1]))
     modifiers = raw[3] if len(raw) > 3 else {}
     return Condition(
         operator=head,
         dimension=raw[1],
         clauses=tuple(str(clause) for clause in raw[2]),
         case_sensitive=bool(modifiers.get("case_sensitive", True)),
+        clause_type=_clause_type(raw[2]),
     )
 
 
@@ -47,7 +57,7 @@ def expand_segments(
     """Each `["is", "segment", ids]` becomes the saved filters it names: one segment's
     filters joined with and, several segments' with or. `segments` are those the asker may
     use (SiteInfo.segments); any other id is refused by its number."""
-    ids = [c for tree in trees for c in conditions(tree) if c.dimension == SEGMENT_DIMENSION]
+    ids = [c for tree in trees for c in every_condition(tree) if c.dimension == SEGMENT_DIMENSION]
     if sum(len(c.clauses) for c in ids) > MAX_SEGMENT_IDS:
         raise QueryError(f"filters: at most {MAX_SEGMENT_IDS} segment ids in one query")
     if not ids:
@@ -59,6 +69,8 @@ def expand_segments(
 def _expand(tree: Filter, by_id: dict[int, SegmentInfo]) -> Filter:
     if isinstance(tree, Negation):
         return Negation(_expand(tree.child, by_id))
+    if isinstance(tree, Behaviour):  # its rules (event dimensions only) are checked later
+        return Behaviour(tree.operator, _expand(tree.child, by_id))
     if isinstance(tree, Connective):
         return Connective(tree.operator, tuple(_expand(child, by_id) for child in tree.children))
     if tree.dimension != SEGMENT_DIMENSION:
@@ -86,14 +98,22 @@ def parse(
     site: SiteInfo,
     now: datetime,
     first_data_day: date | None = None,
+    rates: ExchangeRates | None = None,
 ) -> Query:
     """Assumes the request passed jetrack.stats.schema.validate_request. `first_data_day`:
-    the site's first local day with events, if any (see needs_first_data_day)."""
+    the site's first local day with events, if any (see needs_first_data_day); `rates`:
+    the exchange rates revenue in other currencies is converted with."""
     span = dates.resolve(request["date_range"], site.timezone, now, first_data_day)
     include = request.get("include") or {}
     comparison = None
     if include.get("comparisons"):
         spec = include["comparisons"]
+        if spec.get("date_range") is not None and spec["mode"] != "custom":
+            raise QueryError(
+                f"include.comparisons.date_range: only with mode custom; {spec['mode']}"
+                " compares with a range it computes from date_range (drop date_range, or"
+                " set mode to custom)"
+            )
         match_dow = bool(spec.get("match_day_of_week", False))
         comparison = Comparison(
             spec["mode"],
@@ -118,5 +138,6 @@ def parse(
         limit=int(pagination.get("limit", 10_000)),
         offset=int(pagination.get("offset", 0)),
         goals=site.goals,
+        rates=rates,
         echo={"site_id": request["site_id"], "include": include, "pagination": pagination},
     )

@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from jetrack.stats.query import Filter, Query, conditions
+from jetrack.stats import revenue
+from jetrack.stats.dimensions import on_sessions
+from jetrack.stats.query import (
+    PROPS_PREFIX,
+    Condition,
+    Connective,
+    Filter,
+    Negation,
+    Query,
+    conditions,
+)
+from jetrack.stats.revenue import RevenuePlan
 from jetrack.stats.rollup import (
     Rolled,
     graph_from_rollups,
@@ -42,17 +53,23 @@ class Part:
     # (a percentage's divisor), from the same reads.
     with_total: bool = False
     # Joined to the parts before it by all their groups and its own (full outer join),
-    # or only onto their groups (left join: Tables.entries_of_pages).
+    # or only onto their groups (left join: Tables.entries_of_pages, the exits part).
     outer: bool = True
+    # The filters its rows pass, when not the query's (the sessions part of top pages
+    # filters the visits' entry pages where the query names the event's page).
+    filters: tuple[Filter, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Divisor:
     """What a derived metric divides by: the first metric of `whole`, run as a scalar
-    subquery of the same statement, or (`inline`) the sessions part's `sessions_total`."""
+    subquery of the same statement, or (`inline`) the sessions part's `sessions_total`.
+    With `by`, `whole` is grouped by those of the query's dimensions (their positions) and
+    joined to the rows on them (group_conversion_rate: the visitors of each group)."""
 
     whole: Plan | None = None
     inline: bool = False
+    by: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,8 @@ class Plan:
     # The whole UTC days some part reads from the rollups (None: no part does).
     rolled: Rolled | None = None
     divisors: tuple[tuple[str, Divisor], ...] = ()  # derived metric -> divisor
+    # Which goals' revenue the revenue metrics sum, in which currency (or why not).
+    revenue: RevenuePlan | None = None
 
     def column(self, metric: str) -> str:
         """The column of a part that holds a (non-derived) metric."""
@@ -89,14 +108,52 @@ def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = N
         # Of all visitors, goal or not: the goal filters go, the others stay.
         others = whole(query, without_goals(query.filters))
         divisors.append(("conversion_rate", Divisor(decide(others))))
-    return Plan(query, tables, parts, rolled, tuple(divisors))
+    if "group_conversion_rate" in query.metrics:
+        divisors.append(("group_conversion_rate", group_divisor(query)))
+    if tables.exits:
+        parts += (Part("exits", ("pageviews",), outer=False),)
+    return Plan(query, tables, parts, rolled, tuple(divisors), revenue.decide(query))
+
+
+def group_divisor(query: Query) -> Divisor:
+    """Plausible's group conversion rate divides by the visitors of the same values of the
+    other dimensions (a goal's own row has no visitors but its converters), without the
+    top-level goal and custom property filters."""
+    by = tuple(i for i, d in enumerate(query.dimensions) if d != "event:goal")
+    filters = tuple(
+        tree
+        for tree in query.filters
+        if not (
+            isinstance(tree, Condition)
+            and (tree.dimension == "event:goal" or tree.dimension.startswith(PROPS_PREFIX))
+        )
+    )
+    grouped = whole(query, filters).replace(dimensions=tuple(query.dimensions[i] for i in by))
+    return Divisor(decide(grouped), by=by)
 
 
 def _part(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:
     part = _source(name, query, tables, rolled)
     if name == "sessions" and tables.entries_of_pages:
-        return replace(part, outer=False)
+        return replace(part, outer=False, filters=entry_filters(query))
     return part
+
+
+def entry_filters(query: Query) -> tuple[Filter, ...]:
+    """The query's filters with its event:page (and event:hostname) dimensions' conditions
+    on the visit's entry page (and its hostname): the sessions part of top pages."""
+    renames = {d: on_sessions(d) for d in query.dimensions if on_sessions(d) != d}
+
+    def renamed(tree: Filter) -> Filter:
+        if isinstance(tree, Condition):
+            return replace(tree, dimension=renames.get(tree.dimension, tree.dimension))
+        if isinstance(tree, Negation):
+            return Negation(renamed(tree.child))
+        if isinstance(tree, Connective):
+            return Connective(tree.operator, tuple(map(renamed, tree.children)))
+        return tree  # has_done/has_not_done: other events of the visit, as they are
+
+    return tuple(map(renamed, query.filters))
 
 
 def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jetrack.stats.exchange_rates import ExchangeRates
 
 # Dimensions whose value can differ between events of one visit.
 EVENT_DIMENSIONS = ("event:page", "event:hostname", "event:goal", "event:name")
@@ -29,6 +32,9 @@ class Condition:
     dimension: str
     clauses: tuple[str, ...]
     case_sensitive: bool = True
+    # How the request wrote the clauses: "string", "integer" or "mixed" (rules.check_values
+    # allows integers only where the dimension holds numbers).
+    clause_type: str = "string"
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,37 @@ class Negation:
     child: Filter
 
 
-Filter = Condition | Connective | Negation
+@dataclass(frozen=True)
+class Behaviour:
+    """`["has_done", filter]` or `["has_not_done", filter]`: a condition on the visit, that
+    it has (or has not) an event in the range matching the filter."""
+
+    operator: str
+    child: Filter
+
+
+Filter = Condition | Connective | Negation | Behaviour
 
 
 def conditions(tree: Filter) -> list[Condition]:
-    """Every simple condition inside a filter tree."""
+    """The simple conditions of a filter tree that apply to its rows; those inside a
+    has_done/has_not_done describe other events of the visit and are left out."""
     if isinstance(tree, Condition):
         return [tree]
+    if isinstance(tree, Behaviour):
+        return []
     if isinstance(tree, Negation):
         return conditions(tree.child)
     return [c for child in tree.children for c in conditions(child)]
+
+
+def every_condition(tree: Filter) -> list[Condition]:
+    """Every simple condition of a filter tree, those inside has_done/has_not_done too."""
+    if isinstance(tree, Condition):
+        return [tree]
+    if isinstance(tree, Negation | Behaviour):
+        return every_condition(tree.child)
+    return [c for child in tree.children for c in every_condition(child)]
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,8 @@ class GoalInfo:
     event_name: str | None = None
     page_path: str | None = None
     custom_props: tuple[tuple[str, str], ...] = ()
+    # ISO 4217 code of a revenue goal (custom event goals only): its revenue is summed in it.
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,7 @@ class SiteInfo:
                 g.event_name,
                 g.page_path,
                 tuple(sorted((g.custom_props or {}).items())),
+                getattr(g, "currency", None),
             )
             for g in getattr(site, "goals", [])
         )
@@ -140,6 +170,9 @@ class Query:
     limit: int = 10_000
     offset: int = 0
     goals: tuple[GoalInfo, ...] = ()
+    # Exchange rates for revenue in other currencies than the goal's (a value the runner
+    # loads, jetrack.stats.exchange_rates); None: only amounts in the goal's currency count.
+    rates: ExchangeRates | None = field(default=None, compare=False, hash=False)
     # Only used to echo the request back in the response's `query` object.
     echo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -155,7 +188,11 @@ class Query:
         return any(is_event_dimension(d) for d in self.dimensions)
 
     def all_conditions(self) -> list[Condition]:
+        """The conditions on the rows (not those inside has_done/has_not_done)."""
         return [c for tree in self.filters for c in conditions(tree)]
+
+    def every_condition(self) -> list[Condition]:
+        return [c for tree in self.filters for c in every_condition(tree)]
 
     def filters_on(self, dimension: str) -> bool:
         return any(c.dimension == dimension for c in self.all_conditions())

@@ -9,10 +9,21 @@ from zoneinfo import ZoneInfo
 
 from jetrack.stats.dates import time_labels
 from jetrack.stats.dimensions import relabel
-from jetrack.stats.query import Condition, Connective, DateRange, Filter, Negation, Query
+from jetrack.stats.metrics import REVENUE
+from jetrack.stats.query import (
+    Behaviour,
+    Condition,
+    Connective,
+    DateRange,
+    Filter,
+    Negation,
+    Query,
+)
+from jetrack.stats.revenue import WARNINGS, RevenuePlan, money
 
 # Rates whose change is a difference in percentage points, not a relative change.
-POINT_CHANGE = ("bounce_rate", "percentage", "conversion_rate")
+POINT_CHANGE = ("bounce_rate", "percentage", "conversion_rate", "group_conversion_rate",
+                "exit_rate")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -29,10 +40,50 @@ def change(metric: str, now: int | float, before: int | float) -> int | float:
     return round((now - before) / before * 100)
 
 
+def _with_money(
+    query: Query, plan: RevenuePlan | None, dims: tuple[str, ...], metrics: list[int | float]
+) -> list[Any]:
+    """Revenue metrics as money objects, or null where they cannot be summed (no revenue
+    goal, several currencies, a row of a goal without a currency)."""
+    if not any(m in REVENUE for m in query.metrics):
+        return list(metrics)
+    out: list[Any] = list(metrics)
+    for index, name in enumerate(query.metrics):
+        if name not in REVENUE:
+            continue
+        currency = None
+        if plan is not None and not plan.warning:
+            if plan.by_goal:
+                currency = plan.currency_of(dims[query.dimensions.index("event:goal")])
+            else:
+                currency = plan.currency
+        out[index] = money(float(metrics[index]), currency) if currency else None
+    return out
+
+
+def _revenue_meta(query: Query, plan: RevenuePlan | None, meta: dict[str, Any]) -> None:
+    if plan is None:
+        return
+    if plan.warning:
+        warning = {"code": plan.warning, "warning": WARNINGS[plan.warning]}
+        meta["metric_warnings"] = {m: warning for m in query.metrics if m in REVENUE}
+    elif query.rates is not None:
+        meta["exchange_rates"] = {
+            "date": query.rates.day.isoformat(),
+            "base": query.rates.base,
+            "source": query.rates.source,
+        }
+
+
 def shape(
-    query: Query, rows: list[Row], total_rows: int, comparison: list[Row] | None
+    query: Query,
+    rows: list[Row],
+    total_rows: int,
+    comparison: list[Row] | None,
+    revenue: RevenuePlan | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {}
+    _revenue_meta(query, revenue, meta)
     bucket = query.time_dimension
     labels = time_labels(query.date_range, bucket) if bucket else []
     if query.time_labels:
@@ -56,7 +107,7 @@ def shape(
             "dimensions": [
                 relabel(d, v) for d, v in zip(query.dimensions, row.dimensions, strict=True)
             ],
-            "metrics": row.metrics,
+            "metrics": _with_money(query, revenue, row.dimensions, row.metrics),
         }
         if comparison is not None:
             before = matched.get(row.dimensions)
@@ -65,13 +116,15 @@ def shape(
                 if before
                 else _previous_dims(query, row.dimensions, labels, previous_labels)
             )
-            values = before.metrics if before else [0 for _ in row.metrics]
+            values: list[int | float] = before.metrics if before else [0 for _ in row.metrics]
             item["comparison"] = {
                 "dimensions": [relabel(d, v) for d, v in zip(query.dimensions, dims, strict=True)],
-                "metrics": values,
+                "metrics": _with_money(query, revenue, dims, values),
                 "change": [
-                    change(m, now, was)
-                    for m, now, was in zip(query.metrics, row.metrics, values, strict=True)
+                    None if cell is None else change(m, now, was)
+                    for m, now, was, cell in zip(
+                        query.metrics, row.metrics, values, item["metrics"], strict=True
+                    )
                 ],
             }
         results.append(item)
@@ -123,6 +176,8 @@ def _filter_json(tree: Filter) -> list[Any]:
         return out
     if isinstance(tree, Negation):
         return ["not", _filter_json(tree.child)]
+    if isinstance(tree, Behaviour):
+        return [tree.operator, _filter_json(tree.child)]
     assert isinstance(tree, Connective)
     return [tree.operator, [_filter_json(child) for child in tree.children]]
 

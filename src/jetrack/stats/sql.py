@@ -8,11 +8,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
-from jetrack.stats.dimensions import column_expr, on_sessions, time_expr
-from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, derived_sql
+from jetrack.stats import revenue
+from jetrack.stats.dimensions import column_expr, is_session_only, on_sessions, time_expr
+from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, REVENUE, derived_sql
 from jetrack.stats.params import Params
 from jetrack.stats.plan import Part, Plan
-from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
+from jetrack.stats.query import (
+    Behaviour,
+    Condition,
+    Filter,
+    GoalInfo,
+    Query,
+    conditions,
+    is_event_dimension,
+)
 from jetrack.stats.rollup import Rolled, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
 from jetrack.store.rollups import CARRIED, VISIT_SPAN
@@ -46,16 +55,20 @@ ROLLUP_PARTIALS = {
 
 
 class _Builder:
-    def __init__(self, query: Query, params: Params) -> None:
+    def __init__(
+        self, query: Query, params: Params, revenue_plan: revenue.RevenuePlan | None = None
+    ) -> None:
         self.q = query
         self.p = params
+        self.revenue = revenue_plan
         self.site = self.p.add(query.site_id, "UInt32")
         self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
         self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
-        # Exit-page filters apply to sessions rows (jetrack.stats.rules keeps event
-        # dimensions out of their trees), the others to events rows.
-        self.session_trees = [t for t in query.filters if _touches_exit_page(t)]
-        self.row_trees = [t for t in query.filters if not _touches_exit_page(t)]
+        # Filters on sessions-only dimensions (exit page, entry and exit hostnames) apply to
+        # sessions rows (jetrack.stats.rules keeps event dimensions out of their trees),
+        # the others to events rows.
+        self.session_trees = [t for t in query.filters if _touches_session_only(t)]
+        self.row_trees = [t for t in query.filters if not _touches_session_only(t)]
 
     # -- shared pieces ------------------------------------------------------------------
 
@@ -74,8 +87,22 @@ class _Builder:
         selected = flt.matching_goals(condition, self.q.goals)
         return flt.goals_sql(selected, self.p)
 
-    def row_filter(self, trees: list[Filter]) -> str:
-        return flt.all_sql(trees, lambda d: column_expr(d, self.p), self.p, self.goal_sql)
+    def row_filter(self, trees: list[Filter] | tuple[Filter, ...]) -> str:
+        return flt.all_sql(
+            trees, lambda d: column_expr(d, self.p), self.p, self.goal_sql, self.behaviour_sql
+        )
+
+    def behaviour_sql(self, tree: Behaviour) -> str:
+        """has_done / has_not_done: whether the row's visit has an event in the range (a
+        pageview or custom event) matching the inner filter."""
+        inner = flt.tree_sql(
+            tree.child, lambda d: column_expr(d, self.p), self.p, self.goal_sql, self.behaviour_sql
+        )
+        negated = "NOT " if tree.operator == "has_not_done" else ""
+        return (
+            f"(session_id {negated}IN (SELECT session_id FROM events WHERE {self.base_where()}"
+            f" AND name != 'engagement' AND {inner}))"
+        )
 
     def exit_page_clause(self) -> str:
         """Keeps events of visits whose sessions row passes the exit-page filters."""
@@ -124,8 +151,14 @@ class _Builder:
 
     # -- parts --------------------------------------------------------------------------
 
+    def event_metric(self, metric: str) -> str:
+        if metric in REVENUE:
+            assert self.revenue is not None
+            return revenue.metric_sql(metric, self.revenue, self.q, self.p)
+        return f"{METRICS[metric].events}"
+
     def events_part(self, metrics: Sequence[str]) -> str:
-        cols = self.dims("timestamp") + [f"{METRICS[m].events} AS events_{m}" for m in metrics]
+        cols = self.dims("timestamp") + [f"{self.event_metric(m)} AS events_{m}" for m in metrics]
         return (
             f"SELECT {', '.join(cols)} FROM events{self.goal_join()}"
             f" WHERE {self.base_where()} AND name != 'engagement'"
@@ -268,11 +301,13 @@ class _Builder:
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT d0, {cols} FROM ({parts}) GROUP BY d0"
 
-    def sessions_part(self, metrics: Sequence[str]) -> str:
+    def sessions_part(self, part: Part) -> str:
         """One row per visit from the sessions table. Filters on visit dimensions apply to
         it directly; the rest keep the visits with a matching event in the range."""
-        on_visits = [t for t in self.q.filters if not _touches_event(t)]
-        on_events = [t for t in self.q.filters if _touches_event(t)]
+        metrics = part.metrics
+        trees = self.q.filters if part.filters is None else part.filters
+        on_visits = [t for t in trees if not _touches_event(t)]
+        on_events = [t for t in trees if _touches_event(t)]
         matched = (
             f"FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(on_events)}"
@@ -294,6 +329,16 @@ class _Builder:
         ]
         return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
 
+    def exits_part(self, part: Part) -> str:
+        """exit_rate's divisor: each page's pageviews in the range, under the query's filters
+        but those on sessions-only dimensions (a page viewed in a visit that ended on
+        another page counts too)."""
+        return (
+            "SELECT toString(pathname) AS d0, count() AS exits_pageviews FROM events"
+            f" WHERE {self.base_where()} AND name = 'pageview'"
+            f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
+        )
+
     def engagement_part(self, metrics: Sequence[str]) -> str:
         dims = self.dims("timestamp")
         names = [f"d{i}" for i in range(len(dims))]
@@ -313,8 +358,8 @@ def _partials(source: int) -> list[str]:
     return [f"{pair[source]} AS {name}" for name, pair in ROLLUP_PARTIALS.items()]
 
 
-def _touches_exit_page(tree: Filter) -> bool:
-    return any(c.dimension == "visit:exit_page" for c in conditions(tree))
+def _touches_session_only(tree: Filter) -> bool:
+    return any(is_session_only(c.dimension) for c in conditions(tree))
 
 
 def _touches_event(tree: Filter) -> bool:
@@ -338,9 +383,9 @@ def build(
     divisors = {
         metric: scalar(divisor.whole, params)
         for metric, divisor in plan.divisors
-        if divisor.whole is not None
+        if divisor.whole is not None and not divisor.by
     }
-    b = _Builder(query, params)
+    b = _Builder(query, params, plan.revenue)
     parts = [(part, _render(b, part, plan.rolled)) for part in plan.parts]
     dim_names = [f"d{i}" for i in range(len(query.dimensions))]
     source = f"({parts[0][1]}) AS {parts[0][0].name}"
@@ -352,6 +397,9 @@ def build(
             else f"CROSS JOIN ({sql}) AS {part.name}"
         )
         source += " " + join
+    for metric, grouped in plan.divisors:
+        if grouped.by and grouped.whole is not None:
+            source += " " + _group_join(metric, grouped.whole, grouped.by, params)
 
     outputs = []
     with_terms = []
@@ -363,10 +411,15 @@ def build(
             total = "0"
             if divisor is not None and divisor.inline:
                 total = "sessions_total"
+            elif divisor is not None and divisor.by:
+                total = f"group_total_{metric}"
             elif metric in divisors:
                 with_terms.append(f"{divisors[metric]} AS total_{metric}")
                 total = f"total_{metric}"
-            expr = derived_sql(metric, plan.column("visitors"), total)
+            if metric == "exit_rate":
+                expr = derived_sql(metric, plan.column("visits"), "exits_pageviews")
+            else:
+                expr = derived_sql(metric, plan.column("visitors"), total)
         outputs.append(f"{expr} AS m{index}")
     select = [*dim_names, *outputs, "count() OVER () AS total_rows"]
     with_clause = f"WITH {', '.join(with_terms)} " if with_terms else ""
@@ -388,11 +441,27 @@ def row_conditions(query: Query, params: Params) -> _Builder:
     return _Builder(query, params)
 
 
+def _group_join(metric: str, whole: Plan, by: tuple[int, ...], params: Params) -> str:
+    """The visitors of each group of the dimensions at positions `by`, joined on them."""
+    inner = build(whole, params=params, paginate=False).sql
+    # Two steps: an alias named like one of the inner columns would shadow it.
+    hidden = ", ".join(f"d{j} AS g{i}" for j, i in enumerate(by))
+    shown = ", ".join(f"g{i} AS d{i}" for i in by)
+    keys = ", ".join(f"d{i}" for i in by)
+    return (
+        f"LEFT JOIN (SELECT {shown}, total AS group_total_{metric} FROM (SELECT {hidden},"
+        f" m0 AS total FROM ({inner}))) AS group_{metric} USING ({keys})"
+    )
+
+
 def _render(b: _Builder, part: Part, rolled: Rolled | None) -> str:
     """The SQL of one part, from the tables or the rollups as the plan says."""
+    if part.name == "sessions" and (part.source == "tables" or rolled is None):
+        return b.sessions_part(part)
+    if part.name == "exits":
+        return b.exits_part(part)
     if part.source == "tables" or rolled is None:
-        tables = {"events": b.events_part, "sessions": b.sessions_part,
-                  "engagement": b.engagement_part}  # fmt: skip
+        tables = {"events": b.events_part, "engagement": b.engagement_part}
         return tables[part.name](part.metrics)
     rollups = {"visit_rollups": b.sessions_rollup_part, "graph_rollups": b.graph_rollup_part,
                "totals_rollups": b.totals_rollup_part, "page_rollups": b.pages_rollup_part}  # fmt: skip

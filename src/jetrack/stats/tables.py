@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jetrack.stats.dimensions import is_session_only
 from jetrack.stats.metrics import (
     BY_ENTRY_PAGE,
     COUNTED_IN_RANGE,
@@ -31,6 +32,9 @@ class Tables:
     # only the pages the events part found (a visit may have entered on a page it viewed
     # before the range).
     entries_of_pages: bool = False
+    # exit_rate: a part counting each page's pageviews, the divisor of the exits (visits
+    # by exit page) of that page.
+    exits: bool = False
 
     def metrics_of(self, part: str) -> list[str]:
         return [m for m, p in self.provider.items() if p == part]
@@ -42,13 +46,17 @@ class Tables:
 
 def choose(query: Query) -> Tables:
     metrics = list(query.metrics)
-    if any(m in DERIVED for m in metrics) and "visitors" not in metrics:
+    exits = "exit_rate" in metrics
+    if exits and "visits" not in metrics:
+        metrics.append("visits")  # the exits, from the sessions part
+    if any(m in DERIVED and m != "exit_rate" for m in metrics) and "visitors" not in metrics:
         metrics.append("visitors")
     by_event = query.has_event_dimension
     entries_of_pages = "event:page" in query.dimensions and any(m in BY_ENTRY_PAGE for m in metrics)
     if entries_of_pages and "visits" not in metrics:
         metrics.append("visits")  # the pages, from the events part
-    by_exit_page = "visit:exit_page" in query.dimensions
+    # Sessions-only dimensions (exit page, entry and exit hostnames) group sessions rows.
+    by_exit_page = any(is_session_only(d) for d in query.dimensions)
     event_filters = any(is_event_dimension(c.dimension) for c in query.all_conditions())
     needs_sessions = by_exit_page or any(
         m in SESSION_ONLY or (m == "visits" and not by_event) for m in metrics
@@ -72,4 +80,4 @@ def choose(query: Query) -> Tables:
             provider[metric] = "sessions" if by_exit_page else "events"
         else:
             provider[metric] = "events"
-    return Tables(provider, entries_of_pages)
+    return Tables(provider, entries_of_pages, exits)

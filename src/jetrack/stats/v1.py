@@ -17,6 +17,12 @@ from jetrack.store.events import EventStore
 PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
 
 
+# v1's periods, as Plausible's v1 reads them: the N days ending on `date` (today by
+# default), today included; 6mo/12mo are that month and the 5/11 before it.
+V1_DAYS = {"day": 1, "7d": 7, "30d": 30}
+V1_MONTHS = {"month": 1, "6mo": 6, "12mo": 12}
+
+
 def _date_range(params: Mapping[str, str], site: SiteInfo, now: datetime) -> list[str]:
     period = params.get("period", "30d")
     if period not in PERIODS:
@@ -26,10 +32,16 @@ def _date_range(params: Mapping[str, str], site: SiteInfo, now: datetime) -> lis
         parts = (raw_date or "").split(",")
         if len(parts) != 2:
             raise QueryError("date: period=custom needs date=YYYY-MM-DD,YYYY-MM-DD")
-        return [parts[0].strip(), parts[1].strip()]
+        first, last = (dates.parse_day(part.strip(), "date") for part in parts)
+        if last < first:
+            raise QueryError(f"date: the first day {first} is after the last day {last}")
+        return [first.isoformat(), last.isoformat()]
     today = dates.parse_day(raw_date, "date") if raw_date else dates.local_today(site.timezone, now)
-    first, last = dates.shorthand_days(period, today)
-    return [first.isoformat(), last.isoformat()]
+    if period in V1_DAYS:
+        first = today - timedelta(days=V1_DAYS[period] - 1)
+        return [first.isoformat(), today.isoformat()]
+    first = dates.month_start(today, V1_MONTHS[period] - 1)
+    return [first.isoformat(), dates.month_end(today).isoformat()]
 
 
 def _split(text: str, separator: str) -> list[str]:

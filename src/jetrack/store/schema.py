@@ -93,8 +93,9 @@ VISIT_ATTRIBUTES = [
 # Stored columns computed from the visit's events (`timestamp`, the last event, and
 # `is_bounce` are ALIAS columns of these).
 TALLY_COLUMNS = [
-    "site_id", "session_id", "visitor_id", "start", "version", "hostname", "entry_page",
-    "exit_page", "pageviews", "events", "interactive_events", "duration",
+    "site_id", "session_id", "visitor_id", "start", "version", "hostname",
+    "entry_page_hostname", "entry_page", "exit_page", "pageviews", "events",
+    "interactive_events", "duration",
 ]  # fmt: skip
 SESSION_COLUMNS = TALLY_COLUMNS + VISIT_ATTRIBUTES
 _SESSION_TYPES: dict[str, pa.DataType] = {

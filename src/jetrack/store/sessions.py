@@ -24,6 +24,7 @@ _AGGREGATES = [
     "min(timestamp)",
     "count()",  # version: one more for every pageview or custom event
     "argMaxIf(hostname, timestamp, name = 'pageview')",
+    "argMinIf(hostname, timestamp, name = 'pageview')",
     "any(entry_page)",
     "argMaxIf(pathname, timestamp, name = 'pageview')",
     "countIf(name = 'pageview')",

@@ -36,6 +36,7 @@ from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
 from jetrack.sites.funnels import find_funnel, funnel_menu
 from jetrack.sites.sites import snippet
+from jetrack.stats import exchange_rates
 from jetrack.stats.engine import run_query
 from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
 from jetrack.stats.prop_keys import top_prop_keys
@@ -283,7 +284,8 @@ async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     user = None if "slug" in request.path_params else await current_user(request)
     account_id = user.id if user is not None else None
     site = await with_segments(request, site, body.get("filters"), account_id=account_id)
-    return await computed(run_query, events, site, body)
+    rates = exchange_rates.current(request.app.state.settings.data_dir)
+    return await computed(run_query, events, site, body, rates=rates)
 
 
 def _saved_funnel(session: Session, site_id: int, funnel_id: int) -> FunnelInfo:

@@ -19,7 +19,9 @@ from jetrack.web.db import in_session
 from jetrack.web.forms import number, text
 from jetrack.web.sites_pages import settings_with
 
-GOAL_FIELDS = ("goal_type", "event_name", "page_path", "display_name", "prop_key", "prop_value")
+GOAL_FIELDS = (
+    "goal_type", "event_name", "page_path", "display_name", "prop_key", "prop_value", "currency",
+)  # fmt: skip
 
 
 def _values(form: FormData) -> dict[str, str]:
@@ -37,6 +39,7 @@ def _create(session: Session, user: User, domain: str, values: dict[str, str]) -
         page_path=values["page_path"],
         custom_props={key: values["prop_value"]} if key else None,
         display_name=values["display_name"] or None,
+        currency=values["currency"] or None,
     )
     goals.create_goal(session, site, spec)
 

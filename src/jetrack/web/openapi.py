@@ -196,6 +196,11 @@ def sites_api_paths() -> dict[str, Any]:
         "page_path": TEXT,
         "display_name": TEXT,
         "custom_props": {"type": "object", "additionalProperties": {"type": "string"}},
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "ISO 4217 code: a revenue goal (event goals only); set on creation.",
+        },
     }
     site_fields = {"domain": TEXT, "timezone": TEXT, "team_id": {"type": "integer"}}
     return {

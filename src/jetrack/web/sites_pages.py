@@ -28,7 +28,7 @@ from jetrack.config import Settings
 from jetrack.privacy.restriction import reporting_allowed
 from jetrack.sites import shields as site_shields
 from jetrack.sites.funnels import list_funnels
-from jetrack.sites.goals import list_goals
+from jetrack.sites.goals import currencies, list_goals
 from jetrack.sites.installation import describe, installation
 from jetrack.sites.sites import (
     SiteError,
@@ -172,6 +172,7 @@ def _settings_context(session: Session, user: User, domain: str) -> dict[str, An
         "may": flags,
         "goals": list_goals(session, site),
         "funnels": list_funnels(session, site),
+        "currencies": sorted(currencies().items()),
     }
 
 

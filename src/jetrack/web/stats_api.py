@@ -18,7 +18,7 @@ from jetrack.accounts.api_keys import authenticate_api_key
 from jetrack.privacy.restriction import readable_site
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import funnels
-from jetrack.stats import v1
+from jetrack.stats import exchange_rates, v1
 from jetrack.stats.engine import run_query
 from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
 from jetrack.stats.query import SiteInfo
@@ -71,7 +71,8 @@ async def query_v2(request: Request) -> Response:
     body = await json_object(request)
     site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
     site = await with_segments(request, site, body.get("filters"), account_id=user_id)
-    result = await computed(run_query, request.app.state.stores.events, site, body)
+    rates = exchange_rates.current(request.app.state.settings.data_dir)
+    result = await computed(run_query, request.app.state.stores.events, site, body, rates=rates)
     # Retention: say from which day data can exist (null when the site keeps everything).
     result.setdefault("meta", {})["data_available_from"] = (
         data_from.isoformat() if data_from else None
