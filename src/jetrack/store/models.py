@@ -78,7 +78,7 @@ class Site(Base):
 class Goal(Base):
     """A conversion: a custom event name or a page path (wildcards), optionally narrowed to
     events carrying given custom property values (0005); an event goal may have a currency
-    (a revenue goal, 0008)."""
+    (a revenue goal, 0010)."""
 
     __tablename__ = "goals"
     __table_args__ = (
@@ -91,7 +91,7 @@ class Goal(Base):
     page_path: Mapped[str | None] = mapped_column(String(2000), default=None)
     display_name: Mapped[str] = mapped_column(String(200))
     custom_props: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # A revenue goal's ISO 4217 currency (custom event goals only, 0008).
+    # A revenue goal's ISO 4217 currency (custom event goals only, 0010).
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
 
     site: Mapped[Site] = relationship(back_populates="goals")
