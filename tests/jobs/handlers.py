@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jetrack.jobs.context import JobContext
+from jetrack.store.job_queue import JobContext
 
 
 class Killed(BaseException):

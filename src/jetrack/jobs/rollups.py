@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jetrack.jobs.context import JobContext
+from jetrack.store.job_queue import JobContext
 from jetrack.store.rollups import build_rollups, days_due
 
 

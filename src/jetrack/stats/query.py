@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from jetrack.store.models import Site
+
 # Dimensions whose value can differ between events of one visit.
 EVENT_DIMENSIONS = ("event:page", "event:hostname", "event:goal", "event:name")
 PROPS_PREFIX = "event:props:"
@@ -71,7 +73,8 @@ class GoalInfo:
 
 @dataclass(frozen=True)
 class SiteInfo:
-    """What a query needs to know about a site; built from the control store's Site row."""
+    """What a query needs to know about a site; built from the control store's Site row.
+    (What ingestion knows of one is `jetrack.ingest.site_cache.IngestSite`.)"""
 
     id: int
     domain: str
@@ -79,8 +82,8 @@ class SiteInfo:
     goals: tuple[GoalInfo, ...] = ()
 
     @classmethod
-    def from_site(cls, site: Any) -> SiteInfo:
-        """From a `jetrack.store.models.Site` (its goals must be loadable) or a SiteInfo."""
+    def from_site(cls, site: Site | SiteInfo) -> SiteInfo:
+        """From a control store Site row (its goals must be loadable) or a SiteInfo."""
         if isinstance(site, SiteInfo):
             return site
         goals = tuple(
@@ -90,7 +93,7 @@ class SiteInfo:
                 g.page_path,
                 tuple(sorted((g.custom_props or {}).items())),
             )
-            for g in getattr(site, "goals", [])
+            for g in site.goals
         )
         return cls(id=site.id, domain=site.domain, timezone=site.timezone or "UTC", goals=goals)
 
