@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.accounts.api_keys import authenticate_api_key
 from jetrack.store.models import ApiKey, TotpCredential
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 
 
 def _enable_2fa(client: TestClient) -> tuple[str, list[str]]:

@@ -8,9 +8,9 @@ from starlette.testclient import TestClient
 
 from jetrack.notify.limits import MAILS_PER_CLIENT, MAILS_PER_RECIPIENT, MailLimiter
 from jetrack.notify.messages import defanged
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, sign_up, sign_up_verified
-from tests.accounts.test_invitations import _team_id
 from tests.conftest import app_state
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, sign_up, sign_up_verified
+from tests.web.test_invitations import _team_id
 
 
 def _from(client: TestClient, n: int) -> TestClient:

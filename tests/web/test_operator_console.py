@@ -13,7 +13,7 @@ from jetrack.store.models import AdminAuditEntry, Job, Site, Ticket, User
 from jetrack.store.stores import Stores
 from tests.conftest import row
 from tests.privacy.helpers import days_ago, insert_events, make_account
-from tests.privacy.web import app_client, login
+from tests.web.logins import app_client, login
 
 PAGES = ["/admin", "/admin/users", "/admin/sites", "/admin/tickets", "/admin/jobs"]
 

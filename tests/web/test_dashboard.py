@@ -19,8 +19,7 @@ from jetrack.stats.query import SiteInfo
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from jetrack.web import dashboard
-
-from .conftest import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
+from tests.web.dashboard_world import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
 
 # Every test seeds a site with traffic and logs in (a second or two each).
 pytestmark = pytest.mark.slow

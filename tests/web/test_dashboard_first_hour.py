@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import DEMO, PHONE, SHOP, DemoServer, OpenPage, screenshot
+from tests.web.dashboard_world import DEMO, PHONE, SHOP, DemoServer, OpenPage, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -28,7 +28,7 @@ from jetrack.web.ingest import EVENT_PATHS
 from jetrack.web.ingest_protocol import ingest_protocol
 from tests.conftest import free_port
 from tests.ingest.conftest import CHROME, VISITOR, clear_of_a_minutes_end, odd_requests, stored
-from tests.ingest.test_fast_path import failing_step
+from tests.web.test_ingest_fast_path import failing_step
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
