@@ -44,7 +44,7 @@ class Policy:
 
 
 STATS_KEY = Budget(
-    "stats api", "key", owner="stats/rate_limit.py (JETRACK_API_RATE_LIMIT_PER_HOUR per key)"
+    "stats api", "key", owner="web/throttles.py (JETRACK_API_RATE_LIMIT_PER_HOUR per key)"
 )
 INGEST = Budget("ingest client budget", "ingest", owner="ingest/")
 ACCOUNT_THROTTLES = Budget("login throttles", "account", owner="accounts/throttle.py")
