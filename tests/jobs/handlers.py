@@ -49,5 +49,16 @@ def dies(context: JobContext) -> None:
     context.run_steps([("one", lambda: _log(context, "one")), ("two", two)])
 
 
+def stops_the_process(context: JobContext) -> None:
+    """Two steps; the process starts stopping during the first (a server shut down)."""
+
+    def one() -> None:
+        _log(context, "one")
+        if _first_time(context):
+            context.stopping.set()
+
+    context.run_steps([("one", one), ("two", lambda: _log(context, "two"))])
+
+
 def broken(context: JobContext) -> None:
     raise RuntimeError("broken for good")

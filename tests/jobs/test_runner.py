@@ -17,7 +17,12 @@ from jetrack.store.stores import Stores, open_stores
 from tests.jobs import handlers
 from tests.jobs.handlers import Killed
 
-KINDS = {"flaky": handlers.flaky, "dies": handlers.dies, "broken": handlers.broken}
+KINDS = {
+    "flaky": handlers.flaky,
+    "dies": handlers.dies,
+    "broken": handlers.broken,
+    "stops_the_process": handlers.stops_the_process,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +77,24 @@ def test_a_failed_job_is_retried_later_and_resumes_after_its_last_step(
     assert (job.state, job.attempts, job.progress, job.error) == (job_queue.DONE, 2, 100, "")
     assert job.payload["done"] == ["one", "two"]
     assert lines(log) == ["one", "two"]  # step one was not repeated
+
+
+def test_a_stopping_process_gives_its_job_back_after_the_step_under_way(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """A server shutting down waits for one step, not for the whole job: the job is queued
+    again at once, its stopped run not counted, and resumes after that step."""
+    log = tmp_path / "stops.log"
+    job_id = add(stores, "stops_the_process", log)
+    kinds = ["stops_the_process"]
+    assert runner.run_one(stores, in_server=True, kinds=kinds) is False  # stopped: no more
+    job = job_of(stores, job_id)
+    assert (job.state, job.attempts, job.lease_until) == (job_queue.QUEUED, 0, None)
+    assert job.payload["done"] == ["one"] and lines(log) == ["one"]
+    assert runner.run_one(stores, in_server=True, kinds=kinds) is True  # the next start
+    job = job_of(stores, job_id)
+    assert (job.state, job.attempts) == (job_queue.DONE, 1)
+    assert lines(log) == ["one", "two"]
 
 
 def test_each_step_runs_exactly_once_across_a_restart(settings: Settings, tmp_path: Path) -> None:

@@ -14,5 +14,6 @@ def run_rollups(context: JobContext) -> None:
     events = context.stores.events
     days = days_due(events, datetime.now(UTC))
     for day in days:
+        context.stop_point()  # a stopping server waits for one day's build at most
         build_rollups(events, day)
     context.payload["days"] = [day.isoformat() for day in days]

@@ -22,7 +22,7 @@ from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
 from jetrack.store import job_queue
-from jetrack.store.job_queue import JobContext
+from jetrack.store.job_queue import JobContext, Stopping
 from jetrack.store.models import ErasureRequest, SiteErasure, as_utc, utcnow
 from jetrack.store.stores import Stores
 
@@ -80,14 +80,29 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             job_queue.enqueue(session, "purge", dedup_key=f"purge:site-erasure:{newest}")
 
 
-def run_one(stores: Stores, *, in_server: bool, kinds: Sequence[str] | None = None) -> bool:
-    """Claim and run one due job; False when none is due."""
+def run_one(
+    stores: Stores,
+    *,
+    in_server: bool,
+    kinds: Sequence[str] | None = None,
+    stopping: threading.Event | None = None,
+) -> bool:
+    """Claim and run one due job; False when none is due, or when `stopping` was set
+    while it ran (it is given back at a step's end, to resume from its checkpoint)."""
     job = job_queue.claim_next(stores.control, kinds=kinds)
     if job is None:
         return False
     context = JobContext(stores, job.id, dict(job.payload), in_server=in_server)
+    if stopping is not None:
+        context.stopping = stopping
     try:
         HANDLERS[job.kind](context)
+    except Stopping:
+        job_queue.release(stores.control, job.id, context.payload)
+        log.info(
+            "job %d (%s) stopped between steps; it resumes at the next start", job.id, job.kind
+        )
+        return False
     except Exception as exc:
         log.error("job %d (%s) failed: %s: %s", job.id, job.kind, type(exc).__name__, exc)
         job_queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")
@@ -124,7 +139,7 @@ def run_now(stores: Stores, kind: str, kinds: Sequence[str] | None = None) -> in
 
 def tick(stores: Stores, stopping: threading.Event) -> None:
     schedule(stores)
-    while not stopping.is_set() and run_one(stores, in_server=True):
+    while not stopping.is_set() and run_one(stores, in_server=True, stopping=stopping):
         pass
 
 

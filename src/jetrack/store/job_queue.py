@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -124,6 +125,16 @@ def fail(control: ControlStore, job_id: int, error: str) -> None:
             job.run_after = utcnow() + timedelta(minutes=2**job.attempts)
 
 
+def release(control: ControlStore, job_id: int, payload: dict[str, Any]) -> None:
+    """Give back a job stopped between two steps (the process is stopping): claimable again
+    now, from its checkpoint, and the stopped run is not counted as an attempt."""
+    with control.session() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.state == RUNNING:
+            job.state, job.lease_until, job.run_after = QUEUED, None, utcnow()
+            job.attempts, job.payload = max(0, job.attempts - 1), dict(payload)
+
+
 def retry(session: Session, job_id: int) -> bool:
     """Run a failed (or waiting) job again now (operator console)."""
     job = session.get(Job, job_id)
@@ -157,15 +168,27 @@ def recent_jobs(session: Session, limit: int = 100) -> list[Job]:
     return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
 
 
+class Stopping(Exception):
+    """Raised between two steps of a job when its process is stopping."""
+
+
 @dataclass
 class JobContext:
-    """What a job handler gets: the stores, its checkpoint, and named steps that run once."""
+    """What a job handler gets: the stores, its checkpoint, named steps that run once, and
+    whether the process is stopping (a handler checks between its steps)."""
 
     stores: Stores
     job_id: int
     payload: dict[str, Any]
     # In the server the write buffer owns the journal; from the CLI nobody does.
     in_server: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop_point(self) -> None:
+        """Raise Stopping when the process is stopping; call it between two pieces of work
+        that are each complete (what is done stays done, the rest runs at the next start)."""
+        if self.stopping.is_set():
+            raise Stopping
 
     def save(self, progress: int | None = None) -> None:
         checkpoint(self.stores.control, self.job_id, self.payload, progress)
@@ -177,6 +200,7 @@ class JobContext:
         for index, (name, work) in enumerate(steps, start=1):
             if name in done:
                 continue
+            self.stop_point()
             work()
             done.append(name)
             self.save(progress=int(index * 100 / len(steps)))
