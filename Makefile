@@ -12,7 +12,10 @@ ESLINT := lint/node_modules/.bin/eslint
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
 # pytest workers (pytest-xdist): the suite keeps no state between tests, so both cores work.
+# Whole files go to one worker (--dist loadfile), so a module-scoped fixture (a seeded demo
+# server, seeded stores) is made once, not once per worker that gets some of its tests.
 PYTEST_WORKERS ?= 2
+PYTEST_DIST ?= loadfile
 # `make test` fails when line coverage of src/jetrack drops under this: a few points under
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).
 COVERAGE_FLOOR ?= 89
@@ -79,7 +82,7 @@ typecheck: $(STAMP) build
 	npm run --silent typecheck:tracker
 
 pytest: install chromium
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: install chromium lint typecheck pytest
 
@@ -89,7 +92,7 @@ check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "$(FAST_TESTS)"
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -m "$(FAST_TESTS)"
 
 lock: $(BIN)/pip-compile
 	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

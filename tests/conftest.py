@@ -50,7 +50,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 # Fixtures that start a `jetrack serve` process: their tests get the `server` marker, which
 # `make check` leaves out. Tests that call start_server() themselves carry the marker.
-SERVER_FIXTURES = {"live_server", "live_server_factory"}
+SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from jetrack.config import Settings
 from jetrack.ingest import service as ingest_service
@@ -42,6 +42,7 @@ from jetrack.web import (
     teams_pages,
     tracker_script,
 )
+from jetrack.web.ingest import IngestFastPath
 from jetrack.web.policy_middleware import PolicyMiddleware
 from jetrack.web.security_headers import SecurityHeadersMiddleware
 
@@ -80,31 +81,12 @@ def collect_routes() -> list[BaseRoute]:
     return [route for table in ROUTE_TABLES for route in table]
 
 
-class IngestFastPath:
-    """Sends event ingestion straight to its endpoint, past the middleware and the router:
-    at thousands of events a second they cost more than the pipeline itself. The endpoint
-    answers its own errors; anything it raises still becomes a bare 500."""
+class JetrackApp(Starlette):
+    """The Starlette app with event ingestion as its outermost layer (web/ingest.py
+    `IngestFastPath`): event requests are answered before the middleware and the router."""
 
-    def __init__(self, app: Starlette) -> None:
-        from jetrack.web.ingest import INGEST_ENDPOINTS
-
-        self.app = app
-        self.endpoints = INGEST_ENDPOINTS
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None
-        if endpoint is None:
-            await self.app(scope, receive, send)
-            return
-        scope["app"] = self.app
-        try:
-            await endpoint(scope, receive, send)
-        except Exception as exc:
-            log.error("internal error on %s: %s", scope["path"], type(exc).__name__)
-            # When the answer had started already, the server refuses a second one.
-            with contextlib.suppress(Exception):
-                await send({"type": "http.response.start", "status": 500, "headers": []})
-                await send({"type": "http.response.body", "body": b""})
+    def build_middleware_stack(self) -> ASGIApp:
+        return IngestFastPath(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
@@ -136,7 +118,7 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
         HTTPException: errors.http_exception,
         Exception: errors.server_error,
     }
-    return Starlette(
+    return JetrackApp(
         routes=collect_routes(),
         middleware=middleware,
         exception_handlers=handlers,
@@ -144,10 +126,10 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
     )
 
 
-def serving_app(settings: Settings) -> IngestFastPath:
-    """What the HTTP servers run: the app behind the ingestion fast path."""
+def serving_app(settings: Settings) -> Starlette:
+    """What the HTTP servers run: the app, with the collector tuned for ingestion."""
     tune_gc()
-    return IngestFastPath(create_app(settings))
+    return create_app(settings)
 
 
 def tune_gc() -> None:

@@ -41,7 +41,7 @@ def _run_uvicorn(settings: Settings) -> None:
     app = serving_app(settings)
     config = uvicorn.Config(
         app,
-        http=ingest_protocol(app.app.state),  # event requests answered before ASGI
+        http=ingest_protocol(app.state),  # event requests answered before ASGI
         host=settings.host,
         port=settings.port,
         access_log=False,  # uvicorn's access log records client addresses

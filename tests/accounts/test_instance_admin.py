@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from jetrack.accounts.users import had_accounts
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, sign_up_verified
 from tests.test_cli import run
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, sign_up_verified
 
 
 def _admins(stores: Stores) -> list[str]:

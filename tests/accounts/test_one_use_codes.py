@@ -17,8 +17,8 @@ from jetrack.accounts import two_factor
 from jetrack.config import Settings
 from jetrack.store.models import RecoveryCode, User, utcnow
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import Inbox, log_in, sign_up_verified
 from tests.conftest import make_settings
+from tests.web.conftest import Inbox, log_in, sign_up_verified
 
 LOGINS = 4
 

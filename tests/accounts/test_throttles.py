@@ -11,9 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 from tests.accounts.test_two_factor_and_keys import _enable_2fa
 from tests.conftest import app_state
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 
 ATTACKER, OWNER = ("192.0.2.66", 4000), ("198.51.100.7", 4000)
 

@@ -15,8 +15,8 @@ from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import PASSWORD, log_in, sign_up
 from tests.conftest import make_settings
+from tests.web.conftest import PASSWORD, log_in, sign_up
 
 
 @pytest.fixture

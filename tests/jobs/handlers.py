@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jetrack.jobs.context import JobContext
+from jetrack.store.job_queue import JobContext
 
 
 class Killed(BaseException):
@@ -47,6 +47,17 @@ def dies(context: JobContext) -> None:
         _log(context, "two")
 
     context.run_steps([("one", lambda: _log(context, "one")), ("two", two)])
+
+
+def stops_the_process(context: JobContext) -> None:
+    """Two steps; the process starts stopping during the first (a server shut down)."""
+
+    def one() -> None:
+        _log(context, "one")
+        if _first_time(context):
+            context.stopping.set()
+
+    context.run_steps([("one", one), ("two", lambda: _log(context, "two"))])
 
 
 def broken(context: JobContext) -> None:

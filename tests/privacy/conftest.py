@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from jetrack.config import Settings
 from jetrack.store.stores import Stores, open_stores
-from tests.accounts.conftest import Inbox, smtp  # noqa: F401  (a real SMTP server fixture)
 from tests.conftest import make_settings
 
 
@@ -27,13 +25,3 @@ def open_with(tmp_path: Path) -> Iterator[Callable[..., Stores]]:
     yield factory
     for stores in opened:
         stores.close()
-
-
-@pytest.fixture
-def mail_settings(tmp_path: Path, smtp: tuple[Inbox, int]) -> Settings:  # noqa: F811
-    return make_settings(tmp_path / "data", smtp_host="127.0.0.1", smtp_port=smtp[1])
-
-
-@pytest.fixture
-def inbox(smtp: tuple[Inbox, int]) -> Inbox:  # noqa: F811
-    return smtp[0]

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from jetrack.jobs import queue, runner
+from jetrack.jobs import runner
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.privacy.export import request_export
+from jetrack.store import job_queue
 from jetrack.store.models import DataExport, ErasureRequest, Job, Site, SiteErasure, User, utcnow
 from jetrack.store.stores import Stores
 from tests.conftest import row
@@ -44,8 +45,8 @@ def test_erasure_export_and_site_purge_on_postgres(
     with stores.control.session() as session:
         for request in session.scalars(select(ErasureRequest)):
             request.purge_after = utcnow() - timedelta(seconds=1)
-        assert queue.enqueue(session, "retention", dedup_key="k") is not None
-        assert queue.enqueue(session, "retention", dedup_key="k") is None
+        assert job_queue.enqueue(session, "retention", dedup_key="k") is not None
+        assert job_queue.enqueue(session, "retention", dedup_key="k") is None
 
     runner.run_pending(stores)
     assert count_events(stores.events, ada_site) == 0

@@ -38,7 +38,6 @@ from jetrack.store.models import (
     utcnow,
 )
 from jetrack.store.stores import Stores, open_stores
-from tests.accounts.conftest import Inbox
 from tests.conftest import ROOT, TEST_KEY, make_settings, row
 from tests.privacy.helpers import (
     count_events,
@@ -48,6 +47,7 @@ from tests.privacy.helpers import (
     make_account,
     user_exists,
 )
+from tests.web.conftest import Inbox
 
 
 def _request_erasure(stores: Stores, user_id: int) -> None:

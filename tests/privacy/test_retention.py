@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from jetrack.jobs import queue, runner
+from jetrack.jobs import runner
 from jetrack.privacy.retention import (
     apply_retention,
     data_available_from,
     retention_cutoff,
     site_cutoffs,
 )
+from jetrack.store import job_queue
 from jetrack.store.models import Job, Site
 from jetrack.store.stores import Stores
 from tests.conftest import make_settings
@@ -104,7 +105,7 @@ def test_the_daily_job_runs_once_a_day_and_is_recorded(open_with: Callable[..., 
     assert runner.run_pending(stores) >= 2  # retention and purge
     assert len(event_times(stores.events, site_id)) == 1
     with stores.control.session() as session:
-        assert queue.last_finished(session, "retention") is not None
+        assert job_queue.last_finished(session, "retention") is not None
         jobs = session.scalars(select(Job).where(Job.kind == "retention")).all()
         assert len(jobs) == 1 and jobs[0].state == "done"
         assert "trimmed" in jobs[0].payload["report"]

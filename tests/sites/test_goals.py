@@ -14,9 +14,8 @@ from jetrack.sites.goals import GoalError, create_goal, goal_spec, rename_goal
 from jetrack.stats.filters import wildcard_regex
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
-from tests.accounts.world import World
-from tests.sites.conftest import Keys
 from tests.stats.helpers import event, insert
+from tests.web.world import Keys, World
 
 # (goal_type, fields, the field named by the error or None, the display name when valid)
 SPECS: list[tuple[str, dict[str, Any], str | None, str]] = [

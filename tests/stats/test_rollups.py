@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from jetrack.jobs.context import JobContext
 from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.event_tables import delete_site_rows
 from jetrack.privacy.retention import apply_retention
@@ -24,6 +23,7 @@ from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
 from jetrack.store.events import first_value
 from jetrack.store.ids import COOKIE_ID_FLAG
+from jetrack.store.job_queue import JobContext
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import make_settings
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids

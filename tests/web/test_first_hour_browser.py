@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.accounts.conftest import PASSWORD
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
+from tests.web.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -25,7 +25,7 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.page_url import parse_page_url
 from jetrack.ingest.sessions import SessionTable, VisitState
-from jetrack.ingest.site_cache import SiteCache, SiteInfo
+from jetrack.ingest.site_cache import IngestSite, SiteCache
 from jetrack.ingest.wire import WireEvent
 from jetrack.store.identity import cookie_visitor_id, visitor_id
 from jetrack.store.salts import SaltPair
@@ -62,7 +62,7 @@ class Incoming:
     user_agent: str
     accept_language: str
     now: float
-    site: SiteInfo | None = None
+    site: IngestSite | None = None
     hostname: str = ""
     pathname: str = ""
     query: dict[str, str] = field(default_factory=dict)

@@ -56,8 +56,11 @@ def _globs(patterns: Any) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-@dataclass(frozen=True)
-class SiteInfo:
+@dataclass(frozen=True, slots=True)
+class IngestSite:
+    """What ingestion knows of a site (what a query knows of one is
+    `jetrack.stats.query.SiteInfo`)."""
+
     id: int
     domain: str
     paused: bool
@@ -66,11 +69,11 @@ class SiteInfo:
 
 
 class SiteCache:
-    """domain -> SiteInfo; `refresh` runs in a thread, lookups are lock-free dict reads."""
+    """domain -> IngestSite; `refresh` runs in a thread, lookups are lock-free dict reads."""
 
     def __init__(self, control: ControlStore) -> None:
         self._control = control
-        self._by_domain: dict[str, SiteInfo] = {}
+        self._by_domain: dict[str, IngestSite] = {}
 
     def refresh(self) -> None:
         with self._control.session() as session:
@@ -78,11 +81,11 @@ class SiteCache:
                 select(Site.id, Site.domain, Site.paused, Site.cookie_mode, Site.shields)
             ).all()
         self._by_domain = {
-            row.domain: SiteInfo(
+            row.domain: IngestSite(
                 row.id, row.domain, row.paused, row.cookie_mode, Shields.from_settings(row.shields)
             )
             for row in rows
         }
 
-    def get(self, domain: str) -> SiteInfo | None:
+    def get(self, domain: str) -> IngestSite | None:
         return self._by_domain.get(domain.removeprefix("www."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jetrack.jobs.context import JobContext
+from jetrack.store.job_queue import JobContext
 from jetrack.store.rollups import build_rollups, days_due
 
 
@@ -14,5 +14,6 @@ def run_rollups(context: JobContext) -> None:
     events = context.stores.events
     days = days_due(events, datetime.now(UTC))
     for day in days:
+        context.stop_point()  # a stopping server waits for one day's build at most
         build_rollups(events, day)
     context.payload["days"] = [day.isoformat() for day in days]

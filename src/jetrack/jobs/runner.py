@@ -17,12 +17,12 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from jetrack.jobs import queue
-from jetrack.jobs.context import JobContext
 from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
+from jetrack.store import job_queue
+from jetrack.store.job_queue import JobContext, Stopping
 from jetrack.store.models import ErasureRequest, SiteErasure, as_utc, utcnow
 from jetrack.store.stores import Stores
 
@@ -51,20 +51,20 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
     now = now or utcnow()
     with stores.control.session() as session:
         for kind in DAILY_KINDS:
-            queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
+            job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
         for kind in HOURLY_KINDS:
-            queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
+            job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
         for request in session.scalars(
             select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
         ):
-            queue.enqueue(
+            job_queue.enqueue(
                 session,
                 "erasure_notice",
                 {"request_id": request.id},
                 dedup_key=f"erasure_notice:{request.id}",
             )
             if as_utc(request.purge_after) <= now:
-                queue.enqueue(
+                job_queue.enqueue(
                     session,
                     "erase_account",
                     {"request_id": request.id},
@@ -77,22 +77,37 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             .limit(1)
         )
         if newest is not None:
-            queue.enqueue(session, "purge", dedup_key=f"purge:site-erasure:{newest}")
+            job_queue.enqueue(session, "purge", dedup_key=f"purge:site-erasure:{newest}")
 
 
-def run_one(stores: Stores, *, in_server: bool, kinds: Sequence[str] | None = None) -> bool:
-    """Claim and run one due job; False when none is due."""
-    job = queue.claim_next(stores.control, kinds=kinds)
+def run_one(
+    stores: Stores,
+    *,
+    in_server: bool,
+    kinds: Sequence[str] | None = None,
+    stopping: threading.Event | None = None,
+) -> bool:
+    """Claim and run one due job; False when none is due, or when `stopping` was set
+    while it ran (it is given back at a step's end, to resume from its checkpoint)."""
+    job = job_queue.claim_next(stores.control, kinds=kinds)
     if job is None:
         return False
     context = JobContext(stores, job.id, dict(job.payload), in_server=in_server)
+    if stopping is not None:
+        context.stopping = stopping
     try:
         HANDLERS[job.kind](context)
+    except Stopping:
+        job_queue.release(stores.control, job.id, context.payload)
+        log.info(
+            "job %d (%s) stopped between steps; it resumes at the next start", job.id, job.kind
+        )
+        return False
     except Exception as exc:
         log.error("job %d (%s) failed: %s: %s", job.id, job.kind, type(exc).__name__, exc)
-        queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")
+        job_queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")
         return True
-    queue.finish(stores.control, job.id, context.payload)
+    job_queue.finish(stores.control, job.id, context.payload)
     log.info("job %d (%s) done", job.id, job.kind)
     return True
 
@@ -116,15 +131,15 @@ def run_pending(
 def run_now(stores: Stores, kind: str, kinds: Sequence[str] | None = None) -> int:
     """Enqueue one `kind` job regardless of today's run, then run what is due (the CLI)."""
     if stores.settings.database_url is None:
-        queue.requeue_running(stores.control)  # we hold the data dir: nothing else runs
+        job_queue.requeue_running(stores.control)  # we hold the data dir: nothing else runs
     with stores.control.session() as session:
-        queue.enqueue(session, kind)
+        job_queue.enqueue(session, kind)
     return run_pending(stores, kinds=kinds or (kind,))
 
 
 def tick(stores: Stores, stopping: threading.Event) -> None:
     schedule(stores)
-    while not stopping.is_set() and run_one(stores, in_server=True):
+    while not stopping.is_set() and run_one(stores, in_server=True, stopping=stopping):
         pass
 
 
@@ -132,7 +147,7 @@ def tick(stores: Stores, stopping: threading.Event) -> None:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     stores: Stores = app.state.stores
     if stores.settings.database_url is None:
-        await run_in_threadpool(queue.requeue_running, stores.control)
+        await run_in_threadpool(job_queue.requeue_running, stores.control)
     stopping = threading.Event()
 
     async def loop() -> None:

@@ -1,16 +1,18 @@
 """How many account mails may go out per recipient, per asking account and per client.
 
-Sliding one-hour windows in process memory only: client addresses live here for the
+Sliding one-hour windows (`jetrack.rate_limits.SlidingWindows`) in process memory only: client addresses live here for the
 window and are never written or logged. A refused mail is refused the same way whether
 or not the recipient has an account, so a limit tells nothing about who has one.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from jetrack.rate_limits import SlidingWindows
 
 WINDOW_SECONDS = 60 * 60
 # Mails (sign-up confirmations, "account exists" notices, resets, invitations, email
@@ -47,44 +49,28 @@ def mail_keys(
     return keys
 
 
-@dataclass
 class MailLimiter:
-    window: float = WINDOW_SECONDS
-    limits: dict[str, int] = field(default_factory=lambda: dict(LIMITS))
-    clock: Callable[[], float] = time.monotonic
-    _sent: dict[MailKey, deque[float]] = field(default_factory=dict)
-    _last_sweep: float = 0.0
+    """The mail limits of LIMITS, one `SlidingWindows` table per kind of key."""
 
-    def _recent(self, key: MailKey, now: float) -> deque[float]:
-        times = self._sent.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            self._sent.pop(key, None)
-        return times
-
-    def _sweep(self, now: float) -> None:
-        if now - self._last_sweep < 60:
-            return
-        self._last_sweep = now
-        for key in list(self._sent):
-            self._recent(key, now)
+    def __init__(
+        self,
+        window: float = WINDOW_SECONDS,
+        limits: dict[str, int] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tables: dict[str, SlidingWindows[str]] = {
+            kind: SlidingWindows(limit, window, clock) for kind, limit in (limits or LIMITS).items()
+        }
 
     def retry_after(self, keys: Iterable[MailKey]) -> int:
         """Whole seconds until a mail for all of `keys` may go; 0 when it may now."""
-        now = self.clock()
-        self._sweep(now)
-        waits = [0.0]
-        for key in keys:
-            times = self._recent(key, now)
-            if len(times) >= self.limits[key.kind]:
-                waits.append(times[0] + self.window - now)
-        return int(max(waits) + 0.999)
+        waits = [self.tables[key.kind].wait(key.value) for key in keys]
+        return math.ceil(max(waits, default=0.0))
 
     def sent(self, keys: Iterable[MailKey]) -> None:
-        now = self.clock()
+        """Count a mail asked for `keys` (whether or not it went out)."""
         for key in keys:
-            self._sent.setdefault(key, deque()).append(now)
+            self.tables[key.kind].record(key.value)
 
 
 def refusal(seconds: int) -> str:

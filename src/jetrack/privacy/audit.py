@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import inspect, select
 
 from jetrack.config import ConfigError, Settings
-from jetrack.jobs.queue import last_finished
 from jetrack.privacy.retention import retention_days
 from jetrack.store.control import ControlStore
 from jetrack.store.events import EventStore, EventStoreError
+from jetrack.store.job_queue import last_finished
 from jetrack.store.keys import KEY_FILE_NAME
 from jetrack.store.models import ErasureRequest, Site, as_utc
 from jetrack.store.salts import SALT_LIFETIME, salt_ages

@@ -24,15 +24,15 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import can
 from jetrack.accounts.tokens import digest, new_token
-from jetrack.jobs import queue
-from jetrack.jobs.context import JobContext
 from jetrack.privacy.csv_cells import csv_cell
-from jetrack.privacy.mails import compose
+from jetrack.privacy.mails import compose, send
 from jetrack.privacy.purge import exports_dir
 from jetrack.privacy.restriction import is_restricted
 from jetrack.sites.annotations import annotations_of_account, list_annotations
 from jetrack.sites.segments import segments_of_account, visible_segments
+from jetrack.store import job_queue
 from jetrack.store.events import EventStore, Limits
+from jetrack.store.job_queue import JobContext
 from jetrack.store.models import (
     Annotation,
     ApiKey,
@@ -83,7 +83,7 @@ def request_export(session: Session, user: User) -> tuple[DataExport, str | None
     )
     session.add(export)
     session.flush()
-    queue.enqueue(session, "export", {"export_id": export.id, "token": token})
+    job_queue.enqueue(session, "export", {"export_id": export.id, "token": token})
     return export, token
 
 
@@ -378,7 +378,7 @@ def run_export(context: JobContext) -> None:
             expires = as_utc(row.expires_at).strftime("%d %B %Y") if row else ""
         url = settings.base_url.rstrip("/") + f"/exports/{payload['token']}"
         message = compose(settings, "export_ready", name=payload["name"], url=url, expires=expires)
-        context.mail(payload["email"], message.subject, message.text, message.html)
+        send(settings, payload["email"], message)
         for secret in ("token", "email", "name"):  # the checkpoint keeps no token or address
             payload.pop(secret, None)
 

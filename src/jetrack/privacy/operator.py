@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.login_sessions import end_user_sessions
-from jetrack.jobs import queue
 from jetrack.privacy.erasure import cancel_account_erasure
 from jetrack.sites.sites import list_sites
+from jetrack.store import job_queue
 from jetrack.store.events import EventStore
 from jetrack.store.models import AdminAuditEntry, ErasureRequest, Site, User, utcnow
 from jetrack.support.tickets import close_ticket
@@ -98,7 +98,7 @@ def close(session: Session, actor: User, ticket_id: int) -> bool:
 
 
 def retry_job(session: Session, actor: User, job_id: int) -> bool:
-    if not queue.retry(session, job_id):
+    if not job_queue.retry(session, job_id):
         return False
     record(session, actor, "retry_job", f"job:{job_id}")
     return True

@@ -18,11 +18,11 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from jetrack.ingest.service import replay_journal, unstored_segments
-from jetrack.jobs.context import JobContext
 from jetrack.privacy.erasure import undo_link_path
 from jetrack.privacy.event_tables import delete_site_rows, site_ids_with_data
-from jetrack.privacy.mails import compose
+from jetrack.privacy.mails import compose, send
 from jetrack.sites.segments import forget_account
+from jetrack.store.job_queue import JobContext
 from jetrack.store.models import (
     DataExport,
     ErasureRequest,
@@ -158,7 +158,7 @@ def run_account_erasure(context: JobContext) -> None:
                 name=plan["name"] or plan["email"],
                 privacy_url=settings.base_url.rstrip("/") + "/privacy",
             )
-            context.mail(plan["email"], message.subject, message.text, message.html)
+            send(context.stores.settings, plan["email"], message)
 
     def close() -> None:
         with stores.control.session() as session:
@@ -193,7 +193,7 @@ def send_erasure_notice(context: JobContext) -> None:
         to, name = user.email, user.name or user.email
         purge_date = as_utc(request.purge_after).strftime("%d %B %Y")
     message = compose(stores.settings, "erasure_notice", name=name, url=url, purge_date=purge_date)
-    context.mail(to, message.subject, message.text, message.html)
+    send(stores.settings, to, message)
 
 
 # --- Deleted sites, orphans, expired exports, old tickets -----------------------------------

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from jetrack.billing.plans import plan_named
 from jetrack.config import Settings
-from jetrack.jobs.context import JobContext
 from jetrack.privacy.event_tables import (
     MUTATION_SETTINGS,
     present_tables,
@@ -29,6 +28,7 @@ from jetrack.privacy.event_tables import (
     wait_for_mutations,
 )
 from jetrack.store.events import EventStore, Limits
+from jetrack.store.job_queue import JobContext
 from jetrack.store.models import Site
 
 PARTITION_ID = re.compile(r"^[0-9A-Za-z_]{1,64}$")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jetrack.stats.exchange_rates import ExchangeRates
 
+from jetrack.store.models import Site
+
 # Dimensions whose value can differ between events of one visit.
 EVENT_DIMENSIONS = ("event:page", "event:hostname", "event:goal", "event:name")
 PROPS_PREFIX = "event:props:"
@@ -111,7 +113,8 @@ class SegmentInfo:
 class SiteInfo:
     """What a query needs to know about a site; built from the control store's Site row.
     `segments`: the saved segments the request names and its asker may use (looked up by
-    the web layer, jetrack.stats.segments), empty unless the request names one."""
+    the web layer, jetrack.stats.segments), empty unless the request names one. (What ingestion knows
+    of a site is `jetrack.ingest.site_cache.IngestSite`.)"""
 
     id: int
     domain: str
@@ -120,8 +123,8 @@ class SiteInfo:
     segments: tuple[SegmentInfo, ...] = ()
 
     @classmethod
-    def from_site(cls, site: Any) -> SiteInfo:
-        """From a `jetrack.store.models.Site` (its goals must be loadable) or a SiteInfo."""
+    def from_site(cls, site: Site | SiteInfo) -> SiteInfo:
+        """From a control store Site row (its goals must be loadable) or a SiteInfo."""
         if isinstance(site, SiteInfo):
             return site
         goals = tuple(
@@ -132,7 +135,7 @@ class SiteInfo:
                 tuple(sorted((g.custom_props or {}).items())),
                 getattr(g, "currency", None),
             )
-            for g in getattr(site, "goals", [])
+            for g in site.goals
         )
         return cls(id=site.id, domain=site.domain, timezone=site.timezone or "UTC", goals=goals)
 

@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can
-from jetrack.jobs.queue import recent_jobs
 from jetrack.privacy import operator
 from jetrack.privacy.audit import audit_checks
+from jetrack.store.job_queue import recent_jobs
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.support.tickets import list_tickets

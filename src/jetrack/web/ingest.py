@@ -1,16 +1,24 @@
-"""POST /api/event (Plausible-compatible) and POST /api/events (batches from servers).
+"""POST /api/event (Plausible-compatible) and POST /api/events (batches from servers): the
+one place that decides the answer of an event request, whichever way it came in.
 
-The request's checks (`check_request`) and the answers (`Answer`, `answer_for` of what
-`jetrack.ingest.accept` reports) are plain functions and values, shared by two ways in: under uvicorn,
-`jetrack.web.ingest_protocol` calls them from the HTTP parser's callbacks; elsewhere
-(granian, tests on the app) `EventEndpoint` is a plain ASGI endpoint, with no
-Request/Response objects and one pass over the headers."""
+`answer_head` decides what is known before the body (the method, a declared size above
+the limit) and `answer_body` everything after it; both ways in read the request and call
+them, nothing else:
+- `IngestFastPath` is the outermost layer of the app (`jetrack.app.create_app`): an event
+  request is answered past the middleware and the router, which at thousands of events a
+  second cost more than the pipeline itself (granian, tests on the app, and the requests
+  uvicorn's parser leaves to ASGI take this way);
+- under uvicorn, `jetrack.web.ingest_protocol` (the one module with uvicorn-private code)
+  answers the common case from the HTTP parser's callbacks, before ASGI is reached.
+The routes below name the endpoints for the resource policy, the docs and the OpenAPI
+check; their endpoint is the fast path's own, so a request that reached it would get the
+same answer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jetrack.ingest.accept import (
     Accepted,
@@ -40,6 +48,9 @@ from jetrack.ingest.wire import (
 )
 
 log = logging.getLogger("jetrack")
+
+# path -> batch endpoint?
+EVENT_PATHS = {"/api/event": False, "/api/events": True}
 
 # A POST from the tracker is a CORS "simple" request: the origin header is all a browser
 # reads from its answer. The others matter only to a preflight (OPTIONS).
@@ -118,6 +129,7 @@ def _bad(field: str, message: str, status: int = 400) -> Answer:
 
 
 TOO_LARGE = _bad("body", f"must be at most {MAX_BODY_BYTES} bytes", status=413)
+DISCONNECTED = _bad("body", "the client disconnected before sending it")
 
 
 def wanted_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -129,14 +141,20 @@ def wanted_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
-def declared_too_large(headers: Mapping[str, str]) -> bool:
+def answer_head(method: str, headers: Mapping[str, str]) -> Answer | None:
+    """The answer decided before the body is read, or None: read it (at most
+    MAX_BODY_BYTES of it) and call `answer_body`. A 413 here closes the connection: its
+    body is not read."""
+    if method != "POST":
+        return PREFLIGHT_ANSWER if method == "OPTIONS" else METHOD_NOT_ALLOWED
     declared = headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > MAX_BODY_BYTES
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return TOO_LARGE
+    return None
 
 
 def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[WireEvent] | Answer:
-    """The request's events, or the 4xx answer naming what is wrong with it. The body's
-    size is the caller's to bound (above MAX_BODY_BYTES: TOO_LARGE) while reading it."""
+    """The request's events, or the 4xx answer naming what is wrong with it."""
     try:
         raw = decode_json(body)
         events = parse_batch(raw) if batch else [parse_event(raw)]
@@ -147,13 +165,67 @@ def check_request(headers: Mapping[str, str], body: bytes, batch: bool) -> list[
     return events
 
 
-class BodyTooLarge(Exception):
-    pass
+Respond = Callable[[Answer], None]
 
 
-async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes:
-    if declared_too_large(headers):
-        raise BodyTooLarge
+def answer_body(
+    service: IngestService,
+    peer: str | None,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    respond: Respond,
+    *,
+    batch: bool,
+) -> asyncio.Task[None] | None:
+    """Decide the answer of a POST whose body was read (None: it passed MAX_BODY_BYTES)
+    and hand it to `respond`: at once, when the group commit has journaled the accepted
+    rows, or from the returned task (an unknown domain: the site cache is read again
+    first; the caller keeps the task). Never raises: a failure is a 500 that names
+    nothing of the request. `respond` must ignore a second call."""
+    try:
+        if body is None:
+            respond(TOO_LARGE)
+            return None
+        checked = check_request(headers, body, batch)
+        if isinstance(checked, Answer):
+            respond(checked)
+            return None
+        if unknown_site_due(service, checked):  # rare: a site added seconds ago?
+            refresh = _accept_after_refresh(service, peer, headers, checked, respond, batch)
+            return asyncio.get_running_loop().create_task(refresh)
+        accept(service, peer, headers, checked, _encoded(respond), batch=batch)
+    except Exception as exc:
+        _failed(respond, exc)
+    return None
+
+
+async def _accept_after_refresh(
+    service: IngestService,
+    peer: str | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    respond: Respond,
+    batch: bool,
+) -> None:
+    try:
+        await run_in_threadpool(service.pipeline.sites.refresh)
+        accept(service, peer, headers, events, _encoded(respond), batch=batch)
+    except Exception as exc:
+        _failed(respond, exc)
+
+
+def _encoded(respond: Respond) -> Callable[[Outcome], None]:
+    return lambda outcome: respond(answer_for(outcome))
+
+
+def _failed(respond: Respond, exc: Exception) -> None:
+    # Never a traceback to the client, never the request's data in the log.
+    log.error("internal error on an event request: %s", type(exc).__name__)
+    respond(SERVER_ERROR)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The body; None once it passes MAX_BODY_BYTES (the rest is not read)."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -162,10 +234,37 @@ async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise BodyTooLarge
+            return None
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def answer_asgi(scope: Scope, receive: Receive, batch: bool) -> Answer:
+    """An event request's answer, read through ASGI."""
+    headers = wanted_headers(scope["headers"])
+    head = answer_head(scope["method"], headers)
+    if head is not None:
+        return head
+    try:
+        body = await _read_body(receive)
+    except WireError:
+        return DISCONNECTED
+    client: Any = scope.get("client")
+    service: IngestService = scope["app"].state.ingest
+    answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+    def respond(answer: Answer) -> None:
+        if not answered.done():  # the request may have been cancelled meanwhile
+            answered.set_result(answer)
+
+    refresh = answer_body(
+        service, client[0] if client else None, headers, body, respond, batch=batch
+    )
+    answer = await answered
+    if refresh is not None:
+        await refresh  # it answered as its last act
+    return answer
 
 
 async def _send(send: Send, answer: Answer) -> None:
@@ -175,62 +274,29 @@ async def _send(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
-async def ingest(
-    service: IngestService,
-    peer: str | None,
-    headers: Mapping[str, str],
-    events: list[WireEvent],
-    *,
-    batch: bool,
-    refresh_sites: bool,
-) -> Answer:
-    """`accept`, awaited, and its answer. `refresh_sites`: read the site cache again first
-    (`unknown_site_due` said so: a site added seconds ago?)."""
-    if refresh_sites:
-        await run_in_threadpool(service.pipeline.sites.refresh)
-    answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-
-    def settle(outcome: Outcome) -> None:
-        if not answered.done():  # the request may have been cancelled meanwhile
-            answered.set_result(answer_for(outcome))
-
-    accept(service, peer, headers, events, settle, batch=batch)
-    return await answered
-
-
 class EventEndpoint:
-    """One event (`batch=False`) or a JSON array of events (`batch=True`), as ASGI. Under
-    uvicorn, `jetrack.web.ingest_protocol` answers the common case before ASGI is reached."""
+    """The ASGI endpoint of one event path (`batch`: a JSON array of events)."""
 
     def __init__(self, *, batch: bool) -> None:
         self.batch = batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _send(send, await self.answer(scope, receive))
+        await _send(send, await answer_asgi(scope, receive, self.batch))
 
-    async def answer(self, scope: Scope, receive: Receive) -> Answer:
-        method = scope["method"]
-        if method == "OPTIONS":
-            return PREFLIGHT_ANSWER
-        if method != "POST":
-            return METHOD_NOT_ALLOWED
-        headers = wanted_headers(scope["headers"])
-        try:
-            body = await _read_body(receive, headers)
-        except BodyTooLarge:
-            return TOO_LARGE
-        except WireError as exc:
-            return _bad(exc.field, str(exc))
-        checked = check_request(headers, body, self.batch)
-        if isinstance(checked, Answer):
-            return checked
-        client: Any = scope.get("client")
-        service: IngestService = scope["app"].state.ingest
-        peer = client[0] if client else None
-        refresh = unknown_site_due(service, checked)
-        return await ingest(
-            service, peer, headers, checked, batch=self.batch, refresh_sites=refresh
-        )
+
+class IngestFastPath:
+    """The app's outermost layer: event requests answered here, everything else passed on
+    to the app's middleware and router."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        batch = EVENT_PATHS.get(scope["path"]) if scope["type"] == "http" else None
+        if batch is None:
+            await self.app(scope, receive, send)
+            return
+        await _send(send, await answer_asgi(scope, receive, batch))
 
 
 async def counters(request: Request) -> Response:
@@ -259,12 +325,7 @@ async def counters(request: Request) -> Response:
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
-INGEST_ENDPOINTS = {
-    "/api/event": EventEndpoint(batch=False),
-    "/api/events": EventEndpoint(batch=True),
-}
-
 routes: list[BaseRoute] = [
-    *(Route(path, endpoint) for path, endpoint in INGEST_ENDPOINTS.items()),
+    *(Route(path, EventEndpoint(batch=batch)) for path, batch in EVENT_PATHS.items()),
     Route("/metrics", counters, methods=["GET"]),
 ]

@@ -1,45 +1,41 @@
-"""Event ingestion answered from uvicorn's HTTP parser, before ASGI is reached.
+"""Event requests answered from uvicorn's HTTP parser, before ASGI is reached: the one
+module that knows uvicorn's private parts, and `ingest_protocol` its one seam (the
+server's `http` setting).
 
 At thousands of events a second, the ASGI machinery of one request (a task, the scope,
 the receive and send calls, the checks of the answer's headers) costs more CPU than the
 pipeline itself: the same answer from the parser's callbacks reached 61,000 requests/s
 here against 19,600 through ASGI (docs/benchmarks.md). So `IngestProtocol` is uvicorn's
 own HTTP/1.1 protocol (httptools) with one change: a POST to /api/event or /api/events is
-answered here, with the checks, pipeline and answers of the ASGI endpoint
-(`jetrack.web.ingest`, shared code), and its 202 is written once the group commit has
+read here and answered by `jetrack.web.ingest` (`answer_head`, `answer_body`: the code
+that decides the answer on every way in), its 202 written once the group commit has
 journaled its rows. Everything else, and anything unusual (`Expect: 100-continue`, an
 upgrade, a request pipelined behind one still running), takes uvicorn's ASGI path as
-before. uvicorn is pinned in the lock file: this subclass relies on its request cycle's
+before, where the app's `IngestFastPath` answers event requests with the same code.
+uvicorn is pinned in the lock file: this subclass relies on its request cycle's
 attributes (`response_complete`, `keep_alive`, `disconnected`, `message_event`).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
 
 from starlette.datastructures import State
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from jetrack.ingest.accept import accept, unknown_site_due
 from jetrack.ingest.service import IngestService
-from jetrack.ingest.wire import MAX_BODY_BYTES, WireEvent
+from jetrack.ingest.wire import MAX_BODY_BYTES
 from jetrack.web.ingest import (
     ACCEPTED,
-    SERVER_ERROR,
-    TOO_LARGE,
+    EVENT_PATHS,
     Answer,
-    answer_for,
-    check_request,
-    declared_too_large,
-    ingest,
+    answer_body,
+    answer_head,
     wanted_headers,
 )
 
-log = logging.getLogger("jetrack")
-
 # raw path -> batch endpoint?
-EVENT_PATHS = {b"/api/event": False, b"/api/events": True}
+RAW_EVENT_PATHS = {path.encode(): batch for path, batch in EVENT_PATHS.items()}
 
 
 class _EventRequest:
@@ -99,7 +95,7 @@ class IngestProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_headers_complete(self) -> None:
-        batch = EVENT_PATHS.get(self.url.split(b"?", 1)[0])
+        batch = RAW_EVENT_PATHS.get(self.url.split(b"?", 1)[0])
         parser = self.parser
         if (
             batch is None
@@ -113,10 +109,11 @@ class IngestProtocol(HttpToolsProtocol):
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
         event = self._event = _EventRequest(batch, keep_alive, wanted_headers(self.headers))
         self.cycle = event  # type: ignore[assignment]
-        if declared_too_large(event.headers):
+        refused = answer_head("POST", event.headers)
+        if refused is not None:
             # Answered before the body is read; the connection closes rather than read it.
             event.keep_alive = False
-            self._respond(event, TOO_LARGE)
+            self._respond(event, refused)
 
     def on_body(self, body: bytes) -> None:
         event = self._event
@@ -135,53 +132,20 @@ class IngestProtocol(HttpToolsProtocol):
         self._event = None
         if event.response_complete:  # answered already (a declared size above the limit)
             return
-        try:
-            self._handle(event)
-        except Exception as exc:  # never a traceback to the client, never the request's data
-            log.error("internal error on an event request: %s", type(exc).__name__)
-            self._respond(event, SERVER_ERROR)
-
-    def _handle(self, event: _EventRequest) -> None:
-        if event.size > MAX_BODY_BYTES:
-            self._respond(event, TOO_LARGE)
-            return
-        headers = event.headers
-        checked = check_request(headers, b"".join(event.chunks), event.batch)
-        if isinstance(checked, Answer):
-            self._respond(event, checked)
-            return
+        body = b"".join(event.chunks) if event.size <= MAX_BODY_BYTES else None
         service: IngestService = self.jetrack_state.ingest
         peer = self.client[0] if self.client else None
-        if unknown_site_due(service, checked):  # rare: the site cache is read again first
-            task = self.loop.create_task(self._ingest_later(event, service, peer, headers, checked))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-            return
-        accept(
+        refresh = answer_body(
             service,
             peer,
-            headers,
-            checked,
-            lambda outcome: self._respond(event, answer_for(outcome)),
+            event.headers,
+            body,
+            lambda answer: self._respond(event, answer),
             batch=event.batch,
         )
-
-    async def _ingest_later(
-        self,
-        event: _EventRequest,
-        service: IngestService,
-        peer: str | None,
-        headers: dict[str, str],
-        events: list[WireEvent],
-    ) -> None:
-        try:
-            answer = await ingest(
-                service, peer, headers, events, batch=event.batch, refresh_sites=True
-            )
-        except Exception as exc:
-            log.error("internal error on an event request: %s", type(exc).__name__)
-            answer = SERVER_ERROR
-        self._respond(event, answer)
+        if refresh is not None:  # uvicorn waits for its tasks at shutdown
+            self.tasks.add(refresh)
+            refresh.add_done_callback(self.tasks.discard)
 
     def _respond(self, event: _EventRequest, answer: Answer) -> None:
         if event.response_complete:

@@ -44,7 +44,7 @@ class Policy:
 
 
 STATS_KEY = Budget(
-    "stats api", "key", owner="stats/rate_limit.py (JETRACK_API_RATE_LIMIT_PER_HOUR per key)"
+    "stats api", "key", owner="web/throttles.py (JETRACK_API_RATE_LIMIT_PER_HOUR per key)"
 )
 INGEST = Budget("ingest client budget", "ingest", owner="ingest/")
 ACCOUNT_THROTTLES = Budget("login throttles", "account", owner="accounts/throttle.py")
@@ -65,9 +65,9 @@ SITES_KEY = Budget(
 SITES_API = Policy(body_cap=64 * KB, auth="api_key", budget=SITES_KEY)
 SITES_API_READ = Policy(body_cap=0, auth="api_key", budget=SITES_KEY)
 
-# "METHOD template" -> policy. HEAD follows GET. The ingest endpoints answer before the
-# middleware (app.IngestFastPath) and enforce their own 1 MB cap (web/ingest.py); their rows
-# say what they do. A route missing here fails tests/web/test_policy.py.
+# "METHOD template" -> policy. HEAD follows GET. The ingest endpoints are answered before the
+# middleware (web/ingest.py IngestFastPath, the app's outermost layer) and enforce their own
+# 1 MB cap; their rows say what they do. A route missing here fails tests/web/test_policy.py.
 POLICIES: dict[str, Policy] = {
     "GET /api/health": PAGE,
     "POST /api/event": Policy(body_cap=MAX_BODY_BYTES, budget=INGEST, self_enforced=True),

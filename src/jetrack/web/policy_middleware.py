@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jetrack.config import Settings
 from jetrack.ingest.client_ip import Networks, client_address, parse_networks
 from jetrack.logs import ROUTE_KEY
+from jetrack.rate_limits import MAX_KEYS, FixedWindows
 from jetrack.web.policy import UNROUTED, Budget, Policy, policy_for
 
 
@@ -43,33 +44,23 @@ def route_template(routes: Iterable[BaseRoute], scope: Scope) -> tuple[str | Non
 
 
 class ClientBudgets:
-    """Fixed-window counters per (budget, client address). Addresses live only in this
-    process's memory, for at most one window; they are never logged or stored."""
+    """Fixed-window counters per (budget, client address), one `FixedWindows` table per
+    budget (jetrack.rate_limits: windows aligned on the clock; a full table forgets the
+    oldest client still under its limit, never a limited one). Addresses live only in
+    this process's memory, for at most one window; they are never logged or stored."""
 
-    MAX_ENTRIES = 100_000
-
-    def __init__(self) -> None:
-        self.windows: dict[tuple[str, str], tuple[float, int]] = {}
+    def __init__(self, max_clients: int = MAX_KEYS) -> None:
+        self.max_clients = max_clients
+        self.tables: dict[str, FixedWindows[str]] = {}
 
     def hit(self, budget: Budget, client: str, now: float | None = None) -> int:
         """Count one request; the seconds to wait when the budget is spent, else 0."""
-        now = time.monotonic() if now is None else now
-        key = (budget.name, client)
-        started, count = self.windows.get(key, (now, 0))
-        if now - started >= budget.window_seconds:
-            started, count = now, 0
-        if count >= budget.limit:
-            return max(1, int(started + budget.window_seconds - now))
-        if len(self.windows) >= self.MAX_ENTRIES:
-            self._prune(now)
-        self.windows[key] = (started, count + 1)
-        return 0
-
-    def _prune(self, now: float) -> None:
-        # Windows are at most an hour long: anything older is spent.
-        self.windows = {k: v for k, v in self.windows.items() if now - v[0] < 3600}
-        if len(self.windows) >= self.MAX_ENTRIES:
-            self.windows.clear()
+        now = time.time() if now is None else now
+        table = self.tables.get(budget.name)
+        if table is None:
+            table = FixedWindows(budget.limit, budget.window_seconds, self.max_clients)
+            self.tables[budget.name] = table
+        return 0 if table.take(client, 1, now) else table.retry_after(now)
 
 
 @cache

@@ -23,7 +23,6 @@ from jetrack.notify.messages import Mail, in_background
 from jetrack.sites import provisioning as sites
 from jetrack.sites import provisioning_settings as settings_api
 from jetrack.sites.provisioning import ProvisionError
-from jetrack.stats.rate_limit import RateLimiter
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web import throttles
@@ -32,6 +31,7 @@ from jetrack.web.errors import error_response
 
 # The mail the access page sends for a guest invitation: one wording for both ways in.
 from jetrack.web.teams_pages import _invitation_mail as invitation_mail
+from jetrack.web.throttles import APIRequests
 
 READ = (STATS_SCOPE, SITES_SCOPE)  # Plausible lets a stats key list sites, goals and props
 PROVISION = (SITES_SCOPE,)
@@ -49,7 +49,7 @@ class RateLimited(ProvisionError):
         self.wait = wait
 
 
-def _key_owner(session: Session, key: str, scopes: tuple[str, ...], limiter: RateLimiter) -> int:
+def _key_owner(session: Session, key: str, scopes: tuple[str, ...], limiter: APIRequests) -> int:
     found = authenticate_api_key(session, key)
     if found is None or not any(has_scope(found[0], s) for s in scopes):
         raise ProvisionError(401, INVALID_KEY)

@@ -22,15 +22,15 @@ from jetrack.stats import exchange_rates, v1
 from jetrack.stats.engine import run_query
 from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
 from jetrack.stats.query import SiteInfo
-from jetrack.stats.rate_limit import RateLimiter
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web import throttles
 from jetrack.web.json_io import computed, json_object
 from jetrack.web.segment_filters import with_segments
+from jetrack.web.throttles import APIRequests
 
 
-def _key_owner(request: Request, limiter: RateLimiter) -> int:
+def _key_owner(request: Request, limiter: APIRequests) -> int:
     """The id of the account whose API key the request carries, after counting the request
     against the key's budget; 401/429 otherwise. Runs before the body is read."""
     stores: Stores = request.app.state.stores

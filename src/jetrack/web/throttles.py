@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
 from jetrack.notify.limits import MailLimiter
-from jetrack.stats.rate_limit import RateLimiter
+from jetrack.rate_limits import SlidingWindows
 
 T = TypeVar("T")
 
@@ -48,16 +48,19 @@ def mails(request: Request) -> MailLimiter:
     return _of(request, "mail_limiter", MailLimiter)
 
 
-def _per_key(request: Request) -> RateLimiter:
-    return RateLimiter(request.app.state.settings.api_rate_limit_per_hour)
+APIRequests = SlidingWindows[object]  # requests per API key, in any hour
 
 
-def stats_api(request: Request) -> RateLimiter:
+def _per_key(request: Request) -> APIRequests:
+    return SlidingWindows(request.app.state.settings.api_rate_limit_per_hour, 3600.0)
+
+
+def stats_api(request: Request) -> APIRequests:
     """Stats API requests per API key (JETRACK_API_RATE_LIMIT_PER_HOUR)."""
     return _of(request, "stats_rate_limiter", lambda: _per_key(request))
 
 
-def sites_api(request: Request) -> RateLimiter:
+def sites_api(request: Request) -> APIRequests:
     """Sites API requests per API key, counted apart from the Stats API's."""
     return _of(request, "sites_rate_limiter", lambda: _per_key(request))
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from jetrack.notify.limits import MAILS_PER_CLIENT, MAILS_PER_RECIPIENT, MailLimiter
+from jetrack.notify.limits import (
+    MAILS_PER_ACCOUNT,
+    MAILS_PER_CLIENT,
+    MAILS_PER_RECIPIENT,
+    MailLimiter,
+    mail_keys,
+)
 from jetrack.notify.messages import defanged
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, sign_up, sign_up_verified
-from tests.accounts.test_invitations import _team_id
 from tests.conftest import app_state
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, sign_up, sign_up_verified
+from tests.web.test_invitations import _team_id
 
 
 def _from(client: TestClient, n: int) -> TestClient:
@@ -98,3 +104,27 @@ def test_names_in_mails_are_quoted_and_carry_no_links(client: TestClient, inbox:
 )
 def test_defanged(given: str, mailed: str) -> None:
     assert defanged(given) == mailed
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_longest_wait_of_any_key_is_the_answer() -> None:
+    clock = Clock()
+    limiter = MailLimiter(clock=clock)
+    keys = mail_keys(recipient=" Ada@Example.com", account=7, client="192.0.2.1")
+    for _ in range(MAILS_PER_RECIPIENT):
+        assert limiter.retry_after(keys) == 0
+        limiter.sent(keys)
+        clock.now += 60
+    assert limiter.retry_after(mail_keys(recipient="ada@example.com")) == 3600 - 300
+    assert limiter.retry_after(mail_keys(account=7)) == 0  # 5 of MAILS_PER_ACCOUNT
+    assert MAILS_PER_ACCOUNT > MAILS_PER_RECIPIENT
+    assert limiter.retry_after(keys) == 3300  # the recipient's limit holds the mail
+    clock.now += 3300
+    assert limiter.retry_after(keys) == 0  # the first mail left the hour

@@ -1,12 +1,20 @@
-"""The jobs table as a queue: enqueue, claim with a lease, checkpoint, finish, retry.
+"""The jobs table as a queue: enqueue, claim with a lease, checkpoint, finish, retry; and
+what a job's handler gets (`JobContext`).
 
 A job's `payload` is its checkpoint: handlers record each finished step in it, so a job
 whose process died (its lease runs out) is claimed again and resumes after the last step.
+The queue is the control store's: the domain packages enqueue their jobs here and take a
+`JobContext`, and `jetrack.jobs` (above them) schedules and runs the handlers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +24,14 @@ from sqlalchemy.orm import Session
 
 from jetrack.store.control import ControlStore
 from jetrack.store.models import Job, as_utc, utcnow
+from jetrack.store.stores import Stores
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=10)
+# Tests only: the name of a step after which the process stops for a long time, so a test
+# can kill it there with SIGKILL. Not a JETRACK_ setting on purpose: it is no feature.
+PAUSE_AFTER_STEP_ENV = "JT_TEST_PAUSE_AFTER_STEP"
 
 
 def enqueue(
@@ -113,6 +125,16 @@ def fail(control: ControlStore, job_id: int, error: str) -> None:
             job.run_after = utcnow() + timedelta(minutes=2**job.attempts)
 
 
+def release(control: ControlStore, job_id: int, payload: dict[str, Any]) -> None:
+    """Give back a job stopped between two steps (the process is stopping): claimable again
+    now, from its checkpoint, and the stopped run is not counted as an attempt."""
+    with control.session() as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.state == RUNNING:
+            job.state, job.lease_until, job.run_after = QUEUED, None, utcnow()
+            job.attempts, job.payload = max(0, job.attempts - 1), dict(payload)
+
+
 def retry(session: Session, job_id: int) -> bool:
     """Run a failed (or waiting) job again now (operator console)."""
     job = session.get(Job, job_id)
@@ -144,3 +166,48 @@ def last_finished(session: Session, kind: str) -> datetime | None:
 
 def recent_jobs(session: Session, limit: int = 100) -> list[Job]:
     return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+
+
+class Stopping(Exception):
+    """Raised between two steps of a job when its process is stopping."""
+
+
+@dataclass
+class JobContext:
+    """What a job handler gets: the stores, its checkpoint, named steps that run once, and
+    whether the process is stopping (a handler checks between its steps)."""
+
+    stores: Stores
+    job_id: int
+    payload: dict[str, Any]
+    # In the server the write buffer owns the journal; from the CLI nobody does.
+    in_server: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop_point(self) -> None:
+        """Raise Stopping when the process is stopping; call it between two pieces of work
+        that are each complete (what is done stays done, the rest runs at the next start)."""
+        if self.stopping.is_set():
+            raise Stopping
+
+    def save(self, progress: int | None = None) -> None:
+        checkpoint(self.stores.control, self.job_id, self.payload, progress)
+
+    def run_steps(self, steps: Sequence[tuple[str, Callable[[], None]]]) -> None:
+        """Run each step not yet recorded as done, recording it right after it finished.
+        Every step must be idempotent: a kill between its work and its record repeats it."""
+        done: list[str] = self.payload.setdefault("done", [])
+        for index, (name, work) in enumerate(steps, start=1):
+            if name in done:
+                continue
+            self.stop_point()
+            work()
+            done.append(name)
+            self.save(progress=int(index * 100 / len(steps)))
+            _maybe_pause(name)
+
+
+def _maybe_pause(step: str) -> None:
+    if os.environ.get(PAUSE_AFTER_STEP_ENV) == step:
+        print(f"job paused after step {step}", file=sys.stderr, flush=True)
+        time.sleep(3600)

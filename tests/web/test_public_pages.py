@@ -13,10 +13,10 @@ from jetrack.enrich.geo import GEO_ATTRIBUTION
 from jetrack.privacy.policy import COLLECTED_FIELDS
 from jetrack.store.models import Site, Ticket
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import Inbox
 from tests.conftest import row
 from tests.privacy.helpers import make_account
-from tests.privacy.web import aged_start, app_client, login
+from tests.web.conftest import Inbox
+from tests.web.logins import aged_start, app_client, login
 
 
 def _page(stores: Stores, path: str) -> str:

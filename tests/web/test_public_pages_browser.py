@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from jetrack.store.models import Ticket
 from jetrack.store.stores import open_stores
-from tests.accounts.conftest import Inbox
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, make_settings
+from tests.web.conftest import Inbox
 
 ARTIFACTS = ROOT / "test-artifacts" / "public"
 

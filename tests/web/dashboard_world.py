@@ -21,9 +21,9 @@ from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.sites.sites import add_site
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
-from jetrack.store.stores import Stores
+from jetrack.store.stores import Stores, open_stores
 from jetrack.web.dashboard import BUILD_DIR
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, make_settings, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -42,6 +42,7 @@ class Seeded:
 
     owner_token: str = ""
     owner_csrf: str = ""
+    logout_token: str = ""  # another session of the owner, for a test that logs out
     stranger_token: str = ""
     stranger_csrf: str = ""
     api_key: str = ""
@@ -120,6 +121,7 @@ def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Sto
             _, seeded.api_key = create_api_key(session, owner, "dashboard tests")
             row, seeded.owner_token = start_session(session, owner)
             seeded.owner_csrf = row.csrf_token
+            _, seeded.logout_token = start_session(session, owner)
             stranger = create_user(session, "stranger@example.com", password=PASSWORD)
             row, seeded.stranger_token = start_session(session, stranger)
             seeded.stranger_csrf = row.csrf_token
@@ -155,11 +157,21 @@ class DemoServer:
         return body
 
 
-@pytest.fixture
-def demo_server(live_server_factory: Callable[..., LiveServer]) -> DemoServer:
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """One `jetrack serve` with the demo data per test module: seeding 90 days and starting
+    the server is most of a test's time, and the tests only read (a test that logs out
+    uses `Seeded.logout_token`, not the owner's session the others share)."""
     seeded = Seeded()
-    server = live_server_factory(seed_dashboard(seeded))
-    return DemoServer(server, seeded)
+    data_dir = tmp_path_factory.mktemp("demo-server") / "data"
+    stores = open_stores(make_settings(data_dir))
+    try:
+        seed_dashboard(seeded)(stores)
+    finally:
+        stores.close()
+    server = start_server(data_dir)
+    yield DemoServer(server, seeded)
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -184,19 +196,26 @@ OpenPage = Callable[..., Page]
 
 @pytest.fixture
 def open_page(chromium: Browser, demo_server: DemoServer) -> Iterator[OpenPage]:
-    """`open_page(path, logged_in=True, viewport=DESKTOP)`: a page in a fresh context; the
-    test fails on any uncaught script error."""
+    """`open_page(path, logged_in=True, viewport=DESKTOP, token=owner's)`: a page in a fresh
+    context, signed in with the session `token`; the test fails on any uncaught script
+    error."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def open_(path: str, *, logged_in: bool = True, viewport: dict[str, int] = DESKTOP) -> Page:
+    def open_(
+        path: str,
+        *,
+        logged_in: bool = True,
+        viewport: dict[str, int] = DESKTOP,
+        token: str | None = None,
+    ) -> Page:
         context = chromium.new_context(viewport=viewport)  # type: ignore[arg-type]
         if logged_in:
             context.add_cookies(
                 [
                     {
                         "name": "jt_session",
-                        "value": demo_server.seeded.owner_token,
+                        "value": token or demo_server.seeded.owner_token,
                         "url": demo_server.url,
                     }
                 ]

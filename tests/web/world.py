@@ -28,6 +28,15 @@ from jetrack.store.models import (
 )
 from jetrack.store.stores import Stores
 
+
+@dataclass
+class Keys:
+    """Sites API (`sites`) and Stats API (`stats`) keys by person of the world."""
+
+    sites: dict[str, str]
+    stats: dict[str, str]
+
+
 ROLES = ("owner", "admin", "viewer", "guest_editor", "guest_viewer", "stranger", "anonymous")
 
 

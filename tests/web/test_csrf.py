@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.accounts import world as w
+from tests.web import world as w
 
 # POST routes that need no session (the Origin check alone protects them).
 SIGNED_OUT_FORMS = {

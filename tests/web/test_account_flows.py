@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from jetrack.store.models import EmailToken, ErasureRequest, User, UserSession, utcnow
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up, sign_up_verified
 from tests.conftest import app_state
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up, sign_up_verified
 
 
 @pytest.mark.slow

@@ -11,10 +11,10 @@ from starlette.testclient import TestClient
 from jetrack.accounts.throttle import second_factor_throttle
 from jetrack.store.models import TotpCredential
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 from tests.accounts.test_throttles import Clock
 from tests.accounts.test_two_factor_and_keys import _enable_2fa
 from tests.conftest import app_state
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import DEMO, PHONE, SHOP, DemoServer, OpenPage, screenshot
+from tests.web.dashboard_world import DEMO, PHONE, SHOP, DemoServer, OpenPage, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_the_header_leads_back_to_sites_account_and_log_out(
     open_page: OpenPage, demo_server: DemoServer
 ) -> None:
-    page = open_page(f"/sites/{DEMO}")
+    page = open_page(f"/sites/{DEMO}", token=demo_server.seeded.logout_token)
     expect(page.locator('[data-testid="brand"]')).to_have_attribute("href", "/sites")
     nav = page.locator('[data-testid="account-nav"]')
     expect(nav.locator('a[href="/sites"]')).to_have_text("Sites")

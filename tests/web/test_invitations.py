@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from tests.accounts.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
+from tests.web.conftest import PASSWORD, Inbox, csrf_of, log_in, sign_up_verified
 
 
 def _team_id(client: TestClient) -> str:

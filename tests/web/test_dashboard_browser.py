@@ -13,7 +13,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import DEMO, EMPTY, PHONE, SHOP, SHOP_GOALS, DemoServer, OpenPage, screenshot
+from tests.web.dashboard_world import (
+    DEMO,
+    EMPTY,
+    PHONE,
+    SHOP,
+    SHOP_GOALS,
+    DemoServer,
+    OpenPage,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from jetrack.jobs import queue
+from jetrack.store import job_queue
 from jetrack.store.models import AdminAuditEntry, Job, Site, Ticket, User
 from jetrack.store.stores import Stores
 from tests.conftest import row
 from tests.privacy.helpers import days_ago, insert_events, make_account
-from tests.privacy.web import app_client, login
+from tests.web.logins import app_client, login
 
 PAGES = ["/admin", "/admin/users", "/admin/sites", "/admin/tickets", "/admin/jobs"]
 
@@ -46,7 +46,7 @@ def test_admin_actions_work_and_are_recorded(open_with: Callable[..., Stores]) -
         session.add(
             Ticket(kind="contact", email="x@example.com", subject="Hi", message="Hello there")
         )
-        failed = queue.enqueue(session, "retention")
+        failed = job_queue.enqueue(session, "retention")
         assert failed is not None
         failed.state = "failed"
         session.flush()

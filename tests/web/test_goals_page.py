@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from jetrack.store.models import Goal
 from jetrack.store.stores import Stores
-from tests.accounts.world import World
+from tests.web.world import World
 
 
 def as_role(client: TestClient, world: World, role: str) -> str:

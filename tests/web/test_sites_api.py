@@ -11,9 +11,8 @@ from starlette.testclient import TestClient
 from jetrack.sites.sites import find_site
 from jetrack.store.models import Goal, Invitation, SiteGuest
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import Inbox
-from tests.accounts.world import World
-from tests.sites.conftest import Keys
+from tests.web.conftest import Inbox
+from tests.web.world import Keys, World
 
 INVALID_KEY = (
     "Invalid API key. Please make sure you're using a valid API key with access to the "

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.accounts import world as w
+from tests.web import world as w
 
 # What each role may do: the product's rules, written out independently of the code.
 MAY: dict[str, set[str]] = {

@@ -13,14 +13,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from jetrack.app import create_app
-from jetrack.config import Settings
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
 from jetrack.store.models import Site
-from jetrack.store.stores import Stores
+from jetrack.store.stores import Stores, open_stores
 from jetrack.web import dashboard
-
-from .conftest import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
+from tests.conftest import make_settings
+from tests.web.dashboard_world import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
 
 # Every test seeds a site with traffic and logs in (a second or two each).
 pytestmark = pytest.mark.slow
@@ -36,16 +35,33 @@ def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dashboard, "BUILD_DIR", tmp_path / "build")
 
 
-@pytest.fixture
-def seeded(stores: Stores) -> Seeded:
+@pytest.fixture(scope="module")
+def seeded_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stores, Seeded]]:
+    """The seeded stores of the module: seeding is most of a test's time and the tests
+    read what it made (the one that renames the site puts the name back)."""
+    stores = open_stores(make_settings(tmp_path_factory.mktemp("dashboard") / "data"))
     found = Seeded()
     seed_dashboard(found, visitors_per_day=20)(stores)
-    return found
+    yield stores, found
+    stores.close()
 
 
 @pytest.fixture
-def client(settings: Settings, stores: Stores, fake_build: None) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, stores), base_url="http://127.0.0.1:8000") as test:
+def seeded(seeded_stores: tuple[Stores, Seeded]) -> Seeded:
+    return seeded_stores[1]
+
+
+@pytest.fixture
+def stores(seeded_stores: tuple[Stores, Seeded]) -> Stores:
+    """The module's stores (chDB opens one data path per process at a time)."""
+    return seeded_stores[0]
+
+
+@pytest.fixture
+def client(seeded_stores: tuple[Stores, Seeded], fake_build: None) -> Iterator[TestClient]:
+    stores = seeded_stores[0]
+    app = create_app(stores.settings, stores)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test:
         yield test
 
 
@@ -186,15 +202,20 @@ def test_a_password_protected_link_asks_for_its_password(
 
 
 def test_bootstrap_data_cannot_break_out_of_its_script(
-    client: TestClient, seeded: Seeded, stores: Stores
+    client: TestClient, seeded_stores: tuple[Stores, Seeded]
 ) -> None:
+    stores, seeded = seeded_stores
     with stores.control.session() as session:
         site = session.query(Site).filter_by(domain=DEMO).one()
-        site.name = "</script><script>alert(1)</script>"
-    as_user(client, seeded.owner_token)
-    page = client.get(f"/sites/{DEMO}")
-    assert "<script>alert(1)" not in page.text
-    assert bootstrap(page.text)["name"] == "</script><script>alert(1)</script>"
+        name, site.name = site.name, "</script><script>alert(1)</script>"
+    try:
+        as_user(client, seeded.owner_token)
+        page = client.get(f"/sites/{DEMO}")
+        assert "<script>alert(1)" not in page.text
+        assert bootstrap(page.text)["name"] == "</script><script>alert(1)</script>"
+    finally:
+        with stores.control.session() as session:
+            session.query(Site).filter_by(domain=DEMO).one().name = name
 
 
 def test_a_missing_build_says_how_to_build(

@@ -11,22 +11,24 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import orjson
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from jetrack.app import IngestFastPath, create_app
+from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.sites.sites import add_site
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
+from jetrack.web.ingest import EVENT_PATHS
 from jetrack.web.ingest_protocol import ingest_protocol
 from tests.conftest import free_port
-from tests.ingest.conftest import CHROME, clear_of_a_minutes_end, odd_requests, stored
+from tests.ingest.conftest import CHROME, VISITOR, clear_of_a_minutes_end, odd_requests, stored
+from tests.web.test_ingest_fast_path import failing_step
 
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -37,20 +39,16 @@ def serving(settings: Settings, stores: Stores, keep_alive: int = 5) -> Iterator
     when the block ends."""
     app = create_app(settings, stores)
     port = free_port()
-    asgi = IngestFastPath(app)
     # Counts the event requests that reach ASGI: the protocol should answer them before.
     app.state.asgi_event_requests = 0
 
-    def counted(endpoint: Any) -> Any:
-        async def call(scope: Scope, receive: Receive, send: Send) -> None:
+    async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in EVENT_PATHS:
             app.state.asgi_event_requests += 1
-            await endpoint(scope, receive, send)
+        await app(scope, receive, send)
 
-        return call
-
-    asgi.endpoints = {path: counted(endpoint) for path, endpoint in asgi.endpoints.items()}
     config = uvicorn.Config(
-        asgi,
+        counted,
         host="127.0.0.1",
         port=port,
         http=ingest_protocol(app.state),
@@ -349,3 +347,86 @@ def test_a_batch_over_its_budget_gets_a_429_and_the_connection_goes_on(
             connection.sendall(event_request(pageview(page="/single")))  # no batch budget
             assert answers.next()[0] == 202
     assert sorted(row["pathname"] for row in stored(site_stores)) == ["/", "/", "/", "/single"]
+
+
+# One request each: (method, path, body, headers). Each way in must answer it alike.
+WAYS_IN_CASES: list[tuple[str, str, bytes, dict[str, str]]] = [
+    ("POST", "/api/event", orjson.dumps(pageview(page="/ways")), {}),
+    ("POST", "/api/events", orjson.dumps([pageview(), pageview("other.org")]), {}),
+    ("POST", "/api/event", b"{not json", {}),
+    ("POST", "/api/event", orjson.dumps(pageview()), {"User-Agent": ""}),
+    ("POST", "/api/event", orjson.dumps({"n": "pageview", "d": "example.com"}), {}),
+    ("POST", "/api/events", b"[]", {}),
+    ("POST", "/api/event", orjson.dumps(pageview()), {"User-Agent": BOT}),
+    ("POST", "/api/event", orjson.dumps(pageview("nowhere.example")), {}),
+    ("POST", "/api/event", b'{"n":"pageview","p":"' + b"x" * 1_000_100 + b'"}', {}),
+    ("GET", "/api/event", b"", {}),
+    ("OPTIONS", "/api/event", b"", {"Access-Control-Request-Method": "POST"}),
+]
+
+
+def _what_counts(status: int, headers: dict[str, str], body: bytes) -> tuple[object, ...]:
+    named = orjson.loads(body).get("field") if body.startswith(b"{") else body
+    kept = ("content-type", "access-control-allow-origin", "x-jetrack-dropped", "allow")
+    return status, named, tuple(headers.get(name) for name in kept)
+
+
+def _raw(method: str, path: str, body: bytes, headers: dict[str, str], extra: str = "") -> bytes:
+    lines = {"Host": "127.0.0.1", "User-Agent": CHROME, **headers}
+    head = "".join(f"{name}: {value}\r\n" for name, value in lines.items() if value)
+    length = f"Content-Length: {len(body)}\r\n" if body or method == "POST" else ""
+    return f"{method} {path} HTTP/1.1\r\n{head}{length}{extra}\r\n".encode() + body
+
+
+def test_every_way_in_answers_alike(settings: Settings, site_stores: Stores) -> None:
+    """The parser's callbacks, uvicorn's ASGI path (`Expect: 100-continue`) and the app
+    itself (granian, tests) reach the same decisions: the same status, named field,
+    drop reason and headers for every case."""
+    answers_by_way: dict[str, list[tuple[object, ...]]] = {"app": [], "parser": [], "asgi": []}
+    client = TestClient(create_app(settings, site_stores), client=VISITOR)
+    with client:
+        for method, path, body, headers in WAYS_IN_CASES:
+            response = client.request(
+                method, path, content=body, headers={"User-Agent": CHROME, **headers}
+            )
+            answers_by_way["app"].append(
+                _what_counts(response.status_code, dict(response.headers), response.content)
+            )
+    with serving(settings, site_stores) as app:
+        for way, extra in (("parser", ""), ("asgi", "Expect: 100-continue\r\n")):
+            for method, path, body, headers in WAYS_IN_CASES:
+                with connect(app.state.port) as (connection, answers):
+                    connection.sendall(_raw(method, path, body, headers, extra))
+                    status, got, content = answers.next()
+                    if status == 100:  # the interim answer of Expect: 100-continue
+                        status, got, content = answers.next()
+                    answers_by_way[way].append(_what_counts(status, got, content))
+        assert app.state.asgi_event_requests == len(WAYS_IN_CASES) + 2  # GET, OPTIONS
+    assert answers_by_way["parser"] == answers_by_way["app"]
+    assert answers_by_way["asgi"] == answers_by_way["app"]
+    statuses = [answer[0] for answer in answers_by_way["app"]]
+    assert statuses == [202, 202, 400, 400, 400, 400, 202, 202, 413, 405, 204]
+    pages = [row["pathname"] for row in stored(site_stores)]
+    assert pages.count("/ways") == 3 and len(pages) == 9  # three ways, three events each
+
+
+@pytest.mark.parametrize("expect", ["", "Expect: 100-continue\r\n"], ids=["parser", "asgi"])
+def test_a_failure_answers_500_once_and_the_connection_goes_on(
+    settings: Settings, site_stores: Stores, caplog: pytest.LogCaptureFixture, expect: str
+) -> None:
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        pipeline = app.state.ingest.pipeline
+        steps = pipeline.steps
+        pipeline.steps = [*steps, failing_step]
+        with caplog.at_level(logging.ERROR):
+            connection.sendall(event_request(pageview(page="/failed"), extra=expect))
+            status, _, body = answers.next()
+            if status == 100:
+                status, _, body = answers.next()
+        assert (status, orjson.loads(body)) == (500, {"error": "internal error"})
+        pipeline.steps = steps
+        connection.sendall(event_request(pageview(page="/after")))
+        assert answers.next()[0] == 202
+    assert "internal error on an event request: RuntimeError" in caplog.text
+    assert "203.0.113" not in caplog.text
+    assert [row["pathname"] for row in stored(site_stores)] == ["/after"]

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from jetrack.sites.installation import Installation, describe
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
-from tests.accounts.conftest import Inbox, csrf_of, sign_up_verified
+from tests.web.conftest import Inbox, csrf_of, sign_up_verified
 
 
 def _add(client: TestClient, domain: str, **extra: str) -> httpx2.Response:
