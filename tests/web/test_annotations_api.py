@@ -16,8 +16,8 @@ from jetrack.config import Settings
 from jetrack.sites import shared_links
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
-from tests.accounts import world as w
 from tests.conftest import row
+from tests.web import world as w
 
 pytestmark = pytest.mark.slow  # a world of seven accounts per test
 

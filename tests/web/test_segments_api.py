@@ -28,10 +28,10 @@ from jetrack.config import Settings
 from jetrack.sites import shared_links
 from jetrack.store.models import Segment, Site, User
 from jetrack.store.stores import Stores
-from tests.accounts import world as w
 from tests.conftest import row
 from tests.stats.conftest import fixture_rows
 from tests.stats.helpers import insert
+from tests.web import world as w
 
 pytestmark = pytest.mark.slow  # a world of seven accounts and a chDB fixture per test
 
