@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.sites.funnels import list_funnels, step_names
 from jetrack.store.models import Goal, Site
 from jetrack.store.stores import Stores
-from tests.sites.test_goals_page import as_role, post
+from tests.web.test_goals_page import as_role, post
 from tests.web.world import World
 
 SETTINGS = "/sites/acme.example/settings"
