@@ -386,7 +386,7 @@ def test_the_funnels_panel_shows_the_stats_apis_funnel(
     (funnel,) = listed.json()["funnels"]
 
     def api(query: dict[str, Any]) -> list[str]:
-        body = {"site_id": DEMO, "funnel_id": funnel["id"], "date_range": "30d", **query}
+        body = {"site_id": DEMO, "funnel_id": funnel["id"], "date_range": last_days(30), **query}
         answer = httpx.post(f"{demo_server.url}/api/v2/funnel", json=body, headers=headers)
         assert answer.status_code == 200, answer.text
         return [str(step["visitors"]) for step in answer.json()["steps"]]

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.dashboard_world import DEMO, PHONE, DemoServer, OpenPage, screenshot
-from tests.web.test_dashboard_browser import top_stats_equal
+from tests.web.test_dashboard_browser import last_days, top_stats_equal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,7 +47,7 @@ def test_save_reload_and_apply_a_segment_then_note_the_graph(
     open_page: OpenPage, demo_server: DemoServer
 ) -> None:
     page = open_page(f"/sites/{DEMO}?f=is,visit:country,DE", viewport=WIDE)
-    germans = top_stats_equal(page, demo_server, {"date_range": "30d", "filters": GERMANY})
+    germans = top_stats_equal(page, demo_server, {"date_range": last_days(30), "filters": GERMANY})
     page.click('[data-testid="segment-menu-button"]')
     page.click('[data-testid="segment-save-open"]')
     expect(page.locator('[data-testid="segment-filters"]')).to_contain_text("Country is Germany")
@@ -60,11 +60,14 @@ def test_save_reload_and_apply_a_segment_then_note_the_graph(
 
     page.reload()
     expect(chip).to_contain_text("Germans")
-    by_segment: dict[str, Any] = {"date_range": "30d", "filters": [["is", "segment", [segment_id]]]}
+    by_segment: dict[str, Any] = {
+        "date_range": last_days(30),
+        "filters": [["is", "segment", [segment_id]]],
+    }
     assert top_stats_equal(page, demo_server, by_segment)["results"] == germans["results"]
 
     page.click('[data-testid="segment-remove"]')
-    everyone = top_stats_equal(page, demo_server, {"date_range": "30d"})
+    everyone = top_stats_equal(page, demo_server, {"date_range": last_days(30)})
     all_visitors = everyone["results"][0]["metrics"][0]
     page.click('[data-testid="segment-menu-button"]')
     page.click('[data-testid="segment-apply"][data-name="Germans"]')
@@ -112,6 +115,6 @@ def test_save_reload_and_apply_a_segment_then_note_the_graph(
     page.click('[data-testid="segment-delete"]')
     page.click('[data-testid="segment-delete"]')  # "Really delete?"
     expect(chip).to_have_count(0)
-    top_stats_equal(page, demo_server, {"date_range": "30d"})
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
     # No filter and no segment left: the filter bar, and its menu, are gone.
     expect(page.locator('[data-testid="segment-menu-button"]')).to_have_count(0)
