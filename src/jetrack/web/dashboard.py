@@ -34,11 +34,11 @@ from jetrack.config import Settings
 from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
-from jetrack.sites.funnels import find_funnel, funnel_menu
+from jetrack.sites.funnels import funnel_menu
 from jetrack.sites.sites import snippet
 from jetrack.stats import exchange_rates
 from jetrack.stats.engine import run_query
-from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
+from jetrack.stats.funnel import funnel_id_of, run_funnel
 from jetrack.stats.prop_keys import top_prop_keys
 from jetrack.stats.query import SiteInfo
 from jetrack.store.events import EventStore, LimitedEventStore, Limits
@@ -46,6 +46,7 @@ from jetrack.store.models import Site, User
 from jetrack.web.auth import cookie_secure, current_user, require_user, theme_of
 from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
+from jetrack.web.funnel_lookup import saved_funnel
 from jetrack.web.json_io import computed, json_object
 from jetrack.web.public_pages import landing
 from jetrack.web.security_headers import allow_framing
@@ -288,17 +289,10 @@ async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     return await computed(run_query, events, site, body, rates=rates)
 
 
-def _saved_funnel(session: Session, site_id: int, funnel_id: int) -> FunnelInfo:
-    funnel = find_funnel(session, site_id, funnel_id)
-    if funnel is None:
-        raise HTTPException(404, f"funnel_id: this site has no funnel {funnel_id}")
-    return FunnelInfo.from_funnel(funnel)
-
-
 async def _funnel(request: Request, site: SiteInfo, events: EventStore) -> Any:
     body = await json_object(request)
     funnel_id = await computed(funnel_id_of, body)
-    funnel = await in_session(request, _saved_funnel, site.id, funnel_id)
+    funnel = await saved_funnel(request, site.id, funnel_id)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
     return await computed(run_funnel, events, site, funnel, body)
 

@@ -20,11 +20,12 @@ from jetrack.privacy.retention import data_available_from
 from jetrack.sites import funnels
 from jetrack.stats import exchange_rates, v1
 from jetrack.stats.engine import run_query
-from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel
+from jetrack.stats.funnel import funnel_id_of, run_funnel
 from jetrack.stats.query import SiteInfo
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web import throttles
+from jetrack.web.funnel_lookup import saved_funnel
 from jetrack.web.json_io import computed, json_object
 from jetrack.web.segment_filters import with_segments
 from jetrack.web.throttles import APIRequests
@@ -99,22 +100,13 @@ async def funnels_v2(request: Request) -> Response:
     return JSONResponse({"funnels": listed})
 
 
-def _saved_funnel(request: Request, site_id: int, funnel_id: int) -> FunnelInfo:
-    stores: Stores = request.app.state.stores
-    with stores.control.session() as session:
-        funnel = funnels.find_funnel(session, site_id, funnel_id)
-        if funnel is None:
-            raise HTTPException(404, f"funnel_id: this site has no funnel {funnel_id}")
-        return FunnelInfo.from_funnel(funnel)
-
-
 async def funnel_v2(request: Request) -> Response:
     """POST /api/v2/funnel: visitors through a saved funnel's steps (docs/funnels.md)."""
     user_id = await run_in_threadpool(_key_owner, request, throttles.stats_api(request))
     body = await json_object(request)
     funnel_id = await computed(funnel_id_of, body)
     site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
-    funnel = await run_in_threadpool(_saved_funnel, request, site.id, funnel_id)
+    funnel = await saved_funnel(request, site.id, funnel_id)
     result = await computed(run_funnel, request.app.state.stores.events, site, funnel, body)
     result["meta"] = {"data_available_from": data_from.isoformat() if data_from else None}
     return JSONResponse(result)
