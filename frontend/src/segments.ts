@@ -28,6 +28,13 @@ export function useSegments(): SegmentList | null {
   return useSharedList(list)
 }
 
+/** The saved filters of the applied segment `id`: [] without one, null while the list loads. */
+export function useSegmentFilters(id: number | undefined): Filter[] | null {
+  const found = useSegments()
+  if (id === undefined) return []
+  return found === null ? null : (found.segments.find((s) => s.id === id)?.filters ?? [])
+}
+
 export async function saveSegment(name: string, type: SegmentType, filters: Filter[]): Promise<SavedSegment> {
   const saved = await sendJson<SavedSegment>('POST', boot.segments_url, { name, type, filters })
   await list.reload()

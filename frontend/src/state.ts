@@ -106,16 +106,19 @@ export function goalFilter(state: DashState): DashFilter | undefined {
   return state.filters.find((f) => f.dimension === 'event:goal')
 }
 
-/** The metric the graph shows: the URL's, if it fits the current mode. */
 /** The top stats without a goal filter. With a page filter, no views per visit: the
- * engine refuses it there, as Plausible does (the visits' pageviews count other pages). */
-export function trafficMetrics(state: DashState): TopMetric[] {
-  const byPage = state.filters.some((f) => f.dimension === 'event:page')
+ * engine refuses it there, as Plausible does (the visits' pageviews count other pages).
+ * `segment` holds the applied segment's saved filters, which may filter by page too (at
+ * any depth of and/or/not: the text of the filters is searched). */
+export function trafficMetrics(state: DashState, segment: readonly Filter[] = []): TopMetric[] {
+  const byPage =
+    state.filters.some((f) => f.dimension === 'event:page') || JSON.stringify(segment).includes('"event:page"')
   return byPage ? TOP_METRICS.filter((m) => m !== 'views_per_visit') : TOP_METRICS
 }
 
-export function graphMetric(state: DashState): TopMetric {
-  const allowed = goalFilter(state) ? CONVERSION_METRICS : trafficMetrics(state)
+/** The metric the graph shows: the URL's, if it fits the current mode. */
+export function graphMetric(state: DashState, segment: readonly Filter[] = []): TopMetric {
+  const allowed = goalFilter(state) ? CONVERSION_METRICS : trafficMetrics(state, segment)
   return allowed.includes(state.metric) ? state.metric : 'visitors'
 }
 

@@ -9,6 +9,7 @@ import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, t
 import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
+import { useSegmentFilters } from '../segments'
 import { goalFilter, graphMetric, withoutFilter } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
@@ -87,7 +88,8 @@ export function ratioSeries(conversions: Series, visitors: Series): Series {
 export function MainGraph() {
   const { state, navigate } = useDash()
   const realtime = state.period === 'realtime'
-  const metric: Metric = realtime ? 'visitors' : graphMetric(state)
+  const segment = useSegmentFilters(state.segment) ?? []
+  const metric: Metric = realtime ? 'visitors' : graphMetric(state, segment)
   const conversions = !realtime && goalFilter(state) !== undefined
   // The engine divides conversion_rate by the whole range's visitors, so per bucket the
   // rate is computed here from the goal's visitors and all visitors of each bucket.
