@@ -112,7 +112,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           ← Previous
         </button>
         <span class="jd-muted" data-testid="details-page">
-          Page {wholeNumber(page + 1)} of {wholeNumber(pages)} · {wholeNumber(total)} rows
+          Page {wholeNumber(page + 1)} of {wholeNumber(pages)} · {wholeNumber(total)} {total === 1 ? 'row' : 'rows'}
         </span>
         <button
           type="button"

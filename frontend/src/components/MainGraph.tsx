@@ -85,6 +85,10 @@ export function ratioSeries(conversions: Series, visitors: Series): Series {
   }
 }
 
+/** Metrics that are counts, and the whole steps their axis ticks may take (1, 2, 5, 10...). */
+const WHOLE_METRICS: Metric[] = ['visitors', 'visits', 'pageviews', 'events']
+const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3))
+
 export function MainGraph() {
   const { state, navigate } = useDash()
   const realtime = state.period === 'realtime'
@@ -218,8 +222,9 @@ function Chart({
       },
       axes: [
         { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
-        // Visitors per minute are whole numbers: no 0.5 ticks printed as "1, 1, 2, 2".
-        { ...axis, size: 56, incrs: bars ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
+        // Counts are whole numbers: no 0.2 ticks printed as "0, 0, 1, 1" (a new site's
+        // first visitor), whether per minute or per day.
+        { ...axis, size: 56, incrs: bars || WHOLE_METRICS.includes(metric) ? WHOLE_STEPS : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
         { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
