@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, expect
+from playwright.sync_api import Browser, Locator, Page, Response, ViewportSize, expect
 
 from tests.conftest import ROOT, LiveServer
 from tests.tracker.conftest import DESKTOP_UA, HIDE_AUTOMATION
@@ -29,8 +29,11 @@ from tests.web.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = ROOT / "test-artifacts" / "first-hour"
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
-THEMES = ("light", "dark")
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1440, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+THEMES: tuple[Literal["light"], Literal["dark"]] = ("light", "dark")
 FRAMES = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 DOMAIN = "localhost"  # where everyone tries the snippet first
 DASHBOARD = f"/sites/{DOMAIN}"
@@ -149,7 +152,9 @@ class Watch:
         assert not self.console, f"{where}: console errors {self.console}"
 
 
-def themed_shots(page: Page, step: str, width: str, full_page: bool = True, of: Any = None) -> None:
+def themed_shots(
+    page: Page, step: str, width: str, full_page: bool = True, of: Locator | None = None
+) -> None:
     """The screen (or the element `of`) in the light and the dark theme: the dashboard and
     the pages follow the system's scheme as it changes, so one visit shows both."""
     for theme in THEMES:
@@ -369,7 +374,7 @@ def every_panel_and_details(page: Page, width: str, watch: Watch) -> None:
     watch.assert_clean(f"panels at {width}")
 
 
-def open_details(page: Page, card: Any, name: str, dimension: str, width: str) -> None:
+def open_details(page: Page, card: Locator, name: str, dimension: str, width: str) -> None:
     rows = card.locator(
         f'ol.jd-rows:not(.jd-loading) [data-testid="row"][data-dimension="{dimension}"]'
         if dimension
@@ -484,9 +489,9 @@ def test_the_first_hour_in_chromium(
 
     for width, viewport in VIEWPORTS.items():
         look = chromium.new_context(
-            viewport=viewport,  # type: ignore[arg-type]
+            viewport=viewport,
             color_scheme=THEMES[0],
-            storage_state=state,  # type: ignore[arg-type]
+            storage_state=state,
         )
         watch = Watch(base)
         page = watch.attach(look.new_page())
