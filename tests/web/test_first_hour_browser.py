@@ -428,6 +428,11 @@ def menus_and_dialogs(page: Page, watch: Watch) -> None:
     page.click('[data-testid="segment-save"]')
     expect(dialog).to_have_count(0)
     expect(page.locator('[data-testid="segment-chip"]')).to_contain_text("Pricing visitors")
+    # Opened afresh, the segment filters by page: the top stats wait for its filters and
+    # leave out views per visit (the engine refuses it there), the funnel applies it too.
+    page.reload()
+    wait_for_value(page, '[data-testid="stat-pageviews"]', "data-value", "1")
+    expect(page.locator('[data-testid="stat-views_per_visit"]')).to_have_count(0)
     settled(page)
     themed_shots(page, "filtered", "desktop")
     page.click('[data-testid="segment-remove"]')

@@ -35,7 +35,7 @@ function PeriodStats() {
     : trafficMetrics(state, segment ?? [])
   const { data, error, loading, retry } = useQuery(
     () => (segment === null ? null : withComparison(baseQuery(state, metrics), state)),
-    stateKey(state, String(metrics)),
+    stateKey(state, String(metrics), segment === null),
     0,
     'first',
   )
