@@ -173,6 +173,7 @@ def settled(page: Page) -> None:
     dimmed list), so a picture shows numbers rather than placeholders."""
     expect(page.locator(".jd-skeleton-block")).to_have_count(0, timeout=20_000)
     expect(page.locator(".jd-loading")).to_have_count(0, timeout=20_000)
+    expect(page.locator(".jd-spinner")).to_have_count(0, timeout=20_000)
 
 
 def wait_for_value(page: Page, selector: str, attribute: str, value: str) -> None:
@@ -417,6 +418,7 @@ def menus_and_dialogs(page: Page, watch: Watch) -> None:
     page.click('[data-testid="panel-pages"] [data-testid="row"][data-key="/pricing"]')
     expect(page.locator('[data-testid="filter-chip"]')).to_contain_text("/pricing")
     wait_for_value(page, '[data-testid="stat-visitors"]', "data-value", "1")
+    settled(page)
     page.click('[data-testid="segment-menu-button"]')
     expect(page.locator('[data-testid="segment-menu"]')).to_be_visible()
     themed_shots(page, "segment-menu", "desktop", full_page=False)
