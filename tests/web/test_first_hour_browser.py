@@ -396,7 +396,7 @@ def open_details(page: Page, card: Locator, name: str, dimension: str, width: st
     expect(dialog.locator('[data-testid="details-page"]')).to_contain_text(
         re.compile(rf"· {shown} rows?$" if shown < 25 else r"· [\d,]+ rows$")
     )
-    themed_shots(page, f"details-{name}", width, full_page=False)
+    themed_shots(page, f"details-{name}", width, of=dialog)
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
 
