@@ -26,6 +26,7 @@ from jetrack.accounts.api_keys import create_api_key
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.sites import shared_links
+from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.store.models import Segment, Site, User
 from jetrack.store.stores import Stores
 from tests.conftest import row
@@ -290,3 +291,29 @@ def test_shared_link_lists_site_segments_only(acme: Acme) -> None:
     assert [s["name"] for s in listed["segments"]] == ["Team's"]
     assert "can_edit" not in listed["segments"][0] and listed["can_manage_site_segments"] is False
     assert acme.client.get("/api/share/no-such-link/segments").status_code == 404
+
+
+def test_a_segment_with_a_goal_answers_the_conversion_metrics(acme: Acme) -> None:
+    # The dashboard switches to conversion metrics when the applied segment holds a goal
+    # (frontend segments.ts useConversions) and asks for them with the segment filter; the
+    # rate divides by the visitors without the goal, the segment's other filters kept.
+    with acme.stores.control.session() as session:
+        create_goal(
+            session, row(session, Site, acme.world.site_id), goal_spec("event", event_name="Signup")
+        )
+    signup = [["is", "event:goal", ["Signup"]]]
+    plain = acme.save("owner", "Signed up", "site", signup).json()["id"]
+    german = acme.save("owner", "German sign-ups", "site", [*signup, *GERMANS]).json()["id"]
+    conversions = ["visitors", "events", "conversion_rate"]
+    cases = [
+        # v101's one Signup, of the day's 4 visitors in Berlin.
+        ([["is", "segment", [plain]]], [1, 1, 25.0]),
+        # Of the German visitors (v101 alone).
+        ([["is", "segment", [german]]], [1, 1, 100.0]),
+    ]
+    for filters, expected in cases:
+        body = {"metrics": conversions, "date_range": DAY_D, "filters": filters}
+        answer = acme.client.post(
+            f"/api/dashboard/{acme.world.domain}/query", json=body, headers=acme.as_role("viewer")
+        )
+        assert numbers(answer) == expected, filters
