@@ -106,6 +106,36 @@ export function goalFilter(state: DashState): DashFilter | undefined {
   return state.filters.find((f) => f.dimension === 'event:goal')
 }
 
+/** A segment's filters as the engine applies them: a top-level `and` is top level too. */
+function topLevel(filters: Filter[]): Filter[] {
+  return filters.flatMap((f) => (f[0] === 'and' ? topLevel(f[1] as Filter[]) : [f]))
+}
+
+function isConversionFilter(filter: Filter): boolean {
+  const dimension = filter[1]
+  return typeof dimension === 'string' && (dimension === 'event:goal' || dimension.startsWith(PROPS_PREFIX))
+}
+
+/** Whether the applied saved segment (its filters from the segment list) holds a goal. */
+export function segmentGoal(state: DashState, segments: { id: number; filters: Filter[] }[] | undefined): boolean {
+  const applied = state.segment ? segments?.find((s) => s.id === state.segment) : undefined
+  return applied !== undefined && topLevel(applied.filters).some((f) => f[1] === 'event:goal')
+}
+
+/** The filters a conversion rate divides by (as the engine's conversion_rate): the view's
+ * without its top-level goal and custom property filters, the applied segment's spelled
+ * out when it holds them. */
+export function conversionDivisorFilters(
+  state: DashState,
+  segments: { id: number; filters: Filter[] }[] | undefined,
+): Filter[] {
+  const applied = state.segment ? segments?.find((s) => s.id === state.segment) : undefined
+  const chips = toQueryFilters(state.filters).filter((f) => !isConversionFilter(f as Filter))
+  if (!state.segment) return chips
+  if (!applied || !segmentGoal(state, segments)) return [['is', 'segment', [state.segment]], ...chips]
+  return [...topLevel(applied.filters).filter((f) => !isConversionFilter(f)), ...chips]
+}
+
 /** The top stats without a goal filter. With a page filter, no views per visit: the
  * engine refuses it there, as Plausible does (the visits' pageviews count other pages).
  * `segment` holds the applied segment's saved filters, which may filter by page too (at
@@ -117,8 +147,12 @@ export function trafficMetrics(state: DashState, segment: readonly Filter[] = []
 }
 
 /** The metric the graph shows: the URL's, if it fits the current mode. */
-export function graphMetric(state: DashState, segment: readonly Filter[] = []): TopMetric {
-  const allowed = goalFilter(state) ? CONVERSION_METRICS : trafficMetrics(state, segment)
+export function graphMetric(
+  state: DashState,
+  conversions = goalFilter(state) !== undefined,
+  segment: readonly Filter[] = [],
+): TopMetric {
+  const allowed = conversions ? CONVERSION_METRICS : trafficMetrics(state, segment)
   return allowed.includes(state.metric) ? state.metric : 'visitors'
 }
 

@@ -333,3 +333,27 @@ def test_funnels_take_segments_everywhere_a_query_does(acme: Acme) -> None:
     # Whose segment it is still counts: another account's personal one is refused.
     refused = dashboard("owner", [["is", "segment", [mine]]])
     assert refused.status_code == 400 and f"segment {mine}" in refused.json()["error"]
+def test_a_segment_with_a_goal_answers_the_conversion_metrics(acme: Acme) -> None:
+    # The dashboard switches to conversion metrics when the applied segment holds a goal
+    # (frontend segments.ts useConversions) and asks for them with the segment filter; the
+    # rate divides by the visitors without the goal, the segment's other filters kept.
+    with acme.stores.control.session() as session:
+        create_goal(
+            session, row(session, Site, acme.world.site_id), goal_spec("event", event_name="Signup")
+        )
+    signup = [["is", "event:goal", ["Signup"]]]
+    plain = acme.save("owner", "Signed up", "site", signup).json()["id"]
+    german = acme.save("owner", "German sign-ups", "site", [*signup, *GERMANS]).json()["id"]
+    conversions = ["visitors", "events", "conversion_rate"]
+    cases = [
+        # v101's one Signup, of the day's 4 visitors in Berlin.
+        ([["is", "segment", [plain]]], [1, 1, 25.0]),
+        # Of the German visitors (v101 alone).
+        ([["is", "segment", [german]]], [1, 1, 100.0]),
+    ]
+    for filters, expected in cases:
+        body = {"metrics": conversions, "date_range": DAY_D, "filters": filters}
+        answer = acme.client.post(
+            f"/api/dashboard/{acme.world.domain}/query", json=body, headers=acme.as_role("viewer")
+        )
+        assert numbers(answer) == expected, filters

@@ -8,9 +8,9 @@ import { useDash } from '../context'
 import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
 import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
-import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
-import { useSegmentFilters } from '../segments'
-import { goalFilter, graphMetric, withoutFilter } from '../state'
+import { baseQuery, currentInterval, rateDivisorQuery, stateKey, timeseriesQuery } from '../queries'
+import { useConversions, useSegmentFilters, useSegments } from '../segments'
+import { graphMetric } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
@@ -92,17 +92,19 @@ const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 *
 export function MainGraph() {
   const { state, navigate } = useDash()
   const realtime = state.period === 'realtime'
+  const segments = useSegments()?.segments
   const segment = useSegmentFilters(state.segment) ?? []
-  const metric: Metric = realtime ? 'visitors' : graphMetric(state, segment)
-  const conversions = !realtime && goalFilter(state) !== undefined
+  const goal = useConversions(state)
+  const conversions = !realtime && goal
+  const metric: Metric = realtime ? 'visitors' : graphMetric(state, conversions, segment)
   // The engine divides conversion_rate by the whole range's visitors, so per bucket the
   // rate is computed here from the goal's visitors and all visitors of each bucket.
   const rate = metric === 'conversion_rate'
   const interval = currentInterval(state)
   const minute = supportsInterval('minute')
   const whole = useQuery(
-    () => (rate ? timeseriesQuery(withoutFilter(state, 'event:goal'), 'visitors') : null),
-    stateKey(state, 'rate-divisor', interval, rate),
+    () => (rate ? rateDivisorQuery(state, segments) : null),
+    stateKey(state, 'rate-divisor', interval, rate, segments !== undefined),
   )
   const { data, error, loading, retry } = useQuery(
     () => {
