@@ -333,6 +333,8 @@ def test_funnels_take_segments_everywhere_a_query_does(acme: Acme) -> None:
     # Whose segment it is still counts: another account's personal one is refused.
     refused = dashboard("owner", [["is", "segment", [mine]]])
     assert refused.status_code == 400 and f"segment {mine}" in refused.json()["error"]
+
+
 def test_a_segment_with_a_goal_answers_the_conversion_metrics(acme: Acme) -> None:
     # The dashboard switches to conversion metrics when the applied segment holds a goal
     # (frontend segments.ts useConversions) and asks for them with the segment filter; the
