@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
@@ -40,6 +41,8 @@ HANDLERS: dict[str, Handler] = {
     "erasure_notice": send_erasure_notice,
     "export": run_export,
     "rollups": run_rollups,
+    "reports": run_reports,
+    "report_mail": send_report_mail,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
@@ -54,6 +57,7 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
         for kind in HOURLY_KINDS:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
+        schedule_reports(session, stores.settings, now)
         for request in session.scalars(
             select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
         ):

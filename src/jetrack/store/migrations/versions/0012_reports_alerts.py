@@ -1,0 +1,58 @@
+"""reports and alerts: who gets a site's weekly/monthly reports and traffic alerts, and the
+tracking-stopped alerts sent
+
+Revision ID: 0012
+Revises: 0010 (0011_user_locale.py comes first when both are merged: then 0011)
+Create Date: 2026-12-06 07:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_recipients",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("added_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["added_by_id"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "site_id", "email", "kind", name="uq_report_recipients_site_email_kind"
+        ),
+    )
+    with op.batch_alter_table("report_recipients") as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_recipients_site_id"), ["site_id"])
+        batch_op.create_index(batch_op.f("ix_report_recipients_user_id"), ["user_id"])
+        batch_op.create_index(batch_op.f("ix_report_recipients_added_by_id"), ["added_by_id"])
+    op.create_table(
+        "traffic_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("threshold_hours", sa.Integer(), nullable=False),
+        sa.Column("alerted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recovered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("traffic_alerts") as batch_op:
+        batch_op.create_index(batch_op.f("ix_traffic_alerts_site_id"), ["site_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("traffic_alerts")
+    op.drop_table("report_recipients")
