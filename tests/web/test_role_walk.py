@@ -173,6 +173,20 @@ CASES = [
         "edit_site",
         prepare=w.disposable_annotation,
     ),
+    Case("GET", "/sites/{domain}/reports", "view_stats"),
+    Case("POST", "/sites/{domain}/reports/mine", "view_stats", data={}),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/recipients",
+        "manage_members",
+        data={"email": "not an address", "kind": "week"},
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/recipients/{recipient_id}/remove",
+        "manage_members",
+        prepare=w.disposable_recipient,
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

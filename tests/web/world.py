@@ -20,6 +20,7 @@ from jetrack.store.models import (
     Goal,
     Invitation,
     Membership,
+    ReportRecipient,
     Segment,
     SharedLink,
     SiteGuest,
@@ -118,6 +119,15 @@ def disposable_goal(session: Session, world: World) -> dict[str, str]:
     session.add(goal)
     session.flush()
     return {"goal_id": str(goal.id)}
+
+
+def disposable_recipient(session: Session, world: World) -> dict[str, str]:
+    recipient = ReportRecipient(
+        site_id=world.site_id, email=f"r{utcnow().timestamp()}@client.example", kind="week"
+    )
+    session.add(recipient)
+    session.flush()
+    return {"recipient_id": str(recipient.id)}
 
 
 def disposable_site_segment(session: Session, world: World) -> dict[str, str]:

@@ -9,10 +9,9 @@ retried with the queue's backoff (jetrack.store.job_queue.fail)."""
 from __future__ import annotations
 
 import asyncio
-from email.utils import make_msgid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import make_msgid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -308,6 +307,3 @@ def send_now(stores: Stores, domain: str, period: str, to: str) -> Report:
 
 def _local_today(timezone: str) -> date:
     return datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
-
-
-__all__: Sequence[str] = ("run_reports", "schedule_reports", "send_report_mail", "send_now")
