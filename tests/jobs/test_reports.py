@@ -4,7 +4,9 @@ and their delivery through the queue to a real SMTP server on loopback: once per
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,9 +17,11 @@ from jetrack.config import Settings
 from jetrack.demo import seed_demo
 from jetrack.jobs import reports, runner
 from jetrack.sites import report_recipients
+from jetrack.store import job_queue
+from jetrack.store.job_queue import PAUSE_AFTER_STEP_ENV
 from jetrack.store.models import Job, ReportRecipient, Site, User, utcnow
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import Inbox, free_port, make_settings
+from tests.conftest import Inbox, LiveServer, free_port, make_settings, start_server
 
 BERLIN = "Europe/Berlin"
 
@@ -171,3 +175,69 @@ def test_an_smtp_failure_is_retried_with_backoff_and_sent_once(
 def reports_wait(run_after: datetime) -> timedelta:
     moment = run_after if run_after.tzinfo else run_after.replace(tzinfo=UTC)
     return moment - utcnow()
+
+
+# --- A runner killed in the middle ---------------------------------------------------------------
+
+
+def _wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+RECIPIENTS = ["a@client.example", "b@client.example", "c@client.example"]
+
+
+def _seed_due_reports(stores: Stores) -> None:
+    """A site with three confirmed weekly recipients, and its report for the week of
+    23 November queued as the scheduler queues it."""
+    seed_demo(stores, "small.example", "owner@small.example", days=20, visitors_per_day=5,
+              timezone=BERLIN)  # fmt: skip
+    site_id = _with_recipients(stores, "small.example", RECIPIENTS)
+    with stores.control.session() as session:
+        job_queue.enqueue(
+            session, "reports", {"site_id": site_id, "period": "week", "first": "2026-11-23"},
+            dedup_key=f"reports:{site_id}:week:2026-11-23",
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_killed_runner_sends_each_report_exactly_once_after_restart(
+    live_server_factory: Callable[..., LiveServer], smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    mail_env = {"JETRACK_SMTP_HOST": "127.0.0.1", "JETRACK_SMTP_PORT": str(port)}
+    # The first mail's job stops for an hour right after its send was recorded: killed there.
+    server = live_server_factory(_seed_due_reports, {**mail_env, PAUSE_AFTER_STEP_ENV: "send"})
+    _wait_for(lambda: "job paused after step send" in server.log_text(), "the first send")
+    assert len(inbox.messages) == 1
+    server.stop(signal.SIGKILL)
+
+    again = start_server(server.data_dir, mail_env)
+    try:
+        _wait_for(lambda: len(inbox.messages) >= len(RECIPIENTS), "the other reports")
+        _wait_for(lambda: _report_jobs_left(again) == 0, "the report jobs to finish")
+        time.sleep(runner.POLL_SECONDS + 1)  # a further round of the runner sends nothing
+    finally:
+        again.stop()
+    assert sorted(str(m["To"]) for m in inbox.messages) == RECIPIENTS
+    assert len({str(m["Message-ID"]) for m in inbox.messages}) == len(RECIPIENTS)
+    stores = open_stores(make_settings(server.data_dir))
+    try:
+        with stores.control.session() as session:
+            jobs = session.scalars(select(Job).where(Job.kind == "report_mail")).all()
+            assert sorted(job.state for job in jobs) == ["done"] * len(RECIPIENTS)
+            assert all(job.payload["done"] == ["send"] for job in jobs)
+    finally:
+        stores.close()
+
+
+def _report_jobs_left(server: LiveServer) -> int:
+    """Mail jobs the restarted server has not finished yet, read from its log (it holds the
+    data dir): all three, the killed one included (it resumes after its recorded send)."""
+    return len(RECIPIENTS) - server.log_text().count("(report_mail) done")
