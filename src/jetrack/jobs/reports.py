@@ -247,7 +247,7 @@ def send_report_mail(context: JobContext) -> None:
     report = Report.from_json(payload["report"])
     with stores.control.session() as session:
         one = report_recipients.recipient(session, int(payload["recipient_id"]))
-        if one is None or not _allowed(session, one):
+        if one is None or not may_mail(session, one):
             payload["skipped"] = True
             return
         token = report_recipients.link_token(session, "unsubscribe", one)
@@ -259,7 +259,7 @@ def send_report_mail(context: JobContext) -> None:
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
 
 
-def _allowed(session: Session, one: Recipient) -> bool:
+def may_mail(session: Session, one: Recipient) -> bool:
     """Reports stop while the site's owner restricts processing (privacy/restriction.py),
     except those mailed to the owner."""
     site = session.get(Site, one.site_id)

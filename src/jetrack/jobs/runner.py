@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.privacy.export import run_export
@@ -43,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
     "rollups": run_rollups,
     "reports": run_reports,
     "report_mail": send_report_mail,
+    "alerts": run_alerts,
+    "alert_mail": send_alert_mail,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
@@ -58,6 +61,7 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
         for kind in HOURLY_KINDS:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
         schedule_reports(session, stores.settings, now)
+        schedule_alerts(session, stores.settings, now)
         for request in session.scalars(
             select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
         ):

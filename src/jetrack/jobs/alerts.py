@@ -1,0 +1,163 @@
+"""Traffic alerts: every 15 minutes, each site with alert recipients is checked against its
+own history (jetrack.notify.silence); a silence well outside its normal gaps is mailed once,
+and its end ("traffic is back") once, through `alert_mail` jobs keyed per recipient."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jetrack.config import Settings
+from jetrack.jobs.reports import may_mail, message_id, unsubscribe_url
+from jetrack.notify.alerts import AlertFacts, alert_message
+from jetrack.notify.mail import send_message
+from jetrack.notify.silence import HISTORY, Verdict, judge
+from jetrack.sites import report_recipients
+from jetrack.stats.activity import Activity, active_hours
+from jetrack.store import job_queue
+from jetrack.store.job_queue import JobContext
+from jetrack.store.models import ReportRecipient, Site, TrafficAlert, as_utc, utcnow
+from jetrack.store.stores import Stores
+
+CHECK_MINUTES = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One alert the check decided to send, and to how many recipients."""
+
+    domain: str
+    facts: AlertFacts
+    recipients: int
+
+    def describe(self) -> str:
+        f = self.facts
+        if f.kind == "stopped":
+            what = (
+                f"tracking stopped: no events for {f.silent_hours} h"
+                f" (normal at this time of the week: up to {f.normal_hours} h)"
+            )
+        else:
+            what = f"traffic is back since {f.back_at}"
+        return f"{self.domain}: {what}; mailed to {self.recipients} recipient(s)"
+
+
+def schedule_alerts(session: Session, settings: Settings, now: datetime) -> None:
+    if settings.smtp_host:
+        slot = now.minute // CHECK_MINUTES
+        job_queue.enqueue(session, "alerts", dedup_key=f"alerts:{now:%Y-%m-%dT%H}:{slot}")
+
+
+def run_alerts(context: JobContext) -> None:
+    context.payload["sent"] = [o.describe() for o in check_alerts(context.stores)]
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    id: int
+    domain: str
+    timezone: str
+
+
+def _watched(session: Session) -> list[Watched]:
+    rows = session.execute(
+        select(Site.id, Site.domain, Site.timezone)
+        .join(ReportRecipient, ReportRecipient.site_id == Site.id)
+        .where(
+            ReportRecipient.kind == "alerts",
+            ReportRecipient.confirmed_at.is_not(None),
+            Site.paused.is_(False),
+        )
+        .distinct()
+        .order_by(Site.id)
+    )
+    return [Watched(*row) for row in rows]
+
+
+def check_alerts(stores: Stores, now: datetime | None = None) -> list[Outcome]:
+    """Decide for every watched site; queue the mails of what changed; say what."""
+    now = now or utcnow()
+    with stores.control.session() as session:
+        watched = _watched(session)
+    activity = active_hours(stores.events, [site.id for site in watched], now - HISTORY, now)
+    outcomes = []
+    for site in watched:
+        with stores.control.session() as session:
+            outcome = _check_site(
+                session, site, activity[site.id], judge(activity[site.id].hours, now), now
+            )
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _check_site(
+    session: Session, site: Watched, activity: Activity, verdict: Verdict | None, now: datetime
+) -> Outcome | None:
+    open_alert = session.scalar(
+        select(TrafficAlert).where(
+            TrafficAlert.site_id == site.id, TrafficAlert.recovered_at.is_(None)
+        )
+    )
+    last = activity.last_event
+    if open_alert is not None:
+        if last is None or last <= as_utc(open_alert.last_event_at):
+            return None  # still silent: alerted once already
+        open_alert.recovered_at = now
+        facts = AlertFacts(
+            "back", site.domain, site.timezone, as_utc(open_alert.last_event_at).isoformat(),
+            0, 0, back_at=_first_after(activity, as_utc(open_alert.last_event_at)).isoformat(),
+        )  # fmt: skip
+        return Outcome(site.domain, facts, _queue(session, open_alert, facts))
+    if verdict is None or not verdict.alert or last is None:
+        return None
+    alert = TrafficAlert(
+        site_id=site.id, last_event_at=last, threshold_hours=verdict.threshold_hours,
+        alerted_at=now,
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    facts = AlertFacts(
+        "stopped", site.domain, site.timezone, last.isoformat(), verdict.silent_hours,
+        verdict.normal_hours,
+    )  # fmt: skip
+    return Outcome(site.domain, facts, _queue(session, alert, facts))
+
+
+def _first_after(activity: Activity, moment: datetime) -> datetime:
+    """The first active hour after `moment`'s (the back mail names the hour)."""
+    later = [hour for hour in activity.hours if hour > moment]
+    return later[0] if later else moment
+
+
+def _queue(session: Session, alert: TrafficAlert, facts: AlertFacts) -> int:
+    recipients = report_recipients.confirmed(session, alert.site_id, "alerts")
+    for one in recipients:
+        job_queue.enqueue(
+            session,
+            "alert_mail",
+            {"recipient_id": one.id, "facts": asdict(facts)},
+            dedup_key=f"alert_mail:{alert.id}:{facts.kind}:{one.id}",
+        )
+    return len(recipients)
+
+
+def send_alert_mail(context: JobContext) -> None:
+    stores, payload = context.stores, context.payload
+    facts = AlertFacts(**payload["facts"])
+    with stores.control.session() as session:
+        one = report_recipients.recipient(session, int(payload["recipient_id"]))
+        if one is None or not may_mail(session, one):
+            payload["skipped"] = True
+            return
+        token = report_recipients.link_token(session, "unsubscribe", one)
+    settings = stores.settings
+    key = f"alert_mail:{context.job_id}"
+    message = alert_message(
+        settings, one.email, facts, unsubscribe_url(settings, token), message_id(key)
+    )
+    context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
