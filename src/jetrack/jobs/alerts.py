@@ -19,8 +19,9 @@ from jetrack.notify.silence import HISTORY, Verdict, judge
 from jetrack.sites import report_recipients
 from jetrack.stats.activity import Activity, active_hours
 from jetrack.store import job_queue
+from jetrack.store.control import ControlStore
 from jetrack.store.job_queue import JobContext
-from jetrack.store.models import ReportRecipient, Site, TrafficAlert, as_utc, utcnow
+from jetrack.store.models import Job, ReportRecipient, Site, TrafficAlert, as_utc, utcnow
 from jetrack.store.stores import Stores
 
 CHECK_MINUTES = 15
@@ -161,3 +162,12 @@ def send_alert_mail(context: JobContext) -> None:
         settings, one.email, facts, unsubscribe_url(settings, token), message_id(key)
     )
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
+
+
+def mails_waiting(control: ControlStore) -> int:
+    """Alert mails queued and not delivered yet (an SMTP failure is retried later)."""
+    with control.session() as session:
+        found = session.scalars(
+            select(Job.id).where(Job.kind == "alert_mail", Job.state == job_queue.QUEUED)
+        )
+        return len(list(found))
