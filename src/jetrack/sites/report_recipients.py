@@ -77,6 +77,26 @@ def set_member_kinds(session: Session, site: Site, user: User, kinds: set[str]) 
     session.flush()
 
 
+def subscriptions_of_account(session: Session, user: User) -> list[ReportRecipient]:
+    """An account's own opt-ins, on any site (its data export lists them)."""
+    return list(
+        session.scalars(
+            select(ReportRecipient)
+            .where(ReportRecipient.user_id == user.id)
+            .order_by(ReportRecipient.site_id, ReportRecipient.kind)
+        )
+    )
+
+
+def forget_address(session: Session, user_id: int, email: str) -> None:
+    """An erased account's opt-ins, and any outside row at its address, go with it."""
+    session.execute(
+        delete(ReportRecipient).where(
+            (ReportRecipient.user_id == user_id) | (ReportRecipient.email == email)
+        )
+    )
+
+
 def outside_recipients(session: Session, site: Site) -> list[ReportRecipient]:
     return list(
         session.scalars(
