@@ -121,7 +121,7 @@ def test_the_check_is_scheduled_every_quarter_hour(watched: tuple[Stores, Inbox,
     for minute in (0, 5, 14, 15, 44, 45):
         runner.schedule(stores, now=NOW + minute * timedelta(minutes=1))
     with stores.control.session() as session:
-        keys = session.scalars(select(Job.dedup_key).where(Job.kind == "alerts")).all()
+        keys = [str(k) for k in session.scalars(select(Job.dedup_key).where(Job.kind == "alerts"))]
     assert sorted(keys) == [
         "alerts:2026-11-30T12:0", "alerts:2026-11-30T12:1", "alerts:2026-11-30T12:2",
         "alerts:2026-11-30T12:3",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from jetrack.jobs import reports
 from jetrack.stats.query import SiteInfo
 from jetrack.store.models import Site, User
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import make_settings
+from tests.conftest import make_settings, row
 
 BERLIN = "Europe/Berlin"
 
@@ -35,7 +36,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stores, S
     with stores.control.session() as session:
         owner = session.scalars(select(User).where(User.email == "owner@berlin.example")).one()
         _, key = create_api_key(session, owner, "report test")
-        info = SiteInfo.from_site(session.get(Site, site.id))
+        info = SiteInfo.from_site(row(session, Site, site.id))
     try:
         yield stores, info, key
     finally:
@@ -55,7 +56,7 @@ def test_report_numbers_equal_the_stats_api(
     seeded: tuple[Stores, SiteInfo, str], period: str
 ) -> None:
     stores, site, key = seeded
-    today = datetime.now(UTC).astimezone(reports.ZoneInfo(BERLIN)).date()
+    today = datetime.now(UTC).astimezone(ZoneInfo(BERLIN)).date()
     if period == "week":
         # The Monday of this week in Berlin, and the whole week before it.
         first = today - timedelta(days=today.weekday() + 7)

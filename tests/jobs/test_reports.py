@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from jetrack.config import Settings
 from jetrack.demo import seed_demo
 from jetrack.jobs import reports, runner
+from jetrack.privacy.restriction import set_restricted
 from jetrack.sites import report_recipients
 from jetrack.store import job_queue
 from jetrack.store.job_queue import PAUSE_AFTER_STEP_ENV
@@ -241,3 +242,18 @@ def _report_jobs_left(server: LiveServer) -> int:
     """Mail jobs the restarted server has not finished yet, read from its log (it holds the
     data dir): all three, the killed one included (it resumes after its recorded send)."""
     return len(RECIPIENTS) - server.log_text().count("(report_mail) done")
+
+
+def test_while_the_owner_restricts_processing_only_the_owner_gets_reports(
+    small: tuple[Stores, Inbox, int],
+) -> None:
+    stores, inbox, site_id = small
+    with stores.control.session() as session:
+        site = session.get(Site, site_id)
+        assert site is not None
+        owner = site.owner
+        report_recipients.set_member_kinds(session, site, owner, {"week"})
+        set_restricted(session, owner, True)
+    runner.schedule(stores, now=MONDAY_0905_BERLIN)
+    runner.run_pending(stores, kinds=("reports", "report_mail"))
+    assert [m["To"] for m in inbox.messages] == ["owner@small.example"]

@@ -98,7 +98,7 @@ def _subscribed(client: TestClient, world: World, stores: Stores, inbox: Inbox) 
     csrf = as_role(client, world, "viewer")
     post(client, f"{REPORTS}/mine", csrf, week="on")
     send_reports(stores)
-    header = inbox.last_to("viewer@example.com")["List-Unsubscribe"]
+    header = str(inbox.last_to("viewer@example.com")["List-Unsubscribe"])
     assert header.startswith("<http://") and header.endswith(">")
     return "/" + header.strip("<>").split("/", 3)[3]
 
