@@ -14,6 +14,7 @@ from jetrack.jobs import alerts, runner
 from jetrack.sites import report_recipients
 from jetrack.store.events import EventStore
 from jetrack.store.models import Job, Site, TrafficAlert, utcnow
+from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import Inbox, make_settings
 from tests.privacy.helpers import make_account
@@ -126,3 +127,72 @@ def test_the_check_is_scheduled_every_quarter_hour(watched: tuple[Stores, Inbox,
         "alerts:2026-11-30T12:0", "alerts:2026-11-30T12:1", "alerts:2026-11-30T12:2",
         "alerts:2026-11-30T12:3",
     ]  # fmt: skip
+
+
+def insert_visitors(
+    events: EventStore, site_id: int, at: datetime, count: int, source: str
+) -> None:
+    """`count` visitors from `source`, each with one pageview in the minute before `at`."""
+    events.command(
+        "INSERT INTO events (site_id, timestamp, name, pathname, visitor_id, session_id, source)"
+        " SELECT {site:UInt32}, toDateTime({at:UInt32}, 'UTC') - number, 'pageview', '/',"
+        " {base:UInt64} + number, {base:UInt64} + number, {source:String} FROM numbers({n:UInt32})",
+        {"site": site_id, "at": int(at.timestamp()), "base": 10_000 + int(at.timestamp()) % 100_000,
+         "source": source, "n": count},
+    )  # fmt: skip
+    rebuild_sessions(events, site_id=site_id)
+
+
+def test_a_spike_is_mailed_with_its_sources_at_most_once_per_period(
+    watched: tuple[Stores, Inbox, int],
+) -> None:
+    stores, inbox, busy = watched
+    # The site is busy again: no tracking alert in the way.
+    insert_hours(stores.events, busy, hourly(NOW - 4 * H, NOW))
+    with stores.control.session() as session:
+        site = session.get(Site, busy)
+        assert site is not None
+        report_recipients.set_spike(session, site, "10", "6")
+    spike = NOW + 20 * timedelta(minutes=1)
+    insert_visitors(stores.events, busy, spike, 8, "Hacker News")
+    insert_visitors(stores.events, busy, spike - 2 * timedelta(minutes=1), 4, "Mastodon")
+    assert check(stores, spike - 10 * timedelta(minutes=1)) == []  # below: nothing yet
+    assert check(stores, spike) == [
+        "busy.example: traffic spike: 12 current visitors (threshold 10); mailed to 2 recipient(s)"
+    ]
+    mail = inbox.last_to("ops@busy.example")
+    assert mail["Subject"] == "Traffic spike on busy.example: 12 current visitors"
+    text = inbox.text(mail)
+    assert text.index("Hacker News") < text.index("Mastodon")
+    assert "       8  Hacker News" in text and "       4  Mastodon" in text
+    # Another spike an hour later: within the 6 hours, no second mail.
+    later = spike + H
+    insert_visitors(stores.events, busy, later, 15, "Hacker News")
+    assert check(stores, later) == []
+    # Seven hours after the first: mailed again.
+    latest = spike + 7 * H
+    insert_visitors(stores.events, busy, latest, 11, "Reddit")
+    assert [line.split(";")[0] for line in check(stores, latest)] == [
+        "busy.example: traffic spike: 11 current visitors (threshold 10)"
+    ]
+    assert len(inbox.to("ops@busy.example")) == 2
+
+
+@pytest.mark.parametrize(
+    ("threshold", "every", "error"),
+    [
+        ("many", "6", "spike_threshold: a whole number of visitors, 1 or more"),
+        ("0", "6", "spike_threshold: a whole number of visitors, 1 or more"),
+        ("10", "0", "spike_every_hours: a whole number of hours, 1 to 168"),
+        ("10", "169", "spike_every_hours: a whole number of hours, 1 to 168"),
+    ],
+)
+def test_bad_spike_settings_name_the_field(
+    watched: tuple[Stores, Inbox, int], threshold: str, every: str, error: str
+) -> None:
+    stores, _, busy = watched
+    with stores.control.session() as session:
+        site = session.get(Site, busy)
+        assert site is not None
+        with pytest.raises(report_recipients.RecipientError, match=error):
+            report_recipients.set_spike(session, site, threshold, every)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from jetrack.jobs import runner
-from jetrack.store.models import Job, ReportRecipient
+from jetrack.store.models import Job, ReportRecipient, SpikeAlert
 from jetrack.store.stores import Stores
 from tests.conftest import Inbox
 from tests.web.test_goals_page import as_role, post
@@ -176,3 +176,25 @@ def test_an_admin_removes_an_outside_address(
     removed = post(client, f"{REPORTS}/recipients/{recipient_id}/remove", csrf)
     assert removed.status_code == 303
     assert rows(stores) == []
+
+
+def test_an_editor_sets_and_clears_the_spike_alert(
+    client: TestClient, world: World, stores: Stores
+) -> None:
+    def setting() -> tuple[int, int] | None:
+        with stores.control.session() as session:
+            row = session.get(SpikeAlert, world.site_id)
+            return (row.threshold, row.every_hours) if row else None
+
+    csrf = as_role(client, world, "guest_editor")
+    assert "Traffic spike alert" in client.get(REPORTS).text
+    saved = post(client, f"{REPORTS}/spike", csrf, spike_threshold="50", spike_every_hours="12")
+    assert saved.status_code == 303 and setting() == (50, 12)
+    assert 'value="50"' in client.get(REPORTS).text
+    bad = post(client, f"{REPORTS}/spike", csrf, spike_threshold="50", spike_every_hours="0")
+    assert bad.status_code == 400 and "a whole number of hours, 1 to 168" in bad.text
+    assert setting() == (50, 12)
+    post(client, f"{REPORTS}/spike", csrf, spike_threshold="", spike_every_hours="6")
+    assert setting() is None
+    as_role(client, world, "viewer")
+    assert "Traffic spike alert" not in client.get(REPORTS).text

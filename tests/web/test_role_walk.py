@@ -187,6 +187,12 @@ CASES = [
         "manage_members",
         prepare=w.disposable_recipient,
     ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/spike",
+        "edit_site",
+        data={"spike_threshold": "many", "spike_every_hours": "6"},
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

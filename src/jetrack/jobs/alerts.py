@@ -1,12 +1,15 @@
 """Traffic alerts: every 15 minutes, each site with alert recipients is checked against its
 own history (jetrack.notify.silence); a silence well outside its normal gaps is mailed once,
-and its end ("traffic is back") once, through `alert_mail` jobs keyed per recipient."""
+and its end ("traffic is back") once; a spike of current visitors above the site's
+threshold at most once per its `every_hours`; all through `alert_mail` jobs keyed per
+recipient."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,10 +21,22 @@ from jetrack.notify.mail import send_message
 from jetrack.notify.silence import HISTORY, Verdict, judge
 from jetrack.sites import report_recipients
 from jetrack.stats.activity import Activity, active_hours
+from jetrack.stats.engine import run_query
+from jetrack.stats.query import SiteInfo
+from jetrack.stats.v1 import realtime_visitors
 from jetrack.store import job_queue
 from jetrack.store.control import ControlStore
+from jetrack.store.events import EventStore
 from jetrack.store.job_queue import JobContext
-from jetrack.store.models import Job, ReportRecipient, Site, TrafficAlert, as_utc, utcnow
+from jetrack.store.models import (
+    Job,
+    ReportRecipient,
+    Site,
+    SpikeAlert,
+    TrafficAlert,
+    as_utc,
+    utcnow,
+)
 from jetrack.store.stores import Stores
 
 CHECK_MINUTES = 15
@@ -42,6 +57,8 @@ class Outcome:
                 f"tracking stopped: no events for {f.silent_hours} h"
                 f" (normal at this time of the week: up to {f.normal_hours} h)"
             )
+        elif f.kind == "spike":
+            what = f"traffic spike: {f.visitors} current visitors (threshold {f.threshold})"
         else:
             what = f"traffic is back since {f.back_at}"
         return f"{self.domain}: {what}; mailed to {self.recipients} recipient(s)"
@@ -85,14 +102,15 @@ def check_alerts(stores: Stores, now: datetime | None = None) -> list[Outcome]:
     with stores.control.session() as session:
         watched = _watched(session)
     activity = active_hours(stores.events, [site.id for site in watched], now - HISTORY, now)
-    outcomes = []
+    outcomes: list[Outcome] = []
     for site in watched:
         with stores.control.session() as session:
-            outcome = _check_site(
-                session, site, activity[site.id], judge(activity[site.id].hours, now), now
-            )
-        if outcome is not None:
-            outcomes.append(outcome)
+            verdict = judge(activity[site.id].hours, now)
+            found = [
+                _check_site(session, site, activity[site.id], verdict, now),
+                _check_spike(stores.events, session, site, now),
+            ]
+        outcomes.extend(outcome for outcome in found if outcome is not None)
     return outcomes
 
 
@@ -113,7 +131,8 @@ def _check_site(
             "back", site.domain, site.timezone, as_utc(open_alert.last_event_at).isoformat(),
             0, 0, back_at=_first_after(activity, as_utc(open_alert.last_event_at)).isoformat(),
         )  # fmt: skip
-        return Outcome(site.domain, facts, _queue(session, open_alert, facts))
+        key = f"alert_mail:{open_alert.id}:back"
+        return Outcome(site.domain, facts, _queue(session, site.id, key, facts))
     if verdict is None or not verdict.alert or last is None:
         return None
     alert = TrafficAlert(
@@ -126,7 +145,8 @@ def _check_site(
         "stopped", site.domain, site.timezone, last.isoformat(), verdict.silent_hours,
         verdict.normal_hours,
     )  # fmt: skip
-    return Outcome(site.domain, facts, _queue(session, alert, facts))
+    key = f"alert_mail:{alert.id}:stopped"
+    return Outcome(site.domain, facts, _queue(session, site.id, key, facts))
 
 
 def _first_after(activity: Activity, moment: datetime) -> datetime:
@@ -135,16 +155,60 @@ def _first_after(activity: Activity, moment: datetime) -> datetime:
     return later[0] if later else moment
 
 
-def _queue(session: Session, alert: TrafficAlert, facts: AlertFacts) -> int:
-    recipients = report_recipients.confirmed(session, alert.site_id, "alerts")
+def _queue(session: Session, site_id: int, key: str, facts: AlertFacts) -> int:
+    """One `alert_mail` job per confirmed alert recipient, keyed `key:<recipient>`."""
+    recipients = report_recipients.confirmed(session, site_id, "alerts")
     for one in recipients:
         job_queue.enqueue(
             session,
             "alert_mail",
             {"recipient_id": one.id, "facts": asdict(facts)},
-            dedup_key=f"alert_mail:{alert.id}:{facts.kind}:{one.id}",
+            dedup_key=f"{key}:{one.id}",
         )
     return len(recipients)
+
+
+SPIKE_SOURCES_MINUTES = 30
+
+
+def _check_spike(
+    events: EventStore, session: Session, site: Watched, now: datetime
+) -> Outcome | None:
+    """Current visitors (the Stats API's realtime count) at or above the site's threshold,
+    and no spike mail within its `every_hours`: mail the top sources of the last 30 min."""
+    setting = session.get(SpikeAlert, site.id)
+    row = session.get(Site, site.id)
+    if setting is None or row is None:
+        return None
+    if setting.last_sent_at is not None and now - as_utc(setting.last_sent_at) < timedelta(
+        hours=setting.every_hours
+    ):
+        return None
+    info = SiteInfo.from_site(row)
+    current = realtime_visitors(events, info, now)
+    if current < setting.threshold:
+        return None
+    setting.last_sent_at = now
+    local = now.astimezone(ZoneInfo(site.timezone)).replace(microsecond=0)
+    request = {
+        "site_id": site.domain,
+        "metrics": ["visitors"],
+        "dimensions": ["visit:source"],
+        "date_range": [
+            (local - timedelta(minutes=SPIKE_SOURCES_MINUTES)).isoformat(),
+            local.isoformat(),
+        ],
+        "order_by": [["visitors", "desc"]],
+        "pagination": {"limit": 5},
+    }
+    answer = run_query(events, info, request, now=local)
+    sources = [[r["dimensions"][0], int(r["metrics"][0])] for r in answer["results"]]
+    facts = AlertFacts(
+        "spike", site.domain, site.timezone, now.isoformat(), 0, 0,
+        visitors=current, threshold=setting.threshold, sources=sources,
+    )  # fmt: skip
+    key = f"alert_mail:spike:{site.id}:{now:%Y-%m-%dT%H:%M}"
+    return Outcome(site.domain, facts, _queue(session, site.id, key, facts))
 
 
 def send_alert_mail(context: JobContext) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jetrack.config import Settings
@@ -17,6 +18,7 @@ _environment = template_environment(TEMPLATES_DIR / "mail")
 SUBJECTS = {
     "stopped": "Tracking seems to have stopped on {domain}",
     "back": "Traffic is back on {domain}",
+    "spike": "Traffic spike on {domain}: {visitors} current visitors",
 }
 
 
@@ -31,6 +33,11 @@ class AlertFacts:
     silent_hours: int
     normal_hours: int
     back_at: str = ""  # ISO instant of the first event after it ("back" only)
+    # "spike" only: the current visitors, the site's threshold, and the top sources of the
+    # last 30 minutes as [source, visitors] pairs.
+    visitors: int = 0
+    threshold: int = 0
+    sources: list[list[Any]] = field(default_factory=list)
 
 
 def _local(instant: str, timezone: str) -> str:
@@ -52,7 +59,7 @@ def alert_message(
     }
     text = _environment.get_template(f"alert_{facts.kind}.txt").render(context)
     html = _environment.get_template(f"alert_{facts.kind}.html").render(context)
-    subject = SUBJECTS[facts.kind].format(domain=facts.domain)
+    subject = SUBJECTS[facts.kind].format(domain=facts.domain, visitors=facts.visitors)
     message = build_message(settings, to, subject, text, html)
     message.replace_header("Message-ID", message_id)
     return with_unsubscribe(message, unsubscribe_url)

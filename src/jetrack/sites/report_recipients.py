@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.permissions import can
-from jetrack.store.models import ReportRecipient, Site, User, utcnow
+from jetrack.store.models import ReportRecipient, Site, SpikeAlert, User, utcnow
 
 # What a recipient row gets: the weekly report, the monthly one, or the traffic alerts.
 KINDS = ("week", "month", "alerts")
@@ -68,7 +68,7 @@ def set_member_kinds(session: Session, site: Site, user: User, kinds: set[str]) 
             session.delete(row)
         elif row.user_id is None:  # an address an admin added before: now the member's own
             row.user_id, row.confirmed_at = user.id, row.confirmed_at or utcnow()
-    for kind in wanted - have.keys():
+    for kind in [k for k in KINDS if k in wanted and k not in have]:
         session.add(
             ReportRecipient(
                 site_id=site.id, user_id=user.id, email=user.email, kind=kind, confirmed_at=utcnow()
@@ -228,3 +228,30 @@ def unsubscribe(session: Session, token: str) -> LinkTarget:
     target = link_target(session, "unsubscribe", token)
     session.delete(_row_for(session, "unsubscribe", token))
     return target
+
+
+# --- The spike alert's setting ---------------------------------------------------------------
+
+MAX_EVERY_HOURS = 7 * 24
+
+
+def spike_setting(session: Session, site: Site) -> SpikeAlert | None:
+    return session.get(SpikeAlert, site.id)
+
+
+def set_spike(session: Session, site: Site, threshold: str, every_hours: str) -> None:
+    """Turn the spike alert on (a threshold of current visitors) or off (empty)."""
+    row = session.get(SpikeAlert, site.id)
+    if not threshold.strip():
+        if row is not None:
+            session.delete(row)
+        return
+    if not threshold.strip().isdigit() or not 1 <= int(threshold) <= 10_000_000:
+        raise RecipientError("spike_threshold: a whole number of visitors, 1 or more")
+    if not every_hours.strip().isdigit() or not 1 <= int(every_hours) <= MAX_EVERY_HOURS:
+        raise RecipientError(f"spike_every_hours: a whole number of hours, 1 to {MAX_EVERY_HOURS}")
+    if row is None:
+        row = SpikeAlert(site_id=site.id, threshold=0, every_hours=6)
+        session.add(row)
+    row.threshold, row.every_hours = int(threshold), int(every_hours)
+    session.flush()

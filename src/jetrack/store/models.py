@@ -505,6 +505,20 @@ class TrafficAlert(Base):
     recovered_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class SpikeAlert(Base):
+    """A site's traffic spike alert (revision 0012): mail the alert recipients when the
+    current visitors reach `threshold`, at most once every `every_hours`."""
+
+    __tablename__ = "spike_alerts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    threshold: Mapped[int] = mapped_column(Integer)
+    every_hours: Mapped[int] = mapped_column(Integer, default=6)
+    last_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 @event.listens_for(Site, "after_delete")
 def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
     """Every deleted site leaves a record, so that the purge job erases its events."""

@@ -174,6 +174,7 @@ POLICIES: dict[str, Policy] = {
     "GET /sites/{domain}/reports": SIGNED_IN_PAGE,
     "POST /sites/{domain}/reports/mine": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/recipients": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/spike": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/recipients/{recipient_id}/remove": SIGNED_IN_FORM,
     "GET /reports/confirm": PAGE,
     "POST /reports/confirm": ANONYMOUS_FORM,

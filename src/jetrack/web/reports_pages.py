@@ -30,8 +30,13 @@ from jetrack.web.throttles import retry_after
 def _page_context(session: Session, user: User, domain: str) -> dict[str, Any]:
     site = site_for(session, user, domain, "view_stats")
     manage = can(session, user, "manage_members", site)
+    spike = recipients.spike_setting(session, site)
     return {
         "site": site,
+        "may_edit": can(session, user, "edit_site", site),
+        "spike": {"threshold": spike.threshold, "every_hours": spike.every_hours}
+        if spike
+        else None,
         "mine": recipients.member_kinds(session, site, user),
         "kinds": [(kind, KIND_NAMES[kind]) for kind in KINDS],
         "may_manage": manage,
@@ -122,6 +127,26 @@ async def outside_remove(request: Request) -> Response:
     return RedirectResponse(f"/sites/{domain}/reports?notice=recipient-removed", 303)
 
 
+async def spike_submit(request: Request) -> Response:
+    """The spike alert: a threshold of current visitors (empty: off) and how often at most."""
+    user = await require_user(request)
+    form = await read_form(request)
+    domain = request.path_params["domain"]
+    threshold, every = text(form, "spike_threshold", 20), text(form, "spike_every_hours", 20)
+
+    def save(session: Session) -> None:
+        site = site_for(session, user, domain, "edit_site")
+        recipients.set_spike(session, site, threshold, every)
+
+    try:
+        await in_session(request, save)
+    except RecipientError as exc:
+        field, _, message = str(exc).partition(": ")
+        values = {"spike_threshold": threshold, "spike_every_hours": every}
+        return await _page(request, {"errors": {field: message}, "values": values}, 400)
+    return RedirectResponse(f"/sites/{domain}/reports?notice=saved", 303)
+
+
 # --- The mailed links -------------------------------------------------------------------------
 # GET shows a button and changes nothing (mail scanners open links); POST acts. A one-click
 # unsubscribe POST from a mail provider carries the token in the URL and
@@ -181,6 +206,7 @@ routes: list[BaseRoute] = [
         outside_remove,
         methods=["POST"],
     ),
+    Route("/sites/{domain}/reports/spike", spike_submit, methods=["POST"]),
     Route("/reports/confirm", confirm_page, methods=["GET"]),
     Route("/reports/confirm", confirm_submit, methods=["POST"]),
     Route("/reports/unsubscribe", unsubscribe_page, methods=["GET"]),

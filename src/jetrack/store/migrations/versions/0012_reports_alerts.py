@@ -1,5 +1,5 @@
-"""reports and alerts: who gets a site's weekly/monthly reports and traffic alerts, and the
-tracking-stopped alerts sent
+"""reports and alerts: who gets a site's weekly/monthly reports and traffic alerts, the
+tracking-stopped alerts sent, and each site's spike alert setting
 
 Revision ID: 0012
 Revises: 0010 (0011_user_locale.py comes first when both are merged: then 0011)
@@ -51,8 +51,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("traffic_alerts") as batch_op:
         batch_op.create_index(batch_op.f("ix_traffic_alerts_site_id"), ["site_id"])
+    op.create_table(
+        "spike_alerts",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("every_hours", sa.Integer(), nullable=False),
+        sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("site_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("spike_alerts")
     op.drop_table("traffic_alerts")
     op.drop_table("report_recipients")
