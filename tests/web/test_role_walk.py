@@ -193,6 +193,18 @@ CASES = [
         "edit_site",
         data={"spike_threshold": "many", "spike_every_hours": "6"},
     ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/webhooks",
+        "manage_members",
+        data={"url": "ftp://nope", "format": "json", "hook_week": "on"},
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/webhooks/{webhook_id}/remove",
+        "manage_members",
+        prepare=w.disposable_webhook,
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

@@ -25,6 +25,7 @@ from jetrack.store.models import (
     SharedLink,
     SiteGuest,
     User,
+    Webhook,
     utcnow,
 )
 from jetrack.store.stores import Stores
@@ -128,6 +129,15 @@ def disposable_recipient(session: Session, world: World) -> dict[str, str]:
     session.add(recipient)
     session.flush()
     return {"recipient_id": str(recipient.id)}
+
+
+def disposable_webhook(session: Session, world: World) -> dict[str, str]:
+    hook = Webhook(
+        site_id=world.site_id, url="https://hooks.example/x", kinds=["week"], secret="s" * 64
+    )
+    session.add(hook)
+    session.flush()
+    return {"webhook_id": str(hook.id)}
 
 
 def disposable_site_segment(session: Session, world: World) -> dict[str, str]:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from jetrack.config import Settings
 from jetrack.jobs.reports import may_mail, message_id, unsubscribe_url
-from jetrack.notify.alerts import AlertFacts, alert_message
+from jetrack.notify.alerts import SUBJECTS, AlertFacts, alert_message
 from jetrack.notify.mail import send_message
 from jetrack.notify.silence import HISTORY, Verdict, judge
-from jetrack.sites import report_recipients
+from jetrack.privacy.restriction import reporting_allowed
+from jetrack.sites import report_recipients, webhooks
 from jetrack.stats.activity import Activity, active_hours
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
@@ -156,7 +157,14 @@ def _first_after(activity: Activity, moment: datetime) -> datetime:
 
 
 def _queue(session: Session, site_id: int, key: str, facts: AlertFacts) -> int:
-    """One `alert_mail` job per confirmed alert recipient, keyed `key:<recipient>`."""
+    """One `alert_mail` job per confirmed alert recipient, keyed `key:<recipient>`, and a
+    delivery to each of the site's webhooks that takes alerts."""
+    site = session.get(Site, site_id)
+    if site is not None and reporting_allowed(session, site, None):
+        text = f"{SUBJECTS[facts.kind].format(domain=facts.domain, visitors=facts.visitors)}"
+        webhooks.queue_deliveries(
+            session, site_id, "alerts", f"alert.{facts.kind}", key, asdict(facts), text
+        )
     recipients = report_recipients.confirmed(session, site_id, "alerts")
     for one in recipients:
         job_queue.enqueue(

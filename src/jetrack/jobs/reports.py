@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from jetrack.config import Settings
 from jetrack.notify.mail import send_message
-from jetrack.notify.reports import Entry, Figure, Report, report_message
+from jetrack.notify.reports import Entry, Figure, Report, report_message, subject
 from jetrack.privacy.restriction import reporting_allowed
-from jetrack.sites import report_recipients
+from jetrack.sites import report_recipients, webhooks
 from jetrack.sites.report_recipients import Recipient
 from jetrack.stats import exchange_rates
 from jetrack.stats.dates import month_start
@@ -31,7 +31,7 @@ from jetrack.stats.query import SiteInfo
 from jetrack.store import job_queue
 from jetrack.store.events import EventStore
 from jetrack.store.job_queue import JobContext
-from jetrack.store.models import Goal, ReportRecipient, Site, User
+from jetrack.store.models import Goal, ReportRecipient, Site, User, Webhook
 from jetrack.store.stores import Stores
 
 PERIODS = ("week", "month")
@@ -76,16 +76,23 @@ def due_period(period: str, timezone: str, now: datetime) -> tuple[date, date] |
 
 
 def schedule_reports(session: Session, settings: Settings, now: datetime) -> None:
-    """Enqueue each due (site, period) report once, for sites that have a recipient."""
+    """Enqueue each due (site, period) report once, for sites with a recipient or a webhook
+    of that period."""
     if not settings.smtp_host:
         return  # nothing could be mailed; `jetrack reports send` says so itself
-    wanted = session.execute(
-        select(Site.id, Site.timezone, ReportRecipient.kind)
-        .join(ReportRecipient, ReportRecipient.site_id == Site.id)
-        .where(ReportRecipient.kind.in_(PERIODS), ReportRecipient.confirmed_at.is_not(None))
-        .distinct()
-    )
-    for site_id, timezone, period in wanted:
+    wanted: set[tuple[int, str, str]] = {
+        (site_id, timezone, kind)
+        for site_id, timezone, kind in session.execute(
+            select(Site.id, Site.timezone, ReportRecipient.kind)
+            .join(ReportRecipient, ReportRecipient.site_id == Site.id)
+            .where(ReportRecipient.kind.in_(PERIODS), ReportRecipient.confirmed_at.is_not(None))
+        )
+    }
+    for site_id, timezone, kinds in session.execute(
+        select(Site.id, Site.timezone, Webhook.kinds).join(Webhook, Webhook.site_id == Site.id)
+    ):
+        wanted.update((site_id, timezone, kind) for kind in kinds if kind in PERIODS)
+    for site_id, timezone, period in sorted(wanted):
         due = due_period(period, timezone, now)
         if due is not None:
             payload = {"site_id": site_id, "period": period, "first": due[0].isoformat()}
@@ -224,13 +231,22 @@ def run_reports(context: JobContext) -> None:
         payload["report"] = report.as_json()
 
     def fan_out() -> None:
+        period, first = payload["period"], payload["first"]
+        report = Report.from_json(payload["report"])
         with stores.control.session() as session:
-            for one in report_recipients.confirmed(session, facts.info.id, payload["period"]):
+            for one in report_recipients.confirmed(session, facts.info.id, period):
                 job_queue.enqueue(
                     session,
                     "report_mail",
                     {"recipient_id": one.id, "report": payload["report"]},
-                    dedup_key=mail_key(one, payload["first"]),
+                    dedup_key=mail_key(one, first),
+                )
+            site = session.get(Site, facts.info.id)
+            if site is not None and reporting_allowed(session, site, None):
+                text = f"{subject(report)}\n{dashboard_url(stores.settings, report.domain)}"
+                key = f"report:{facts.info.id}:{period}:{first}"
+                webhooks.queue_deliveries(
+                    session, facts.info.id, period, f"report.{period}", key, payload["report"], text
                 )
 
     context.run_steps([("numbers", numbers), ("fan_out", fan_out)])
@@ -267,6 +283,10 @@ def may_mail(session: Session, one: Recipient) -> bool:
         return False
     viewer = session.get(User, one.user_id) if one.user_id is not None else None
     return reporting_allowed(session, site, viewer)
+
+
+def dashboard_url(settings: Settings, domain: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/sites/{domain}"
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:

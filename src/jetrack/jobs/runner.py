@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
+from jetrack.jobs.webhooks import deliver_webhook
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
@@ -46,6 +47,7 @@ HANDLERS: dict[str, Handler] = {
     "report_mail": send_report_mail,
     "alerts": run_alerts,
     "alert_mail": send_alert_mail,
+    "webhook": deliver_webhook,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)

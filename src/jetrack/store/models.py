@@ -519,6 +519,39 @@ class SpikeAlert(Base):
     last_sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class Webhook(Base):
+    """A URL that gets a site's reports and alerts as signed JSON (or a Slack-compatible
+    body), revision 0012; jetrack.sites.webhooks."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(8), default="json")  # "json" or "slack"
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # week, month, alerts
+    secret: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 key of the signatures
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One report or alert sent (or being retried) to a webhook, listed on the reports page."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))  # report.week, alert.stopped, ...
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 @event.listens_for(Site, "after_delete")
 def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
     """Every deleted site leaves a record, so that the purge job erases its events."""

@@ -175,6 +175,8 @@ POLICIES: dict[str, Policy] = {
     "POST /sites/{domain}/reports/mine": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/recipients": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/spike": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/webhooks": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/webhooks/{webhook_id}/remove": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/recipients/{recipient_id}/remove": SIGNED_IN_FORM,
     "GET /reports/confirm": PAGE,
     "POST /reports/confirm": ANONYMOUS_FORM,

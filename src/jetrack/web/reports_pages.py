@@ -16,6 +16,7 @@ from jetrack.config import Settings
 from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import compose, in_background, link, quoted
 from jetrack.sites import report_recipients as recipients
+from jetrack.sites import webhooks
 from jetrack.sites.report_recipients import KIND_NAMES, KINDS, LinkError, RecipientError
 from jetrack.store.models import User
 from jetrack.web.auth import require_user
@@ -41,6 +42,8 @@ def _page_context(session: Session, user: User, domain: str) -> dict[str, Any]:
         "kinds": [(kind, KIND_NAMES[kind]) for kind in KINDS],
         "may_manage": manage,
         "outside": recipients.outside_recipients(session, site) if manage else [],
+        "webhooks": webhooks.webhooks_of(session, site) if manage else [],
+        "deliveries": webhooks.recent_deliveries(session, site) if manage else [],
     }
 
 
@@ -147,6 +150,48 @@ async def spike_submit(request: Request) -> Response:
     return RedirectResponse(f"/sites/{domain}/reports?notice=saved", 303)
 
 
+def _add_webhook(
+    session: Session, user: User, domain: str, values: dict[str, Any], allow_private: bool
+) -> None:
+    site = site_for(session, user, domain, "manage_members")
+    webhooks.add_webhook(
+        session, site, values["url"], values["format"], values["kinds"], allow_private
+    )
+
+
+async def webhook_add(request: Request) -> Response:
+    """A webhook for some of the site's reports and alerts (its target is checked first)."""
+    user = await require_user(request)
+    form = await read_form(request)
+    domain = request.path_params["domain"]
+    values = {
+        "url": text(form, "url", 2100),
+        "format": text(form, "format", 10),
+        "kinds": {kind for kind in KINDS if checked(form, f"hook_{kind}")},
+    }
+    allow = request.app.state.settings.webhook_allow_private
+    try:
+        await in_session(request, _add_webhook, user, domain, values, allow)
+    except RecipientError as exc:
+        field, _, message = str(exc).partition(": ")
+        extra = {"errors": {field: message}, "values": {"url": values["url"]}}
+        return await _page(request, extra, 400)
+    return RedirectResponse(f"/sites/{domain}/reports?notice=saved#webhooks", 303)
+
+
+async def webhook_remove(request: Request) -> Response:
+    user = await require_user(request)
+    await read_form(request)
+    domain, webhook_id = request.path_params["domain"], number(request.path_params["webhook_id"])
+
+    def remove(session: Session) -> None:
+        site = site_for(session, user, domain, "manage_members")
+        webhooks.remove_webhook(session, site, webhook_id or 0)
+
+    await in_session(request, remove)
+    return RedirectResponse(f"/sites/{domain}/reports?notice=saved#webhooks", 303)
+
+
 # --- The mailed links -------------------------------------------------------------------------
 # GET shows a button and changes nothing (mail scanners open links); POST acts. A one-click
 # unsubscribe POST from a mail provider carries the token in the URL and
@@ -207,6 +252,8 @@ routes: list[BaseRoute] = [
         methods=["POST"],
     ),
     Route("/sites/{domain}/reports/spike", spike_submit, methods=["POST"]),
+    Route("/sites/{domain}/reports/webhooks", webhook_add, methods=["POST"]),
+    Route("/sites/{domain}/reports/webhooks/{webhook_id}/remove", webhook_remove, methods=["POST"]),
     Route("/reports/confirm", confirm_page, methods=["GET"]),
     Route("/reports/confirm", confirm_submit, methods=["POST"]),
     Route("/reports/unsubscribe", unsubscribe_page, methods=["GET"]),
