@@ -3,6 +3,7 @@ on loopback: a silence well outside the site's normal gaps is mailed once, its e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from jetrack.jobs import alerts, runner
-from jetrack.sites import report_recipients
+from jetrack.sites import report_recipients, webhooks
 from jetrack.store.events import EventStore
 from jetrack.store.models import Job, Site, TrafficAlert, utcnow
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import Inbox, make_settings
+from tests.jobs.conftest import Receiver
 from tests.privacy.helpers import make_account
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday
@@ -196,3 +198,24 @@ def test_bad_spike_settings_name_the_field(
         assert site is not None
         with pytest.raises(report_recipients.RecipientError, match=error):
             report_recipients.set_spike(session, site, threshold, every)
+
+
+def test_an_alert_also_goes_to_the_sites_alert_webhook(
+    watched: tuple[Stores, Inbox, int], receiver: Receiver
+) -> None:
+    stores, _, busy = watched
+    stores.settings = stores.settings.model_copy(update={"webhook_allow_private": True})
+    with stores.control.session() as session:
+        site = session.get(Site, busy)
+        assert site is not None
+        webhooks.add_webhook(session, site, receiver.url, "json", {"alerts"}, True)
+        webhooks.add_webhook(session, site, receiver.url + "?weekly", "json", {"week"}, True)
+    check(stores, NOW)
+    runner.run_pending(stores, kinds=("webhook",))
+    check(stores, NOW + H)
+    runner.run_pending(stores, kinds=("webhook",))
+    [(_, body)] = receiver.requests  # one alert, to the one webhook that takes alerts
+    document = json.loads(body)
+    assert (document["event"], document["domain"], document["silent_hours"]) == (
+        "alert.stopped", "busy.example", 3,
+    )  # fmt: skip

@@ -7,13 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -25,44 +21,11 @@ from jetrack.sites.report_recipients import RecipientError
 from jetrack.store.models import Job, Site, Webhook, WebhookDelivery, utcnow
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import Inbox, make_settings
+from tests.jobs.conftest import Receiver
 
 pytestmark = pytest.mark.slow  # a seeded demo site per test
 
 MONDAY_0905_UTC = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
-
-
-@dataclass
-class Receiver:
-    """What the loopback receiver got; it answers `statuses` in turn, then 200."""
-
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    got = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            got.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(got.statuses.pop(0) if got.statuses else 200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    got.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield got
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

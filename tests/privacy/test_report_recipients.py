@@ -4,6 +4,7 @@ account or the site when either is erased."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from jetrack.privacy.export import account_document, site_document
 from jetrack.privacy.purge import erase_account_rows, plan_account
 from jetrack.sites import report_recipients
-from jetrack.store.models import Membership, ReportRecipient, Site, User, utcnow
+from jetrack.store.models import Membership, ReportRecipient, Site, User, Webhook, utcnow
 from jetrack.store.stores import Stores
 from tests.conftest import row
 from tests.privacy.helpers import make_account
@@ -34,6 +35,10 @@ def _recipients(stores: Stores) -> tuple[int, int, int]:
         report_recipients.set_member_kinds(session, site, admin, {"week", "alerts"})
         added = report_recipients.add_outside(session, site, admin, "cfo@client.example", "month")
         added.confirmed_at = utcnow()
+        session.add(
+            Webhook(site_id=site.id, url="https://hooks.example/jetrack", format="slack",
+                    kinds=["alerts"], secret="s" * 64)
+        )  # fmt: skip
     return ada, bob, site_id
 
 
@@ -58,6 +63,11 @@ def test_the_export_lists_recipients(open_with: Callable[..., Stores]) -> None:
             ("cfo@client.example", "month")
         ]
         assert site["report_recipients"][0]["confirmed_at"] is not None
+        assert site["webhooks"] == [
+            {"url": "https://hooks.example/jetrack", "format": "slack", "kinds": ["alerts"],
+             "created_at": site["webhooks"][0]["created_at"]}
+        ]  # fmt: skip
+        assert "secret" not in json.dumps(site)
 
 
 def test_erasing_the_account_removes_its_opt_ins_and_keeps_the_sites_recipients(

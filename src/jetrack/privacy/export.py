@@ -31,6 +31,7 @@ from jetrack.privacy.restriction import is_restricted
 from jetrack.sites import report_recipients
 from jetrack.sites.annotations import annotations_of_account, list_annotations
 from jetrack.sites.segments import segments_of_account, visible_segments
+from jetrack.sites.webhooks import webhooks_of
 from jetrack.store import job_queue
 from jetrack.store.events import EventStore, Limits
 from jetrack.store.job_queue import JobContext
@@ -260,6 +261,11 @@ def site_document(session: Session, site: Site) -> dict[str, Any]:
                 "confirmed_at": _when(r.confirmed_at),
             }
             for r in report_recipients.outside_recipients(session, site)
+        ],
+        # Its webhooks (never their signing secrets).
+        "webhooks": [
+            {"url": h.url, "format": h.format, "kinds": h.kinds, "created_at": _when(h.created_at)}
+            for h in webhooks_of(session, site)
         ],
     }
 
