@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jetrack.config import Settings
-from jetrack.jobs.reports import may_mail, message_id, unsubscribe_url
+from jetrack.jobs.reports import message_id, recipient_of
 from jetrack.notify.alerts import SUBJECTS, AlertFacts, alert_message
 from jetrack.notify.mail import send_message
 from jetrack.notify.silence import HISTORY, Verdict, judge
@@ -220,19 +220,14 @@ def _check_spike(
 
 
 def send_alert_mail(context: JobContext) -> None:
-    stores, payload = context.stores, context.payload
-    facts = AlertFacts(**payload["facts"])
-    with stores.control.session() as session:
-        one = report_recipients.recipient(session, int(payload["recipient_id"]))
-        if one is None or not may_mail(session, one):
-            payload["skipped"] = True
-            return
-        token = report_recipients.link_token(session, "unsubscribe", one)
-    settings = stores.settings
+    found = recipient_of(context)
+    if found is None:
+        return
+    one, unsubscribe = found
+    settings = context.stores.settings
+    facts = AlertFacts(**context.payload["facts"])
     key = f"alert_mail:{context.job_id}"
-    message = alert_message(
-        settings, one.email, facts, unsubscribe_url(settings, token), message_id(key)
-    )
+    message = alert_message(settings, one.email, facts, unsubscribe, message_id(key))
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
 
 

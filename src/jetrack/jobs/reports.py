@@ -257,21 +257,28 @@ def mail_key(recipient: Recipient, first: str) -> str:
     return f"report_mail:{recipient.site_id}:{recipient.kind}:{first}:{recipient.id}"
 
 
-def send_report_mail(context: JobContext) -> None:
-    """Mail one recipient their report; the recipient may have unsubscribed since."""
-    stores, payload = context.stores, context.payload
-    report = Report.from_json(payload["report"])
-    with stores.control.session() as session:
-        one = report_recipients.recipient(session, int(payload["recipient_id"]))
+def recipient_of(context: JobContext) -> tuple[Recipient, str] | None:
+    """A mail job's recipient and their unsubscribe URL; None (and the job's payload says
+    `skipped`) when they unsubscribed since or may not be mailed now."""
+    with context.stores.control.session() as session:
+        one = report_recipients.recipient(session, int(context.payload["recipient_id"]))
         if one is None or not may_mail(session, one):
-            payload["skipped"] = True
-            return
+            context.payload["skipped"] = True
+            return None
         token = report_recipients.link_token(session, "unsubscribe", one)
-    settings = stores.settings
+    return one, unsubscribe_url(context.stores.settings, token)
+
+
+def send_report_mail(context: JobContext) -> None:
+    """Mail one recipient their report."""
+    found = recipient_of(context)
+    if found is None:
+        return
+    one, unsubscribe = found
+    settings = context.stores.settings
+    report = Report.from_json(context.payload["report"])
     key = mail_key(one, report.first.isoformat())
-    message = report_message(
-        settings, one.email, report, unsubscribe_url(settings, token), message_id(key)
-    )
+    message = report_message(settings, one.email, report, unsubscribe, message_id(key))
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
 
 

@@ -3,6 +3,7 @@ confirm an outside address (double opt-in) or unsubscribe (RFC 8058 one-click PO
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,13 @@ from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import compose, in_background, link, quoted
 from jetrack.sites import report_recipients as recipients
 from jetrack.sites import webhooks
-from jetrack.sites.report_recipients import KIND_NAMES, KINDS, LinkError, RecipientError
+from jetrack.sites.report_recipients import (
+    KIND_NAMES,
+    KINDS,
+    LinkError,
+    LinkTarget,
+    RecipientError,
+)
 from jetrack.store.models import User
 from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
@@ -221,25 +228,26 @@ async def unsubscribe_page(request: Request) -> Response:
     return await _link_page(request, "unsubscribe")
 
 
-async def confirm_submit(request: Request) -> Response:
+async def _link_action(
+    request: Request, action: Callable[[Session, str], LinkTarget], title: str, done: str
+) -> Response:
     form = await read_form(request)
     try:
-        target = await in_session(request, recipients.confirm, _token(request, form))
+        target = await in_session(request, action, _token(request, form))
     except LinkError as exc:
         raise HTTPException(404, str(exc)) from None
-    message = f"{target.email} gets the {target.kind_name} of {target.domain} from now on."
-    context = {"title": "Subscribed", "message": message}
-    return await render(request, "message.html", context)
+    message = done.format(email=target.email, kind=target.kind_name, domain=target.domain)
+    return await render(request, "message.html", {"title": title, "message": message})
+
+
+async def confirm_submit(request: Request) -> Response:
+    done = "{email} gets the {kind} of {domain} from now on."
+    return await _link_action(request, recipients.confirm, "Subscribed", done)
 
 
 async def unsubscribe_submit(request: Request) -> Response:
-    form = await read_form(request)
-    try:
-        target = await in_session(request, recipients.unsubscribe, _token(request, form))
-    except LinkError as exc:
-        raise HTTPException(404, str(exc)) from None
-    message = f"{target.email} no longer gets the {target.kind_name} of {target.domain}."
-    return await render(request, "message.html", {"title": "Unsubscribed", "message": message})
+    done = "{email} no longer gets the {kind} of {domain}."
+    return await _link_action(request, recipients.unsubscribe, "Unsubscribed", done)
 
 
 routes: list[BaseRoute] = [
