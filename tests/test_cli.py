@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from jetrack.cli import main
-from tests.conftest import TEST_KEY, LiveServer, start_server
+from tests.conftest import TEST_KEY, Inbox, LiveServer, start_server
+from tests.privacy.helpers import make_account
 
 # Every test runs the command line in a new Python process (about a second each).
 pytestmark = pytest.mark.slow
@@ -251,3 +252,82 @@ def test_rates_update_installs_an_ecb_file_and_show_prints_it(tmp_path: Path) ->
     )
     bad = run(data, "rates", "update", str(tmp_path / "nothing.csv"))
     assert bad.returncode != 0 and bad.stderr.startswith("jetrack: error: FILE: cannot read")
+
+
+def test_reports_send_and_alerts_check_mail_and_say_what(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from jetrack.demo import seed_demo
+    from jetrack.sites import report_recipients
+    from jetrack.store.models import Site, User
+    from jetrack.store.stores import open_stores
+    from tests.conftest import make_settings
+    from tests.jobs.test_alerts import hourly, insert_hours
+
+    inbox, port = smtp
+    data = tmp_path / "data"
+    stores = open_stores(make_settings(data))
+    try:
+        seed_demo(stores, "shop.example", "owner@shop.example", days=40, visitors_per_day=20)
+        _, (quiet,) = make_account(stores, "ann@quiet.example", "quiet.example")
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        insert_hours(
+            stores.events, quiet, hourly(now - timedelta(days=27), now - 5 * timedelta(hours=1))
+        )
+        with stores.control.session() as session:
+            site = session.get(Site, quiet)
+            user = session.get(User, site.owner_id) if site else None
+            assert site is not None and user is not None
+            report_recipients.set_member_kinds(session, site, user, {"alerts"})
+    finally:
+        stores.close()
+    mail = {"JETRACK_SMTP_HOST": "127.0.0.1", "JETRACK_SMTP_PORT": str(port)}
+
+    sent = run(
+        data,
+        "reports",
+        "send",
+        "shop.example",
+        "--period",
+        "month",
+        "--to",
+        "cfo@x.example",
+        **mail,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert re.fullmatch(
+        r"sent the monthly report of shop\.example \(\w+ \d{4}, \d+ visitors\) to cfo@x\.example\n",
+        sent.stdout,
+    )
+    message = inbox.last_to("cfo@x.example")
+    assert message["Subject"].startswith("Monthly report for shop.example")
+    assert message["List-Unsubscribe"] is None  # not a recipient: nothing to unsubscribe from
+
+    checked = run(data, "alerts", "check", **mail)
+    assert checked.returncode == 0, checked.stderr
+    # 4 h silent, or 5 when the clock passed an hour since the events were made.
+    assert re.fullmatch(
+        r"quiet\.example: tracking stopped: no events for [45] h \(normal at this time of the"
+        r" week: up to 0 h\); mailed to 1 recipient\(s\)\nalerts: 1 sent\n",
+        checked.stdout,
+    ), checked.stdout
+    assert (
+        inbox.last_to("ann@quiet.example")["Subject"]
+        == "Tracking seems to have stopped on quiet.example"
+    )
+    again = run(data, "alerts", "check", **mail)
+    assert again.stdout == "alerts: 0 sent\n"
+
+    for args, error in [
+        (("reports", "send", "nope.example", "--to", "a@b.example"), "no site nope.example"),
+        (("reports", "send", "shop.example", "--period", "day", "--to", "a@b.example"), "'day'"),
+    ]:
+        failed = run(data, *args, **mail)
+        assert failed.returncode == 2 and error in failed.stderr, failed.stderr
+    unsent = run(data, "alerts", "check")
+    assert unsent.returncode == 2
+    assert (
+        unsent.stderr == "jetrack: error: JETRACK_SMTP_HOST is unset: alerts need an SMTP server\n"
+    )

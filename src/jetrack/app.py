@@ -33,6 +33,7 @@ from jetrack.web import (
     openapi,
     privacy_pages,
     public_pages,
+    reports_pages,
     segments_api,
     sharing_pages,
     sites_api,
@@ -70,6 +71,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     public_pages.routes,
     privacy_pages.routes,
     admin_pages.routes,
+    reports_pages.routes,
 ]
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]

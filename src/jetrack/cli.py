@@ -510,6 +510,70 @@ def _demo_login(owner: str, domain: str) -> None:
     _print_login(settings.base_url, domain, owner, password)
 
 
+# --- Reports and alerts (docs/reports.md) ---------------------------------------------------
+
+
+@main.group()
+def reports() -> None:
+    """Weekly and monthly reports by mail."""
+
+
+@reports.command("send")
+@click.argument("domain")
+@click.option(
+    "--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
+    help="The last whole week (Monday to Sunday) or calendar month, in the site's time zone.",
+)  # fmt: skip
+@click.option("--to", "to", required=True, help="The address to mail the report to.")
+def reports_send(domain: str, period: str, to: str) -> None:
+    """Mail one report of DOMAIN now (not queued, sent once)."""
+    from jetrack.jobs.reports import send_now
+    from jetrack.notify.mail import MailNotSent
+    from jetrack.notify.reports import period_label
+
+    settings = settings_or_exit()
+    if not settings.smtp_host:
+        fail("JETRACK_SMTP_HOST is unset: reports need an SMTP server")
+    with opened_stores(settings) as stores:
+        try:
+            report = send_now(stores, domain, period, to)
+        except LookupError as exc:
+            fail(str(exc))
+            return
+        except MailNotSent as exc:
+            fail(f"the SMTP server did not take the mail ({exc})", code=1)
+            return
+    visitors = round(report.figure("visitors").value)
+    click.echo(
+        f"sent the {period}ly report of {domain} ({period_label(report)}, {visitors} visitors) to {to}"
+    )
+
+
+@main.group()
+def alerts() -> None:
+    """Traffic alerts (tracking stopped, traffic is back)."""
+
+
+@alerts.command("check")
+def alerts_check() -> None:
+    """Run every alert check now; mail what is due and print it."""
+    from jetrack.jobs.alerts import check_alerts, mails_waiting
+    from jetrack.jobs.runner import run_pending
+
+    settings = settings_or_exit()
+    if not settings.smtp_host:
+        fail("JETRACK_SMTP_HOST is unset: alerts need an SMTP server")
+    with opened_stores(settings) as stores:
+        outcomes = check_alerts(stores)
+        run_pending(stores, kinds=("alert_mail",))
+        waiting = mails_waiting(stores.control)
+    for outcome in outcomes:
+        click.echo(outcome.describe())
+    click.echo(f"alerts: {len(outcomes)} sent")
+    if waiting:
+        click.echo(f"alerts: {waiting} mail(s) not delivered yet; the server retries them")
+
+
 # --- Privacy: purge, retention, audit (docs/privacy.md, docs/operations.md) -----------------
 
 

@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Use STARTTLS with the SMTP server.")
     mail_from: str = Field("Jetrack <jetrack@localhost>", description="Sender address of mails.")
+    webhook_allow_private: bool = Field(
+        False,
+        description=(
+            "Let webhooks reach private, loopback and link-local addresses (an intranet"
+            " receiver, tests). Off: such targets are refused, so a webhook cannot probe"
+            " the server's own network."
+        ),
+    )
     contact_email: str = Field(
         "privacy@localhost", description="Contact address shown on the privacy pages."
     )

@@ -173,6 +173,38 @@ CASES = [
         "edit_site",
         prepare=w.disposable_annotation,
     ),
+    Case("GET", "/sites/{domain}/reports", "view_stats"),
+    Case("POST", "/sites/{domain}/reports/mine", "view_stats", data={}),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/recipients",
+        "manage_members",
+        data={"email": "not an address", "kind": "week"},
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/recipients/{recipient_id}/remove",
+        "manage_members",
+        prepare=w.disposable_recipient,
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/spike",
+        "edit_site",
+        data={"spike_threshold": "many", "spike_every_hours": "6"},
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/webhooks",
+        "manage_members",
+        data={"url": "ftp://nope", "format": "json", "hook_week": "on"},
+    ),
+    Case(
+        "POST",
+        "/sites/{domain}/reports/webhooks/{webhook_id}/remove",
+        "manage_members",
+        prepare=w.disposable_webhook,
+    ),
     Case("GET", "/teams/{team_id}", "manage_members"),
     Case("POST", "/teams/{team_id}/settings", "manage_team", data={"name": ""}),
     Case(

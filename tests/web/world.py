@@ -20,10 +20,12 @@ from jetrack.store.models import (
     Goal,
     Invitation,
     Membership,
+    ReportRecipient,
     Segment,
     SharedLink,
     SiteGuest,
     User,
+    Webhook,
     utcnow,
 )
 from jetrack.store.stores import Stores
@@ -118,6 +120,24 @@ def disposable_goal(session: Session, world: World) -> dict[str, str]:
     session.add(goal)
     session.flush()
     return {"goal_id": str(goal.id)}
+
+
+def disposable_recipient(session: Session, world: World) -> dict[str, str]:
+    recipient = ReportRecipient(
+        site_id=world.site_id, email=f"r{utcnow().timestamp()}@client.example", kind="week"
+    )
+    session.add(recipient)
+    session.flush()
+    return {"recipient_id": str(recipient.id)}
+
+
+def disposable_webhook(session: Session, world: World) -> dict[str, str]:
+    hook = Webhook(
+        site_id=world.site_id, url="https://hooks.example/x", kinds=["week"], secret="s" * 64
+    )
+    session.add(hook)
+    session.flush()
+    return {"webhook_id": str(hook.id)}
 
 
 def disposable_site_segment(session: Session, world: World) -> dict[str, str]:

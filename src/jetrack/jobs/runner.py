@@ -17,7 +17,10 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
+from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
+from jetrack.jobs.webhooks import deliver_webhook
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
@@ -40,6 +43,11 @@ HANDLERS: dict[str, Handler] = {
     "erasure_notice": send_erasure_notice,
     "export": run_export,
     "rollups": run_rollups,
+    "reports": run_reports,
+    "report_mail": send_report_mail,
+    "alerts": run_alerts,
+    "alert_mail": send_alert_mail,
+    "webhook": deliver_webhook,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
@@ -54,6 +62,8 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
         for kind in HOURLY_KINDS:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
+        schedule_reports(session, stores.settings, now)
+        schedule_alerts(session, stores.settings, now)
         for request in session.scalars(
             select(ErasureRequest).where(ErasureRequest.completed_at.is_(None))
         ):

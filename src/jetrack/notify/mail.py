@@ -37,13 +37,13 @@ def log_unsent(subject: str, text: str) -> None:
     log.warning("mail | (end of mail)")
 
 
-async def send_mail(settings: Settings, to: str, subject: str, text: str, html: str) -> bool:
-    """True when the SMTP server accepted the mail. With SMTP, never logs the body or the
-    recipient; without it, logs the subject and text part (not the recipient)."""
-    if not settings.smtp_host:
-        log_unsent(subject, text)
-        return False
-    message = build_message(settings, to, subject, text, html)
+class MailNotSent(Exception):
+    """The SMTP server could not be reached or refused the mail (a job retries it)."""
+
+
+async def send_message(settings: Settings, message: EmailMessage) -> None:
+    """Hand `message` to the SMTP server; MailNotSent when that fails. Needs smtp_host."""
+    assert settings.smtp_host, "send_message needs JETRACK_SMTP_HOST"
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     try:
         await aiosmtplib.send(
@@ -57,7 +57,19 @@ async def send_mail(settings: Settings, to: str, subject: str, text: str, html: 
             timeout=15,
         )
     except (aiosmtplib.SMTPException, OSError) as exc:
-        log.warning("mail not sent (%s): %s", type(exc).__name__, subject)
+        raise MailNotSent(type(exc).__name__) from None
+
+
+async def send_mail(settings: Settings, to: str, subject: str, text: str, html: str) -> bool:
+    """True when the SMTP server accepted the mail. With SMTP, never logs the body or the
+    recipient; without it, logs the subject and text part (not the recipient)."""
+    if not settings.smtp_host:
+        log_unsent(subject, text)
+        return False
+    try:
+        await send_message(settings, build_message(settings, to, subject, text, html))
+    except MailNotSent as exc:
+        log.warning("mail not sent (%s): %s", exc, subject)
         return False
     log.debug("mail sent: %s", subject)
     return True

@@ -21,6 +21,7 @@ SUBJECTS = {
     "change_email": "Confirm your new email address for Jetrack",
     "invitation": "You are invited to Jetrack",
     "email_changed": "The email address of your Jetrack account was changed",
+    "report_confirm": "Confirm that you want Jetrack reports",
 }
 
 

@@ -28,8 +28,10 @@ from jetrack.privacy.csv_cells import csv_cell
 from jetrack.privacy.mails import compose, send
 from jetrack.privacy.purge import exports_dir
 from jetrack.privacy.restriction import is_restricted
+from jetrack.sites import report_recipients
 from jetrack.sites.annotations import annotations_of_account, list_annotations
 from jetrack.sites.segments import segments_of_account, visible_segments
+from jetrack.sites.webhooks import webhooks_of
 from jetrack.store import job_queue
 from jetrack.store.events import EventStore, Limits
 from jetrack.store.job_queue import JobContext
@@ -173,6 +175,11 @@ def account_document(session: Session, user: User) -> dict[str, Any]:
             _annotation(n) | {"site_id": n.site_id}
             for n in annotations_of_account(session, user.id)
         ],
+        # The reports and alerts this account opted in to, at its own address.
+        "report_subscriptions": [
+            {"site_id": r.site_id, "kind": r.kind, "created_at": _when(r.created_at)}
+            for r in report_recipients.subscriptions_of_account(session, user)
+        ],
     }
 
 
@@ -245,6 +252,21 @@ def site_document(session: Session, site: Site) -> dict[str, Any]:
         # The site's own: its site segments and notes (members' personal segments are theirs).
         "segments": [_segment(s) for s in visible_segments(session, site, None)],
         "annotations": [_annotation(n) for n in list_annotations(session, site)],
+        # Outside addresses the site's admins added (members' own opt-ins are in theirs).
+        "report_recipients": [
+            {
+                "email": r.email,
+                "kind": r.kind,
+                "created_at": _when(r.created_at),
+                "confirmed_at": _when(r.confirmed_at),
+            }
+            for r in report_recipients.outside_recipients(session, site)
+        ],
+        # Its webhooks (never their signing secrets).
+        "webhooks": [
+            {"url": h.url, "format": h.format, "kinds": h.kinds, "created_at": _when(h.created_at)}
+            for h in webhooks_of(session, site)
+        ],
     }
 
 

@@ -21,6 +21,7 @@ from jetrack.ingest.service import replay_journal, unstored_segments
 from jetrack.privacy.erasure import undo_link_path
 from jetrack.privacy.event_tables import delete_site_rows, site_ids_with_data
 from jetrack.privacy.mails import compose, send
+from jetrack.sites.report_recipients import forget_address
 from jetrack.sites.segments import forget_account
 from jetrack.store.job_queue import JobContext
 from jetrack.store.models import (
@@ -112,6 +113,7 @@ def erase_account_rows(session: Session, plan: dict[str, Any]) -> None:
         if team is not None:
             session.delete(team)
     forget_account(session, user_id)  # personal segments go; site segments lose their owner
+    forget_address(session, user_id, plan["email"])  # report and alert opt-ins
     user = session.get(User, user_id)
     if user is not None:
         session.delete(user)  # sessions, keys, tokens, 2FA, memberships, exports cascade

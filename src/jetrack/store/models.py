@@ -462,6 +462,96 @@ class AdminAuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+# --- Reports and alerts (revision 0012) ---------------------------------------------------
+
+
+class ReportRecipient(Base):
+    """Who gets a site's mails of one kind: the weekly or monthly report, or the traffic
+    alerts. A member of the site (user_id set) is confirmed when they opt in; an outside
+    address an admin added is confirmed by its own double opt-in link. Unsubscribing deletes
+    the row (jetrack.sites.report_recipients)."""
+
+    __tablename__ = "report_recipients"
+    __table_args__ = (
+        UniqueConstraint("site_id", "email", "kind", name="uq_report_recipients_site_email_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None, index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(8))  # "week", "month" or "alerts"
+    # Who added an outside address; null for a member's own opt-in (or once they are gone).
+    added_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TrafficAlert(Base):
+    """One silence of a site that a tracking-stopped alert was sent for; recovered_at is set
+    when events came back and the "traffic is back" mail was queued (jetrack.jobs.alerts)."""
+
+    __tablename__ = "traffic_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    last_event_at: Mapped[datetime] = mapped_column()  # the silence started after it
+    threshold_hours: Mapped[int] = mapped_column(Integer)
+    alerted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recovered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SpikeAlert(Base):
+    """A site's traffic spike alert (revision 0012): mail the alert recipients when the
+    current visitors reach `threshold`, at most once every `every_hours`."""
+
+    __tablename__ = "spike_alerts"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    threshold: Mapped[int] = mapped_column(Integer)
+    every_hours: Mapped[int] = mapped_column(Integer, default=6)
+    last_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Webhook(Base):
+    """A URL that gets a site's reports and alerts as signed JSON (or a Slack-compatible
+    body), revision 0012; jetrack.sites.webhooks."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(8), default="json")  # "json" or "slack"
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # week, month, alerts
+    secret: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 key of the signatures
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One report or alert sent (or being retried) to a webhook, listed on the reports page."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))  # report.week, alert.stopped, ...
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 @event.listens_for(Site, "after_delete")
 def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
     """Every deleted site leaves a record, so that the purge job erases its events."""

@@ -170,6 +170,18 @@ POLICIES: dict[str, Policy] = {
     "POST /sites/{domain}/funnels": SIGNED_IN_FORM,
     "POST /sites/{domain}/funnels/{funnel_id}/rename": SIGNED_IN_FORM,
     "POST /sites/{domain}/funnels/{funnel_id}/delete": SIGNED_IN_FORM,
+    # reports and alerts (web/reports_pages.py); the mailed links are anonymous forms
+    "GET /sites/{domain}/reports": SIGNED_IN_PAGE,
+    "POST /sites/{domain}/reports/mine": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/recipients": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/spike": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/webhooks": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/webhooks/{webhook_id}/remove": SIGNED_IN_FORM,
+    "POST /sites/{domain}/reports/recipients/{recipient_id}/remove": SIGNED_IN_FORM,
+    "GET /reports/confirm": PAGE,
+    "POST /reports/confirm": ANONYMOUS_FORM,
+    "GET /reports/unsubscribe": PAGE,
+    "POST /reports/unsubscribe": ANONYMOUS_FORM,
     "GET /share/{slug}/password": Policy(body_cap=0, budget=SHARED_LINK),
     "POST /share/{slug}/password": Policy(body_cap=16 * KB, budget=SHARED_LINK),
     # the dashboard

@@ -48,6 +48,9 @@ NOTICES = {
     "funnel-added": "Funnel added. Visits already recorded count for it too.",
     "funnel-renamed": "Funnel renamed.",
     "funnel-deleted": "Funnel deleted. Its goals and events stay.",
+    "recipient-added": "A confirmation mail is on its way; nothing else goes to that address"
+    " until it is confirmed.",
+    "recipient-removed": "That address gets nothing more.",
 }
 
 

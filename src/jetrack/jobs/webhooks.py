@@ -1,0 +1,71 @@
+"""The `webhook` job: POST one report or alert to a webhook, signed; a failure is retried
+with the queue's backoff, and the delivery row says how it went (the reports page)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from jetrack.sites.webhooks import signature, target_refusal
+from jetrack.store import job_queue
+from jetrack.store.job_queue import JobContext
+from jetrack.store.models import Webhook, WebhookDelivery, utcnow
+
+TIMEOUT_SECONDS = 10
+
+
+class WebhookFailed(Exception):
+    """The receiver could not be reached or did not answer 2xx (the job is retried)."""
+
+
+def _record(context: JobContext, state: str, status: int | None, error: str) -> None:
+    with context.stores.control.session() as session:
+        delivery = session.get(WebhookDelivery, int(context.payload["delivery_id"]))
+        if delivery is None:
+            return
+        delivery.attempts += 1
+        delivery.status_code, delivery.error = status, error[:200]
+        if state == "retrying" and delivery.attempts >= job_queue.MAX_ATTEMPTS:
+            state = "failed"
+        delivery.state = state
+        if state == "delivered":
+            delivery.delivered_at = utcnow()
+
+
+def deliver_webhook(context: JobContext) -> None:
+    settings = context.stores.settings
+    with context.stores.control.session() as session:
+        delivery = session.get(WebhookDelivery, int(context.payload["delivery_id"]))
+        hook = session.get(Webhook, delivery.webhook_id) if delivery is not None else None
+        if hook is None:
+            return  # removed since
+        url, secret = hook.url, hook.secret
+    # Checked again at each delivery: the name may resolve elsewhere than when it was added.
+    refusal = target_refusal(url, settings.webhook_allow_private)
+    if refusal:
+        _record(context, "failed", None, f"refused: {refusal}")
+        return
+    body = str(context.payload["body"]).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Jetrack-Webhook",
+        "Jetrack-Timestamp": timestamp,
+        "Jetrack-Signature": "sha256=" + signature(secret, timestamp, body),
+    }
+
+    def post() -> None:
+        try:
+            answer = httpx.post(
+                url, content=body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            _record(context, "retrying", None, type(exc).__name__)
+            raise WebhookFailed(type(exc).__name__) from None
+        if not 200 <= answer.status_code < 300:
+            _record(context, "retrying", answer.status_code, f"HTTP {answer.status_code}")
+            raise WebhookFailed(f"HTTP {answer.status_code}")
+        _record(context, "delivered", answer.status_code, "")
+
+    context.run_steps([("post", post)])

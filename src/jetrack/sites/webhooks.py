@@ -1,0 +1,119 @@
+"""A site's webhooks: the URLs that get its reports and alerts, the deliveries queued to
+them, the signature a receiver checks, and the refusal of non-public targets."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from jetrack.sites.report_recipients import KINDS, RecipientError
+from jetrack.store import job_queue
+from jetrack.store.models import Site, Webhook, WebhookDelivery
+
+FORMATS = ("json", "slack")
+MAX_PER_SITE = 10
+SHOWN_DELIVERIES = 20
+
+
+def target_refusal(url: str, allow_private: bool) -> str | None:
+    """Why `url` may not be called (None: it may): an http(s) URL whose host resolves only
+    to public addresses, unless JETRACK_WEBHOOK_ALLOW_PRIVATE lets private ones through."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "an http:// or https:// URL"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError):
+        return f"the host {parts.hostname} cannot be resolved"
+    if allow_private:
+        return None
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        mapped = getattr(ip, "ipv4_mapped", None)
+        if not (mapped or ip).is_global:
+            return (
+                f"{parts.hostname} resolves to {ip}, a private, loopback or link-local address"
+                " (an operator can allow them: JETRACK_WEBHOOK_ALLOW_PRIVATE)"
+            )
+    return None
+
+
+def add_webhook(
+    session: Session, site: Site, url: str, fmt: str, kinds: set[str], allow_private: bool
+) -> Webhook:
+    url = url.strip()
+    if len(url) > 2000:
+        raise RecipientError("url: at most 2000 characters")
+    refusal = target_refusal(url, allow_private)
+    if refusal:
+        raise RecipientError(f"url: {refusal}")
+    if fmt not in FORMATS:
+        raise RecipientError(f"format: one of {', '.join(FORMATS)}")
+    if not kinds or not kinds <= set(KINDS):
+        raise RecipientError(f"kinds: one or more of {', '.join(KINDS)}")
+    if len(webhooks_of(session, site)) >= MAX_PER_SITE:
+        raise RecipientError(f"url: a site has at most {MAX_PER_SITE} webhooks")
+    hook = Webhook(
+        site_id=site.id, url=url, format=fmt, kinds=[k for k in KINDS if k in kinds],
+        secret=secrets.token_hex(32),
+    )  # fmt: skip
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def remove_webhook(session: Session, site: Site, webhook_id: int) -> None:
+    session.execute(delete(Webhook).where(Webhook.id == webhook_id, Webhook.site_id == site.id))
+
+
+def webhooks_of(session: Session, site: Site) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).where(Webhook.site_id == site.id)))
+
+
+def recent_deliveries(session: Session, site: Site) -> list[tuple[WebhookDelivery, Webhook]]:
+    rows = session.execute(
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(Webhook.site_id == site.id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(SHOWN_DELIVERIES)
+    )
+    return [(delivery, hook) for delivery, hook in rows]
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over `<timestamp>.<body>`, hex: the `Jetrack-Signature: sha256=...` value."""
+    message = timestamp.encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def queue_deliveries(
+    session: Session, site_id: int, kind: str, event: str, key: str,
+    document: dict[str, Any], text: str,
+) -> int:  # fmt: skip
+    """A `webhook` job per webhook of the site that takes `kind`, once per `key`: the JSON
+    `document` (`{"event": ..., ...}`), or Slack's `{"text": ...}` for a Slack webhook."""
+    queued = 0
+    for hook in session.scalars(select(Webhook).where(Webhook.site_id == site_id)):
+        if kind not in hook.kinds:
+            continue
+        body = {"text": text} if hook.format == "slack" else {"event": event, **document}
+        job = job_queue.enqueue(session, "webhook", dedup_key=f"webhook:{hook.id}:{key}")
+        if job is None:
+            continue  # queued before
+        delivery = WebhookDelivery(webhook_id=hook.id, event=event)
+        session.add(delivery)
+        session.flush()
+        job.payload = {"delivery_id": delivery.id, "body": json.dumps(body, sort_keys=True)}
+        queued += 1
+    return queued

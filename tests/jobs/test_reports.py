@@ -1,0 +1,259 @@
+"""jobs/reports.py: when reports are due, their numbers against the Stats API's over HTTP,
+and their delivery through the queue to a real SMTP server on loopback: once per
+(site, period, recipient), retried after an SMTP failure."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from jetrack.config import Settings
+from jetrack.demo import seed_demo
+from jetrack.jobs import reports, runner
+from jetrack.privacy.restriction import set_restricted
+from jetrack.sites import report_recipients
+from jetrack.store import job_queue
+from jetrack.store.job_queue import PAUSE_AFTER_STEP_ENV
+from jetrack.store.models import Job, ReportRecipient, Site, User, utcnow
+from jetrack.store.stores import Stores, open_stores
+from tests.conftest import Inbox, LiveServer, free_port, make_settings, start_server
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("period", "timezone", "now", "due"),
+    [
+        # Monday 09:00 in Berlin is 08:00 UTC in winter: due from then on, for the week before.
+        ("week", BERLIN, "2026-11-30T07:59", None),
+        ("week", BERLIN, "2026-11-30T08:00", ("2026-11-23", "2026-11-29")),
+        ("week", BERLIN, "2026-12-02T07:59", ("2026-11-23", "2026-11-29")),
+        ("week", BERLIN, "2026-12-02T08:01", None),  # more than 2 days late: skipped
+        # Auckland is a day ahead: its Monday 09:00 is Sunday 20:00 UTC.
+        ("week", "Pacific/Auckland", "2026-11-29T20:00", ("2026-11-23", "2026-11-29")),
+        ("week", "America/Los_Angeles", "2026-11-30T16:59", None),
+        ("week", "America/Los_Angeles", "2026-11-30T17:00", ("2026-11-23", "2026-11-29")),
+        ("month", BERLIN, "2026-12-01T08:00", ("2026-11-01", "2026-11-30")),
+        ("month", BERLIN, "2026-12-01T07:00", None),
+        ("month", "UTC", "2026-03-01T09:00", ("2026-02-01", "2026-02-28")),
+        # DST: 1 April in Berlin is summer time, 09:00 is 07:00 UTC.
+        ("month", BERLIN, "2026-04-01T07:00", ("2026-03-01", "2026-03-31")),
+        ("month", "UTC", "2027-01-01T09:30", ("2026-12-01", "2026-12-31")),
+    ],
+)
+def test_due_period(period: str, timezone: str, now: str, due: tuple[str, str] | None) -> None:
+    moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    found = reports.due_period(period, timezone, moment)
+    expected = (date.fromisoformat(due[0]), date.fromisoformat(due[1])) if due else None
+    assert found == expected
+
+
+# --- Delivery through the queue ----------------------------------------------------------------
+
+
+def _mailing(tmp_path: Path, port: int) -> Settings:
+    return make_settings(
+        tmp_path / "data", smtp_host="127.0.0.1", smtp_port=port,
+        base_url="https://stats.example",
+    )  # fmt: skip
+
+
+def _with_recipients(stores: Stores, domain: str, emails: list[str]) -> int:
+    """A site in Berlin with a few events and confirmed weekly recipients; its id."""
+    with stores.control.session() as session:
+        owner = session.scalars(select(User)).first()
+        site = session.scalars(select(Site).where(Site.domain == domain)).one()
+        assert owner is not None
+        for email in emails:
+            row = report_recipients.add_outside(session, site, owner, email, "week")
+            row.confirmed_at = utcnow()
+        return site.id
+
+
+@pytest.fixture
+def small(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[Stores, Inbox, int]]:
+    stores = open_stores(_mailing(tmp_path, smtp[1]))
+    seed_demo(stores, "small.example", "owner@small.example", days=20, visitors_per_day=5,
+              timezone=BERLIN)  # fmt: skip
+    site_id = _with_recipients(stores, "small.example", ["a@client.example", "b@client.example"])
+    try:
+        yield stores, smtp[0], site_id
+    finally:
+        stores.close()
+
+
+MONDAY_0905_BERLIN = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
+
+
+def test_each_recipient_gets_the_weekly_report_once(
+    small: tuple[Stores, Inbox, int],
+) -> None:
+    stores, inbox, site_id = small
+    for _ in range(3):  # the runner schedules every few seconds
+        runner.schedule(stores, now=MONDAY_0905_BERLIN)
+        runner.run_pending(stores, kinds=("reports", "report_mail"))
+    for to in ("a@client.example", "b@client.example"):
+        [message] = inbox.to(to)
+        assert message["Subject"].startswith("Weekly report for small.example, 23–29 Nov 2026:")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = message["List-Unsubscribe"].strip("<>")
+        assert url.startswith("https://stats.example/reports/unsubscribe?token=")
+        assert url in inbox.text(message) and url in inbox.html(message)
+        assert (
+            message["Message-ID"]
+            == f"<report_mail.{site_id}.week.2026-11-23.{_id(stores, to)}@jetrack.invalid>"
+        )
+    with stores.control.session() as session:
+        kinds = [job.kind for job in session.scalars(select(Job).where(Job.kind.like("report%")))]
+    assert sorted(kinds) == ["report_mail", "report_mail", "reports"]
+
+
+def _id(stores: Stores, email: str) -> int:
+    with stores.control.session() as session:
+        return session.scalars(
+            select(ReportRecipient.id).where(ReportRecipient.email == email)
+        ).one()
+
+
+def test_unconfirmed_and_removed_recipients_get_nothing(
+    small: tuple[Stores, Inbox, int],
+) -> None:
+    stores, inbox, site_id = small
+    with stores.control.session() as session:
+        site = session.get(Site, site_id)
+        owner = session.scalars(select(User)).first()
+        assert site is not None and owner is not None
+        report_recipients.add_outside(session, site, owner, "pending@client.example", "week")
+        session.execute(
+            update(ReportRecipient)
+            .where(ReportRecipient.email == "b@client.example")
+            .values(confirmed_at=None)
+        )
+    runner.schedule(stores, now=MONDAY_0905_BERLIN)
+    runner.run_pending(stores, kinds=("reports", "report_mail"))
+    assert [m["To"] for m in inbox.messages] == ["a@client.example"]
+
+
+def test_an_smtp_failure_is_retried_with_backoff_and_sent_once(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    closed = free_port()  # nothing listens here
+    stores = open_stores(_mailing(tmp_path, closed))
+    try:
+        seed_demo(stores, "small.example", "owner@small.example", days=10, visitors_per_day=3,
+                  timezone=BERLIN)  # fmt: skip
+        _with_recipients(stores, "small.example", ["a@client.example"])
+        runner.schedule(stores, now=MONDAY_0905_BERLIN)
+        runner.run_pending(stores, kinds=("reports", "report_mail"))
+        with stores.control.session() as session:
+            job = session.scalars(select(Job).where(Job.kind == "report_mail")).one()
+            assert (job.state, job.attempts) == ("queued", 1)
+            assert job.error.startswith("MailNotSent")
+            wait = reports_wait(job.run_after)
+            assert timedelta(minutes=1) < wait <= timedelta(minutes=2)
+            job.run_after = utcnow() - timedelta(seconds=1)  # the backoff has passed
+    finally:
+        stores.close()
+    stores = open_stores(_mailing(tmp_path, port))  # the SMTP server is back
+    try:
+        runner.run_pending(stores, kinds=("reports", "report_mail"))
+        runner.run_pending(stores, kinds=("reports", "report_mail"))
+        assert len(inbox.to("a@client.example")) == 1
+        with stores.control.session() as session:
+            job = session.scalars(select(Job).where(Job.kind == "report_mail")).one()
+            assert (job.state, job.attempts) == ("done", 2)
+    finally:
+        stores.close()
+
+
+def reports_wait(run_after: datetime) -> timedelta:
+    moment = run_after if run_after.tzinfo else run_after.replace(tzinfo=UTC)
+    return moment - utcnow()
+
+
+# --- A runner killed in the middle ---------------------------------------------------------------
+
+
+def _wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"waited {seconds} s for {what}")
+
+
+RECIPIENTS = ["a@client.example", "b@client.example", "c@client.example"]
+
+
+def _seed_due_reports(stores: Stores) -> None:
+    """A site with three confirmed weekly recipients, and its report for the week of
+    23 November queued as the scheduler queues it."""
+    seed_demo(stores, "small.example", "owner@small.example", days=20, visitors_per_day=5,
+              timezone=BERLIN)  # fmt: skip
+    site_id = _with_recipients(stores, "small.example", RECIPIENTS)
+    with stores.control.session() as session:
+        job_queue.enqueue(
+            session, "reports", {"site_id": site_id, "period": "week", "first": "2026-11-23"},
+            dedup_key=f"reports:{site_id}:week:2026-11-23",
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_a_killed_runner_sends_each_report_exactly_once_after_restart(
+    live_server_factory: Callable[..., LiveServer], smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    mail_env = {"JETRACK_SMTP_HOST": "127.0.0.1", "JETRACK_SMTP_PORT": str(port)}
+    # The first mail's job stops for an hour right after its send was recorded: killed there.
+    server = live_server_factory(_seed_due_reports, {**mail_env, PAUSE_AFTER_STEP_ENV: "send"})
+    _wait_for(lambda: "job paused after step send" in server.log_text(), "the first send")
+    assert len(inbox.messages) == 1
+    server.stop(signal.SIGKILL)
+
+    again = start_server(server.data_dir, mail_env)
+    try:
+        _wait_for(lambda: len(inbox.messages) >= len(RECIPIENTS), "the other reports")
+        _wait_for(lambda: _report_jobs_left(again) == 0, "the report jobs to finish")
+        time.sleep(runner.POLL_SECONDS + 1)  # a further round of the runner sends nothing
+    finally:
+        again.stop()
+    assert sorted(str(m["To"]) for m in inbox.messages) == RECIPIENTS
+    assert len({str(m["Message-ID"]) for m in inbox.messages}) == len(RECIPIENTS)
+    stores = open_stores(make_settings(server.data_dir))
+    try:
+        with stores.control.session() as session:
+            jobs = session.scalars(select(Job).where(Job.kind == "report_mail")).all()
+            assert sorted(job.state for job in jobs) == ["done"] * len(RECIPIENTS)
+            assert all(job.payload["done"] == ["send"] for job in jobs)
+    finally:
+        stores.close()
+
+
+def _report_jobs_left(server: LiveServer) -> int:
+    """Mail jobs the restarted server has not finished yet, read from its log (it holds the
+    data dir): all three, the killed one included (it resumes after its recorded send)."""
+    return len(RECIPIENTS) - server.log_text().count("(report_mail) done")
+
+
+def test_while_the_owner_restricts_processing_only_the_owner_gets_reports(
+    small: tuple[Stores, Inbox, int],
+) -> None:
+    stores, inbox, site_id = small
+    with stores.control.session() as session:
+        site = session.get(Site, site_id)
+        assert site is not None
+        owner = site.owner
+        report_recipients.set_member_kinds(session, site, owner, {"week"})
+        set_restricted(session, owner, True)
+    runner.schedule(stores, now=MONDAY_0905_BERLIN)
+    runner.run_pending(stores, kinds=("reports", "report_mail"))
+    assert [m["To"] for m in inbox.messages] == ["owner@small.example"]
