@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,14 +260,15 @@ def main() -> None:
         if cgroup:
             peaks.append(cgroup.peak_bytes())
         report["ingest"] = [
-            ingest_figures(env, cgroup, mix, args.seconds) for mix in args.mix or ["visits", "random"]
+            ingest_figures(env, cgroup, mix, args.seconds)
+            for mix in args.mix or ["visits", "random"]
         ]
         if cgroup:
             peaks.append(cgroup.peak_bytes())
         if args.query_events:
             report["query"] = query_figures(env, cgroup, args.query_events)
         if cgroup:
-            report["cgroup_peak_mb"] = round(max(peaks + [cgroup.peak_bytes()]) / 2**20)
+            report["cgroup_peak_mb"] = round(max([*peaks, cgroup.peak_bytes()]) / 2**20)
             report["oom_kills"] = cgroup.oom_kills()
     finally:
         shutil.rmtree(work, ignore_errors=True)

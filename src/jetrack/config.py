@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-
 # Below this a memory limit cannot hold the interpreter, the engine and one dashboard query.
 MIN_MEMORY_LIMIT = 256 * 2**20
 

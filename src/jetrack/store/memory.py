@@ -3,6 +3,7 @@ back what an idle server holds (docs/deployment.md "Small servers")."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib.abc
@@ -13,10 +14,9 @@ from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+from jetrack.config import MIN_MEMORY_LIMIT
 
 log = logging.getLogger("jetrack.memory")
-
-from jetrack.config import MIN_MEMORY_LIMIT
 
 MB = 2**20
 
@@ -100,10 +100,8 @@ def give_back_freed_memory() -> None:
     """Return the memory Python's and C's allocators keep after frees to the system."""
     gc.collect()
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # AttributeError: not glibc
             ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc
-            pass
 
 
 __all__: Sequence[str] = [
