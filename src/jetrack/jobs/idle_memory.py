@@ -31,9 +31,13 @@ async def _watch(events: ChdbEventStore) -> None:
     while True:
         await asyncio.sleep(CHECK_SECONDS)
         used = events.last_used
+        log.debug("idle watch: %.1f s since the last statement", time.monotonic() - used)
         if used == released_after or time.monotonic() - used < IDLE_SECONDS:
             continue
-        await run_in_threadpool(release_idle_memory, events)
+        try:
+            await run_in_threadpool(release_idle_memory, events)
+        except Exception:  # never let the watch end: log and try after the next use
+            log.exception("giving back idle memory failed")
         released_after = used
         log.debug("idle: memory given back")
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from jetrack.store.memory import EngineMemory, server_config_xml
+from jetrack.store.memory import THREAD_SETTINGS, EngineMemory, server_config_xml
 
 log = logging.getLogger("jetrack.events")
 
@@ -119,9 +119,10 @@ def _translate(exc: Exception) -> EventStoreError:
 
 
 def _engine_config(base: Path, key: bytes | None, memory: EngineMemory | None) -> str:
-    """The embedded engine's config file: its memory settings under a limit, and with a key
+    """The embedded engine's config file: its thread pools, its memory settings under a
+    limit, and with a key
     the encrypted disk (a `local` disk declared before the `encrypted` one over it)."""
-    body = server_config_xml(memory.server_settings()) if memory else ""
+    body = server_config_xml(THREAD_SETTINGS | (memory.server_settings() if memory else {}))
     if key is not None:
         plain = base / "disks" / "plain"
         plain.mkdir(parents=True, exist_ok=True)
@@ -218,8 +219,6 @@ class ChdbEventStore:
         import chdb
 
         dsn = f"file:{self._path}/db"
-        if self._key is None and self.memory is None:
-            return chdb.connect(dsn)  # type: ignore[no-untyped-call]
         # The config may hold the disk key: keep it in a private temp dir only while connecting.
         private = Path(tempfile.mkdtemp(prefix="jetrack-ch-"))
         try:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-from jetrack.config import MIN_MEMORY_LIMIT
-
 log = logging.getLogger("jetrack.memory")
 
 MB = 2**20
@@ -71,6 +69,18 @@ class EngineMemory:
         }
 
 
+# Always: ClickHouse sizes its thread pools for big servers and keeps up to 1,000 idle
+# threads, each with its stack and allocator cache; after loading or cleaning many parts
+# (a fresh install's first rollups) the embedded engine kept ~130 idle threads.
+THREAD_SETTINGS = {
+    "max_thread_pool_free_size": 8,
+    "max_io_thread_pool_free_size": 0,
+    "max_parts_cleaning_thread_pool_size": 2,
+    "max_active_parts_loading_thread_pool_size": 2,
+    "max_outdated_parts_loading_thread_pool_size": 2,
+}
+
+
 def server_config_xml(settings: dict[str, int]) -> str:
     return "".join(f"  <{name}>{value}</{name}>\n" for name, value in settings.items())
 
@@ -105,7 +115,7 @@ def give_back_freed_memory() -> None:
 
 
 __all__: Sequence[str] = [
-    "MIN_MEMORY_LIMIT",
+    "THREAD_SETTINGS",
     "EngineMemory",
     "give_back_freed_memory",
     "keep_pandas_out",
