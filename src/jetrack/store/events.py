@@ -205,7 +205,6 @@ class ChdbEventStore:
     ) -> None:
         self.limits = limits
         self.memory = memory
-        self._query_settings = memory.query_settings() if memory else {}
         self.last_used = time.monotonic()
         self._lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
@@ -226,7 +225,11 @@ class ChdbEventStore:
             fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(_engine_config(self._path, self._key, self.memory))
-            return chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
+            # Settings in the DSN hold for every statement of the connection (inserts and
+            # commands too); the config file's are the engine's own.
+            session = self.memory.query_settings() if self.memory else {}
+            options = "".join(f"&{name}={value}" for name, value in session.items())
+            return chdb.connect(f"{dsn}?config-file={config}{options}")  # type: ignore[no-untyped-call]
         finally:
             shutil.rmtree(private, ignore_errors=True)
 
@@ -266,7 +269,7 @@ class ChdbEventStore:
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
-        settings = _limit_settings(limits or self.limits) | self._query_settings
+        settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
         started = time.perf_counter()
         table = _arrow_table(self._run(sql + suffix, "Arrow", params))

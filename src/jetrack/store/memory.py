@@ -60,7 +60,7 @@ class EngineMemory:
         }
 
     def query_settings(self) -> dict[str, int]:
-        """Settings sent with every analytics query."""
+        """Settings of every statement (queries, inserts, the jobs' commands)."""
         return {
             "max_memory_usage": self.query_bytes,
             "max_bytes_before_external_group_by": self.spill_bytes,
