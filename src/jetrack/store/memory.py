@@ -66,6 +66,10 @@ class EngineMemory:
             "max_bytes_before_external_group_by": self.spill_bytes,
             "max_bytes_before_external_sort": self.spill_bytes,
             "max_threads": 1,
+            # An INSERT ... SELECT squashes up to 1M rows into one block of every column
+            # before writing a part: ~200 MB for the events table.
+            "min_insert_block_size_rows": 65_536,
+            "min_insert_block_size_bytes": self.spill_bytes // 4,
         }
 
 
