@@ -147,6 +147,9 @@ def _engine_config(base: Path, key: bytes | None, memory: EngineMemory | None) -
 
 # The libraries the embedded store loads: chDB's 555 MB one and pyarrow's (Arrow inserts).
 _STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
+# When idle: every shared library's and the geo databases' clean pages (what the next
+# request needs comes back from the page cache).
+_IDLE_MAPPINGS = (".so", ".mmdb")
 _MADV_DONTNEED = 4
 _released_library_pages = False
 
@@ -326,7 +329,7 @@ class ChdbEventStore:
                 self._conn.query("SYSTEM JEMALLOC PURGE", "CSV")
             except Exception:  # an engine built without jemalloc: nothing to purge
                 self._recover()
-        _release_library_pages(again=True)
+        _release_library_pages(_IDLE_MAPPINGS, again=True)
 
     def close(self) -> None:
         with self._lock:
