@@ -10,7 +10,7 @@ memory.max and memory.swap.max; v1: memory.limit_in_bytes and memsw), so going p
 limit gets it OOM-killed as in a container; `--query-events N` then also runs
 bench/query.py (N events) in such a cgroup with the same settings. Needs root for the
 cgroup, Chromium for the dashboard loads and wrk for the load. Loopback only, bounded in
-time. Idle RSS is the server's (all its processes) from /proc after its start-up jobs and 30 s without requests.
+time. Idle RSS is the server's (all its processes) from /proc after its start-up jobs and 60 s without requests.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ STATS_READY = """() => {
 }"""
 # Without requests or jobs for this long: the server gives memory back after 20 s idle
 # (jobs/idle_memory.py) and checks every 5 s.
-IDLE_SECONDS = 30
+IDLE_SECONDS = 60
 
 
 class Cgroup:
@@ -195,8 +195,12 @@ def idle_figures(
         started_rss = rss_bytes(server.process.pid)
         dashboard_ms = load_dashboards(server.url, email, password, loads)
         busy = wait_for_jobs(data_dir)
-        time.sleep(IDLE_SECONDS)
+        series = []
+        for _ in range(IDLE_SECONDS // 5):
+            time.sleep(5)
+            series.append(round(rss_bytes(server.process.pid) / 2**20))
         return {
+            "idle_rss_every_5s_mb": series,
             "rss_after_start_mb": round(started_rss / 2**20),
             "dashboard_load_ms_median": round(dashboard_ms),
             "start_up_jobs_s_after_loads": round(busy),
