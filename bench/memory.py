@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import ingest  # noqa: E402
+from bench.dashboard_paint import STATS_READY, logged_in_page  # noqa: E402
 from tests.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -45,10 +46,6 @@ from tests.conftest import (  # noqa: E402
     start_server,
 )
 
-STATS_READY = """() => {
-  const stats = document.querySelector('[data-testid=top-stats]')
-  return stats && !stats.classList.contains('jd-loading') && /[0-9]/.test(stats.innerText)
-}"""
 # Without requests or jobs for this long: the server gives memory back after 20 s idle
 # (jobs/idle_memory.py) and checks every 5 s.
 IDLE_SECONDS = 60
@@ -148,12 +145,7 @@ def load_dashboards(url: str, email: str, password: str, loads: int) -> float:
     took = []
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(url + "/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        page = logged_in_page(browser, url, email, password)
         for _ in range(loads):
             page.goto(url + "/sites/demo.jetrack.local")
             page.wait_for_function(STATS_READY, timeout=120_000)
