@@ -13,6 +13,7 @@ import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,18 +48,24 @@ def prepare(data_dir: Path) -> None:
         stores.close()
 
 
+def logged_in_page(browser: Any, url: str, email: str, password: str) -> Any:
+    """A 1280x900 page of `browser` logged in to the server at `url`."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(url + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
 def measure(url: str, runs: int) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     paints, meaningful = [], []
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(url + "/login")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        page = logged_in_page(browser, url, EMAIL, PASSWORD)
         for _ in range(runs + 1):  # the first load warms caches and is not counted
             page.goto(url + f"/sites/{DOMAIN}")
             page.wait_for_function(STATS_READY, timeout=60_000)

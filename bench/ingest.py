@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import make_settings, seed_site, start_server  # noqa: E402
+from tests.conftest import LiveServer, make_settings, seed_site, start_server  # noqa: E402
 
 from jetrack.sites.sites import add_site  # noqa: E402
 from jetrack.store.models import User  # noqa: E402
@@ -211,7 +212,9 @@ def run(
     events: int,
     env: dict[str, str] | None = None,
     mix_kind: str = "visits",
+    launch: Callable[[Path, dict[str, str]], LiveServer] = start_server,
 ) -> dict[str, object]:
+    """One load run; `launch` starts the server (bench/memory.py starts it in a cgroup)."""
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     work = Path(tempfile.mkdtemp(prefix="jetrack-bench-"))
@@ -236,7 +239,7 @@ def run(
     script = work / "mix.lua"
     script.write_text(WRK_SCRIPT)
 
-    server = start_server(
+    server = launch(
         data_dir,
         {
             "JETRACK_TRUSTED_PROXIES": "127.0.0.1/32",
@@ -289,6 +292,8 @@ def run(
     # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
     metrics = ""
     for _ in range(300):
+        if server.process.poll() is not None:  # killed (out of memory, say)
+            break
         metrics = httpx.get(url + "/metrics").text
         if re.search(r"jetrack_write_buffer_pending 0\b", metrics):
             break
@@ -296,7 +301,12 @@ def run(
     elapsed_until_stored = time.monotonic() - started
     stop.set()
     watcher.join()
+    server_exit = server.process.poll()
     server.stop()
+    if server_exit is not None:
+        shutil.rmtree(work, ignore_errors=True)
+        return {"server": server_kind, "mix": mix_kind, "server_exit": server_exit,
+                "peak_rss_mb": round(peak_rss[0] / 2**20)}  # fmt: skip
 
     counts = dict(re.findall(r'jetrack_events_total\{outcome="(\w+)"\} (\d+)', metrics))
     stored = int(re.search(r"jetrack_events_stored_total (\d+)", metrics).group(1))  # type: ignore[union-attr]
@@ -316,6 +326,7 @@ def run(
         "latency_p50": latency.get("50"),
         "latency_p99": latency.get("99"),
         "peak_rss_mb": round(peak_rss[0] / 2**20),
+        "server_exit": server_exit,
         # Visit state at the end (the bound: JETRACK_MAX_LIVE_VISITS); absent on old builds.
         "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)$", metrics, re.M)),
         # CPU time of the server (all its threads) per request while wrk ran: steadier than

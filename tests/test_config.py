@@ -46,6 +46,13 @@ def test_toml_file_is_read_and_environment_wins(
         ("JETRACK_ENCRYPTION_KEY", "short", "JETRACK_ENCRYPTION_KEY: must be 64 hex characters"),
         ("JETRACK_SERVER", "gunicorn", "JETRACK_SERVER: Input should be 'uvicorn' or 'granian'"),
         ("JETRACK_PROT", "8000", "JETRACK_PROT: unknown setting"),
+        (
+            "JETRACK_MEMORY_LIMIT",
+            "512X",
+            "JETRACK_MEMORY_LIMIT: is not a size; write a number of bytes or e.g. 512M, 1G",
+        ),
+        ("JETRACK_MEMORY_LIMIT", "-1G", "JETRACK_MEMORY_LIMIT: is not a size"),
+        ("JETRACK_MEMORY_LIMIT", "200M", "JETRACK_MEMORY_LIMIT: must be at least 256M"),
     ],
 )
 def test_bad_values_name_the_setting(
@@ -78,3 +85,20 @@ def test_unreadable_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("JETRACK_CONFIG", str(bad))
     with pytest.raises(ConfigError, match=r"JETRACK_CONFIG: .* is not valid TOML"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [("512M", 512 * 2**20), ("1g", 2**30), ("1.5GiB", 3 * 2**29), ("300000000", 300_000_000)],
+)
+def test_memory_limit_sizes(monkeypatch: pytest.MonkeyPatch, value: str, size: int) -> None:
+    monkeypatch.setenv("JETRACK_MEMORY_LIMIT", value)
+    assert load_settings().memory_limit == size
+
+
+def test_a_memory_limit_bounds_the_visits_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().max_live_visits == 100_000  # no limit: the default bound
+    monkeypatch.setenv("JETRACK_MEMORY_LIMIT", "512M")
+    assert load_settings().max_live_visits == 20_971  # a 16th of 512 MB at 1.6 KB a visit
+    monkeypatch.setenv("JETRACK_MAX_LIVE_VISITS", "50000")
+    assert load_settings().max_live_visits == 50_000  # set explicitly: kept

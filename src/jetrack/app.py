@@ -16,8 +16,10 @@ from starlette.types import ASGIApp
 
 from jetrack.config import Settings
 from jetrack.ingest import service as ingest_service
+from jetrack.jobs import idle_memory
 from jetrack.jobs import runner as jobs_runner
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
+from jetrack.store.memory import keep_pandas_out
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web import (
     account_settings_pages,
@@ -76,7 +78,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 # The background services, started in order in the app's lifespan, stopped in reverse.
-SERVICES: list[Service] = [ingest_service.lifespan, jobs_runner.lifespan]
+SERVICES: list[Service] = [ingest_service.lifespan, jobs_runner.lifespan, idle_memory.lifespan]
 
 
 def collect_routes() -> list[BaseRoute]:
@@ -129,7 +131,9 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
 
 
 def serving_app(settings: Settings) -> Starlette:
-    """What the HTTP servers run: the app, with the collector tuned for ingestion."""
+    """What the HTTP servers run: the app, with the collector tuned for ingestion and
+    pandas kept out of the process (store/memory.py)."""
+    keep_pandas_out()
     tune_gc()
     return create_app(settings)
 

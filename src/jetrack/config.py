@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+# Below this a memory limit cannot hold the interpreter, the engine and one dashboard query.
+MIN_MEMORY_LIMIT = 256 * 2**20
+
 
 class ConfigError(Exception):
     """A bad or missing setting; the message is one line naming it and what is valid."""
@@ -121,6 +124,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins besides JETRACK_BASE_URL's that may post forms (CSRF check).",
     )
+    memory_limit: int | None = Field(
+        None,
+        description=(
+            "Memory the whole process may use, e.g. 512M or 1G (a container's limit): the"
+            " embedded engine's caches, merges and queries are sized to fit and large"
+            " queries spill to disk. Unset: no limit."
+        ),
+    )
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token /metrics requires; unset leaves /metrics public."
     )
@@ -143,6 +154,24 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https?://[^/?#\s]+", origin):
                 raise ValueError(f"{origin!r} is not an origin; write scheme://host[:port]")
         return [origin.lower() for origin in value]
+
+    @field_validator("memory_limit", mode="before")
+    @classmethod
+    def _parse_size(cls, value: Any) -> Any:
+        if value is None or isinstance(value, int):
+            size = value
+        else:
+            found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", str(value), re.I)
+            if found is None:
+                raise ValueError("is not a size; write a number of bytes or e.g. 512M, 1G")
+            unit = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[found.group(2).lower()]
+            size = int(float(found.group(1)) * unit)
+        if size is not None and size < MIN_MEMORY_LIMIT:
+            raise ValueError(
+                f"must be at least {MIN_MEMORY_LIMIT // 2**20}M: Jetrack needs that much"
+                " for the interpreter, the engine and one dashboard query"
+            )
+        return size
 
     @field_validator("encryption_key")
     @classmethod
@@ -215,6 +244,10 @@ def load_settings(**overrides: Any) -> Settings:
         shown = "" if "key" in name.lower() or "password" in name.lower() else f" (got {given!r})"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}{shown}") from exc
+    if settings.memory_limit and "max_live_visits" not in settings.model_fields_set:
+        # Whole and packed visits take ~1.6 KB per whole visit at most: a 16th of the limit.
+        visits = max(settings.memory_limit // (16 * 1600), 1000)
+        settings = settings.model_copy(update={"max_live_visits": visits})
     if (settings.certfile is None) != (settings.keyfile is None):
         raise ConfigError("JETRACK_CERTFILE/JETRACK_KEYFILE: set both to serve TLS, or neither")
     return settings

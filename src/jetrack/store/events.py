@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
+from jetrack.store.memory import THREAD_SETTINGS, EngineMemory, server_config_xml
+
 log = logging.getLogger("jetrack.events")
 
 ENCRYPTED_POLICY = "jetrack_encrypted"
@@ -101,6 +103,14 @@ def _chdb_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _arrow_table(result: Any) -> pa.Table:
+    """A query's Arrow output as a table. chDB's own "ArrowTable" conversion imports pandas
+    on every call, which would load it into the server for nothing."""
+    if len(result) == 0:
+        return pa.Table.from_batches([], schema=pa.schema([]))
+    return pa.ipc.open_file(result.get_memview().view()).read_all()
+
+
 def _translate(exc: Exception) -> EventStoreError:
     text = str(exc)
     if "TIMEOUT_EXCEEDED" in text or "TOO_MANY_ROWS" in text:
@@ -108,12 +118,15 @@ def _translate(exc: Exception) -> EventStoreError:
     return EventStoreError(text[:500])
 
 
-def _encrypted_disk_config(base: Path, key: bytes) -> str:
-    plain = base / "disks" / "plain"
-    plain.mkdir(parents=True, exist_ok=True)
-    return f"""<clickhouse>
-  <logger><level>error</level><console>0</console></logger>
-  <storage_configuration>
+def _engine_config(base: Path, key: bytes | None, memory: EngineMemory | None) -> str:
+    """The embedded engine's config file: its thread pools, its memory settings under a
+    limit, and with a key
+    the encrypted disk (a `local` disk declared before the `encrypted` one over it)."""
+    body = server_config_xml(THREAD_SETTINGS | (memory.server_settings() if memory else {}))
+    if key is not None:
+        plain = base / "disks" / "plain"
+        plain.mkdir(parents=True, exist_ok=True)
+        body += f"""  <storage_configuration>
     <disks>
       <jetrack_plain><type>local</type><path>{plain}/</path></jetrack_plain>
       <jetrack_encrypted>
@@ -125,17 +138,25 @@ def _encrypted_disk_config(base: Path, key: bytes) -> str:
       <{ENCRYPTED_POLICY}><volumes><main><disk>jetrack_encrypted</disk></main></volumes></{ENCRYPTED_POLICY}>
     </policies>
   </storage_configuration>
-</clickhouse>
+"""
+    return f"""<clickhouse>
+  <logger><level>error</level><console>0</console></logger>
+{body}</clickhouse>
 """
 
 
 # The libraries the embedded store loads: chDB's 555 MB one and pyarrow's (Arrow inserts).
 _STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
+# When idle: every shared library's and the geo databases' clean pages (what the next
+# request needs comes back from the page cache).
+_IDLE_MAPPINGS = (".so", ".mmdb")
 _MADV_DONTNEED = 4
 _released_library_pages = False
 
 
-def _release_library_pages(libraries: Sequence[str] = _STORE_LIBRARIES) -> None:
+def _release_library_pages(
+    libraries: Sequence[str] = _STORE_LIBRARIES, *, again: bool = False
+) -> None:
     """Drop the start-up pages of the store's shared libraries from this process's RSS.
 
     Loading chDB's 555 MB library runs its static initializers all over its code, which
@@ -145,10 +166,11 @@ def _release_library_pages(libraries: Sequence[str] = _STORE_LIBRARIES) -> None:
     access maps them again from the page cache (madvise(2)), so nothing changes but RSS.
     Only mappings without a written page (`Anonymous: 0`, not writable) are touched: the
     relocated read-only segment (RELRO) holds written pages and is left alone. Once per
-    process; Linux only, and any failure leaves the pages where they are.
+    process unless `again` (an idle server gives back what its queries paged in); Linux
+    only, and any failure leaves the pages where they are.
     """
     global _released_library_pages
-    if _released_library_pages or not sys.platform.startswith("linux"):
+    if (_released_library_pages and not again) or not sys.platform.startswith("linux"):
         return
     _released_library_pages = True
     try:
@@ -181,8 +203,12 @@ def _release_library_pages(libraries: Sequence[str] = _STORE_LIBRARIES) -> None:
 class ChdbEventStore:
     """Embedded ClickHouse (chDB) in this process. Queries run one at a time."""
 
-    def __init__(self, path: Path, key: bytes | None, limits: Limits) -> None:
+    def __init__(
+        self, path: Path, key: bytes | None, limits: Limits, memory: EngineMemory | None = None
+    ) -> None:
         self.limits = limits
+        self.memory = memory
+        self.last_used = time.monotonic()
         self._lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
@@ -195,16 +221,18 @@ class ChdbEventStore:
         import chdb
 
         dsn = f"file:{self._path}/db"
-        if self._key is None:
-            return chdb.connect(dsn)  # type: ignore[no-untyped-call]
-        # The config holds the disk key: keep it in a private temp dir only while connecting.
+        # The config may hold the disk key: keep it in a private temp dir only while connecting.
         private = Path(tempfile.mkdtemp(prefix="jetrack-ch-"))
         try:
             config = private / "config.xml"
             fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(_encrypted_disk_config(self._path, self._key))
-            return chdb.connect(f"{dsn}?config-file={config}")  # type: ignore[no-untyped-call]
+                handle.write(_engine_config(self._path, self._key, self.memory))
+            # Settings in the DSN hold for every statement of the connection (inserts and
+            # commands too); the config file's are the engine's own.
+            session = self.memory.query_settings() if self.memory else {}
+            options = "".join(f"&{name}={value}" for name, value in session.items())
+            return chdb.connect(f"{dsn}?config-file={config}{options}")  # type: ignore[no-untyped-call]
         finally:
             shutil.rmtree(private, ignore_errors=True)
 
@@ -212,6 +240,7 @@ class ChdbEventStore:
         """One statement on the connection; after a failure, the connection made clean again."""
         with self._lock:
             self._check_open()
+            self.last_used = time.monotonic()
             try:
                 return self._conn.query(sql, output, params=_chdb_params(params))
             except Exception as exc:
@@ -246,7 +275,7 @@ class ChdbEventStore:
         settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
         started = time.perf_counter()
-        table = self._run(sql + suffix, "ArrowTable", params)
+        table = _arrow_table(self._run(sql + suffix, "Arrow", params))
         elapsed = (time.perf_counter() - started) * 1000
         columns = [c.to_pylist() for c in table.columns]
         rows = list(zip(*columns, strict=True)) if columns else []
@@ -257,16 +286,27 @@ class ChdbEventStore:
         self._run(sql, "CSV", params)
 
     def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None:
-        settings = "SETTINGS insert_deduplication_token = {token:String} " if dedup_token else ""
-        names = ", ".join(f"`{name}`" for name in data.column_names)
         # Columns by name, not position: the Arrow table may list them in any order.
-        sql = f"INSERT INTO {table} ({names}) {settings}SELECT {names} FROM Python(data)"
-        token = _chdb_params({"token": dedup_token} if dedup_token else {})
-        # Not through _run: chDB's Python() finds `data` among the caller's local variables.
+        names = ", ".join(f"`{name}`" for name in data.column_names)
+        settings = ""
+        if dedup_token:
+            token = dedup_token.translate(_TEXT_ESCAPES)
+            settings = f" SETTINGS insert_deduplication_token = '{token}'"
+        # The rows go as Arrow IPC bytes: chDB's Python() table function would import
+        # pandas (~40 MB of memory, store/memory.py) to look at the object.
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, data.schema) as writer:
+            writer.write_table(data)
+        payload = sink.getvalue().to_pybytes()
         with self._lock:
             self._check_open()
+            self.last_used = time.monotonic()
             try:
-                self._conn.query(sql, "CSV", params=token)
+                with self._conn.send_insert(
+                    f"INSERT INTO {table} ({names}){settings}", "ArrowStream"
+                ) as inserter:
+                    inserter.append(payload)
+                    inserter.finish()
             except Exception as exc:
                 self._recover()
                 raise _translate(exc) from None
@@ -277,6 +317,19 @@ class ChdbEventStore:
         except EventStoreError:
             return False
         return True
+
+    def release_memory(self) -> None:
+        """Give back what the engine and its libraries hold and no statement uses now: the
+        allocator's freed pages and the library code that queries paged in. Any statement
+        after it runs as before (the code pages come back from the page cache)."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._conn.query("SYSTEM JEMALLOC PURGE", "CSV")
+            except Exception:  # an engine built without jemalloc: nothing to purge
+                self._recover()
+        _release_library_pages(_IDLE_MAPPINGS, again=True)
 
     def close(self) -> None:
         with self._lock:
@@ -374,11 +427,17 @@ def _log_timing(sql: str, elapsed_ms: float, rows: int) -> None:
 
 
 def open_event_store(
-    *, events_dir: Path, clickhouse_url: str | None, key: bytes | None, limits: Limits
+    *,
+    events_dir: Path,
+    clickhouse_url: str | None,
+    key: bytes | None,
+    limits: Limits,
+    memory_limit: int | None = None,
 ) -> EventStore:
     if clickhouse_url:
         return ServerEventStore(clickhouse_url, limits)
-    return ChdbEventStore(events_dir, key, limits)
+    memory = EngineMemory.for_limit(memory_limit) if memory_limit else None
+    return ChdbEventStore(events_dir, key, limits, memory)
 
 
 def rows_as_dicts(result: QueryResult) -> list[dict[str, Any]]:

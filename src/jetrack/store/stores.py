@@ -64,6 +64,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
                 clickhouse_url=settings.clickhouse_url,
                 key=keys.events if keys else None,
                 limits=Limits(settings.query_timeout_seconds, settings.query_max_rows),
+                memory_limit=settings.memory_limit,
             )
         except Exception as exc:
             control.close()
