@@ -171,7 +171,10 @@ class WriteBuffer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
             self._wake.clear()
-            await self.flush()
+            # Shielded: cancelling `run` (shutdown) must not abandon a store step that is
+            # running in a thread; `close` then waits for it on the flush lock instead of
+            # storing the same batch a second time beside it.
+            await asyncio.shield(self.flush())
 
     async def close(self) -> None:
         """Graceful shutdown: store everything, leave no segment behind."""
