@@ -7,6 +7,7 @@ import { breakdownQuery, stateKey } from '../queries'
 import { stateFilters, withFilter } from '../state'
 import { ErrorNote } from './ErrorNote'
 import { type Tab, rowLabel } from './Panels'
+import { t } from '../i18n'
 
 export const PAGE_SIZE = 25
 
@@ -61,13 +62,13 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
         <h2>{title}</h2>
         <input
           type="search"
-          placeholder="Search"
-          aria-label="Search"
+          placeholder={t('Search')}
+          aria-label={t('Search')}
           data-testid="details-search"
           value={search}
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
-        <button type="button" class="jd-button jd-ghost" aria-label="Close" onClick={() => dialog.current?.close()}>
+        <button type="button" class="jd-button jd-ghost" aria-label={t('Close')} onClick={() => dialog.current?.close()}>
           ✕
         </button>
       </div>
@@ -104,7 +105,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
               ))}
             </tbody>
           </table>
-          {data && data.results.length === 0 && <p class="jd-muted">Nothing matches.</p>}
+          {data && data.results.length === 0 && <p class="jd-muted">{t('Nothing matches.')}</p>}
         </div>
       )}
       <div class="jd-pager">
@@ -121,7 +122,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           disabled={page + 1 >= pages}
           onClick={() => setPage(page + 1)}
         >
-          Next →
+          {t('Next →')}
         </button>
       </div>
     </dialog>

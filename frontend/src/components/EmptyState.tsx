@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { runQuery } from '../api'
 import { boot } from '../bootstrap'
+import { t } from '../i18n'
 
 // The top stats report the period's visitors here: any visitor proves the site has data,
 // so the (whole-history) check below only runs when the period is empty.
@@ -61,13 +62,13 @@ export function EmptyState() {
   return (
     <main class="jd-main">
       <section class="jd-card jd-empty" data-testid="empty-state">
-        <h1>No data yet</h1>
+        <h1>{t('No data yet')}</h1>
         {boot.read_only ? (
-          <p>This site has not recorded any visit yet.</p>
+          <p>{t('This site has not recorded any visit yet.')}</p>
         ) : (
           <>
             <p>
-              Here is your snippet. Paste it into the <code>&lt;head&gt;</code> of every page of{' '}
+              Here is your snippet. Paste it into the <code>{t('&lt;head&gt;')}</code> of every page of{' '}
               <strong>{boot.domain}</strong>; this page updates itself when the first visit
               arrives.
             </p>
@@ -80,7 +81,7 @@ export function EmptyState() {
             {boot.settings_url && (
               <p class="jd-muted">
                 Outbound links, file downloads, forms, 404 pages and more: tick them in the{' '}
-                <a href={boot.settings_url}>snippet builder</a> of the site's settings.
+                <a href={boot.settings_url}>{t('snippet builder')}</a> of the site's settings.
               </p>
             )}
           </>

@@ -3,6 +3,7 @@ import { countryName, languageName } from '../format'
 import { useSegments } from '../segments'
 import { type DashFilter, PROPS_PREFIX, withoutFilter } from '../state'
 import { SegmentMenu } from './SegmentMenu'
+import { t } from '../i18n'
 
 const NAMES: Record<string, string> = {
   'visit:channel': 'Channel',
@@ -54,7 +55,7 @@ export function FilterBar() {
   if (state.filters.length === 0 && !state.segment && saved.length === 0) return null
   const applied = saved.find((s) => s.id === state.segment)
   return (
-    <div class="jd-filters" data-testid="filters" aria-label="Filters">
+    <div class="jd-filters" data-testid="filters" aria-label={t('Filters')}>
       {state.segment && (
         <span class="jd-chip jd-segment-chip" data-testid="segment-chip" data-segment={state.segment}>
           <span>
@@ -62,7 +63,7 @@ export function FilterBar() {
           </span>
           <button
             type="button"
-            aria-label="Remove the segment"
+            aria-label={t('Remove the segment')}
             data-testid="segment-remove"
             onClick={() => navigate({ ...state, segment: undefined })}
           >
@@ -91,7 +92,7 @@ export function FilterBar() {
           class="jd-link"
           onClick={() => navigate({ ...state, filters: [], segment: undefined })}
         >
-          Clear all
+          {t('Clear all')}
         </button>
       )}
       <SegmentMenu describe={filterText} />

@@ -8,6 +8,7 @@ import { useDash } from '../context'
 import { compactNumber, wholeNumber } from '../format'
 import { baseQuery, stateKey } from '../queries'
 import { ErrorNote } from './ErrorNote'
+import { t } from '../i18n'
 
 function percent(value: number): string {
   return `${Math.round(value * 10) / 10}%`
@@ -55,12 +56,12 @@ export function FunnelsPanel() {
   }
   const shown = answer && answer.id === funnel?.id ? answer : null
   return (
-    <section class="jd-card jd-panel jd-funnel" data-testid="panel-funnels" aria-label="Funnels">
+    <section class="jd-card jd-panel jd-funnel" data-testid="panel-funnels" aria-label={t('Funnels')}>
       <div class="jd-panel-head">
-        <h2>Funnels</h2>
+        <h2>{t('Funnels')}</h2>
         {funnels.length > 0 && (
           <label>
-            <span class="jd-visually-hidden">Funnel</span>
+            <span class="jd-visually-hidden">{t('Funnel')}</span>
             <select
               class="jd-tab-select"
               data-testid="funnel-select"
@@ -81,7 +82,7 @@ export function FunnelsPanel() {
           <span>
             Follow visitors through your goals in order: from a visit to /pricing to a signup, say.{' '}
             <a class="jd-link" href={`${boot.settings_url}#funnels`} data-testid="funnels-setup">
-              Set up a funnel
+              {t('Set up a funnel')}
             </a>
           </span>
         </p>
@@ -105,7 +106,7 @@ function FunnelChart({ answer, dimmed }: { answer: FunnelAnswer; dimmed: boolean
           <strong data-testid="funnel-conversion" data-value={answer.conversion_rate}>
             {percent(answer.conversion_rate)}
           </strong>{' '}
-          <span class="jd-muted">completed the funnel</span>
+          <span class="jd-muted">{t('completed the funnel')}</span>
         </span>
         <span class="jd-muted">
           {wholeNumber(answer.entering_visitors)} of {wholeNumber(answer.all_visitors)} visitors entered (

@@ -14,6 +14,7 @@ import { ErrorNote } from './ErrorNote'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
 import { REALTIME_REFRESH_MS } from './TopStats'
+import { t } from '../i18n'
 
 export const CONVERSION_COLUMNS: Column[] = [
   { metric: 'visitors', label: 'Uniques' },
@@ -102,12 +103,12 @@ export function GoalsPanel() {
       )}
       {rows.length === 0 && !loading && !filtered && boot.settings_url && (
         <a class="jd-link jd-panel-hint" href={`${boot.settings_url}#goals`}>
-          Set up goals
+          {t('Set up goals')}
         </a>
       )}
       {rows.length > 0 && (
         <button type="button" class="jd-details" data-testid="details-goals" onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
       {details && <DetailsModal title={`${title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}

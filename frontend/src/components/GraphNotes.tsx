@@ -4,6 +4,7 @@ import type uPlot from 'uplot'
 import { type Note, addNote, deleteNote, useNotes } from '../annotations'
 import { boot } from '../bootstrap'
 import { todayIn } from '../dates'
+import { t } from '../i18n'
 
 /** A note's moment as the graph's x values count them: site wall time read as UTC. */
 function noteSeconds(note: Note): number {
@@ -127,7 +128,7 @@ export function NotesButton() {
         type="button"
         class="jd-button jd-ghost jd-notes-button"
         data-testid="notes-button"
-        title="Dated notes drawn on the graph"
+        title={t('Dated notes drawn on the graph')}
         onClick={() => setOpen(true)}
       >
         Notes{count ? ` (${count})` : ''}
@@ -167,15 +168,15 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
   }
   const list = notes?.annotations ?? []
   return (
-    <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="notes-dialog" onClose={onClose} aria-label="Notes">
+    <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="notes-dialog" onClose={onClose} aria-label={t('Notes')}>
       <div class="jd-dialog-head">
-        <h2>Notes on the graph</h2>
+        <h2>{t('Notes on the graph')}</h2>
         <button type="button" class="jd-button jd-ghost" onClick={() => dialog.current?.close()}>
-          Close
+          {t('Close')}
         </button>
       </div>
       {list.length === 0 ? (
-        <p class="jd-muted">No notes yet. A note marks a day on the graph: a launch, a price change, an outage.</p>
+        <p class="jd-muted">{t('No notes yet. A note marks a day on the graph: a launch, a price change, an outage.')}</p>
       ) : (
         <ul class="jd-notes" data-testid="notes-list">
           {[...list].reverse().map((note) => (
@@ -191,7 +192,7 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
                   disabled={busy}
                   onClick={() => void run(() => deleteNote(note.id))}
                 >
-                  Delete
+                  {t('Delete')}
                 </button>
               )}
             </li>
@@ -201,7 +202,7 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
       {notes?.can_edit && (
         <form class="jd-note-form" onSubmit={(event) => void submit(event)}>
           <label class="jd-field">
-            <span>Day</span>
+            <span>{t('Day')}</span>
             <input type="date" required value={date} data-testid="note-date" onInput={(e) => setDate(e.currentTarget.value)} />
           </label>
           <label class="jd-field">
@@ -209,19 +210,19 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
             <input type="time" value={time} data-testid="note-time" onInput={(e) => setTime(e.currentTarget.value)} />
           </label>
           <label class="jd-field jd-note-text-field">
-            <span>Note</span>
+            <span>{t('Note')}</span>
             <input
               type="text"
               required
               maxLength={500}
               value={text}
-              placeholder="Launched on Product Hunt"
+              placeholder={t('Launched on Product Hunt')}
               data-testid="note-text"
               onInput={(e) => setText(e.currentTarget.value)}
             />
           </label>
           <button type="submit" class="jd-button" data-testid="note-add" disabled={busy}>
-            Add note
+            {t('Add note')}
           </button>
         </form>
       )}

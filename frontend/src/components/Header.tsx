@@ -7,6 +7,7 @@ import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
 import type { CompareMode } from '../state'
 import { THEMES, type Theme, setTheme } from '../theme'
+import { t } from '../i18n'
 
 export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Theme) => void }) {
   const { state, navigate } = useDash()
@@ -40,7 +41,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
         </a>
         {!boot.read_only && boot.sites.length > 1 ? (
           <label class="jd-site-switcher">
-            <span class="jd-visually-hidden">Site</span>
+            <span class="jd-visually-hidden">{t('Site')}</span>
             <select
               data-testid="site-switcher"
               value={boot.domain}
@@ -71,7 +72,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           onClick={() => menu.setOpen(!menu.open)}
         >
           <span aria-hidden="true">☰</span>
-          <span class="jd-visually-hidden">Menu</span>
+          <span class="jd-visually-hidden">{t('Menu')}</span>
         </button>
         <div
           id="jd-header-actions"
@@ -79,7 +80,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           ref={menu.panelRef}
         >
           {boot.data_from && (
-            <span class="jd-muted" data-testid="data-from" title="Older data is deleted by the site's retention period">
+            <span class="jd-muted" data-testid="data-from" title={t("Older data is deleted by the site's retention period")}>
               Data from {boot.data_from}
             </span>
           )}
@@ -88,15 +89,15 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
               type="button"
               class="jd-button jd-ghost"
               data-testid="export-button"
-              title="Download every panel for this range and these filters as CSV files in a ZIP"
+              title={t('Download every panel for this range and these filters as CSV files in a ZIP')}
               onClick={() => void exportPanels(baseQuery(state, ['visitors']))}
             >
-              Export
+              {t('Export')}
             </button>
           )}
           {boot.settings_url && (
             <a class="jd-button jd-ghost" href={boot.settings_url} data-testid="settings-link">
-              Settings
+              {t('Settings')}
             </a>
           )}
           <button
@@ -117,7 +118,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
       </div>
       <div class="jd-header-row jd-controls">
         <label>
-          <span class="jd-visually-hidden">Date range</span>
+          <span class="jd-visually-hidden">{t('Date range')}</span>
           <select
             data-testid="period-select"
             value={state.period}
@@ -134,7 +135,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           <span class="jd-custom-range">
             <input
               type="date"
-              aria-label="First day"
+              aria-label={t('First day')}
               data-testid="custom-from"
               value={customDays(boot.timezone, state.custom)[0]}
               onChange={(e) => setCustom(0, e.currentTarget.value)}
@@ -142,7 +143,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             <span aria-hidden="true">–</span>
             <input
               type="date"
-              aria-label="Last day"
+              aria-label={t('Last day')}
               data-testid="custom-to"
               value={customDays(boot.timezone, state.custom)[1]}
               onChange={(e) => setCustom(1, e.currentTarget.value)}
@@ -151,15 +152,15 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
         )}
         {state.period !== 'realtime' && state.period !== 'all' && (
           <label>
-            <span class="jd-visually-hidden">Compare with</span>
+            <span class="jd-visually-hidden">{t('Compare with')}</span>
             <select
               data-testid="compare-select"
               value={state.compare}
               onChange={(e) => navigate({ ...state, compare: e.currentTarget.value as CompareMode })}
             >
-              <option value="previous_period">vs. previous period</option>
-              <option value="year_over_year">vs. a year earlier</option>
-              <option value="off">No comparison</option>
+              <option value="previous_period">{t('vs. previous period')}</option>
+              <option value="year_over_year">{t('vs. a year earlier')}</option>
+              <option value="off">{t('No comparison')}</option>
             </select>
           </label>
         )}
@@ -201,13 +202,13 @@ function useMenu() {
 /** The way back to the server-rendered pages, as their header has it (not on shared links). */
 function AccountNav() {
   return (
-    <nav class="jd-account-nav" aria-label="Main" data-testid="account-nav">
-      <a href="/sites">Sites</a>
-      <a href="/account">Account</a>
+    <nav class="jd-account-nav" aria-label={t('Main')} data-testid="account-nav">
+      <a href="/sites">{t('Sites')}</a>
+      <a href="/account">{t('Account')}</a>
       <form method="post" action="/logout">
         <input type="hidden" name="csrf_token" value={boot.csrf_token} />
         <button type="submit" class="jd-link" data-testid="logout">
-          Log out
+          {t('Log out')}
         </button>
       </form>
     </nav>
@@ -224,7 +225,7 @@ function CurrentVisitors() {
       class="jd-live"
       data-testid="current-visitors"
       data-value={count ?? ''}
-      title="Visitors in the last 5 minutes; show the realtime view"
+      title={t('Visitors in the last 5 minutes; show the realtime view')}
       onClick={() => navigate({ ...state, period: 'realtime', custom: undefined, interval: undefined })}
     >
       <span class="jd-pulse" aria-hidden="true" />

@@ -14,6 +14,7 @@ import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
 import { REALTIME_REFRESH_MS } from './TopStats'
+import { t } from '../i18n'
 
 interface Series {
   labels: string[]
@@ -121,12 +122,12 @@ export function MainGraph() {
       <div class="jd-graph-head">
         <h2>
           {realtime ? 'Visitors per minute, last 30 minutes' : label}
-          {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label="Loading" />}
+          {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label={t('Loading')} />}
         </h2>
         {!realtime && <NotesButton />}
         {!realtime && intervals.length > 1 && (
           <label>
-            <span class="jd-visually-hidden">Interval</span>
+            <span class="jd-visually-hidden">{t('Interval')}</span>
             <select
               data-testid="interval-select"
               value={interval}
@@ -145,7 +146,7 @@ export function MainGraph() {
       </div>
       {realtime && !minute ? (
         <p class="jd-muted">
-          The per-minute live graph needs the engine's time:minute dimension. The numbers above
+          {t("The per-minute live graph needs the engine's time:minute dimension. The numbers above")}
           and the panels below refresh every {REALTIME_REFRESH_MS / 1000} seconds.
         </p>
       ) : error && !data ? (

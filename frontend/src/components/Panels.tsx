@@ -10,6 +10,7 @@ import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
 import { REALTIME_REFRESH_MS } from './TopStats'
 import type { MapProps } from './WorldMap'
+import { t } from '../i18n'
 
 export interface Tab {
   key: string
@@ -220,7 +221,7 @@ export function Panel({ def }: { def: PanelDef }) {
       )}
       {!tab.map && rows.length > 0 && (
         <button type="button" class="jd-details" data-testid={`details-${def.key}`} onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
       {details && <DetailsModal title={`${def.title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
@@ -242,7 +243,7 @@ function RowList({
   onSelect: (value: string) => void
 }) {
   if (loading) return <div class="jd-rows jd-skeleton-block" />
-  if (rows.length === 0) return <p class="jd-muted jd-no-rows">No data for this period</p>
+  if (rows.length === 0) return <p class="jd-muted jd-no-rows">{t('No data for this period')}</p>
   const max = Math.max(...rows.map((r) => r.metrics[0] ?? 0), 1)
   return (
     <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>

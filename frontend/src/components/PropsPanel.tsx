@@ -13,6 +13,7 @@ import { ErrorNote } from './ErrorNote'
 import { CONVERSION_COLUMNS, CONVERSION_HEADERS } from './GoalsPanel'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
+import { t } from '../i18n'
 
 const SHARE_COLUMNS: Column[] = [
   { metric: 'visitors', label: 'Visitors' },
@@ -86,12 +87,12 @@ export function PropsPanel() {
   const failure = found.error ?? (error && !data ? error : null)
 
   return (
-    <section class="jd-card jd-panel" data-testid="panel-props" aria-label="Properties">
+    <section class="jd-card jd-panel" data-testid="panel-props" aria-label={t('Properties')}>
       <div class="jd-panel-head">
-        <h2>Properties</h2>
+        <h2>{t('Properties')}</h2>
         {keys.length > 0 && (
           <label class="jd-prop-pick">
-            <span class="jd-visually-hidden">Property</span>
+            <span class="jd-visually-hidden">{t('Property')}</span>
             <select
               class="jd-tab-select"
               data-testid="prop-select"
@@ -110,7 +111,7 @@ export function PropsPanel() {
       {failure ? (
         <ErrorNote message={failure} retry={found.error ? found.retry : retry} />
       ) : found.keys !== null && keys.length === 0 ? (
-        <p class="jd-muted jd-no-rows">No custom properties in this period</p>
+        <p class="jd-muted jd-no-rows">{t('No custom properties in this period')}</p>
       ) : (
         <MetricRows
           tab={tab}
@@ -124,7 +125,7 @@ export function PropsPanel() {
       )}
       {rows.length > 0 && (
         <button type="button" class="jd-details" data-testid="details-props" onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
       {details && <DetailsModal title={`Properties: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}

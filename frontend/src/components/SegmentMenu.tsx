@@ -5,6 +5,7 @@ import { useDash } from '../context'
 import type { Filter } from '../generated/query'
 import { type SavedSegment, type SegmentType, changeSegment, deleteSegment, saveSegment, useSegments } from '../segments'
 import { type DashState, toQueryFilters } from '../state'
+import { t } from '../i18n'
 
 /** One simple filter in words ("Country is Germany"); FilterBar knows the names. */
 export type DescribeFilter = (op: string, dimension: string, values: string[]) => string
@@ -69,12 +70,12 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
         data-testid="segment-menu-button"
         onClick={() => setOpen(!open)}
       >
-        Segments ▾
+        {t('Segments ▾')}
       </button>
       {open && (
         <div class="jd-menu" data-testid="segment-menu">
           {segments.length === 0 && (
-            <p class="jd-muted jd-menu-note">No segments yet: filter the dashboard, then save the filters as a segment.</p>
+            <p class="jd-muted jd-menu-note">{t('No segments yet: filter the dashboard, then save the filters as a segment.')}</p>
           )}
           {groups.map(([label, members]) =>
             members.length === 0 ? null : (
@@ -104,7 +105,7 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
                           setEditing({ segment })
                         }}
                       >
-                        Edit
+                        {t('Edit')}
                       </button>
                     )}
                   </div>
@@ -124,7 +125,7 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
                 setEditing({ segment: null })
               }}
             >
-              Save current filters as a segment…
+              {t('Save current filters as a segment…')}
             </button>
           )}
         </div>
@@ -208,11 +209,11 @@ function SegmentDialog({
         <div class="jd-dialog-head">
           <h2>{title}</h2>
           <button type="button" class="jd-button jd-ghost" onClick={() => dialog.current?.close()}>
-            Close
+            {t('Close')}
           </button>
         </div>
         <label class="jd-field">
-          <span>Name</span>
+          <span>{t('Name')}</span>
           <input
             type="text"
             required
@@ -223,7 +224,7 @@ function SegmentDialog({
           />
         </label>
         <fieldset class="jd-field">
-          <legend>Who sees it</legend>
+          <legend>{t('Who sees it')}</legend>
           <label>
             <input type="radio" name="segment-type" checked={type === 'personal'} onChange={() => setType('personal')} />{' '}
             Personal: only you
