@@ -83,7 +83,7 @@ export function App() {
           </main>
         )}
         <footer class="jd-footer">
-          <span>{boot.read_only ? 'Shared dashboard · ' : ''}Jetrack, privacy-first analytics</span>
+          <span>{boot.read_only ? t('Shared dashboard · Jetrack, privacy-first analytics') : t('Jetrack, privacy-first analytics')}</span>
           <span class="jd-shortcuts" title={t('Keyboard shortcuts')}>
             {PERIODS.map((p) => `${p.shortcut} ${p.label}`).join(' · ')} · X comparison
           </span>

@@ -76,7 +76,7 @@ export function EmptyState() {
               <code>{boot.snippet}</code>
             </pre>
             <button type="button" class="jd-button" onClick={copy}>
-              {copied ? 'Copied' : 'Copy snippet'}
+              {copied ? t('Copied') : t('Copy snippet')}
             </button>
             {boot.settings_url && (
               <p class="jd-muted">

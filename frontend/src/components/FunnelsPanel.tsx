@@ -126,7 +126,7 @@ function FunnelChart({ answer, dimmed }: { answer: FunnelAnswer; dimmed: boolean
             data-conversion-step={step.conversion_rate_step}
           >
             {index > 0 && (
-              <p class="jd-funnel-drop" aria-label={`${wholeNumber(step.dropoff)} dropped off`}>
+              <p class="jd-funnel-drop" aria-label={t('{count} dropped off', { count: wholeNumber(step.dropoff) })}>
                 <span aria-hidden="true">↓</span> {wholeNumber(step.dropoff)} dropped off (
                 {percent(step.dropoff_percentage)}) · {percent(step.conversion_rate_step)} went on
               </p>

@@ -75,7 +75,7 @@ export function notesPlugin(notes: Note[], xs: number[]): uPlot.Plugin {
             marker.dataset.testid = 'note-marker'
             marker.dataset.x = String(x)
             marker.dataset.count = String(group.length)
-            marker.setAttribute('aria-label', group.map((n) => `Note ${label(n)}: ${n.text}`).join('; '))
+            marker.setAttribute('aria-label', group.map((n) => t('Note {when}: {text}', { when: label(n), text: n.text })).join('; '))
             marker.textContent = group.length > 1 ? String(group.length) : ''
             marker.addEventListener('mouseenter', () => show(marker, group))
             marker.addEventListener('focus', () => show(marker, group))
@@ -188,7 +188,7 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
                   type="button"
                   class="jd-link"
                   data-testid="note-delete"
-                  aria-label={`Delete the note of ${label(note)}`}
+                  aria-label={t('Delete the note of {when}', { when: label(note) })}
                   disabled={busy}
                   onClick={() => void run(() => deleteNote(note.id))}
                 >

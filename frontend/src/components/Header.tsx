@@ -6,8 +6,8 @@ import { compactNumber } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
 import type { CompareMode } from '../state'
-import { THEMES, type Theme, setTheme } from '../theme'
-import { t } from '../i18n'
+import { THEMES, THEME_NAMES, type Theme, setTheme } from '../theme'
+import { t, tn } from '../i18n'
 
 export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Theme) => void }) {
   const { state, navigate } = useDash()
@@ -105,13 +105,13 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             class="jd-button jd-ghost"
             data-testid="theme-toggle"
             data-theme-value={theme}
-            title={`Switch to the ${nextTheme} theme`}
+            title={t('Switch to the {theme} theme', { theme: THEME_NAMES[nextTheme] })}
             onClick={() => {
               setTheme(nextTheme, boot.secure_cookies)
               onTheme(nextTheme)
             }}
           >
-            Theme: {theme}
+            {t('Theme: {theme}', { theme: THEME_NAMES[theme] })}
           </button>
           {!boot.read_only && <AccountNav />}
         </div>
@@ -230,7 +230,7 @@ function CurrentVisitors() {
     >
       <span class="jd-pulse" aria-hidden="true" />
       {count === null ? '…' : compactNumber(count)}
-      <span class="jd-live-label"> current visitor{count === 1 ? '' : 's'}</span>
+      <span class="jd-live-label"> {tn('current visitor', 'current visitors', count ?? 0)}</span>
     </button>
   )
 }
@@ -243,7 +243,7 @@ async function exportPanels(query: { date_range?: unknown; filters?: unknown }):
     body: JSON.stringify({ date_range: query.date_range, filters: query.filters ?? [] }),
   })
   if (!response.ok) {
-    window.alert(`The export failed: ${response.status}`)
+    window.alert(t('The export failed: {status}', { status: response.status }))
     return
   }
   const url = URL.createObjectURL(await response.blob())

@@ -121,7 +121,7 @@ export function MainGraph() {
     <div class="jd-graph" data-testid="main-graph">
       <div class="jd-graph-head">
         <h2>
-          {realtime ? 'Visitors per minute, last 30 minutes' : label}
+          {realtime ? t('Visitors per minute, last 30 minutes') : label}
           {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label={t('Loading')} />}
         </h2>
         {!realtime && <NotesButton />}
@@ -159,7 +159,7 @@ export function MainGraph() {
           metric={metric}
           label={label}
           bars={realtime}
-          compareLabel={state.compare === 'year_over_year' ? 'A year earlier' : 'Previous period'}
+          compareLabel={state.compare === 'year_over_year' ? t('A year earlier') : t('Previous period')}
           notes={realtime ? NO_NOTES : (notes?.annotations ?? NO_NOTES)}
         />
       )}

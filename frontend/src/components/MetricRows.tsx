@@ -3,6 +3,7 @@
 import type { Metric, ResultRow } from '../api'
 import { cellText, cellTitle } from '../format'
 import { type Tab, rowLabel } from './Panels'
+import { t } from '../i18n'
 
 export interface Column {
   metric: Metric
@@ -54,7 +55,7 @@ export function MetricRows({
               data-key={value}
               data-value={first}
               {...numbers}
-              title={`Filter by ${rowLabel(tab, row)}`}
+              title={t('Filter by {value}', { value: rowLabel(tab, row) })}
               onClick={() => onSelect(value)}
             >
               <span class="jd-mrow-label">

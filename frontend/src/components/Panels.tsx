@@ -47,11 +47,11 @@ const ENTRY_METRICS: Metric[] = ['visitors', 'visits', 'bounce_rate', 'visit_dur
 export const PANELS: PanelDef[] = [
   {
     key: 'sources',
-    title: 'Sources',
+    title: t('Sources'),
     tabs: [
-      { key: 'channels', label: 'Channels', dimension: 'visit:channel', details: VISIT_METRICS },
-      { key: 'sources', label: 'Sources', dimension: 'visit:source', details: VISIT_METRICS },
-      { key: 'referrers', label: 'Referrers', dimension: 'visit:referrer', details: VISIT_METRICS },
+      { key: 'channels', label: t('Channels'), dimension: 'visit:channel', details: VISIT_METRICS },
+      { key: 'sources', label: t('Sources'), dimension: 'visit:source', details: VISIT_METRICS },
+      { key: 'referrers', label: t('Referrers'), dimension: 'visit:referrer', details: VISIT_METRICS },
       ...(
         [
           ['utm_medium', 'UTM medium'],
@@ -65,63 +65,63 @@ export const PANELS: PanelDef[] = [
         label,
         dimension: `visit:${key}` as Dimension,
         details: VISIT_METRICS,
-        group: 'Campaigns',
+        group: t('Campaigns'),
       })),
     ],
   },
   {
     key: 'pages',
-    title: 'Pages',
+    title: t('Pages'),
     tabs: [
-      { key: 'top', label: 'Top pages', dimension: 'event:page', details: PAGE_METRICS },
-      { key: 'entry', label: 'Entry pages', dimension: 'visit:entry_page', details: ENTRY_METRICS },
-      { key: 'exit', label: 'Exit pages', dimension: 'visit:exit_page', details: ['visitors', 'visits'] },
+      { key: 'top', label: t('Top pages'), dimension: 'event:page', details: PAGE_METRICS },
+      { key: 'entry', label: t('Entry pages'), dimension: 'visit:entry_page', details: ENTRY_METRICS },
+      { key: 'exit', label: t('Exit pages'), dimension: 'visit:exit_page', details: ['visitors', 'visits'] },
     ],
   },
   {
     key: 'locations',
-    title: 'Locations',
+    title: t('Locations'),
     tabs: [
-      { key: 'map', label: 'Map', dimension: 'visit:country', details: VISIT_METRICS, map: true, format: countryName, icon: flag },
-      { key: 'countries', label: 'Countries', dimension: 'visit:country', details: VISIT_METRICS, format: countryName, icon: flag },
+      { key: 'map', label: t('Map'), dimension: 'visit:country', details: VISIT_METRICS, map: true, format: countryName, icon: flag },
+      { key: 'countries', label: t('Countries'), dimension: 'visit:country', details: VISIT_METRICS, format: countryName, icon: flag },
       {
         key: 'regions',
-        label: 'Regions',
+        label: t('Regions'),
         dimension: 'visit:region',
         labelDimension: 'visit:region_name',
         details: VISIT_METRICS,
         icon: (code) => flag(code.slice(0, 2)),
       },
-      { key: 'cities', label: 'Cities', dimension: 'visit:city', details: VISIT_METRICS },
+      { key: 'cities', label: t('Cities'), dimension: 'visit:city', details: VISIT_METRICS },
     ],
   },
   {
     key: 'devices',
-    title: 'Devices',
+    title: t('Devices'),
     tabs: [
       {
         key: 'browsers',
-        label: 'Browsers',
+        label: t('Browsers'),
         dimension: 'visit:browser',
-        drill: { when: 'visit:browser', dimension: 'visit:browser_version', label: 'Browser versions' },
+        drill: { when: 'visit:browser', dimension: 'visit:browser_version', label: t('Browser versions') },
         details: VISIT_METRICS,
       },
       {
         key: 'os',
-        label: 'OS',
+        label: t('OS'),
         dimension: 'visit:os',
-        drill: { when: 'visit:os', dimension: 'visit:os_version', label: 'OS versions' },
+        drill: { when: 'visit:os', dimension: 'visit:os_version', label: t('OS versions') },
         details: VISIT_METRICS,
       },
-      { key: 'devices', label: 'Devices', dimension: 'visit:device', details: VISIT_METRICS },
-      { key: 'screens', label: 'Screen sizes', dimension: 'visit:screen', details: VISIT_METRICS },
+      { key: 'devices', label: t('Devices'), dimension: 'visit:device', details: VISIT_METRICS },
+      { key: 'screens', label: t('Screen sizes'), dimension: 'visit:screen', details: VISIT_METRICS },
     ],
   },
   {
     key: 'languages',
-    title: 'Languages',
+    title: t('Languages'),
     tabs: [
-      { key: 'languages', label: 'Languages', dimension: 'visit:language', details: VISIT_METRICS, format: languageName },
+      { key: 'languages', label: t('Languages'), dimension: 'visit:language', details: VISIT_METRICS, format: languageName },
     ],
   },
 ]
@@ -249,7 +249,7 @@ function RowList({
     <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>
       <li class="jd-row-head" aria-hidden="true">
         <span>{tab.label}</span>
-        <span>{tab.valueLabel ?? 'Visitors'}</span>
+        <span>{tab.valueLabel ?? t('Visitors')}</span>
       </li>
       {rows.map((row) => {
         const value = row.dimensions[0]
@@ -263,7 +263,7 @@ function RowList({
               data-dimension={tab.dimension}
               data-key={value}
               data-value={visitors}
-              title={`Filter by ${rowLabel(tab, row)}`}
+              title={t('Filter by {value}', { value: rowLabel(tab, row) })}
               onClick={() => onSelect(value)}
             >
               <span class="jd-bar" style={{ width: `${(visitors / max) * 100}%` }} />

@@ -16,8 +16,8 @@ import { PANEL_LIMIT, type Tab } from './Panels'
 import { t } from '../i18n'
 
 const SHARE_COLUMNS: Column[] = [
-  { metric: 'visitors', label: 'Visitors' },
-  { metric: 'events', label: 'Events' },
+  { metric: 'visitors', label: t('Visitors') },
+  { metric: 'events', label: t('Events') },
   { metric: 'percentage', label: '%' },
 ]
 
@@ -119,7 +119,7 @@ export function PropsPanel() {
           rows={rows}
           loading={found.keys === null || (loading && !data)}
           dimmed={loading}
-          empty="No data for this period"
+          empty={t('No data for this period')}
           onSelect={filterOn}
         />
       )}

@@ -16,7 +16,7 @@ function describeFilters(filters: Filter[], describe: DescribeFilter): string {
     .map((filter) =>
       filter.length >= 3 && typeof filter[1] === 'string' && Array.isArray(filter[2])
         ? describe(String(filter[0]), filter[1], filter[2].map(String))
-        : 'a combined filter',
+        : t('a combined filter'),
     )
     .join(' · ')
 }
@@ -57,8 +57,8 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
     navigate({ ...state, segment: segment.id, filters: [] })
   }
   const groups: [string, SavedSegment[]][] = [
-    ['Personal', segments.filter((s) => s.type === 'personal')],
-    ['Site', segments.filter((s) => s.type === 'site')],
+    [t('Personal'), segments.filter((s) => s.type === 'personal')],
+    [t('Site'), segments.filter((s) => s.type === 'site')],
   ]
   return (
     <div class="jd-menu-wrap" ref={box}>
@@ -99,7 +99,7 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
                         type="button"
                         class="jd-link"
                         data-testid="segment-edit"
-                        aria-label={`Edit segment ${segment.name}`}
+                        aria-label={t('Edit segment {name}', { name: segment.name })}
                         onClick={() => {
                           setOpen(false)
                           setEditing({ segment })
@@ -119,7 +119,7 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
               class="jd-menu-action"
               data-testid="segment-save-open"
               disabled={filters.length === 0}
-              title={filters.length === 0 ? 'Filter the dashboard first' : undefined}
+              title={filters.length === 0 ? t('Filter the dashboard first') : undefined}
               onClick={() => {
                 setOpen(false)
                 setEditing({ segment: null })
@@ -202,7 +202,7 @@ function SegmentDialog({
       return state.segment === segment.id ? { ...state, segment: undefined } : null
     })
   }
-  const title = segment ? 'Edit segment' : 'Save as a segment'
+  const title = segment ? t('Edit segment') : t('Save as a segment')
   return (
     <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="segment-dialog" onClose={onClose} aria-label={title}>
       <form onSubmit={submit}>
@@ -259,11 +259,11 @@ function SegmentDialog({
         <div class="jd-dialog-actions">
           {segment && (
             <button type="button" class="jd-button jd-danger" data-testid="segment-delete" disabled={busy} onClick={remove}>
-              {confirming ? 'Really delete?' : 'Delete'}
+              {confirming ? t('Really delete?') : t('Delete')}
             </button>
           )}
           <button type="submit" class="jd-button" data-testid="segment-save" disabled={busy}>
-            {segment ? 'Save changes' : 'Save segment'}
+            {segment ? t('Save changes') : t('Save segment')}
           </button>
         </div>
       </form>

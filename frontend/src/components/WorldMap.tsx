@@ -79,7 +79,7 @@ export function WorldMap({ rows, loading, onSelect }: MapProps) {
         })}
       </svg>
       <p class="jd-map-caption jd-muted" aria-live="polite">
-        {hovered || (TOUCH ? 'Tap a country to filter by it' : 'Hover a country; click one to filter')}
+        {hovered || (TOUCH ? t('Tap a country to filter by it') : t('Hover a country; click one to filter'))}
       </p>
     </div>
   )

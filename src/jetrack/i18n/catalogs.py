@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -19,7 +19,9 @@ SOURCE_LANGUAGE = "en"
 # English first: it is the source language (the msgids) and the fallback.
 LANGUAGES = ("en", "de", "fr", "es", "pt")
 # Each language's own name, for the Account page's menu.
-LANGUAGE_NAMES = {code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES}
+LANGUAGE_NAMES = {
+    code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES
+}
 # Messages whose source is under this folder are sent to the dashboard (Translations.for_frontend).
 FRONTEND_SOURCE = "frontend/"
 
@@ -49,7 +51,11 @@ class Translations:
     def __init__(self, language: str, messages: dict[str, Message]) -> None:
         self.language = language
         self.messages = messages
-        self.locale = Locale.parse(language)
+        # Whose plural rules apply: the language's, English's for a made-up one (a test's).
+        try:
+            self.locale = Locale.parse(language)
+        except (ValueError, UnknownLocaleError):
+            self.locale = Locale.parse(SOURCE_LANGUAGE)
 
     @classmethod
     def from_catalog(cls, language: str, catalog: Catalog) -> Translations:
@@ -87,9 +93,26 @@ class Translations:
         return {msgid: list(m.forms) for msgid, m in self.messages.items() if m.frontend}
 
 
-@cache
+# Languages added while running (the tests' pseudo-language), besides the catalogs'.
+_added: dict[str, Translations] = {}
+
+
+def add_language(added: Translations) -> None:
+    """Serve `added` as one more language (tests: a pseudo-language that marks every message)."""
+    _added[added.language] = added
+
+
+def available() -> tuple[str, ...]:
+    return LANGUAGES + tuple(_added)
+
+
 def translations(language: str) -> Translations:
-    """A language's translations, read from its catalog on first use (English: none)."""
+    """A language's translations (English: none; an unknown language: English)."""
+    return _added[language] if language in _added else _from_catalog(language)
+
+
+@cache
+def _from_catalog(language: str) -> Translations:
     if language not in LANGUAGES or language == SOURCE_LANGUAGE:
         return Translations(SOURCE_LANGUAGE, {})
     return Translations.from_catalog(language, read_catalog(po_path(language)))
@@ -97,7 +120,7 @@ def translations(language: str) -> Translations:
 
 def negotiate(saved: str | None, accept_language: str | None) -> str:
     """The account's saved language, else the browser's best supported one, else English."""
-    if saved in LANGUAGES:
+    if saved is not None and saved in available():
         return saved
     wanted = []
     for part in (accept_language or "").split(","):
@@ -110,7 +133,7 @@ def negotiate(saved: str | None, accept_language: str | None) -> str:
             wanted.append((weight, tag.strip()))
     for _, tag in sorted(wanted, key=lambda pair: -pair[0]):
         base = tag.replace("_", "-").split("-")[0].lower()
-        if base in LANGUAGES:
+        if base in available():
             return base
     return SOURCE_LANGUAGE
 

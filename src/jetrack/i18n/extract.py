@@ -1,4 +1,4 @@
-"""Collects the msgids from the templates, the web layer and the dashboard's TypeScript and
+"""Collects the msgids from the templates, the Python code and the dashboard's TypeScript and
 updates the catalogs (`make messages`): translations kept, new messages left empty,
 messages no source uses any more dropped.
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from jinja2.ext import babel_extract
 
 from jetrack.i18n.catalogs import LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE, po_path, read_catalog
 
+# A fixed date in the catalogs' header, so that `make messages` changes them only when a
+# message changes.
+CATALOG_DATE = datetime(2026, 12, 6, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "src" / "jetrack"
 KEYWORDS: dict[str, Any] = {
@@ -51,14 +55,17 @@ def typescript_messages(source: str) -> Iterator[str | tuple[str, str]]:
 def _from_babel(method: Any, path: Path) -> Iterator[str | tuple[str, str]]:
     options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
     with path.open("rb") as source:
-        for _line, message, _comments, _context in extract(method, source, KEYWORDS, options=options):
+        for _line, message, _comments, _context in extract(
+            method, source, KEYWORDS, options=options
+        ):
             yield message if isinstance(message, str) else (message[0], message[1])
 
 
 def sources(repo: Path = REPO) -> Iterator[tuple[Path, Any]]:
     package = repo / "src" / "jetrack"
-    for path in sorted((package / "web").rglob("*.py")):
-        yield path, "python"
+    for path in sorted(package.rglob("*.py")):
+        if "i18n" not in path.relative_to(package).parts:
+            yield path, "python"
     for path in sorted((package / "templates").rglob("*.html")):
         if not any(part in path.as_posix() for part in ENGLISH_ONLY):
             yield path, babel_extract
@@ -69,7 +76,9 @@ def sources(repo: Path = REPO) -> Iterator[tuple[Path, Any]]:
 
 def template_catalog(repo: Path = REPO) -> Catalog:
     """Every msgid the sources use, with the files that use it."""
-    catalog = Catalog(locale=SOURCE_LANGUAGE, project="Jetrack", fuzzy=False)
+    catalog = Catalog(
+        locale=SOURCE_LANGUAGE, project="Jetrack", fuzzy=False, creation_date=CATALOG_DATE
+    )
     for path, method in sources(repo):
         where = path.relative_to(repo).as_posix()
         if method == "typescript":
@@ -87,7 +96,9 @@ def updated(template: Catalog, language: str, directory: Path) -> Catalog:
     if path.exists():
         catalog = read_catalog(path)
     else:
-        catalog = Catalog(locale=language, project="Jetrack", fuzzy=False)
+        catalog = Catalog(
+            locale=language, project="Jetrack", fuzzy=False, creation_date=CATALOG_DATE
+        )
     catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
     catalog.obsolete.clear()
     return catalog

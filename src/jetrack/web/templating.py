@@ -19,11 +19,21 @@ environment = template_environment()
 environment.globals["page_script"] = page_script
 # The request's language (web/language.py): `_("...")`, `ngettext(...)`, `lang()`, and
 # numbers and dates written its way.
-environment.globals.update(
-    _=gettext, gettext=gettext, ngettext=ngettext, lang=current_language
-)
+environment.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, lang=current_language)
 environment.filters.update(
-    number=formatting.number, day=formatting.day, moment=formatting.moment
+    number=formatting.number,
+    day=formatting.day,
+    moment=formatting.moment,
+    currency_name=formatting.currency_name,
+    percent=formatting.percent,
+)
+
+# The roles' names, as the team and access pages show them (`_(role)`).
+ROLE_NAMES = (
+    gettext_noop("owner"),
+    gettext_noop("admin"),
+    gettext_noop("viewer"),
+    gettext_noop("editor"),
 )
 
 # Short notices carried in `?notice=` after a redirect (no flash cookie needed).
