@@ -44,6 +44,13 @@ export const PERIODS: PeriodInfo[] = [
 ]
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week' | 'month'
+export const INTERVAL_NAMES: Record<Interval, string> = {
+  minute: t('Minute'),
+  hour: t('Hour'),
+  day: t('Day'),
+  week: t('Week'),
+  month: t('Month'),
+}
 export const REALTIME_MINUTES = 30
 export const CURRENT_VISITORS_MINUTES = 5
 

@@ -163,3 +163,29 @@ export function languageName(tag: string): string {
     return tag
   }
 }
+
+// The channels jetrack.enrich files visits under, in the page's language (unknown ones as sent).
+const CHANNEL_NAMES: Record<string, string> = {
+  Affiliates: t('Affiliates'),
+  Audio: t('Audio'),
+  'Cross-network': t('Cross-network'),
+  Direct: t('Direct'),
+  Display: t('Display'),
+  Email: t('Email'),
+  'Mobile Push Notifications': t('Mobile Push Notifications'),
+  'Organic Search': t('Organic Search'),
+  'Organic Shopping': t('Organic Shopping'),
+  'Organic Social': t('Organic Social'),
+  'Organic Video': t('Organic Video'),
+  'Paid Other': t('Paid Other'),
+  'Paid Search': t('Paid Search'),
+  'Paid Shopping': t('Paid Shopping'),
+  'Paid Social': t('Paid Social'),
+  'Paid Video': t('Paid Video'),
+  Referral: t('Referral'),
+  SMS: t('SMS'),
+}
+
+export function channelName(channel: string): string {
+  return CHANNEL_NAMES[channel] ?? channel
+}

@@ -43,3 +43,10 @@ export function tn(singular: string, plural: string, n: number, params?: Params)
   const text = forms && forms.length > 1 ? forms[index] : index === 0 ? singular : plural
   return fill(text, { n: new Intl.NumberFormat(locale).format(n), ...params })
 }
+
+/** `msgid` translated, its `{name}` placeholders replaced by elements (a link, a code): the
+ * parts in order, for JSX. */
+export function tx<T>(msgid: string, parts: Record<string, T | string>): (T | string)[] {
+  const text = catalog[msgid]?.[0] ?? msgid
+  return text.split(/\{(\w+)\}/).map((piece, index) => (index % 2 ? (parts[piece] ?? `{${piece}}`) : piece))
+}

@@ -85,7 +85,12 @@ export function App() {
         <footer class="jd-footer">
           <span>{boot.read_only ? t('Shared dashboard · Jetrack, privacy-first analytics') : t('Jetrack, privacy-first analytics')}</span>
           <span class="jd-shortcuts" title={t('Keyboard shortcuts')}>
-            {PERIODS.map((p) => `${p.shortcut} ${p.label}`).join(' · ')} · X comparison
+            {PERIODS.map((p) => (
+              <span key={p.key}>
+                <kbd translate={false}>{p.shortcut}</kbd> {p.label} ·{' '}
+              </span>
+            ))}
+            <kbd translate={false}>X</kbd> {t('comparison')}
           </span>
         </footer>
       </div>

@@ -79,7 +79,9 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           <table class="jd-table">
             <thead>
               <tr>
-                <th scope="col">{tab.label}</th>
+                <th scope="col" translate={tab.dataLabel ? false : undefined}>
+                  {tab.label}
+                </th>
                 {shown.map(({ m }) => (
                   <th key={m} scope="col" title={METRIC_LABELS[m]}>
                     {tab.columnLabels?.[m] ?? SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
@@ -90,14 +92,14 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
             <tbody>
               {(data?.results ?? []).map((row) => (
                 <tr key={row.dimensions[0]} data-testid="details-row">
-                  <td>
+                  <td translate={false}>
                     <button type="button" class="jd-link" onClick={() => select(row.dimensions[0])}>
                       {tab.icon && <span class="jd-icon">{tab.icon(row.dimensions[0])}</span>}
                       {rowLabel(tab, row)}
                     </button>
                   </td>
                   {shown.map(({ m, i }) => (
-                    <td key={m} title={cellTitle(m, row, i)}>
+                    <td key={m} translate={false} title={cellTitle(m, row, i)}>
                       {cellText(m, row, i)}
                     </td>
                   ))}
@@ -110,10 +112,14 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
       )}
       <div class="jd-pager">
         <button type="button" class="jd-button jd-ghost" disabled={page === 0} onClick={() => setPage(page - 1)}>
-          ← Previous
+          {t('← Previous')}
         </button>
         <span class="jd-muted" data-testid="details-page">
-          Page {wholeNumber(page + 1)} of {wholeNumber(pages)} · {wholeNumber(total)} rows
+          {t('Page {page} of {pages} · {rows} rows', {
+            page: wholeNumber(page + 1),
+            pages: wholeNumber(pages),
+            rows: wholeNumber(total),
+          })}
         </span>
         <button
           type="button"

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { runQuery } from '../api'
 import { boot } from '../bootstrap'
-import { t } from '../i18n'
+import { t, tx } from '../i18n'
 
 // The top stats report the period's visitors here: any visitor proves the site has data,
 // so the (whole-history) check below only runs when the period is empty.
@@ -68,9 +68,10 @@ export function EmptyState() {
         ) : (
           <>
             <p>
-              Here is your snippet. Paste it into the <code>{t('&lt;head&gt;')}</code> of every page of{' '}
-              <strong>{boot.domain}</strong>; this page updates itself when the first visit
-              arrives.
+              {tx(
+                'Here is your snippet. Paste it into the {head} of every page of {domain}; this page updates itself when the first visit arrives.',
+                { head: <code translate={false}>&lt;head&gt;</code>, domain: <strong translate={false}>{boot.domain}</strong> },
+              )}
             </p>
             <pre class="jd-snippet" data-testid="snippet">
               <code>{boot.snippet}</code>
@@ -80,14 +81,15 @@ export function EmptyState() {
             </button>
             {boot.settings_url && (
               <p class="jd-muted">
-                Outbound links, file downloads, forms, 404 pages and more: tick them in the{' '}
-                <a href={boot.settings_url}>{t('snippet builder')}</a> of the site's settings.
+                {tx("Outbound links, file downloads, forms, 404 pages and more: tick them in the {builder} of the site's settings.", {
+                  builder: <a href={boot.settings_url}>{t('snippet builder')}</a>,
+                })}
               </p>
             )}
           </>
         )}
         <p class="jd-muted jd-waiting">
-          <span class="jd-pulse" aria-hidden="true" /> Waiting for the first pageview…
+          <span class="jd-pulse" aria-hidden="true" /> {t('Waiting for the first pageview…')}
         </p>
       </section>
     </main>

@@ -1,9 +1,9 @@
 import { useDash } from '../context'
-import { countryName, languageName } from '../format'
+import { channelName, countryName, languageName } from '../format'
 import { useSegments } from '../segments'
 import { type DashFilter, PROPS_PREFIX, withoutFilter } from '../state'
 import { SegmentMenu } from './SegmentMenu'
-import { t } from '../i18n'
+import { t, tx } from '../i18n'
 
 const NAMES: Record<string, string> = {
   'visit:channel': t('Channel'),
@@ -40,7 +40,8 @@ const OPS: Record<DashFilter['op'], string> = { is: t('is'), is_not: t('is not')
 function shown(filter: DashFilter): string {
   if (filter.dimension === 'visit:country') return countryName(filter.value)
   if (filter.dimension === 'visit:language') return languageName(filter.value)
-  return filter.value || '(none)'
+  if (filter.dimension === 'visit:channel') return channelName(filter.value)
+  return filter.value || t('(none)')
 }
 
 /** A saved filter in words ("Country is Germany"), for the segment menu. */
@@ -59,7 +60,7 @@ export function FilterBar() {
       {state.segment && (
         <span class="jd-chip jd-segment-chip" data-testid="segment-chip" data-segment={state.segment}>
           <span>
-            Segment <strong>{applied?.name ?? `#${state.segment}`}</strong>
+            {tx('Segment {name}', { name: <strong translate={false}>{applied?.name ?? `#${state.segment}`}</strong> })}
           </span>
           <button
             type="button"
@@ -74,7 +75,7 @@ export function FilterBar() {
       {state.filters.map((f) => (
         <span class="jd-chip" key={f.dimension} data-testid="filter-chip" data-dimension={f.dimension}>
           <span>
-            {name(f.dimension)} {OPS[f.op]} <strong>{shown(f)}</strong>
+            {name(f.dimension)} {OPS[f.op]} <strong translate={false}>{shown(f)}</strong>
           </span>
           <button
             type="button"

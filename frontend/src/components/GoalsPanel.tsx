@@ -111,7 +111,7 @@ export function GoalsPanel() {
           {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`${title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('{panel}: {tab}', { panel: title, tab: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }

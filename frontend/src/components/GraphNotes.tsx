@@ -131,7 +131,8 @@ export function NotesButton() {
         title={t('Dated notes drawn on the graph')}
         onClick={() => setOpen(true)}
       >
-        Notes{count ? ` (${count})` : ''}
+        {t('Notes')}
+        {count ? ` (${count})` : ''}
       </button>
       {open && <NotesDialog onClose={() => setOpen(false)} />}
     </>
@@ -206,7 +207,7 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
             <input type="date" required value={date} data-testid="note-date" onInput={(e) => setDate(e.currentTarget.value)} />
           </label>
           <label class="jd-field">
-            <span>Time (optional)</span>
+            <span>{t('Time (optional)')}</span>
             <input type="time" value={time} data-testid="note-time" onInput={(e) => setTime(e.currentTarget.value)} />
           </label>
           <label class="jd-field jd-note-text-field">

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
-import { PERIODS, type Period, customDays, periodLabel } from '../dates'
+import { PERIODS, type Period, customDays, periodLabel, shortDate } from '../dates'
 import { compactNumber } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
@@ -36,7 +36,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
   return (
     <header class="jd-header">
       <div class="jd-header-row">
-        <a class="jd-brand" href={boot.read_only ? undefined : '/sites'} data-testid="brand">
+        <a class="jd-brand" translate={false} href={boot.read_only ? undefined : '/sites'} data-testid="brand">
           Jet<span>rack</span>
         </a>
         {!boot.read_only && boot.sites.length > 1 ? (
@@ -44,6 +44,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             <span class="jd-visually-hidden">{t('Site')}</span>
             <select
               data-testid="site-switcher"
+              translate={false}
               value={boot.domain}
               onChange={(e) => switchSite(e.currentTarget.value)}
             >
@@ -55,7 +56,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             </select>
           </label>
         ) : (
-          <h1 class="jd-site-name" data-testid="site-name">
+          <h1 class="jd-site-name" data-testid="site-name" translate={false}>
             {boot.domain}
           </h1>
         )}
@@ -81,7 +82,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
         >
           {boot.data_from && (
             <span class="jd-muted" data-testid="data-from" title={t("Older data is deleted by the site's retention period")}>
-              Data from {boot.data_from}
+              {t('Data from {date}', { date: shortDate(boot.data_from) })}
             </span>
           )}
           {boot.export_url && (
@@ -126,7 +127,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           >
             {PERIODS.map((p) => (
               <option key={p.key} value={p.key}>
-                {p.label} ({p.shortcut})
+                {t('{period} ({key})', { period: p.label, key: p.shortcut })}
               </option>
             ))}
           </select>
@@ -164,7 +165,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             </select>
           </label>
         )}
-        <span class="jd-muted jd-period-label" data-testid="period-label">
+        <span class="jd-muted jd-period-label" data-testid="period-label" translate={false}>
           {periodLabel(state.period, state.custom)}
         </span>
       </div>

@@ -5,7 +5,7 @@ import { type Note, useNotes } from '../annotations'
 import type { Metric, QueryResponse } from '../api'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
-import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
+import { INTERVAL_NAMES, REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
 import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
@@ -14,13 +14,30 @@ import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
 import { REALTIME_REFRESH_MS } from './TopStats'
-import { t } from '../i18n'
+import { locale, t } from '../i18n'
 
 interface Series {
   labels: string[]
   values: (number | null)[]
   previous: (number | null)[] | null
   previousLabels: string[] | null
+}
+
+// Dates on the graph in the page's language: day ticks (31 Jan, 31. Jan.) and uPlot's names.
+const dayTick = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' })
+const DATE_NAMES = dateNames()
+
+function dateNames(): uPlot.DateNames {
+  const months = (month: 'long' | 'short') =>
+    Array.from({ length: 12 }, (_, m) =>
+      new Intl.DateTimeFormat(locale, { month, timeZone: 'UTC' }).format(Date.UTC(2026, m, 1)),
+    )
+  // 1 February 2026 is a Sunday, where uPlot's week starts.
+  const days = (weekday: 'long' | 'short') =>
+    Array.from({ length: 7 }, (_, d) =>
+      new Intl.DateTimeFormat(locale, { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 1, 1 + d)),
+    )
+  return { MMMM: months('long'), MMM: months('short'), WWWW: days('long'), WWW: days('short') }
 }
 
 /** Bucket labels ("2026-01-31", "2026-01-31 13:00:00") as seconds, read as UTC wall time. */
@@ -137,7 +154,7 @@ export function MainGraph() {
             >
               {intervals.map((i) => (
                 <option key={i} value={i}>
-                  {i[0].toUpperCase() + i.slice(1)}
+                  {INTERVAL_NAMES[i]}
                 </option>
               ))}
             </select>
@@ -208,6 +225,7 @@ function Chart({
       width: node.clientWidth,
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      fmtDate: (template) => uPlot.fmtDate(template, DATE_NAMES),
       plugins: notes.length ? [notesPlugin(notes, x)] : [],
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { live: true },
@@ -216,12 +234,12 @@ function Chart({
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
+        { ...axis, values: hourly ? '{HH}:{mm}' : (_u, ticks) => ticks.map((t) => dayTick.format(t * 1000)) },
         // Visitors per minute are whole numbers: no 0.5 ticks printed as "1, 1, 2, 2".
         { ...axis, size: 56, incrs: bars ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
-        { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
+        { label: t('Time'), value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
         {
           label,
           stroke: accent,

@@ -2,7 +2,7 @@ import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import type { Dimension, FilterDimension, Metric, ResultRow, SimpleFilter } from '../api'
 import { useDash } from '../context'
-import { compactNumber, countryName, exactMetric, flag, languageName } from '../format'
+import { channelName, compactNumber, countryName, exactMetric, flag, languageName } from '../format'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
 import { type DashState, withFilter } from '../state'
@@ -24,6 +24,8 @@ export interface Tab {
   details: Metric[]
   /** The panel's column header. */
   valueLabel?: string
+  /** The label is data (a property's key), not a word of the dashboard: not translated. */
+  dataLabel?: boolean
   format?: (value: string) => string
   icon?: (value: string) => string
   group?: string
@@ -49,16 +51,16 @@ export const PANELS: PanelDef[] = [
     key: 'sources',
     title: t('Sources'),
     tabs: [
-      { key: 'channels', label: t('Channels'), dimension: 'visit:channel', details: VISIT_METRICS },
+      { key: 'channels', label: t('Channels'), dimension: 'visit:channel', details: VISIT_METRICS, format: channelName },
       { key: 'sources', label: t('Sources'), dimension: 'visit:source', details: VISIT_METRICS },
       { key: 'referrers', label: t('Referrers'), dimension: 'visit:referrer', details: VISIT_METRICS },
       ...(
         [
-          ['utm_medium', 'UTM medium'],
-          ['utm_source', 'UTM source'],
-          ['utm_campaign', 'UTM campaign'],
-          ['utm_content', 'UTM content'],
-          ['utm_term', 'UTM term'],
+          ['utm_medium', t('UTM medium')],
+          ['utm_source', t('UTM source')],
+          ['utm_campaign', t('UTM campaign')],
+          ['utm_content', t('UTM content')],
+          ['utm_term', t('UTM term')],
         ] as const
       ).map(([key, label]) => ({
         key,
@@ -146,7 +148,7 @@ export function effectiveTab(tab: Tab, state: DashState): Tab {
 export function rowLabel(tab: Tab, row: ResultRow): string {
   const raw = row.dimensions[tab.labelDimension ? 1 : 0] ?? ''
   const label = tab.format ? tab.format(raw) : raw
-  return label === '' ? '(none)' : label
+  return label === '' ? t('(none)') : label
 }
 
 export function Panel({ def }: { def: PanelDef }) {
@@ -224,7 +226,7 @@ export function Panel({ def }: { def: PanelDef }) {
           {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`${def.title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('{panel}: {tab}', { panel: def.title, tab: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }
@@ -248,7 +250,7 @@ function RowList({
   return (
     <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>
       <li class="jd-row-head" aria-hidden="true">
-        <span>{tab.label}</span>
+        <span translate={tab.dataLabel ? false : undefined}>{tab.label}</span>
         <span>{tab.valueLabel ?? t('Visitors')}</span>
       </li>
       {rows.map((row) => {
@@ -267,11 +269,11 @@ function RowList({
               onClick={() => onSelect(value)}
             >
               <span class="jd-bar" style={{ width: `${(visitors / max) * 100}%` }} />
-              <span class="jd-row-label">
+              <span class="jd-row-label" translate={false}>
                 {tab.icon && <span class="jd-icon">{tab.icon(value)}</span>}
                 {rowLabel(tab, row)}
               </span>
-              <span class="jd-row-value" title={exactMetric('visitors', visitors)}>
+              <span class="jd-row-value" translate={false} title={exactMetric('visitors', visitors)}>
                 {compactNumber(visitors)}
               </span>
             </button>

@@ -62,11 +62,12 @@ export function PropsPanel() {
     : [['is_not', dimension as FilterDimension, ['(none)']]]
   const tab: Tab = {
     key: 'props',
-    label: key ?? 'Property',
+    label: key ?? t('Property'),
+    dataLabel: key !== undefined,
     dimension,
     details: columns.map((c) => c.metric) as Metric[],
     filters,
-    columnLabels: goal ? CONVERSION_HEADERS : { visitors: 'Visitors', events: 'Events' },
+    columnLabels: goal ? CONVERSION_HEADERS : { visitors: t('Visitors'), events: t('Events') },
   }
   const { data, error, loading, retry } = useQuery(
     () => {
@@ -100,7 +101,7 @@ export function PropsPanel() {
               onChange={(e) => choose(e.currentTarget.value)}
             >
               {keys.map((k) => (
-                <option key={k} value={k}>
+                <option key={k} value={k} translate={false}>
                   {k}
                 </option>
               ))}
@@ -128,7 +129,7 @@ export function PropsPanel() {
           {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`Properties: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('Properties: {key}', { key: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }

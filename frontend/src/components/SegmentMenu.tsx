@@ -227,7 +227,7 @@ function SegmentDialog({
           <legend>{t('Who sees it')}</legend>
           <label>
             <input type="radio" name="segment-type" checked={type === 'personal'} onChange={() => setType('personal')} />{' '}
-            Personal: only you
+            {t('Personal: only you')}
           </label>
           <label class={canManageSite ? undefined : 'jd-muted'}>
             <input
@@ -238,16 +238,18 @@ function SegmentDialog({
               disabled={!canManageSite}
               onChange={() => setType('site')}
             />{' '}
-            Site: everyone who can see this dashboard, shared links too
-            {!canManageSite && ' (editors, admins and owners create these)'}
+            {t('Site: everyone who can see this dashboard, shared links too')}
+            {!canManageSite && ` ${t('(editors, admins and owners create these)')}`}
           </label>
         </fieldset>
         <p class="jd-muted jd-segment-filters" data-testid="segment-filters">
-          Filters: {describeFilters(segment && !replace ? segment.filters : filters, describe) || 'none'}
+          {t('Filters: {filters}', {
+            filters: describeFilters(segment && !replace ? segment.filters : filters, describe) || t('none'),
+          })}
         </p>
         {segment && filters.length > 0 && (
           <label class="jd-check">
-            <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.currentTarget.checked)} /> Replace its filters
+            <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.currentTarget.checked)} /> {t('Replace its filters')}
             with the ones on screen
           </label>
         )}

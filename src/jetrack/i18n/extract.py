@@ -35,7 +35,7 @@ KEYWORDS: dict[str, Any] = {
 # What stays English (docs/translations.md): the mails, the operator console, the privacy policy.
 ENGLISH_ONLY = ("templates/mail/", "templates/admin/", "templates/privacy/mail/")
 _QUOTED = r"""(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
-_T_CALL = re.compile(r"(?<![\w.])t\(\s*" + _QUOTED)
+_T_CALL = re.compile(r"(?<![\w.])tx?\(\s*" + _QUOTED)
 _TN_CALL = re.compile(r"(?<![\w.])tn\(\s*" + _QUOTED + r"\s*,\s*" + _QUOTED)
 
 
