@@ -38,9 +38,14 @@ export function t(msgid: string, params?: Params): string {
 
 /** The singular or plural form for `n` (CLDR "one" or other); `{n}` is filled with `n`. */
 export function tn(singular: string, plural: string, n: number, params?: Params): string {
-  const index = plurals.select(n) === 'one' ? 0 : 1
+  // CLDR's "one", then "many" where the catalog has a third form (fr, es, pt: millions),
+  // then "other", the last form (as jetrack.i18n.catalogs.Translations.plural_form).
+  const category = plurals.select(n)
   const forms = catalog[singular]
-  const text = forms && forms.length > 1 ? forms[index] : index === 0 ? singular : plural
+  let text = category === 'one' ? singular : plural
+  if (forms && forms.length > 1) {
+    text = category === 'one' ? forms[0] : category === 'many' && forms.length > 2 ? forms[1] : forms[forms.length - 1]
+  }
   return fill(text, { n: new Intl.NumberFormat(locale).format(n), ...params })
 }
 

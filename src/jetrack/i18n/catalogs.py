@@ -71,9 +71,15 @@ class Translations:
             messages[ids[0]] = Message(tuple(strings), frontend)
         return cls(language, messages)
 
-    def plural_index(self, n: float) -> int:
-        # The five languages have two forms: CLDR's "one" and everything else.
-        return 0 if self.locale.plural_form(abs(n)) == "one" else 1
+    def plural_form(self, forms: tuple[str, ...], n: float) -> str:
+        """The form for `n` by CLDR's rule: "one", then "many" where the catalog has a
+        third form (French, Spanish, Portuguese: millions), then "other" (the last)."""
+        category = self.locale.plural_form(abs(n))
+        if category == "one":
+            return forms[0]
+        if category == "many" and len(forms) > 2:
+            return forms[1]
+        return forms[-1]
 
     def gettext(self, msgid: str, **params: Any) -> str:
         found = self.messages.get(msgid)
@@ -83,7 +89,7 @@ class Translations:
     def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
         found = self.messages.get(singular)
         if found is not None and len(found.forms) > 1:
-            text = found.forms[min(self.plural_index(n), len(found.forms) - 1)]
+            text = self.plural_form(found.forms, n)
         else:
             text = singular if n == 1 else plural
         return text.format(n=n, **params)
