@@ -10,8 +10,8 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from jetrack.i18n.catalogs import (
-    LANGUAGES,
     FRONTEND_SOURCE,
+    LANGUAGES,
     Translations,
     negotiate,
     po_path,

@@ -3,7 +3,7 @@ every message reads ⟦English⟧ (tests/i18n/pseudo.py), each view (every panel
 Details lists, the period and comparison menus, segments, notes, funnels, goals,
 properties, realtime, the phone's ☰ menu) is searched for visible text outside the
 brackets. Data (paths, sources, names of countries, numbers) sits in `translate="no"`
-elements: the allow-list is by element, not by string."""
+elements, code in code elements: the allow-list is by element, not by string."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Visible text nodes and labels outside translate="no" / lang="en" elements.
 VISIBLE_TEXTS = """() => {
-  const exempt = (el) => !!el.closest('[translate="no"], [lang="en"], script, style, noscript')
+  const exempt = (el) => !!el.closest('[translate="no"], [lang="en"], script, style, noscript, code, kbd, pre')
   const shown = (el) => {
     const box = el.getBoundingClientRect()
     const style = getComputedStyle(el)

@@ -56,7 +56,8 @@ PUBLIC_PAGES = [
     "/invitations/unknown",
 ]
 # The head's only text is the title, checked on its own (it ends in the brand's name).
-_SKIPPED = {"head", "script", "style", "noscript", "template"}
+# Code is code in every language (snippets, attribute names, cookie names).
+_SKIPPED = {"head", "script", "style", "noscript", "template", "code", "kbd", "pre"}
 _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 

@@ -70,7 +70,7 @@ export function EmptyState() {
             <p>
               {tx(
                 'Here is your snippet. Paste it into the {head} of every page of {domain}; this page updates itself when the first visit arrives.',
-                { head: <code translate={false}>&lt;head&gt;</code>, domain: <strong translate={false}>{boot.domain}</strong> },
+                { head: <code>&lt;head&gt;</code>, domain: <strong translate={false}>{boot.domain}</strong> },
               )}
             </p>
             <pre class="jd-snippet" data-testid="snippet">
