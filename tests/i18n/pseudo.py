@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from jetrack.i18n.catalogs import Message, Translations, po_path, read_catalog
+from jetrack.i18n.catalogs import Message, Translations, po_path, read_catalog, texts
 
 PSEUDO = "qps"  # an ISO 639 code reserved for local use
 _MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
@@ -15,9 +15,9 @@ def pseudo_translations() -> Translations:
     """Built from a catalog's msgids (German's: all catalogs have the same)."""
     messages = {}
     for message in read_catalog(po_path("de")):
-        if not message.id:
+        ids, _ = texts(message)
+        if not ids[0]:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
         frontend = any(path.startswith("frontend/") for path, _ in message.locations)
         messages[ids[0]] = Message(tuple(f"⟦{text}⟧" for text in ids), frontend)
     return Translations(PSEUDO, messages)

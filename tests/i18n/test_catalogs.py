@@ -16,6 +16,7 @@ from jetrack.i18n.catalogs import (
     negotiate,
     po_path,
     read_catalog,
+    texts,
     translations,
 )
 from jetrack.i18n.extract import template_catalog, typescript_messages, update_catalogs
@@ -25,12 +26,12 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _ids(catalog: Catalog) -> set[str]:
-    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    return {texts(m)[0][0] for m in catalog if m.id}
 
 
 def _frontend_ids(catalog: Catalog) -> set[str]:
     return {
-        m.id if isinstance(m.id, str) else m.id[0]
+        texts(m)[0][0]
         for m in catalog
         if m.id and any(path.startswith(FRONTEND_SOURCE) for path, _ in m.locations)
     }
@@ -58,9 +59,8 @@ def test_every_message_is_translated_with_its_placeholders(language: str) -> Non
     for message in catalog:
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        forms = catalog.num_plurals if isinstance(message.id, tuple) else 1
+        ids, strings = texts(message)
+        forms = catalog.num_plurals if len(ids) > 1 else 1
         if message.fuzzy or not all(strings) or len(strings) != forms:
             problems.append(f"untranslated: {ids[0]!r}")
             continue

@@ -2,7 +2,8 @@
 without a translation: rendered in a pseudo-language that brackets each translated
 message (tests/i18n/pseudo.py), a visible text node outside the brackets is a string that
 skipped `_()`. Data (names, domains, addresses, codes) sits in `translate="no"` elements,
-and what stays English on purpose in `lang="en"` ones (docs/translations.md)."""
+and what stays English on purpose in `lang="en"` ones (docs/translations.md); code
+elements are code in every language."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "so
 
 
 class _Texts(HTMLParser):
-    """The visible text nodes outside `translate="no"` and `lang="en"` elements."""
+    """The visible text nodes outside `translate="no"` (unless set back to "yes" inside)
+    and `lang="en"` elements."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -72,8 +74,9 @@ class _Texts(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
+        inherited = bool(self.stack) and self.stack[-1]
         exempt = (
-            (bool(self.stack) and self.stack[-1])
+            (inherited and found.get("translate") != "yes")
             or tag in _SKIPPED
             or found.get("translate") == "no"
             or found.get("lang") == "en"

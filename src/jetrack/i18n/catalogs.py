@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
+from babel.messages.catalog import Message as BabelMessage
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -20,7 +21,7 @@ SOURCE_LANGUAGE = "en"
 LANGUAGES = ("en", "de", "fr", "es", "pt")
 # Each language's own name, for the Account page's menu.
 LANGUAGE_NAMES = {
-    code: Locale.parse(code).get_display_name(code).capitalize() for code in LANGUAGES
+    code: (Locale.parse(code).get_display_name(code) or code).capitalize() for code in LANGUAGES
 }
 # Messages whose source is under this folder are sent to the dashboard (Translations.for_frontend).
 FRONTEND_SOURCE = "frontend/"
@@ -38,6 +39,16 @@ class Message(NamedTuple):
 
 def po_path(language: str, directory: Path = LOCALE_DIR) -> Path:
     return directory / language / "LC_MESSAGES" / "messages.po"
+
+
+def texts(message: BabelMessage) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A catalog message's ids (one, or singular and plural) and its translations."""
+
+    def strings(value: object) -> tuple[str, ...]:
+        items = value if isinstance(value, list | tuple) else (value,)
+        return tuple(item if isinstance(item, str) else "" for item in items)
+
+    return strings(message.id), strings(message.string)
 
 
 def read_catalog(path: Path) -> Catalog:
@@ -61,11 +72,8 @@ class Translations:
     def from_catalog(cls, language: str, catalog: Catalog) -> Translations:
         messages: dict[str, Message] = {}
         for message in catalog:
-            if not message.id or message.fuzzy:
-                continue
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if not all(strings):
+            ids, strings = texts(message)
+            if not ids[0] or message.fuzzy or not all(strings):
                 continue
             frontend = any(path.startswith(FRONTEND_SOURCE) for path, _ in message.locations)
             messages[ids[0]] = Message(tuple(strings), frontend)

@@ -87,7 +87,7 @@ def template_catalog(repo: Path = REPO) -> Catalog:
             found = _from_babel(method, path)
         for message in found:
             if message:
-                catalog.add(message, locations=[(where, None)])
+                catalog.add(message, locations=[(where, None)])  # type: ignore[list-item]
     return catalog
 
 
