@@ -160,3 +160,48 @@ def test_every_view_of_the_dashboard_is_translated(
     phone.click('[data-testid="menu-button"]')
     _left(phone, "phone menu", found)
     assert found == {}, "\n".join(f"{view}: {texts}" for view, texts in found.items())
+
+
+def test_the_dashboard_speaks_german_with_german_numbers(
+    chromium: Browser, pseudo_server: Any
+) -> None:
+    url, token = pseudo_server
+    context = chromium.new_context(viewport=DESKTOP, extra_http_headers={"Accept-Language": "de"})
+    context.add_cookies([{"name": "jt_session", "value": token, "url": url}])
+    page = context.new_page()
+    page.goto(f"{url}/sites/{DEMO}")
+    page.wait_for_selector('[data-testid="row"]')
+    assert page.evaluate("document.documentElement.lang") == "de"
+    assert page.locator('[data-testid="stat-visitors"] .jd-stat-label').inner_text().lower() == (
+        "eindeutige besucher"
+    )
+    assert page.locator('[data-testid="period-select"] option[value="30d"]').inner_text() == (
+        "Letzte 30 Tage (T)"
+    )
+    page.select_option('[data-testid="period-select"]', "all")  # 90 days: over a thousand
+    page.wait_for_load_state("networkidle")
+    stat = page.locator('[data-testid="stat-visitors"]')
+    page.wait_for_function(
+        "n => n.dataset.value && !n.querySelector('.jd-skeleton')", arg=stat.element_handle()
+    )
+    visitors = int(stat.get_attribute("data-value") or 0)
+    shown = stat.locator(".jd-stat-value").inner_text()
+    assert visitors >= 1000 and shown == f"{visitors:,}".replace(",", "."), shown  # not 1,465
+    page.select_option('[data-testid="period-select"]', "custom")
+    label = page.locator('[data-testid="period-label"]').inner_text()
+    german_months = (
+        "Jan.",
+        "Feb.",
+        "März",
+        "Apr.",
+        "Mai",
+        "Juni",
+        "Juli",
+        "Aug.",
+        "Sept.",
+        "Okt.",
+        "Nov.",
+        "Dez.",
+    )
+    assert any(month in label for month in german_months), label
+    context.close()
