@@ -332,19 +332,17 @@ async def forgot_submit(request: Request) -> Response:
     )
 
 
+async def _reset_link_problem(request: Request, exc: email_tokens.TokenError) -> Response:
+    title, action = gettext_noop("Password reset"), gettext_noop("Ask for a new link")
+    return await _problem(request, title, str(exc), "/forgot-password", action, 400)
+
+
 async def reset_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
         await in_session(request, email_tokens.peek_token, token, "reset_password")
     except email_tokens.TokenError as exc:
-        return await _problem(
-            request,
-            gettext_noop("Password reset"),
-            str(exc),
-            "/forgot-password",
-            gettext_noop("Ask for a new link"),
-            400,
-        )
+        return await _reset_link_problem(request, exc)
     return await render(request, "reset_password.html", {"token": token})
 
 
@@ -367,14 +365,7 @@ async def reset_submit(request: Request) -> Response:
             request, "reset_password.html", {"token": token, "errors": errors}, status=400
         )
     except email_tokens.TokenError as exc:
-        return await _problem(
-            request,
-            gettext_noop("Password reset"),
-            str(exc),
-            "/forgot-password",
-            gettext_noop("Ask for a new link"),
-            400,
-        )
+        return await _reset_link_problem(request, exc)
     response = RedirectResponse("/login?notice=password-reset", 303)
     clear_session_cookie(request, response)
     return response
