@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from jetrack.cli import main
 from tests.conftest import TEST_KEY, LiveServer, start_server
@@ -33,6 +34,21 @@ def run(
     )
 
 
+def invoke(
+    data_dir: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`run` in this process (click's CliRunner, the same `main`): for the commands whose
+    tests check what they do, not how the process starts and exits (test_operator_flow
+    runs the real processes)."""
+    variables: dict[str, str | None] = {k: None for k in os.environ if k.startswith("JETRACK_")}
+    variables.update({"JETRACK_DATA_DIR": str(data_dir), "JETRACK_ENCRYPTION_KEY": TEST_KEY, **env})
+    result = CliRunner().invoke(main, list(args), input=stdin, env=variables)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["jetrack", *args], result.exit_code, result.stdout,
+                                       result.stderr)  # fmt: skip
+
+
 def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[list[str]]:
     found = [list(prefix)]
     for name, command in group.commands.items():
@@ -45,7 +61,7 @@ def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[lis
 
 @pytest.mark.parametrize("command", _command_paths(main), ids=lambda c: " ".join(c) or "jetrack")
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
-    result = run(tmp_path, *command, "--help")
+    result = invoke(tmp_path, *command, "--help")  # click's help: no process needed
     assert result.returncode == 0
     assert "Usage: " in result.stdout
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import click
+import pytest
 
 from jetrack.app import create_app
 from jetrack.cli import main
 from jetrack.config import Settings
+from jetrack.notify.mail import log_unsent
 from tests.conftest import make_settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -53,3 +56,25 @@ def test_every_http_endpoint_is_documented(tmp_path: Path) -> None:
     documented = set(re.findall(r"`(?:GET|POST|PUT|PATCH|DELETE)(?:[|/A-Z]*)? (/[^` ?]*)", text))
     missing = sorted(paths - documented)
     assert missing == []
+
+
+def test_the_readme_says_how_to_send_mail_and_where_mails_go_without_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue #16, item 1: the README tells how to configure mail, naming every mail
+    setting; it and configuration.md say that without SMTP a sign-up is ready at once and
+    mails go to the log as `mail |` lines, which is what the mailer prints."""
+    readme = (DOCS.parent / "README.md").read_text()
+    section = readme.split("### Mail", 1)[1].split("\n#", 1)[0]
+    mail_settings = [n for n in Settings.model_fields if n.startswith(("smtp_", "mail_"))]
+    assert len(mail_settings) >= 5
+    for name in mail_settings:
+        assert f"JETRACK_{name.upper()}" in section, name
+    with caplog.at_level(logging.WARNING, logger="jetrack.mail"):
+        log_unsent("Reset your password", "Open https://example.net/reset?token=t")
+    lines = [r.getMessage() for r in caplog.records][1:]
+    assert lines and all(line.startswith("mail | ") for line in lines), lines
+    assert any("https://example.net/reset?token=t" in line for line in lines)
+    configuration = (DOCS / "configuration.md").read_text()
+    for text in (section, configuration.replace("\\|", "|")):  # a table escapes its pipes
+        assert "`mail |`" in text and "ready" in text

@@ -1,6 +1,7 @@
 // The queries the dashboard sends, built from the URL state in one place.
 import type { Dimension, Metric, Query } from './api'
 import { boot } from './bootstrap'
+import type { Filter } from './generated/query'
 import {
   CURRENT_VISITORS_MINUTES,
   dateRangeFor,
@@ -10,7 +11,7 @@ import {
   nowIso,
   timeDimension,
 } from './dates'
-import { type DashState, stateFilters } from './state'
+import { type DashState, conversionDivisorFilters, stateFilters } from './state'
 
 export function baseQuery(state: DashState, metrics: Metric[]): Query {
   const query: Query = {
@@ -39,6 +40,15 @@ export function timeseriesQuery(state: DashState, metric: Metric): Query {
   query.dimensions = [timeDimension(currentInterval(state))]
   query.include = { time_labels: true }
   return withComparison(query, state)
+}
+
+/** Each bucket's visitors that a conversion rate divides by (see conversionDivisorFilters). */
+export function rateDivisorQuery(state: DashState, segments: { id: number; filters: Filter[] }[] | undefined): Query {
+  const query = timeseriesQuery(state, 'visitors')
+  const filters = conversionDivisorFilters(state, segments)
+  if (filters.length) query.filters = filters
+  else delete query.filters
+  return query
 }
 
 export function breakdownQuery(

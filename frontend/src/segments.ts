@@ -3,6 +3,7 @@
 import { boot } from './bootstrap'
 import type { Filter } from './generated/query'
 import { sendJson, sharedList, useSharedList } from './rest'
+import { type DashState, goalFilter, segmentGoal } from './state'
 
 export type SegmentType = 'personal' | 'site'
 
@@ -26,6 +27,20 @@ const list = sharedList<SegmentList>(boot.segments_url)
 
 export function useSegments(): SegmentList | null {
   return useSharedList(list)
+}
+
+/** The saved filters of the applied segment `id`: [] without one, null while the list loads. */
+export function useSegmentFilters(id: number | undefined): Filter[] | null {
+  const found = useSegments()
+  if (id === undefined) return []
+  return found === null ? null : (found.segments.find((s) => s.id === id)?.filters ?? [])
+}
+
+/** Whether the view counts conversions: a goal filter, or a goal in the applied segment
+ * (then the top stats and the graph switch as they do for a goal filter). */
+export function useConversions(state: DashState): boolean {
+  const segments = useSegments()?.segments
+  return goalFilter(state) !== undefined || segmentGoal(state, segments)
 }
 
 export async function saveSegment(name: string, type: SegmentType, filters: Filter[]): Promise<SavedSegment> {

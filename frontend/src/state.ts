@@ -106,16 +106,53 @@ export function goalFilter(state: DashState): DashFilter | undefined {
   return state.filters.find((f) => f.dimension === 'event:goal')
 }
 
-/** The metric the graph shows: the URL's, if it fits the current mode. */
+/** A segment's filters as the engine applies them: a top-level `and` is top level too. */
+function topLevel(filters: Filter[]): Filter[] {
+  return filters.flatMap((f) => (f[0] === 'and' ? topLevel(f[1] as Filter[]) : [f]))
+}
+
+function isConversionFilter(filter: Filter): boolean {
+  const dimension = filter[1]
+  return typeof dimension === 'string' && (dimension === 'event:goal' || dimension.startsWith(PROPS_PREFIX))
+}
+
+/** Whether the applied saved segment (its filters from the segment list) holds a goal. */
+export function segmentGoal(state: DashState, segments: { id: number; filters: Filter[] }[] | undefined): boolean {
+  const applied = state.segment ? segments?.find((s) => s.id === state.segment) : undefined
+  return applied !== undefined && topLevel(applied.filters).some((f) => f[1] === 'event:goal')
+}
+
+/** The filters a conversion rate divides by (as the engine's conversion_rate): the view's
+ * without its top-level goal and custom property filters, the applied segment's spelled
+ * out when it holds them. */
+export function conversionDivisorFilters(
+  state: DashState,
+  segments: { id: number; filters: Filter[] }[] | undefined,
+): Filter[] {
+  const applied = state.segment ? segments?.find((s) => s.id === state.segment) : undefined
+  const chips = toQueryFilters(state.filters).filter((f) => !isConversionFilter(f as Filter))
+  if (!state.segment) return chips
+  if (!applied || !segmentGoal(state, segments)) return [['is', 'segment', [state.segment]], ...chips]
+  return [...topLevel(applied.filters).filter((f) => !isConversionFilter(f)), ...chips]
+}
+
 /** The top stats without a goal filter. With a page filter, no views per visit: the
- * engine refuses it there, as Plausible does (the visits' pageviews count other pages). */
-export function trafficMetrics(state: DashState): TopMetric[] {
-  const byPage = state.filters.some((f) => f.dimension === 'event:page')
+ * engine refuses it there, as Plausible does (the visits' pageviews count other pages).
+ * `segment` holds the applied segment's saved filters, which may filter by page too (at
+ * any depth of and/or/not: the text of the filters is searched). */
+export function trafficMetrics(state: DashState, segment: readonly Filter[] = []): TopMetric[] {
+  const byPage =
+    state.filters.some((f) => f.dimension === 'event:page') || JSON.stringify(segment).includes('"event:page"')
   return byPage ? TOP_METRICS.filter((m) => m !== 'views_per_visit') : TOP_METRICS
 }
 
-export function graphMetric(state: DashState): TopMetric {
-  const allowed = goalFilter(state) ? CONVERSION_METRICS : trafficMetrics(state)
+/** The metric the graph shows: the URL's, if it fits the current mode. */
+export function graphMetric(
+  state: DashState,
+  conversions = goalFilter(state) !== undefined,
+  segment: readonly Filter[] = [],
+): TopMetric {
+  const allowed = conversions ? CONVERSION_METRICS : trafficMetrics(state, segment)
   return allowed.includes(state.metric) ? state.metric : 'visitors'
 }
 

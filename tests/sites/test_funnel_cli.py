@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sites.test_goal_cli import data  # noqa: F401  (fixture)
-from tests.test_cli import run
-
-pytestmark = pytest.mark.slow  # a dozen jetrack processes
+from tests.sites.test_goal_cli import ann_data, data  # noqa: F401  (fixtures)
+from tests.test_cli import invoke as run
 
 
 @pytest.fixture

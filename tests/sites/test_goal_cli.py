@@ -1,24 +1,31 @@
 """`jetrack goal add|list|delete` and `jetrack api-key create --scope` as an operator runs
-them: real processes on a real data dir."""
+them, on a real data dir; in this process (tests/test_cli.py runs the real processes)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
+from tests.test_cli import invoke as run
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    assert run(data, "migrate").returncode == 0
+@pytest.fixture(scope="module")
+def ann_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with Ann's account and site, made once per module."""
+    data = tmp_path_factory.mktemp("ann") / "data"  # the commands migrate the control store
     made = run(data, "user", "create", "ann@example.com", "--password-stdin",
                stdin="correct horse battery\n")  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert run(data, "site", "add", "ann.example", "--owner", "ann@example.com").returncode == 0
     return data
+
+
+@pytest.fixture
+def data(ann_data: Path, tmp_path: Path) -> Path:
+    """A fresh copy of Ann's data dir for each test."""
+    return Path(shutil.copytree(ann_data, tmp_path / "data"))
 
 
 def test_goal_add_list_delete(data: Path) -> None:

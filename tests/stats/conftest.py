@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,21 +99,30 @@ def roll_up_all(stores: Stores, rows: list[dict[str, Any]]) -> None:
         build_rollups(stores.events, day, min_visits_per_row=1)
 
 
+@contextmanager
+def stored(data_parent: Path, rows: list[dict[str, Any]], rolled: bool) -> Iterator[Stores]:
+    """`rows` as ingestion stores them in a migrated data dir; `rolled`: also with
+    ingestion's visit ids and every day rolled up, so the same hand-computed numbers check
+    the rollup path."""
+    stores = open_stores(make_settings(data_parent / "data"))
+    if rolled:
+        rows = with_dated_ids(rows)
+    insert(stores, rows)
+    if rolled:
+        roll_up_all(stores, rows)
+    try:
+        yield stores
+    finally:
+        stores.close()
+
+
 @pytest.fixture(scope="module", params=["sessions", "rollups"])
 def fixture_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
-    """The fixture as ingestion stores it; with "rollups", also with ingestion's visit ids
-    and every day rolled up, so the same hand-computed numbers check the rollup path."""
-    stores = open_stores(make_settings(tmp_path_factory.mktemp("stats") / "data"))
-    rows = fixture_rows()
-    if request.param == "rollups":
-        rows = with_dated_ids(rows)
-    insert(stores, rows)
-    if request.param == "rollups":
-        roll_up_all(stores, rows)
-    yield stores
-    stores.close()
+    """The fixture as ingestion stores it, with and without rollups."""
+    with stored(tmp_path_factory.mktemp("stats"), fixture_rows(), request.param == "rollups") as s:
+        yield s
 
 
 @pytest.fixture(scope="module", params=["sessions", "rollups"])
@@ -119,12 +130,5 @@ def shop_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
     """tests/stats/shop.py's day, stored like fixture_stores (with and without rollups)."""
-    stores = open_stores(make_settings(tmp_path_factory.mktemp("shop") / "data"))
-    rows = shop_rows()
-    if request.param == "rollups":
-        rows = with_dated_ids(rows)
-    insert(stores, rows)
-    if request.param == "rollups":
-        roll_up_all(stores, rows)
-    yield stores
-    stores.close()
+    with stored(tmp_path_factory.mktemp("shop"), shop_rows(), request.param == "rollups") as s:
+        yield s

@@ -12,10 +12,9 @@ import pytest
 from jetrack.stats.errors import QueryError
 from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel, shape, statement
 from jetrack.stats.query import GoalInfo, SiteInfo
-from jetrack.store.stores import Stores, open_stores
-from tests.conftest import make_settings
-from tests.stats.conftest import roll_up_all, with_dated_ids
-from tests.stats.helpers import SITE_ID, at, event, insert, visit
+from jetrack.store.stores import Stores
+from tests.stats.conftest import stored
+from tests.stats.helpers import SITE_ID, at, event, visit
 
 NOW = at("2024-03-20 12:00")
 STEP_GOALS = tuple(GoalInfo(f"Step {n}", event_name=f"Step{n}") for n in range(1, 9))
@@ -98,17 +97,10 @@ def fixture_rows() -> list[dict[str, Any]]:
 def funnel_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
-    """The fixture as ingestion stores it; with "rollups", with ingestion's visit ids and
-    every day rolled up too (funnels read events either way: the answers must not move)."""
-    stores = open_stores(make_settings(tmp_path_factory.mktemp("funnel") / "data"))
-    rows = fixture_rows()
-    if request.param == "rollups":
-        rows = with_dated_ids(rows)
-    insert(stores, rows)
-    if request.param == "rollups":
-        roll_up_all(stores, rows)
-    yield stores
-    stores.close()
+    """The fixture with and without rollups (funnels read events either way: the answers
+    must not move)."""
+    with stored(tmp_path_factory.mktemp("funnel"), fixture_rows(), request.param == "rollups") as s:
+        yield s
 
 
 def steps(answer: dict[str, Any]) -> list[tuple[Any, ...]]:

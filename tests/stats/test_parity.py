@@ -80,6 +80,36 @@ def test_group_conversion_rate_leaves_custom_property_filters_out_of_the_divisor
     ) == [(["Desktop"], [1, 50.0])]
 
 
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        # Signup (with plan=pro) by v101 alone, of all five visitors: the property filter
+        # leaves the divisor as the goal filter does (Plausible's special_metrics.ex).
+        ([SIGNUP, ["is", "event:props:plan", ["pro"]]], [1, 20.0]),
+        # A property that no Signup carries: no conversion, still over five.
+        ([SIGNUP, ["is", "event:props:plan", ["free"]]], [0, 0.0]),
+        # has_done is no top-level goal condition: it stays in the divisor (v101's visit
+        # S1 is the only one with a Signup), as Plausible keeps it.
+        ([SIGNUP, ["has_done", SIGNUP]], [1, 100.0]),
+    ],
+)
+def test_conversion_rate_divides_by_the_visitors_without_goal_and_property_filters(
+    fixture_stores: Stores, filters: list[Any], expected: list[Any]
+) -> None:
+    answer = ask(fixture_stores, metrics=["visitors", "conversion_rate"], filters=filters)
+    assert answer == [([], expected)]
+
+
+def test_conversion_rates_by_source_with_a_property_filter(fixture_stores: Stores) -> None:
+    # Google's one visitor (v101) converted with plan=pro: 100% of Google, 20% of all.
+    assert ask(
+        fixture_stores,
+        metrics=["visitors", "conversion_rate", "group_conversion_rate"],
+        dimensions=["visit:source"],
+        filters=[SIGNUP, ["is", "event:props:plan", ["pro"]]],
+    ) == [(["Google"], [1, 20.0, 100.0])]
+
+
 # Exits by page (UTC day D): S1 and S5 left on /pricing, S2 and S6 on /, S3 on /blog/a, S4
 # on /blog/b. Pageviews: / 4 (S1, S2, S5, S6), /pricing 2, /blog/a 2, /blog/b 1.
 

@@ -176,3 +176,28 @@ def test_the_http_api_answers_revenue_in_plausibles_shape(shop_stores: Stores) -
 )
 def test_money_reads_like_plausibles(value: float, currency: str, short: str, long: str) -> None:
     assert (short_money(value, currency), long_money(value, currency)) == (short, long)
+
+
+@pytest.mark.parametrize(
+    ("dimension", "cart", "home"),
+    [("visit:exit_page", "/cart", "/"), ("visit:exit_page_hostname", "shop.example.com",
+                                         "example.com")],
+)  # fmt: skip
+def test_revenue_by_the_visits_exit_page(
+    shop_stores: Stores, dimension: str, cart: str, home: str
+) -> None:
+    # As Plausible (its events query joins the sessions table for the exit page): each
+    # purchase counts for its visit's exit page. V1 and V3 left on /cart (shop.example.com):
+    # 10.00 EUR + 20.50 USD (18.0505 EUR), V3 paid nothing; V2 and V4 on / (example.com):
+    # 5.25 EUR, V4's ABC has no rate.
+    answer = ask(shop_stores, metrics=["visitors", *REVENUE], dimensions=[dimension],
+                 filters=[["is", "event:goal", ["Purchase"]]],
+                 order_by=[["total_revenue", "desc"]])  # fmt: skip
+    assert rows(answer) == [
+        ([cart], [2, money(28.051, "EUR"), money(14.025, "EUR")]),
+        ([home], [2, money(5.25, "EUR"), money(5.25, "EUR")]),
+    ]
+    # An exit-page filter keeps the visits that left there.
+    answer = ask(shop_stores, metrics=["total_revenue"], dimensions=[dimension],
+                 filters=[["is", "event:goal", ["Purchase"]], ["is", dimension, [home]]])  # fmt: skip
+    assert rows(answer) == [([home], [money(5.25, "EUR")])]

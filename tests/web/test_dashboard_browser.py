@@ -350,8 +350,22 @@ def test_goals_switch_the_dashboard_to_conversions(open_page: OpenPage) -> None:
     numbers_equal(page, {"chart": 30}, "data-total")
     screenshot(page, "goal-signup")
 
+    # Saved as a segment, the goal filter still switches to conversions (and the graph's
+    # per-bucket divisor spells the segment out without its goal).
+    page.click('[data-testid="segment-menu-button"]')
+    page.click('[data-testid="segment-save-open"]')
+    page.fill('[data-testid="segment-name"]', "Signups")
+    page.click('[data-testid="segment-save"]')
+    expect(page.locator('[data-testid="segment-chip"]')).to_contain_text("Signups")
+    expect(page.locator('[data-testid="filter-chip"]')).to_have_count(0)
+    page.reload()
+    expect(page.locator('[data-testid="top-stats"]')).to_have_attribute("data-mode", "conversions")
+    numbers_equal(page, {"stat-visitors": 3, "stat-events": 4, "stat-conversion_rate": 30})
+    numbers_equal(page, {"chart": 30}, "data-total")
+    screenshot(page, "goal-segment")
+
     # A goal the tracker sends itself lists its URLs.
-    page.click('[data-testid="filter-remove"]')
+    page.click('[data-testid="segment-remove"]')
     expect(page.locator('[data-testid="top-stats"]')).to_have_attribute("data-mode", "traffic")
     page.click('[data-testid="panel-goals"] [data-testid="row"][data-key="Outbound Link: Click"]')
     rows_equal(
@@ -359,9 +373,9 @@ def test_goals_switch_the_dashboard_to_conversions(open_page: OpenPage) -> None:
     )
     page.click('[data-testid="panel-goals"] [data-testid="row"][data-key="https://example.org/"]')
     expect(page.locator('[data-testid="filter-chip"]')).to_have_count(2)
-    # The rate's divisor keeps non-goal filters (docs/stats-api.md): 1 of the 1 visitor
-    # with that URL.
-    numbers_equal(page, {"stat-visitors": 1, "stat-events": 1, "stat-conversion_rate": 100})
+    # The rate divides by all visitors, as Plausible's: the goal and its property filters
+    # leave the divisor (docs/stats-api.md): 1 of the 10 visitors.
+    numbers_equal(page, {"stat-visitors": 1, "stat-events": 1, "stat-conversion_rate": 10})
 
     # Without a goal, a property lists the visitors that sent it and their share.
     phone = open_page(f"/sites/{SHOP}", viewport=PHONE)

@@ -4,7 +4,7 @@ moves: a full table never hands a limited client a fresh budget."""
 from __future__ import annotations
 
 from jetrack.rate_limits import MAX_KEYS
-from jetrack.web.policy import Budget
+from jetrack.web.policy import POLICIES, Budget
 from jetrack.web.policy_middleware import ClientBudgets
 
 FORMS = Budget("anonymous forms", "client", limit=3, window_seconds=600)
@@ -32,3 +32,12 @@ def test_a_full_table_keeps_the_clients_it_limits() -> None:
     assert len(budgets.tables[FORMS.name]) == MAX_KEYS  # bounded
     # The oldest clients under their limit made room: the first of the flood counts anew.
     assert [budgets.hit(FORMS, "10.0.0.0", START + 3) for _ in range(4)] == [0, 0, 0, 597]
+
+
+def test_the_shared_link_budget_answers_its_limit_and_refuses_the_next() -> None:
+    budget = POLICIES["POST /api/share/{slug}/query"].budget
+    assert budget is not None and budget.limit == 600
+    budgets = ClientBudgets()
+    waits = [budgets.hit(budget, "198.51.100.1", START) for _ in range(budget.limit + 1)]
+    assert waits[:-1] == [0] * budget.limit  # the 600 in the window go through
+    assert waits[-1] == budget.window_seconds  # the 601st waits for the next window

@@ -26,6 +26,8 @@ from jetrack.accounts.api_keys import create_api_key
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.sites import shared_links
+from jetrack.sites.funnels import create_funnel
+from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.store.models import Segment, Site, User
 from jetrack.store.stores import Stores
 from tests.conftest import row
@@ -290,3 +292,70 @@ def test_shared_link_lists_site_segments_only(acme: Acme) -> None:
     assert [s["name"] for s in listed["segments"]] == ["Team's"]
     assert "can_edit" not in listed["segments"][0] and listed["can_manage_site_segments"] is False
     assert acme.client.get("/api/share/no-such-link/segments").status_code == 404
+
+
+def test_funnels_take_segments_everywhere_a_query_does(acme: Acme) -> None:
+    # The funnel routes used to look no segment up: every segment was refused by number.
+    with acme.stores.control.session() as session:
+        site = row(session, Site, acme.world.site_id)
+        home = create_goal(session, site, goal_spec("page", page_path="/"))
+        pricing = create_goal(session, site, goal_spec("page", page_path="/pricing"))
+        funnel_id = create_funnel(session, site, "Home to pricing", [home.id, pricing.id]).id
+    mine = acme.save("viewer", "Germans", "personal", GERMANS).json()["id"]
+    theirs = acme.save("owner", "Germans too", "site", GERMANS).json()["id"]
+    body = {"funnel_id": funnel_id, "date_range": DAY_D}
+
+    def steps(answer: httpx2.Response) -> list[int]:
+        assert answer.status_code == 200, answer.text
+        return [step["visitors"] for step in answer.json()["steps"]]
+
+    def dashboard(role: str, filters: list[Any]) -> httpx2.Response:
+        path = f"/api/dashboard/{acme.world.domain}/funnel"
+        return acme.client.post(path, json={**body, "filters": filters}, headers=acme.as_role(role))
+
+    def api(key: str, filters: list[Any]) -> httpx2.Response:
+        acme.client.cookies.clear()
+        return acme.client.post(
+            "/api/v2/funnel",
+            json={**body, "site_id": acme.world.domain, "filters": filters},
+            headers={"Authorization": f"Bearer {acme.keys[key]}"},
+        )
+
+    germans = steps(dashboard("viewer", GERMANS))
+    assert germans != steps(dashboard("viewer", []))  # the segment narrows something
+    assert steps(dashboard("viewer", [["is", "segment", [mine]]])) == germans
+    assert steps(api("viewer", [["is", "segment", [mine]]])) == germans
+    acme.client.cookies.clear()
+    shared = acme.client.post(
+        f"/api/share/{acme.slug}/funnel", json={**body, "filters": [["is", "segment", [theirs]]]}
+    )
+    assert steps(shared) == germans
+    # Whose segment it is still counts: another account's personal one is refused.
+    refused = dashboard("owner", [["is", "segment", [mine]]])
+    assert refused.status_code == 400 and f"segment {mine}" in refused.json()["error"]
+
+
+def test_a_segment_with_a_goal_answers_the_conversion_metrics(acme: Acme) -> None:
+    # The dashboard switches to conversion metrics when the applied segment holds a goal
+    # (frontend segments.ts useConversions) and asks for them with the segment filter; the
+    # rate divides by the visitors without the goal, the segment's other filters kept.
+    with acme.stores.control.session() as session:
+        create_goal(
+            session, row(session, Site, acme.world.site_id), goal_spec("event", event_name="Signup")
+        )
+    signup = [["is", "event:goal", ["Signup"]]]
+    plain = acme.save("owner", "Signed up", "site", signup).json()["id"]
+    german = acme.save("owner", "German sign-ups", "site", [*signup, *GERMANS]).json()["id"]
+    conversions = ["visitors", "events", "conversion_rate"]
+    cases = [
+        # v101's one Signup, of the day's 4 visitors in Berlin.
+        ([["is", "segment", [plain]]], [1, 1, 25.0]),
+        # Of the German visitors (v101 alone).
+        ([["is", "segment", [german]]], [1, 1, 100.0]),
+    ]
+    for filters, expected in cases:
+        body = {"metrics": conversions, "date_range": DAY_D, "filters": filters}
+        answer = acme.client.post(
+            f"/api/dashboard/{acme.world.domain}/query", json=body, headers=acme.as_role("viewer")
+        )
+        assert numbers(answer) == expected, filters

@@ -7,7 +7,7 @@ import { breakdownQuery, stateKey } from '../queries'
 import { stateFilters, withFilter } from '../state'
 import { ErrorNote } from './ErrorNote'
 import { type Tab, rowLabel } from './Panels'
-import { t } from '../i18n'
+import { t, tn } from '../i18n'
 
 export const PAGE_SIZE = 25
 
@@ -115,10 +115,9 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           {t('← Previous')}
         </button>
         <span class="jd-muted" data-testid="details-page">
-          {t('Page {page} of {pages} · {rows} rows', {
+          {tn('Page {page} of {pages} · {n} row', 'Page {page} of {pages} · {n} rows', total, {
             page: wholeNumber(page + 1),
             pages: wholeNumber(pages),
-            rows: wholeNumber(total),
           })}
         </span>
         <button

@@ -8,8 +8,9 @@ import { useDash } from '../context'
 import { INTERVAL_NAMES, REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
 import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
-import { baseQuery, currentInterval, stateKey, timeseriesQuery } from '../queries'
-import { goalFilter, graphMetric, withoutFilter } from '../state'
+import { baseQuery, currentInterval, rateDivisorQuery, stateKey, timeseriesQuery } from '../queries'
+import { useConversions, useSegmentFilters, useSegments } from '../segments'
+import { graphMetric } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
@@ -102,19 +103,26 @@ export function ratioSeries(conversions: Series, visitors: Series): Series {
   }
 }
 
+/** Metrics that are counts, and the whole steps their axis ticks may take (1, 2, 5, 10...). */
+const WHOLE_METRICS: Metric[] = ['visitors', 'visits', 'pageviews', 'events']
+const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3))
+
 export function MainGraph() {
   const { state, navigate } = useDash()
   const realtime = state.period === 'realtime'
-  const metric: Metric = realtime ? 'visitors' : graphMetric(state)
-  const conversions = !realtime && goalFilter(state) !== undefined
+  const segments = useSegments()?.segments
+  const segment = useSegmentFilters(state.segment) ?? []
+  const goal = useConversions(state)
+  const conversions = !realtime && goal
+  const metric: Metric = realtime ? 'visitors' : graphMetric(state, conversions, segment)
   // The engine divides conversion_rate by the whole range's visitors, so per bucket the
   // rate is computed here from the goal's visitors and all visitors of each bucket.
   const rate = metric === 'conversion_rate'
   const interval = currentInterval(state)
   const minute = supportsInterval('minute')
   const whole = useQuery(
-    () => (rate ? timeseriesQuery(withoutFilter(state, 'event:goal'), 'visitors') : null),
-    stateKey(state, 'rate-divisor', interval, rate),
+    () => (rate ? rateDivisorQuery(state, segments) : null),
+    stateKey(state, 'rate-divisor', interval, rate, segments !== undefined),
   )
   const { data, error, loading, retry } = useQuery(
     () => {
@@ -235,8 +243,9 @@ function Chart({
       },
       axes: [
         { ...axis, values: hourly ? '{HH}:{mm}' : (_u, ticks) => ticks.map((t) => dayTick.format(t * 1000)) },
-        // Visitors per minute are whole numbers: no 0.5 ticks printed as "1, 1, 2, 2".
-        { ...axis, size: 56, incrs: bars ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
+        // Counts are whole numbers: no 0.2 ticks printed as "0, 0, 1, 1" (a new site's
+        // first visitor), whether per minute or per day.
+        { ...axis, size: 56, incrs: bars || WHOLE_METRICS.includes(metric) ? WHOLE_STEPS : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
         { label: t('Time'), value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },

@@ -7,7 +7,8 @@ import { useDash } from '../context'
 import { dateRangeFor } from '../dates'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
-import { PROPS_PREFIX, goalFilter, withFilter } from '../state'
+import { useConversions } from '../segments'
+import { PROPS_PREFIX, withFilter } from '../state'
 import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
 import { CONVERSION_COLUMNS, CONVERSION_HEADERS } from './GoalsPanel'
@@ -53,7 +54,7 @@ export function PropsPanel() {
   const found = usePropKeys()
   const keys = found.keys ?? []
   const key = keys.includes(chosen) ? chosen : keys[0]
-  const goal = goalFilter(state) !== undefined
+  const goal = useConversions(state)
   const columns = goal ? CONVERSION_COLUMNS : SHARE_COLUMNS
   const dimension = `${PROPS_PREFIX}${key ?? ''}` as Dimension
   // Without a goal most events (pageviews) lack the key: list only the events that have it.

@@ -11,7 +11,8 @@ import {
 } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../queries'
-import { CONVERSION_METRICS, type TopMetric, goalFilter, graphMetric, trafficMetrics } from '../state'
+import { useConversions, useSegmentFilters } from '../segments'
+import { CONVERSION_METRICS, type TopMetric, graphMetric, trafficMetrics } from '../state'
 import { reportVisitors } from './EmptyState'
 import { locale, t } from '../i18n'
 import { ErrorNote } from './ErrorNote'
@@ -25,13 +26,18 @@ export function TopStats() {
 
 function PeriodStats() {
   const { state, navigate } = useDash()
-  // A goal filter turns the numbers into its conversions, as Plausible does.
-  const conversions = goalFilter(state) !== undefined
+  // A goal filter (or a segment with one) turns the numbers into its conversions, as
+  // Plausible does.
+  const conversions = useConversions(state)
   // With a goal filter, also its revenue: shown when the goal has a currency (else null).
-  const metrics: Metric[] = conversions ? [...CONVERSION_METRICS, ...REVENUE_METRICS] : trafficMetrics(state)
+  // An applied segment's filters decide the metrics too: asked once they are known.
+  const segment = useSegmentFilters(state.segment)
+  const metrics: Metric[] = conversions
+    ? [...CONVERSION_METRICS, ...REVENUE_METRICS]
+    : trafficMetrics(state, segment ?? [])
   const { data, error, loading, retry } = useQuery(
-    () => withComparison(baseQuery(state, metrics), state),
-    stateKey(state),
+    () => (segment === null ? null : withComparison(baseQuery(state, metrics), state)),
+    stateKey(state, String(metrics), conversions, segment === null),
     0,
     'first',
   )
@@ -43,7 +49,7 @@ function PeriodStats() {
   // The last answer may still be the other mode's while the new one loads.
   const fits = data?.query.metrics === undefined || String(data.query.metrics) === String(metrics)
   const row = fits ? data?.results[0] : undefined
-  const selected = graphMetric(state)
+  const selected = graphMetric(state, conversions, segment ?? [])
   return (
     <div
       class={`jd-stats ${loading ? 'jd-loading' : ''}`}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import GUEST_ROLES, TEAM_ROLES
@@ -14,6 +15,7 @@ from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import (
     Invitation,
     Membership,
+    Segment,
     Site,
     SiteGuest,
     Team,
@@ -208,6 +210,8 @@ def remove_member(session: Session, team: Team, membership: Membership) -> None:
             "member", "a team needs at least one owner; make someone else owner first"
         )
     session.delete(membership)
+    team_sites = select(Site.id).where(Site.team_id == team.id).scalar_subquery()
+    _leave_segments(session, membership.user_id, Segment.site_id.in_(team_sites))
 
 
 def remove_guest(session: Session, site: Site, user_id: int) -> bool:
@@ -217,7 +221,16 @@ def remove_guest(session: Session, site: Site, user_id: int) -> bool:
     if guest is None:
         return False
     session.delete(guest)
+    _leave_segments(session, user_id, Segment.site_id == site.id)
     return True
+
+
+def _leave_segments(session: Session, user_id: int, on_sites: Any) -> None:
+    """Someone who loses access to sites (as Plausible does): their personal segments there
+    go, their site segments stay with the site, without an owner."""
+    mine = (Segment.owner_id == user_id) & on_sites
+    session.execute(delete(Segment).where(mine, Segment.type == "personal"))
+    session.execute(update(Segment).where(mine).values(owner_id=None))
 
 
 def team_of_site(session: Session, site: Site) -> Team | None:

@@ -8,12 +8,12 @@ funnel left with fewer than 2 steps goes with it (`forget_goal`).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from jetrack.sites.names import printable_name
 from jetrack.store.models import Funnel, FunnelStep, Goal, Site
 
 MIN_STEPS = 2
@@ -21,7 +21,6 @@ MAX_STEPS = 8
 MAX_NAME = 120
 MAX_FUNNELS_PER_SITE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class FunnelError(ValueError):
@@ -33,8 +32,8 @@ class FunnelError(ValueError):
 
 
 def check_name(value: Any) -> str:
-    name = value.strip() if isinstance(value, str) else ""
-    if not name or len(name) > MAX_NAME or _CONTROL.search(name):
+    name = printable_name(value, MAX_NAME)
+    if name is None:
         raise FunnelError("name", f"must be 1 to {MAX_NAME} printable characters, e.g. Signup")
     return name
 

@@ -10,7 +10,6 @@ Plausible's, it is chosen when the goal is created. Goals are matched when a rep
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jetrack.sites.funnels import forget_goal
+from jetrack.sites.names import CONTROL, printable_name
 from jetrack.store.models import Goal, Site
 
 # ISO 4217 codes that are not money (precious metals, SDRs, units of account, testing).
@@ -35,7 +35,6 @@ MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2000
 # Names the tracker uses itself: a goal on them would count every page or every ping.
 RESERVED_EVENT_NAMES = frozenset({"pageview", "engagement"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class GoalError(ValueError):
@@ -69,7 +68,7 @@ def check_event_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise GoalError("event_name", "is required for an event goal, e.g. Signup")
     name = value.strip()
-    if len(name) > MAX_EVENT_NAME or _CONTROL.search(name):
+    if len(name) > MAX_EVENT_NAME or CONTROL.search(name):
         raise GoalError("event_name", f"must be at most {MAX_EVENT_NAME} printable characters")
     if name in RESERVED_EVENT_NAMES:
         raise GoalError("event_name", f"{name!r} is reserved; use a page goal instead")
@@ -82,7 +81,7 @@ def check_page_path(value: Any) -> str:
     path = value.strip()
     if not path.startswith("/"):
         raise GoalError("page_path", "must start with /, e.g. /signup or /blog/*")
-    if len(path) > MAX_PAGE_PATH or _CONTROL.search(path) or " " in path:
+    if len(path) > MAX_PAGE_PATH or CONTROL.search(path) or " " in path:
         raise GoalError("page_path", f"must be at most {MAX_PAGE_PATH} characters, without spaces")
     if "***" in path:
         raise GoalError("page_path", "use * for one path segment or ** for any depth, not ***")
@@ -99,7 +98,7 @@ def check_custom_props(props: Any) -> dict[str, str]:
     if len(props) > MAX_GOAL_PROPS:
         raise GoalError("custom_props", f"use at most {MAX_GOAL_PROPS} properties per goal")
     for key, value in props.items():
-        if not key.strip() or len(key) > MAX_PROP_KEY or _CONTROL.search(key):
+        if not key.strip() or len(key) > MAX_PROP_KEY or CONTROL.search(key):
             raise GoalError("custom_props", f"property names are 1 to {MAX_PROP_KEY} characters")
         if len(value) > MAX_PROP_VALUE:
             raise GoalError("custom_props", f"values are at most {MAX_PROP_VALUE} characters")
@@ -124,10 +123,10 @@ def check_currency(value: Any, goal_type: Any) -> str | None:
 
 
 def check_display_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > MAX_DISPLAY_NAME or _CONTROL.search(name):
+    clean = printable_name(name, MAX_DISPLAY_NAME)
+    if clean is None:
         raise GoalError("display_name", f"must be 1 to {MAX_DISPLAY_NAME} printable characters")
-    return name
+    return clean
 
 
 def default_display_name(

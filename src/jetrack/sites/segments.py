@@ -11,7 +11,6 @@ the query schema.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import can
+from jetrack.sites.names import CONTROL
 from jetrack.store.models import Segment, Site, User, utcnow
 
 PERSONAL, SITE = "personal", "site"
@@ -26,7 +26,6 @@ SEGMENT_TYPES = (PERSONAL, SITE)
 MAX_SEGMENTS_PER_SITE = 500  # Plausible's limit
 MAX_NAME = 255
 MANAGE_SITE_SEGMENTS = "edit_site"  # editors, admins, owners
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SegmentError(ValueError):
@@ -43,7 +42,7 @@ def check_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SegmentError("name", "a segment needs a name, e.g. Mobile visitors from Germany")
     name = value.strip()
-    if len(name) > MAX_NAME or _CONTROL.search(name):
+    if len(name) > MAX_NAME or CONTROL.search(name):
         raise SegmentError("name", f"must be 1 to {MAX_NAME} printable characters")
     return name
 

@@ -19,7 +19,6 @@ from jetrack.stats.query import (
     Filter,
     Negation,
     Query,
-    conditions,
 )
 from jetrack.stats.revenue import RevenuePlan
 from jetrack.stats.rollup import (
@@ -105,8 +104,8 @@ def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = N
         else:
             divisors.append(("percentage", Divisor(decide(whole(query, query.filters), rolled))))
     if "conversion_rate" in query.metrics:
-        # Of all visitors, goal or not: the goal filters go, the others stay.
-        others = whole(query, without_goals(query.filters))
+        # Of all visitors, converted or not: the goal and custom property filters go.
+        others = whole(query, without_conversion_filters(query.filters))
         divisors.append(("conversion_rate", Divisor(decide(others))))
     if "group_conversion_rate" in query.metrics:
         divisors.append(("group_conversion_rate", group_divisor(query)))
@@ -120,14 +119,7 @@ def group_divisor(query: Query) -> Divisor:
     other dimensions (a goal's own row has no visitors but its converters), without the
     top-level goal and custom property filters."""
     by = tuple(i for i, d in enumerate(query.dimensions) if d != "event:goal")
-    filters = tuple(
-        tree
-        for tree in query.filters
-        if not (
-            isinstance(tree, Condition)
-            and (tree.dimension == "event:goal" or tree.dimension.startswith(PROPS_PREFIX))
-        )
-    )
+    filters = without_conversion_filters(query.filters)
     grouped = whole(query, filters).replace(dimensions=tuple(query.dimensions[i] for i in by))
     return Divisor(decide(grouped), by=by)
 
@@ -190,7 +182,14 @@ def whole(query: Query, filters: tuple[Filter, ...]) -> Query:
     )
 
 
-def without_goals(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
+def without_conversion_filters(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
+    """The filters a conversion rate's divisor keeps, as Plausible's: all but the top-level
+    conditions on event:goal and event:props:* (a has_done or and/or/not tree stays)."""
     return tuple(
-        tree for tree in filters if not any(c.dimension == "event:goal" for c in conditions(tree))
+        tree
+        for tree in filters
+        if not (
+            isinstance(tree, Condition)
+            and (tree.dimension == "event:goal" or tree.dimension.startswith(PROPS_PREFIX))
+        )
     )

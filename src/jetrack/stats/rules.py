@@ -14,7 +14,6 @@ from jetrack.stats.metrics import (
     BY_ENTRY_PAGE,
     CONVERSION_RATES,
     ENGAGEMENT_ONLY,
-    REVENUE,
     SESSION_ONLY,
 )
 from jetrack.stats.patterns import compile_pattern
@@ -195,10 +194,6 @@ def _check_metric(query: Query, metric: str, event_dims: list[str]) -> None:
                 f"metrics: exit_rate cannot be queried with a filter on {event_filters[0]}"
                 " (an event dimension)"
             )
-    if metric in REVENUE:
-        for bad in dims:
-            if is_session_only(bad):
-                raise QueryError(f"metrics: {metric} cannot be grouped by {bad}")
 
 
 def check(query: Query) -> None:

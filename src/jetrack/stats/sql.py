@@ -124,6 +124,8 @@ class _Builder:
                 expr = time_expr(name, timestamp, self.p, rng.first_day.isoformat(), rng.timezone)
             elif name == "event:goal":
                 expr = "goal_name"
+            elif not sessions and is_session_only(name):
+                expr = f"visit_d{len(out)}"  # from visit_join
             else:
                 expr = column_expr(name, self.p)
             out.append(f"toString({expr}) AS d{len(out)}")
@@ -157,12 +159,28 @@ class _Builder:
             return revenue.metric_sql(metric, self.revenue, self.q, self.p)
         return f"{METRICS[metric].events}"
 
+    def visit_join(self) -> str:
+        """Events rows grouped by a sessions-only dimension (revenue by exit page, as
+        Plausible joins its sessions table): each event takes its visit's value (visit_dN)
+        from the visit's sessions row, which also passes the sessions-only filters."""
+        names = [(i, d) for i, d in enumerate(self.q.dimensions) if is_session_only(d)]
+        if not names:
+            return ""
+        cols = ", ".join(f"{column_expr(d, self.p)} AS visit_d{i}" for i, d in names)
+        return (
+            f" INNER JOIN (SELECT session_id, {cols} FROM sessions FINAL"
+            f" WHERE {self.visits_in_range()} AND {self.row_filter(self.session_trees)})"
+            " AS visit USING (session_id)"
+        )
+
     def events_part(self, metrics: Sequence[str]) -> str:
         cols = self.dims("timestamp") + [f"{self.event_metric(m)} AS events_{m}" for m in metrics]
+        visits = self.visit_join()
         return (
-            f"SELECT {', '.join(cols)} FROM events{self.goal_join()}"
+            f"SELECT {', '.join(cols)} FROM events{self.goal_join()}{visits}"
             f" WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.row_filter(self.row_trees)}{self.exit_page_clause()}{self.group_by()}"
+            f" AND {self.row_filter(self.row_trees)}"
+            f"{'' if visits else self.exit_page_clause()}{self.group_by()}"
         )
 
     def rolled_params(self, rolled: Rolled) -> tuple[str, str, str, str]:

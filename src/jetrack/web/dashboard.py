@@ -284,13 +284,18 @@ async def _link_reader(request: Request) -> tuple[SiteInfo, bool]:
     return await in_session(request, _shared_site_info, slug, cookies), True
 
 
+async def _asker_segments(request: Request, site: SiteInfo, body: dict[str, Any]) -> SiteInfo:
+    """`site` with the segments the body's filters name, as its asker may use them. A
+    shared link's visitor uses site segments only, whoever is signed in."""
+    user = None if "slug" in request.path_params else await current_user(request)
+    account_id = user.id if user is not None else None
+    return await with_segments(request, site, body.get("filters"), account_id=account_id)
+
+
 async def _query(request: Request, site: SiteInfo, events: EventStore) -> Any:
     body = await json_object(request)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
-    # A shared link's visitor uses site segments only, whoever is signed in.
-    user = None if "slug" in request.path_params else await current_user(request)
-    account_id = user.id if user is not None else None
-    site = await with_segments(request, site, body.get("filters"), account_id=account_id)
+    site = await _asker_segments(request, site, body)
     rates = exchange_rates.current(request.app.state.settings.data_dir)
     return await computed(run_query, events, site, body, rates=rates)
 
@@ -300,6 +305,7 @@ async def _funnel(request: Request, site: SiteInfo, events: EventStore) -> Any:
     funnel_id = await computed(funnel_id_of, body)
     funnel = await saved_funnel(request, site.id, funnel_id)
     body["site_id"] = site.domain  # the URL names the site; a body cannot pick another
+    site = await _asker_segments(request, site, body)  # the dashboard's segment applies
     return await computed(run_funnel, events, site, funnel, body)
 
 

@@ -107,6 +107,7 @@ async def funnel_v2(request: Request) -> Response:
     funnel_id = await computed(funnel_id_of, body)
     site, data_from = await run_in_threadpool(_readable_site, request, user_id, body.get("site_id"))
     funnel = await saved_funnel(request, site.id, funnel_id)
+    site = await with_segments(request, site, body.get("filters"), account_id=user_id)
     result = await computed(run_funnel, request.app.state.stores.events, site, funnel, body)
     result["meta"] = {"data_available_from": data_from.isoformat() if data_from else None}
     return JSONResponse(result)
