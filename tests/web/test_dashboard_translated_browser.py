@@ -10,8 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
@@ -57,7 +55,7 @@ VISIBLE_TEXTS = """() => {
 
 
 @pytest.fixture(scope="module")
-def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The app in this process (so it knows the pseudo-language) on the demo data."""
     add_language(pseudo_translations())
     port = free_port()
@@ -77,13 +75,13 @@ def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
-    yield url, seeded.owner_token  # type: ignore[misc]
+    yield url, seeded.owner_token
     server.should_exit = True
     thread.join(30)
     stores.close()
 
 
-def _open(browser: Browser, server: Any, path: str, viewport: dict[str, int]) -> Page:
+def _open(browser: Browser, server: tuple[str, str], path: str, viewport: dict[str, int]) -> Page:
     url, token = server
     context = browser.new_context(
         viewport=viewport,  # type: ignore[arg-type]
@@ -123,7 +121,7 @@ def _walk_panels(page: Page, view: str, found: dict[str, list[str]]) -> None:
 
 
 def test_every_view_of_the_dashboard_is_translated(
-    chromium: Browser, pseudo_server: Any, tmp_path: Path
+    chromium: Browser, pseudo_server: tuple[str, str]
 ) -> None:
     found: dict[str, list[str]] = {}
     page = _open(chromium, pseudo_server, f"/sites/{DEMO}", DESKTOP)
@@ -163,10 +161,13 @@ def test_every_view_of_the_dashboard_is_translated(
 
 
 def test_the_dashboard_speaks_german_with_german_numbers(
-    chromium: Browser, pseudo_server: Any
+    chromium: Browser, pseudo_server: tuple[str, str]
 ) -> None:
     url, token = pseudo_server
-    context = chromium.new_context(viewport=DESKTOP, extra_http_headers={"Accept-Language": "de"})
+    context = chromium.new_context(
+        viewport=DESKTOP,  # type: ignore[arg-type]
+        extra_http_headers={"Accept-Language": "de"},
+    )
     context.add_cookies([{"name": "jt_session", "value": token, "url": url}])
     page = context.new_page()
     page.goto(f"{url}/sites/{DEMO}")
