@@ -7,8 +7,6 @@ elements, code in code elements: the allow-list is by element, not by string."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from jetrack.app import create_app
 from jetrack.i18n.catalogs import add_language
 from jetrack.store.stores import open_stores
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, served_in_thread
 from tests.i18n.pseudo import PSEUDO, pseudo_translations, unmarked
 from tests.web.dashboard_world import DEMO, DESKTOP, PHONE, SHOP, Seeded, seed_dashboard
 
@@ -67,17 +65,8 @@ def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     config = uvicorn.Config(
         create_app(settings, stores), host="127.0.0.1", port=port, log_config=None, lifespan="on"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    yield url, seeded.owner_token
-    server.should_exit = True
-    thread.join(30)
+    with served_in_thread(config):
+        yield f"http://127.0.0.1:{port}", seeded.owner_token
     stores.close()
 
 
