@@ -22,7 +22,7 @@ COVERAGE_FLOOR ?= 89
 # `make check`: no browser, no `jetrack serve` process, no PostgreSQL, nothing marked slow.
 FAST_TESTS := not browser and not server and not slow and not postgres
 
-.PHONY: install run test check lint typecheck pytest lock build chromium clean bench geo
+.PHONY: install run test check lint typecheck pytest lock build chromium clean bench geo messages
 
 install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP) build geo
 
@@ -93,6 +93,10 @@ check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -m "$(FAST_TESTS)"
+
+# Collect the translatable messages into src/jetrack/locale/*/messages.po (docs/translations.md).
+messages: $(STAMP)
+	PYTHONPATH=src $(BIN)/python -m jetrack.i18n.extract
 
 lock: $(BIN)/pip-compile
 	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

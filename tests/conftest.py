@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 import psutil
 import pytest
+import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -119,6 +121,24 @@ def app_state(client: TestClient) -> State:
     """The state of the Starlette app a TestClient drives (to swap a throttle, say)."""
     assert isinstance(client.app, Starlette)
     return client.app.state
+
+
+@contextmanager
+def served_in_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
+    """An app served by uvicorn in a thread of this process (it shares the test's state),
+    started before the block and stopped after it."""
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ import type {
   SimpleFilter,
 } from './generated/query'
 import { boot } from './bootstrap'
+import { t } from './i18n'
 
 export type { Dimension, FilterDimension, FilterOperator, Metric, SimpleFilter }
 
@@ -159,7 +160,7 @@ async function post(url: string, body: unknown, signal?: AbortSignal): Promise<u
     })
   } catch (error) {
     if (signal?.aborted) throw error
-    throw new QueryFailed('Jetrack cannot be reached. Check your connection and retry.', 0)
+    throw new QueryFailed(t('Jetrack cannot be reached. Check your connection and retry.'), 0)
   }
   if (!response.ok) {
     let message = `the server answered ${response.status}`

@@ -4,6 +4,7 @@
 // days before today, so the dashboard spells its days out.
 import type { Dimension, Query } from './api'
 import { DATE_RANGE_SHORTHANDS, TIME_DIMENSIONS } from './generated/schema-values'
+import { locale, t } from './i18n'
 
 export type Period =
   | 'realtime'
@@ -27,22 +28,29 @@ export interface PeriodInfo {
 }
 
 export const PERIODS: PeriodInfo[] = [
-  { key: 'realtime', label: 'Realtime', shortcut: 'R' },
-  { key: 'day', label: 'Today', shortcut: 'D' },
-  { key: 'yesterday', label: 'Yesterday', shortcut: 'E' },
-  { key: '7d', label: 'Last 7 days', shortcut: 'W' },
-  { key: '28d', label: 'Last 28 days', shortcut: 'F' },
-  { key: '30d', label: 'Last 30 days', shortcut: 'T' },
-  { key: '91d', label: 'Last 91 days', shortcut: 'N' },
-  { key: 'month', label: 'Month to date', shortcut: 'M' },
-  { key: 'last_month', label: 'Last month', shortcut: 'P' },
-  { key: 'year', label: 'Year to date', shortcut: 'Y' },
-  { key: '12mo', label: 'Last 12 months', shortcut: 'L' },
-  { key: 'all', label: 'All time', shortcut: 'A' },
-  { key: 'custom', label: 'Custom range', shortcut: 'C' },
+  { key: 'realtime', label: t('Realtime'), shortcut: 'R' },
+  { key: 'day', label: t('Today'), shortcut: 'D' },
+  { key: 'yesterday', label: t('Yesterday'), shortcut: 'E' },
+  { key: '7d', label: t('Last 7 days'), shortcut: 'W' },
+  { key: '28d', label: t('Last 28 days'), shortcut: 'F' },
+  { key: '30d', label: t('Last 30 days'), shortcut: 'T' },
+  { key: '91d', label: t('Last 91 days'), shortcut: 'N' },
+  { key: 'month', label: t('Month to date'), shortcut: 'M' },
+  { key: 'last_month', label: t('Last month'), shortcut: 'P' },
+  { key: 'year', label: t('Year to date'), shortcut: 'Y' },
+  { key: '12mo', label: t('Last 12 months'), shortcut: 'L' },
+  { key: 'all', label: t('All time'), shortcut: 'A' },
+  { key: 'custom', label: t('Custom range'), shortcut: 'C' },
 ]
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week' | 'month'
+export const INTERVAL_NAMES: Record<Interval, string> = {
+  minute: t('Minute'),
+  hour: t('Hour'),
+  day: t('Day'),
+  week: t('Week'),
+  month: t('Month'),
+}
 export const REALTIME_MINUTES = 30
 export const CURRENT_VISITORS_MINUTES = 5
 
@@ -196,7 +204,7 @@ export function periodLabel(period: Period, custom?: [string, string]): string {
 }
 
 export function shortDate(iso: string): string {
-  return toUtc(iso.slice(0, 10)).toLocaleDateString(undefined, {
+  return toUtc(iso.slice(0, 10)).toLocaleDateString(locale, {
     day: 'numeric',
     month: 'short',
     year: 'numeric',

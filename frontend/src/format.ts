@@ -1,7 +1,15 @@
 // Numbers as people read them: 1.2k visitors, 42%, 1m 05s.
 import type { Metric, ResultRow } from './api'
+import { locale, t } from './i18n'
 
-const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
+const whole = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })
+const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 })
+const twoDecimals = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+const exact = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 })
+// English keeps its short 1.2k; other languages write their own (1,2 Tsd., 1,2 k).
+const compact = locale.startsWith('en')
+  ? null
+  : new Intl.NumberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 })
 
 /** A count in full with the reader's thousands separators (216,555). */
 export function wholeNumber(value: number): string {
@@ -11,6 +19,7 @@ export function wholeNumber(value: number): string {
 export function compactNumber(value: number): string {
   const abs = Math.abs(value)
   if (abs < 10_000) return whole.format(value)
+  if (compact) return compact.format(value)
   if (abs < 1_000_000) return `${trim(value / 1000)}k`
   if (abs < 1_000_000_000) return `${trim(value / 1_000_000)}M`
   return `${trim(value / 1_000_000_000)}B`
@@ -37,21 +46,21 @@ export function formatMetric(metric: Metric, value: number | null | undefined): 
     case 'group_conversion_rate':
     case 'exit_rate':
     case 'scroll_depth':
-      return `${Math.round(value * 10) / 10}%`
+      return percent.format(value / 100)
     case 'visit_duration':
     case 'time_on_page':
       return duration(value)
     case 'views_per_visit':
-      return (Math.round(value * 100) / 100).toFixed(2)
+      return twoDecimals.format(value)
     default:
       return compactNumber(value)
   }
 }
 
 export function exactMetric(metric: Metric, value: number | null | undefined): string {
-  if (value === null || value === undefined) return 'no data'
-  if (metric === 'visit_duration' || metric === 'time_on_page') return `${Math.round(value)} s`
-  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(value)
+  if (value === null || value === undefined) return t('no data')
+  if (metric === 'visit_duration' || metric === 'time_on_page') return `${whole.format(value)} s`
+  return exact.format(value)
 }
 
 /** The text of a row's metric at `index`: money as the engine wrote it (€1.2K). */
@@ -65,48 +74,48 @@ export function cellText(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money
 export function cellTitle(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money'>, index: number): string {
   const money = row.money?.[index]
   if (money) return money.long
-  if (row.money && row.metrics[index] === null) return 'no revenue goal'
+  if (row.money && row.metrics[index] === null) return t('no revenue goal')
   return exactMetric(metric, row.metrics[index])
 }
 
 export const METRIC_LABELS: Record<Metric, string> = {
-  visitors: 'Unique visitors',
-  visits: 'Total visits',
-  pageviews: 'Total pageviews',
-  views_per_visit: 'Views per visit',
-  bounce_rate: 'Bounce rate',
-  visit_duration: 'Visit duration',
-  events: 'Events',
+  visitors: t('Unique visitors'),
+  visits: t('Total visits'),
+  pageviews: t('Total pageviews'),
+  views_per_visit: t('Views per visit'),
+  bounce_rate: t('Bounce rate'),
+  visit_duration: t('Visit duration'),
+  events: t('Events'),
   percentage: '%',
-  conversion_rate: 'Conversion rate',
-  group_conversion_rate: 'Group conversion rate',
-  exit_rate: 'Exit rate',
-  total_revenue: 'Total revenue',
-  average_revenue: 'Average revenue',
-  time_on_page: 'Time on page',
-  scroll_depth: 'Scroll depth',
+  conversion_rate: t('Conversion rate'),
+  group_conversion_rate: t('Group conversion rate'),
+  exit_rate: t('Exit rate'),
+  total_revenue: t('Total revenue'),
+  average_revenue: t('Average revenue'),
+  time_on_page: t('Time on page'),
+  scroll_depth: t('Scroll depth'),
 }
 
 export const SHORT_METRIC_LABELS: Partial<Record<Metric, string>> = {
-  visitors: 'Visitors',
-  visits: 'Visits',
-  pageviews: 'Pageviews',
-  bounce_rate: 'Bounce',
-  visit_duration: 'Duration',
-  time_on_page: 'Time on page',
-  scroll_depth: 'Scroll',
-  total_revenue: 'Revenue',
-  average_revenue: 'Average',
-  exit_rate: 'Exit rate',
+  visitors: t('Visitors'),
+  visits: t('Visits'),
+  pageviews: t('Pageviews'),
+  bounce_rate: t('Bounce'),
+  visit_duration: t('Duration'),
+  time_on_page: t('Time on page'),
+  scroll_depth: t('Scroll'),
+  total_revenue: t('Revenue'),
+  average_revenue: t('Average'),
+  exit_rate: t('Exit rate'),
 }
 
 /** The top stats' and the graph's names while a goal filters the dashboard. */
 export const CONVERSION_LABELS: Partial<Record<Metric, string>> = {
-  visitors: 'Unique conversions',
-  events: 'Total conversions',
-  conversion_rate: 'Conversion rate',
-  total_revenue: 'Total revenue',
-  average_revenue: 'Average revenue',
+  visitors: t('Unique conversions'),
+  events: t('Total conversions'),
+  conversion_rate: t('Conversion rate'),
+  total_revenue: t('Total revenue'),
+  average_revenue: t('Average revenue'),
 }
 
 /** Metrics shown as percentages, whose changes are in percentage points. */
@@ -126,14 +135,14 @@ const languageNames = safeDisplayNames('language')
 
 function safeDisplayNames(type: 'region' | 'language'): Intl.DisplayNames | null {
   try {
-    return new Intl.DisplayNames(undefined, { type })
+    return new Intl.DisplayNames(locale, { type })
   } catch {
     return null
   }
 }
 
 export function countryName(code: string): string {
-  if (!/^[A-Z]{2}$/.test(code)) return code || 'Unknown'
+  if (!/^[A-Z]{2}$/.test(code)) return code || t('Unknown')
   try {
     return regionNames?.of(code) ?? code
   } catch {
@@ -147,10 +156,36 @@ export function flag(code: string): string {
 }
 
 export function languageName(tag: string): string {
-  if (!tag) return 'Unknown'
+  if (!tag) return t('Unknown')
   try {
     return languageNames?.of(tag) ?? tag
   } catch {
     return tag
   }
+}
+
+// The channels jetrack.enrich files visits under, in the page's language (unknown ones as sent).
+const CHANNEL_NAMES: Record<string, string> = {
+  Affiliates: t('Affiliates'),
+  Audio: t('Audio'),
+  'Cross-network': t('Cross-network'),
+  Direct: t('Direct'),
+  Display: t('Display'),
+  Email: t('Email'),
+  'Mobile Push Notifications': t('Mobile Push Notifications'),
+  'Organic Search': t('Organic Search'),
+  'Organic Shopping': t('Organic Shopping'),
+  'Organic Social': t('Organic Social'),
+  'Organic Video': t('Organic Video'),
+  'Paid Other': t('Paid Other'),
+  'Paid Search': t('Paid Search'),
+  'Paid Shopping': t('Paid Shopping'),
+  'Paid Social': t('Paid Social'),
+  'Paid Video': t('Paid Video'),
+  Referral: t('Referral'),
+  SMS: t('SMS'),
+}
+
+export function channelName(channel: string): string {
+  return CHANNEL_NAMES[channel] ?? channel
 }

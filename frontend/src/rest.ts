@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { QueryFailed } from './api'
 import { boot } from './bootstrap'
+import { t } from './i18n'
 
 export async function sendJson<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<T> {
   let response: Response
@@ -14,7 +15,7 @@ export async function sendJson<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', u
       credentials: 'same-origin',
     })
   } catch {
-    throw new QueryFailed('Jetrack cannot be reached. Check your connection and retry.', 0)
+    throw new QueryFailed(t('Jetrack cannot be reached. Check your connection and retry.'), 0)
   }
   let parsed: unknown = null
   try {

@@ -1,7 +1,10 @@
 // Light / dark / system, kept in the `jt_theme` preference cookie that the server also reads
 // (so the page is drawn in the right theme before any script runs).
+import { t } from './i18n'
+
 export type Theme = 'light' | 'dark' | 'system'
 export const THEMES: Theme[] = ['light', 'dark', 'system']
+export const THEME_NAMES: Record<Theme, string> = { light: t('light'), dark: t('dark'), system: t('system') }
 const COOKIE = 'jt_theme'
 
 export function currentTheme(): Theme {

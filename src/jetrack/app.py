@@ -46,6 +46,7 @@ from jetrack.web import (
     tracker_script,
 )
 from jetrack.web.ingest import IngestFastPath
+from jetrack.web.language import LanguageMiddleware
 from jetrack.web.policy_middleware import PolicyMiddleware
 from jetrack.web.security_headers import SecurityHeadersMiddleware
 
@@ -110,11 +111,13 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
             app.state.stores.close()
 
     # Outside in: the access log sees every answer; the security headers go on every
-    # answer; the resource policy (web/policy.py) runs before any handler reads a byte.
+    # answer; the resource policy (web/policy.py) runs before any handler reads a byte; then
+    # the request's language is chosen (web/language.py).
     middleware = [
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(PolicyMiddleware),
+        Middleware(LanguageMiddleware),
     ]
     if settings.tls:
         middleware.append(Middleware(HstsMiddleware))

@@ -289,3 +289,26 @@ def test_no_mail_server_logs_the_text_without_the_address(caplog: object, stores
     # The operator's only way to the links in it; the recipient's address stays out.
     assert "mail | body text" in caplog.text and "Subject line" in caplog.text
     assert "secret-person" not in caplog.text and "<p>" not in caplog.text
+
+
+def test_the_chosen_language_wins_over_the_browsers(
+    client: TestClient, inbox: Inbox, stores: Stores
+) -> None:
+    sign_up_verified(client, inbox, "ada@example.com")
+    token = csrf_of(client)
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = client.get("/account", headers=french)
+    assert '<html lang="fr"' in page.text and "<h1>Compte</h1>" in page.text
+    bad = client.post("/account/language", data={"language": "xx", "csrf_token": token})
+    assert bad.status_code == 400 and "must be empty or one of: en, de, fr, es, pt" in bad.text
+    saved = client.post("/account/language", data={"language": "de", "csrf_token": token})
+    assert saved.status_code == 303
+    page = client.get("/account?notice=saved", headers=french)
+    assert '<html lang="de"' in page.text and "Gespeichert." in page.text
+    assert '<option value="de" lang="de" translate="no" selected>Deutsch</option>' in page.text
+    with stores.control.session() as session:
+        user = session.scalar(select(User).where(User.email == "ada@example.com"))
+        assert user is not None and user.locale == "de"
+    client.post("/account/language", data={"language": "", "csrf_token": token})
+    assert '<html lang="fr"' in client.get("/account", headers=french).text
+    assert '<html lang="en"' in client.get("/account").text

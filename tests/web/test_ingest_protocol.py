@@ -8,7 +8,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -26,7 +25,7 @@ from jetrack.store.models import User
 from jetrack.store.stores import Stores
 from jetrack.web.ingest import EVENT_PATHS
 from jetrack.web.ingest_protocol import ingest_protocol
-from tests.conftest import free_port
+from tests.conftest import free_port, served_in_thread
 from tests.ingest.conftest import CHROME, VISITOR, clear_of_a_minutes_end, odd_requests, stored
 from tests.web.test_ingest_fast_path import failing_step
 
@@ -57,19 +56,9 @@ def serving(settings: Settings, stores: Stores, keep_alive: int = 5) -> Iterator
         lifespan="on",
         timeout_keep_alive=keep_alive,
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
+    with served_in_thread(config):
         app.state.port = port
         yield app
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def event_request(

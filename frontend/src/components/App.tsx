@@ -13,6 +13,7 @@ import { MainGraph } from './MainGraph'
 import { PANELS, Panel } from './Panels'
 import { PropsPanel } from './PropsPanel'
 import { TopStats } from './TopStats'
+import { t } from '../i18n'
 
 export function App() {
   const [state, navigate] = useDashState()
@@ -64,7 +65,7 @@ export function App() {
         ) : (
           <main class="jd-main" aria-busy={hasData === null}>
             <FilterBar />
-            <section class="jd-card jd-overview" aria-label="Overview">
+            <section class="jd-card jd-overview" aria-label={t('Overview')}>
               <TopStats />
               <MainGraph />
             </section>
@@ -82,9 +83,14 @@ export function App() {
           </main>
         )}
         <footer class="jd-footer">
-          <span>{boot.read_only ? 'Shared dashboard · ' : ''}Jetrack, privacy-first analytics</span>
-          <span class="jd-shortcuts" title="Keyboard shortcuts">
-            {PERIODS.map((p) => `${p.shortcut} ${p.label}`).join(' · ')} · X comparison
+          <span>{boot.read_only ? t('Shared dashboard · Jetrack, privacy-first analytics') : t('Jetrack, privacy-first analytics')}</span>
+          <span class="jd-shortcuts" title={t('Keyboard shortcuts')}>
+            {PERIODS.map((p) => (
+              <span key={p.key}>
+                <kbd translate={false}>{p.shortcut}</kbd> {p.label} ·{' '}
+              </span>
+            ))}
+            <kbd translate={false}>X</kbd> {t('comparison')}
           </span>
         </footer>
       </div>

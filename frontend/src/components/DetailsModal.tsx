@@ -7,6 +7,7 @@ import { breakdownQuery, stateKey } from '../queries'
 import { stateFilters, withFilter } from '../state'
 import { ErrorNote } from './ErrorNote'
 import { type Tab, rowLabel } from './Panels'
+import { t, tn } from '../i18n'
 
 export const PAGE_SIZE = 25
 
@@ -61,13 +62,13 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
         <h2>{title}</h2>
         <input
           type="search"
-          placeholder="Search"
-          aria-label="Search"
+          placeholder={t('Search')}
+          aria-label={t('Search')}
           data-testid="details-search"
           value={search}
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
-        <button type="button" class="jd-button jd-ghost" aria-label="Close" onClick={() => dialog.current?.close()}>
+        <button type="button" class="jd-button jd-ghost" aria-label={t('Close')} onClick={() => dialog.current?.close()}>
           ✕
         </button>
       </div>
@@ -78,7 +79,9 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           <table class="jd-table">
             <thead>
               <tr>
-                <th scope="col">{tab.label}</th>
+                <th scope="col" translate={tab.dataLabel ? false : undefined}>
+                  {tab.label}
+                </th>
                 {shown.map(({ m }) => (
                   <th key={m} scope="col" title={METRIC_LABELS[m]}>
                     {tab.columnLabels?.[m] ?? SHORT_METRIC_LABELS[m] ?? METRIC_LABELS[m]}
@@ -89,14 +92,14 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
             <tbody>
               {(data?.results ?? []).map((row) => (
                 <tr key={row.dimensions[0]} data-testid="details-row">
-                  <td>
+                  <td translate={false}>
                     <button type="button" class="jd-link" onClick={() => select(row.dimensions[0])}>
                       {tab.icon && <span class="jd-icon">{tab.icon(row.dimensions[0])}</span>}
                       {rowLabel(tab, row)}
                     </button>
                   </td>
                   {shown.map(({ m, i }) => (
-                    <td key={m} title={cellTitle(m, row, i)}>
+                    <td key={m} translate={false} title={cellTitle(m, row, i)}>
                       {cellText(m, row, i)}
                     </td>
                   ))}
@@ -104,15 +107,18 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
               ))}
             </tbody>
           </table>
-          {data && data.results.length === 0 && <p class="jd-muted">Nothing matches.</p>}
+          {data && data.results.length === 0 && <p class="jd-muted">{t('Nothing matches.')}</p>}
         </div>
       )}
       <div class="jd-pager">
         <button type="button" class="jd-button jd-ghost" disabled={page === 0} onClick={() => setPage(page - 1)}>
-          ← Previous
+          {t('← Previous')}
         </button>
         <span class="jd-muted" data-testid="details-page">
-          Page {wholeNumber(page + 1)} of {wholeNumber(pages)} · {wholeNumber(total)} {total === 1 ? 'row' : 'rows'}
+          {tn('Page {page} of {pages} · {n} row', 'Page {page} of {pages} · {n} rows', total, {
+            page: wholeNumber(page + 1),
+            pages: wholeNumber(pages),
+          })}
         </span>
         <button
           type="button"
@@ -121,7 +127,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           disabled={page + 1 >= pages}
           onClick={() => setPage(page + 1)}
         >
-          Next →
+          {t('Next →')}
         </button>
       </div>
     </dialog>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { runQuery } from '../api'
 import { boot } from '../bootstrap'
+import { t, tx } from '../i18n'
 
 // The top stats report the period's visitors here: any visitor proves the site has data,
 // so the (whole-history) check below only runs when the period is empty.
@@ -61,32 +62,34 @@ export function EmptyState() {
   return (
     <main class="jd-main">
       <section class="jd-card jd-empty" data-testid="empty-state">
-        <h1>No data yet</h1>
+        <h1>{t('No data yet')}</h1>
         {boot.read_only ? (
-          <p>This site has not recorded any visit yet.</p>
+          <p>{t('This site has not recorded any visit yet.')}</p>
         ) : (
           <>
             <p>
-              Here is your snippet. Paste it into the <code>&lt;head&gt;</code> of every page of{' '}
-              <strong>{boot.domain}</strong>; this page updates itself when the first visit
-              arrives.
+              {tx(
+                'Here is your snippet. Paste it into the {head} of every page of {domain}; this page updates itself when the first visit arrives.',
+                { head: <code>&lt;head&gt;</code>, domain: <strong translate={false}>{boot.domain}</strong> },
+              )}
             </p>
             <pre class="jd-snippet" data-testid="snippet">
               <code>{boot.snippet}</code>
             </pre>
             <button type="button" class="jd-button" onClick={copy}>
-              {copied ? 'Copied' : 'Copy snippet'}
+              {copied ? t('Copied') : t('Copy snippet')}
             </button>
             {boot.settings_url && (
               <p class="jd-muted">
-                Outbound links, file downloads, forms, 404 pages and more: tick them in the{' '}
-                <a href={boot.settings_url}>snippet builder</a> of the site's settings.
+                {tx("Outbound links, file downloads, forms, 404 pages and more: tick them in the {builder} of the site's settings.", {
+                  builder: <a href={boot.settings_url}>{t('snippet builder')}</a>,
+                })}
               </p>
             )}
           </>
         )}
         <p class="jd-muted jd-waiting">
-          <span class="jd-pulse" aria-hidden="true" /> Waiting for the first pageview…
+          <span class="jd-pulse" aria-hidden="true" /> {t('Waiting for the first pageview…')}
         </p>
       </section>
     </main>

@@ -1,32 +1,33 @@
 import { useDash } from '../context'
-import { countryName, languageName } from '../format'
+import { channelName, countryName, languageName } from '../format'
 import { useSegments } from '../segments'
 import { type DashFilter, PROPS_PREFIX, withoutFilter } from '../state'
 import { SegmentMenu } from './SegmentMenu'
+import { t, tx } from '../i18n'
 
 const NAMES: Record<string, string> = {
-  'visit:channel': 'Channel',
-  'visit:source': 'Source',
-  'visit:referrer': 'Referrer',
-  'visit:utm_medium': 'UTM medium',
-  'visit:utm_source': 'UTM source',
-  'visit:utm_campaign': 'UTM campaign',
-  'visit:utm_content': 'UTM content',
-  'visit:utm_term': 'UTM term',
-  'event:page': 'Page',
-  'visit:entry_page': 'Entry page',
-  'visit:exit_page': 'Exit page',
-  'visit:country': 'Country',
-  'visit:region': 'Region',
-  'visit:city': 'City',
-  'visit:browser': 'Browser',
-  'visit:browser_version': 'Browser version',
-  'visit:os': 'OS',
-  'visit:os_version': 'OS version',
-  'visit:device': 'Device',
-  'visit:screen': 'Screen size',
-  'visit:language': 'Language',
-  'event:goal': 'Goal',
+  'visit:channel': t('Channel'),
+  'visit:source': t('Source'),
+  'visit:referrer': t('Referrer'),
+  'visit:utm_medium': t('UTM medium'),
+  'visit:utm_source': t('UTM source'),
+  'visit:utm_campaign': t('UTM campaign'),
+  'visit:utm_content': t('UTM content'),
+  'visit:utm_term': t('UTM term'),
+  'event:page': t('Page'),
+  'visit:entry_page': t('Entry page'),
+  'visit:exit_page': t('Exit page'),
+  'visit:country': t('Country'),
+  'visit:region': t('Region'),
+  'visit:city': t('City'),
+  'visit:browser': t('Browser'),
+  'visit:browser_version': t('Browser version'),
+  'visit:os': t('OS'),
+  'visit:os_version': t('OS version'),
+  'visit:device': t('Device'),
+  'visit:screen': t('Screen size'),
+  'visit:language': t('Language'),
+  'event:goal': t('Goal'),
 }
 
 function name(dimension: string): string {
@@ -34,18 +35,19 @@ function name(dimension: string): string {
   return NAMES[dimension] ?? dimension
 }
 
-const OPS: Record<DashFilter['op'], string> = { is: 'is', is_not: 'is not', contains: 'contains' }
+const OPS: Record<DashFilter['op'], string> = { is: t('is'), is_not: t('is not'), contains: t('contains') }
 
 function shown(filter: DashFilter): string {
   if (filter.dimension === 'visit:country') return countryName(filter.value)
   if (filter.dimension === 'visit:language') return languageName(filter.value)
-  return filter.value || '(none)'
+  if (filter.dimension === 'visit:channel') return channelName(filter.value)
+  return filter.value || t('(none)')
 }
 
 /** A saved filter in words ("Country is Germany"), for the segment menu. */
 function filterText(op: string, dimension: string, values: string[]): string {
   const words = values.map((value) => shown({ op: 'is', dimension: dimension as DashFilter['dimension'], value }))
-  return `${name(dimension)} ${OPS[op as DashFilter['op']] ?? op.replace('_', ' ')} ${words.join(' or ')}`
+  return `${name(dimension)} ${OPS[op as DashFilter['op']] ?? op.replace('_', ' ')} ${words.join(t(' or '))}`
 }
 
 export function FilterBar() {
@@ -54,15 +56,15 @@ export function FilterBar() {
   if (state.filters.length === 0 && !state.segment && saved.length === 0) return null
   const applied = saved.find((s) => s.id === state.segment)
   return (
-    <div class="jd-filters" data-testid="filters" aria-label="Filters">
+    <div class="jd-filters" data-testid="filters" aria-label={t('Filters')}>
       {state.segment && (
         <span class="jd-chip jd-segment-chip" data-testid="segment-chip" data-segment={state.segment}>
           <span>
-            Segment <strong>{applied?.name ?? `#${state.segment}`}</strong>
+            {tx('Segment {name}', { name: <strong translate={false}>{applied?.name ?? `#${state.segment}`}</strong> })}
           </span>
           <button
             type="button"
-            aria-label="Remove the segment"
+            aria-label={t('Remove the segment')}
             data-testid="segment-remove"
             onClick={() => navigate({ ...state, segment: undefined })}
           >
@@ -73,11 +75,11 @@ export function FilterBar() {
       {state.filters.map((f) => (
         <span class="jd-chip" key={f.dimension} data-testid="filter-chip" data-dimension={f.dimension}>
           <span>
-            {name(f.dimension)} {OPS[f.op]} <strong>{shown(f)}</strong>
+            {name(f.dimension)} {OPS[f.op]} <strong translate={false}>{shown(f)}</strong>
           </span>
           <button
             type="button"
-            aria-label={`Remove filter ${name(f.dimension)}`}
+            aria-label={t('Remove filter {name}', { name: name(f.dimension) })}
             data-testid="filter-remove"
             onClick={() => navigate(withoutFilter(state, f.dimension))}
           >
@@ -91,7 +93,7 @@ export function FilterBar() {
           class="jd-link"
           onClick={() => navigate({ ...state, filters: [], segment: undefined })}
         >
-          Clear all
+          {t('Clear all')}
         </button>
       )}
       <SegmentMenu describe={filterText} />

@@ -8,9 +8,12 @@ import { useDash } from '../context'
 import { compactNumber, wholeNumber } from '../format'
 import { baseQuery, stateKey } from '../queries'
 import { ErrorNote } from './ErrorNote'
+import { locale, t, tn } from '../i18n'
+
+const percentFormat = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 })
 
 function percent(value: number): string {
-  return `${Math.round(value * 10) / 10}%`
+  return percentFormat.format(value / 100)
 }
 
 /** The chosen funnel's answer for the dashboard's state (null while loading). */
@@ -55,12 +58,12 @@ export function FunnelsPanel() {
   }
   const shown = answer && answer.id === funnel?.id ? answer : null
   return (
-    <section class="jd-card jd-panel jd-funnel" data-testid="panel-funnels" aria-label="Funnels">
+    <section class="jd-card jd-panel jd-funnel" data-testid="panel-funnels" aria-label={t('Funnels')}>
       <div class="jd-panel-head">
-        <h2>Funnels</h2>
+        <h2>{t('Funnels')}</h2>
         {funnels.length > 0 && (
           <label>
-            <span class="jd-visually-hidden">Funnel</span>
+            <span class="jd-visually-hidden">{t('Funnel')}</span>
             <select
               class="jd-tab-select"
               data-testid="funnel-select"
@@ -68,7 +71,7 @@ export function FunnelsPanel() {
               onChange={(e) => choose(e.currentTarget.value)}
             >
               {funnels.map((f) => (
-                <option key={f.id} value={String(f.id)}>
+                <option key={f.id} value={String(f.id)} translate={false}>
                   {f.name}
                 </option>
               ))}
@@ -79,9 +82,9 @@ export function FunnelsPanel() {
       {!funnel ? (
         <p class="jd-muted jd-no-rows jd-funnel-empty">
           <span>
-            Follow visitors through your goals in order: from a visit to /pricing to a signup, say.{' '}
+            {t('Follow visitors through your goals in order: from a visit to /pricing to a signup, say.')}{' '}
             <a class="jd-link" href={`${boot.settings_url}#funnels`} data-testid="funnels-setup">
-              Set up a funnel
+              {t('Set up a funnel')}
             </a>
           </span>
         </p>
@@ -105,11 +108,14 @@ function FunnelChart({ answer, dimmed }: { answer: FunnelAnswer; dimmed: boolean
           <strong data-testid="funnel-conversion" data-value={answer.conversion_rate}>
             {percent(answer.conversion_rate)}
           </strong>{' '}
-          <span class="jd-muted">completed the funnel</span>
+          <span class="jd-muted">{t('completed the funnel')}</span>
         </span>
         <span class="jd-muted">
-          {wholeNumber(answer.entering_visitors)} of {wholeNumber(answer.all_visitors)} visitors entered (
-          {percent(answer.entering_visitors_percentage)})
+          {t('{entered} of {all} visitors entered ({share})', {
+            entered: wholeNumber(answer.entering_visitors),
+            all: wholeNumber(answer.all_visitors),
+            share: percent(answer.entering_visitors_percentage),
+          })}
         </span>
       </p>
       <ol class="jd-funnel-steps">
@@ -125,20 +131,24 @@ function FunnelChart({ answer, dimmed }: { answer: FunnelAnswer; dimmed: boolean
             data-conversion-step={step.conversion_rate_step}
           >
             {index > 0 && (
-              <p class="jd-funnel-drop" aria-label={`${wholeNumber(step.dropoff)} dropped off`}>
-                <span aria-hidden="true">↓</span> {wholeNumber(step.dropoff)} dropped off (
-                {percent(step.dropoff_percentage)}) · {percent(step.conversion_rate_step)} went on
+              <p class="jd-funnel-drop" aria-label={t('{count} dropped off', { count: wholeNumber(step.dropoff) })}>
+                <span aria-hidden="true">↓</span>{' '}
+                {t('{count} dropped off ({share}) · {rate} went on', {
+                  count: wholeNumber(step.dropoff),
+                  share: percent(step.dropoff_percentage),
+                  rate: percent(step.conversion_rate_step),
+                })}
               </p>
             )}
             <div class="jd-funnel-line">
               <span class="jd-funnel-label">
                 <span class="jd-funnel-n">{index + 1}</span>
-                <span class="jd-row-label" title={step.label}>
+                <span class="jd-row-label" translate={false} title={step.label}>
                   {step.label}
                 </span>
               </span>
               <span class="jd-funnel-numbers">
-                <span class="jd-row-value" title={`${wholeNumber(step.visitors)} visitors`}>
+                <span class="jd-row-value" translate={false} title={tn('{n} visitor', '{n} visitors', step.visitors)}>
                   {compactNumber(step.visitors)}
                 </span>
                 <span class="jd-muted">{percent(step.conversion_rate)}</span>

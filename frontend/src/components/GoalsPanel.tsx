@@ -14,34 +14,35 @@ import { ErrorNote } from './ErrorNote'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
 import { REALTIME_REFRESH_MS } from './TopStats'
+import { t } from '../i18n'
 
 export const CONVERSION_COLUMNS: Column[] = [
-  { metric: 'visitors', label: 'Uniques' },
-  { metric: 'events', label: 'Total' },
-  { metric: 'conversion_rate', label: 'CR' },
+  { metric: 'visitors', label: t('Uniques') },
+  { metric: 'events', label: t('Total') },
+  { metric: 'conversion_rate', label: t('CR') },
 ]
 
 /** Shown when some goal of the list has a currency (a revenue goal), as in Plausible. */
 export const REVENUE_COLUMNS: Column[] = [
-  { metric: 'total_revenue', label: 'Revenue' },
-  { metric: 'average_revenue', label: 'Average' },
+  { metric: 'total_revenue', label: t('Revenue') },
+  { metric: 'average_revenue', label: t('Average') },
 ]
 
 export const CONVERSION_HEADERS: Partial<Record<Metric, string>> = {
-  visitors: 'Uniques',
-  events: 'Total',
-  conversion_rate: 'CR',
-  total_revenue: 'Revenue',
-  average_revenue: 'Average',
+  visitors: t('Uniques'),
+  events: t('Total'),
+  conversion_rate: t('CR'),
+  total_revenue: t('Revenue'),
+  average_revenue: t('Average'),
 }
 
 /** Goals the tracker sends itself, and the property naming the link, file or page. */
 export const SPECIAL_GOALS: Record<string, { prop: string; label: string }> = {
-  'Outbound Link: Click': { prop: 'url', label: 'URL' },
-  'Cloaked Link: Click': { prop: 'url', label: 'URL' },
-  'File Download': { prop: 'url', label: 'File' },
-  '404': { prop: 'path', label: 'Path' },
-  'Form: Submission': { prop: 'path', label: 'Form page' },
+  'Outbound Link: Click': { prop: 'url', label: t('URL') },
+  'Cloaked Link: Click': { prop: 'url', label: t('URL') },
+  'File Download': { prop: 'url', label: t('File') },
+  '404': { prop: 'path', label: t('Path') },
+  'Form: Submission': { prop: 'path', label: t('Form page') },
 }
 
 export function goalsTab(goal: string | undefined): Tab {
@@ -56,7 +57,7 @@ export function goalsTab(goal: string | undefined): Tab {
       columnLabels: CONVERSION_HEADERS,
     }
   }
-  return { key: 'goals', label: 'Goal', dimension: 'event:goal', details: metrics, columnLabels: CONVERSION_HEADERS }
+  return { key: 'goals', label: t('Goal'), dimension: 'event:goal', details: metrics, columnLabels: CONVERSION_HEADERS }
 }
 
 export function GoalsPanel() {
@@ -76,7 +77,7 @@ export function GoalsPanel() {
   const columns = revenue ? [...CONVERSION_COLUMNS, ...REVENUE_COLUMNS] : CONVERSION_COLUMNS
   const filterOn = (value: string) =>
     navigate(withFilter(state, { op: 'is', dimension: tab.dimension as FilterDimension, value }))
-  const title = 'Goal conversions'
+  const title = t('Goal conversions')
   return (
     <section class="jd-card jd-panel" data-testid="panel-goals" aria-label={title}>
       <div class="jd-panel-head">
@@ -96,21 +97,21 @@ export function GoalsPanel() {
           rows={rows}
           loading={loading && !data}
           dimmed={loading}
-          empty="No conversions in this period"
+          empty={t('No conversions in this period')}
           onSelect={filterOn}
         />
       )}
       {rows.length === 0 && !loading && !filtered && boot.settings_url && (
         <a class="jd-link jd-panel-hint" href={`${boot.settings_url}#goals`}>
-          Set up goals
+          {t('Set up goals')}
         </a>
       )}
       {rows.length > 0 && (
         <button type="button" class="jd-details" data-testid="details-goals" onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`${title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('{panel}: {tab}', { panel: title, tab: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }

@@ -4,6 +4,7 @@ import type uPlot from 'uplot'
 import { type Note, addNote, deleteNote, useNotes } from '../annotations'
 import { boot } from '../bootstrap'
 import { todayIn } from '../dates'
+import { t } from '../i18n'
 
 /** A note's moment as the graph's x values count them: site wall time read as UTC. */
 function noteSeconds(note: Note): number {
@@ -74,7 +75,7 @@ export function notesPlugin(notes: Note[], xs: number[]): uPlot.Plugin {
             marker.dataset.testid = 'note-marker'
             marker.dataset.x = String(x)
             marker.dataset.count = String(group.length)
-            marker.setAttribute('aria-label', group.map((n) => `Note ${label(n)}: ${n.text}`).join('; '))
+            marker.setAttribute('aria-label', group.map((n) => t('Note {when}: {text}', { when: label(n), text: n.text })).join('; '))
             marker.textContent = group.length > 1 ? String(group.length) : ''
             marker.addEventListener('mouseenter', () => show(marker, group))
             marker.addEventListener('focus', () => show(marker, group))
@@ -127,10 +128,11 @@ export function NotesButton() {
         type="button"
         class="jd-button jd-ghost jd-notes-button"
         data-testid="notes-button"
-        title="Dated notes drawn on the graph"
+        title={t('Dated notes drawn on the graph')}
         onClick={() => setOpen(true)}
       >
-        Notes{count ? ` (${count})` : ''}
+        {t('Notes')}
+        {count ? ` (${count})` : ''}
       </button>
       {open && <NotesDialog onClose={() => setOpen(false)} />}
     </>
@@ -167,15 +169,15 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
   }
   const list = notes?.annotations ?? []
   return (
-    <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="notes-dialog" onClose={onClose} aria-label="Notes">
+    <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="notes-dialog" onClose={onClose} aria-label={t('Notes')}>
       <div class="jd-dialog-head">
-        <h2>Notes on the graph</h2>
+        <h2>{t('Notes on the graph')}</h2>
         <button type="button" class="jd-button jd-ghost" onClick={() => dialog.current?.close()}>
-          Close
+          {t('Close')}
         </button>
       </div>
       {list.length === 0 ? (
-        <p class="jd-muted">No notes yet. A note marks a day on the graph: a launch, a price change, an outage.</p>
+        <p class="jd-muted">{t('No notes yet. A note marks a day on the graph: a launch, a price change, an outage.')}</p>
       ) : (
         <ul class="jd-notes" data-testid="notes-list">
           {[...list].reverse().map((note) => (
@@ -187,11 +189,11 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
                   type="button"
                   class="jd-link"
                   data-testid="note-delete"
-                  aria-label={`Delete the note of ${label(note)}`}
+                  aria-label={t('Delete the note of {when}', { when: label(note) })}
                   disabled={busy}
                   onClick={() => void run(() => deleteNote(note.id))}
                 >
-                  Delete
+                  {t('Delete')}
                 </button>
               )}
             </li>
@@ -201,27 +203,27 @@ function NotesDialog({ onClose }: { onClose: () => void }) {
       {notes?.can_edit && (
         <form class="jd-note-form" onSubmit={(event) => void submit(event)}>
           <label class="jd-field">
-            <span>Day</span>
+            <span>{t('Day')}</span>
             <input type="date" required value={date} data-testid="note-date" onInput={(e) => setDate(e.currentTarget.value)} />
           </label>
           <label class="jd-field">
-            <span>Time (optional)</span>
+            <span>{t('Time (optional)')}</span>
             <input type="time" value={time} data-testid="note-time" onInput={(e) => setTime(e.currentTarget.value)} />
           </label>
           <label class="jd-field jd-note-text-field">
-            <span>Note</span>
+            <span>{t('Note')}</span>
             <input
               type="text"
               required
               maxLength={500}
               value={text}
-              placeholder="Launched on Product Hunt"
+              placeholder={t('Launched on Product Hunt')}
               data-testid="note-text"
               onInput={(e) => setText(e.currentTarget.value)}
             />
           </label>
           <button type="submit" class="jd-button" data-testid="note-add" disabled={busy}>
-            Add note
+            {t('Add note')}
           </button>
         </form>
       )}

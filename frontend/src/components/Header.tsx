@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
-import { PERIODS, type Period, customDays, periodLabel } from '../dates'
+import { PERIODS, type Period, customDays, periodLabel, shortDate } from '../dates'
 import { compactNumber } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
 import type { CompareMode } from '../state'
-import { THEMES, type Theme, setTheme } from '../theme'
+import { THEMES, THEME_NAMES, type Theme, setTheme } from '../theme'
+import { t, tn } from '../i18n'
 
 export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Theme) => void }) {
   const { state, navigate } = useDash()
@@ -35,14 +36,15 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
   return (
     <header class="jd-header">
       <div class="jd-header-row">
-        <a class="jd-brand" href={boot.read_only ? undefined : '/sites'} data-testid="brand">
+        <a class="jd-brand" translate={false} href={boot.read_only ? undefined : '/sites'} data-testid="brand">
           Jet<span>rack</span>
         </a>
         {!boot.read_only && boot.sites.length > 1 ? (
           <label class="jd-site-switcher">
-            <span class="jd-visually-hidden">Site</span>
+            <span class="jd-visually-hidden">{t('Site')}</span>
             <select
               data-testid="site-switcher"
+              translate={false}
               value={boot.domain}
               onChange={(e) => switchSite(e.currentTarget.value)}
             >
@@ -54,7 +56,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             </select>
           </label>
         ) : (
-          <h1 class="jd-site-name" data-testid="site-name">
+          <h1 class="jd-site-name" data-testid="site-name" translate={false}>
             {boot.domain}
           </h1>
         )}
@@ -71,7 +73,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           onClick={() => menu.setOpen(!menu.open)}
         >
           <span aria-hidden="true">☰</span>
-          <span class="jd-visually-hidden">Menu</span>
+          <span class="jd-visually-hidden">{t('Menu')}</span>
         </button>
         <div
           id="jd-header-actions"
@@ -79,8 +81,8 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           ref={menu.panelRef}
         >
           {boot.data_from && (
-            <span class="jd-muted" data-testid="data-from" title="Older data is deleted by the site's retention period">
-              Data from {boot.data_from}
+            <span class="jd-muted" data-testid="data-from" title={t("Older data is deleted by the site's retention period")}>
+              {t('Data from {date}', { date: shortDate(boot.data_from) })}
             </span>
           )}
           {boot.export_url && (
@@ -88,15 +90,15 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
               type="button"
               class="jd-button jd-ghost"
               data-testid="export-button"
-              title="Download every panel for this range and these filters as CSV files in a ZIP"
+              title={t('Download every panel for this range and these filters as CSV files in a ZIP')}
               onClick={() => void exportPanels(baseQuery(state, ['visitors']))}
             >
-              Export
+              {t('Export')}
             </button>
           )}
           {boot.settings_url && (
             <a class="jd-button jd-ghost" href={boot.settings_url} data-testid="settings-link">
-              Settings
+              {t('Settings')}
             </a>
           )}
           <button
@@ -104,20 +106,20 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             class="jd-button jd-ghost"
             data-testid="theme-toggle"
             data-theme-value={theme}
-            title={`Switch to the ${nextTheme} theme`}
+            title={t('Switch to the {theme} theme', { theme: THEME_NAMES[nextTheme] })}
             onClick={() => {
               setTheme(nextTheme, boot.secure_cookies)
               onTheme(nextTheme)
             }}
           >
-            Theme: {theme}
+            {t('Theme: {theme}', { theme: THEME_NAMES[theme] })}
           </button>
           {!boot.read_only && <AccountNav />}
         </div>
       </div>
       <div class="jd-header-row jd-controls">
         <label>
-          <span class="jd-visually-hidden">Date range</span>
+          <span class="jd-visually-hidden">{t('Date range')}</span>
           <select
             data-testid="period-select"
             value={state.period}
@@ -125,7 +127,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           >
             {PERIODS.map((p) => (
               <option key={p.key} value={p.key}>
-                {p.label} ({p.shortcut})
+                {t('{period} ({key})', { period: p.label, key: p.shortcut })}
               </option>
             ))}
           </select>
@@ -134,7 +136,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
           <span class="jd-custom-range">
             <input
               type="date"
-              aria-label="First day"
+              aria-label={t('First day')}
               data-testid="custom-from"
               value={customDays(boot.timezone, state.custom)[0]}
               onChange={(e) => setCustom(0, e.currentTarget.value)}
@@ -142,7 +144,7 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             <span aria-hidden="true">–</span>
             <input
               type="date"
-              aria-label="Last day"
+              aria-label={t('Last day')}
               data-testid="custom-to"
               value={customDays(boot.timezone, state.custom)[1]}
               onChange={(e) => setCustom(1, e.currentTarget.value)}
@@ -151,19 +153,19 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
         )}
         {state.period !== 'realtime' && state.period !== 'all' && (
           <label>
-            <span class="jd-visually-hidden">Compare with</span>
+            <span class="jd-visually-hidden">{t('Compare with')}</span>
             <select
               data-testid="compare-select"
               value={state.compare}
               onChange={(e) => navigate({ ...state, compare: e.currentTarget.value as CompareMode })}
             >
-              <option value="previous_period">vs. previous period</option>
-              <option value="year_over_year">vs. a year earlier</option>
-              <option value="off">No comparison</option>
+              <option value="previous_period">{t('vs. previous period')}</option>
+              <option value="year_over_year">{t('vs. a year earlier')}</option>
+              <option value="off">{t('No comparison')}</option>
             </select>
           </label>
         )}
-        <span class="jd-muted jd-period-label" data-testid="period-label">
+        <span class="jd-muted jd-period-label" data-testid="period-label" translate={false}>
           {periodLabel(state.period, state.custom)}
         </span>
       </div>
@@ -201,13 +203,13 @@ function useMenu() {
 /** The way back to the server-rendered pages, as their header has it (not on shared links). */
 function AccountNav() {
   return (
-    <nav class="jd-account-nav" aria-label="Main" data-testid="account-nav">
-      <a href="/sites">Sites</a>
-      <a href="/account">Account</a>
+    <nav class="jd-account-nav" aria-label={t('Main')} data-testid="account-nav">
+      <a href="/sites">{t('Sites')}</a>
+      <a href="/account">{t('Account')}</a>
       <form method="post" action="/logout">
         <input type="hidden" name="csrf_token" value={boot.csrf_token} />
         <button type="submit" class="jd-link" data-testid="logout">
-          Log out
+          {t('Log out')}
         </button>
       </form>
     </nav>
@@ -224,12 +226,12 @@ function CurrentVisitors() {
       class="jd-live"
       data-testid="current-visitors"
       data-value={count ?? ''}
-      title="Visitors in the last 5 minutes; show the realtime view"
+      title={t('Visitors in the last 5 minutes; show the realtime view')}
       onClick={() => navigate({ ...state, period: 'realtime', custom: undefined, interval: undefined })}
     >
       <span class="jd-pulse" aria-hidden="true" />
       {count === null ? '…' : compactNumber(count)}
-      <span class="jd-live-label"> current visitor{count === 1 ? '' : 's'}</span>
+      <span class="jd-live-label"> {tn('current visitor', 'current visitors', count ?? 0)}</span>
     </button>
   )
 }
@@ -242,7 +244,7 @@ async function exportPanels(query: { date_range?: unknown; filters?: unknown }):
     body: JSON.stringify({ date_range: query.date_range, filters: query.filters ?? [] }),
   })
   if (!response.ok) {
-    window.alert(`The export failed: ${response.status}`)
+    window.alert(t('The export failed: {status}', { status: response.status }))
     return
   }
   const url = URL.createObjectURL(await response.blob())

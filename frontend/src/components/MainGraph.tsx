@@ -5,7 +5,7 @@ import { type Note, useNotes } from '../annotations'
 import type { Metric, QueryResponse } from '../api'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
-import { REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
+import { INTERVAL_NAMES, REALTIME_MINUTES, intervalsFor, minutesAgo, nowIso, supportsInterval, todayIn } from '../dates'
 import { CONVERSION_LABELS, METRIC_LABELS, formatMetric } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentInterval, rateDivisorQuery, stateKey, timeseriesQuery } from '../queries'
@@ -15,12 +15,30 @@ import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
 import { REALTIME_REFRESH_MS } from './TopStats'
+import { locale, t } from '../i18n'
 
 interface Series {
   labels: string[]
   values: (number | null)[]
   previous: (number | null)[] | null
   previousLabels: string[] | null
+}
+
+// Dates on the graph in the page's language: day ticks (31 Jan, 31. Jan.) and uPlot's names.
+const dayTick = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' })
+const DATE_NAMES = dateNames()
+
+function dateNames(): uPlot.DateNames {
+  const months = (month: 'long' | 'short') =>
+    Array.from({ length: 12 }, (_, m) =>
+      new Intl.DateTimeFormat(locale, { month, timeZone: 'UTC' }).format(Date.UTC(2026, m, 1)),
+    )
+  // 1 February 2026 is a Sunday, where uPlot's week starts.
+  const days = (weekday: 'long' | 'short') =>
+    Array.from({ length: 7 }, (_, d) =>
+      new Intl.DateTimeFormat(locale, { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 1, 1 + d)),
+    )
+  return { MMMM: months('long'), MMM: months('short'), WWWW: days('long'), WWW: days('short') }
 }
 
 /** Bucket labels ("2026-01-31", "2026-01-31 13:00:00") as seconds, read as UTC wall time. */
@@ -128,13 +146,13 @@ export function MainGraph() {
     <div class="jd-graph" data-testid="main-graph">
       <div class="jd-graph-head">
         <h2>
-          {realtime ? 'Visitors per minute, last 30 minutes' : label}
-          {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label="Loading" />}
+          {realtime ? t('Visitors per minute, last 30 minutes') : label}
+          {(loading || (rate && whole.loading)) && <span class="jd-spinner" aria-label={t('Loading')} />}
         </h2>
         {!realtime && <NotesButton />}
         {!realtime && intervals.length > 1 && (
           <label>
-            <span class="jd-visually-hidden">Interval</span>
+            <span class="jd-visually-hidden">{t('Interval')}</span>
             <select
               data-testid="interval-select"
               value={interval}
@@ -144,7 +162,7 @@ export function MainGraph() {
             >
               {intervals.map((i) => (
                 <option key={i} value={i}>
-                  {i[0].toUpperCase() + i.slice(1)}
+                  {INTERVAL_NAMES[i]}
                 </option>
               ))}
             </select>
@@ -153,7 +171,7 @@ export function MainGraph() {
       </div>
       {realtime && !minute ? (
         <p class="jd-muted">
-          The per-minute live graph needs the engine's time:minute dimension. The numbers above
+          {t("The per-minute live graph needs the engine's time:minute dimension. The numbers above")}
           and the panels below refresh every {REALTIME_REFRESH_MS / 1000} seconds.
         </p>
       ) : error && !data ? (
@@ -166,7 +184,7 @@ export function MainGraph() {
           metric={metric}
           label={label}
           bars={realtime}
-          compareLabel={state.compare === 'year_over_year' ? 'A year earlier' : 'Previous period'}
+          compareLabel={state.compare === 'year_over_year' ? t('A year earlier') : t('Previous period')}
           notes={realtime ? NO_NOTES : (notes?.annotations ?? NO_NOTES)}
         />
       )}
@@ -215,6 +233,7 @@ function Chart({
       width: node.clientWidth,
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      fmtDate: (template) => uPlot.fmtDate(template, DATE_NAMES),
       plugins: notes.length ? [notesPlugin(notes, x)] : [],
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { live: true },
@@ -223,13 +242,13 @@ function Chart({
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { ...axis, values: hourly ? '{HH}:{mm}' : undefined },
+        { ...axis, values: hourly ? '{HH}:{mm}' : (_u, ticks) => ticks.map((t) => dayTick.format(t * 1000)) },
         // Counts are whole numbers: no 0.2 ticks printed as "0, 0, 1, 1" (a new site's
         // first visitor), whether per minute or per day.
         { ...axis, size: 56, incrs: bars || WHOLE_METRICS.includes(metric) ? WHOLE_STEPS : undefined, values: (_u, ticks) => ticks.map((t) => formatMetric(metric, t)) },
       ],
       series: [
-        { value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
+        { label: t('Time'), value: hourly ? '{YYYY}-{MM}-{DD} {HH}:{mm}' : '{YYYY}-{MM}-{DD}' },
         {
           label,
           stroke: accent,

@@ -3,6 +3,7 @@
 import type { Metric, ResultRow } from '../api'
 import { cellText, cellTitle } from '../format'
 import { type Tab, rowLabel } from './Panels'
+import { t } from '../i18n'
 
 export interface Column {
   metric: Metric
@@ -33,7 +34,7 @@ export function MetricRows({
   return (
     <ol class={`jd-rows ${columns.length > 3 ? 'jd-rows-wide' : ''} ${dimmed ? 'jd-loading' : ''}`}>
       <li class="jd-mrow-head" aria-hidden="true">
-        <span>{tab.label}</span>
+        <span translate={tab.dataLabel ? false : undefined}>{tab.label}</span>
         {columns.map((c) => (
           <span key={c.metric} data-col={c.metric}>
             {c.label}
@@ -54,15 +55,15 @@ export function MetricRows({
               data-key={value}
               data-value={first}
               {...numbers}
-              title={`Filter by ${rowLabel(tab, row)}`}
+              title={t('Filter by {value}', { value: rowLabel(tab, row) })}
               onClick={() => onSelect(value)}
             >
               <span class="jd-mrow-label">
                 <span class="jd-bar" style={{ width: `${(first / max) * 100}%` }} />
-                <span class="jd-row-label">{rowLabel(tab, row)}</span>
+                <span class="jd-row-label" translate={false}>{rowLabel(tab, row)}</span>
               </span>
               {columns.map((c, i) => (
-                <span key={c.metric} class="jd-row-value" data-col={c.metric} title={cellTitle(c.metric, row, i)}>
+                <span key={c.metric} class="jd-row-value" translate={false} data-col={c.metric} title={cellTitle(c.metric, row, i)}>
                   {cellText(c.metric, row, i)}
                 </span>
               ))}

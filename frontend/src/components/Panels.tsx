@@ -2,7 +2,7 @@ import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import type { Dimension, FilterDimension, Metric, ResultRow, SimpleFilter } from '../api'
 import { useDash } from '../context'
-import { compactNumber, countryName, exactMetric, flag, languageName } from '../format'
+import { channelName, compactNumber, countryName, exactMetric, flag, languageName } from '../format'
 import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
 import { type DashState, withFilter } from '../state'
@@ -10,6 +10,7 @@ import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
 import { REALTIME_REFRESH_MS } from './TopStats'
 import type { MapProps } from './WorldMap'
+import { t } from '../i18n'
 
 export interface Tab {
   key: string
@@ -23,6 +24,8 @@ export interface Tab {
   details: Metric[]
   /** The panel's column header. */
   valueLabel?: string
+  /** The label is data (a property's key), not a word of the dashboard: not translated. */
+  dataLabel?: boolean
   format?: (value: string) => string
   icon?: (value: string) => string
   group?: string
@@ -46,81 +49,81 @@ const ENTRY_METRICS: Metric[] = ['visitors', 'visits', 'bounce_rate', 'visit_dur
 export const PANELS: PanelDef[] = [
   {
     key: 'sources',
-    title: 'Sources',
+    title: t('Sources'),
     tabs: [
-      { key: 'channels', label: 'Channels', dimension: 'visit:channel', details: VISIT_METRICS },
-      { key: 'sources', label: 'Sources', dimension: 'visit:source', details: VISIT_METRICS },
-      { key: 'referrers', label: 'Referrers', dimension: 'visit:referrer', details: VISIT_METRICS },
+      { key: 'channels', label: t('Channels'), dimension: 'visit:channel', details: VISIT_METRICS, format: channelName },
+      { key: 'sources', label: t('Sources'), dimension: 'visit:source', details: VISIT_METRICS },
+      { key: 'referrers', label: t('Referrers'), dimension: 'visit:referrer', details: VISIT_METRICS },
       ...(
         [
-          ['utm_medium', 'UTM medium'],
-          ['utm_source', 'UTM source'],
-          ['utm_campaign', 'UTM campaign'],
-          ['utm_content', 'UTM content'],
-          ['utm_term', 'UTM term'],
+          ['utm_medium', t('UTM medium')],
+          ['utm_source', t('UTM source')],
+          ['utm_campaign', t('UTM campaign')],
+          ['utm_content', t('UTM content')],
+          ['utm_term', t('UTM term')],
         ] as const
       ).map(([key, label]) => ({
         key,
         label,
         dimension: `visit:${key}` as Dimension,
         details: VISIT_METRICS,
-        group: 'Campaigns',
+        group: t('Campaigns'),
       })),
     ],
   },
   {
     key: 'pages',
-    title: 'Pages',
+    title: t('Pages'),
     tabs: [
-      { key: 'top', label: 'Top pages', dimension: 'event:page', details: PAGE_METRICS },
-      { key: 'entry', label: 'Entry pages', dimension: 'visit:entry_page', details: ENTRY_METRICS },
-      { key: 'exit', label: 'Exit pages', dimension: 'visit:exit_page', details: ['visitors', 'visits'] },
+      { key: 'top', label: t('Top pages'), dimension: 'event:page', details: PAGE_METRICS },
+      { key: 'entry', label: t('Entry pages'), dimension: 'visit:entry_page', details: ENTRY_METRICS },
+      { key: 'exit', label: t('Exit pages'), dimension: 'visit:exit_page', details: ['visitors', 'visits'] },
     ],
   },
   {
     key: 'locations',
-    title: 'Locations',
+    title: t('Locations'),
     tabs: [
-      { key: 'map', label: 'Map', dimension: 'visit:country', details: VISIT_METRICS, map: true, format: countryName, icon: flag },
-      { key: 'countries', label: 'Countries', dimension: 'visit:country', details: VISIT_METRICS, format: countryName, icon: flag },
+      { key: 'map', label: t('Map'), dimension: 'visit:country', details: VISIT_METRICS, map: true, format: countryName, icon: flag },
+      { key: 'countries', label: t('Countries'), dimension: 'visit:country', details: VISIT_METRICS, format: countryName, icon: flag },
       {
         key: 'regions',
-        label: 'Regions',
+        label: t('Regions'),
         dimension: 'visit:region',
         labelDimension: 'visit:region_name',
         details: VISIT_METRICS,
         icon: (code) => flag(code.slice(0, 2)),
       },
-      { key: 'cities', label: 'Cities', dimension: 'visit:city', details: VISIT_METRICS },
+      { key: 'cities', label: t('Cities'), dimension: 'visit:city', details: VISIT_METRICS },
     ],
   },
   {
     key: 'devices',
-    title: 'Devices',
+    title: t('Devices'),
     tabs: [
       {
         key: 'browsers',
-        label: 'Browsers',
+        label: t('Browsers'),
         dimension: 'visit:browser',
-        drill: { when: 'visit:browser', dimension: 'visit:browser_version', label: 'Browser versions' },
+        drill: { when: 'visit:browser', dimension: 'visit:browser_version', label: t('Browser versions') },
         details: VISIT_METRICS,
       },
       {
         key: 'os',
-        label: 'OS',
+        label: t('OS'),
         dimension: 'visit:os',
-        drill: { when: 'visit:os', dimension: 'visit:os_version', label: 'OS versions' },
+        drill: { when: 'visit:os', dimension: 'visit:os_version', label: t('OS versions') },
         details: VISIT_METRICS,
       },
-      { key: 'devices', label: 'Devices', dimension: 'visit:device', details: VISIT_METRICS },
-      { key: 'screens', label: 'Screen sizes', dimension: 'visit:screen', details: VISIT_METRICS },
+      { key: 'devices', label: t('Devices'), dimension: 'visit:device', details: VISIT_METRICS },
+      { key: 'screens', label: t('Screen sizes'), dimension: 'visit:screen', details: VISIT_METRICS },
     ],
   },
   {
     key: 'languages',
-    title: 'Languages',
+    title: t('Languages'),
     tabs: [
-      { key: 'languages', label: 'Languages', dimension: 'visit:language', details: VISIT_METRICS, format: languageName },
+      { key: 'languages', label: t('Languages'), dimension: 'visit:language', details: VISIT_METRICS, format: languageName },
     ],
   },
 ]
@@ -145,7 +148,7 @@ export function effectiveTab(tab: Tab, state: DashState): Tab {
 export function rowLabel(tab: Tab, row: ResultRow): string {
   const raw = row.dimensions[tab.labelDimension ? 1 : 0] ?? ''
   const label = tab.format ? tab.format(raw) : raw
-  return label === '' ? '(none)' : label
+  return label === '' ? t('(none)') : label
 }
 
 export function Panel({ def }: { def: PanelDef }) {
@@ -220,10 +223,10 @@ export function Panel({ def }: { def: PanelDef }) {
       )}
       {!tab.map && rows.length > 0 && (
         <button type="button" class="jd-details" data-testid={`details-${def.key}`} onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`${def.title}: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('{panel}: {tab}', { panel: def.title, tab: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }
@@ -242,13 +245,13 @@ function RowList({
   onSelect: (value: string) => void
 }) {
   if (loading) return <div class="jd-rows jd-skeleton-block" />
-  if (rows.length === 0) return <p class="jd-muted jd-no-rows">No data for this period</p>
+  if (rows.length === 0) return <p class="jd-muted jd-no-rows">{t('No data for this period')}</p>
   const max = Math.max(...rows.map((r) => r.metrics[0] ?? 0), 1)
   return (
     <ol class={`jd-rows ${dimmed ? 'jd-loading' : ''}`}>
       <li class="jd-row-head" aria-hidden="true">
-        <span>{tab.label}</span>
-        <span>{tab.valueLabel ?? 'Visitors'}</span>
+        <span translate={tab.dataLabel ? false : undefined}>{tab.label}</span>
+        <span>{tab.valueLabel ?? t('Visitors')}</span>
       </li>
       {rows.map((row) => {
         const value = row.dimensions[0]
@@ -262,15 +265,15 @@ function RowList({
               data-dimension={tab.dimension}
               data-key={value}
               data-value={visitors}
-              title={`Filter by ${rowLabel(tab, row)}`}
+              title={t('Filter by {value}', { value: rowLabel(tab, row) })}
               onClick={() => onSelect(value)}
             >
               <span class="jd-bar" style={{ width: `${(visitors / max) * 100}%` }} />
-              <span class="jd-row-label">
+              <span class="jd-row-label" translate={false}>
                 {tab.icon && <span class="jd-icon">{tab.icon(value)}</span>}
                 {rowLabel(tab, row)}
               </span>
-              <span class="jd-row-value" title={exactMetric('visitors', visitors)}>
+              <span class="jd-row-value" translate={false} title={exactMetric('visitors', visitors)}>
                 {compactNumber(visitors)}
               </span>
             </button>

@@ -14,10 +14,11 @@ import { ErrorNote } from './ErrorNote'
 import { CONVERSION_COLUMNS, CONVERSION_HEADERS } from './GoalsPanel'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
+import { t } from '../i18n'
 
 const SHARE_COLUMNS: Column[] = [
-  { metric: 'visitors', label: 'Visitors' },
-  { metric: 'events', label: 'Events' },
+  { metric: 'visitors', label: t('Visitors') },
+  { metric: 'events', label: t('Events') },
   { metric: 'percentage', label: '%' },
 ]
 
@@ -62,11 +63,12 @@ export function PropsPanel() {
     : [['is_not', dimension as FilterDimension, ['(none)']]]
   const tab: Tab = {
     key: 'props',
-    label: key ?? 'Property',
+    label: key ?? t('Property'),
+    dataLabel: key !== undefined,
     dimension,
     details: columns.map((c) => c.metric) as Metric[],
     filters,
-    columnLabels: goal ? CONVERSION_HEADERS : { visitors: 'Visitors', events: 'Events' },
+    columnLabels: goal ? CONVERSION_HEADERS : { visitors: t('Visitors'), events: t('Events') },
   }
   const { data, error, loading, retry } = useQuery(
     () => {
@@ -87,12 +89,12 @@ export function PropsPanel() {
   const failure = found.error ?? (error && !data ? error : null)
 
   return (
-    <section class="jd-card jd-panel" data-testid="panel-props" aria-label="Properties">
+    <section class="jd-card jd-panel" data-testid="panel-props" aria-label={t('Properties')}>
       <div class="jd-panel-head">
-        <h2>Properties</h2>
+        <h2>{t('Properties')}</h2>
         {keys.length > 0 && (
           <label class="jd-prop-pick">
-            <span class="jd-visually-hidden">Property</span>
+            <span class="jd-visually-hidden">{t('Property')}</span>
             <select
               class="jd-tab-select"
               data-testid="prop-select"
@@ -100,7 +102,7 @@ export function PropsPanel() {
               onChange={(e) => choose(e.currentTarget.value)}
             >
               {keys.map((k) => (
-                <option key={k} value={k}>
+                <option key={k} value={k} translate={false}>
                   {k}
                 </option>
               ))}
@@ -111,7 +113,7 @@ export function PropsPanel() {
       {failure ? (
         <ErrorNote message={failure} retry={found.error ? found.retry : retry} />
       ) : found.keys !== null && keys.length === 0 ? (
-        <p class="jd-muted jd-no-rows">No custom properties in this period</p>
+        <p class="jd-muted jd-no-rows">{t('No custom properties in this period')}</p>
       ) : (
         <MetricRows
           tab={tab}
@@ -119,16 +121,16 @@ export function PropsPanel() {
           rows={rows}
           loading={found.keys === null || (loading && !data)}
           dimmed={loading}
-          empty="No data for this period"
+          empty={t('No data for this period')}
           onSelect={filterOn}
         />
       )}
       {rows.length > 0 && (
         <button type="button" class="jd-details" data-testid="details-props" onClick={() => setDetails(true)}>
-          Details
+          {t('Details')}
         </button>
       )}
-      {details && <DetailsModal title={`Properties: ${tab.label}`} tab={tab} onClose={() => setDetails(false)} />}
+      {details && <DetailsModal title={t('Properties: {key}', { key: tab.label })} tab={tab} onClose={() => setDetails(false)} />}
     </section>
   )
 }

@@ -5,6 +5,7 @@ import { useDash } from '../context'
 import type { Filter } from '../generated/query'
 import { type SavedSegment, type SegmentType, changeSegment, deleteSegment, saveSegment, useSegments } from '../segments'
 import { type DashState, toQueryFilters } from '../state'
+import { t } from '../i18n'
 
 /** One simple filter in words ("Country is Germany"); FilterBar knows the names. */
 export type DescribeFilter = (op: string, dimension: string, values: string[]) => string
@@ -15,7 +16,7 @@ function describeFilters(filters: Filter[], describe: DescribeFilter): string {
     .map((filter) =>
       filter.length >= 3 && typeof filter[1] === 'string' && Array.isArray(filter[2])
         ? describe(String(filter[0]), filter[1], filter[2].map(String))
-        : 'a combined filter',
+        : t('a combined filter'),
     )
     .join(' · ')
 }
@@ -56,8 +57,8 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
     navigate({ ...state, segment: segment.id, filters: [] })
   }
   const groups: [string, SavedSegment[]][] = [
-    ['Personal', segments.filter((s) => s.type === 'personal')],
-    ['Site', segments.filter((s) => s.type === 'site')],
+    [t('Personal'), segments.filter((s) => s.type === 'personal')],
+    [t('Site'), segments.filter((s) => s.type === 'site')],
   ]
   return (
     <div class="jd-menu-wrap" ref={box}>
@@ -69,12 +70,12 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
         data-testid="segment-menu-button"
         onClick={() => setOpen(!open)}
       >
-        Segments ▾
+        {t('Segments ▾')}
       </button>
       {open && (
         <div class="jd-menu" data-testid="segment-menu">
           {segments.length === 0 && (
-            <p class="jd-muted jd-menu-note">No segments yet: filter the dashboard, then save the filters as a segment.</p>
+            <p class="jd-muted jd-menu-note">{t('No segments yet: filter the dashboard, then save the filters as a segment.')}</p>
           )}
           {groups.map(([label, members]) =>
             members.length === 0 ? null : (
@@ -98,13 +99,13 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
                         type="button"
                         class="jd-link"
                         data-testid="segment-edit"
-                        aria-label={`Edit segment ${segment.name}`}
+                        aria-label={t('Edit segment {name}', { name: segment.name })}
                         onClick={() => {
                           setOpen(false)
                           setEditing({ segment })
                         }}
                       >
-                        Edit
+                        {t('Edit')}
                       </button>
                     )}
                   </div>
@@ -118,13 +119,13 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
               class="jd-menu-action"
               data-testid="segment-save-open"
               disabled={filters.length === 0}
-              title={filters.length === 0 ? 'Filter the dashboard first' : undefined}
+              title={filters.length === 0 ? t('Filter the dashboard first') : undefined}
               onClick={() => {
                 setOpen(false)
                 setEditing({ segment: null })
               }}
             >
-              Save current filters as a segment…
+              {t('Save current filters as a segment…')}
             </button>
           )}
         </div>
@@ -201,18 +202,18 @@ function SegmentDialog({
       return state.segment === segment.id ? { ...state, segment: undefined } : null
     })
   }
-  const title = segment ? 'Edit segment' : 'Save as a segment'
+  const title = segment ? t('Edit segment') : t('Save as a segment')
   return (
     <dialog ref={dialog} class="jd-dialog jd-form-dialog" data-testid="segment-dialog" onClose={onClose} aria-label={title}>
       <form onSubmit={submit}>
         <div class="jd-dialog-head">
           <h2>{title}</h2>
           <button type="button" class="jd-button jd-ghost" onClick={() => dialog.current?.close()}>
-            Close
+            {t('Close')}
           </button>
         </div>
         <label class="jd-field">
-          <span>Name</span>
+          <span>{t('Name')}</span>
           <input
             type="text"
             required
@@ -223,10 +224,10 @@ function SegmentDialog({
           />
         </label>
         <fieldset class="jd-field">
-          <legend>Who sees it</legend>
+          <legend>{t('Who sees it')}</legend>
           <label>
             <input type="radio" name="segment-type" checked={type === 'personal'} onChange={() => setType('personal')} />{' '}
-            Personal: only you
+            {t('Personal: only you')}
           </label>
           <label class={canManageSite ? undefined : 'jd-muted'}>
             <input
@@ -237,16 +238,18 @@ function SegmentDialog({
               disabled={!canManageSite}
               onChange={() => setType('site')}
             />{' '}
-            Site: everyone who can see this dashboard, shared links too
-            {!canManageSite && ' (editors, admins and owners create these)'}
+            {t('Site: everyone who can see this dashboard, shared links too')}
+            {!canManageSite && ` ${t('(editors, admins and owners create these)')}`}
           </label>
         </fieldset>
         <p class="jd-muted jd-segment-filters" data-testid="segment-filters">
-          Filters: {describeFilters(segment && !replace ? segment.filters : filters, describe) || 'none'}
+          {t('Filters: {filters}', {
+            filters: describeFilters(segment && !replace ? segment.filters : filters, describe) || t('none'),
+          })}
         </p>
         {segment && filters.length > 0 && (
           <label class="jd-check">
-            <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.currentTarget.checked)} /> Replace its filters
+            <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.currentTarget.checked)} /> {t('Replace its filters')}
             with the ones on screen
           </label>
         )}
@@ -258,11 +261,11 @@ function SegmentDialog({
         <div class="jd-dialog-actions">
           {segment && (
             <button type="button" class="jd-button jd-danger" data-testid="segment-delete" disabled={busy} onClick={remove}>
-              {confirming ? 'Really delete?' : 'Delete'}
+              {confirming ? t('Really delete?') : t('Delete')}
             </button>
           )}
           <button type="submit" class="jd-button" data-testid="segment-save" disabled={busy}>
-            {segment ? 'Save changes' : 'Save segment'}
+            {segment ? t('Save changes') : t('Save segment')}
           </button>
         </div>
       </form>

@@ -14,6 +14,7 @@ import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../qu
 import { useConversions, useSegmentFilters } from '../segments'
 import { CONVERSION_METRICS, type TopMetric, graphMetric, trafficMetrics } from '../state'
 import { reportVisitors } from './EmptyState'
+import { locale, t } from '../i18n'
 import { ErrorNote } from './ErrorNote'
 
 export const REALTIME_REFRESH_MS = 15_000
@@ -105,20 +106,20 @@ function RealtimeStats() {
     <div class="jd-stats" data-testid="top-stats">
       <StatCard
         metric="visitors"
-        label="Current visitors (last 5 minutes)"
+        label={t('Current visitors (last 5 minutes)')}
         testid="stat-current-visitors"
         value={current.data ? (current.data.results[0]?.metrics[0] ?? 0) : null}
         selected={false}
       />
       <StatCard
         metric="visitors"
-        label="Unique visitors (last 30 minutes)"
+        label={t('Unique visitors (last 30 minutes)')}
         value={row ? (row.metrics[0] ?? 0) : null}
         selected={true}
       />
       <StatCard
         metric="pageviews"
-        label="Pageviews (last 30 minutes)"
+        label={t('Pageviews (last 30 minutes)')}
         value={row ? (row.metrics[1] ?? 0) : null}
         selected={false}
       />
@@ -147,7 +148,7 @@ function StatCard(props: CardProps) {
   const body = (
     <>
       <span class="jd-stat-label">{title}</span>
-      <span class="jd-stat-value" title={money ? money.long : exactMetric(metric, value)}>
+      <span class="jd-stat-value" translate={false} title={money ? money.long : exactMetric(metric, value)}>
         {shown === null ? <span class="jd-skeleton" /> : shown}
       </span>
       {change !== undefined && (
@@ -174,16 +175,18 @@ function StatCard(props: CardProps) {
   )
 }
 
+const changeFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 })
+
 function Change({ metric, change, was }: { metric: Metric; change: number | null; was?: string }) {
-  const hint = was === undefined ? '' : `was ${was}`
+  const hint = was === undefined ? '' : t('was {value}', { value: was })
   if (change === null) return <span class="jd-change jd-muted" title={hint}>–</span>
   const good = LOWER_IS_BETTER.includes(metric) ? change < 0 : change > 0
   const tone = change === 0 ? 'jd-muted' : good ? 'jd-good' : 'jd-bad'
   const arrow = change > 0 ? '↑' : change < 0 ? '↓' : ''
-  const unit = POINT_METRICS.includes(metric) ? ' pp' : '%'
+  const unit = POINT_METRICS.includes(metric) ? ` ${t('pp')}` : '%'
   return (
     <span class={`jd-change ${tone}`} data-testid={`change-${metric}`} title={hint}>
-      {arrow} {Math.abs(Math.round(change * 10) / 10)}
+      {arrow} {changeFormat.format(Math.abs(Math.round(change * 10) / 10))}
       {unit}
     </span>
   )

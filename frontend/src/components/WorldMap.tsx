@@ -9,6 +9,7 @@ import countries110m from 'world-atlas/countries-110m.json'
 import type { ResultRow } from '../api'
 import { compactNumber, countryName } from '../format'
 import { ALPHA2_BY_NUMERIC } from '../iso-numeric'
+import { t } from '../i18n'
 
 export interface MapProps {
   rows: ResultRow[]
@@ -56,7 +57,7 @@ export function WorldMap({ rows, loading, onSelect }: MapProps) {
   const hovered = hover ? `${countryName(hover)}: ${compactNumber(visitors.get(hover) ?? 0)} visitors` : ''
   return (
     <div class={`jd-map ${loading ? 'jd-loading' : ''}`} data-testid="world-map">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label="Visitors by country">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={t('Visitors by country')}>
         {all.map((shape, i) => {
           // Visitors with no known country have the code '' too: never paint them on a shape.
           const count = shape.code ? (visitors.get(shape.code) ?? 0) : 0
@@ -78,7 +79,7 @@ export function WorldMap({ rows, loading, onSelect }: MapProps) {
         })}
       </svg>
       <p class="jd-map-caption jd-muted" aria-live="polite">
-        {hovered || (TOUCH ? 'Tap a country to filter by it' : 'Hover a country; click one to filter')}
+        {hovered || (TOUCH ? t('Tap a country to filter by it') : t('Hover a country; click one to filter'))}
       </p>
     </div>
   )

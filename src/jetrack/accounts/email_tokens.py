@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.tokens import digest, new_token
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import EmailToken, User, as_utc, utcnow
 
 LIFETIMES = {
@@ -53,21 +54,21 @@ def issue_token(session: Session, user: User, purpose: str, new_email: str | Non
 def peek_token(session: Session, token: str, purpose: str) -> EmailToken:
     """The token's row if it can still be used; TokenError otherwise."""
     if not token or len(token) > 100:
-        raise TokenError("This link is not valid. Check that you copied all of it.")
+        raise TokenError(gettext_noop("This link is not valid. Check that you copied all of it."))
     row = session.scalar(
         select(EmailToken).where(
             EmailToken.token_hash == digest(token), EmailToken.purpose == purpose
         )
     )
     if row is None:
-        raise TokenError("This link is not valid. Check that you copied all of it.")
+        raise TokenError(gettext_noop("This link is not valid. Check that you copied all of it."))
     if row.used_at is not None:
-        raise TokenError("This link was already used or replaced by a newer one.")
+        raise TokenError(gettext_noop("This link was already used or replaced by a newer one."))
     if as_utc(row.expires_at) <= utcnow():
-        raise TokenError("This link has expired. Ask for a new one.")
+        raise TokenError(gettext_noop("This link has expired. Ask for a new one."))
     user = session.get(User, row.user_id)
     if user is None or user.locked_at is not None:
-        raise TokenError("This link is not valid. Check that you copied all of it.")
+        raise TokenError(gettext_noop("This link is not valid. Check that you copied all of it."))
     return row
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.tokens import digest, new_token
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import User, UserSession, as_utc, utcnow
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -35,7 +36,9 @@ _SYSTEMS = [
 def browser_label(user_agent: str) -> str:
     """A coarse label ("Firefox on Linux") so people recognise their sessions; the raw
     user agent is not kept."""
-    browser = next((name for token, name in _BROWSERS if token in user_agent), "A browser")
+    browser = next(
+        (name for token, name in _BROWSERS if token in user_agent), gettext_noop("A browser")
+    )
     system = next((name for token, name in _SYSTEMS if token in user_agent), "")
     if re.search(r"HeadlessChrome", user_agent):
         browser = "Chrome"

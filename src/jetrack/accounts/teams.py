@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from jetrack.accounts.permissions import GUEST_ROLES, TEAM_ROLES
 from jetrack.accounts.tokens import digest, new_token
 from jetrack.accounts.users import AccountError, normalize_email
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import (
     Invitation,
     Membership,
@@ -127,16 +128,16 @@ def invite(
 def find_invitation(session: Session, token: str) -> Invitation:
     """The usable invitation for a link token; InvitationError says why one is not."""
     if not token or len(token) > 100:
-        raise InvitationError("This invitation link is not valid.")
+        raise InvitationError(gettext_noop("This invitation link is not valid."))
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if invitation is None:
-        raise InvitationError("This invitation link is not valid.")
+        raise InvitationError(gettext_noop("This invitation link is not valid."))
     if invitation.accepted_at is not None:
-        raise InvitationError("This invitation was already accepted.")
+        raise InvitationError(gettext_noop("This invitation was already accepted."))
     if invitation.revoked_at is not None:
-        raise InvitationError("This invitation was withdrawn.")
+        raise InvitationError(gettext_noop("This invitation was withdrawn."))
     if as_utc(invitation.expires_at) <= utcnow():
-        raise InvitationError("This invitation has expired; ask for a new one.")
+        raise InvitationError(gettext_noop("This invitation has expired; ask for a new one."))
     return invitation
 
 
@@ -144,7 +145,7 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> N
     """Join the team (or become the site's guest); only the invited address may."""
     if user.email != invitation.email:
         raise InvitationError(
-            "This invitation was sent to another email address; log in with that one."
+            gettext_noop("This invitation was sent to another email address; log in with that one.")
         )
     if invitation.site_id is None:
         membership = session.scalar(

@@ -11,6 +11,8 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.i18n.catalogs import _, ngettext
+from jetrack.i18n.formatting import number
 from jetrack.store.events import EventStoreError, first_value
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
@@ -69,22 +71,26 @@ async def installation(stores: Stores, site: Site) -> Installation | None:
 
 
 def _events(count: int) -> str:
-    """'216,555 events', '1 event': a count people read at a glance."""
-    return f"{count:,} event{'' if count == 1 else 's'}"
+    """'216,555 events', '1 event': a count people read at a glance, in the reader's language."""
+    return ngettext("{count} event", "{count} events", count, count=number(count))
 
 
 def describe(found: Installation, domain: str) -> str:
     """The sentence the settings page shows (server-rendered and after each check)."""
     hosts = ", ".join(found.hostnames)
+    events = _events(found.events)
     if found.status == "installed":
-        return f"Installed: {_events(found.events)} received (from {hosts})."
+        return _("Installed: {events} received (from {hosts}).", events=events, hosts=hosts)
     if found.status == "other-host":
-        return (
-            f"{_events(found.events)} arrived, but only from {hosts}, not from {domain}:"
-            f" the snippet works (a local test or another copy of the site?)."
-            f" Put it on the pages of {domain} itself."
+        return _(
+            "{events} arrived, but only from {hosts}, not from {domain}: the snippet works"
+            " (a local test or another copy of the site?). Put it on the pages of {domain} itself.",
+            events=events,
+            hosts=hosts,
+            domain=domain,
         )
-    return (
-        f"No event has arrived yet. Open a page of {domain} that has the snippet"
-        " (on localhost it counts only with data-local, see below), then check again."
+    return _(
+        "No event has arrived yet. Open a page of {domain} that has the snippet"
+        " (on localhost it counts only with data-local, see below), then check again.",
+        domain=domain,
     )

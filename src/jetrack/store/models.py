@@ -46,6 +46,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the person confirmed being at least 13 at sign-up (revision 0002).
     age_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The pages' language the account chose (jetrack.i18n.catalogs.LANGUAGES); None: the
+    # browser's (revision 0011).
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
 
     sites: Mapped[list[Site]] = relationship(back_populates="owner")
 

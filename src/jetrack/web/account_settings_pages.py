@@ -21,6 +21,7 @@ from jetrack.accounts.users import (
     verify_password,
 )
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import LANGUAGE_NAMES, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
@@ -80,7 +81,12 @@ async def account_page(
 ) -> Response:
     user = await require_user(request)
     has_2fa = await in_session(request, two_factor.enabled, user)
-    context: dict[str, Any] = {"nav": "account", "has_2fa": has_2fa, "errors": errors or {}}
+    context: dict[str, Any] = {
+        "nav": "account",
+        "has_2fa": has_2fa,
+        "errors": errors or {},
+        "languages": LANGUAGE_NAMES,
+    }
     return await render(request, "account.html", context, status=status)
 
 
@@ -99,6 +105,22 @@ async def change_name(request: Request) -> Response:
         await in_session(request, _rename, user, text(form, "name", 300))
     except AccountError as exc:
         return await account_page(request, {exc.field: str(exc)}, 400)
+    return RedirectResponse("/account?notice=saved", 303)
+
+
+def _save_language(session: Session, user: User, language: str | None) -> None:
+    _fresh(session, user).locale = language
+
+
+async def change_language(request: Request) -> Response:
+    """The pages' language: one of LANGUAGES, or empty for the browser's (web/language.py)."""
+    user = await require_user(request)
+    form = await read_form(request)
+    chosen = text(form, "language", 16)
+    if chosen and chosen not in LANGUAGE_NAMES:
+        names = ", ".join(LANGUAGE_NAMES)
+        return await account_page(request, {"language": f"must be empty or one of: {names}"}, 400)
+    await in_session(request, _save_language, user, chosen or None)
     return RedirectResponse("/account?notice=saved", 303)
 
 
@@ -169,10 +191,10 @@ async def confirm_email(request: Request) -> Response:
         )
     except email_tokens.TokenError as exc:
         context = {
-            "title": "Email change",
+            "title": gettext_noop("Email change"),
             "message": str(exc),
             "href": "/account",
-            "action": "Back",
+            "action": gettext_noop("Back"),
         }
         return await render(request, "message.html", context, status=400)
     response = RedirectResponse("/account?notice=email-changed", 303)
@@ -406,8 +428,10 @@ async def delete_submit(request: Request) -> Response:
         request,
         "message.html",
         {
-            "title": "Account deleted",
-            "message": "Your account is locked and will be erased. We ended all your sessions.",
+            "title": gettext_noop("Account deleted"),
+            "message": gettext_noop(
+                "Your account is locked and will be erased. We ended all your sessions."
+            ),
             "href": "",
             "action": "",
         },
@@ -419,6 +443,7 @@ async def delete_submit(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/account", account_view, methods=["GET"]),
     Route("/account/name", change_name, methods=["POST"]),
+    Route("/account/language", change_language, methods=["POST"]),
     Route("/account/email", change_email, methods=["POST"]),
     Route("/account/confirm-email", confirm_email, methods=["GET"]),
     Route("/account/password", change_password_submit, methods=["POST"]),

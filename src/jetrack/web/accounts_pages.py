@@ -12,6 +12,7 @@ from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import AccountError, find_user, hash_password, spend_hash_time
 from jetrack.accounts.users import verify_password as password_ok
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.store.models import User, utcnow
@@ -121,7 +122,14 @@ async def verify_email(request: Request) -> Response:
     try:
         user = await in_session(request, _verify_email, token)
     except email_tokens.TokenError as exc:
-        return await _problem(request, "Email confirmation", str(exc), "/login", "Log in", 400)
+        return await _problem(
+            request,
+            gettext_noop("Email confirmation"),
+            str(exc),
+            "/login",
+            gettext_noop("Log in"),
+            400,
+        )
     return await _start_session(request, user, "/sites?notice=verified")
 
 
@@ -179,7 +187,7 @@ async def login_submit(request: Request) -> Response:
     )
     if problem == "wrong" or user is None:
         throttle.failed(email, client)
-        context["errors"] = {"form": "The email or password is not right."}
+        context["errors"] = {"form": gettext("The email or password is not right.")}
         return await render(request, "login.html", context, status=400)
     throttle.succeeded(email, client)
     if problem == "unverified":
@@ -297,7 +305,7 @@ async def forgot_submit(request: Request) -> Response:
     form = await read_form(request)
     email = text(form, "email", 400).lower()
     if "@" not in email:
-        errors = {"email": "must be an email address like name@example.com"}
+        errors = {"email": gettext("must be an email address like name@example.com")}
         context = {"nav": "login", "errors": errors, "values": {"email": email}}
         return await render(request, "forgot_password.html", context, status=400)
     # Limited and counted for every address, known or not: the answer stays the same.
@@ -324,14 +332,17 @@ async def forgot_submit(request: Request) -> Response:
     )
 
 
+async def _reset_link_problem(request: Request, exc: email_tokens.TokenError) -> Response:
+    title, action = gettext_noop("Password reset"), gettext_noop("Ask for a new link")
+    return await _problem(request, title, str(exc), "/forgot-password", action, 400)
+
+
 async def reset_page(request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
         await in_session(request, email_tokens.peek_token, token, "reset_password")
     except email_tokens.TokenError as exc:
-        return await _problem(
-            request, "Password reset", str(exc), "/forgot-password", "Ask for a new link", 400
-        )
+        return await _reset_link_problem(request, exc)
     return await render(request, "reset_password.html", {"token": token})
 
 
@@ -354,9 +365,7 @@ async def reset_submit(request: Request) -> Response:
             request, "reset_password.html", {"token": token, "errors": errors}, status=400
         )
     except email_tokens.TokenError as exc:
-        return await _problem(
-            request, "Password reset", str(exc), "/forgot-password", "Ask for a new link", 400
-        )
+        return await _reset_link_problem(request, exc)
     response = RedirectResponse("/login?notice=password-reset", 303)
     clear_session_cookie(request, response)
     return response

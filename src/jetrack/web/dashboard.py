@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, visible_sites
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import current, current_language, gettext
 from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
@@ -62,7 +63,7 @@ HEADERS = {"Cache-Control": "no-store"}
 
 SHELL = Environment(autoescape=True).from_string(
     """<!doctype html>
-<html lang="en" data-theme="{{ theme }}">
+<html lang="{{ lang }}" data-theme="{{ theme }}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -74,9 +75,10 @@ SHELL = Environment(autoescape=True).from_string(
   {% for href in assets.css %}<link rel="stylesheet" href="{{ href }}">
   {% endfor %}<script type="module" src="{{ assets.script }}"></script>
   <script id="jt-bootstrap" type="application/json">{{ bootstrap }}</script>
+  <script id="jt-messages" type="application/json">{{ messages }}</script>
 </head>
 <body>
-  <div id="jt-dashboard"><noscript>The Jetrack dashboard needs JavaScript.</noscript></div>
+  <div id="jt-dashboard"><noscript>{{ needs_javascript }}</noscript></div>
 </body>
 </html>
 """
@@ -91,7 +93,7 @@ def built_assets() -> BuiltEntry:
     return found
 
 
-def _json_for_html(data: dict[str, Any]) -> Markup:
+def _json_for_html(data: dict[str, Any] | dict[str, list[str]]) -> Markup:
     # Inside <script>, "</script>" or "<!--" in a value must not end the element.
     text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
@@ -138,6 +140,10 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         title=data.name,
         assets=built_assets(),
         bootstrap=_json_for_html(bootstrap),
+        # The page's language (web/language.py) and the dashboard's messages in it.
+        lang=current_language(),
+        messages=_json_for_html(current().for_frontend()),
+        needs_javascript=gettext("The Jetrack dashboard needs JavaScript."),
     )
     return HTMLResponse(html, headers=HEADERS)
 

@@ -11,17 +11,30 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.logs import ROUTE_KEY, UNROUTED
 from jetrack.web.security_headers import headers_for
 
 log = logging.getLogger("jetrack.web")
 
 PAGE_TEXT = {
-    403: ("Not allowed", "This request was refused. Reload the page and try again."),
-    404: ("Not found", "There is nothing here, or you may not see it."),
-    405: ("Not allowed", "This address does not take that kind of request."),
-    429: ("Slow down", "Too many requests; wait a moment and try again."),
-    500: ("Something went wrong", "The error was logged. Please try again in a moment."),
+    403: (
+        gettext_noop("Not allowed"),
+        gettext_noop("This request was refused. Reload the page and try again."),
+    ),
+    404: (gettext_noop("Not found"), gettext_noop("There is nothing here, or you may not see it.")),
+    405: (
+        gettext_noop("Not allowed"),
+        gettext_noop("This address does not take that kind of request."),
+    ),
+    429: (
+        gettext_noop("Slow down"),
+        gettext_noop("Too many requests; wait a moment and try again."),
+    ),
+    500: (
+        gettext_noop("Something went wrong"),
+        gettext_noop("The error was logged. Please try again in a moment."),
+    ),
 }
 
 
@@ -40,11 +53,13 @@ async def _page(
 ) -> Response:
     from jetrack.web.templating import render
 
-    title, message = PAGE_TEXT.get(status, ("Error", "The request could not be completed."))
+    title, message = PAGE_TEXT.get(
+        status, (gettext_noop("Error"), gettext_noop("The request could not be completed."))
+    )
     response = await render(
         request,
         "message.html",
-        {"title": title, "message": message, "href": "/", "action": "Home"},
+        {"title": title, "message": message, "href": "/", "action": gettext_noop("Home")},
         status=status,
     )
     for name, value in (headers or {}).items():

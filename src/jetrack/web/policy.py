@@ -122,6 +122,7 @@ POLICIES: dict[str, Policy] = {
     "GET /api/account/me": SIGNED_IN_JSON,
     "GET /account": SIGNED_IN_PAGE,
     "POST /account/name": SIGNED_IN_FORM,
+    "POST /account/language": SIGNED_IN_FORM,
     "POST /account/email": SIGNED_IN_FORM,
     "GET /account/confirm-email": PAGE,
     "POST /account/password": SIGNED_IN_FORM,

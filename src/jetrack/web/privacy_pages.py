@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.privacy import erasure, export, restriction
 from jetrack.privacy.dashboard_export import dashboard_zip
 from jetrack.stats.query import SiteInfo
@@ -124,11 +125,13 @@ async def undo_submit(request: Request) -> Response:
     if not await in_session(request, _undo, request_id, signature):
         raise HTTPException(404, "this link is not valid, or the deletion can no longer be undone")
     context = {
-        "title": "Account kept",
-        "message": "The deletion is cancelled and your account is unlocked. API keys stay "
-        "revoked; create new ones if you need them.",
+        "title": gettext_noop("Account kept"),
+        "message": gettext_noop(
+            "The deletion is cancelled and your account is unlocked. API keys stay "
+            "revoked; create new ones if you need them."
+        ),
         "href": "/login",
-        "action": "Log in",
+        "action": gettext_noop("Log in"),
     }
     return await render(request, "message.html", context)
 

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext, gettext_noop
 from jetrack.notify.mail import send_mail
 from jetrack.privacy.mails import compose
 from jetrack.privacy.policy import policy_facts
@@ -84,16 +85,20 @@ async def contact_submit(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     values = {name: text(form, name, 5000 if name == "message" else 320) for name in FORM_FIELDS}
     key = await in_session(request, _form_key)
-    thanks = {"title": "Message sent", "message": "Thank you. We answer by email.", "href": "/"}
+    thanks = {
+        "title": gettext_noop("Message sent"),
+        "message": gettext_noop("Thank you. We answer by email."),
+        "href": "/",
+    }
     if form_guard.looks_automated(
         key, text(form, form_guard.HONEYPOT_FIELD), text(form, form_guard.STARTED_FIELD, 100)
     ):
         # The same answer a person gets: a bot learns nothing; nothing is filed.
-        return await render(request, "message.html", {**thanks, "action": "Home"})
+        return await render(request, "message.html", {**thanks, "action": gettext_noop("Home")})
     # A peer that is no IP (a unix socket, a test client) is still one client.
     client = client_address(request) or (request.client.host if request.client else None)
     if not _throttle(request).allow(client, values["email"]):
-        context = {"errors": {"form": "Too many messages. Please try again in an hour."}}
+        context = {"errors": {"form": gettext("Too many messages. Please try again in an hour.")}}
         return await _form_page(request, kind, {**context, "values": values}, 429)
     user = await current_user(request)
     try:
@@ -106,7 +111,9 @@ async def contact_submit(request: Request) -> Response:
     task = BackgroundTask(
         send_mail, settings, settings.contact_email, mail.subject, mail.text, mail.html
     )
-    return await render(request, "message.html", {**thanks, "action": "Home"}, background=task)
+    return await render(
+        request, "message.html", {**thanks, "action": gettext_noop("Home")}, background=task
+    )
 
 
 routes: list[BaseRoute] = [

@@ -14,6 +14,7 @@ from jetrack.accounts import teams
 from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, team_for, teams_of
 from jetrack.accounts.users import AccountError
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.notify.limits import MailKey, mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link, quoted
 from jetrack.store.models import Invitation, Team, User
@@ -317,9 +318,9 @@ def _invitation_view(session: Session, token: str) -> dict[str, Any]:
 
 
 async def _invitation_refused(request: Request, exc: teams.InvitationError) -> Response:
-    context = {"title": "Invitation", "message": str(exc), "href": "/sites"}
+    context = {"title": gettext_noop("Invitation"), "message": str(exc), "href": "/sites"}
     return await render(
-        request, "message.html", {**context, "action": "Go to your sites"}, status=400
+        request, "message.html", {**context, "action": gettext_noop("Go to your sites")}, status=400
     )
 
 

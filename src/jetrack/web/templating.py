@@ -8,6 +8,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from jetrack.i18n import formatting
+from jetrack.i18n.catalogs import current_language, gettext, gettext_noop, ngettext
 from jetrack.notify.templates import template_environment
 from jetrack.web.auth import session_of, theme_of
 from jetrack.web.static_files import page_script
@@ -15,43 +17,68 @@ from jetrack.web.static_files import page_script
 environment = template_environment()
 # A page's TypeScript module, built with the dashboard: `page_script('src/pages/x.ts')`.
 environment.globals["page_script"] = page_script
+# The request's language (web/language.py): `_("...")`, `ngettext(...)`, `lang()`, and
+# numbers and dates written its way.
+environment.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, lang=current_language)
+environment.filters.update(
+    number=formatting.number,
+    day=formatting.day,
+    moment=formatting.moment,
+    currency_name=formatting.currency_name,
+    percent=formatting.percent,
+)
+
+# The roles' names, as the team and access pages show them (`_(role)`).
+ROLE_NAMES = (
+    gettext_noop("owner"),
+    gettext_noop("admin"),
+    gettext_noop("viewer"),
+    gettext_noop("editor"),
+)
 
 # Short notices carried in `?notice=` after a redirect (no flash cookie needed).
 NOTICES = {
-    "saved": "Saved.",
-    "site-added": "Site added. Copy the snippet below into your site's <head>.",
-    "site-deleted": "The site and its settings were deleted.",
-    "logged-out": "You are logged out.",
-    "password-changed": "Your password was changed; your other sessions were ended.",
-    "password-reset": "Your password was reset. Log in with the new one.",
-    "verified": "Your email address is confirmed. Welcome!",
-    "email-change-sent": "We sent a confirmation link to the new address.",
-    "email-changed": "Your email address was changed.",
-    "session-revoked": "The session was ended.",
-    "2fa-enabled": "Two-factor authentication is on.",
-    "2fa-disabled": "Two-factor authentication is off.",
-    "key-revoked": "The API key was revoked.",
-    "invited": "Invitation sent.",
-    "invitation-revoked": "The invitation was withdrawn.",
-    "member-removed": "Access removed.",
-    "role-changed": "Role changed.",
-    "signed-up-without-mail": (
+    "saved": gettext_noop("Saved."),
+    "site-added": gettext_noop("Site added. Copy the snippet below into your site's <head>."),
+    "site-deleted": gettext_noop("The site and its settings were deleted."),
+    "logged-out": gettext_noop("You are logged out."),
+    "password-changed": gettext_noop("Your password was changed; your other sessions were ended."),
+    "password-reset": gettext_noop("Your password was reset. Log in with the new one."),
+    "verified": gettext_noop("Your email address is confirmed. Welcome!"),
+    "email-change-sent": gettext_noop("We sent a confirmation link to the new address."),
+    "email-changed": gettext_noop("Your email address was changed."),
+    "session-revoked": gettext_noop("The session was ended."),
+    "2fa-enabled": gettext_noop("Two-factor authentication is on."),
+    "2fa-disabled": gettext_noop("Two-factor authentication is off."),
+    "key-revoked": gettext_noop("The API key was revoked."),
+    "invited": gettext_noop("Invitation sent."),
+    "invitation-revoked": gettext_noop("The invitation was withdrawn."),
+    "member-removed": gettext_noop("Access removed."),
+    "role-changed": gettext_noop("Role changed."),
+    "signed-up-without-mail": gettext_noop(
         "Your account is ready and you are logged in. This server sends no mail"
         " (no SMTP server is configured), so your address was not confirmed by mail."
     ),
-    "joined": "You joined. The shared sites are listed below.",
-    "link-revoked": "The shared link was revoked.",
-    "link-created": "Shared link created.",
-    "goal-added": "Goal added. Events already received count for it too.",
-    "goal-renamed": "Goal renamed.",
-    "goal-deleted": "Goal deleted. Its events stay.",
-    "funnel-added": "Funnel added. Visits already recorded count for it too.",
-    "funnel-renamed": "Funnel renamed.",
-    "funnel-deleted": "Funnel deleted. Its goals and events stay.",
-    "recipient-added": "A confirmation mail is on its way; nothing else goes to that address"
-    " until it is confirmed.",
-    "recipient-removed": "That address gets nothing more.",
+    "joined": gettext_noop("You joined. The shared sites are listed below."),
+    "link-revoked": gettext_noop("The shared link was revoked."),
+    "link-created": gettext_noop("Shared link created."),
+    "goal-added": gettext_noop("Goal added. Events already received count for it too."),
+    "goal-renamed": gettext_noop("Goal renamed."),
+    "goal-deleted": gettext_noop("Goal deleted. Its events stay."),
+    "funnel-added": gettext_noop("Funnel added. Visits already recorded count for it too."),
+    "funnel-renamed": gettext_noop("Funnel renamed."),
+    "funnel-deleted": gettext_noop("Funnel deleted. Its goals and events stay."),
+    "recipient-added": gettext_noop(
+        "A confirmation mail is on its way; nothing else goes to that address"
+        " until it is confirmed."
+    ),
+    "recipient-removed": gettext_noop("That address gets nothing more."),
 }
+
+
+def _notice(key: str) -> str | None:
+    found = NOTICES.get(key)
+    return gettext(found) if found else None
 
 
 async def render(
@@ -69,7 +96,7 @@ async def render(
         "user": found.user if found is not None and not found.pending_2fa else None,
         "csrf_token": found.csrf_token if found is not None else "",
         "theme": theme_of(request),
-        "notice": NOTICES.get(request.query_params.get("notice", "")),
+        "notice": _notice(request.query_params.get("notice", "")),
         "errors": {},
         "values": {},
         "nav": "",
