@@ -13,6 +13,7 @@ once they are over (also for a `--keep` data dir made before either existed)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
@@ -210,6 +211,35 @@ def goal_dashboard(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
     return queries
 
 
+# One filter of each kind the dashboard offers (values among the common ones of the data),
+# and two together: the dashboard with them, as with the goal above.
+FILTERS: dict[str, list[list[Any]]] = {
+    "country": [["is", "visit:country", ["DE"]]],
+    "source": [["is", "visit:source", ["Google"]]],
+    "device": [["is", "visit:device", ["Mobile"]]],
+    "browser": [["is", "visit:browser", ["Firefox"]]],
+    "page": [["is", "event:page", ["/p1"]]],
+    "entry page": [["is", "visit:entry_page", ["/p0"]]],
+    "UTM source": [["is", "visit:utm_source", ["newsletter"]]],
+    "country + source": [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
+}
+
+
+def filtered_dashboard(
+    first: str, last: str, filters: list[list[Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The dashboard with `filters`; with a page filter, the top stats without views per
+    visit, as the dashboard asks them (frontend/src/state.ts)."""
+    by_page = any(f[1] == "event:page" for f in filters)
+    queries: list[tuple[str, dict[str, Any]]] = []
+    for name, request in dashboard(first, last):
+        request = {**request, "filters": filters}
+        if by_page and name == "aggregate + comparison":
+            request["metrics"] = [m for m in request["metrics"] if m != "views_per_visit"]
+        queries.append((name, request))
+    return queries
+
+
 def funnels(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
     base = {"site_id": "big.example", "funnel_id": FUNNEL.id, "date_range": [first, last]}
     return [
@@ -221,9 +251,13 @@ def funnels(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
 Call = tuple[str, Callable[[], object]]
 
 
-def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
+Figures = dict[str, tuple[float, float]]  # suite -> (whole p50, CPU time p50), ms
+
+
+def time_dashboard(stores: Stores, zone: str, runs: int, filtered: bool) -> Figures:
     """The big site's dashboard over 30 days in time zone `zone` (plain, with a goal
-    filtered, and funnels): p50/p95 per query and per suite."""
+    filtered, with each of FILTERS if `filtered`, and funnels): p50/p95 per query and per
+    suite; returns each suite's medians."""
     site = SiteInfo(BIG_SITE, "big.example", zone, GOALS)
     last = (END - timedelta(days=1)).date()
     first = last - timedelta(days=DAYS - 1)
@@ -236,19 +270,33 @@ def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
 
     span = (first.isoformat(), last.isoformat())
     print(f"\nsite time zone {zone}")
-    time_suite("dashboard", queries(dashboard(*span)), runs)
-    time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
+    figures: Figures = {}
+    figures["dashboard"] = time_suite("dashboard", queries(dashboard(*span)), runs)
+    if filtered:
+        for name, filters in FILTERS.items():
+            suite = queries(filtered_dashboard(*span, filters))
+            figures[name] = time_suite(f"filter: {name}", suite, runs)
+    figures["goal"] = time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
     funnel_calls: list[Call] = [
         (name, partial(run_funnel, stores.events, site, FUNNEL, request, now=END))
         for name, request in funnels(*span)
     ]
-    time_suite("funnels", funnel_calls, runs)
+    figures["funnels"] = time_suite("funnels", funnel_calls, runs)
     answer = run_funnel(stores.events, site, FUNNEL, funnels(*span)[0][1], now=END)
     steps = ", ".join(f"{s['label']} {s['visitors']:,}" for s in answer["steps"])
     print(f"  ({FUNNEL.name}: {answer['all_visitors']:,} visitors; {steps})")
+    return figures
 
 
-def time_suite(title: str, calls: list[Call], runs: int) -> None:
+def print_summary(zone: str, figures: Figures) -> None:
+    """Each suite's medians, and its ratio to the unfiltered dashboard of the same run."""
+    plain = figures["dashboard"][0]
+    print(f"\nsummary, {zone}{'whole p50':>13}{'CPU p50':>9}{'x plain':>9}")
+    for name, (wall, cpu) in figures.items():
+        print(f"  {name:<{len(zone) + 7}}{wall:>11.1f}{cpu:>9.1f}{wall / plain:>9.2f}")
+
+
+def time_suite(title: str, calls: list[Call], runs: int) -> tuple[float, float]:
     timings: dict[str, list[float]] = {name: [] for name, _ in calls}
     totals: list[float] = []
     cpu: list[float] = []  # CPU time of the process (all chDB threads): less noisy
@@ -270,6 +318,18 @@ def time_suite(title: str, calls: list[Call], runs: int) -> None:
         print(f"  {name:<22}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}")
     print(f"  {'whole':<22}{percentile(totals, 0.5):>9.1f}{percentile(totals, 0.95):>9.1f}")
     print(f"  {'CPU time':<22}{percentile(cpu, 0.5):>9.1f}{percentile(cpu, 0.95):>9.1f}")
+    return percentile(totals, 0.5), percentile(cpu, 0.5)
+
+
+def record(path: Path, big: int, runs: int, load: str, results: dict[str, Figures]) -> None:
+    """One JSON line per run: what bench/scale_svg.py plots (the scale curve)."""
+    line = {
+        "big_site_events": big, "runs": runs, "load": load, "at": datetime.now(UTC).isoformat(),
+        "suites": {zone: {name: {"p50": wall, "cpu": cpu} for name, (wall, cpu) in figures.items()}
+                   for zone, figures in results.items()},
+    }  # fmt: skip
+    with path.open("a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def _load() -> str:
@@ -289,6 +349,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument(
         "--keep", type=Path, help="data dir to keep (and reuse if it already holds the data)"
+    )
+    parser.add_argument("--zones", default="UTC,America/New_York")
+    parser.add_argument(
+        "--no-filters", action="store_true", help="only the plain and goal dashboards, funnels"
+    )
+    parser.add_argument(
+        "--record", type=Path, help="append the suites' medians to this JSON lines file"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="jetrack-bench-") as tmp:
@@ -342,10 +409,17 @@ def main() -> int:
             print(f"load average before: {_load()}")
             # UTC: the rollups' days are the site's. Elsewhere, the main graph and the two
             # partial UTC days at the ends of the range are read from the tables.
-            for zone in ("UTC", "America/New_York"):
-                time_dashboard(stores, zone, args.runs)
+            load_before = _load()
+            results = {
+                zone: time_dashboard(stores, zone, args.runs, not args.no_filters)
+                for zone in args.zones.split(",")
+            }
+            for zone, figures in results.items():
+                print_summary(zone, figures)
             print(f"({args.runs} runs after one warm-up; 30 days; big site {args.big:,} events)")
             print(f"load average after: {_load()}")
+            if args.record:
+                record(args.record, args.big, args.runs, load_before, results)
         finally:
             stores.close()
     return 0
