@@ -36,6 +36,21 @@ ROLLED_DIMENSIONS = [
     "visit:exit_page", "visit:country", "visit:country_name", "visit:region", "visit:city",
     "visit:device", "visit:browser", "visit:os", "visit:language",
 ]  # fmt: skip
+# One value of a visit column: read from filter_rollups (a value no visit has, too).
+ROLLED_FILTERS = [
+    ("visit:country", "DE"), ("visit:country", "XX"), ("visit:source", "Google"),
+    ("visit:source", "Direct / None"), ("visit:device", "Mobile"), ("visit:browser", "Firefox"),
+    ("visit:entry_page", "/blog/a"), ("visit:utm_campaign", "spring"), ("visit:region", "DE-BE"),
+]  # fmt: skip
+TABLE_FILTERS = [
+    [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
+    [["is", "visit:country", ["DE", "US"]]],
+    [["is_not", "visit:country", ["DE"]]],
+    [["is", "visit:country", ["de"], {"case_sensitive": False}]],
+    [["is", "event:page", ["/"]]],
+    [["is", "visit:exit_page", ["/"]]],
+    [["is", "event:goal", ["Signup"]]],
+]
 RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
 
 
@@ -67,6 +82,19 @@ def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[
     return with_rollups["results"], without["results"], used[True]
 
 
+def dashboard_panels() -> list[dict[str, Any]]:
+    """What a filtered dashboard asks: top stats with the previous period, the graph, pages,
+    a breakdown with percentages, entry pages."""
+    return [
+        {"metrics": [*VISIT_METRICS, "pageviews", "events"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors"], "dimensions": ["time:day"]},
+        {"metrics": ["visitors", "visits", "pageviews"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:source"]},
+        {"metrics": [*VISIT_METRICS], "dimensions": ["visit:entry_page"]},
+    ]  # fmt: skip
+
+
 def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
     """(site, request, whether it must read rollups)."""
     out: list[tuple[SiteInfo, dict[str, Any], bool]] = []
@@ -92,9 +120,16 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
             out.append((site, {**base, "metrics": ["visitors", "percentage"],
                                "dimensions": ["visit:source"],
                                "include": {"comparisons": {"mode": "previous_period"}}}, whole))  # fmt: skip
-            # Not from rollups: filters, two dimensions, event metrics by a visit column.
-            out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
-                               "filters": [["is", "visit:country", ["DE"]]]}, False))  # fmt: skip
+            for dimension, value in ROLLED_FILTERS:
+                filtered = {**base, "filters": [["is", dimension, [value]]]}
+                for request in dashboard_panels():
+                    graph = request.get("dimensions") == ["time:day"]
+                    out.append((site, {**filtered, **request},
+                                whole and (site is UTC_SITE or not graph)))  # fmt: skip
+            # Not from rollups: other filters, two dimensions, event metrics by a visit column.
+            for filters in TABLE_FILTERS:
+                out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
+                                   "filters": filters}, False))  # fmt: skip
             out.append((site, {**base, "metrics": ["visitors"],
                                "dimensions": ["visit:source", "visit:device"]}, False))  # fmt: skip
             out.append((site, {**base, "metrics": ["pageviews"],

@@ -16,6 +16,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from jetrack.store.events import EventStore
+from jetrack.store.filter_rollups import (
+    MIN_FILTERED_VISITS,
+    build_filter_rollups,
+    delete_older_builds,
+    filtered_days,
+)
 from jetrack.store.ids import COOKIE_ID_FLAG, visit_start_sql
 from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 
@@ -108,8 +114,11 @@ def build_rollups(
     *,
     site_ids: Sequence[int] | None = None,
     min_visits_per_row: int = MIN_VISITS_PER_ROW,
+    min_filtered_visits: int = MIN_FILTERED_VISITS,
 ) -> None:
-    """(Re)build the rows of `day` for every site with visits that day (or `site_ids`)."""
+    """(Re)build the rows of `day` for every site with visits that day (or `site_ids`), in
+    visit_rollups and filter_rollups (jetrack.store.filter_rollups: sites with at least
+    `min_filtered_visits` visits that day)."""
     _forget_lookups(events)
     params: dict[str, object] = {
         "first": f"{day.isoformat()} 00:00:00",
@@ -117,6 +126,7 @@ def build_rollups(
         "span_end": f"{(day + VISIT_SPAN).isoformat()} 00:00:00",
         "limit": DAILY_ID_LIMIT,
         "visits_per_row": min_visits_per_row,
+        "filtered_visits": min_filtered_visits,
         "built": _build_stamp(),
     }
     scope = "start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}"
@@ -192,6 +202,7 @@ def build_rollups(
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
         params | {"day": day.isoformat()},
     )
+    build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
         " {built:DateTime('UTC')} FROM sessions FINAL WHERE "
@@ -202,11 +213,13 @@ def build_rollups(
     # Rows of an earlier build that this one did not write again (a value the day no
     # longer has: a visit's exit page moved on) go; the new rows were there first, so a
     # query never finds the day without rows.
+    of_sites = " AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""
     events.command(
         "DELETE FROM visit_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
-        + (" AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""),
+        + of_sites,
         params | {"day": day.isoformat()},
     )
+    delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     _forget_lookups(events)
 
 
@@ -216,7 +229,9 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
     result = events.query(
         "SELECT DISTINCT toDate(start, 'UTC') AS day FROM sessions"
         " WHERE start < {until:DateTime('UTC')}"
-        " AND day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
+        " AND (day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
+        # Days rolled up before filter_rollups existed (0006): built again, once.
+        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
@@ -305,6 +320,24 @@ def _query_rolled_days(
     return [_as_date(row[0]) for row in result.rows]
 
 
+def filtered_rolled_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    filter_column: str,
+    columns: tuple[str, ...],
+) -> list[date]:
+    """Days in [first, last] whose filter_rollups rows of `columns` (and of all visits)
+    are complete for every value of `filter_column` (jetrack.store.filter_rollups)."""
+    if last < first:
+        return []
+    return filtered_days(
+        events, site_id, first, last, filter_column, columns,
+        lambda key, compute: _remembered(events, key, compute),
+    )  # fmt: skip
+
+
 def carried_from(events: EventStore, site_id: int, day: date) -> bool:
     """Whether the visits of `day` that went on past its end can be read from rollups:
     the day is rolled up (its carried rows are complete), or no visit started that day."""
@@ -337,4 +370,7 @@ def _as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-__all__ = ["ALL", "ROLLED_COLUMNS", "build_rollups", "days_due", "days_to_build", "rolled_days"]
+__all__ = [
+    "ALL", "ROLLED_COLUMNS", "build_rollups", "days_due", "days_to_build",
+    "filtered_rolled_days", "rolled_days",
+]  # fmt: skip
