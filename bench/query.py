@@ -36,6 +36,7 @@ from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 
 BIG_SITE = 1
+ROLLUP_TABLES = ("visit_rollups", "filter_rollups")
 BENCH_KEY = "5e" * 32  # only for --keep, so a kept data dir can be reopened
 DAYS = 30
 END = datetime(2024, 6, 1, tzinfo=UTC)  # data covers the 30 days before this instant
@@ -382,20 +383,22 @@ def main() -> int:
                 started = time.perf_counter()
                 stores.events.command("OPTIMIZE TABLE sessions FINAL")
                 print(f"sessions merged in {time.perf_counter() - started:.1f} s")
-            if not first_value(stores.events.query("SELECT count() FROM visit_rollups"), 0):
-                # What the hourly job does once the 30 days are over.
+            # What the hourly job does once the 30 days are over (also for a kept data dir
+            # whose days lack a rollup table added since).
+            days = days_to_build(stores.events, END + timedelta(days=1))
+            if days:
                 started = time.perf_counter()
-                days = days_to_build(stores.events, END + timedelta(days=1))
                 for day in days:
                     build_rollups(stores.events, day)
-                stores.events.command("OPTIMIZE TABLE visit_rollups FINAL")
+                for table in ROLLUP_TABLES:
+                    stores.events.command(f"OPTIMIZE TABLE {table} FINAL")
                 print(f"{len(days)} days rolled up in {time.perf_counter() - started:.1f} s")
-            tables = ("events", "sessions", "visit_rollups")
+            tables = ("events", "sessions", *ROLLUP_TABLES)
             sizes = dict(
                 stores.events.query(
                     "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active"
                     " AND database = currentDatabase()"
-                    " AND table IN ('events', 'sessions', 'visit_rollups') GROUP BY table"
+                    f" AND table IN ({', '.join(repr(t) for t in tables)}) GROUP BY table"
                 ).rows
             )
             rows = first_value(stores.events.query("SELECT count() FROM events"))

@@ -105,7 +105,7 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
             base: dict[str, Any] = {"date_range": dates}
             out.append((site, {**base, "metrics": [*VISIT_METRICS, "pageviews", "events"]}, whole))
             out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["time:day"]},
-                        whole and site is UTC_SITE))  # fmt: skip
+                        whole))  # fmt: skip
             out.append((site, {**base, "metrics": ["visitors", "visits", "pageviews"],
                                "dimensions": ["event:page"]}, whole))  # fmt: skip
             # Top pages: visits by page from events, entries' bounces and durations.
@@ -146,12 +146,39 @@ def test_rollups_answer_as_the_tables_do(
     assert (used > 0) == reads_rollups
 
 
+NEW_YORK = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "America/New_York", UTC_SITE.goals)
+KOLKATA = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "Asia/Kolkata", UTC_SITE.goals)  # UTC+05:30
+
+
+@pytest.mark.parametrize("dates", RANGES)
+@pytest.mark.parametrize(("site", "by_hours"), [(NEW_YORK, True), (KOLKATA, False)])
+def test_the_graph_of_a_zone_off_utc_by_hours(
+    rolled: Stores, site: SiteInfo, by_hours: bool, dates: list[str]
+) -> None:
+    # A local day is the end of one UTC day and the start of the next: hour rows, where
+    # the zone's midnights are on the hour in UTC.
+    request = {"date_range": dates, "metrics": ["visitors"], "dimensions": ["time:day"]}
+    with_rollups, without, used = both_ways(rolled, site, request)
+    assert with_rollups == without
+    assert (used > 0) == (by_hours and dates[0] != dates[1])
+
+
 def test_the_rolled_fixture_has_data_in_the_compared_answers(rolled: Stores) -> None:
     # Guards the comparison above against comparing empty answers.
     results, _, used = both_ways(
         rolled, UTC_SITE, {"date_range": RANGES[0], "metrics": ["visitors", "pageviews"]}
     )
     assert results == [{"dimensions": [], "metrics": [6, 10]}] and used
+    filtered, _, used = both_ways(
+        rolled, UTC_SITE, {"date_range": RANGES[0], "metrics": ["visitors", "pageviews"],
+                           "filters": [["is", "visit:country", ["DE"]]]},
+    )  # fmt: skip
+    assert filtered[0]["metrics"][0] > 0 and used
+    graph, _, used = both_ways(
+        rolled, NEW_YORK, {"date_range": RANGES[0], "metrics": ["visitors"],
+                           "dimensions": ["time:day"]},
+    )  # fmt: skip
+    assert sum(row["metrics"][0] for row in graph) > 0 and used
 
 
 # The tests below add sites of their own to the module's data dir (chDB opens one data

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from jetrack.stats.dimensions import DIMENSIONS, on_sessions
 from jetrack.stats.query import Condition, DateRange, Query
 from jetrack.stats.tables import Tables, choose
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import (
+    FROM_HOUR,
     ROLLED_COLUMNS,
     carried_from,
     filtered_rolled_days,
@@ -112,14 +114,28 @@ def visits_from_rollups(query: Query, tables: Tables) -> bool:
 
 
 def graph_from_rollups(query: Query, tables: Tables) -> bool:
-    """Whether the query is visitors by UTC day on events (the main graph)."""
+    """Whether the query is visitors by day on events (the main graph): by UTC day, or,
+    unfiltered, by the day of a zone whose midnights are on the hour in UTC (its days are
+    the hour rows of two UTC days, FROM_HOUR and BEFORE_HOUR)."""
     return (
         unfiltered(query)
         and query.dimensions == ("time:day",)
-        and query.timezone == "UTC"
+        and (query.timezone == "UTC" or (not query.filters and on_the_hour(query.date_range)))
         and tables.parts == ["events"]
         and tables.metrics_of("events") == ["visitors"]
     )
+
+
+def on_the_hour(date_range: DateRange) -> bool:
+    """Whether every local midnight of the range is on the hour in UTC."""
+    zone = ZoneInfo(date_range.timezone)
+    day = date_range.first_day
+    while day <= date_range.last_day + timedelta(days=1):
+        offset = datetime.combine(day, datetime.min.time(), zone).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+        day += timedelta(days=1)
+    return True
 
 
 def totals_from_rollups(query: Query, tables: Tables) -> bool:
@@ -196,6 +212,8 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
     ended: datetime | None = None
     if by_pages:
         column, ended = "pathname", query.date_range.end
+    elif query.timezone != "UTC" and graph_from_rollups(query, tables):
+        column = FROM_HOUR
     elif by_visits and query.dimensions:
         column = rolled_column(on_sessions(query.dimensions[0]))
     only = rollup_filter(query)

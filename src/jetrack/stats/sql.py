@@ -24,7 +24,7 @@ from jetrack.stats.query import (
 )
 from jetrack.stats.rollup import Rolled, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
-from jetrack.store.rollups import CARRIED, VISIT_SPAN
+from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).
@@ -260,8 +260,26 @@ class _Builder:
             f"SELECT toString(day) AS d0, event_visitors AS v FROM {self.rollup_rows(rolled)}"
             f" AND column = '' AND day >= {first} AND day <= {last}"
         )
+        if self.q.timezone != "UTC":
+            # Each UTC day holds one local midnight (`split`): its hours before it belong to
+            # the local day that ends there, the others to the one that starts there.
+            zone = self.p.add(self.q.timezone, "String")
+            split = f"toStartOfDay(toDateTime(day, 'UTC') + 86399, {zone})"
+            local_day = (
+                f"if(column = '{FROM_HOUR}', toDate(split, {zone}), toDate(split - 1, {zone}))"
+            )
+            rows = (
+                f"SELECT toString({local_day}) AS d0, event_visitors AS v FROM (SELECT column,"
+                f" value, event_visitors, {split} AS split FROM {self.rollup_rows(rolled)}"
+                f" AND column IN ('{FROM_HOUR}', '{BEFORE_HOUR}') AND day >= {first}"
+                f" AND day <= {last}) WHERE value = toString(toHour(split, 'UTC'))"
+            )
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
-        return f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
+        # Hour rows of hours without events are rows of 0: not a day with visitors.
+        return (
+            f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
+            " HAVING events_visitors > 0"
+        )
 
     def totals_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Pageviews and events: rolled-up days' counts plus the other days' events."""

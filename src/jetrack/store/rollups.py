@@ -27,6 +27,9 @@ from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 
 ALL = ""  # the column of a day's row over all its visits
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
+# Columns of the rows of the visitors of the day's events from (before) the hour `value`.
+FROM_HOUR = "from_hour"
+BEFORE_HOUR = "before_hour"
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
 # average: else (a small site's cities, say) the rows take about the room of the visits
@@ -200,6 +203,26 @@ def build_rollups(
         f"{_INSERT} SELECT site_id, {{day:Date}}, 'pathname', value, visitors, visits, 0,"
         " pageviews, 0, 0, 0, 0, 0, {built:DateTime('UTC')}"
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
+        params | {"day": day.isoformat()},
+    )
+    # Visitors of the day's events from each hour on and before each hour: a site-local day
+    # of a zone a whole number of hours off UTC is the end of one UTC day and the start of
+    # the next, whose visitor ids differ (the main graph outside UTC).
+    by_hour = (
+        "SELECT site_id, toHour(timestamp) AS hour, uniqExactState(visitor_id) AS ids"
+        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
+        f" AND timestamp < {{next:DateTime('UTC')}} AND name != 'engagement'{sites}"
+        f" AND {daily} GROUP BY site_id, hour"
+    )
+    splits = (
+        f"arrayConcat(arrayMap(h -> ('{FROM_HOUR}', h), range(24)),"
+        f" arrayMap(h -> ('{BEFORE_HOUR}', h), range(1, 24)))"
+    )
+    events.command(
+        f"{_INSERT} SELECT site_id, {{day:Date}}, split.1, toString(split.2), 0, 0, 0, 0, 0,"
+        f" uniqExactMergeIf(ids, if(split.1 = '{FROM_HOUR}', hour >= split.2, hour < split.2)),"
+        " 0, 0, 0, {built:DateTime('UTC')}"
+        f" FROM ({by_hour}) ARRAY JOIN {splits} AS split GROUP BY site_id, split",
         params | {"day": day.isoformat()},
     )
     build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
