@@ -66,14 +66,19 @@ def build_filter_rollups(
         f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
         params,
     )
+    # The rows first, then each one per filtered column and per column (ARRAY JOIN).
+    rows = (
+        f"SELECT site_id, start, visitor_id, is_bounce, pageviews, duration,"
+        f" {', '.join(ROLLED_COLUMNS)} FROM sessions FINAL"
+        f" WHERE {scope}{sites} AND {daily} AND {big}"
+    )
     grouped = (
         "SELECT site_id, toDate(start, 'UTC') AS day, f.1 AS filter, f.2 AS filter_value,"
         " pair.1 AS column, pair.2 AS value, uniqExact(visitor_id) AS visitors,"
         " count() AS visits, sum(is_bounce) AS bounces, sum(pageviews) AS pageviews,"
         " sum(duration) AS duration,"
         " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
-        f" FROM sessions FINAL ARRAY JOIN {_filters()} AS f ARRAY JOIN {_columns()} AS pair"
-        f" WHERE {scope}{sites} AND {daily} AND {big}"
+        f" FROM ({rows}) ARRAY JOIN {_filters()} AS f ARRAY JOIN {_columns()} AS pair"
         " GROUP BY site_id, day, filter, filter_value, column, value"
         " WINDOW per_column AS (PARTITION BY site_id, day, filter, column)"
     )
@@ -82,9 +87,9 @@ def build_filter_rollups(
         "SELECT site_id, f.1 AS filter, f.2 AS filter_value, '' AS column,"
         " uniqExact(visitor_id) AS visitors,"
         " countIf(name = 'pageview') AS views, count() AS events"
-        f" FROM events ARRAY JOIN {_filters()} AS f"
+        f" FROM (SELECT site_id, visitor_id, name, {', '.join(FILTERED_COLUMNS)} FROM events"
         " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
-        f" AND name != 'engagement'{sites} AND {daily} AND {big}"
+        f" AND name != 'engagement'{sites} AND {daily} AND {big}) ARRAY JOIN {_filters()} AS f"
         " GROUP BY site_id, filter, filter_value"
     )
     # The day's events join the all-visits rows (column ''). A value may have events on
@@ -106,10 +111,11 @@ def build_filter_rollups(
         " 'pathname' AS column, pathname AS value, uniqExact(visitor_id) AS visitors,"
         " uniqExact(session_id) AS visits, countIf(name = 'pageview') AS pageviews,"
         " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
-        f" FROM events ARRAY JOIN {_filters()} AS f WHERE timestamp >= {{first:DateTime('UTC')}}"
+        " FROM (SELECT site_id, visitor_id, session_id, name, pathname,"
+        f" {', '.join(FILTERED_COLUMNS)} FROM events WHERE timestamp >= {{first:DateTime('UTC')}}"
         " AND timestamp < {span_end:DateTime('UTC')} AND name != 'engagement'"
-        f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big}"
-        " GROUP BY site_id, filter, filter_value, pathname"
+        f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big})"
+        f" ARRAY JOIN {_filters()} AS f GROUP BY site_id, filter, filter_value, pathname"
         " WINDOW per_column AS (PARTITION BY site_id, filter)"
     )
     events.command(
