@@ -255,10 +255,10 @@ Call = tuple[str, Callable[[], object]]
 Figures = dict[str, tuple[float, float]]  # suite -> (whole p50, CPU time p50), ms
 
 
-def time_dashboard(stores: Stores, zone: str, runs: int, filtered: bool) -> Figures:
+def time_dashboard(stores: Stores, zone: str, runs: int, filters: list[str]) -> Figures:
     """The big site's dashboard over 30 days in time zone `zone` (plain, with a goal
-    filtered, with each of FILTERS if `filtered`, and funnels): p50/p95 per query and per
-    suite; returns each suite's medians."""
+    filtered, with each of `filters` (names in FILTERS), and funnels): p50/p95 per query
+    and per suite; returns each suite's medians."""
     site = SiteInfo(BIG_SITE, "big.example", zone, GOALS)
     last = (END - timedelta(days=1)).date()
     first = last - timedelta(days=DAYS - 1)
@@ -273,10 +273,9 @@ def time_dashboard(stores: Stores, zone: str, runs: int, filtered: bool) -> Figu
     print(f"\nsite time zone {zone}")
     figures: Figures = {}
     figures["dashboard"] = time_suite("dashboard", queries(dashboard(*span)), runs)
-    if filtered:
-        for name, filters in FILTERS.items():
-            suite = queries(filtered_dashboard(*span, filters))
-            figures[name] = time_suite(f"filter: {name}", suite, runs)
+    for name in filters:
+        suite = queries(filtered_dashboard(*span, FILTERS[name]))
+        figures[name] = time_suite(f"filter: {name}", suite, runs)
     figures["goal"] = time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
     funnel_calls: list[Call] = [
         (name, partial(run_funnel, stores.events, site, FUNNEL, request, now=END))
@@ -353,7 +352,13 @@ def main() -> int:
     )
     parser.add_argument("--zones", default="UTC,America/New_York")
     parser.add_argument(
+        "--filters", default=",".join(FILTERS), help="the FILTERS to time, comma-separated"
+    )
+    parser.add_argument(
         "--no-filters", action="store_true", help="only the plain and goal dashboards, funnels"
+    )
+    parser.add_argument(
+        "--as-is", action="store_true", help="a kept data dir: roll up no day it lacks"
     )
     parser.add_argument(
         "--record", type=Path, help="append the suites' medians to this JSON lines file"
@@ -385,7 +390,7 @@ def main() -> int:
                 print(f"sessions merged in {time.perf_counter() - started:.1f} s")
             # What the hourly job does once the 30 days are over (also for a kept data dir
             # whose days lack a rollup table added since).
-            days = days_to_build(stores.events, END + timedelta(days=1))
+            days = [] if args.as_is else days_to_build(stores.events, END + timedelta(days=1))
             if days:
                 started = time.perf_counter()
                 for day in days:
@@ -412,9 +417,10 @@ def main() -> int:
             print(f"load average before: {_load()}")
             # UTC: the rollups' days are the site's. Elsewhere, the main graph and the two
             # partial UTC days at the ends of the range are read from the tables.
+            filters = [] if args.no_filters else args.filters.split(",")
             load_before = _load()
             results = {
-                zone: time_dashboard(stores, zone, args.runs, not args.no_filters)
+                zone: time_dashboard(stores, zone, args.runs, filters)
                 for zone in args.zones.split(",")
             }
             for zone, figures in results.items():
