@@ -39,6 +39,8 @@ def figures(paths: list[Path]) -> dict[tuple[str, str], dict[int, float]]:
                 if filtered:
                     cpu["filters"] = max(filtered)
                 for name, value in cpu.items():
+                    if math.isnan(value):
+                        continue
                     size = seen.setdefault((zone, name), {})
                     size.setdefault(run["big_site_events"], []).append(value)
     return {
