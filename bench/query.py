@@ -13,6 +13,8 @@ once they are over (also for a `--keep` data dir made before either existed)."""
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import secrets
 import sys
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from jetrack.config import load_settings
-from jetrack.stats.engine import run_query
+from jetrack.stats.engine import QueryError, run_query
 from jetrack.stats.funnel import FunnelInfo, run_funnel
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
@@ -35,6 +37,7 @@ from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 
 BIG_SITE = 1
+ROLLUP_TABLES = ("visit_rollups", "filter_rollups")
 BENCH_KEY = "5e" * 32  # only for --keep, so a kept data dir can be reopened
 DAYS = 30
 END = datetime(2024, 6, 1, tzinfo=UTC)  # data covers the 30 days before this instant
@@ -210,6 +213,35 @@ def goal_dashboard(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
     return queries
 
 
+# One filter of each kind the dashboard offers (values among the common ones of the data),
+# and two together: the dashboard with them, as with the goal above.
+FILTERS: dict[str, list[list[Any]]] = {
+    "country": [["is", "visit:country", ["DE"]]],
+    "source": [["is", "visit:source", ["Google"]]],
+    "device": [["is", "visit:device", ["Mobile"]]],
+    "browser": [["is", "visit:browser", ["Firefox"]]],
+    "page": [["is", "event:page", ["/p1"]]],
+    "entry page": [["is", "visit:entry_page", ["/p0"]]],
+    "UTM source": [["is", "visit:utm_source", ["newsletter"]]],
+    "country + source": [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
+}
+
+
+def filtered_dashboard(
+    first: str, last: str, filters: list[list[Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The dashboard with `filters`; with a page filter, the top stats without views per
+    visit, as the dashboard asks them (frontend/src/state.ts)."""
+    by_page = any(f[1] == "event:page" for f in filters)
+    queries: list[tuple[str, dict[str, Any]]] = []
+    for name, request in dashboard(first, last):
+        request = {**request, "filters": filters}
+        if by_page and name == "aggregate + comparison":
+            request["metrics"] = [m for m in request["metrics"] if m != "views_per_visit"]
+        queries.append((name, request))
+    return queries
+
+
 def funnels(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
     base = {"site_id": "big.example", "funnel_id": FUNNEL.id, "date_range": [first, last]}
     return [
@@ -221,9 +253,13 @@ def funnels(first: str, last: str) -> list[tuple[str, dict[str, Any]]]:
 Call = tuple[str, Callable[[], object]]
 
 
-def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
+Figures = dict[str, tuple[float, float]]  # suite -> (whole p50, CPU time p50), ms
+
+
+def time_dashboard(stores: Stores, zone: str, runs: int, filters: list[str]) -> Figures:
     """The big site's dashboard over 30 days in time zone `zone` (plain, with a goal
-    filtered, and funnels): p50/p95 per query and per suite."""
+    filtered, with each of `filters` (names in FILTERS), and funnels): p50/p95 per query
+    and per suite; returns each suite's medians."""
     site = SiteInfo(BIG_SITE, "big.example", zone, GOALS)
     last = (END - timedelta(days=1)).date()
     first = last - timedelta(days=DAYS - 1)
@@ -236,19 +272,32 @@ def time_dashboard(stores: Stores, zone: str, runs: int) -> None:
 
     span = (first.isoformat(), last.isoformat())
     print(f"\nsite time zone {zone}")
-    time_suite("dashboard", queries(dashboard(*span)), runs)
-    time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
+    figures: Figures = {}
+    figures["dashboard"] = time_suite("dashboard", queries(dashboard(*span)), runs)
+    for name in filters:
+        suite = queries(filtered_dashboard(*span, FILTERS[name]))
+        figures[name] = time_suite(f"filter: {name}", suite, runs)
+    figures["goal"] = time_suite("goal-filtered dashboard", queries(goal_dashboard(*span)), runs)
     funnel_calls: list[Call] = [
         (name, partial(run_funnel, stores.events, site, FUNNEL, request, now=END))
         for name, request in funnels(*span)
     ]
-    time_suite("funnels", funnel_calls, runs)
+    figures["funnels"] = time_suite("funnels", funnel_calls, runs)
     answer = run_funnel(stores.events, site, FUNNEL, funnels(*span)[0][1], now=END)
     steps = ", ".join(f"{s['label']} {s['visitors']:,}" for s in answer["steps"])
     print(f"  ({FUNNEL.name}: {answer['all_visitors']:,} visitors; {steps})")
+    return figures
 
 
-def time_suite(title: str, calls: list[Call], runs: int) -> None:
+def print_summary(zone: str, figures: Figures) -> None:
+    """Each suite's medians, and its ratio to the unfiltered dashboard of the same run."""
+    plain = figures["dashboard"][0]
+    print(f"\nsummary, {zone}{'whole p50':>13}{'CPU p50':>9}{'x plain':>9}")
+    for name, (wall, cpu) in figures.items():
+        print(f"  {name:<{len(zone) + 7}}{wall:>11.1f}{cpu:>9.1f}{wall / plain:>9.2f}")
+
+
+def time_suite(title: str, calls: list[Call], runs: int) -> tuple[float, float]:
     timings: dict[str, list[float]] = {name: [] for name, _ in calls}
     totals: list[float] = []
     cpu: list[float] = []  # CPU time of the process (all chDB threads): less noisy
@@ -257,7 +306,11 @@ def time_suite(title: str, calls: list[Call], runs: int) -> None:
         cpu_started = time.process_time()
         for name, call in calls:
             started = time.perf_counter()
-            call()
+            try:
+                call()
+            except QueryError as exc:  # past the query time limit (a big site, a busy machine)
+                print(f"{title}: {name}: {exc}")
+                return math.nan, math.nan
             elapsed = (time.perf_counter() - started) * 1000
             run_total += elapsed
             if run:
@@ -270,6 +323,18 @@ def time_suite(title: str, calls: list[Call], runs: int) -> None:
         print(f"  {name:<22}{percentile(values, 0.5):>9.1f}{percentile(values, 0.95):>9.1f}")
     print(f"  {'whole':<22}{percentile(totals, 0.5):>9.1f}{percentile(totals, 0.95):>9.1f}")
     print(f"  {'CPU time':<22}{percentile(cpu, 0.5):>9.1f}{percentile(cpu, 0.95):>9.1f}")
+    return percentile(totals, 0.5), percentile(cpu, 0.5)
+
+
+def record(path: Path, big: int, runs: int, load: str, results: dict[str, Figures]) -> None:
+    """One JSON line per run: what bench/scale_svg.py plots (the scale curve)."""
+    line = {
+        "big_site_events": big, "runs": runs, "load": load, "at": datetime.now(UTC).isoformat(),
+        "suites": {zone: {name: {"p50": wall, "cpu": cpu} for name, (wall, cpu) in figures.items()}
+                   for zone, figures in results.items()},
+    }  # fmt: skip
+    with path.open("a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def _load() -> str:
@@ -289,6 +354,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument(
         "--keep", type=Path, help="data dir to keep (and reuse if it already holds the data)"
+    )
+    parser.add_argument("--zones", default="UTC,America/New_York")
+    parser.add_argument(
+        "--filters", default=",".join(FILTERS), help="the FILTERS to time, comma-separated"
+    )
+    parser.add_argument(
+        "--no-filters", action="store_true", help="only the plain and goal dashboards, funnels"
+    )
+    parser.add_argument(
+        "--as-is", action="store_true", help="a kept data dir: roll up no day it lacks"
+    )
+    parser.add_argument(
+        "--record", type=Path, help="append the suites' medians to this JSON lines file"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="jetrack-bench-") as tmp:
@@ -315,20 +393,22 @@ def main() -> int:
                 started = time.perf_counter()
                 stores.events.command("OPTIMIZE TABLE sessions FINAL")
                 print(f"sessions merged in {time.perf_counter() - started:.1f} s")
-            if not first_value(stores.events.query("SELECT count() FROM visit_rollups"), 0):
-                # What the hourly job does once the 30 days are over.
+            # What the hourly job does once the 30 days are over (also for a kept data dir
+            # whose days lack a rollup table added since).
+            days = [] if args.as_is else days_to_build(stores.events, END + timedelta(days=1))
+            if days:
                 started = time.perf_counter()
-                days = days_to_build(stores.events, END + timedelta(days=1))
                 for day in days:
                     build_rollups(stores.events, day)
-                stores.events.command("OPTIMIZE TABLE visit_rollups FINAL")
+                for table in ROLLUP_TABLES:
+                    stores.events.command(f"OPTIMIZE TABLE {table} FINAL")
                 print(f"{len(days)} days rolled up in {time.perf_counter() - started:.1f} s")
-            tables = ("events", "sessions", "visit_rollups")
+            tables = ("events", "sessions", *ROLLUP_TABLES)
             sizes = dict(
                 stores.events.query(
                     "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active"
                     " AND database = currentDatabase()"
-                    " AND table IN ('events', 'sessions', 'visit_rollups') GROUP BY table"
+                    f" AND table IN ({', '.join(repr(t) for t in tables)}) GROUP BY table"
                 ).rows
             )
             rows = first_value(stores.events.query("SELECT count() FROM events"))
@@ -342,10 +422,18 @@ def main() -> int:
             print(f"load average before: {_load()}")
             # UTC: the rollups' days are the site's. Elsewhere, the main graph and the two
             # partial UTC days at the ends of the range are read from the tables.
-            for zone in ("UTC", "America/New_York"):
-                time_dashboard(stores, zone, args.runs)
+            filters = [] if args.no_filters else args.filters.split(",")
+            load_before = _load()
+            results = {
+                zone: time_dashboard(stores, zone, args.runs, filters)
+                for zone in args.zones.split(",")
+            }
+            for zone, figures in results.items():
+                print_summary(zone, figures)
             print(f"({args.runs} runs after one warm-up; 30 days; big site {args.big:,} events)")
             print(f"load average after: {_load()}")
+            if args.record:
+                record(args.record, args.big, args.runs, load_before, results)
         finally:
             stores.close()
     return 0

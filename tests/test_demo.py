@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from jetrack.demo import expected_sessions, seed_demo
 from jetrack.sites.sites import find_site
 from jetrack.stats.engine import run_query
 from jetrack.store.events import rows_as_dicts
+from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores
 
 NOW = int(datetime(2026, 3, 18, 15, 30, tzinfo=UTC).timestamp())  # a Wednesday afternoon
@@ -92,6 +93,18 @@ def test_seeding_again_replaces_the_demo_events(stores: Stores) -> None:
         "SELECT uniqExact(session_id) FROM events WHERE site_id = {id:UInt32}", {"id": first.id}
     )
     assert sessions.rows[0][0] == expected_sessions(7, 50, NOW)
+
+
+def test_seeding_again_drops_the_rollups_of_the_old_events(stores: Stores) -> None:
+    site = seed_demo(stores, owner_email="owner@example.com", days=3, visitors_per_day=50, now=NOW)
+    day = datetime.fromtimestamp(NOW, UTC).date() - timedelta(days=1)
+    build_rollups(stores.events, day, min_filtered_visits=1)
+    count = "SELECT count() FROM {table:Identifier} WHERE site_id = {id:UInt32}"
+    for table in ("visit_rollups", "filter_rollups"):
+        assert stores.events.query(count, {"table": table, "id": site.id}).rows[0][0] > 0
+    seed_demo(stores, owner_email="owner@example.com", days=3, visitors_per_day=50, now=NOW)
+    for table in ("visit_rollups", "filter_rollups"):
+        assert stores.events.query(count, {"table": table, "id": site.id}).rows[0][0] == 0
 
 
 def test_the_demo_has_goals_with_conversions_and_properties(stores: Stores) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.users import create_user, find_user
+from jetrack.privacy.event_tables import present_tables
 from jetrack.sites.funnels import FunnelError, create_funnel, list_funnels
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec, list_goals
 from jetrack.sites.sites import add_site, find_site
@@ -529,7 +530,8 @@ def seed_demo(
         )
         _add_goals(session, site)
         _add_funnels(session, site)
-    for table in ("events", "sessions"):
+    # Every event table, rollups too: the hourly job rolls the new days up again.
+    for table in present_tables(stores.events):
         stores.events.command(
             f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
         )

@@ -12,11 +12,13 @@ import pytest
 
 from jetrack.stats.plan import Divisor, Part, Plan, decide, whole
 from jetrack.stats.query import Behaviour, Condition, GoalInfo, SiteInfo
-from jetrack.stats.rollup import Rolled, longest_run, wanted
+from jetrack.stats.rollup import Rolled, longest_run, rollup_filter, wanted
 from tests.stats.queries import BERLIN, UTC_SITE, optimized
 
 DAYS = ["2024-03-09", "2024-03-11"]
 ALL_DAYS = Rolled(date(2024, 3, 9), date(2024, 3, 11))
+DE_DAYS = Rolled(date(2024, 3, 9), date(2024, 3, 11), filter=("country_code", "DE"))
+KOLKATA = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "Asia/Kolkata", UTC_SITE.goals)
 LAST_TWO = Rolled(date(2024, 3, 10), date(2024, 3, 11))
 CARRIED = Rolled(date(2024, 3, 9), date(2024, 3, 11), carry=True)
 
@@ -75,19 +77,55 @@ ROLLUPS: list[tuple[Rolled, Any, dict[str, Any], tuple[Part, ...]]] = [
      (Part("events", ("visitors", "visits"), "page_rollups"),)),
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "bounce_rate"], "dimensions": ["visit:browser"]},
      (Part("sessions", ("visitors", "bounce_rate"), "visit_rollups"),)),
-    # Berlin's days are not UTC days: its graph reads the events table.
+    # Berlin's days are the hour rows of two UTC days; Kolkata's midnights are not on the
+    # hour in UTC: its graph reads the events table.
     (LAST_TWO, BERLIN, {"metrics": ["visitors"], "dimensions": ["time:day"]},
+     (Part("events", ("visitors",), "graph_rollups"),)),
+    (LAST_TWO, KOLKATA, {"metrics": ["visitors"], "dimensions": ["time:day"]},
      (Part("events", ("visitors",)),)),
-    # Nothing the rollups hold: a filter, two dimensions, a column without rows, an
+    # One value of a visit column: the rows of filter_rollups (the rolled days say so).
+    (DE_DAYS, UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]},
+     (Part("sessions", ("visitors",), "visit_rollups"),)),
+    (DE_DAYS, UTC_SITE, {"metrics": ["visitors"], "dimensions": ["time:day"],
+                         "filters": [["is", "visit:country", ["DE"]]]},
+     (Part("events", ("visitors",), "graph_rollups", reads_tables=False),)),
+    # Nothing the rollups hold: other filters, two dimensions, a column without rows, an
     # event metric by a visit dimension, engagement.
-    (ALL_DAYS, UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]},
+    (ALL_DAYS, UTC_SITE, {"filters": [["is", "visit:country", ["DE"]],
+                                      ["is", "visit:source", ["Google"]]]},
      (Part("sessions", ("visitors",)),)),
+    (ALL_DAYS, UTC_SITE, {"filters": [["is", "event:page", ["/"]]]},
+     (Part("events", ("visitors",)),)),
     (ALL_DAYS, UTC_SITE, {"dimensions": ["visit:source", "visit:os"]},
      (Part("sessions", ("visitors",)),)),
     (ALL_DAYS, UTC_SITE, {"dimensions": ["visit:referrer"]}, (Part("sessions", ("visitors",)),)),
     (ALL_DAYS, UTC_SITE, {"metrics": ["pageviews"], "dimensions": ["visit:source"]},
      (Part("events", ("pageviews",)),)),
 ]  # fmt: skip
+
+
+# (filters, the filter_rollups rows that answer them)
+ROLLUP_FILTERS: list[tuple[list[Any], tuple[str, str] | None]] = [
+    ([["is", "visit:country", ["DE"]]], ("country_code", "DE")),
+    ([["is", "visit:source", ["Direct / None"]]], ("source", "Direct / None")),
+    ([["is", "visit:entry_page", ["/blog"]]], ("entry_page", "/blog")),
+    ([["is", "visit:utm_source", ["newsletter"]]], ("utm_source", "newsletter")),
+    ([], None),
+    ([["is", "visit:country", ["DE", "FR"]]], None),
+    ([["is_not", "visit:country", ["DE"]]], None),
+    ([["contains", "visit:country", ["D"]]], None),
+    ([["is", "visit:country", ["de"], {"case_sensitive": False}]], None),
+    ([["is", "visit:country", ["DE"]], ["is", "visit:device", ["Mobile"]]], None),
+    ([["is", "visit:exit_page", ["/"]]], None),  # known only once the visit is over
+    ([["is", "visit:referrer", ["x.com"]]], None),  # not rolled up
+    ([["is", "event:page", ["/"]]], None),
+    ([["is", "event:goal", ["Signup"]]], None),
+]
+
+
+@pytest.mark.parametrize(("filters", "rows"), ROLLUP_FILTERS)
+def test_rollup_filter(filters: list[Any], rows: tuple[str, str] | None) -> None:
+    assert rollup_filter(optimized(UTC_SITE, date_range=DAYS, filters=filters)) == rows
 
 
 @pytest.mark.parametrize(("rolled", "site", "request_body", "parts"), ROLLUPS)
@@ -143,7 +181,15 @@ WANTED: list[tuple[Any, dict[str, Any], tuple[str, str, str, datetime | None, bo
     (UTC_SITE, {"metrics": ["pageviews"]}, ("2024-03-09", "2024-03-11", "", None, False)),
     # Berlin's 2024-03-09..11 is 03-08 23:00 to 03-11 23:00 UTC: two whole UTC days.
     (BERLIN, {"metrics": ["visitors"]}, ("2024-03-09", "2024-03-10", "", None, True)),
-    (UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]}, None),
+    # Berlin's graph: the hour rows (from_hour) of its whole UTC days.
+    (BERLIN, {"metrics": ["visitors"], "dimensions": ["time:day"]},
+     ("2024-03-09", "2024-03-10", "from_hour", None, False)),
+    # Filtered by one value: filter_rollups' rows, and no carried rows (there are none).
+    (UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]},
+     ("2024-03-09", "2024-03-11", "", None, False)),
+    (UTC_SITE, {"dimensions": ["visit:source"], "filters": [["is", "visit:country", ["DE"]]]},
+     ("2024-03-09", "2024-03-11", "source", None, False)),
+    (UTC_SITE, {"filters": [["is", "visit:country", ["DE", "FR"]]]}, None),
     (UTC_SITE, {"dimensions": ["visit:city", "visit:os"]}, None),
 ]  # fmt: skip
 

@@ -21,6 +21,7 @@ from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
 from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
+from jetrack.store.event_schema import migrate_events
 from jetrack.store.events import first_value
 from jetrack.store.ids import COOKIE_ID_FLAG
 from jetrack.store.job_queue import JobContext
@@ -36,6 +37,21 @@ ROLLED_DIMENSIONS = [
     "visit:exit_page", "visit:country", "visit:country_name", "visit:region", "visit:city",
     "visit:device", "visit:browser", "visit:os", "visit:language",
 ]  # fmt: skip
+# One value of a visit column: read from filter_rollups (a value no visit has, too).
+ROLLED_FILTERS = [
+    ("visit:country", "DE"), ("visit:country", "XX"), ("visit:source", "Google"),
+    ("visit:source", "Direct / None"), ("visit:device", "Mobile"), ("visit:browser", "Firefox"),
+    ("visit:entry_page", "/blog/a"), ("visit:utm_campaign", "spring"), ("visit:region", "DE-BE"),
+]  # fmt: skip
+TABLE_FILTERS = [
+    [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
+    [["is", "visit:country", ["DE", "US"]]],
+    [["is_not", "visit:country", ["DE"]]],
+    [["is", "visit:country", ["de"], {"case_sensitive": False}]],
+    [["is", "event:page", ["/"]]],
+    [["is", "visit:exit_page", ["/"]]],
+    [["is", "event:goal", ["Signup"]]],
+]
 RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
 
 
@@ -67,6 +83,19 @@ def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[
     return with_rollups["results"], without["results"], used[True]
 
 
+def dashboard_panels() -> list[dict[str, Any]]:
+    """What a filtered dashboard asks: top stats with the previous period, the graph, pages,
+    a breakdown with percentages, entry pages."""
+    return [
+        {"metrics": [*VISIT_METRICS, "pageviews", "events"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors"], "dimensions": ["time:day"]},
+        {"metrics": ["visitors", "visits", "pageviews"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:source"]},
+        {"metrics": [*VISIT_METRICS], "dimensions": ["visit:entry_page"]},
+    ]  # fmt: skip
+
+
 def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
     """(site, request, whether it must read rollups)."""
     out: list[tuple[SiteInfo, dict[str, Any], bool]] = []
@@ -77,7 +106,7 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
             base: dict[str, Any] = {"date_range": dates}
             out.append((site, {**base, "metrics": [*VISIT_METRICS, "pageviews", "events"]}, whole))
             out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["time:day"]},
-                        whole and site is UTC_SITE))  # fmt: skip
+                        whole))  # fmt: skip
             out.append((site, {**base, "metrics": ["visitors", "visits", "pageviews"],
                                "dimensions": ["event:page"]}, whole))  # fmt: skip
             # Top pages: visits by page from events, entries' bounces and durations.
@@ -92,9 +121,16 @@ def requests() -> list[tuple[SiteInfo, dict[str, Any], bool]]:
             out.append((site, {**base, "metrics": ["visitors", "percentage"],
                                "dimensions": ["visit:source"],
                                "include": {"comparisons": {"mode": "previous_period"}}}, whole))  # fmt: skip
-            # Not from rollups: filters, two dimensions, event metrics by a visit column.
-            out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
-                               "filters": [["is", "visit:country", ["DE"]]]}, False))  # fmt: skip
+            for dimension, value in ROLLED_FILTERS:
+                filtered = {**base, "filters": [["is", dimension, [value]]]}
+                for request in dashboard_panels():
+                    graph = request.get("dimensions") == ["time:day"]
+                    out.append((site, {**filtered, **request},
+                                whole and (site is UTC_SITE or not graph)))  # fmt: skip
+            # Not from rollups: other filters, two dimensions, event metrics by a visit column.
+            for filters in TABLE_FILTERS:
+                out.append((site, {**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
+                                   "filters": filters}, False))  # fmt: skip
             out.append((site, {**base, "metrics": ["visitors"],
                                "dimensions": ["visit:source", "visit:device"]}, False))  # fmt: skip
             out.append((site, {**base, "metrics": ["pageviews"],
@@ -111,12 +147,39 @@ def test_rollups_answer_as_the_tables_do(
     assert (used > 0) == reads_rollups
 
 
+NEW_YORK = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "America/New_York", UTC_SITE.goals)
+KOLKATA = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "Asia/Kolkata", UTC_SITE.goals)  # UTC+05:30
+
+
+@pytest.mark.parametrize("dates", RANGES)
+@pytest.mark.parametrize(("site", "by_hours"), [(NEW_YORK, True), (KOLKATA, False)])
+def test_the_graph_of_a_zone_off_utc_by_hours(
+    rolled: Stores, site: SiteInfo, by_hours: bool, dates: list[str]
+) -> None:
+    # A local day is the end of one UTC day and the start of the next: hour rows, where
+    # the zone's midnights are on the hour in UTC.
+    request = {"date_range": dates, "metrics": ["visitors"], "dimensions": ["time:day"]}
+    with_rollups, without, used = both_ways(rolled, site, request)
+    assert with_rollups == without
+    assert (used > 0) == (by_hours and dates[0] != dates[1])
+
+
 def test_the_rolled_fixture_has_data_in_the_compared_answers(rolled: Stores) -> None:
     # Guards the comparison above against comparing empty answers.
     results, _, used = both_ways(
         rolled, UTC_SITE, {"date_range": RANGES[0], "metrics": ["visitors", "pageviews"]}
     )
     assert results == [{"dimensions": [], "metrics": [6, 10]}] and used
+    filtered, _, used = both_ways(
+        rolled, UTC_SITE, {"date_range": RANGES[0], "metrics": ["visitors", "pageviews"],
+                           "filters": [["is", "visit:country", ["DE"]]]},
+    )  # fmt: skip
+    assert filtered[0]["metrics"][0] > 0 and used
+    graph, _, used = both_ways(
+        rolled, NEW_YORK, {"date_range": RANGES[0], "metrics": ["visitors"],
+                           "dimensions": ["time:day"]},
+    )  # fmt: skip
+    assert sum(row["metrics"][0] for row in graph) > 0 and used
 
 
 # The tests below add sites of their own to the module's data dir (chDB opens one data
@@ -171,11 +234,30 @@ def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
 @pytest.mark.slow
 def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
     insert(rolled, with_dated_ids(visit(401, 5, [("2024-03-10 10:00", "/")], site_id=9)))
-    rollups.build_rollups(rolled.events, date(2024, 3, 10), site_ids=[9], min_visits_per_row=1)
-    count = "SELECT count() FROM visit_rollups WHERE site_id = 9"
-    assert first_value(rolled.events.query(count), 0) > 0
+    rollups.build_rollups(rolled.events, date(2024, 3, 10), site_ids=[9], min_visits_per_row=1,
+                          min_filtered_visits=1)  # fmt: skip
+    for table in ("visit_rollups", "filter_rollups"):
+        count = f"SELECT count() FROM {table} WHERE site_id = 9"
+        assert first_value(rolled.events.query(count), 0) > 0
     delete_site_rows(rolled.events, 9)
-    assert first_value(rolled.events.query(count), 0) == 0
+    for table in ("visit_rollups", "filter_rollups"):
+        count = f"SELECT count() FROM {table} WHERE site_id = 9"
+        assert first_value(rolled.events.query(count), 0) == 0
+
+
+def test_a_small_site_day_is_filtered_from_the_tables(rolled: Stores) -> None:
+    # Below MIN_FILTERED_VISITS a site-day says it is not rolled up by filter.
+    rows = visit(451, 5, [("2024-03-10 10:00", "/")], site_id=45, country_code="DE")
+    insert(rolled, with_dated_ids(rows))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[45], min_visits_per_row=1)
+    assert rollups.rolled_days(rolled.events, 45, day, day) == [day]
+    assert rollups.filtered_rolled_days(rolled.events, 45, day, day, "country_code", ("",)) == []
+    site = SiteInfo(45, "tiny.example")
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors"],
+            "filters": [["is", "visit:country", ["DE"]]]}  # fmt: skip
+    with_rollups, without, used = both_ways(rolled, site, body)
+    assert with_rollups == without == [{"dimensions": [], "metrics": [1]}] and not used
 
 
 @pytest.mark.slow
@@ -184,10 +266,12 @@ def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
     rows += visit(502, 6, [("2024-03-12 10:00", "/")], site_id=51)
     insert(rolled, with_dated_ids(rows))
     for day in (date(2024, 3, 10), date(2024, 3, 12)):
-        rollups.build_rollups(rolled.events, day, site_ids=[51], min_visits_per_row=1)
+        rollups.build_rollups(rolled.events, day, site_ids=[51], min_visits_per_row=1,
+                              min_filtered_visits=1)  # fmt: skip
     apply_retention(rolled.events, {51: at("2024-03-11 00:00")})
-    days = "SELECT DISTINCT toString(day) FROM visit_rollups WHERE site_id = 51 ORDER BY 1"
-    assert [r[0] for r in rolled.events.query(days).rows] == ["2024-03-12"]
+    for table in ("visit_rollups", "filter_rollups"):
+        days = f"SELECT DISTINCT toString(day) FROM {table} WHERE site_id = 51 ORDER BY 1"
+        assert [r[0] for r in rolled.events.query(days).rows] == ["2024-03-12"]
     assert rollups.rolled_days(rolled.events, 51, date(2024, 3, 10), date(2024, 3, 12)) == [
         date(2024, 3, 12)
     ]
@@ -247,3 +331,24 @@ def test_visits_from_the_day_before_come_from_its_carried_rows(rolled: Stores) -
     ):
         with_rollups, without, used = both_ways(rolled, site, request)
         assert with_rollups == without and used
+
+
+def test_a_data_dir_from_before_filter_rollups_gets_them(rolled: Stores) -> None:
+    # The module's data dir as it was before 0006 (data and visit_rollups): the migration
+    # adds the table, and the job builds its days again; filtered queries then read it.
+    # Last in the module: it leaves the data dir as it found it.
+    stores = rolled
+    stores.events.command("DROP TABLE filter_rollups")
+    stores.events.command("DELETE FROM jetrack_migrations WHERE version = 6")
+    body = {"date_range": RANGES[0], "metrics": ["visitors", "bounce_rate"],
+            "dimensions": ["visit:source"], "filters": [["is", "visit:country", ["DE"]]]}  # fmt: skip
+    assert migrate_events(stores.events) == ["0006_filter_rollups.sql"]
+    before, raw, used = both_ways(stores, UTC_SITE, body)
+    assert before == raw and not used
+    days = rollups.days_to_build(stores.events, NOW)
+    assert {date(2024, 3, 9), date(2024, 3, 10)} <= set(days)
+    for day in days:
+        rollups.build_rollups(stores.events, day, min_visits_per_row=1, min_filtered_visits=1)
+    after, raw, used = both_ways(stores, UTC_SITE, body)
+    assert after == raw == before and used
+    assert rollups.days_to_build(stores.events, NOW) == []

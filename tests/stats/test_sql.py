@@ -22,6 +22,10 @@ SESSIONS = "FROM sessions FINAL"
 EVENTS = "FROM events"
 
 
+DE = [["is", "visit:country", ["DE"]]]
+DE_DAYS = Rolled(date(2024, 3, 10), date(2024, 3, 11), filter=("country_code", "DE"))
+
+
 def rendered(rolled: Rolled | None = None, site: Any = UTC_SITE, **request: Any) -> Statement:
     return build(decide(optimized(site, **{"date_range": DAYS, **request}), rolled))
 
@@ -42,7 +46,14 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
     (ALL_DAYS, UTC_SITE, {"dimensions": ["time:day"]}, [ROLLUPS, "event_visitors"],
      [EVENTS, SESSIONS]),
     (LAST_TWO, UTC_SITE, {"dimensions": ["time:day"]}, [ROLLUPS, EVENTS], [SESSIONS]),
-    (LAST_TWO, BERLIN, {"dimensions": ["time:day"]}, [EVENTS], [ROLLUPS, SESSIONS]),
+    # Berlin: its days from the hour rows of the UTC days, its edges from events.
+    (LAST_TWO, BERLIN, {"dimensions": ["time:day"]},
+     [ROLLUPS, EVENTS, "'from_hour', 'before_hour'"], [SESSIONS]),
+    # Filtered by one value: filter_rollups' rows of it, the tables with the filter.
+    (DE_DAYS, UTC_SITE, {"dimensions": ["visit:source"], "filters": DE},
+     ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "has([{p"], [ROLLUPS, EVENTS]),
+    (DE_DAYS, UTC_SITE, {"metrics": ["pageviews"], "filters": DE},
+     ["FROM filter_rollups FINAL", EVENTS, "has([{p"], [ROLLUPS, SESSIONS]),
     # Pages: an event is of a rolled-up day's visit by the start second in its visit id.
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),

@@ -8,6 +8,7 @@ import pytest
 from jetrack.store.schema import (
     EVENT_COLUMNS,
     EVENT_SCHEMA,
+    FILTER_ROLLUP_COLUMNS,
     ROLLUP_COLUMNS,
     SESSION_COLUMNS,
     SESSION_SCHEMA,
@@ -28,7 +29,11 @@ def _stored_columns(stores: Stores, table: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("table", "columns"),
-    [("events", list(EVENT_COLUMNS)), ("visit_rollups", list(ROLLUP_COLUMNS))],
+    [
+        ("events", list(EVENT_COLUMNS)),
+        ("visit_rollups", list(ROLLUP_COLUMNS)),
+        ("filter_rollups", list(FILTER_ROLLUP_COLUMNS)),
+    ],
 )
 def test_the_schema_lists_a_tables_columns_in_order(
     stores: Stores, table: str, columns: list[str]

@@ -13,6 +13,7 @@ EVENT_TABLES: dict[str, str] = {
     "events": "timestamp",
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
     "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
+    "filter_rollups": "day",  # the same, per value of a visit column (0006_filter_rollups.sql)
 }
 
 # The delete runs in the background; `wait_for_mutations` polls until it is done. Waiting

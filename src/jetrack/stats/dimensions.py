@@ -7,6 +7,7 @@ from functools import cache
 
 from jetrack.stats.params import Params
 from jetrack.stats.query import PROPS_PREFIX
+from jetrack.store.schema import SOURCE_SQL
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ _ROWS = [
     ),
     Dimension(
         "visit:source",
-        "if(source = '', 'Direct / None', source)",
+        SOURCE_SQL,
         "traffic source; empty is Direct / None",
         "visit",
     ),

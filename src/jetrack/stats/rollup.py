@@ -1,6 +1,8 @@
 """Which queries read daily rollups (jetrack.store.rollups), and for which days.
 
-Only queries without filters do. Their parts read rollups when:
+Only queries without filters, or whose one filter is `is` one value of a visit column
+(filter_rollups, per value of those columns; `rollup_filter`), do. Their parts read
+rollups when:
 - visits (sessions part): no dimension or one visit dimension with rows in the rollups,
   and metrics that add up from sums (visitors, visits, bounce rate, duration, views per
   visit);
@@ -19,12 +21,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from jetrack.stats.dimensions import DIMENSIONS, on_sessions
-from jetrack.stats.query import DateRange, Query
+from jetrack.stats.query import Condition, DateRange, Query
 from jetrack.stats.tables import Tables, choose
 from jetrack.store.events import EventStore
-from jetrack.store.rollups import ROLLED_COLUMNS, carried_from, rolled_days
+from jetrack.store.rollups import (
+    FROM_HOUR,
+    ROLLED_COLUMNS,
+    carried_from,
+    filtered_rolled_days,
+    rolled_days,
+)
+from jetrack.store.schema import FILTERED_COLUMNS
 
 ROLLUP_METRICS = ("visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit")
 EVENT_TOTALS = ("pageviews", "events")
@@ -42,6 +52,8 @@ class Rolled:
     # The range starts at `first`'s midnight and the day before is rolled up: its visits
     # that went on past midnight come from its carried rows, not from sessions rows.
     carry: bool = False
+    # The rows of the visits of one value of a column (filter_rollups), not of all visits.
+    filter: tuple[str, str] | None = None
 
     @property
     def after(self) -> date:
@@ -66,9 +78,31 @@ def rolled_column(dimension: str) -> str | None:
     return column if column in ROLLED_COLUMNS else None
 
 
+def rollup_filter(query: Query) -> tuple[str, str] | None:
+    """(filtered column, value) when the query's one filter is `is` one value (case
+    sensitive) of a column of filter_rollups; None when it has other filters or none."""
+    if len(query.filters) != 1:
+        return None
+    tree = query.filters[0]
+    if not (
+        isinstance(tree, Condition)
+        and tree.operator == "is"
+        and len(tree.clauses) == 1
+        and tree.case_sensitive
+    ):
+        return None
+    column = rolled_column(tree.dimension)
+    return (column, tree.clauses[0]) if column in FILTERED_COLUMNS else None
+
+
+def unfiltered(query: Query) -> bool:
+    """Whether the query has no filter that rollup rows cannot apply."""
+    return not query.filters or rollup_filter(query) is not None
+
+
 def visits_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query's sessions part can add up rollup rows."""
-    if query.filters or "sessions" not in tables.parts:
+    if not unfiltered(query) or "sessions" not in tables.parts:
         return False
     if any(m not in ROLLUP_METRICS for m in tables.metrics_of("sessions")):
         return False
@@ -80,21 +114,35 @@ def visits_from_rollups(query: Query, tables: Tables) -> bool:
 
 
 def graph_from_rollups(query: Query, tables: Tables) -> bool:
-    """Whether the query is visitors by UTC day on events (the main graph)."""
+    """Whether the query is visitors by day on events (the main graph): by UTC day, or,
+    unfiltered, by the day of a zone whose midnights are on the hour in UTC (its days are
+    the hour rows of two UTC days, FROM_HOUR and BEFORE_HOUR)."""
     return (
-        not query.filters
+        unfiltered(query)
         and query.dimensions == ("time:day",)
-        and query.timezone == "UTC"
+        and (query.timezone == "UTC" or (not query.filters and on_the_hour(query.date_range)))
         and tables.parts == ["events"]
         and tables.metrics_of("events") == ["visitors"]
     )
+
+
+def on_the_hour(date_range: DateRange) -> bool:
+    """Whether every local midnight of the range is on the hour in UTC."""
+    zone = ZoneInfo(date_range.timezone)
+    day = date_range.first_day
+    while day <= date_range.last_day + timedelta(days=1):
+        offset = datetime.combine(day, datetime.min.time(), zone).utcoffset()
+        if offset is None or offset.total_seconds() % 3600:
+            return False
+        day += timedelta(days=1)
+    return True
 
 
 def totals_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query's events part is pageviews/events of the whole range."""
     events_metrics = tables.metrics_of("events")
     return (
-        not query.filters
+        unfiltered(query)
         and not query.dimensions
         and bool(events_metrics)
         and all(m in EVENT_TOTALS for m in events_metrics)
@@ -104,7 +152,7 @@ def totals_from_rollups(query: Query, tables: Tables) -> bool:
 def pages_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query is visitors/visits/pageviews by page."""
     return (
-        not query.filters
+        unfiltered(query)
         and query.dimensions == ("event:page",)
         and tables.parts == ["events"]
         and all(m in PAGE_METRICS for m in tables.metrics_of("events"))
@@ -135,13 +183,15 @@ def whole_days(date_range: DateRange) -> tuple[date, date]:
 class Wanted:
     """The rows of the rollups a query could read: of `column`, for the whole UTC days
     [first, last] of its range (with `ended_before`, days whose visits had all ended by
-    then); `carry`: its visits part could read the day before's carried rows."""
+    then); `carry`: its visits part could read the day before's carried rows; `filter`:
+    the rows of filter_rollups for that (column, value)."""
 
     first: date
     last: date
     column: str
     ended_before: datetime | None
     carry: bool
+    filter: tuple[str, str] | None = None
 
 
 def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
@@ -162,9 +212,14 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
     ended: datetime | None = None
     if by_pages:
         column, ended = "pathname", query.date_range.end
+    elif query.timezone != "UTC" and graph_from_rollups(query, tables):
+        column = FROM_HOUR
     elif by_visits and query.dimensions:
         column = rolled_column(on_sessions(query.dimensions[0]))
-    return Wanted(first, last, column or "", ended, by_visits)
+    only = rollup_filter(query)
+    # Filtered, the visits of the day before that went on into the range are read from
+    # the sessions table (filter_rollups has no carried rows).
+    return Wanted(first, last, column or "", ended, by_visits and only is None, only)
 
 
 def longest_run(days: list[date]) -> tuple[date, date] | None:
@@ -185,8 +240,18 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
     want = wanted(query, tables)
     if want is None:
         return None
-    days = rolled_days(events, query.site_id, want.first, want.last, want.column,
-                       want.ended_before)  # fmt: skip
+    if want.filter is None:
+        days = rolled_days(events, query.site_id, want.first, want.last, want.column,
+                           want.ended_before)  # fmt: skip
+    else:
+        # The days rolled up (visit_rollups: daily ids; pages: visits over in time), and
+        # their rows of the column for every value of the filtered one.
+        pages = "pathname" if want.column == "pathname" else ""
+        days = rolled_days(events, query.site_id, want.first, want.last, pages,
+                           want.ended_before)  # fmt: skip
+        complete = filtered_rolled_days(events, query.site_id, want.first, want.last,
+                                        want.filter[0], (want.column,))  # fmt: skip
+        days = [day for day in days if day in set(complete)]
     run = longest_run(days)
     if run is None:
         return None
@@ -195,4 +260,4 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    return Rolled(run[0], run[1], carry)
+    return Rolled(run[0], run[1], carry, want.filter)

@@ -24,7 +24,7 @@ from jetrack.stats.query import (
 )
 from jetrack.stats.rollup import Rolled, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
-from jetrack.store.rollups import CARRIED, VISIT_SPAN
+from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).
@@ -192,6 +192,18 @@ class _Builder:
             self.p.add(f"{rolled.after.isoformat()} 00:00:00", "DateTime('UTC')"),
         )
 
+    def rollup_rows(self, rolled: Rolled) -> str:
+        """`table FINAL WHERE ...` of the rollup rows of the site: visit_rollups, or
+        filter_rollups' rows of the filtered value (`rolled.filter`)."""
+        if rolled.filter is None:
+            return f"visit_rollups FINAL WHERE site_id = {self.site}"
+        column, value = rolled.filter
+        return (
+            f"filter_rollups FINAL WHERE site_id = {self.site}"
+            f" AND filter = {self.p.add(column, 'String')}"
+            f" AND filter_value = {self.p.add(value, 'String')}"
+        )
+
     def sessions_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Visits of the rolled-up days from their rows, the others from sessions rows.
 
@@ -209,15 +221,17 @@ class _Builder:
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
         column = column or ""
         value = f"value AS {column}, " if column else ""
+        trees = self.q.filters if part.filters is None else part.filters
         raw_where = (
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
-            f" AND NOT (start >= {since} AND start < {until})"
+            f" AND NOT (start >= {since} AND start < {until}) AND {self.row_filter(trees)}"
         )
         no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
         wanted = ", ".join(self.p.add(c, "String") for c in columns)
         rows_where = (
-            f"site_id = {self.site} AND (column IN ({wanted}) AND day >= {first} AND day <= {last}"
+            f"{self.rollup_rows(rolled)} AND (column IN ({wanted}) AND day >= {first}"
+            f" AND day <= {last}"
         )
         if rolled.carry:
             carried = ", ".join(self.p.add(CARRIED + c, "String") for c in columns)
@@ -228,10 +242,7 @@ class _Builder:
         cols = names + [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
         if not with_total:
             raw = f"SELECT {', '.join(dims + _partials(0))}{raw_where}{self.group_by()}"
-            rows = (
-                f"SELECT {value}visitors, visits, bounces, pageviews, duration"
-                f" FROM visit_rollups FINAL WHERE {rows_where}"
-            )
+            rows = f"SELECT {value}visitors, visits, bounces, pageviews, duration FROM {rows_where}"
             from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
             parts = from_rollups if no_raw else f"{raw} UNION ALL {from_rollups}"
             return f"SELECT {', '.join(cols)} FROM ({parts}){self.group_by()}"
@@ -242,7 +253,7 @@ class _Builder:
         totals = self.p.add("", "String") + ", " + self.p.add(CARRIED, "String")
         rows = (
             f"SELECT {value}column IN ({totals}) AS is_total, visitors, visits, bounces,"
-            f" pageviews, duration FROM visit_rollups FINAL WHERE {rows_where}"
+            f" pageviews, duration FROM {rows_where}"
         )
         from_rollups = (
             f"SELECT {', '.join(dims + _partials(1))}, is_total FROM ({rows}) GROUP BY d0, is_total"
@@ -260,14 +271,33 @@ class _Builder:
         raw = (
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND NOT (timestamp >= {since} AND timestamp < {until}) GROUP BY d0"
+            f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
-            "SELECT toString(day) AS d0, event_visitors AS v FROM visit_rollups FINAL"
-            f" WHERE site_id = {self.site} AND column = '' AND day >= {first} AND day <= {last}"
+            f"SELECT toString(day) AS d0, event_visitors AS v FROM {self.rollup_rows(rolled)}"
+            f" AND column = '' AND day >= {first} AND day <= {last}"
         )
+        if self.q.timezone != "UTC":
+            # Each UTC day holds one local midnight (`split`): its hours before it belong to
+            # the local day that ends there, the others to the one that starts there.
+            zone = self.p.add(self.q.timezone, "String")
+            split = f"toStartOfDay(toDateTime(day, 'UTC') + 86399, {zone})"
+            local_day = (
+                f"if(column = '{FROM_HOUR}', toDate(split, {zone}), toDate(split - 1, {zone}))"
+            )
+            rows = (
+                f"SELECT toString({local_day}) AS d0, event_visitors AS v FROM (SELECT column,"
+                f" value, event_visitors, {split} AS split FROM {self.rollup_rows(rolled)}"
+                f" AND column IN ('{FROM_HOUR}', '{BEFORE_HOUR}') AND day >= {first}"
+                f" AND day <= {last}) WHERE value = toString(toHour(split, 'UTC'))"
+            )
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
-        return f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
+        # Hour rows of hours without events are rows of 0: not a day with visitors.
+        return (
+            f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
+            " HAVING events_visitors > 0"
+        )
 
     def totals_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Pageviews and events: rolled-up days' counts plus the other days' events."""
@@ -279,10 +309,11 @@ class _Builder:
             f"SELECT {', '.join(f'{counts[m][0]} AS {m}' for m in metrics)} FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.row_filter(self.row_trees)}"
         )
         rows = (
             f"SELECT {', '.join(f'sum({counts[m][1]}) AS {m}' for m in metrics)}"
-            f" FROM visit_rollups FINAL WHERE site_id = {self.site} AND column = ''"
+            f" FROM {self.rollup_rows(rolled)} AND column = ''"
             f" AND day >= {first} AND day <= {last}"
         )
         cols = ", ".join(f"sum({m}) AS events_{m}" for m in metrics)
@@ -306,12 +337,11 @@ class _Builder:
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
             f" countIf(name = 'pageview') AS pv FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement' AND NOT ({in_rolled})"
-            " GROUP BY d0"
+            f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
             "SELECT toString(value) AS d0, sum(visitors) AS v, sum(visits) AS n,"
-            " sum(pageviews) AS pv FROM visit_rollups FINAL"
-            f" WHERE site_id = {self.site} AND column = 'pathname'"
+            f" sum(pageviews) AS pv FROM {self.rollup_rows(rolled)} AND column = 'pathname'"
             f" AND day >= {first} AND day <= {last} GROUP BY d0"
         )
         partial = {"visitors": "v", "visits": "n", "pageviews": "pv"}

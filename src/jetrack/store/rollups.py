@@ -16,11 +16,20 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from jetrack.store.events import EventStore
+from jetrack.store.filter_rollups import (
+    MIN_FILTERED_VISITS,
+    build_filter_rollups,
+    delete_older_builds,
+    filtered_days,
+)
 from jetrack.store.ids import COOKIE_ID_FLAG, visit_start_sql
 from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 
 ALL = ""  # the column of a day's row over all its visits
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
+# Columns of the rows of the visitors of the day's events from (before) the hour `value`.
+FROM_HOUR = "from_hour"
+BEFORE_HOUR = "before_hour"
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
 # average: else (a small site's cities, say) the rows take about the room of the visits
@@ -108,8 +117,11 @@ def build_rollups(
     *,
     site_ids: Sequence[int] | None = None,
     min_visits_per_row: int = MIN_VISITS_PER_ROW,
+    min_filtered_visits: int = MIN_FILTERED_VISITS,
 ) -> None:
-    """(Re)build the rows of `day` for every site with visits that day (or `site_ids`)."""
+    """(Re)build the rows of `day` for every site with visits that day (or `site_ids`), in
+    visit_rollups and filter_rollups (jetrack.store.filter_rollups: sites with at least
+    `min_filtered_visits` visits that day)."""
     _forget_lookups(events)
     params: dict[str, object] = {
         "first": f"{day.isoformat()} 00:00:00",
@@ -117,6 +129,7 @@ def build_rollups(
         "span_end": f"{(day + VISIT_SPAN).isoformat()} 00:00:00",
         "limit": DAILY_ID_LIMIT,
         "visits_per_row": min_visits_per_row,
+        "filtered_visits": min_filtered_visits,
         "built": _build_stamp(),
     }
     scope = "start >= {first:DateTime('UTC')} AND start < {next:DateTime('UTC')}"
@@ -192,6 +205,27 @@ def build_rollups(
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
         params | {"day": day.isoformat()},
     )
+    # Visitors of the day's events from each hour on and before each hour: a site-local day
+    # of a zone a whole number of hours off UTC is the end of one UTC day and the start of
+    # the next, whose visitor ids differ (the main graph outside UTC).
+    by_hour = (
+        "SELECT site_id, toHour(timestamp) AS hour, uniqExactState(visitor_id) AS ids"
+        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
+        f" AND timestamp < {{next:DateTime('UTC')}} AND name != 'engagement'{sites}"
+        f" AND {daily} GROUP BY site_id, hour"
+    )
+    splits = (
+        f"arrayConcat(arrayMap(h -> ('{FROM_HOUR}', h), range(24)),"
+        f" arrayMap(h -> ('{BEFORE_HOUR}', h), range(1, 24)))"
+    )
+    events.command(
+        f"{_INSERT} SELECT site_id, {{day:Date}}, split.1, toString(split.2), 0, 0, 0, 0, 0,"
+        f" uniqExactMergeIf(ids, if(split.1 = '{FROM_HOUR}', hour >= split.2, hour < split.2)),"
+        " 0, 0, 0, {built:DateTime('UTC')}"
+        f" FROM ({by_hour}) ARRAY JOIN {splits} AS split GROUP BY site_id, split",
+        params | {"day": day.isoformat()},
+    )
+    build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
         " {built:DateTime('UTC')} FROM sessions FINAL WHERE "
@@ -202,11 +236,13 @@ def build_rollups(
     # Rows of an earlier build that this one did not write again (a value the day no
     # longer has: a visit's exit page moved on) go; the new rows were there first, so a
     # query never finds the day without rows.
+    of_sites = " AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""
     events.command(
         "DELETE FROM visit_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
-        + (" AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""),
+        + of_sites,
         params | {"day": day.isoformat()},
     )
+    delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     _forget_lookups(events)
 
 
@@ -216,7 +252,9 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
     result = events.query(
         "SELECT DISTINCT toDate(start, 'UTC') AS day FROM sessions"
         " WHERE start < {until:DateTime('UTC')}"
-        " AND day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
+        " AND (day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
+        # Days rolled up before filter_rollups existed (0006): built again, once.
+        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
@@ -305,6 +343,24 @@ def _query_rolled_days(
     return [_as_date(row[0]) for row in result.rows]
 
 
+def filtered_rolled_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    filter_column: str,
+    columns: tuple[str, ...],
+) -> list[date]:
+    """Days in [first, last] whose filter_rollups rows of `columns` (and of all visits)
+    are complete for every value of `filter_column` (jetrack.store.filter_rollups)."""
+    if last < first:
+        return []
+    return filtered_days(
+        events, site_id, first, last, filter_column, columns,
+        lambda key, compute: _remembered(events, key, compute),
+    )  # fmt: skip
+
+
 def carried_from(events: EventStore, site_id: int, day: date) -> bool:
     """Whether the visits of `day` that went on past its end can be read from rollups:
     the day is rolled up (its carried rows are complete), or no visit started that day."""
@@ -337,4 +393,7 @@ def _as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-__all__ = ["ALL", "ROLLED_COLUMNS", "build_rollups", "days_due", "days_to_build", "rolled_days"]
+__all__ = [
+    "ALL", "ROLLED_COLUMNS", "build_rollups", "days_due", "days_to_build",
+    "filtered_rolled_days", "rolled_days",
+]  # fmt: skip

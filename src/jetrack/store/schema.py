@@ -127,3 +127,20 @@ ROLLED_COLUMNS = (
     "exit_page", "country_code", "region_code", "city", "device", "screen_size", "browser",
     "browser_version", "os", "os_version", "language",
 )  # fmt: skip
+
+# filter_rollups (store/event_migrations/0006_filter_rollups.sql): visit_rollups' rows
+# again for the visits of one value of one visit column (a dashboard filter).
+FILTER_ROLLUP_COLUMNS = (
+    "site_id", "day", "filter", "filter_value", "column", "value", "visitors", "visits",
+    "bounces", "pageviews", "duration", "event_visitors", "event_pageviews", "event_count",
+    "built_at",
+)  # fmt: skip
+# The value a filter compares, per filtered column: the column itself, but for the source,
+# whose empty value is shown (and filtered) as Direct / None. jetrack.stats.dimensions
+# reads the source's expression from here.
+SOURCE_SQL = "if(source = '', 'Direct / None', source)"
+FILTERED_COLUMNS: dict[str, str] = {
+    column: SOURCE_SQL if column == "source" else column
+    for column in ROLLED_COLUMNS
+    if column != "exit_page"  # known once the visit is over: not on its events
+}

@@ -1,0 +1,185 @@
+"""Daily rollups of the visits of one value of one visit column (the `filter_rollups`
+table, 0006_filter_rollups.sql): a dashboard filtered by country = DE reads the rows of
+(country_code, DE) as an unfiltered one reads visit_rollups.
+
+Per site and UTC day, for each filtered column and value: the rows visit_rollups has for
+all visits (by column and value, and over all of them, column ''), of those visits only,
+and on the all-visits row the events of the day with that value (the main graph and the
+totals); pages, from the events of the day's visits. Exact for the same reason as
+visit_rollups (jetrack.store.rollups): a visitor id is one day's.
+
+What is not rolled up says so, so that a missing row always means "no visit":
+- a site-day with fewer than MIN_FILTERED_VISITS visits gets the row (filter '', column
+  PRUNED) and is read from the tables (a few milliseconds there);
+- a filtered column whose rows of a column would hold fewer than MIN_VISITS_PER_ROW visits
+  each gets (filter, '', PRUNED + column) instead of them.
+Every rolled-up site-day has the row (filter '', column '')."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from jetrack.store.events import EventStore
+from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, FILTERED_COLUMNS, ROLLED_COLUMNS
+
+PRUNED = "?"  # prefix of the column of rows not written (see the module's docstring)
+# A site-day is rolled up by filter from this many visits: below, its filtered queries
+# read a few thousand sessions rows, as fast as rollup rows; above, the rows pay off.
+MIN_FILTERED_VISITS = 1000
+
+_INSERT = f"INSERT INTO filter_rollups ({', '.join(FILTER_ROLLUP_COLUMNS)})"
+
+
+def _filters() -> str:
+    """SQL array of (filtered column, the value a filter compares) of a sessions or events
+    row (both have the filtered columns, with the same values for one visit)."""
+    return "[" + ", ".join(f"('{c}', {sql})" for c, sql in FILTERED_COLUMNS.items()) + "]"
+
+
+def _columns() -> str:
+    """SQL array of (column, value) of a sessions row: '' (all visits) and ROLLED_COLUMNS."""
+    return "[" + ", ".join(["('', '')", *(f"('{c}', {c})" for c in ROLLED_COLUMNS)]) + "]"
+
+
+def build_filter_rollups(
+    events: EventStore,
+    params: dict[str, object],
+    scope: str,
+    sites: str,
+    daily: str,
+    visits_of_pages: str,
+) -> None:
+    """Write the rows of one day (jetrack.store.rollups.build_rollups calls this with its
+    bind parameters, its `scope` of the day's sessions rows, `sites`, the `daily` sites'
+    condition and `visits_of_pages`, the visits whose pages are rolled up)."""
+    params = params | {"filtered_visits": params.get("filtered_visits", MIN_FILTERED_VISITS)}
+    big = (
+        f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
+        " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
+    )
+    # The site-days' markers: rolled up (column '') or not (column PRUNED).
+    events.command(
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '', '', if({big}, '', '{PRUNED}'), '',"
+        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
+        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
+        params,
+    )
+    # The rows first, then each one per filtered column and per column (ARRAY JOIN).
+    rows = (
+        f"SELECT site_id, start, visitor_id, is_bounce, pageviews, duration,"
+        f" {', '.join(ROLLED_COLUMNS)} FROM sessions FINAL"
+        f" WHERE {scope}{sites} AND {daily} AND {big}"
+    )
+    grouped = (
+        "SELECT site_id, toDate(start, 'UTC') AS day, f.1 AS filter, f.2 AS filter_value,"
+        " pair.1 AS column, pair.2 AS value, uniqExact(visitor_id) AS visitors,"
+        " count() AS visits, sum(is_bounce) AS bounces, sum(pageviews) AS pageviews,"
+        " sum(duration) AS duration,"
+        " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
+        f" FROM ({rows}) ARRAY JOIN {_filters()} AS f ARRAY JOIN {_columns()} AS pair"
+        " GROUP BY site_id, day, filter, filter_value, column, value"
+        " WINDOW per_column AS (PARTITION BY site_id, day, filter, column)"
+    )
+    visits = _kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration")
+    on_the_day = (
+        "SELECT site_id, f.1 AS filter, f.2 AS filter_value, '' AS column,"
+        " uniqExact(visitor_id) AS visitors,"
+        " countIf(name = 'pageview') AS views, count() AS events"
+        f" FROM (SELECT site_id, visitor_id, name, {', '.join(FILTERED_COLUMNS)} FROM events"
+        " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
+        f" AND name != 'engagement'{sites} AND {daily} AND {big}) ARRAY JOIN {_filters()} AS f"
+        " GROUP BY site_id, filter, filter_value"
+    )
+    # The day's events join the all-visits rows (column ''). A value may have events on
+    # the day and no visit that started then (its visits began the day before): a row of
+    # no visits carries them (the join's other side reads as 0 and '').
+    events.command(
+        f"{_INSERT} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
+        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
+        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
+        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
+        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
+        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
+        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
+        " AND e.column = v.column",
+        params,
+    )
+    pages = (
+        "SELECT site_id, {day:Date} AS day, f.1 AS filter, f.2 AS filter_value,"
+        " 'pathname' AS column, pathname AS value, uniqExact(visitor_id) AS visitors,"
+        " uniqExact(session_id) AS visits, countIf(name = 'pageview') AS pageviews,"
+        " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
+        " FROM (SELECT site_id, visitor_id, session_id, name, pathname,"
+        f" {', '.join(FILTERED_COLUMNS)} FROM events WHERE timestamp >= {{first:DateTime('UTC')}}"
+        " AND timestamp < {span_end:DateTime('UTC')} AND name != 'engagement'"
+        f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big})"
+        f" ARRAY JOIN {_filters()} AS f GROUP BY site_id, filter, filter_value, pathname"
+        " WINDOW per_column AS (PARTITION BY site_id, filter)"
+    )
+    events.command(
+        f"{_INSERT} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
+        " 0, pageviews, 0, 0, 0, 0, {built:DateTime('UTC')}"
+        f" FROM ({_kept_or_marked(pages, 'visitors, visits, pageviews')})",
+        params,
+    )
+
+
+def _kept_or_marked(grouped: str, sums: str) -> str:
+    """`grouped`'s rows of the (site, day, filter, column)s whose rows hold enough visits
+    each, and one PRUNED row for each of the others (its figures 0)."""
+    kept = "column_rows * {visits_per_row:UInt32} <= column_visits"
+    figures = ", ".join(f"if(kept, {name}, 0) AS {name}" for name in sums.split(", "))
+    return (
+        f"SELECT site_id, day, filter, if(kept, filter_value, '') AS filter_value,"
+        f" if(kept, column, concat('{PRUNED}', column)) AS column, if(kept, value, '') AS value,"
+        f" {figures} FROM (SELECT *, {kept} AS kept FROM ({grouped}))"
+        " LIMIT 1 BY site_id, day, filter, filter_value, column, value"
+    )
+
+
+def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
+    """Rows of the day from an earlier build that this one did not write again."""
+    events.command(
+        "DELETE FROM filter_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
+        + sites,
+        params,
+    )
+
+
+def filtered_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    filter_column: str,
+    columns: tuple[str, ...],
+    remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
+) -> list[date]:
+    """Days in [first, last] whose rows of `columns` (and of all visits) for the values of
+    `filter_column` are rolled up for `site_id`, in order."""
+    wanted = tuple(sorted({"", *columns}))
+
+    def lookup() -> list[date]:
+        params: dict[str, Any] = {
+            "site": site_id, "first": first.isoformat(), "last": last.isoformat(),
+            "filter": filter_column,
+        }  # fmt: skip
+        params |= {f"pruned{i}": PRUNED + column for i, column in enumerate(wanted)}
+        pruned = ", ".join(f"{{pruned{i}:String}}" for i in range(len(wanted)))
+        result = events.query(
+            "SELECT day FROM filter_rollups FINAL WHERE site_id = {site:UInt32}"
+            " AND day >= {first:Date} AND day <= {last:Date} AND (filter = ''"
+            f" OR filter = {{filter:String}} AND filter_value = '' AND column IN ({pruned}))"
+            " GROUP BY day HAVING countIf(filter = '' AND column = '') > 0"
+            f" AND countIf(column LIKE '{PRUNED}%') = 0 ORDER BY day",
+            params,
+        )
+        return [_as_date(row[0]) for row in result.rows]
+
+    return remembered(("filtered", site_id, first, last, filter_column, wanted), lookup)
+
+
+def _as_date(value: object) -> date:
+    return date.fromisoformat(str(value)[:10])
