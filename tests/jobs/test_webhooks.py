@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -142,3 +143,28 @@ def test_a_target_that_became_private_is_refused_at_delivery(
     assert receiver.requests == []
     [(event, state, attempts, _)] = _deliveries(stores)
     assert (event, state, attempts) == ("report.week", "failed", 1)
+
+
+def test_a_delivery_goes_to_the_address_it_checked_with_the_name_as_host(
+    hooked: tuple[Stores, int], receiver: Receiver
+) -> None:
+    # By name: the POST connects to the address the check resolved (no second lookup a
+    # rebinding name could answer differently) and still says which host it meant.
+    stores, site_id = hooked
+    by_name = receiver.url.replace("127.0.0.1", "localhost")
+    _add(stores, site_id, by_name, "json")
+    _send_week(stores)
+    [(headers, _)] = receiver.requests
+    assert headers["host"] == urlsplit(by_name).netloc
+    assert _deliveries(stores) == [("report.week", "delivered", 1, 200)]
+
+
+def test_a_pinned_request_keeps_the_name_for_host_and_certificate() -> None:
+    url, host, extensions = webhooks.pinned_request(
+        "https://hooks.example:8443/in?x=1", "2001:db8::5"
+    )
+    assert url == "https://[2001:db8::5]:8443/in?x=1"
+    assert host == {"Host": "hooks.example:8443"}
+    assert extensions == {"sni_hostname": "hooks.example"}
+    url, host, extensions = webhooks.pinned_request("http://hooks.example/in", "203.0.113.9")
+    assert (url, host, extensions) == ("http://203.0.113.9/in", {"Host": "hooks.example"}, {})

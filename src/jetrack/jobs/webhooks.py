@@ -3,11 +3,12 @@ with the queue's backoff, and the delivery row says how it went (the reports pag
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
 
-from jetrack.sites.webhooks import signature, target_refusal
+from jetrack.sites.webhooks import checked_target, pinned_request, signature
 from jetrack.store import job_queue
 from jetrack.store.job_queue import JobContext
 from jetrack.store.models import Webhook, WebhookDelivery, utcnow
@@ -42,9 +43,9 @@ def deliver_webhook(context: JobContext) -> None:
             return  # removed since
         url, secret = hook.url, hook.secret
     # Checked again at each delivery: the name may resolve elsewhere than when it was added.
-    refusal = target_refusal(url, settings.webhook_allow_private)
-    if refusal:
-        _record(context, "failed", None, f"refused: {refusal}")
+    target = checked_target(url, settings.webhook_allow_private)
+    if target.refusal:
+        _record(context, "failed", None, f"refused: {target.refusal}")
         return
     body = str(context.payload["body"]).encode()
     timestamp = str(int(time.time()))
@@ -55,11 +56,24 @@ def deliver_webhook(context: JobContext) -> None:
         "Jetrack-Signature": "sha256=" + signature(secret, timestamp, body),
     }
 
-    def post() -> None:
-        try:
-            answer = httpx.post(
-                url, content=body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False
+    def send(address: str) -> httpx.Response:
+        # Sent to an address just checked, not to a second lookup of the name.
+        pinned, host, extensions = pinned_request(url, address)
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+            request = client.build_request(
+                "POST", pinned, content=body, headers={**headers, **host}, extensions=extensions
             )
+            return client.send(request)
+
+    def post() -> None:
+        *others, last = target.addresses
+        try:
+            for address in others:  # the next address when one cannot be connected to
+                with contextlib.suppress(httpx.ConnectError):
+                    answer = send(address)
+                    break
+            else:
+                answer = send(last)
         except httpx.HTTPError as exc:
             _record(context, "retrying", None, type(exc).__name__)
             raise WebhookFailed(type(exc).__name__) from None

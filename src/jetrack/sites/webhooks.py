@@ -9,7 +9,7 @@ import ipaddress
 import json
 import secrets
 import socket
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -24,28 +24,57 @@ MAX_PER_SITE = 10
 SHOWN_DELIVERIES = 20
 
 
-def target_refusal(url: str, allow_private: bool) -> str | None:
-    """Why `url` may not be called (None: it may): an http(s) URL whose host resolves only
-    to public addresses, unless JETRACK_WEBHOOK_ALLOW_PRIVATE lets private ones through."""
+class Target(NamedTuple):
+    """Where a webhook's URL may be called: `refusal` (None: it may) and else the addresses
+    its host resolved to when checked, the ones the delivery connects to (in that order)."""
+
+    refusal: str | None
+    addresses: tuple[str, ...] = ()
+
+
+def checked_target(url: str, allow_private: bool) -> Target:
+    """An http(s) URL whose host resolves only to public addresses, unless
+    JETRACK_WEBHOOK_ALLOW_PRIVATE lets private ones through."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "an http:// or https:// URL"
+        return Target("an http:// or https:// URL")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError):
-        return f"the host {parts.hostname} cannot be resolved"
-    if allow_private:
-        return None
-    for *_, address in found:
-        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-        mapped = getattr(ip, "ipv4_mapped", None)
-        if not (mapped or ip).is_global:
-            return (
-                f"{parts.hostname} resolves to {ip}, a private, loopback or link-local address"
-                " (an operator can allow them: JETRACK_WEBHOOK_ALLOW_PRIVATE)"
-            )
-    return None
+        return Target(f"the host {parts.hostname} cannot be resolved")
+    addresses = [ipaddress.ip_address(str(a[0]).split("%")[0]) for *_, a in found]
+    if not allow_private:
+        for ip in addresses:
+            mapped = getattr(ip, "ipv4_mapped", None)
+            if not (mapped or ip).is_global:
+                return Target(
+                    f"{parts.hostname} resolves to {ip}, a private, loopback or link-local"
+                    " address (an operator can allow them: JETRACK_WEBHOOK_ALLOW_PRIVATE)"
+                )
+    if not addresses:
+        return Target(f"the host {parts.hostname} cannot be resolved")
+    return Target(None, tuple(dict.fromkeys(str(ip) for ip in addresses)))
+
+
+def target_refusal(url: str, allow_private: bool) -> str | None:
+    """Why `url` may not be called (None: it may); see `checked_target`."""
+    return checked_target(url, allow_private).refusal
+
+
+def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`url` with its host replaced by the checked `address`, the Host header it had, and
+    (https) the name its certificate is verified against: the request goes where the check
+    looked, so a name that resolves elsewhere a moment later (DNS rebinding) changes
+    nothing."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    ip = f"[{address}]" if ":" in address else address
+    netloc = f"{ip}:{parts.port}" if parts.port else ip
+    pinned = parts._replace(netloc=netloc).geturl()
+    host_header = f"{host}:{parts.port}" if parts.port else host
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return pinned, {"Host": host_header}, extensions
 
 
 def add_webhook(
