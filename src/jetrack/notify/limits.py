@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from jetrack.i18n.catalogs import ngettext
 from jetrack.rate_limits import SlidingWindows
 
 WINDOW_SECONDS = 60 * 60
@@ -74,8 +75,11 @@ class MailLimiter:
 
 
 def refusal(seconds: int) -> str:
+    """The refusal in the request's language (the pages that ask for mails show it)."""
     minutes = max(1, round(seconds / 60))
-    return (
-        "Too many mails were asked for this address or from your network. "
-        f"Try again in {minutes} minutes."
+    return ngettext(
+        "Too many mails were asked for this address or from your network. Try again in {n} minute.",
+        "Too many mails were asked for this address or from your network."
+        " Try again in {n} minutes.",
+        minutes,
     )

@@ -12,11 +12,23 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.permissions import can
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import ReportRecipient, Site, SpikeAlert, User, utcnow
 
 # What a recipient row gets: the weekly report, the monthly one, or the traffic alerts.
 KINDS = ("week", "month", "alerts")
-KIND_NAMES = {"week": "weekly report", "month": "monthly report", "alerts": "traffic alerts"}
+KIND_NAMES = {
+    "week": gettext_noop("weekly report"),
+    "month": gettext_noop("monthly report"),
+    "alerts": gettext_noop("traffic alerts"),
+}
+# A kind as the object of a sentence ("Send {kind} of ..."): the article is part of the
+# message, since a language's article and case depend on the noun.
+KIND_OBJECTS = {
+    "week": gettext_noop("the weekly report"),
+    "month": gettext_noop("the monthly report"),
+    "alerts": gettext_noop("the traffic alerts"),
+}
 PURPOSES = ("confirm", "unsubscribe")
 # Outside addresses one site may have (all kinds together): enough for a team's clients,
 # too few for a mailing list.
@@ -24,7 +36,13 @@ MAX_OUTSIDE = 50
 
 
 class RecipientError(ValueError):
-    """A recipient that cannot be added; the message names the problem."""
+    """A recipient, webhook or spike setting that cannot be saved: `field` names the bad
+    field and `message` the problem, in English and marked for translation, its
+    `{placeholders}` filled from `params` (a page shows it translated)."""
+
+    def __init__(self, field: str, message: str, **params: str) -> None:
+        super().__init__(f"{field}: {message.format(**params)}")
+        self.field, self.message, self.params = field, message, params
 
 
 class LinkError(ValueError):
@@ -113,10 +131,10 @@ def add_outside(
     """An address an admin added: unconfirmed until its owner follows the mailed link."""
     email = email.strip()
     if kind not in KINDS:
-        raise RecipientError(f"kind: one of {', '.join(KINDS)}")
+        raise RecipientError("kind", gettext_noop("one of {values}"), values=", ".join(KINDS))
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
-        raise RecipientError("email: an address such as name@example.com")
+        raise RecipientError("email", gettext_noop("an address such as name@example.com"))
     taken = session.scalar(
         select(ReportRecipient.id).where(
             ReportRecipient.site_id == site.id,
@@ -125,9 +143,11 @@ def add_outside(
         )
     )
     if taken is not None:
-        raise RecipientError(f"email: {email} already gets the {KIND_NAMES[kind]}")
+        already = gettext_noop("{email} already gets {kind}")
+        raise RecipientError("email", already, email=email, kind=KIND_OBJECTS[kind])
     if len(outside_recipients(session, site)) >= MAX_OUTSIDE:
-        raise RecipientError(f"email: a site has at most {MAX_OUTSIDE} outside recipients")
+        most = gettext_noop("a site has at most {max} outside recipients")
+        raise RecipientError("email", most, max=str(MAX_OUTSIDE))
     row = ReportRecipient(site_id=site.id, email=email, kind=kind, added_by_id=added_by.id)
     session.add(row)
     session.flush()
@@ -195,7 +215,10 @@ def _row_for(session: Session, purpose: str, token: str) -> ReportRecipient:
     row = session.get(ReportRecipient, int(number)) if number.isdigit() else None
     if row is None or not hmac.compare_digest(signature, _signature(session, purpose, row)):
         raise LinkError(
-            "This link does not work any more: the address was removed, or the link is incomplete."
+            gettext_noop(
+                "This link does not work any more:"
+                " the address was removed, or the link is incomplete."
+            )
         )
     return row
 
@@ -206,7 +229,7 @@ class LinkTarget:
 
     email: str
     domain: str
-    kind_name: str
+    kind: str  # one of KINDS
     confirmed: bool
 
 
@@ -214,7 +237,7 @@ def link_target(session: Session, purpose: str, token: str) -> LinkTarget:
     row = _row_for(session, purpose, token)
     site = session.get(Site, row.site_id)
     domain = site.domain if site is not None else ""
-    return LinkTarget(row.email, domain, KIND_NAMES[row.kind], row.confirmed_at is not None)
+    return LinkTarget(row.email, domain, row.kind, row.confirmed_at is not None)
 
 
 def confirm(session: Session, token: str) -> LinkTarget:
@@ -247,9 +270,12 @@ def set_spike(session: Session, site: Site, threshold: str, every_hours: str) ->
             session.delete(row)
         return
     if not threshold.strip().isdigit() or not 1 <= int(threshold) <= 10_000_000:
-        raise RecipientError("spike_threshold: a whole number of visitors, 1 or more")
+        raise RecipientError(
+            "spike_threshold", gettext_noop("a whole number of visitors, 1 or more")
+        )
     if not every_hours.strip().isdigit() or not 1 <= int(every_hours) <= MAX_EVERY_HOURS:
-        raise RecipientError(f"spike_every_hours: a whole number of hours, 1 to {MAX_EVERY_HOURS}")
+        hours = gettext_noop("a whole number of hours, 1 to {max}")
+        raise RecipientError("spike_every_hours", hours, max=str(MAX_EVERY_HOURS))
     if row is None:
         row = SpikeAlert(site_id=site.id, threshold=0, every_hours=6)
         session.add(row)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.sites.report_recipients import KINDS, RecipientError
 from jetrack.store import job_queue
 from jetrack.store.models import Site, Webhook, WebhookDelivery
@@ -24,11 +25,21 @@ MAX_PER_SITE = 10
 SHOWN_DELIVERIES = 20
 
 
+class Refusal(NamedTuple):
+    """Why a URL may not be called: a message marked for translation and its values."""
+
+    message: str
+    params: dict[str, str]
+
+    def __str__(self) -> str:
+        return self.message.format(**self.params)
+
+
 class Target(NamedTuple):
     """Where a webhook's URL may be called: `refusal` (None: it may) and else the addresses
     its host resolved to when checked, the ones the delivery connects to (in that order)."""
 
-    refusal: str | None
+    refusal: Refusal | None
     addresses: tuple[str, ...] = ()
 
 
@@ -37,27 +48,31 @@ def checked_target(url: str, allow_private: bool) -> Target:
     JETRACK_WEBHOOK_ALLOW_PRIVATE lets private ones through."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return Target("an http:// or https:// URL")
+        return Target(Refusal(gettext_noop("an http:// or https:// URL"), {}))
+    host = parts.hostname
+    unresolved = Refusal(gettext_noop("the host {host} cannot be resolved"), {"host": host})
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError):
-        return Target(f"the host {parts.hostname} cannot be resolved")
+        return Target(unresolved)
     addresses = [ipaddress.ip_address(str(a[0]).split("%")[0]) for *_, a in found]
     if not allow_private:
         for ip in addresses:
             mapped = getattr(ip, "ipv4_mapped", None)
             if not (mapped or ip).is_global:
-                return Target(
-                    f"{parts.hostname} resolves to {ip}, a private, loopback or link-local"
-                    " address (an operator can allow them: JETRACK_WEBHOOK_ALLOW_PRIVATE)"
+                private = gettext_noop(
+                    "{host} resolves to {ip}, a private, loopback or link-local address"
+                    " (an operator can allow them: {setting})"
                 )
+                setting = "JETRACK_WEBHOOK_ALLOW_PRIVATE"
+                return Target(Refusal(private, {"host": host, "ip": str(ip), "setting": setting}))
     if not addresses:
-        return Target(f"the host {parts.hostname} cannot be resolved")
+        return Target(unresolved)
     return Target(None, tuple(dict.fromkeys(str(ip) for ip in addresses)))
 
 
-def target_refusal(url: str, allow_private: bool) -> str | None:
+def target_refusal(url: str, allow_private: bool) -> Refusal | None:
     """Why `url` may not be called (None: it may); see `checked_target`."""
     return checked_target(url, allow_private).refusal
 
@@ -82,16 +97,18 @@ def add_webhook(
 ) -> Webhook:
     url = url.strip()
     if len(url) > 2000:
-        raise RecipientError("url: at most 2000 characters")
+        raise RecipientError("url", gettext_noop("at most {max} characters"), max="2000")
     refusal = target_refusal(url, allow_private)
     if refusal:
-        raise RecipientError(f"url: {refusal}")
+        raise RecipientError("url", refusal.message, **refusal.params)
     if fmt not in FORMATS:
-        raise RecipientError(f"format: one of {', '.join(FORMATS)}")
+        raise RecipientError("format", gettext_noop("one of {values}"), values=", ".join(FORMATS))
     if not kinds or not kinds <= set(KINDS):
-        raise RecipientError(f"kinds: one or more of {', '.join(KINDS)}")
+        some = gettext_noop("one or more of {values}")
+        raise RecipientError("kinds", some, values=", ".join(KINDS))
     if len(webhooks_of(session, site)) >= MAX_PER_SITE:
-        raise RecipientError(f"url: a site has at most {MAX_PER_SITE} webhooks")
+        most = gettext_noop("a site has at most {max} webhooks")
+        raise RecipientError("url", most, max=str(MAX_PER_SITE))
     hook = Webhook(
         site_id=site.id, url=url, format=fmt, kinds=[k for k in KINDS if k in kinds],
         secret=secrets.token_hex(32),

@@ -7,19 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, site_for
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
 from jetrack.notify.messages import compose, in_background, link, quoted
 from jetrack.sites import report_recipients as recipients
 from jetrack.sites import webhooks
 from jetrack.sites.report_recipients import (
     KIND_NAMES,
+    KIND_OBJECTS,
     KINDS,
     LinkError,
     LinkTarget,
@@ -68,6 +69,12 @@ async def _page(
     return await render(request, "site_reports.html", context, status=status)
 
 
+def _problem(exc: RecipientError) -> dict[str, str]:
+    """The bad field and its problem in the page's language (a kind's name too)."""
+    params = {name: gettext(v) if name == "kind" else v for name, v in exc.params.items()}
+    return {exc.field: gettext(exc.message, **params)}
+
+
 async def mine_submit(request: Request) -> Response:
     """A member's own choice of reports and alerts, at their account's address."""
     user = await require_user(request)
@@ -100,15 +107,14 @@ async def outside_add(request: Request) -> Response:
     )
     keys = mail_keys(email, account=user.id, client=client_address(request))
     wait = mail_limiter(request).retry_after(keys)
+    values = {"email": email, "kind": kind}
+    if wait:
+        extra = {"errors": {"email": refusal(wait)}, "values": values}
+        return retry_after(await _page(request, extra, 429), wait)
     try:
-        if wait:
-            raise RecipientError(f"email: {refusal(wait)}")
         token, site_domain = await in_session(request, _add, user, domain, email, kind)
     except RecipientError as exc:
-        field, _, message = str(exc).partition(": ")
-        extra = {"errors": {field: message}, "values": {"email": email, "kind": kind}}
-        page = await _page(request, extra, 429 if wait else 400)
-        return retry_after(page, wait) if wait else page
+        return await _page(request, {"errors": _problem(exc), "values": values}, 400)
     mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
     mail = compose(
@@ -151,9 +157,8 @@ async def spike_submit(request: Request) -> Response:
     try:
         await in_session(request, save)
     except RecipientError as exc:
-        field, _, message = str(exc).partition(": ")
         values = {"spike_threshold": threshold, "spike_every_hours": every}
-        return await _page(request, {"errors": {field: message}, "values": values}, 400)
+        return await _page(request, {"errors": _problem(exc), "values": values}, 400)
     return RedirectResponse(f"/sites/{domain}/reports?notice=saved", 303)
 
 
@@ -180,8 +185,7 @@ async def webhook_add(request: Request) -> Response:
     try:
         await in_session(request, _add_webhook, user, domain, values, allow)
     except RecipientError as exc:
-        field, _, message = str(exc).partition(": ")
-        extra = {"errors": {field: message}, "values": {"url": values["url"]}}
+        extra = {"errors": _problem(exc), "values": {"url": values["url"]}}
         return await _page(request, extra, 400)
     return RedirectResponse(f"/sites/{domain}/reports?notice=saved#webhooks", 303)
 
@@ -210,13 +214,32 @@ def _token(request: Request, form: Any = None) -> str:
     return found[:200]
 
 
+# The pages' titles, by purpose.
+_LINK_TITLES = {
+    "confirm": gettext_noop("Confirm the subscription"),
+    "unsubscribe": gettext_noop("Unsubscribe"),
+}
+
+
+async def _dead_link(request: Request, purpose: str, exc: LinkError) -> Response:
+    """A link that does not work (any more): a page that says so, with 404."""
+    context = {"title": _LINK_TITLES[purpose], "message": str(exc)}
+    return await render(request, "message.html", context, status=404)
+
+
 async def _link_page(request: Request, purpose: str) -> Response:
     token = _token(request)
     try:
         target = await in_session(request, recipients.link_target, purpose, token)
     except LinkError as exc:
-        raise HTTPException(404, str(exc)) from None
-    context = {"target": target, "token": token, "purpose": purpose}
+        return await _dead_link(request, purpose, exc)
+    context = {
+        "target": target,
+        "kind": KIND_OBJECTS[target.kind],
+        "token": token,
+        "purpose": purpose,
+        "title": _LINK_TITLES[purpose],
+    }
     return await render(request, "report_link.html", context)
 
 
@@ -229,25 +252,32 @@ async def unsubscribe_page(request: Request) -> Response:
 
 
 async def _link_action(
-    request: Request, action: Callable[[Session, str], LinkTarget], title: str, done: str
+    request: Request,
+    purpose: str,
+    action: Callable[[Session, str], LinkTarget],
+    title: str,
+    done: str,
 ) -> Response:
     form = await read_form(request)
     try:
         target = await in_session(request, action, _token(request, form))
     except LinkError as exc:
-        raise HTTPException(404, str(exc)) from None
-    message = done.format(email=target.email, kind=target.kind_name, domain=target.domain)
+        return await _dead_link(request, purpose, exc)
+    kind = gettext(KIND_OBJECTS[target.kind])
+    message = gettext(done, email=target.email, kind=kind, domain=target.domain)
     return await render(request, "message.html", {"title": title, "message": message})
 
 
 async def confirm_submit(request: Request) -> Response:
-    done = "{email} gets the {kind} of {domain} from now on."
-    return await _link_action(request, recipients.confirm, "Subscribed", done)
+    done = gettext_noop("{email} gets {kind} of {domain} from now on.")
+    subscribed = gettext_noop("Subscribed")
+    return await _link_action(request, "confirm", recipients.confirm, subscribed, done)
 
 
 async def unsubscribe_submit(request: Request) -> Response:
-    done = "{email} no longer gets the {kind} of {domain}."
-    return await _link_action(request, recipients.unsubscribe, "Unsubscribed", done)
+    done = gettext_noop("{email} no longer gets {kind} of {domain}.")
+    unsubscribed = gettext_noop("Unsubscribed")
+    return await _link_action(request, "unsubscribe", recipients.unsubscribe, unsubscribed, done)
 
 
 routes: list[BaseRoute] = [

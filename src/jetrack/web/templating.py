@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -14,12 +15,24 @@ from jetrack.notify.templates import template_environment
 from jetrack.web.auth import session_of, theme_of
 from jetrack.web.static_files import page_script
 
+
+def _page_gettext(msgid: str, **params: Any) -> str:
+    """`_()` in a page: a value that is markup (`{% set x %}<strong>..</strong>{% endset %}`)
+    stays markup in the escaped translation, so a sentence with an element inside is still
+    one message."""
+    if not any(isinstance(value, Markup) for value in params.values()):
+        return gettext(msgid, **params)
+    return Markup.escape(gettext(msgid)).format(**params)
+
+
 environment = template_environment()
 # A page's TypeScript module, built with the dashboard: `page_script('src/pages/x.ts')`.
 environment.globals["page_script"] = page_script
 # The request's language (web/language.py): `_("...")`, `ngettext(...)`, `lang()`, and
 # numbers and dates written its way.
-environment.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, lang=current_language)
+environment.globals.update(
+    _=_page_gettext, gettext=_page_gettext, ngettext=ngettext, lang=current_language
+)
 environment.filters.update(
     number=formatting.number,
     day=formatting.day,
