@@ -125,7 +125,9 @@ def test_unsubscribe_from_the_link_in_the_mail(
     _subscribed(client, world, stores, inbox)
     link = inbox.link("viewer@example.com", "/reports/unsubscribe")
     page = client.get(link)
-    assert page.status_code == 200 and "Stop sending <strong>the weekly report</strong>" in page.text
+    assert (
+        page.status_code == 200 and "Stop sending <strong>the weekly report</strong>" in page.text
+    )
     assert rows(stores) == [("viewer@example.com", "week", True)]
     token = link.split("token=")[1]
     done = post(client, "/reports/unsubscribe", world.csrf["viewer"], token=token)
