@@ -24,8 +24,12 @@ def test_services_and_job_handlers_are_functions() -> None:
     assert [service.__module__ for service in app.SERVICES] == [
         "jetrack.ingest.service",
         "jetrack.jobs.runner",
+        "jetrack.jobs.idle_memory",
     ]
-    kinds = {*runner.DAILY_KINDS, *runner.HOURLY_KINDS, *runner.PURGE_KINDS, "export"}
+    # Scheduled kinds, and those another job or a page queues (exports, reports and alerts
+    # with their mails and webhook deliveries).
+    queued = {"export", "reports", "report_mail", "alerts", "alert_mail", "webhook"}
+    kinds = {*runner.DAILY_KINDS, *runner.HOURLY_KINDS, *runner.PURGE_KINDS, *queued}
     assert set(runner.HANDLERS) == kinds
     assert all(inspect.isfunction(handler) for handler in runner.HANDLERS.values())
     for module in (app, runner):
