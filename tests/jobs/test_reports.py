@@ -104,6 +104,10 @@ def test_each_recipient_gets_the_weekly_report_once(
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         url = message["List-Unsubscribe"].strip("<>")
         assert url.startswith("https://stats.example/reports/unsubscribe?token=")
+        # On the wire as RFC 2369 writes it: the URL in angle brackets, on one line, not
+        # folded into RFC 2047 encoded words (which mail clients do not decode there).
+        raw = dict(message.raw_items())
+        assert raw["List-Unsubscribe"] == f"<{url}>"
         assert url in inbox.text(message) and url in inbox.html(message)
         assert (
             message["Message-ID"]

@@ -6,8 +6,9 @@ the instance's own account mails, so printing their text part is how they reach 
 from __future__ import annotations
 
 import logging
+from email import policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid, parseaddr
 
 import aiosmtplib
 
@@ -16,8 +17,15 @@ from jetrack.config import Settings
 log = logging.getLogger("jetrack.mail")
 
 
+# Header lines up to RFC 5322's 998 characters: with the default 78, a long URL header
+# (List-Unsubscribe) is folded into RFC 2047 encoded words, which mail clients do not read
+# as a URL.
+# (aiosmtplib would flatten with its own 78: the message goes to it as bytes.)
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(settings: Settings, to: str, subject: str, text: str, html: str) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
@@ -47,7 +55,9 @@ async def send_message(settings: Settings, message: EmailMessage) -> None:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     try:
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=MAIL_POLICY),
+            sender=parseaddr(str(message["From"]))[1],
+            recipients=[address for _, address in getaddresses([str(message["To"])])],
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
