@@ -102,7 +102,9 @@ def test_save_reload_and_apply_a_segment_then_note_the_graph(
 
     # A shared link shows the note read-only and none of the owner's personal segments.
     shared = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False, viewport=WIDE)
-    expect(shared.locator('[data-testid="note-marker"]')).to_have_count(1)
+    # The marker comes with the graph, after the shared link's first queries: on a busy
+    # machine (the suite on more workers than cores) that takes longer than 5 s.
+    expect(shared.locator('[data-testid="note-marker"]')).to_have_count(1, timeout=30_000)
     shared.click('[data-testid="notes-button"]')
     expect(shared.locator('[data-testid="note"]')).to_have_count(1)
     expect(shared.locator('[data-testid="note-add"]')).to_have_count(0)
