@@ -11,10 +11,12 @@ LINT_STAMP := lint/node_modules/.installed
 ESLINT := lint/node_modules/.bin/eslint
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
-# pytest workers (pytest-xdist): the suite keeps no state between tests, so both cores work.
+# pytest workers (pytest-xdist): the suite keeps no state between tests. Three on two cores:
+# much of a test's time is spent waiting on Chromium or a `jetrack serve` process (measured:
+# two workers kept 1.05 cores busy on average).
 # Whole files go to one worker (--dist loadfile), so a module-scoped fixture (a seeded demo
 # server, seeded stores) is made once, not once per worker that gets some of its tests.
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 PYTEST_DIST ?= loadfile
 # `make test` fails when line coverage of src/jetrack drops under this: a few points under
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).

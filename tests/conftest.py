@@ -55,10 +55,28 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 
 
+# Files with browser, server and slow tests first: pytest-xdist hands out whole files
+# (--dist loadfile) in this order, so the long ones start at once instead of ending the run
+# alone on one worker while the others are idle.
+FIRST_MARKERS = ("browser", "server", "slow")
+
+
+def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
+    rank: dict[str, int] = {}
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=3)
+        path = str(item.path)
+        rank[path] = min(rank.get(path, 3), found)
+    return rank
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+    rank = _file_rank(items)
+    items.sort(key=lambda item: rank[str(item.path)])  # stable: a file's order is kept
 
 
 @pytest.fixture(autouse=True)
