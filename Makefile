@@ -84,7 +84,7 @@ typecheck: $(STAMP) build
 	npm run --silent typecheck:tracker
 
 pytest: install chromium
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: install chromium lint typecheck pytest
 
@@ -94,7 +94,7 @@ check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -m "$(FAST_TESTS)"
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -m "$(FAST_TESTS)"
 
 # Collect the translatable messages into src/jetrack/locale/*/messages.po (docs/translations.md).
 messages: $(STAMP)

@@ -56,7 +56,8 @@ SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 
 
 # Files with browser, server and slow tests first: pytest-xdist hands out whole files
-# (--dist loadfile) in this order, so the long ones start at once instead of ending the run
+# (--dist loadfile) in this order (the Makefile turns off its own reordering by number of
+# tests, --no-loadscope-reorder), so the long ones start at once instead of ending the run
 # alone on one worker while the others are idle.
 FIRST_MARKERS = ("browser", "server", "slow")
 
