@@ -72,11 +72,6 @@ def checked_target(url: str, allow_private: bool) -> Target:
     return Target(None, tuple(dict.fromkeys(str(ip) for ip in addresses)))
 
 
-def target_refusal(url: str, allow_private: bool) -> Refusal | None:
-    """Why `url` may not be called (None: it may); see `checked_target`."""
-    return checked_target(url, allow_private).refusal
-
-
 def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     """`url` with its host replaced by the checked `address`, the Host header it had, and
     (https) the name its certificate is verified against: the request goes where the check
@@ -98,7 +93,7 @@ def add_webhook(
     url = url.strip()
     if len(url) > 2000:
         raise RecipientError("url", gettext_noop("at most {max} characters"), max="2000")
-    refusal = target_refusal(url, allow_private)
+    refusal = checked_target(url, allow_private).refusal
     if refusal:
         raise RecipientError("url", refusal.message, **refusal.params)
     if fmt not in FORMATS:
