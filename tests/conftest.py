@@ -24,6 +24,7 @@ import psutil
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
@@ -48,6 +49,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+# Browser assertions wait up to 15 s, not Playwright's 5: with the browser files first on
+# three workers, a dashboard's queries can take longer than 5 s to answer (only a failing
+# assertion waits that long).
+expect.set_options(timeout=15_000)
 
 
 # Fixtures that start a `jetrack serve` process: their tests get the `server` marker, which
