@@ -162,7 +162,7 @@ _COMPATIBLE_NAME = re.compile(
 
 # re2's budget for the pattern set's DFA; below ~32 MB it runs out of room for ~1,600
 # patterns and falls back to a slower search. The states are built as agents need them:
-# the whole labelled set grows the process by ~10 MB.
+# the whole labelled set grows the process by ~9 MB.
 _RE2_MAX_MEM = 64 << 20
 
 
@@ -178,8 +178,9 @@ def _crawler_list() -> list[dict[str, object]]:
 
 
 @cache
-def _pattern_set() -> tuple[Any, int]:
-    """One re2 set of every pattern, automation ones first, and how many of those there are.
+def _pattern_set() -> tuple[Any, int, tuple[str, ...]]:
+    """One re2 set of every pattern, automation ones first; how many of those there are;
+    the list's patterns re2 refuses (lookarounds), left out (a test keeps this empty).
 
     A set answers which patterns occur in one pass of a DFA, linear in the agent's length
     whatever the number of patterns (Python's re tries each alternative at every position).
@@ -200,10 +201,17 @@ def _pattern_set() -> tuple[Any, int]:
     options.never_capture = True
     options.log_errors = False
     patterns = re2.Set.SearchSet(options)
-    for pattern in (*automation, *crawlers):
-        patterns.Add(pattern)
+    refused: list[str] = []
+    added_automation = 0
+    for number, pattern in enumerate((*automation, *crawlers)):
+        try:
+            patterns.Add(pattern)
+        except re2.error:
+            refused.append(pattern)
+        else:
+            added_automation += number < len(automation)
     patterns.Compile()
-    return patterns, len(automation)
+    return patterns, added_automation, tuple(refused)
 
 
 def _browser_shaped(user_agent: str) -> bool:
@@ -232,7 +240,7 @@ def user_agent_reason(user_agent: str) -> str | None:
     user_agent = user_agent.strip()
     if len(user_agent) < _MIN_UA_LENGTH:
         return BOT_UA
-    patterns, automation = _pattern_set()
+    patterns, automation, _refused = _pattern_set()
     matched = patterns.Match(user_agent)
     if matched:
         return AUTOMATION if min(matched) < automation else BOT_UA
