@@ -48,7 +48,31 @@ RELABEL: dict[str, tuple[str, str]] = {
     ),
     "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Amzn-User/0.1) "
     "Chrome/119.0.6045.214 Safari/537.36": ("app", "Amazon's agent fetching for a user"),
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko; Google Web "
+    "Preview) Chrome/27.0 .1453 Safari/537.36.": ("bot", "Google's page preview renderer"),
 }
+
+# In uap-core's browser families, the apps' own HTTP clients (not their in-app browsers,
+# which send "Mozilla/5.0 ... [FBAN/...]" or "... Instagram 357.0"): Facebook's and
+# Instagram's API clients, Safari's background fetches (CFNetwork), Android's Dalvik.
+_APP_CLIENT = re.compile(r"\[FBAN/|Instagram \d|Safari/[\d.]+ CFNetwork/|Dalvik/|Android: Client/")
+
+
+# uap-core's parser test cases whose browser family is a web browser or an in-app browser
+# (the file also tests bots, apps, mail clients and libraries, which are left out).
+UAP_BROWSER_FAMILIES = frozenset(
+    {
+        "Amazon Silk", "Aloha Browser", "Android", "Avast Secure Browser", "Baidu Browser",
+        "Brave", "Chrome", "Chrome Mobile", "Chrome Mobile WebView", "Chrome Mobile iOS",
+        "Chromium", "Dolphin", "DuckDuckGo Mobile", "Ecosia", "Edge", "Edge Mobile",
+        "Epiphany", "Facebook", "Firefox", "Firefox Focus", "Firefox Mobile", "Firefox iOS",
+        "Honor Browser", "IE", "IE Mobile", "Iceweasel", "Instagram", "Konqueror", "Maxthon",
+        "Mobile Safari", "Mobile Safari UI/WKWebView", "Opera", "Opera Mini", "Opera Mobile",
+        "Pale Moon", "Puffin", "QQ Browser", "QQ Browser Mobile", "Safari", "Samsung Internet",
+        "SeaMonkey", "Seznam prohlížeč", "Silk", "Sogou Explorer", "UC Browser", "Vivaldi",
+        "Waterfox", "WeChat Browser", "Whale", "Yandex Browser",
+    }
+)  # fmt: skip
 
 
 def split_of(ua: str) -> str:
@@ -76,6 +100,17 @@ def rows(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     for entry in json.loads(Path(args.user_agents).read_text("utf-8")):
         ua = entry["userAgent"]
         out.append((ua, "human", "user-agents", split_of(ua)))
+    # Added after the rules were written and never read: all of it is held out.
+    uap = Path(args.uap_core)
+    cases = yaml.safe_load((uap / "tests" / "test_ua.yaml").read_text("utf-8"))["test_cases"]
+    for case in cases:
+        if case["family"] in UAP_BROWSER_FAMILIES:
+            ua = case["user_agent_string"]
+            label = "app" if _APP_CLIENT.match(ua) else "human"
+            out.append((ua, label, "uap-core", "held-out"))
+    firefox = uap / "test_resources" / "firefox_user_agent_strings.yaml"
+    for case in yaml.safe_load(firefox.read_text("utf-8"))["test_cases"]:
+        out.append((case["user_agent_string"], "human", "uap-core", "held-out"))
     with CURATED.open(newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
             out.append((row["ua"], row["label"], "jetrack", "dev"))
@@ -88,6 +123,7 @@ def main() -> int:
     parser.add_argument("--isbot", required=True, help="a checkout of isbot's repository")
     parser.add_argument("--top-crawler-agents", required=True, help="its index.json")
     parser.add_argument("--user-agents", required=True, help="user-agents' user-agents.json")
+    parser.add_argument("--uap-core", required=True, help="a checkout of uap-core's repository")
     args = parser.parse_args()
     labels: dict[str, set[str]] = {}
     unique: dict[str, tuple[str, str, str, str]] = {}

@@ -14,6 +14,10 @@ USER_AGENTS_VERSION="${USER_AGENTS_VERSION:-2.1.198}"
 ISBOT_REPO="${ISBOT_REPO:-https://github.com/omrilotan/isbot.git}"
 ISBOT_COMMIT="${ISBOT_COMMIT:-344052da664bde49579e21f1e62349280791efb3}"
 
+# uap-core's parser tests (browsers of many families), also in its repository only.
+UAP_REPO="${UAP_REPO:-https://github.com/ua-parser/uap-core.git}"
+UAP_COMMIT="${UAP_COMMIT:-e3c5e634bee0b14f1a129c991483910739ad9f6c}"
+
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 WORK="$(mktemp -d)"
@@ -32,12 +36,17 @@ for package in "top-crawler-agents@$TOP_CRAWLERS_VERSION" "user-agents@$USER_AGE
   tar -xzf "$WORK/${package%@*}"-*.tgz -C "$WORK/${package%@*}"
 done
 
-git init --quiet "$WORK/isbot"
-git -C "$WORK/isbot" fetch --quiet --depth 1 "$ISBOT_REPO" "$ISBOT_COMMIT"
-git -C "$WORK/isbot" checkout --quiet FETCH_HEAD
+checkout() {  # checkout DIR REPO COMMIT
+  git init --quiet "$1"
+  git -C "$1" fetch --quiet --depth 1 "$2" "$3"
+  git -C "$1" checkout --quiet FETCH_HEAD
+}
+checkout "$WORK/isbot" "$ISBOT_REPO" "$ISBOT_COMMIT"
+checkout "$WORK/uap-core" "$UAP_REPO" "$UAP_COMMIT"
 
 PYTHONPATH="$ROOT/src" "$PYTHON" "$ROOT/bench/build_bot_labels.py" \
   --crawler-user-agents "$ROOT/src/jetrack/enrich/data/crawler-user-agents.json" \
   --isbot "$WORK/isbot" \
   --top-crawler-agents "$WORK/top-crawler-agents/package/index.json" \
-  --user-agents "$WORK/user-agents/package/dist/user-agents.json"
+  --user-agents "$WORK/user-agents/package/dist/user-agents.json" \
+  --uap-core "$WORK/uap-core"

@@ -139,19 +139,23 @@ _RULE_PATTERNS: tuple[str, ...] = (
 _OVERBROAD_PATTERNS: dict[str, str] = {
     "Sonic": 'the Slack desktop app ("Sonic Slack_SSB")',
     "Viber": "Viber's in-app browser",
+    "008\\/": 'Opera Mini\'s build numbers ("Opera Mini/4.4.39008/37.9178")',
 }
 
 # What a person's web browser sends: "Mozilla/N.N " with a rendering engine (a bare
-# "Mozilla/5.0 (compatible)" or "Mozilla/5.0 (Name/1.0)" names none), Opera/, or one of the
-# text and old mobile browsers that never claimed to be Mozilla.
-_MOZILLA = re.compile(r"Mozilla/\d\.\d+ ")
+# "Mozilla/5.0 (compatible)" or "Mozilla/5.0 (Name/1.0)" names none), or Opera, UC Browser,
+# QQ Browser and the text and old mobile browsers that never claimed to be Mozilla, wherever
+# their name stands ("MQQBrowser/39 Mozilla/5.0 (iPhone ...", "HTC MAX 4G Opera/9.5 ...").
+# Some logs write spaces as "+" ("Mozilla/5.0+(iPad;+CPU+OS+9_3_1...").
+_MOZILLA = re.compile(r"Mozilla/\d\.\d+[ +]")
 _ENGINE = re.compile(
     r"Gecko|AppleWebKit|Trident|Presto|MSIE|KHTML|Goanna|Opera|NetFront|UCBrowser|UC Browser"
     r"|IBrowse|Nintendo|PlayStation|Amiga-AWeb|NetPositive|Charon|Fireweb"
 )
 _OTHER_BROWSER = re.compile(
-    r"Opera/|Lynx/|Links \(|ELinks/|w3m/|IBrowse/|AmigaVoyager/|Amiga-AWeb/|NCSA_Mosaic/"
-    r"|UCWEB/|BlackBerry\d|Nokia\w*/|SonyEricsson|MOT-|mot-|SAMSUNG-"
+    r"Opera[/ ]\d|Opera Mobi|Opera Mini|UCWEB|UC ?Browser|QQBrowser|Dolphin \d|Lynx/"
+    r"|Links \(|ELinks/|w3m/|IBrowse/|AmigaVoyager/|Amiga-AWeb/|NCSA_Mosaic/|BlackBerry\d"
+    r"|Nokia\w*/|SonyEricsson|MOT-|mot-|SAMSUNG-"
 )
 
 # A crawler calling itself "compatible" with a browser: "(compatible; Name/1.0)", which
@@ -218,7 +222,7 @@ def _browser_shaped(user_agent: str) -> bool:
     if _MOZILLA.match(user_agent):
         # Nearly every browser says "like Gecko" or "Gecko/": a substring test settles it.
         return "Gecko" in user_agent or _ENGINE.search(user_agent) is not None
-    return _OTHER_BROWSER.match(user_agent) is not None
+    return _OTHER_BROWSER.search(user_agent) is not None
 
 
 @cache
