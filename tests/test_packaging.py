@@ -53,8 +53,10 @@ def _venv_with_wheel(tmp_path: Path, wheel: Path) -> Path:
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-        + ["--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)],
+        [
+            *(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"),
+            *("--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)),
+        ],
         check=True,
         capture_output=True,
     )
@@ -122,7 +124,9 @@ def test_wheel_serves_bundles_without_node(tmp_path: Path) -> None:
         assert tracker.status_code == 200
         assert tracker.text == (installed / "static/build/tracker/script.js").read_text()
 
-        manifest = json.loads((installed / "static/build/dashboard/.vite/manifest.json").read_text())
+        manifest = json.loads(
+            (installed / "static/build/dashboard/.vite/manifest.json").read_text()
+        )
         bundle = manifest["src/main.tsx"]["file"]
         dashboard = httpx.get(f"{url}/static/build/dashboard/{bundle}", timeout=5)
         assert dashboard.status_code == 200
