@@ -211,7 +211,8 @@ def test_metrics_needs_its_token_when_one_is_set(settings: Settings, stores: Sto
 
 
 def test_metrics_is_off_without_a_token(settings: Settings, stores: Stores) -> None:
-    without = make_settings(settings.data_dir, metrics_token=None)
+    # An empty token (`JETRACK_METRICS_TOKEN=` in a compose file) is no token.
+    without = make_settings(settings.data_dir, metrics_token="")
     with TestClient(create_app(without, stores)) as client:
         answer = client.get("/metrics", headers={"Authorization": "Bearer anything"})
         assert answer.status_code == 404
