@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jetrack.config import Settings
 from jetrack.ingest.client_ip import Networks, client_address, parse_networks
-from jetrack.logs import ROUTE_KEY
+from jetrack.logs import ROUTE_KEY, StatusNoted
 from jetrack.metrics import Metrics
 from jetrack.rate_limits import MAX_KEYS, FixedWindows
 from jetrack.web.policy import UNROUTED, Budget, Policy, policy_for
@@ -156,19 +156,12 @@ async def _timed(app: ASGIApp, api: str, scope: Scope, receive: Receive, send: S
     """Run a route that runs analytics queries, timed into /metrics' jetrack_query_seconds
     (labelled by its route template: no path values)."""
     started = time.perf_counter()
-    status = 500
-
-    async def send_status(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        await send(message)
-
+    noted = StatusNoted(send)
     try:
-        await app(scope, receive, send_status)
+        await app(scope, receive, noted)
     finally:
         metrics: Metrics = scope["app"].state.metrics
-        metrics.observe_query(api, status, time.perf_counter() - started)
+        metrics.observe_query(api, noted.status, time.perf_counter() - started)
 
 
 def capped(receive: Receive, cap: int) -> Receive:
