@@ -78,7 +78,7 @@ def test_backup_restores_into_a_fresh_data_dir_with_the_same_stats(tmp_path: Pat
 
     code, output = _cli(source, "backup", str(backup))
     assert code == 0, output
-    assert "AES-256-GCM" in output and backup.exists()
+    assert "AES-256-GCM" in output and backup.stat().st_mode & 0o777 == 0o600
     sealed = backup.read_bytes()
     # Sealed whole: not even the names of the files or the tar headers show.
     for needle in (b"control.db", b"key.check", b"ustar", DOMAIN.encode(), OWNER.encode()):
@@ -108,6 +108,8 @@ def test_backup_restores_into_a_fresh_data_dir_with_the_same_stats(tmp_path: Pat
     restored = tmp_path / "restored"
     code, output = _cli(restored, "restore", str(backup))
     assert code == 0, output
+    files = int(output.split()[1])
+    assert files == sum(1 for p in restored.rglob("*") if p.is_file() and p.name != "jetrack.lock")
     assert not (restored / "encryption.key").exists()  # the key is never in a backup
     code, output = _cli(restored, "restore", str(backup))
     assert code != 0 and "is not empty" in output

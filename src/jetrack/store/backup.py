@@ -88,7 +88,7 @@ class _Opener(io.RawIOBase):
         self._source, self._header = source, header
         self._aead = AESGCM(key) if key else None
         self._chunks = self._read_chunks()
-        self._pending = b""
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
@@ -119,7 +119,7 @@ class _Opener(io.RawIOBase):
     def readinto(self, target: Any) -> int:
         while not self._pending:
             try:
-                self._pending = next(self._chunks)
+                self._pending = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
         size = min(len(target), len(self._pending))
@@ -133,12 +133,13 @@ def _nonce_aad(header: bytes, count: int, last: bool) -> tuple[bytes, bytes]:
     return nonce, header + struct.pack(">I?", count, last)
 
 
-def _backed_up(data_dir: Path, skip: Path | None) -> Iterator[Path]:
-    for path in sorted(data_dir.rglob("*")):
-        relative = path.relative_to(data_dir)
-        if relative.parts[0] in LEFT_OUT or relative.parts[0] == RESTORING:
-            continue
-        if skip is not None and path.resolve() == skip:
+def _backed_up(data_dir: Path, skip: Path) -> Iterator[Path]:
+    """Every path under the data dir but those LEFT_OUT and `skip` (the backup file being
+    written, should it be inside)."""
+    root = data_dir.resolve()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in LEFT_OUT or relative.parts[0] == RESTORING or path == skip:
             continue
         yield path
 
@@ -161,10 +162,12 @@ def write_backup(settings: Settings, target: Path) -> BackupSummary:
         header = _header(keys.check if keys else None)
         partial = target.with_name(target.name + ".partial")
         try:
-            with open(partial, "xb") as out:
+            # A new file for this user only (O_EXCL: never another's file or a link).
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
                 out.write(MAGIC + struct.pack(">I", len(header)) + header)
                 sealer = _Sealer(out, header, keys.backup if keys else None)
-                files = _archive(settings.data_dir, sealer, skip=target.resolve())
+                files = _archive(settings.data_dir, sealer, skip=partial.resolve())
                 sealer.finish()
                 out.flush()
                 os.fsync(out.fileno())
@@ -182,8 +185,9 @@ def _archive(data_dir: Path, sealer: _Sealer, *, skip: Path) -> int:
     or compressed already); the number of files."""
     files = 0
     with tarfile.open(fileobj=sealer, mode="w|") as archive:
+        root = data_dir.resolve()
         for path in _backed_up(data_dir, skip):
-            archive.add(path, arcname=str(path.relative_to(data_dir)), recursive=False)
+            archive.add(path, arcname=str(path.relative_to(root)), recursive=False)
             files += path.is_file()
     return files
 
@@ -232,9 +236,9 @@ def restore_backup(settings: Settings, source_path: Path) -> int:
             staging.mkdir(mode=0o700)
             with tarfile.open(fileobj=_Opener(source, header, key), mode="r|") as archive:
                 archive.extractall(staging, filter="data")
+        restored = sum(1 for p in staging.rglob("*") if p.is_file())
         for entry in staging.iterdir():
             entry.rename(settings.data_dir / entry.name)
-        restored = sum(1 for p in settings.data_dir.rglob("*") if p.is_file())
         staging.rmdir()
         load_keys(settings)  # the restored key.check against the key given
         return restored
