@@ -110,12 +110,12 @@ def migrate() -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup(target: Path) -> None:
     """Write an encrypted backup of the embedded data dir to TARGET (stop the server first)."""
-    from jetrack.store.backup import write_backup
+    from jetrack.store.backup import BackupError, write_backup
 
     settings = settings_or_exit()
     try:
         summary = write_backup(settings, target)
-    except ConfigError as exc:
+    except (ConfigError, BackupError) as exc:
         fail(str(exc))
         return
     sealed = "AES-256-GCM with the instance key" if summary.encrypted else "NOT encrypted"

@@ -84,6 +84,8 @@ def test_backup_restores_into_a_fresh_data_dir_with_the_same_stats(tmp_path: Pat
     for needle in (b"control.db", b"key.check", b"ustar", DOMAIN.encode(), OWNER.encode()):
         assert needle not in sealed
     assert _cli(source, "backup", str(backup))[0] != 0  # never overwrites
+    code, output = _cli(source, "backup", str(tmp_path / "no" / "such" / "dir.backup"))
+    assert code != 0 and "cannot write" in output and "Traceback" not in output
 
     # A wrong key is told so before anything is written.
     wrong = tmp_path / "wrong"

@@ -146,7 +146,8 @@ def _backed_up(data_dir: Path, skip: Path) -> Iterator[Path]:
 
 def write_backup(settings: Settings, target: Path) -> BackupSummary:
     """Write a backup of the data dir to `target` (a new file). Raises ConfigError when the
-    data dir is in use or the key is not the data dir's."""
+    data dir is in use or the key is not the data dir's, BackupError when `target` cannot
+    be written."""
     if settings.database_url or settings.clickhouse_url:
         raise ConfigError(
             "JETRACK_DATABASE_URL/JETRACK_CLICKHOUSE_URL: `jetrack backup` copies the embedded "
@@ -164,6 +165,13 @@ def write_backup(settings: Settings, target: Path) -> BackupSummary:
         try:
             # A new file for this user only (O_EXCL: never another's file or a link).
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise BackupError(
+                f"{partial} exists (a backup that was interrupted?); delete it and try again"
+            ) from None
+        except OSError as exc:
+            raise BackupError(f"cannot write {partial}: {exc.strerror}") from None
+        try:
             with os.fdopen(fd, "wb") as out:
                 out.write(MAGIC + struct.pack(">I", len(header)) + header)
                 sealer = _Sealer(out, header, keys.backup if keys else None)
@@ -172,6 +180,9 @@ def write_backup(settings: Settings, target: Path) -> BackupSummary:
                 out.flush()
                 os.fsync(out.fileno())
             partial.rename(target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise BackupError(f"cannot write {target}: {exc.strerror}") from None
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
