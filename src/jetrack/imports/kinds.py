@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from jetrack.imports import registry
 from jetrack.imports.context import Importer
+from jetrack.imports.plausible import PLAUSIBLE
 from jetrack.store.stores import Stores
 
 # What imports each kind; the site settings page offers them in this order.
-IMPORTERS: dict[str, Importer] = {}
+IMPORTERS: dict[str, Importer] = {"plausible": PLAUSIBLE}
 
 
 class ImportBusy(Exception):
