@@ -14,6 +14,7 @@ from jetrack.imports import registry
 from jetrack.imports.kinds import remove_import
 from jetrack.imports.plausible import PLAUSIBLE, parse_file_name
 from jetrack.jobs import runner
+from jetrack.store.job_queue import JobContext
 from jetrack.store.stores import Stores
 from tests.imports import plausible_export as export
 from tests.privacy.helpers import make_account
@@ -61,15 +62,15 @@ def test_import_stopped_after_each_chunk_resumes_to_the_same_totals(
     monkeypatch.setattr(PLAUSIBLE, "chunk_rows", 2)
     stopping = threading.Event()
     saves = 0
-    real_save = runner.JobContext.save
+    real_save = JobContext.save
 
-    def stop_every_time(context: runner.JobContext, progress: int | None = None) -> None:
+    def stop_every_time(context: JobContext, progress: int | None = None) -> None:
         nonlocal saves
         saves += 1
         real_save(context, progress)
         stopping.set()  # the process stops after every chunk it stored
 
-    monkeypatch.setattr(runner.JobContext, "save", stop_every_time)
+    monkeypatch.setattr(JobContext, "save", stop_every_time)
     import_id = queue(stores, site_id, path)
     runs = 0
     while runner.run_one(stores, in_server=True, kinds=("import",), stopping=stopping) is False:
@@ -89,7 +90,7 @@ def test_import_stopped_after_each_chunk_resumes_to_the_same_totals(
     assert stored == rows == 3 * (1 + 3 + 2 + 1 + 1 + 1 + 2 + 2 + 1 + 1)
 
     # A second import of another site, then the first deleted: only its rows go.
-    monkeypatch.setattr(runner.JobContext, "save", real_save)
+    monkeypatch.setattr(JobContext, "save", real_save)
     second = queue(stores, other_id, path)
     assert runner.run_pending(stores, kinds=("import",)) == 1
     assert remove_import(stores, site_id, import_id)
