@@ -244,13 +244,18 @@ class PlausibleImporter:
         return ImportResult(first, last, position.rows)
 
     def delete(self, stores: Stores, site_id: int, import_id: int) -> None:
+        params = {"s": site_id, "i": import_id}
+        where = "WHERE site_id = {s:UInt32} AND import_id = {i:UInt64}"
         for table in IMPORTED_TABLES:
-            stores.events.command(
-                f"ALTER TABLE {table} DELETE WHERE site_id = {{s:UInt32}} AND import_id = {{i:UInt64}}"
-                + MUTATION_SETTINGS,
-                {"s": site_id, "i": import_id},
-            )
+            # A delete is a mutation of the table's parts: only where there are rows.
+            if not events_count(stores.events, f"SELECT count() FROM {table} {where}", params):
+                continue
+            stores.events.command(f"ALTER TABLE {table} DELETE {where}{MUTATION_SETTINGS}", params)
             wait_for_mutations(stores.events, table)
+
+
+def events_count(events: EventStore, sql: str, params: dict[str, Any]) -> int:
+    return int(events.query(sql, params).rows[0][0])
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
