@@ -1,6 +1,11 @@
 """Plausible's CSV export (a ZIP of `imported_<table>_<first>_<last>.csv` files, or one such
-file) into the imported tables, one insert per chunk of rows with a deduplication token,
-so an import resumed from its checkpoint writes no row twice.
+file) into the imported tables, one insert per chunk of rows, each row marked with its
+chunk (`batch`): an import resumed from its checkpoint first deletes what it wrote past it
+(a kill between an insert and its progress call), so no row is counted twice.
+
+(Not insert deduplication tokens: a SIGKILL right after an insert can lose the engine's
+deduplication log entry while the part stays, measured with chDB; and a token would drop a
+chunk written again after its rows were deleted.)
 
 File names and columns are those Plausible's export writes and its CSV importer reads;
 columns are found by the header's names (older exports lack some: they count 0), and
@@ -26,7 +31,7 @@ import pyarrow as pa
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore
-from jetrack.store.imported import IMPORTED_TABLES, ImportedTable
+from jetrack.store.imported import BATCHES_PER_FILE, IMPORTED_TABLES, ImportedTable
 from jetrack.store.stores import Stores
 
 CHUNK_ROWS = 20_000
@@ -154,11 +159,12 @@ def read_rows(file: ExportFile, reader: IO[str], before: date | None) -> Iterato
 
 
 def _arrow(
-    table: ImportedTable, site_id: int, import_id: int, rows: list[dict[str, Any]]
+    table: ImportedTable, site_id: int, import_id: int, batch: int, rows: list[dict[str, Any]]
 ) -> pa.Table:
     arrays = {
         "site_id": pa.array([site_id] * len(rows), pa.uint32()),
         "import_id": pa.array([import_id] * len(rows), pa.uint64()),
+        "batch": pa.array([batch] * len(rows), pa.uint32()),
     }
     for name, kind in table.columns:
         arrays[name] = pa.array([row[name] for row in rows], _ARROW[kind])
@@ -219,17 +225,20 @@ class PlausibleImporter:
         position = Position.load(context.checkpoint)
         for index in range(position.file, len(files)):
             file = files[index]
+            first_batch = index * BATCHES_PER_FILE
+            _forget_past(context, file.table.name, first_batch + position.chunk, first_batch)
             with _open(path, file.member) as (counting, text):
                 for chunk, rows in enumerate(
                     _chunks(read_rows(file, text, before), self.chunk_rows)
                 ):
                     if chunk < position.chunk:
                         continue  # stored before the restart
-                    token = f"import-{context.import_id}-{file.member}-{chunk}"
+                    if chunk >= BATCHES_PER_FILE:
+                        raise ImportRefused(f"{file.member}: too many rows")
+                    batch = first_batch + chunk
                     events.insert_arrow(
                         file.table.name,
-                        _arrow(file.table, context.site_id, context.import_id, rows),
-                        token,
+                        _arrow(file.table, context.site_id, context.import_id, batch, rows),
                     )
                     position.chunk = chunk + 1
                     position.add(rows)
@@ -252,6 +261,21 @@ class PlausibleImporter:
                 continue
             stores.events.command(f"ALTER TABLE {table} DELETE {where}{MUTATION_SETTINGS}", params)
             wait_for_mutations(stores.events, table)
+
+
+def _forget_past(context: ImportContext, table: str, start: int, first_batch: int) -> None:
+    """Delete the rows of this file's chunks from `start` on, written by a run that stopped
+    before its progress call recorded them (nothing, almost always: one count)."""
+    params = {"s": context.site_id, "i": context.import_id, "from": start,
+              "to": first_batch + BATCHES_PER_FILE}  # fmt: skip
+    where = (
+        "WHERE site_id = {s:UInt32} AND import_id = {i:UInt64}"
+        " AND batch >= {from:UInt32} AND batch < {to:UInt32}"
+    )
+    events = context.stores.events
+    if events_count(events, f"SELECT count() FROM {table} {where}", params):
+        events.command(f"ALTER TABLE {table} DELETE {where}{MUTATION_SETTINGS}", params)
+        wait_for_mutations(events, table)
 
 
 def events_count(events: EventStore, sql: str, params: dict[str, Any]) -> int:

@@ -3,7 +3,8 @@ kept apart from native events, one table per file of Plausible's CSV export.
 
 The one list of each table's columns, in the migration's order and with their ClickHouse
 types, for the importer (jetrack.imports.plausible), the export (jetrack.privacy) and the
-stats engine (jetrack.stats.imported). Every table also has `site_id` and `import_id`."""
+stats engine (jetrack.stats.imported). Every table also has `site_id`, `import_id` and
+`batch` (the importer's chunk: BATCHES_PER_FILE * file + chunk)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class ImportedTable(NamedTuple):
 
 
 _COUNT = "UInt64"
+# A file of an import may be cut into at most this many chunks.
+BATCHES_PER_FILE = 1_000_000
 IMPORTED_TABLES: dict[str, ImportedTable] = {
     t.name: t
     for t in [

@@ -1,14 +1,16 @@
 -- Daily aggregates of another tool's history (Plausible's CSV export and its kin), one
 -- table per file of that export, apart from native events: the stats engine adds them
 -- only when a query asks (include.imports) and where its dimension allows. import_id is
--- the control store's site_imports row, so one import can be deleted. Columns and their
--- order: jetrack.store.imported.IMPORTED_TABLES. Inserts carry deduplication tokens
--- (an import resumed after a kill writes nothing twice).
+-- the control store's site_imports row, so one import can be deleted; batch is the
+-- importer's chunk (file * 1,000,000 + chunk), so a resumed import deletes what it wrote
+-- past its checkpoint before writing it again. Columns and their order (after these
+-- three): jetrack.store.imported.IMPORTED_TABLES.
 
 CREATE TABLE IF NOT EXISTS imported_visitors
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     visitors UInt64 CODEC(T64, ZSTD(1)),
     pageviews UInt64 CODEC(T64, ZSTD(1)),
@@ -19,12 +21,13 @@ CREATE TABLE IF NOT EXISTS imported_visitors
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_sources
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     source String CODEC(ZSTD(1)),
     referrer String CODEC(ZSTD(1)),
@@ -42,12 +45,13 @@ CREATE TABLE IF NOT EXISTS imported_sources
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, source, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_pages
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     hostname String CODEC(ZSTD(1)),
     page String CODEC(ZSTD(1)),
@@ -60,12 +64,13 @@ CREATE TABLE IF NOT EXISTS imported_pages
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, page, hostname)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_entry_pages
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     entry_page String CODEC(ZSTD(1)),
     visitors UInt64 CODEC(T64, ZSTD(1)),
@@ -77,12 +82,13 @@ CREATE TABLE IF NOT EXISTS imported_entry_pages
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, entry_page)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_exit_pages
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     exit_page String CODEC(ZSTD(1)),
     visitors UInt64 CODEC(T64, ZSTD(1)),
@@ -94,12 +100,13 @@ CREATE TABLE IF NOT EXISTS imported_exit_pages
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, exit_page)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_custom_events
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     name String CODEC(ZSTD(1)),
     link_url String CODEC(ZSTD(1)),
@@ -110,12 +117,13 @@ CREATE TABLE IF NOT EXISTS imported_custom_events
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, name, link_url, path)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_locations
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     country String CODEC(ZSTD(1)),
     region String CODEC(ZSTD(1)),
@@ -129,12 +137,13 @@ CREATE TABLE IF NOT EXISTS imported_locations
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, country, region, city)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_devices
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     device String CODEC(ZSTD(1)),
     visitors UInt64 CODEC(T64, ZSTD(1)),
@@ -146,12 +155,13 @@ CREATE TABLE IF NOT EXISTS imported_devices
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, device)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_browsers
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     browser String CODEC(ZSTD(1)),
     browser_version String CODEC(ZSTD(1)),
@@ -164,12 +174,13 @@ CREATE TABLE IF NOT EXISTS imported_browsers
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, browser, browser_version)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
 
 CREATE TABLE IF NOT EXISTS imported_operating_systems
 (
     site_id UInt32,
     import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
     date Date CODEC(Delta, ZSTD(1)),
     operating_system String CODEC(ZSTD(1)),
     operating_system_version String CODEC(ZSTD(1)),
@@ -182,4 +193,4 @@ CREATE TABLE IF NOT EXISTS imported_operating_systems
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
 ORDER BY (site_id, date, import_id, operating_system, operating_system_version)
-SETTINGS non_replicated_deduplication_window = 1000{storage_settings};
+SETTINGS index_granularity = 8192{storage_settings};
