@@ -1,6 +1,7 @@
 """Plausible's CSV export imported by the `import` job into the imported tables: the rows
 and days recorded, a stop after each chunk resumed without a row twice, bad files
-refused with a message that names the file, delete removes the import's rows only."""
+refused with a message that names the file, delete removes the import's rows only, and
+a deleted site's purge removes its imported rows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from jetrack.imports.kinds import remove_import
 from jetrack.imports.plausible import PLAUSIBLE, parse_file_name
 from jetrack.jobs import runner
 from jetrack.store.job_queue import JobContext
+from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from tests.imports import plausible_export as export
 from tests.privacy.helpers import make_account
@@ -98,6 +100,12 @@ def test_import_stopped_after_each_chunk_resumes_to_the_same_totals(
     assert totals(stores, other_id)[2] == rows
     with stores.control.session() as session:
         assert registry.get_import(session, second) is not None
+
+    # Deleting the site: the purge erases its imported rows like its events.
+    with stores.control.session() as session:
+        session.delete(session.get(Site, other_id))
+    runner.run_pending(stores, kinds=runner.PURGE_KINDS)
+    assert totals(stores, other_id) == (0, 0, 0)
 
 
 def test_bad_exports_fail_with_a_message(stores: Stores, tmp_path: Path) -> None:
