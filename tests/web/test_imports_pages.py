@@ -69,7 +69,7 @@ def test_upload_import_list_query_delete(
     page = client.get(PAGE)
     assert page.status_code == 200
     assert "Plausible (CSV export)" in page.text and str(export.FIRST) in page.text
-    assert f"<td>{done['rows']}</td>" in page.text
+    assert f"<span data-rows>{done['rows']}</span>" in page.text
     query = {"metrics": ["visitors"], "date_range": [str(export.FIRST), str(export.LAST)],
              "include": {"imports": True}}  # fmt: skip
     answer = client.post("/api/dashboard/acme.example/query", json=query, headers=headers)

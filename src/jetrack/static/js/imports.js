@@ -53,14 +53,14 @@ if (form) {
   })
 }
 
-const busy = () => list && list.querySelector('tr[data-status="queued"], tr[data-status="running"]')
+const busy = () => list && list.querySelector('[data-status="queued"], [data-status="running"]')
 
 const poll = async () => {
   try {
     const answer = await fetch(list.dataset.url, { cache: 'no-store' })
     const body = await answer.json()
     for (const item of body.imports || []) {
-      const row = list.querySelector(`tr[data-import="${item.id}"]`)
+      const row = list.querySelector(`[data-import="${item.id}"]`)
       if (!row) continue
       if (item.status !== row.dataset.status && (item.status === 'done' || item.status === 'failed')) {
         window.location.reload()
