@@ -6,10 +6,8 @@ what is wrong."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from jetrack.jobs import runner
 from jetrack.jobs.imports import PROGRESS_STEP
 from jetrack.store import job_queue
 from jetrack.store.stores import open_stores
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import TEST_KEY, kill_when_paused, make_settings
 from tests.imports import plausible_export as export
 from tests.imports.test_plausible import totals
 from tests.privacy.helpers import make_account
@@ -47,16 +45,7 @@ def test_killed_import_resumes_to_the_same_totals(tmp_path: Path) -> None:
     finally:
         stores.close()
 
-    process = _import_process(settings.data_dir, path)
-    assert process.stderr is not None
-    deadline, line = time.monotonic() + 120, ""
-    while time.monotonic() < deadline and "job paused" not in line:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-    assert f"paused after step {PROGRESS_STEP}" in line, process.stderr.read()
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)
+    kill_when_paused(_import_process(settings.data_dir, path), PROGRESS_STEP)
 
     stores = open_stores(settings)
     try:
@@ -78,9 +67,9 @@ def test_killed_import_resumes_to_the_same_totals(tmp_path: Path) -> None:
         # Run it all again from no checkpoint (as if every write was killed before its
         # progress call): each file's rows past the checkpoint are deleted first.
         with stores.control.session() as session:
-            record = registry.get_import(session, import_id)
-            assert record is not None and record.status == "done" and record.rows == ROWS
-            record.status, record.checkpoint = "queued", ""
+            again = registry.get_import(session, import_id)
+            assert again is not None and again.status == "done" and again.rows == ROWS
+            again.status, again.checkpoint = "queued", ""
             job_queue.enqueue(session, registry.JOB_KIND, {"import_id": import_id})
         assert runner.run_pending(stores, kinds=(registry.JOB_KIND,)) == 1
         assert totals(stores, site_id) == expected
