@@ -8,9 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jetrack.imports import registry
 from jetrack.jobs import runner
+from jetrack.stats import v1
 from jetrack.stats.engine import run_query
+from jetrack.stats.errors import QueryError
 from jetrack.stats.imported import WARNINGS
 from jetrack.stats.query import SiteInfo
 from jetrack.store.stores import Stores
@@ -108,6 +112,14 @@ def test_imported_totals_through_the_stats_api(stores: Stores, tmp_path: Path) -
         {"filters": [["matches", "visit:source", ["^G"]]]},
     ):
         assert reasons(site, **body)["imports_skip_reason"] == "unsupported_query", body
+    # v1's with_imported is v2's include.imports.
+    v1_params = {"site_id": site.domain, "period": "custom", "date": ",".join(RANGE)}
+    assert v1.aggregate(stores.events, site, v1_params)["results"]["visitors"]["value"] == 2
+    with_imported = v1.aggregate(stores.events, site, v1_params | {"with_imported": "true"})
+    assert with_imported["results"]["visitors"]["value"] == 302
+    with pytest.raises(QueryError, match="with_imported: true or false"):
+        v1.aggregate(stores.events, site, v1_params | {"with_imported": "yes"})
+
     skipped = ask(stores, site, metrics=["visitors"], dimensions=["visit:city"])
     assert skipped["meta"]["imports_warning"] == WARNINGS["unsupported_query"]
     assert skipped["results"] == [{"dimensions": [""], "metrics": [2]}]  # native only
