@@ -10,6 +10,7 @@ otherwise (`meta.imports_skip_reason`) are kept."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -206,7 +207,7 @@ def native_metrics(query: Query) -> tuple[str, ...]:
     return query.metrics
 
 
-def merge(query: Query, native: list[Row], imported: list[tuple[object, ...]]) -> list[Row]:
+def merge(query: Query, native: Sequence[Row], imported: Sequence[tuple[object, ...]]) -> list[Row]:
     """Every key of either side, its metrics added up (rates weighted by visits), in the
     query's order; pagination is the caller's."""
     asked = native_metrics(query)
