@@ -87,6 +87,11 @@ def test_imported_totals_through_the_stats_api(stores: Stores, tmp_path: Path) -
     assert by_key(devices) == {"Mobile": [export.DEVICES["Mobile"] * days + 1]}
     daily = ask(stores, site, metrics=["visitors"], dimensions=["time:day"])
     assert [row["metrics"][0] for row in daily["results"]] == [100, 100, 100, 2]
+    compared = ask(stores, site, metrics=["visitors"], dimensions=["visit:device"],
+                   date_range=["2024-03-02", "2024-03-03"],
+                   include={"imports": True, "comparisons": {"mode": "previous_period"}})  # fmt: skip
+    assert [(r["dimensions"], r["metrics"], r["comparison"]["metrics"]) for r in
+            compared["results"]] == [(["Desktop"], [180], [90]), (["Mobile"], [60], [30])]  # fmt: skip
     # A source filter with no dimension reads the sources table.
     google = ask(stores, site, metrics=["visits"], filters=[["is", "visit:source", ["Google"]]])
     assert google["results"][0]["metrics"] == [211]

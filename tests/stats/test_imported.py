@@ -1,6 +1,6 @@
 """Which imported table answers a query, or Plausible's reason why none does, decided
-without a database (jetrack.stats.imported.decide), and the merge of native and imported
-rows (counts added, rates weighted by visits, the native statement's order)."""
+without a database (jetrack.stats.imported.decide), and the statement that merges native
+and imported rows (tests/imports/test_stats.py checks its answers on chDB)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from jetrack.stats.imported import decide, merge, statement
-from jetrack.stats.results import Row
+from jetrack.stats.imported import decide, imported_sql, merged_sql, native_metrics
+from jetrack.stats.params import Params
 from tests.stats.queries import UTC_SITE, optimized
 
 DAYS = ["2024-03-09", "2024-03-11"]
@@ -62,27 +62,20 @@ def test_decide(
         assert not decision.included and decision.reason == expected
 
 
-def test_statement_binds_every_value() -> None:
-    asked = query(dimensions=["time:week", "visit:source"],
+def test_the_statement_binds_every_value_and_weights_rates_by_visits() -> None:
+    asked = query(metrics=["visitors", "bounce_rate"], dimensions=["time:week", "visit:source"],
                   filters=[["contains", "visit:source", ["oo"], {"case_sensitive": False}]])  # fmt: skip
     decision = decide(asked, IMPORTED)
     assert decision.source is not None
-    sql, params = statement(asked, decision.source)
-    assert "oo" not in sql and "oo" in params.values()
-    assert sql.startswith("SELECT toString(greatest(toMonday(date), {p0:Date})), if(source = ''")
-    assert "GROUP BY 1, 2" in sql
-
-
-def test_merge_adds_counts_and_weights_rates_by_visits() -> None:
-    asked = query(metrics=["visits", "bounce_rate", "visit_duration"],
-                  dimensions=["visit:source"], order_by=[["visits", "desc"]])  # fmt: skip
-    # Native rows carry the query's metrics (visits is one already).
-    native = [Row(("Google",), [10, 50, 30]), Row(("Bing",), [1, 100, 0])]
-    # Imported partial sums: v, n, pv, b, du, ev.
-    imported = [("Google", 5, 10, 20, 0, 600, 0), ("Twitter", 3, 4, 8, 4, 0, 0)]
-    merged = merge(asked, native, imported)
-    assert merged == [
-        Row(("Google",), [20, 25, 45]),  # (5 + 0) bounces of 20, (300 + 600) s / 20
-        Row(("Twitter",), [4, 100, 0]),
-        Row(("Bing",), [1, 100, 0]),
-    ]
+    params = Params()
+    inner = imported_sql(asked, decision.source, params)
+    assert "oo" not in inner and "oo" in params.values.values()
+    assert inner.startswith("SELECT toString(greatest(toMonday(date), {p0:Date})) AS d0, if(")
+    assert "GROUP BY d0, d1" in inner
+    # The native statement asks for visits too: bounce rates are weighted by them.
+    assert native_metrics(asked) == ("visitors", "bounce_rate", "visits")
+    sql = merged_sql(asked, "NATIVE", inner, params)
+    assert "n.m0 + i.i_v AS m0" in sql
+    assert "round(100 * (n.m1 * n.m2 / 100 + i.i_b) / (n.m2 + i.i_n), 0)" in sql
+    assert "FULL OUTER JOIN" in sql and "USING (d0, d1)" in sql
+    assert sql.endswith("ORDER BY d0 ASC, d1 ASC LIMIT {p4:UInt32} OFFSET {p5:UInt32}")

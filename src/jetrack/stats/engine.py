@@ -102,15 +102,16 @@ def answer(events: EventStore, query: Query) -> dict[str, Any]:
 
 
 def _with_imports(events: EventStore, query: Query, source: imported.Source) -> Fetched:
-    """The native rows (every one, with the metrics a merge needs) and the imported rows of
-    the query, merged, then paginated."""
-    native = fetch(
-        events, query.replace(metrics=imported.native_metrics(query), offset=0), paginate=False
-    )
-    sql, params = imported.statement(query, source)
-    _, rows = execute(events, Statement(sql, params, 0, []))
-    merged = imported.merge(query, native.rows, rows)
-    return Fetched(merged[query.offset : query.offset + query.limit], len(merged))
+    """One statement: the native statement (with the metrics a merge needs) joined with the
+    imported table's sums, merged, ordered and paginated in SQL."""
+    native_query = query.replace(metrics=imported.native_metrics(query), offset=0)
+    tables = choose(native_query)
+    plan = decide(native_query, rolled_window(events, native_query, tables), tables)
+    params = Params()
+    native = build(plan, params=params, paginate=False).sql
+    sql = imported.merged_sql(query, native, imported.imported_sql(query, source, params), params)
+    statement = Statement(sql, params.values, len(query.dimensions), list(query.metrics))
+    return _fetched(statement, execute(events, statement)[1])
 
 
 def imported_span(events: EventStore, site_id: int) -> tuple[date, date] | None:
@@ -145,6 +146,14 @@ def fetch(
     plan = decide(query, rolled_window(events, query, tables), tables)
     statement = build(plan, only_keys=only_keys, paginate=paginate)
     _columns, raw = execute(events, statement)
+    fetched = _fetched(statement, raw)
+    if not raw and query.offset and paginate:
+        return Fetched(fetched.rows, _count_rows(events, query))
+    return fetched
+
+
+def _fetched(statement: Statement, raw: list[tuple[Any, ...]]) -> Fetched:
+    """Rows of a statement's answer (dimensions d0.., metrics, the window's row count)."""
     rows = [
         Row(
             tuple(str(v) for v in values[: statement.dimensions]),
@@ -155,10 +164,7 @@ def fetch(
         )
         for values in raw
     ]
-    total = int(raw[0][-1]) if raw else 0
-    if not raw and query.offset and paginate:
-        total = _count_rows(events, query)
-    return Fetched(rows, total)
+    return Fetched(rows, int(raw[0][-1]) if raw else 0)
 
 
 def _count_rows(events: EventStore, query: Query) -> int:

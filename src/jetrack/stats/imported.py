@@ -9,15 +9,13 @@ otherwise (`meta.imports_skip_reason`) are kept."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from jetrack.stats.filters import condition_sql
 from jetrack.stats.params import Params
 from jetrack.stats.query import Condition, Connective, Filter, Negation, Query, is_time_dimension
-from jetrack.stats.results import Row
+from jetrack.stats.sql import order_sql
 
 NO_IMPORTED_DATA = "no_imported_data"
 OUT_OF_RANGE = "out_of_range"
@@ -158,13 +156,13 @@ def _filtered(tree: Filter) -> list[str] | None:
     return None
 
 
-def statement(query: Query, source: Source) -> tuple[str, dict[str, object]]:
-    """Per key of the query's dimensions, the imported partial sums (PARTIALS order)."""
-    p = Params()
+def imported_sql(query: Query, source: Source, p: Params) -> str:
+    """Per key of the query's dimensions (d0..), the imported partial sums (PARTIALS)."""
     first = p.add(query.date_range.first_day.isoformat(), "Date")
-    keys = [_key_sql(d, first) for d in query.dimensions]
+    keys = [f"{_key_sql(d, first)} AS d{i}" for i, d in enumerate(query.dimensions)]
     sums = [
-        f"sum({source.partials[name]})" if name in source.partials else "0" for name in PARTIALS
+        f"sum({source.partials[name]}) AS i_{name}" if name in source.partials else f"0 AS i_{name}"
+        for name in PARTIALS
     ]
     where = [
         f"site_id = {p.add(query.site_id, 'UInt32')}",
@@ -174,8 +172,47 @@ def statement(query: Query, source: Source) -> tuple[str, dict[str, object]]:
     ]
     sql = f"SELECT {', '.join([*keys, *sums])} FROM {source.table} WHERE {' AND '.join(where)}"
     if keys:
-        sql += f" GROUP BY {', '.join(f'{i + 1}' for i in range(len(keys)))}"
-    return sql, p.values
+        sql += f" GROUP BY {', '.join(f'd{i}' for i in range(len(keys)))}"
+    return sql
+
+
+def merged_sql(query: Query, native: str, imported: str, p: Params, paginate: bool = True) -> str:
+    """The native statement's rows (all of them, with native_metrics) and the imported
+    sums joined on the dimensions: counts added, rates weighted by visits; then ordered
+    and paginated as the native statement would be (same output columns)."""
+    asked = native_metrics(query)
+    column = {name: f"n.m{asked.index(name)}" for name in asked}
+    visits = f"({column['visits']} + i.i_n)" if "visits" in column else "i.i_n"
+    native_visits = column.get("visits", "0")
+
+    def weighted(native_rate: str, imported_sum: str, scale: str, digits: int) -> str:
+        total = f"({native_rate} * {native_visits}{scale} + {imported_sum})"
+        factor = "100 * " if scale else ""
+        return f"if({visits} = 0, 0, round({factor}{total} / {visits}, {digits}))"
+
+    exprs = {
+        "visitors": lambda: f"{column['visitors']} + i.i_v",
+        "visits": lambda: visits,
+        "pageviews": lambda: f"{column['pageviews']} + i.i_pv",
+        "events": lambda: f"{column['events']} + i.i_ev",
+        "bounce_rate": lambda: weighted(column["bounce_rate"], "i.i_b", " / 100", 0),
+        "visit_duration": lambda: weighted(column["visit_duration"], "i.i_du", "", 0),
+        "views_per_visit": lambda: weighted(column["views_per_visit"], "i.i_pv", "", 2),
+    }
+    dims = [f"d{i}" for i in range(len(query.dimensions))]
+    outputs = [f"{exprs[name]()} AS m{index}" for index, name in enumerate(query.metrics)]
+    join = (
+        f"FULL OUTER JOIN ({imported}) AS i USING ({', '.join(dims)})"
+        if dims
+        else (f"CROSS JOIN ({imported}) AS i")
+    )
+    sql = (
+        f"SELECT {', '.join([*dims, *outputs, 'count() OVER () AS total_rows'])}"
+        f" FROM ({native}) AS n {join} ORDER BY {order_sql(query)}"
+    )
+    if paginate:
+        sql += f" LIMIT {p.add(query.limit, 'UInt32')} OFFSET {p.add(query.offset, 'UInt32')}"
+    return sql
 
 
 def _key_sql(dimension: str, first: str) -> str:
@@ -205,66 +242,6 @@ def native_metrics(query: Query) -> tuple[str, ...]:
     if rates & set(query.metrics) and "visits" not in query.metrics:
         return (*query.metrics, "visits")
     return query.metrics
-
-
-def merge(query: Query, native: Sequence[Row], imported: Sequence[tuple[object, ...]]) -> list[Row]:
-    """Every key of either side, its metrics added up (rates weighted by visits), in the
-    query's order; pagination is the caller's."""
-    asked = native_metrics(query)
-    width = len(query.dimensions)
-    sums: dict[tuple[str, ...], list[float]] = {}
-    for row in native:
-        values = dict(zip(asked, row.metrics, strict=True))
-        n = float(values.get("visits", 0))
-        sums.setdefault(row.dimensions, [0.0] * 6)
-        partial = [
-            float(values.get("visitors", 0)),
-            n,
-            float(values.get("pageviews", 0)) if "pageviews" in values
-            else float(values.get("views_per_visit", 0)) * n,
-            float(values.get("bounce_rate", 0)) * n / 100,
-            float(values.get("visit_duration", 0)) * n,
-            float(values.get("events", 0)),
-        ]  # fmt: skip
-        sums[row.dimensions] = [a + b for a, b in zip(sums[row.dimensions], partial, strict=True)]
-    for cells in imported:
-        key = tuple(str(v) for v in cells[:width])
-        partial = [float(v) for v in cells[width:]]  # type: ignore[arg-type]
-        sums[key] = [a + b for a, b in zip(sums.get(key, [0.0] * 6), partial, strict=True)]
-    rows = [
-        Row(key, [_metric(name, parts) for name in query.metrics]) for key, parts in sums.items()
-    ]
-    return sorted(rows, key=functools.cmp_to_key(functools.partial(_compare, query)))
-
-
-def _metric(name: str, parts: list[float]) -> int | float:
-    v, n, pv, b, du, ev = parts
-    if name == "bounce_rate":
-        return round(100 * b / n) if n else 0
-    if name == "visit_duration":
-        return round(du / n) if n else 0
-    if name == "views_per_visit":
-        return round(pv / n, 2) if n else 0.0
-    return round({"visitors": v, "visits": n, "pageviews": pv, "events": ev}[name])
-
-
-def _compare(query: Query, a: Row, b: Row) -> int:
-    """The native statement's order (jetrack.stats.sql._order_sql): order_by, then every
-    dimension ascending."""
-    terms = [
-        (query.metrics.index(name), True, direction == "desc")
-        if name in query.metrics
-        else (query.dimensions.index(name), False, direction == "desc")
-        for name, direction in query.order_by
-    ]
-    terms += [(i, False, False) for i in range(len(query.dimensions))]
-    for index, metric, descending in terms:
-        left = a.metrics[index] if metric else a.dimensions[index]
-        right = b.metrics[index] if metric else b.dimensions[index]
-        if left != right:
-            smaller = left < right  # type: ignore[operator]
-            return (1 if smaller else -1) if descending else (-1 if smaller else 1)
-    return 0
 
 
 def meta(decision: Decision) -> dict[str, object]:
