@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jetrack.imports import registry
 from jetrack.imports.context import Importer
 from jetrack.imports.plausible import PLAUSIBLE
@@ -23,10 +25,12 @@ def remove_import(stores: Stores, site_id: int, import_id: int) -> bool:
             return False
         if record.status == registry.RUNNING:
             raise ImportBusy(import_id)
-        kind = record.kind
+        kind, upload = record.kind, record.params.get("path")
     importer = IMPORTERS.get(kind)
     if importer is not None:
         importer.delete(stores, site_id, import_id)
     with stores.control.session() as session:
         registry.delete_import(session, import_id)
+    if upload:  # a queued import's file (one that ran is gone already)
+        registry.discard_upload(stores.settings, Path(upload))
     return True
