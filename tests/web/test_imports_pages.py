@@ -74,6 +74,8 @@ def test_upload_import_list_query_delete(
              "include": {"imports": True}}  # fmt: skip
     answer = client.post("/api/dashboard/acme.example/query", json=query, headers=headers)
     assert answer.json()["results"][0]["metrics"] == [export.VISITORS * export.DAYS]
+    # The dashboard offers its Imported data switch only for a site with imports.
+    assert '"imports": true' in client.get("/sites/acme.example").text
 
     # A guest editor may edit the site but not import into it.
     editor = as_role(client, world, "guest_editor")
@@ -85,5 +87,6 @@ def test_upload_import_list_query_delete(
     answer = client.post("/api/dashboard/acme.example/query", json=query, headers=headers)
     assert answer.json()["results"][0]["metrics"] == [0]
     assert answer.json()["meta"]["imports_skip_reason"] == "no_imported_data"
+    assert '"imports": false' in client.get("/sites/acme.example").text
     assert post(client, f"{PAGE}/{done['id']}/delete", csrf).status_code == 404
     assert editor
