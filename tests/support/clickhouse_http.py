@@ -199,7 +199,9 @@ def _decompress(data: bytes, encoding: str) -> bytes:
     except ImportError:
         pass
     except Exception as exc:
-        raise ClickHouseError("CANNOT_DECOMPRESS", f"Cannot decompress {encoding} body: {exc}")
+        raise ClickHouseError(
+            "CANNOT_DECOMPRESS", f"Cannot decompress {encoding} body: {exc}"
+        ) from None
     raise ClickHouseError("NOT_IMPLEMENTED", f"Unknown Content-Encoding: {encoding}")
 
 
@@ -420,7 +422,7 @@ class ChdbEngine:
                 continue
 
 
-class _Discard(Exception):  # noqa: N818 - a result, not an error
+class _Discard(Exception):
     """A SET/USE outside a session: answered, then its connection is not reused."""
 
     def __init__(self, body: bytes, summary: dict[str, Any], fmt: str) -> None:
@@ -431,14 +433,14 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ClickHouseHttpServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+    def do_GET(self) -> None:
         self._handle()
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib's name
+    def do_POST(self) -> None:
         self._handle()
 
     def _handle(self) -> None:
