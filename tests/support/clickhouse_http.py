@@ -16,8 +16,8 @@ interface a client uses:
   is refused with SESSION_IS_LOCKED, as a server does), user and password (Basic auth,
   `X-ClickHouse-User/Key` or URL parameters);
 - request bodies compressed with gzip, deflate, br, zstd or lz4 (Content-Encoding), and
-  answers compressed the same ways when the request sets `enable_http_compression=1` and
-  its Accept-Encoding names one;
+  answers compressed with gzip, deflate, zstd or lz4 when `enable_http_compression` is on
+  (the request's setting, else the engine's default) and Accept-Encoding names one;
 - `INSERT ... FORMAT F` followed by data in format F (Arrow, Native, RowBinary, TSV, ...;
   the data starts after the first newline following the format name, as in ClickHouse's
   parser), plain chunked or sized bodies;
@@ -269,6 +269,11 @@ class ChdbEngine:
         first = self._connect()
         self.version, self.timezone = (
             first.query("SELECT version(), timezone()", "TSV").bytes().decode().split()
+        )
+        # The engine's default for answers: a client that sees it on sends no setting.
+        self.http_compression = (
+            first.query("SELECT getSetting('enable_http_compression')", "TSV").bytes().strip()
+            in (b"1", b"true")
         )
         self._pool.append(first)
 
@@ -582,7 +587,8 @@ class ClickHouseHttpServer(ThreadingHTTPServer):
         }
         if params.get("session_id"):
             headers_out["X-ClickHouse-Session-Id"] = params["session_id"]
-        if params.get("enable_http_compression") == "1":
+        compress = params.get("enable_http_compression")
+        if compress == "1" or (compress is None and self.engine.http_compression):
             chosen = _compressor(headers.get("Accept-Encoding", ""))
             if chosen is not None:
                 headers_out["Content-Encoding"] = chosen[0]
