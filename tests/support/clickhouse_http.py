@@ -164,8 +164,17 @@ class Answer:
 
 
 @dataclass
-class _Session:
+class _Conn:
+    """A chDB connection and the state this endpoint gave it (database, settings)."""
+
     conn: Any
+    database: str = "default"
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Session:
+    conn: _Conn
     lock: threading.Lock
     timeout: float
     last_used: float
@@ -263,7 +272,7 @@ class ChdbEngine:
         path.mkdir(parents=True, exist_ok=True)
         self._chdb = chdb
         self._dsn = f"file:{path.resolve()}/db"
-        self._pool: list[Any] = []
+        self._pool: list[_Conn] = []
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.Lock()
         first = self._connect()
@@ -271,27 +280,26 @@ class ChdbEngine:
             first.query("SELECT version(), timezone()", "TSV").bytes().decode().split()
         )
         # The engine's default for answers: a client that sees it on sends no setting.
-        self.http_compression = (
-            first.query("SELECT getSetting('enable_http_compression')", "TSV").bytes().strip()
-            in (b"1", b"true")
-        )
-        self._pool.append(first)
+        self.http_compression = first.query(
+            "SELECT getSetting('enable_http_compression')", "TSV"
+        ).bytes().strip() in (b"1", b"true")
+        self._pool.append(_Conn(first))
 
     def _connect(self) -> Any:
         return self._chdb.connect(self._dsn)  # type: ignore[no-untyped-call]
 
     @contextmanager
-    def connection(self, params: Mapping[str, str]) -> Iterator[tuple[Any, bool]]:
+    def connection(self, params: Mapping[str, str]) -> Iterator[tuple[_Conn, bool]]:
         """A connection for one request and whether it belongs to a session."""
         session_id = params.get("session_id")
         if not session_id:
             with self._lock:
                 conn = self._pool.pop() if self._pool else None
-            conn = conn or self._connect()
+            conn = conn or _Conn(self._connect())
             try:
                 yield conn, False
             except BaseException:
-                conn.close()  # state unknown after a failure: a fresh one next time
+                conn.conn.close()  # state unknown after a failure: a fresh one next time
                 raise
             with self._lock:
                 self._pool.append(conn)
@@ -312,23 +320,23 @@ class ChdbEngine:
         with self._lock:
             for key, old in list(self._sessions.items()):
                 if now - old.last_used > old.timeout and not old.lock.locked():
-                    old.conn.close()
+                    old.conn.conn.close()
                     del self._sessions[key]
             session = self._sessions.get(session_id)
             if session is None:
                 if params.get("session_check") == "1":
                     raise ClickHouseError("SESSION_NOT_FOUND", f"Session {session_id} not found")
                 timeout = float(params.get("session_timeout") or 60)
-                session = _Session(self._connect(), threading.Lock(), timeout, now)
+                session = _Session(_Conn(self._connect()), threading.Lock(), timeout, now)
                 self._sessions[session_id] = session
             return session
 
     def close(self) -> None:
         with self._lock:
             for conn in self._pool:
-                conn.close()
+                conn.conn.close()
             for session in self._sessions.values():
-                session.conn.close()
+                session.conn.conn.close()
             self._pool.clear()
             self._sessions.clear()
 
@@ -342,13 +350,14 @@ class ChdbEngine:
         settings = {k: v for k, v in settings.items() if not k.startswith("param_")}
         binds = {k[6:]: v for k, v in params.items() if k.startswith("param_")}
         insert = _split_insert(statement)
-        with self.connection(params) as (conn, in_session):
+        with self.connection(params) as (state, in_session):
+            conn = state.conn
             text = "" if insert else statement.decode(errors="strict")
-            if params.get("database"):
-                self._run(conn, f"USE `{params['database']}`")
-            elif not in_session:
-                self._run(conn, "USE default")
-            restore = self._apply(conn, settings, in_session)
+            database = params.get("database") or ("" if in_session else "default")
+            if database and database != state.database:
+                self._run(conn, f"USE `{database}`")
+                state.database = database
+            restore = self._apply(state, settings, in_session)
             try:
                 if insert is not None:
                     head, in_fmt, data = insert
@@ -374,37 +383,56 @@ class ChdbEngine:
                     "written_rows": result.rows_written(),
                     "written_bytes": result.bytes_written(),
                 }
-                if not in_session and _SESSION_STATEMENT.match(text):
-                    raise _Discard(result.bytes(), summary, out_fmt)
+                if _SESSION_STATEMENT.match(text):
+                    if not in_session:  # its state would outlive the request
+                        raise _Discard(result.bytes(), summary, out_fmt)
+                    state.database = ""  # a USE of the session's own: unknown now
                 return result.bytes(), summary, out_fmt
             finally:
-                for statement_text in restore:
-                    self._run(conn, statement_text)
+                if restore:
+                    self._run(conn, restore)
 
-    def _apply(self, conn: Any, settings: Mapping[str, str], in_session: bool) -> list[str]:
-        """SET each setting for this request; returns the statements that undo them."""
-        if not settings:
-            return []
+    def _apply(self, state: _Conn, settings: Mapping[str, str], in_session: bool) -> str:
+        """SET the request's settings; returns the statement that undoes them (sessions).
+
+        A pooled connection keeps the settings of its last request: only those that
+        differ are SET, and those the request does not name go back to their defaults,
+        so each request sees exactly its own settings."""
         for name in settings:
             if not _SETTING_NAME.match(name):
                 raise ClickHouseError("UNKNOWN_SETTING", f"Unknown setting '{name}'")
+        if not in_session:
+            changes = [
+                f"{name} = '{_escape(value)}'"
+                for name, value in settings.items()
+                if state.settings.get(name) != value
+            ]
+            changes += [f"{name} = DEFAULT" for name in state.settings if name not in settings]
+            if changes:
+                state.settings = {}  # unknown until the SET went through
+                self._run(state.conn, "SET " + ", ".join(changes))
+                state.settings = dict(settings)
+            return ""
+        if not settings:
+            return ""
+        names = ", ".join(f"'{_escape(n)}'" for n in settings)
+        found = self._run(
+            state.conn,
+            f"SELECT name, value, changed FROM system.settings WHERE name IN ({names})",
+            "JSONCompactEachRow",
+        )
         before: dict[str, str | None] = dict.fromkeys(settings)
-        if in_session:
-            names = ", ".join(f"'{_escape(n)}'" for n in settings)
-            found = self._run(
-                conn,
-                f"SELECT name, value, changed FROM system.settings WHERE name IN ({names})",
-                "JSONCompactEachRow",
-            )
-            for line in found.bytes().decode().splitlines():
-                name, value, changed = json.loads(line)
-                before[name] = value if changed else None
-        restore = []
-        for name, value in settings.items():
-            self._run(conn, f"SET {name} = '{_escape(value)}'")
-            old = before[name]
-            restore.append(f"SET {name} = " + ("DEFAULT" if old is None else f"'{_escape(old)}'"))
-        return restore
+        for line in found.bytes().decode().splitlines():
+            name, value, changed = json.loads(line)
+            before[name] = value if changed else None
+        self._run(
+            state.conn,
+            "SET " + ", ".join(f"{name} = '{_escape(value)}'" for name, value in settings.items()),
+        )
+        return "SET " + ", ".join(
+            f"{name} = " + ("DEFAULT" if old is None else f"'{_escape(old)}'")
+            for name, old in before.items()
+        )
 
     def _run(
         self, conn: Any, sql: str, fmt: str = "TSV", binds: Mapping[str, str] | None = None
