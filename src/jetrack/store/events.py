@@ -352,13 +352,14 @@ class ServerEventStore:
         self.limits = limits
         self.storage_settings = ""
         parts = urlsplit(url)
+        secure = parts.scheme in ("https", "clickhouses")
         self._client = clickhouse_connect.get_client(
             host=parts.hostname or "localhost",
-            port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            port=parts.port or (8443 if secure else 8123),
             username=unquote(parts.username or "default"),
             password=unquote(parts.password or ""),
             database=unquote((parts.path or "/default").strip("/")) or "default",
-            secure=parts.scheme == "https",
+            secure=secure,
             # One client serves every thread of the process: a session would make a
             # server refuse a second statement while one runs (SESSION_IS_LOCKED), and
             # nothing here keeps state between statements.

@@ -75,7 +75,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
         if migrate:
             try:
                 migrate_control(control)
-                migrate_events(events)
+                migrate_events(events, settings.clickhouse_cluster)
             except EventStoreError as exc:
                 stores.close()
                 raise ConfigError(
