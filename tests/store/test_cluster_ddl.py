@@ -57,6 +57,11 @@ class Recorder:
     ) -> QueryResult:
         return QueryResult(["version"], [], 0.0)
 
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
+        raise AssertionError("migrations read no Arrow data")
+
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self.commands.append(sql)
 

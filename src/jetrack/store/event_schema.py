@@ -29,27 +29,41 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-MIGRATIONS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS jetrack_migrations{on_cluster} (version UInt32, name String, "
-    "applied_at DateTime DEFAULT now()) ENGINE = {engine} ORDER BY version"
-)
 # Where a cluster's replicated tables keep their state in ClickHouse Keeper: one replica
-# set per shard ({shard} and {replica} are each node's macros). The migrations table is
-# one replica set over all nodes, so every node knows which migrations ran.
+# set per shard ({shard} and {replica} are each node's macros). Bookkeeping tables (which
+# migrations ran, what `jetrack move-events` moved) are one replica set over all nodes, so
+# every node knows.
 REPLICA_PATH = "'/clickhouse/tables/{{shard}}/{{database}}/{table}', '{{replica}}'"
-MIGRATIONS_REPLICA_PATH = "'/clickhouse/tables/all/{database}/jetrack_migrations', '{replica}'"
+ALL_NODES_PATH = "'/clickhouse/tables/all/{{database}}/{table}', '{{replica}}'"
 # Rows of a site stay on one shard: visits, their events and rollups are counted there.
 SHARDING_KEY = "site_id"
 
 
-def migrations_table_statement(storage_settings: str = "", cluster: str | None = None) -> str:
+def bookkeeping_table(
+    name: str, columns: str, order_by: str, cluster: str | None, storage_settings: str = ""
+) -> str:
+    """CREATE TABLE of a small table of Jetrack's own, replicated to every node of a
+    cluster."""
     if cluster:
-        return MIGRATIONS_TABLE.format(
-            on_cluster=f" ON CLUSTER {cluster}",
-            engine=f"ReplicatedMergeTree({MIGRATIONS_REPLICA_PATH})",
+        engine = f"ReplicatedMergeTree({ALL_NODES_PATH.format(table=name)})"
+        return (
+            f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER {cluster} {columns} "
+            f"ENGINE = {engine} ORDER BY {order_by}"
         )
     settings = " SETTINGS " + storage_settings.lstrip(", ") if storage_settings else ""
-    return MIGRATIONS_TABLE.format(on_cluster="", engine="MergeTree") + settings
+    return f"CREATE TABLE IF NOT EXISTS {name} {columns} ENGINE = MergeTree ORDER BY {order_by}" + (
+        settings
+    )
+
+
+def migrations_table_statement(storage_settings: str = "", cluster: str | None = None) -> str:
+    return bookkeeping_table(
+        "jetrack_migrations",
+        "(version UInt32, name String, applied_at DateTime DEFAULT now())",
+        "version",
+        cluster,
+        storage_settings,
+    )
 
 
 def applied_versions(store: EventStore, cluster: str | None = None) -> set[int]:

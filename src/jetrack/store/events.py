@@ -60,6 +60,12 @@ class EventStore(Protocol):
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult: ...
 
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
+        """The result as Arrow, as the engine wrote it (to copy rows between stores)."""
+        ...
+
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
     def insert_arrow(self, table: str, data: pa.Table, dedup_token: str | None = None) -> None: ...
@@ -281,10 +287,15 @@ class ChdbEventStore:
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
+        started = time.perf_counter()
+        return _query_result(sql, self.query_arrow(sql, params, limits=limits), started)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
         settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
-        started = time.perf_counter()
-        return _query_result(sql, _arrow_table(self._run(sql + suffix, "Arrow", params)), started)
+        return _arrow_table(self._run(sql + suffix, "Arrow", params))
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, "CSV", params)
@@ -370,13 +381,17 @@ class ServerEventStore:
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
         started = time.perf_counter()
+        return _query_result(sql, self.query_arrow(sql, params, limits=limits), started)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
         try:
-            table = self._client.query_arrow(
+            return self._client.query_arrow(
                 sql, parameters=dict(params or {}), settings=_limit_settings(limits or self.limits)
             )
         except Exception as exc:
             raise _translate(exc) from None
-        return _query_result(sql, table, started)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         try:
@@ -410,6 +425,11 @@ class LimitedEventStore:
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
         return self.inner.query(sql, params, limits=limits or self.limits)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
+        return self.inner.query_arrow(sql, params, limits=limits or self.limits)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self.inner.command(sql, params)
