@@ -27,7 +27,7 @@ from jetrack.store.event_schema import (
     migration_statements,
     migrations_table_statement,
 )
-from jetrack.store.events import Limits, QueryResult
+from jetrack.store.events import Limits, QueryResult, local_table, table_to_change
 from tests.conftest import ClickHouseEndpoint, make_settings
 
 GOLDEN = Path(__file__).with_name("cluster_ddl.sql")
@@ -48,6 +48,7 @@ class Recorder:
 
     limits = Limits()
     storage_settings = ""
+    cluster: str | None = CLUSTER
 
     def __init__(self) -> None:
         self.commands: list[str] = []
@@ -123,6 +124,11 @@ def test_migrate_applies_the_cluster_form_and_needs_a_server() -> None:
     inserts = [c for c in recorder.commands if c.startswith("INSERT INTO jetrack_migrations")]
     assert len(inserts) == len(applied)
     assert [c for c in recorder.commands if c not in inserts] == generated()
+    # Statements that change rows in place name the local tables, ON CLUSTER.
+    assert table_to_change(recorder, "events") == f"events_local ON CLUSTER {CLUSTER}"
+    assert local_table(recorder, "sessions") == "sessions_local"
+    recorder.cluster = None
+    assert (table_to_change(recorder, "events"), local_table(recorder, "events")) == ("events",) * 2
     with pytest.raises(ValueError, match="no cluster form"):
         cluster_statements("DROP TABLE events", CLUSTER)
     with pytest.raises(ConfigError, match="JETRACK_CLICKHOUSE_CLUSTER: a cluster needs"):

@@ -203,7 +203,7 @@ def _decompress(data: bytes, encoding: str) -> bytes:
 
             return bytes(lz4.frame.decompress(data))
         if encoding == "br":
-            import brotli  # type: ignore[import-not-found]
+            import brotli
 
             return bytes(brotli.decompress(data))
     except ImportError:

@@ -55,6 +55,9 @@ class EventStore(Protocol):
 
     limits: Limits
     storage_settings: str
+    # A ClickHouse cluster's name: tables are Distributed over NAME_local tables
+    # (store/event_schema.py); statements that change rows in place name those.
+    cluster: str | None
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
@@ -227,6 +230,7 @@ class ChdbEventStore:
         self._lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
+        self.cluster: str | None = None
         self._path, self._key = path.resolve(), key
         self._closed = False
         self._conn = self._connect()
@@ -357,11 +361,12 @@ class ServerEventStore:
     as embedded, bound server-side ({name:Type} placeholders, `param_*` values), results
     as Arrow like the embedded engine's (the same Python values), inserts as Arrow."""
 
-    def __init__(self, url: str, limits: Limits) -> None:
+    def __init__(self, url: str, limits: Limits, cluster: str | None = None) -> None:
         import clickhouse_connect
 
         self.limits = limits
         self.storage_settings = ""
+        self.cluster = cluster
         parts = urlsplit(url)
         secure = parts.scheme in ("https", "clickhouses")
         self._client = clickhouse_connect.get_client(
@@ -420,6 +425,7 @@ class LimitedEventStore:
     def __init__(self, inner: EventStore, limits: Limits) -> None:
         self.inner, self.limits = inner, limits
         self.storage_settings = inner.storage_settings
+        self.cluster = inner.cluster
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
@@ -460,11 +466,23 @@ def open_event_store(
     key: bytes | None,
     limits: Limits,
     memory_limit: int | None = None,
+    cluster: str | None = None,
 ) -> EventStore:
     if clickhouse_url:
-        return ServerEventStore(clickhouse_url, limits)
+        return ServerEventStore(clickhouse_url, limits, cluster)
     memory = EngineMemory.for_limit(memory_limit) if memory_limit else None
     return ChdbEventStore(events_dir, key, limits, memory)
+
+
+def table_to_change(events: EventStore, table: str) -> str:
+    """What an ALTER (mutation, partition) or DELETE names to change `table`'s rows: on a
+    cluster every node's local table, ON CLUSTER (a Distributed table holds no rows)."""
+    return f"{table}_local ON CLUSTER {events.cluster}" if events.cluster else table
+
+
+def local_table(events: EventStore, table: str) -> str:
+    """`table`'s name in system.parts and system.mutations (of the node connected to)."""
+    return f"{table}_local" if events.cluster else table
 
 
 def rows_as_dicts(result: QueryResult) -> list[dict[str, Any]]:
@@ -485,6 +503,8 @@ __all__: Sequence[str] = [
     "QueryResult",
     "ServerEventStore",
     "first_value",
+    "local_table",
     "open_event_store",
     "rows_as_dicts",
+    "table_to_change",
 ]

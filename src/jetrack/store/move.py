@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jetrack.store.event_schema import bookkeeping_table, migrate_events
-from jetrack.store.events import EventStore, Limits
+from jetrack.store.events import EventStore, Limits, table_to_change
 
 log = logging.getLogger("jetrack.events")
 
@@ -115,8 +115,7 @@ def _copy_partition(
     # local tables of every node).
     if not re.fullmatch(r"[0-9A-Za-z_-]+", partition):
         raise ValueError(f"unexpected partition id {partition!r} of {table}")
-    local = f"{table}_local ON CLUSTER {cluster}" if cluster else table
-    target.command(f"ALTER TABLE {local} DROP PARTITION ID '{partition}'")
+    target.command(f"ALTER TABLE {table_to_change(target, table)} DROP PARTITION ID '{partition}'")
     batches = max(1, -(-rows // batch_rows))
     for batch in range(batches):
         data = source.query_arrow(

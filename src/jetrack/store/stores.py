@@ -65,6 +65,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
                 key=keys.events if keys else None,
                 limits=Limits(settings.query_timeout_seconds, settings.query_max_rows),
                 memory_limit=settings.memory_limit,
+                cluster=settings.clickhouse_cluster,
             )
         except Exception as exc:
             control.close()
