@@ -67,16 +67,19 @@ SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 # (--dist loadfile) in this order (the Makefile turns off its own reordering by number of
 # tests, --no-loadscope-reorder), so the long ones start at once instead of ending the run
 # alone on one worker while the others are idle.
-FIRST_MARKERS = ("browser", "server", "slow")
+# Files that also run on the ClickHouse server backend (tests/stats, tests/ingest) come
+# next: they hold a file's tests twice.
+FIRST_MARKERS = ("browser", "server", "slow", "clickhouse_server")
 
 
 def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
     rank: dict[str, int] = {}
     for item in items:
         marks = {mark.name for mark in item.iter_markers()}
-        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=3)
+        last = len(FIRST_MARKERS)
+        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=last)
         path = str(item.path)
-        rank[path] = min(rank.get(path, 3), found)
+        rank[path] = min(rank.get(path, last), found)
     return rank
 
 
