@@ -106,6 +106,54 @@ def migrate() -> None:
         click.echo(f"migrated: control store and event store in {settings.data_dir}")
 
 
+@main.command("move-events")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    help="The ClickHouse server to copy into: http(s)://[user:password@]host[:port]/database "
+    "(clickhouse:// is http://).",
+)
+@click.option("--cluster", help="Its cluster name, to create the tables ON CLUSTER.")
+@click.option(
+    "--batch-rows", type=click.IntRange(1, 1_000_000), default=100_000, show_default=True,
+    help="Rows copied per batch.",
+)  # fmt: skip
+def move_events_command(to_url: str, cluster: str | None, batch_rows: int) -> None:
+    """Copy the event store (events, visits, rollups) to a ClickHouse server. Stop
+    `jetrack serve` first; run it again after an interruption: it goes on where it was."""
+    from jetrack.store.events import Limits, ServerEventStore
+    from jetrack.store.move import move_events
+
+    settings = settings_or_exit()
+    try:
+        target_settings = load_settings(clickhouse_url=to_url, clickhouse_cluster=cluster)
+    except ConfigError as exc:
+        fail("--to/--cluster: " + str(exc).split(": ", 1)[1])
+    if settings.clickhouse_url and settings.clickhouse_url == to_url:
+        fail("--to: that is the event store itself (JETRACK_CLICKHOUSE_URL)")
+    assert target_settings.clickhouse_url is not None
+    with opened_stores(settings) as stores:
+        try:
+            target = ServerEventStore(target_settings.clickhouse_url, Limits())
+        except Exception as exc:
+            fail(f"--to: cannot reach the ClickHouse server: {exc}")
+            raise
+        try:
+            report = move_events(
+                stores.events, target, cluster=cluster, batch_rows=batch_rows, progress=click.echo
+            )
+        except Exception as exc:
+            fail(f"move-events stopped (run it again to go on): {exc}", code=1)
+        finally:
+            target.close()
+    total = ", ".join(f"{table} {rows}" for table, rows in report.tables.items())
+    click.echo(
+        f"moved: {len(report.copied)} partition(s) copied, {report.skipped} already there; "
+        f"rows: {total}"
+    )
+
+
 @main.command()
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup(target: Path) -> None:
