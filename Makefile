@@ -22,7 +22,7 @@ PYTEST_DIST ?= loadfile
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).
 COVERAGE_FLOOR ?= 89
 # `make check`: no browser, no `jetrack serve` process, no PostgreSQL, nothing marked slow.
-FAST_TESTS := not browser and not server and not slow and not postgres
+FAST_TESTS := not browser and not server and not slow and not postgres and not redis
 
 .PHONY: install run test check lint typecheck pytest lock build chromium clean bench geo messages
 

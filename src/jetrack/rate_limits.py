@@ -72,6 +72,15 @@ class FixedWindows(Generic[K]):
             self._arrivals.append(key)
         return True
 
+    def has_room(self, key: K, units: int, now: float) -> bool:
+        """Whether `take` would allow `units` now (nothing spent)."""
+        if int(now // self.window_seconds) != self._window:
+            return units <= self.limit
+        used = self._open.get(key)
+        if used is None:
+            used = self._held.get(key, 0)
+        return used + units <= self.limit
+
     def _make_room(self) -> bool:
         while len(self._open) + len(self._held) >= self.max_keys:
             if not self._open:

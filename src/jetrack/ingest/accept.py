@@ -15,6 +15,7 @@ from jetrack.ingest.buffer import Counted
 from jetrack.ingest.client_ip import ClientAddress, resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
 from jetrack.ingest.service import IngestService
+from jetrack.ingest.shared_visits import VisitAnswer
 from jetrack.ingest.wire import WireEvent
 from jetrack.store.schema import EventRow
 
@@ -114,7 +115,13 @@ def accept(
     if refused is not None:
         done(refused)
         return
-    accepted = run_pipeline(service, ip, headers, events, now)
+    if service.shared_visits is not None:
+        _accept_shared(service, ip, headers, events, now, done)
+        return
+    _journal(service, run_pipeline(service, ip, headers, events, now), done)
+
+
+def _journal(service: IngestService, accepted: Accepted, done: Callable[[Outcome], None]) -> None:
     if not accepted.rows:
         done(accepted)
         return
@@ -127,3 +134,50 @@ def accept(
             done(NOT_JOURNALED)
 
     service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
+
+
+def _accept_shared(
+    service: IngestService,
+    ip: ClientAddress | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    now: float,
+    done: Callable[[Outcome], None],
+) -> None:
+    """Shared mode: the steps before the visit here, the visits of the event-loop turn's
+    events from Redis in one round trip, then the rows journaled as in `accept`."""
+    assert service.shared_visits is not None
+    user_agent, language = headers["user-agent"], headers.get("accept-language", "")
+    pipeline = service.pipeline
+    prepared: list[Incoming] = []
+    dropped: list[str] = []
+    for wire in events:
+        for domain in wire.domains:
+            incoming = Incoming(wire, domain, ip, user_agent, language, now)
+            try:
+                pipeline.prepare(incoming)
+            except Dropped as drop:
+                dropped.append(drop.reason.value)
+                continue
+            prepared.append(incoming)
+    if not prepared:
+        done(Accepted([], [], dropped))
+        return
+
+    def resolved(answers: list[VisitAnswer] | BaseException) -> None:
+        if isinstance(answers, BaseException):
+            done(NOT_JOURNALED)
+            return
+        accepted = Accepted([], [], dropped)
+        for incoming, answer in zip(prepared, answers, strict=True):
+            try:
+                row = pipeline.settle(incoming, answer)
+            except Dropped as drop:
+                accepted.dropped.append(drop.reason.value)
+                continue
+            accepted.rows.append(row)
+            if incoming.counted_in is not None:
+                accepted.counted.append((row, incoming.counted_in))
+        _journal(service, accepted, done)
+
+    service.shared_visits.submit([pipeline.ask(incoming) for incoming in prepared], resolved)

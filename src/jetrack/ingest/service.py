@@ -20,7 +20,8 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import Networks, parse_networks
 from jetrack.ingest.journal import Journal
-from jetrack.ingest.pipeline import Pipeline
+from jetrack.ingest.pipeline import SHARED_STEPS, Pipeline
+from jetrack.ingest.shared_visits import SharedVisits, VisitBatcher, connect
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.store.salts import SaltRing, seconds_to_midnight
@@ -39,6 +40,7 @@ class IngestService:
     salts: SaltRing
     trusted_proxies: Networks
     batch_budget: AddressBudget  # events of POST /api/events per address and minute
+    shared_visits: VisitBatcher | None = None  # shared mode: the visits in Redis
     batches_refused: int = 0  # answered 429 by that budget
     _last_miss_refresh: float = 0.0
 
@@ -100,11 +102,18 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
     sites = SiteCache(stores.control)
     sites.refresh()
     salts = SaltRing(stores.control)
+    timeout = settings.session_timeout_minutes * 60
+    shared = (
+        VisitBatcher(SharedVisits(connect(settings.redis_url), timeout, settings.redis_prefix))
+        if settings.redis_url is not None
+        else None
+    )
     pipeline = Pipeline(
         sites,
         open_geo(settings),
-        SessionTable(settings.session_timeout_minutes * 60, settings.max_live_visits),
+        SessionTable(timeout, settings.max_live_visits),  # empty in shared mode
         salts,
+        steps=SHARED_STEPS if shared is not None else None,
         new_visitors=AddressBudget(settings.new_visitors_per_minute),
     )
     buffer = WriteBuffer(
@@ -120,6 +129,7 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
         salts,
         parse_networks(tuple(settings.trusted_proxies)),
         AddressBudget(settings.batch_events_per_minute),
+        shared,
     )
 
 
