@@ -104,11 +104,6 @@ class VisitAnswer(NamedTuple):
 
 
 
-def connect(url: str) -> redis.Redis:
-    """A client of the shared Redis (bytes answers; a few seconds at most per call)."""
-    return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)
-
-
 class SharedVisits:
     """The visits of every process, in Redis; `resolve` is one round trip per batch."""
 
