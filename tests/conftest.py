@@ -34,6 +34,7 @@ from starlette.testclient import TestClient
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.stores import Stores, open_stores
+from tests.support.clickhouse_http import SpawnedEndpoint, spawn_endpoint
 
 TEST_KEY = "7f" * 32
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -97,6 +98,57 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
+
+
+class ClickHouseEndpoint:
+    """The loopback ClickHouse HTTP endpoint of this test process (one per xdist worker,
+    a process of its own: chDB allows one data dir per process); a fresh database each."""
+
+    def __init__(self, spawned: SpawnedEndpoint) -> None:
+        self.spawned = spawned
+        self.url = spawned.url
+
+    def run(self, sql: str) -> str:
+        answer = httpx.post(self.url + "/", content=sql.encode(), timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database, dropped afterwards; yields its JETRACK_CLICKHOUSE_URL."""
+        name = f"jt_{uuid.uuid4().hex[:12]}"
+        self.run(f"CREATE DATABASE {name}")
+        try:
+            yield f"{self.url}/{name}"
+        finally:
+            self.run(f"DROP DATABASE IF EXISTS {name} SYNC")
+
+
+@pytest.fixture(scope="session")
+def clickhouse_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseEndpoint]:
+    spawned = spawn_endpoint(tmp_path_factory.mktemp("clickhouse-endpoint"))
+    try:
+        yield ClickHouseEndpoint(spawned)
+    finally:
+        spawned.stop()
+
+
+# The event store backends a suite runs on (tests/stats, tests/ingest): embedded chDB and
+# a ClickHouse server, the loopback endpoint of tests/support/clickhouse_http.py.
+EVENT_BACKENDS = ["embedded", pytest.param("server", marks=pytest.mark.clickhouse_server)]
+
+
+@contextmanager
+def backend_settings(
+    request: pytest.FixtureRequest, backend: str, data_dir: Path, **overrides: Any
+) -> Iterator[Settings]:
+    """make_settings() on the given event store backend."""
+    if backend == "embedded":
+        yield make_settings(data_dir, **overrides)
+        return
+    endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
+    with endpoint.database() as url:
+        yield make_settings(data_dir, clickhouse_url=url, **overrides)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 
@@ -109,6 +109,15 @@ def _arrow_table(result: Any) -> pa.Table:
     if len(result) == 0:
         return pa.Table.from_batches([], schema=pa.schema([]))
     return pa.ipc.open_file(result.get_memview().view()).read_all()
+
+
+def _query_result(sql: str, table: pa.Table, started: float) -> QueryResult:
+    """Rows of a query's Arrow output, the same Python values from either backend."""
+    elapsed = (time.perf_counter() - started) * 1000
+    columns = [c.to_pylist() for c in table.columns]
+    rows = list(zip(*columns, strict=True)) if columns else []
+    _log_timing(sql, elapsed, len(rows))
+    return QueryResult(list(table.column_names), rows, elapsed)
 
 
 def _translate(exc: Exception) -> EventStoreError:
@@ -275,12 +284,7 @@ class ChdbEventStore:
         settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
         started = time.perf_counter()
-        table = _arrow_table(self._run(sql + suffix, "Arrow", params))
-        elapsed = (time.perf_counter() - started) * 1000
-        columns = [c.to_pylist() for c in table.columns]
-        rows = list(zip(*columns, strict=True)) if columns else []
-        _log_timing(sql, elapsed, len(rows))
-        return QueryResult(list(table.column_names), rows, elapsed)
+        return _query_result(sql, _arrow_table(self._run(sql + suffix, "Arrow", params)), started)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, "CSV", params)
@@ -338,7 +342,9 @@ class ChdbEventStore:
 
 
 class ServerEventStore:
-    """A ClickHouse server or cluster through clickhouse-connect (same SQL as embedded)."""
+    """A ClickHouse server or cluster through clickhouse-connect's HTTP client: the same SQL
+    as embedded, bound server-side ({name:Type} placeholders, `param_*` values), results
+    as Arrow like the embedded engine's (the same Python values), inserts as Arrow."""
 
     def __init__(self, url: str, limits: Limits) -> None:
         import clickhouse_connect
@@ -349,10 +355,14 @@ class ServerEventStore:
         self._client = clickhouse_connect.get_client(
             host=parts.hostname or "localhost",
             port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=parts.username or "default",
-            password=parts.password or "",
-            database=(parts.path or "/default").strip("/") or "default",
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+            database=unquote((parts.path or "/default").strip("/")) or "default",
             secure=parts.scheme == "https",
+            # One client serves every thread of the process: a session would make a
+            # server refuse a second statement while one runs (SESSION_IS_LOCKED), and
+            # nothing here keeps state between statements.
+            autogenerate_session_id=False,
         )
 
     def query(
@@ -360,16 +370,12 @@ class ServerEventStore:
     ) -> QueryResult:
         started = time.perf_counter()
         try:
-            result = self._client.query(
+            table = self._client.query_arrow(
                 sql, parameters=dict(params or {}), settings=_limit_settings(limits or self.limits)
             )
         except Exception as exc:
             raise _translate(exc) from None
-        elapsed = (time.perf_counter() - started) * 1000
-        _log_timing(sql, elapsed, len(result.result_rows))
-        return QueryResult(
-            list(result.column_names), [tuple(r) for r in result.result_rows], elapsed
-        )
+        return _query_result(sql, table, started)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         try:
