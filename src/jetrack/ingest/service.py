@@ -174,4 +174,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await service.buffer.close()
+        if service.shared_visits is not None:
+            service.shared_visits.close()
         log.info("write buffer flushed: %d events stored this run", service.buffer.stored)

@@ -1,5 +1,5 @@
-"""Visits shared by several Jetrack processes: each visit's state in Redis, updated by one
-Lua script per event, so requests of one visitor that land on different processes still
+"""Visits shared by several Jetrack processes: each visit's state in Redis, updated by a
+Lua script, so requests of one visitor that land on different processes still
 form one visit with one id and one set of totals.
 
 The script finds the visitor's live visit (today's id, else yesterday's to go on across
@@ -10,15 +10,15 @@ are the whole visit's, whichever process counted its other events, so the sessio
 process writes from them is the visit's row at that version (`VisitState.version`, which
 grows by one per counted event): the row of the visit's last event is its total.
 
-The events of one event-loop turn (all requests answered in it) go to Redis in one
-call of the script (`VisitBatcher`; JSON in and out: redis-py's parsing of a reply of many
-fields cost ~40 us per event, the whole call now a few); the pipeline blocks the loop for it (~0.1-0.3 ms
-on loopback), as the journal's group commit does for its write. A visit's key expires
-after the idle timeout (plus a minute), so nothing needs sweeping."""
+The events of the requests that arrive while a call is in Redis go in the next call of
+the script, from a thread (`VisitBatcher`), so the event loop never waits for Redis; JSON
+in and out (redis-py's parsing of a reply of many fields cost ~40 us per event). A
+visit's key expires after the idle timeout (plus a minute), so nothing needs sweeping."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -188,36 +188,53 @@ Resolved = Callable[[list[VisitAnswer] | BaseException], None]
 
 
 class VisitBatcher:
-    """The asks of one event-loop turn in one round trip to Redis (like the journal's group
-    commit): `submit` now, `then(answers)` (or `then(error)`) at the end of the turn."""
+    """The asks of the event loop's requests, a batch at a time, to Redis from a thread of
+    its own: while one batch is in Redis, the loop goes on reading requests, whose asks
+    make the next batch (like the journal's group commit). `then(answers)`, or
+    `then(error)`, is called on the loop."""
 
     def __init__(self, visits: SharedVisits) -> None:
         self.visits = visits
         self._waiting: list[tuple[list[VisitAsk], Resolved]] = []
+        self._in_flight = False
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, "jetrack-visits")
         self.round_trips = 0
 
     def submit(self, asks: list[VisitAsk], then: Resolved) -> None:
-        if not self._waiting:
-            asyncio.get_running_loop().call_soon(self._resolve_waiting)
         self._waiting.append((asks, then))
+        if not self._in_flight and len(self._waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._send)
 
-    def _resolve_waiting(self) -> None:
+    def _send(self) -> None:
+        if self._in_flight or not self._waiting:
+            return
         waiting, self._waiting = self._waiting, []
+        self._in_flight = True
+        loop = asyncio.get_running_loop()
         flat = [ask for asks, _ in waiting for ask in asks]
+        future = loop.run_in_executor(self._thread, self.visits.resolve, flat)
+        future.add_done_callback(lambda done: self._answer(waiting, done))
+
+    def _answer(
+        self, waiting: list[tuple[list[VisitAsk], Resolved]], done: asyncio.Future[list[VisitAnswer]]
+    ) -> None:
+        self._in_flight = False
+        self.round_trips += 1
         answers: list[VisitAnswer] | BaseException
-        try:
-            answers = self.visits.resolve(flat)
-            self.round_trips += 1
-        except redis.RedisError as exc:
-            log.error("shared visits: Redis failed: %s", type(exc).__name__)
-            answers = exc
+        error = done.exception()
+        if error is not None:
+            log.error("shared visits: Redis failed: %s", type(error).__name__)
+            answers = error
+        else:
+            answers = done.result()
         at = 0
         for asks, then in waiting:
             try:
-                if isinstance(answers, BaseException):
-                    then(answers)
-                else:
-                    then(answers[at : at + len(asks)])
+                then(answers if isinstance(answers, BaseException) else answers[at : at + len(asks)])
             except Exception as exc:  # one failed answer must not keep the others waiting
                 log.error("answering a request failed: %s", type(exc).__name__)
             at += len(asks)
+        self._send()  # what arrived meanwhile
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
