@@ -252,6 +252,17 @@ class SharedBackends:
             "JETRACK_REDIS_PREFIX": self.redis_prefix,
         }
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time so far of the ClickHouse endpoint and of the Redis server."""
+        import psutil
+
+        spent = {"clickhouse_endpoint": server_cpu_seconds(self.endpoint.process.pid)}
+        for proc in psutil.process_iter(["name"]):
+            if proc.info["name"] == "redis-server":
+                times = proc.cpu_times()
+                spent["redis"] = times.user + times.system
+        return spent
+
     def stored_events(self) -> int:
         """The events table's count once it stops growing (every write buffer drained)."""
         last, same = -1, 0
@@ -352,6 +363,7 @@ def run(
     watcher = threading.Thread(target=watch_rss)
     watcher.start()
     cpu_before = server_cpu_seconds(server.process.pid)
+    backends_before = shared.cpu_seconds() if shared else {}
     started = time.monotonic()
     wrk = subprocess.run(
         [
@@ -371,6 +383,15 @@ def run(
         check=True,
     )
     cpu_during_load = server_cpu_seconds(server.process.pid) - cpu_before
+    # Cores the shared backends kept busy while wrk ran (is the endpoint the bound?).
+    backends_busy = (
+        {
+            name: round((spent - backends_before[name]) / seconds, 2)
+            for name, spent in shared.cpu_seconds().items()
+        }  # fmt: skip
+        if shared
+        else {}
+    )
     # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
     metrics = ""
     for _ in range(300):
@@ -424,6 +445,7 @@ def run(
         # requests/s when other work shares the machine's cores.
         "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "backend_cores_busy": backends_busy,
     }
     shutil.rmtree(work, ignore_errors=True)
     return result
