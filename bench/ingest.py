@@ -388,7 +388,7 @@ def run(
         {
             name: round((spent - backends_before[name]) / seconds, 2)
             for name, spent in shared.cpu_seconds().items()
-        }  # fmt: skip
+        }
         if shared
         else {}
     )
