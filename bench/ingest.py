@@ -6,7 +6,7 @@ process, and the figures that matter: events/s acknowledged AND stored, latency,
 
 The defaults are what docs/benchmarks.md reports: a sustained minute of the visits mix
 against the default server (uvicorn). `--workers N` (N > 1) runs `jetrack serve --workers N`
-in the shared mode: PostgreSQL and Redis on loopback and, as the ClickHouse server, the
+in the shared mode (`--shared`: the shared mode with one process): PostgreSQL and Redis on loopback and, as the ClickHouse server, the
 loopback endpoint of tests/support/clickhouse_http.py (ClickHouse's HTTP interface over
 chDB, in a process of its own); events are then counted in the event store, since each
 process's /metrics counts its own.
@@ -298,6 +298,7 @@ def run(
     mix_kind: str = "visits",
     launch: Callable[[Path, dict[str, str]], LiveServer] = start_server,
     workers: int = 1,
+    shared_mode: bool = False,
 ) -> dict[str, object]:
     """One load run; `launch` starts the server (bench/memory.py starts it in a cgroup)."""
     if shutil.which("wrk") is None:
@@ -305,7 +306,7 @@ def run(
     work = Path(tempfile.mkdtemp(prefix="jetrack-bench-"))
     data_dir = work / "data"
     domains = [f"site{n}.example" for n in range(20)]
-    shared = SharedBackends.start(work) if workers > 1 else None
+    shared = SharedBackends.start(work) if workers > 1 or shared_mode else None
     env = {**(env or {}), **(shared.env(workers) if shared else {})}
     stores = open_stores(
         make_settings(
@@ -469,6 +470,9 @@ def main() -> None:
         default=1,
         help="processes (shared mode with PostgreSQL, Redis and the endpoint)",
     )
+    parser.add_argument(
+        "--shared", action="store_true", help="the shared mode even with one process"
+    )
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
@@ -483,6 +487,7 @@ def main() -> None:
                     env,
                     args.mix,
                     workers=args.workers,
+                    shared_mode=args.shared,
                 ),
                 indent=2,
             )
