@@ -164,8 +164,7 @@ def test_processes_claiming_at_once_run_each_job_once(postgres_url: str, tmp_pat
     # (FOR UPDATE SKIP LOCKED): each of 40 jobs goes to exactly one of them, and the
     # schedule they all run at once adds each dedup-keyed job once.
     stores = [
-        open_control_store(data_dir=tmp_path, database_url=postgres_url, key=None)
-        for _ in range(4)
+        open_control_store(data_dir=tmp_path, database_url=postgres_url, key=None) for _ in range(4)
     ]
     migrate_control(stores[0])
     job_ids = [add(stores[0]) for _ in range(40)]
@@ -185,6 +184,7 @@ def test_processes_claiming_at_once_run_each_job_once(postgres_url: str, tmp_pat
     for thread in threads:
         thread.join()
     assert sum(1 for job_id in added if job_id is not None) == 1
-    assert sorted(claims) == sorted([*job_ids, *(j for j in added if j is not None)])
+    expected = [job_id for job_id in [*job_ids, *added] if job_id is not None]
+    assert sorted(claims) == sorted(expected)
     for store in stores:
         store.close()

@@ -20,8 +20,7 @@ def test_processes_rotating_at_once_make_one_salt(postgres_url: str, tmp_path: P
     # Eight control stores (eight processes' pools) rotate at the same instant of a day
     # that has no salt yet: they all get the same one, and one row is made.
     stores = [
-        open_control_store(data_dir=tmp_path, database_url=postgres_url, key=None)
-        for _ in range(8)
+        open_control_store(data_dir=tmp_path, database_url=postgres_url, key=None) for _ in range(8)
     ]
     migrate_control(stores[0])
     midnight = datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC)

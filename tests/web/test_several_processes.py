@@ -5,7 +5,6 @@ embedded process given the same events at the same moments reports."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ pytestmark = [
 ]
 
 TRUSTED = {"JETRACK_TRUSTED_PROXIES": "127.0.0.1/32"}
-UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/13{v}.0.0.0 Safari/537.36"  # noqa: E501
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/13{v}.0.0.0 Safari/537.36"
 # Each visitor's events in order: (name, path); one event of each visitor per round.
 VISITS: list[list[tuple[str, str]]] = [
     [("pageview", "/"), ("pageview", "/pricing"), ("Signup", "/pricing"), ("pageview", "/thanks")],

@@ -319,9 +319,7 @@ class Pipeline:
         visit = answer.visit
         if visit is None:
             reason = (
-                DropReason.NO_VISIT
-                if answer.refused == NO_VISIT
-                else DropReason.NEW_VISITOR_BUDGET
+                DropReason.NO_VISIT if answer.refused == NO_VISIT else DropReason.NEW_VISITOR_BUDGET
             )
             self.counts[reason.value] += 1
             raise Dropped(reason)

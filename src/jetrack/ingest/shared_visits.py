@@ -118,8 +118,6 @@ class VisitAnswer(NamedTuple):
     refused: int = NO_VISIT
 
 
-
-
 class SharedVisits:
     """The visits of every process, in Redis; `resolve` is one round trip per batch."""
 
@@ -216,7 +214,9 @@ class VisitBatcher:
         future.add_done_callback(lambda done: self._answer(waiting, done))
 
     def _answer(
-        self, waiting: list[tuple[list[VisitAsk], Resolved]], done: asyncio.Future[list[VisitAnswer]]
+        self,
+        waiting: list[tuple[list[VisitAsk], Resolved]],
+        done: asyncio.Future[list[VisitAnswer]],
     ) -> None:
         self._in_flight = False
         self.round_trips += 1
@@ -230,7 +230,9 @@ class VisitBatcher:
         at = 0
         for asks, then in waiting:
             try:
-                then(answers if isinstance(answers, BaseException) else answers[at : at + len(asks)])
+                then(
+                    answers if isinstance(answers, BaseException) else answers[at : at + len(asks)]
+                )
             except Exception as exc:  # one failed answer must not keep the others waiting
                 log.error("answering a request failed: %s", type(exc).__name__)
             at += len(asks)

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
-from jetrack.notify.limits import MailLimiter
 from jetrack.config import Settings
+from jetrack.notify.limits import MailLimiter
 from jetrack.rate_limits import Limiter, SharedSlidingWindows, SlidingWindows, redis_client
 
 T = TypeVar("T")
