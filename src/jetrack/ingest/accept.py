@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from jetrack.ingest.buffer import Counted
 from jetrack.ingest.client_ip import ClientAddress, resolve_client
@@ -29,6 +30,17 @@ class Accepted:
     rows: list[EventRow]
     counted: list[Counted]  # the rows counted in their visit's totals, with the visit
     dropped: list[str]  # reasons
+
+    def add(self, incoming: Incoming, row_of: Callable[[Incoming], EventRow]) -> None:
+        """The event's row from `row_of` (the pipeline), or the reason it was dropped."""
+        try:
+            row = row_of(incoming)
+        except Dropped as drop:
+            self.dropped.append(drop.reason.value)
+            return
+        self.rows.append(row)
+        if incoming.counted_in is not None:
+            self.counted.append((row, incoming.counted_in))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +95,7 @@ def run_pipeline(
     run = service.pipeline.run
     for wire in events:
         for domain in wire.domains:
-            incoming = Incoming(wire, domain, ip, user_agent, language, now)
-            try:
-                row = run(incoming)
-            except Dropped as drop:
-                accepted.dropped.append(drop.reason.value)
-                continue
-            accepted.rows.append(row)
-            if incoming.counted_in is not None:
-                accepted.counted.append((row, incoming.counted_in))
+            accepted.add(Incoming(wire, domain, ip, user_agent, language, now), run)
     return accepted
 
 
@@ -170,14 +174,7 @@ def _accept_shared(
             return
         accepted = Accepted([], [], dropped)
         for incoming, answer in zip(prepared, answers, strict=True):
-            try:
-                row = pipeline.settle(incoming, answer)
-            except Dropped as drop:
-                accepted.dropped.append(drop.reason.value)
-                continue
-            accepted.rows.append(row)
-            if incoming.counted_in is not None:
-                accepted.counted.append((row, incoming.counted_in))
+            accepted.add(incoming, partial(pipeline.settle, answer=answer))
         _journal(service, accepted, done)
 
     service.shared_visits.submit([pipeline.ask(incoming) for incoming in prepared], resolved)
