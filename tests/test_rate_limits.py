@@ -127,3 +127,11 @@ def test_shared_sliding_windows_hold_across_processes(redis_prefix: str) -> None
     assert 59 <= b.hit(17) <= 60 and 59 <= a.hit(17) <= 60
     assert b.hit(18) == 0 and other.hit(17) == 0
     assert 59_000 < redis.Redis.from_url(REDIS_URL).pttl(redis_prefix + "stats:17") <= 60_000
+
+
+def test_shared_sliding_windows_let_requests_through_while_redis_is_away() -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    limiter = SharedSlidingWindows(client, 1, 60.0, "jetrack-test-away:")
+    client.connection_pool.connection_kwargs["port"] = 1  # nothing listens there
+    client.connection_pool.disconnect()
+    assert limiter.hit(1) == 0 and limiter.hit(1) == 0  # limit 1, yet both let through

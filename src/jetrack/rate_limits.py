@@ -14,6 +14,7 @@ a window and are never written or logged."""
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import secrets
 import threading
@@ -25,6 +26,7 @@ from typing import Generic, Protocol, TypeVar
 import redis
 
 K = TypeVar("K", bound=Hashable)
+log = logging.getLogger("jetrack")
 
 MAX_KEYS = 100_000  # ~10 MB of counts at most
 
@@ -207,6 +209,14 @@ class SharedSlidingWindows:
         self._process = secrets.token_hex(6)
 
     def hit(self, key: object) -> int:
+        """As `SlidingWindows.hit`; while Redis cannot be reached, every hit is let through
+        (logged): the API stays up, unlimited, rather than answering 500s."""
         member = f"{self._process}:{next(self._members)}"
-        wait = self._script(keys=[f"{self.prefix}{key!r}"], args=[self.limit, self.window, member])
+        try:
+            wait = self._script(
+                keys=[f"{self.prefix}{key!r}"], args=[self.limit, self.window, member]
+            )
+        except redis.RedisError as exc:
+            log.error("shared rate limit: Redis failed: %s", type(exc).__name__)
+            return 0
         return int(wait)

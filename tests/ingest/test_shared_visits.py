@@ -7,6 +7,7 @@ import threading
 import pytest
 import redis
 
+from jetrack.config import ConfigError
 from jetrack.ingest.sessions import VisitState
 from jetrack.ingest.shared_visits import (
     CUSTOM,
@@ -16,6 +17,7 @@ from jetrack.ingest.shared_visits import (
     PAGEVIEW,
     SharedVisits,
     VisitAsk,
+    open_shared_visits,
 )
 from tests.conftest import REDIS_URL
 
@@ -99,3 +101,9 @@ def test_concurrent_events_of_one_visit_are_each_counted_once(redis_prefix: str)
         thread.join()
     # 200 events, each answered a version of its own: the highest is the visit's count.
     assert sorted(versions) == list(range(1, 201))
+
+
+def test_redis_out_of_reach_at_start_is_named() -> None:
+    # Nothing listens on port 1: the server refuses to start with the setting named.
+    with pytest.raises(ConfigError, match=r"^JETRACK_REDIS_URL: cannot use Redis"):
+        open_shared_visits("redis://127.0.0.1:1/0", 1800, "x:")

@@ -22,9 +22,8 @@ from jetrack.ingest.client_ip import Networks, parse_networks
 from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import SHARED_STEPS, Pipeline
 from jetrack.ingest.sessions import SessionTable
-from jetrack.ingest.shared_visits import SharedVisits, VisitBatcher
+from jetrack.ingest.shared_visits import VisitBatcher, open_shared_visits
 from jetrack.ingest.site_cache import SiteCache
-from jetrack.rate_limits import redis_client
 from jetrack.store.salts import SaltRing, seconds_to_midnight
 from jetrack.store.stores import Stores
 
@@ -105,7 +104,7 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
     salts = SaltRing(stores.control)
     timeout = settings.session_timeout_minutes * 60
     shared = (
-        VisitBatcher(SharedVisits(redis_client(settings.redis_url), timeout, settings.redis_prefix))
+        open_shared_visits(settings.redis_url, timeout, settings.redis_prefix)
         if settings.redis_url is not None
         else None
     )

@@ -26,7 +26,9 @@ from typing import Any, NamedTuple
 
 import redis
 
+from jetrack.config import ConfigError
 from jetrack.ingest.sessions import VisitState
+from jetrack.rate_limits import redis_client
 from jetrack.store.ids import session_id_at
 
 log = logging.getLogger("jetrack.ingest")
@@ -183,6 +185,15 @@ def _answer(reply: list[Any], now: float) -> VisitAnswer:
 
 
 Resolved = Callable[[list[VisitAnswer] | BaseException], None]
+
+
+def open_shared_visits(url: str, timeout_seconds: float, prefix: str) -> VisitBatcher:
+    """The shared mode's visits; a ConfigError naming the setting when Redis cannot be
+    reached at start."""
+    try:
+        return VisitBatcher(SharedVisits(redis_client(url), timeout_seconds, prefix))
+    except redis.RedisError as exc:
+        raise ConfigError(f"JETRACK_REDIS_URL: cannot use Redis: {exc}") from None
 
 
 class VisitBatcher:
