@@ -1,6 +1,7 @@
-"""Two `jetrack serve` processes of the shared mode (PostgreSQL, Redis, a ClickHouse server:
-the loopback endpoint) take the events of the same visitors in turns, and report what one
-embedded process given the same events at the same moments reports."""
+"""`jetrack serve` processes of the shared mode (PostgreSQL, Redis, a ClickHouse server: the
+loopback endpoint) take the events of the same visitors in turns, and report what one
+embedded process given the same events at the same moments reports. One of the two
+servers is `jetrack serve --workers 2`: three processes share the visits."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def test_two_processes_report_what_one_reports(
         # at once (one after the other: the migration lock).
         with ThreadPoolExecutor(3) as starting:
             started = [
-                starting.submit(start_server, tmp_path / "a", env),
+                starting.submit(start_server, tmp_path / "a", {**env, "JETRACK_WORKERS": "2"}),
                 starting.submit(start_server, tmp_path / "b", env),
                 starting.submit(start_server, single_settings.data_dir, TRUSTED),
             ]
@@ -117,7 +118,13 @@ def test_two_processes_report_what_one_reports(
         pair, single = servers[:2], servers[2]
         _seed(make_settings(tmp_path / "seed", database_url=postgres_url,
                             clickhouse_url=clickhouse_url), seed)  # fmt: skip
-        clients = [httpx.Client(base_url=server.url, timeout=10) for server in servers]
+        # A new connection per request to the --workers server: the kernel hands each to
+        # either of its processes.
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        clients = [
+            httpx.Client(base_url=servers[0].url, timeout=10, limits=fresh),
+            *(httpx.Client(base_url=server.url, timeout=10) for server in servers[1:]),
+        ]
         try:
             for turn in range(max(len(events) for events in VISITS)):
                 for visitor, events in enumerate(VISITS):
@@ -125,7 +132,7 @@ def test_two_processes_report_what_one_reports(
                         continue
                     if time.time() % 1 > 0.8:  # both copies of an event in the same second
                         time.sleep(1.02 - time.time() % 1)
-                    # The visitor's events alternate between the two processes.
+                    # The visitor's events alternate between the two servers.
                     _send(clients[(turn + visitor) % 2], visitor, *events[turn])
                     _send(clients[2], visitor, *events[turn])
                 time.sleep(1.0)
@@ -151,3 +158,6 @@ def test_two_processes_report_what_one_reports(
                 client.close()
             for server in servers:
                 server.stop()
+        # Both processes of the --workers server served events (their journals' keys).
+        for worker in ("0", "1"):
+            assert (tmp_path / "a" / "workers" / worker / "journal").is_dir()
