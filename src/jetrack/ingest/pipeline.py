@@ -127,9 +127,11 @@ def filter_bots(p: Pipeline, e: Incoming) -> None:
 
 def locate(p: Pipeline, e: Incoming) -> None:
     """Country, region and city: the attributes of a new visit, and the country shield.
-    An event of a visit under way takes its visit's place, so it needs no lookup unless
-    the site blocks countries."""
-    if e.visit is not None and (e.site is None or not e.site.shields.blocked_countries):
+    An event of a visit under way takes its visit's place, and an engagement ping never
+    starts one, so they need no lookup unless the site blocks countries."""
+    if (e.visit is not None or e.wire.name == "engagement") and (
+        e.site is None or not e.site.shields.blocked_countries
+    ):
         return
     if e.ip is not None:
         ip = e.ip
