@@ -276,6 +276,21 @@ class SharedBackends:
             time.sleep(0.5)
         return last
 
+    def visits_checked(self) -> dict[str, int]:
+        """Visits in the sessions table, and those whose row (FINAL) does not hold the
+        visit's pageviews and events counted from the events table: with the processes
+        sharing visits, none."""
+        sql = b"""
+            SELECT count(), countIf(s.pageviews != e.pageviews OR s.events != e.events)
+            FROM (SELECT site_id, session_id, pageviews, events FROM bench.sessions FINAL) AS s
+            LEFT JOIN (SELECT site_id, session_id, countIf(name = 'pageview') AS pageviews,
+                              countIf(name NOT IN ('pageview', 'engagement')) AS events
+                       FROM bench.events GROUP BY site_id, session_id) AS e
+            USING (site_id, session_id)"""
+        answer = httpx.post(self.endpoint.url + "/", content=sql, timeout=120)
+        visits, wrong = answer.text.split()
+        return {"visits": int(visits), "visits_not_matching_events": int(wrong)}
+
     def stop(self) -> None:
         self.endpoint.stop()
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -404,6 +419,7 @@ def run(
         time.sleep(0.1)
     if shared is not None:
         stored_in_store = shared.stored_events()
+        visits_checked = shared.visits_checked()
     elapsed_until_stored = time.monotonic() - started
     stop.set()
     watcher.join()
@@ -447,6 +463,7 @@ def run(
         "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "backend_cores_busy": backends_busy,
+        "shared_visits_checked": visits_checked if shared else {},
     }
     shutil.rmtree(work, ignore_errors=True)
     return result
