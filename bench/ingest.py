@@ -186,6 +186,10 @@ def requests_file(
     path.write_text(json.dumps(mix[:count]))
 
 
+# /metrics answers only with its token (JETRACK_METRICS_TOKEN).
+METRICS_TOKEN = "bench-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 WRK_SCRIPT = r"""
 local cjson_ok, cjson = pcall(require, "cjson")
 local reqs = {}
@@ -355,6 +359,7 @@ def run(
             "JETRACK_LOG_LEVEL": "warning",
             "JETRACK_SERVER": server_kind,
             "JETRACK_GEO_DIR": str(ROOT / "geo"),
+            "JETRACK_METRICS_TOKEN": METRICS_TOKEN,
             **(env or {}),
         },
     )
@@ -413,7 +418,7 @@ def run(
     for _ in range(300):
         if server.process.poll() is not None:  # killed (out of memory, say)
             break
-        metrics = httpx.get(url + "/metrics").text
+        metrics = httpx.get(url + "/metrics", headers=METRICS_AUTH).text
         if re.search(r"jetrack_write_buffer_pending 0\b", metrics):
             break
         time.sleep(0.1)
@@ -457,7 +462,7 @@ def run(
         "peak_rss_mb": round(peak_rss[0] / 2**20),
         "server_exit": server_exit,
         # Visit state at the end (the bound: JETRACK_MAX_LIVE_VISITS); absent on old builds.
-        "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)$", metrics, re.M)),
+        "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)(?:\.0)?$", metrics, re.M)),
         # CPU time of the server (all its threads) per request while wrk ran: steadier than
         # requests/s when other work shares the machine's cores.
         "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),
