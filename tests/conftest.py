@@ -180,6 +180,24 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of its own on the local Redis (JETRACK_REDIS_PREFIX), its keys
+    deleted afterwards."""
+    import redis
+
+    prefix = f"jetrack-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
     """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""

@@ -67,6 +67,15 @@ def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     assert "Usage: " in result.stdout
 
 
+def test_serve_refuses_several_workers_on_the_embedded_store(tmp_path: Path) -> None:
+    # chDB allows one process per data dir: --workers 2 needs the shared mode, and says so
+    # before anything starts.
+    result = invoke(tmp_path / "data", "serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "JETRACK_WORKERS: several processes need the shared mode" in result.stderr
+    assert "JETRACK_REDIS_URL" in result.stderr and not (tmp_path / "data").exists()
+
+
 def test_operator_flow(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run(data, "migrate").returncode == 0

@@ -79,18 +79,24 @@ def main() -> None:
 @click.option(
     "--server", type=click.Choice(["uvicorn", "granian"]), help="HTTP server (JETRACK_SERVER)."
 )
+@click.option(
+    "--workers",
+    type=int,
+    help="Processes on this machine (JETRACK_WORKERS); above 1 needs the shared mode.",
+)
 def serve(
     host: str | None,
     port: int | None,
     certfile: Path | None,
     keyfile: Path | None,
     server: str | None,
+    workers: int | None,
 ) -> None:
     """Serve Jetrack over HTTP (HTTPS with --certfile/--keyfile)."""
     from jetrack.server import run_server
 
     settings = settings_or_exit(
-        host=host, port=port, certfile=certfile, keyfile=keyfile, server=server
+        host=host, port=port, certfile=certfile, keyfile=keyfile, server=server, workers=workers
     )
     try:
         run_server(settings)
