@@ -289,5 +289,6 @@ def _row(e: Incoming) -> EventRow:
             1 if wire.interactive else 0,
             wire.scroll_depth,
             wire.engagement_ms,
+            0,  # import_id: live traffic
         ),
     )
