@@ -1,0 +1,1 @@
+"""Imports: other tools' data (server logs, GoatCounter, Umami) into Jetrack events."""

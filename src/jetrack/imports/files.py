@@ -1,0 +1,53 @@
+"""Reading import files line by line, plain or gzip, with a position to resume from."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class LineFiles:
+    """The lines of several files in order, streamed (one line in memory at a time).
+    `position()` is the file and the byte offset (of the uncompressed text) after the
+    last line given; `done()` how many bytes of the files as stored were read."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = list(paths)
+        self.sizes = [path.stat().st_size for path in self.paths]
+        self.total = sum(self.sizes)
+        self._file = 0
+        self._offset = 0
+        self._raw: IO[bytes] | None = None
+        self.skips: Counter[str] = Counter()
+
+    def lines(self, start: dict[str, Any] | None) -> Iterator[bytes]:
+        first = int(start["file"]) if start else 0
+        for index in range(first, len(self.paths)):
+            self._file = index
+            self._offset = int(start["offset"]) if start and index == first else 0
+            with self.paths[index].open("rb") as raw:
+                self._raw = raw
+                stream: IO[bytes] = (
+                    gzip.GzipFile(fileobj=raw) if raw.read(2) == GZIP_MAGIC else raw
+                )
+                stream.seek(self._offset)
+                for line in stream:
+                    self._offset += len(line)
+                    yield line
+                self._raw = None
+        self._file, self._offset = len(self.paths), 0
+
+    def position(self) -> dict[str, Any]:
+        return {"file": self._file, "offset": self._offset}
+
+    def done(self) -> int:
+        finished = sum(self.sizes[: self._file])
+        return finished + (self._raw.tell() if self._raw is not None else 0)
+
+    def skipped(self) -> Counter[str]:
+        return self.skips
