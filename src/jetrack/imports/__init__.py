@@ -1,1 +1,1 @@
-"""Imports: other tools' data (server logs, GoatCounter, Umami) into Jetrack events."""
+"""Imports of a site's history from other tools: the registry of imports, the importers."""

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
+from jetrack.jobs.imports import run_import
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.jobs.webhooks import deliver_webhook
@@ -48,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "alerts": run_alerts,
     "alert_mail": send_alert_mail,
     "webhook": deliver_webhook,
+    "import": run_import,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
