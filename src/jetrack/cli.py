@@ -657,5 +657,72 @@ def plan_set(team_id: int, plan_key: str) -> None:
         click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
 
 
+# --- Imports: other tools' data into events (docs/imports.md) ----------------------------
+
+
+@main.group("import")
+def import_() -> None:
+    """Import a site's history from server logs, GoatCounter or Umami. Running the same
+    command again after an interruption resumes the import."""
+
+
+def _import(domain: str, kind: str, source: str, params: dict[str, Any], **secrets: str) -> None:
+    from jetrack.imports.context import ImportRefused
+    from jetrack.imports.foreground import run_in_foreground
+    from jetrack.sites.sites import find_site
+
+    def report(done: int, total: int) -> None:
+        if total:
+            click.echo(f"\r{kind}: {done * 100 // total}%", nl=False, err=True)
+
+    with opened_stores(settings_or_exit()) as stores:
+        with stores.control.session() as session:
+            site = find_site(session, domain)
+            if site is not None:
+                session.expunge(site)
+        if site is None:
+            fail(f"--site: no site {domain}; see `jetrack site list`")
+            return
+        try:
+            outcome = run_in_foreground(stores, site, kind, source, params, secrets, report)
+        except ImportRefused as exc:
+            fail(str(exc))
+            return
+    click.echo("", err=True)
+    skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(outcome.skipped.items()))
+    days = f" from {outcome.first_day} to {outcome.last_day}" if outcome.rows else ""
+    click.echo(
+        f"import {outcome.import_id}{' (resumed)' if outcome.resumed else ''}:"
+        f" {outcome.rows} events{days}; skipped: {skipped or 'none'}"
+    )
+
+
+_SITE = click.option("--site", "domain", required=True, help="The site's domain.")
+
+
+@import_.command("access-log")
+@_SITE
+@click.option(
+    "--format",
+    "log_format",
+    type=click.Choice(["combined", "caddy", "cloudfront"]),
+    default="combined",
+    show_default=True,
+    help="nginx/Apache combined, Caddy's JSON log, or CloudFront's standard log.",
+)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_access_log(domain: str, log_format: str, files: tuple[Path, ...]) -> None:
+    """Import page views from access logs (plain or gzip), oldest file first."""
+    paths = [str(path.resolve()) for path in files]
+    _import(
+        domain,
+        "access-log",
+        ", ".join(path.name for path in files),
+        {"paths": paths, "format": log_format},
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -32,14 +32,16 @@ class LineFiles:
             self._offset = int(start["offset"]) if start and index == first else 0
             with self.paths[index].open("rb") as raw:
                 self._raw = raw
-                stream: IO[bytes] = (
-                    gzip.GzipFile(fileobj=raw) if raw.read(2) == GZIP_MAGIC else raw
-                )
+                zipped = raw.read(2) == GZIP_MAGIC
+                raw.seek(0)
+                stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if zipped else raw
                 stream.seek(self._offset)
-                for line in stream:
-                    self._offset += len(line)
-                    yield line
-                self._raw = None
+                try:
+                    for line in stream:
+                        self._offset += len(line)
+                        yield line
+                finally:
+                    self._raw = None
         self._file, self._offset = len(self.paths), 0
 
     def position(self) -> dict[str, Any]:
@@ -47,7 +49,8 @@ class LineFiles:
 
     def done(self) -> int:
         finished = sum(self.sizes[: self._file])
-        return finished + (self._raw.tell() if self._raw is not None else 0)
+        raw = self._raw
+        return finished + (raw.tell() if raw is not None and not raw.closed else 0)
 
     def skipped(self) -> Counter[str]:
         return self.skips

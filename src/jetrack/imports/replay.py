@@ -6,9 +6,11 @@ comes from a random salt made for that day of this import. The salts live in the
 import's checkpoint while it runs (so a restart goes on with the same ids) and are gone
 from it when it ends; an address is used for the hash and the country, never stored.
 
-Rows go in batches, each one insert into one month's partition (atomic); the checkpoint
-says which batch was about to land, so a resumed import knows whether it did, and goes on
-with the visits its stored events left open: the totals are those of one whole run."""
+Rows go in batches, one insert each; the checkpoint says which batch was about to land,
+so a resumed import knows whether it did (by the import's count of stored rows), and goes
+on with the visits its stored events left open: the totals are those of one whole run.
+(An insert spanning two months writes two parts: a kill between them is found, and the
+import says to run it again.)"""
 
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+import orjson
+
 from jetrack.enrich import GeoLookup
+from jetrack.imports.context import ImportContext, ImportResult, Progress
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.pipeline import (
     Dropped,
@@ -41,6 +46,7 @@ from jetrack.ingest.wire import WireEvent
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore
 from jetrack.store.identity import visitor_id
+from jetrack.store.job_queue import Stopping
 from jetrack.store.rollups import build_rollups
 from jetrack.store.salts import SALT_BYTES, SaltPair
 from jetrack.store.schema import EVENT_VISIT_ATTRIBUTES, EventRow
@@ -99,9 +105,6 @@ class Source(Protocol):
     def done(self) -> int: ...
 
     def skipped(self) -> Counter[str]: ...
-
-
-Progress = Callable[[int, int, dict[str, Any]], None]
 
 
 @dataclass
@@ -192,7 +195,7 @@ class Replay:
         stores: Stores,
         site_id: int,
         import_id: int,
-        checkpoint: dict[str, Any] | None,
+        checkpoint: str,
         progress: Progress,
         geo: GeoLookup | None = None,
     ) -> None:
@@ -212,7 +215,7 @@ class Replay:
             sites, geo or open_geo(stores.settings), self.sessions, _no_live_salts, REPLAY_STEPS
         )
         self.pipeline.day_salts = self._day_salts
-        state = dict(checkpoint or {})
+        state: dict[str, Any] = orjson.loads(checkpoint) if checkpoint else {}
         self.salts: dict[str, str] = dict(state.get("salts", {}))
         self.rows_stored: int = int(state.get("rows", 0))
         self.first: int | None = state.get("first")
@@ -226,7 +229,6 @@ class Replay:
             self._reopen_visits(self.last)
         self.batch: list[EventRow] = []
         self.visits: dict[int, VisitState] = {}
-        self.month: int | None = None
 
     def _day_salts(self, day: int) -> tuple[bytes, bytes | None]:
         current = self.salts.get(str(day))
@@ -235,15 +237,15 @@ class Replay:
         previous = self.salts.get(str(day - 1))
         return bytes.fromhex(current), bytes.fromhex(previous) if previous else None
 
-    def _state(self, **extra: Any) -> dict[str, Any]:
-        return {
+    def state(self, **extra: Any) -> str:
+        return orjson.dumps({
             "salts": self.salts,
             "rows": self.rows_stored,
             "first": self.first,
             "last": self.last,
             "position": self.position,
             "skipped": dict(self.skipped),
-        } | extra
+        } | extra).decode()
 
     def _stored_rows(self) -> int:
         result = self.events.query(
@@ -304,10 +306,6 @@ class Replay:
             seen += 1
             if seen % SWEEP_EVERY == 0:
                 self.sessions.sweep(hit.timestamp)
-            month = _month(hit.timestamp)
-            if self.batch and (len(self.batch) >= BATCH_ROWS or month != self.month):
-                self._flush(source)
-            self.month = month
             incoming = _Past(
                 WireEvent(hit.name, hit.url, [domain], hit.referrer, props=hit.props),
                 domain,
@@ -328,6 +326,8 @@ class Replay:
                 self.visits[row.session_id] = incoming.counted_in
             self.first = hit.timestamp if self.first is None else min(self.first, hit.timestamp)
             self.last = hit.timestamp if self.last is None else max(self.last, hit.timestamp)
+            if len(self.batch) >= BATCH_ROWS:
+                self._flush(source)  # the position is right after this record
         self._flush(source)
         self.finish(source)
         return ReplayResult(
@@ -351,7 +351,7 @@ class Replay:
                 "batch_first": min(r.timestamp for r in rows),
                 "skipped": dict(skipped),
             }
-            self.progress(source.done(), source.total, self._state(pending=pending))
+            self.progress(source.done(), source.total, self.state(pending=pending))
             self.events.insert_arrow("events", to_arrow(rows))
             last_rows = {row.session_id: row for row in rows}
             visits = [(last_rows[sid], visit.totals()) for sid, visit in self.visits.items()]
@@ -360,14 +360,14 @@ class Replay:
             self.batch, self.visits = [], {}
         self.skipped, self.position = skipped, position
         source.skipped().clear()
-        self.progress(source.done(), source.total, self._state())
+        self.progress(source.done(), source.total, self.state())
 
     def finish(self, source: Source) -> None:
         """Roll up the days the import touched; the salts go (the final checkpoint has none)."""
         if self.first is not None and self.last is not None:
             rebuild_rollups(self.events, self.site.id, _utc(self.first), _utc(self.last))
         self.salts = {}
-        self.progress(source.total, source.total, self._state())
+        self.progress(source.total, source.total, self.state())
 
 
 def _no_live_salts() -> SaltPair:
@@ -401,11 +401,6 @@ def delete_import(events: EventStore, site_id: int, import_id: int) -> int:
     return int(count)
 
 
-def _month(timestamp: int) -> int:
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.year * 12 + moment.month
-
-
 def _utc(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
@@ -418,3 +413,25 @@ def _as_utc(value: Any) -> datetime:
 
 def _epoch(value: Any) -> float:
     return _as_utc(value).timestamp()
+
+
+def replay_import(context: ImportContext, source: Source) -> ImportResult:
+    """Run an import's records through the replay from its checkpoint. An import that
+    fails keeps no salt: its last checkpoint is saved again without them (a stopping
+    process keeps them, to resume)."""
+    replay = Replay(
+        context.stores, context.site_id, context.import_id, context.checkpoint, context.progress
+    )
+    try:
+        result = replay.run(source)
+    except Stopping:
+        raise
+    except Exception:
+        replay.salts = {}
+        context.progress(source.done(), source.total, replay.state())
+        raise
+    return ImportResult(
+        result.first.date() if result.first else None,
+        result.last.date() if result.last else None,
+        result.events,
+    )

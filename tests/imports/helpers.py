@@ -1,0 +1,52 @@
+"""What every importer's test checks: the imported site's reports through the Stats API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jetrack.stats.engine import run_query
+from jetrack.stats.query import SiteInfo
+from jetrack.store.models import Site
+from jetrack.store.stores import Stores
+from tests.privacy.helpers import make_account
+
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/124.0.0.0 Safari/537.36"
+)
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+METRICS = ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"]
+
+
+def make_site(stores: Stores, domain: str = "example.com") -> Site:
+    _, (site_id,) = make_account(stores, f"owner@{domain}", domain)
+    with stores.control.session() as session:
+        site = session.get(Site, site_id)
+        assert site is not None
+        session.expunge(site)
+    return site
+
+
+def report(stores: Stores, site: Site, first: str, last: str) -> dict[str, Any]:
+    """The totals and the breakdowns an import test compares, for days first..last."""
+    info = SiteInfo(site.id, site.domain)
+    body: dict[str, Any] = {"site_id": site.domain, "date_range": [first, last]}
+
+    def rows(metrics: list[str], dimension: str) -> list[list[Any]]:
+        answer = run_query(stores.events, info, {**body, "metrics": metrics, "dimensions": [dimension]})
+        return sorted([*r["dimensions"], *r["metrics"]] for r in answer["results"])
+
+    totals = run_query(stores.events, info, {**body, "metrics": METRICS})["results"][0]["metrics"]
+    return {
+        "totals": totals,
+        "sources": rows(["visitors"], "visit:source"),
+        "pages": rows(["visitors", "pageviews"], "event:page"),
+        "countries": rows(["visitors"], "visit:country"),
+        "devices": rows(["visitors"], "visit:device"),
+        "browsers": rows(["visitors"], "visit:browser"),
+    }

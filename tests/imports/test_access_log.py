@@ -1,0 +1,206 @@
+"""Access logs in three formats, with known totals, imported through the command line and
+read back through the Stats API; an interrupted import resumed gives the same totals; an
+import deleted leaves the site as it was."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from jetrack.imports import registry
+from jetrack.imports.access_log import page_path
+from jetrack.imports.foreground import run_in_foreground
+from jetrack.imports.kinds import remove_import
+from jetrack.store.job_queue import Stopping
+from jetrack.store.models import Site
+from jetrack.store.stores import Stores
+from tests.imports.helpers import (
+    CHROME_WINDOWS,
+    FIREFOX_LINUX,
+    GOOGLEBOT,
+    SAFARI_IPHONE,
+    make_site,
+    report,
+)
+
+GB = "81.2.69.142"  # in the test geo database: GB
+# (address, agent, UTC time, method, request target, status, referrer)
+Line = tuple[str, str, str, str, str, int, str]
+PAGES: list[Line] = [
+    # visitor 1: three pages in 3 minutes, from Google
+    (GB, CHROME_WINDOWS, "2024-03-05 10:00:00", "GET", "/", 200, "https://www.google.com/search?q=x"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:01:00", "GET", "/pricing?ref=nav", 200, "https://example.com/"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:03:00", "GET", "/about.html", 200, "https://example.com/pricing"),
+    # visitor 2: a bounce from Hacker News, then, after an hour, a direct bounce
+    ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 11:00:00", "GET", "/pricing", 200, "https://news.ycombinator.com/"),
+    ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 12:10:00", "GET", "/", 200, "-"),
+    # visitor 3: a phone, from a newsletter
+    ("203.0.113.199", SAFARI_IPHONE, "2024-03-05 12:00:00", "GET", "/blog/?utm_source=newsletter", 200, "-"),
+    # visitor 4, the next day: two pages a minute apart
+    ("2001:db8:4242:5151::99", FIREFOX_LINUX, "2024-03-06 00:05:00", "GET", "/", 200, "-"),
+    ("2001:db8:4242:5151::99", FIREFOX_LINUX, "2024-03-06 00:06:00", "GET", "/pricing", 200, "-"),
+]
+NOISE: list[Line] = [
+    (GB, CHROME_WINDOWS, "2024-03-05 10:00:01", "GET", "/style.css", 200, "https://example.com/"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:00:01", "GET", "/app.js?v=3", 200, "https://example.com/"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:00:02", "GET", "/img/logo.png", 200, "https://example.com/"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:00:02", "GET", "/favicon.ico", 200, "-"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:02:00", "POST", "/contact", 200, "https://example.com/"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:02:30", "GET", "/missing", 404, "-"),
+    (GB, CHROME_WINDOWS, "2024-03-05 10:02:40", "GET", "/old", 301, "-"),
+    ("66.249.66.1", GOOGLEBOT, "2024-03-05 10:30:00", "GET", "/", 200, "-"),
+    ("66.249.66.1", GOOGLEBOT, "2024-03-05 10:30:01", "GET", "/robots.txt", 200, "-"),
+    ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 11:00:00", "HEAD", "/", 200, "-"),
+    ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 11:00:05", "GET", "/.well-known/security.txt", 200, "-"),
+]  # fmt: skip
+_COMMON = {"method": 2, "status": 2, "bot_ua": 1, "unparsed": 1}
+SKIPPED = {
+    "combined": _COMMON | {"asset": 6},
+    "caddy": _COMMON | {"asset": 5, "not_html": 1},  # the stylesheet, by its content type
+    "cloudfront": _COMMON | {"asset": 6},
+}
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def combined(line: Line) -> str:
+    ip, agent, when, method, target, status, referrer = line
+    stamp = _when(when).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return f'{ip} - - [{stamp}] "{method} {target} HTTP/1.1" {status} 512 "{referrer}" "{agent}"'
+
+
+def caddy(line: Line) -> str:
+    ip, agent, when, method, target, status, referrer = line
+    headers = {"User-Agent": [agent]} | ({"Referer": [referrer]} if referrer != "-" else {})
+    kind = "text/css" if target.endswith(".css") else "text/html; charset=utf-8"
+    entry = {
+        "level": "info", "ts": _when(when).timestamp() + 0.25, "logger": "http.log.access",
+        "msg": "handled request", "status": status, "resp_headers": {"Content-Type": [kind]},
+        "request": {"remote_ip": "10.0.0.2", "client_ip": ip, "method": method,
+                    "host": "example.com", "uri": target, "headers": headers},
+    }  # fmt: skip
+    return orjson.dumps(entry).decode()
+
+
+def cloudfront(line: Line) -> str:
+    ip, agent, when, method, target, status, referrer = line
+    path, _, query = target.partition("?")
+    day, time = when.split(" ")
+    quoted = agent.replace(" ", "%20")
+    fields = [day, time, "FRA56-C1", "512", ip, method, "d111.cloudfront.net", path, str(status),
+              referrer, quoted, query or "-", "-", "Miss", "id", "example.com", "https", "100",
+              "0.1", "-", "TLSv1.3", "TLS_AES", "Miss", "HTTP/2.0", "-", "-", "443", "0.1",
+              "Miss", "text/html", "512", "-", "-"]  # fmt: skip
+    return "\t".join(fields)
+
+
+def write_log(folder: Path, make: Callable[[Line], str], gz: bool) -> list[Path]:
+    """The lines in two files (the pages and noise mixed, in time order), the second gzip."""
+    lines = sorted(PAGES + NOISE, key=lambda line: line[2])
+    body = [make(line) for line in lines]
+    if make is cloudfront:
+        body.insert(0, "#Version: 1.0")
+    body.insert(3, "this is not a log line")
+    first, second = folder / "access.log.1", folder / ("access.log.gz" if gz else "access.log")
+    first.write_text("\n".join(body[:9]) + "\n")
+    data = ("\n".join(body[9:]) + "\n").encode()
+    second.write_bytes(gzip.compress(data) if gz else data)
+    return [first, second]
+
+
+EXPECTED = {
+    # 4 visitors, 5 visits, 8 pageviews, 3 bounces of 5, (180 + 60) / 5 seconds
+    "totals": [4, 5, 8, 60.0, 48],
+    "sources": [["Direct / None", 2], ["Google", 1], ["Hacker News", 1], ["newsletter", 1]],
+    "pages": [["/", 3, 3], ["/about.html", 1, 1], ["/blog/", 1, 1], ["/pricing", 3, 3]],
+    "devices": [["Desktop", 3], ["Mobile", 1]],
+    "browsers": [["Chrome", 1], ["Firefox", 2], ["Safari", 1]],
+}
+
+
+def _import(stores: Stores, site: Site, files: list[Path], log_format: str) -> int:
+    params = {"paths": [str(f) for f in files], "format": log_format}
+    outcome = run_in_foreground(stores, site, "access-log", "test", params)
+    assert outcome.skipped == SKIPPED[log_format]
+    assert (outcome.rows, outcome.first_day, outcome.last_day) == (8, "2024-03-05", "2024-03-06")
+    return outcome.import_id
+
+
+@pytest.mark.parametrize(
+    ("log_format", "make"), [("combined", combined), ("caddy", caddy), ("cloudfront", cloudfront)]
+)
+def test_each_format_imports_the_pages_with_known_totals(
+    stores: Stores, tmp_path: Path, log_format: str, make: Callable[[Line], str]
+) -> None:
+    site = make_site(stores)
+    files = write_log(tmp_path, make, gz=log_format != "caddy")
+    import_id = _import(stores, site, files, log_format)
+    got = report(stores, site, "2024-03-05", "2024-03-06")
+    assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
+    assert ["GB", 1] in got["countries"]
+    with stores.control.session() as session:
+        record = registry.get_import(session, import_id)
+        assert record is not None and record.status == registry.DONE and record.rows == 8
+        assert "salts" not in orjson.loads(record.checkpoint) or not orjson.loads(
+            record.checkpoint
+        )["salts"]  # the day salts are gone once the import is over
+    rolled = stores.events.query(
+        "SELECT count() FROM visit_rollups WHERE site_id = {s:UInt32} AND column = ''",
+        {"s": site.id},
+    ).rows[0][0]
+    assert rolled >= 2  # both days rolled up: the totals above read the rollups
+    if log_format == "combined":
+        assert remove_import(stores, site.id, import_id)
+        assert report(stores, site, "2024-03-05", "2024-03-06")["totals"] == [0, 0, 0, 0, 0]
+
+
+def test_an_interrupted_import_resumes_with_the_same_totals(
+    stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped once before a batch landed and once after it landed but before its
+    checkpoint was recorded: each resumed import counts every line once."""
+    import jetrack.imports.foreground as foreground
+    import jetrack.imports.replay as replay
+
+    monkeypatch.setattr(replay, "BATCH_ROWS", 2)  # several batches, two checkpoints each
+    files = write_log(tmp_path, combined, gz=True)
+    params = {"paths": [str(f) for f in files], "format": "combined"}
+    record_progress = registry.record_progress
+    for domain, stop_at in (("before.example", 3), ("after.example", 4)):
+        site = make_site(stores, domain)
+        calls = 0
+
+        def stopping(*args: object, stop_at: int = stop_at) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == stop_at:  # 3: the batch is about to land; 4: it landed
+                raise Stopping()
+            record_progress(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(foreground.registry, "record_progress", stopping)
+        with pytest.raises(Stopping):
+            run_in_foreground(stores, site, "access-log", "test", params)
+        monkeypatch.setattr(foreground.registry, "record_progress", record_progress)
+        stored = stores.events.query(
+            "SELECT count() FROM events WHERE site_id = {s:UInt32}", {"s": site.id}
+        ).rows[0][0]
+        assert stored == (2 if stop_at == 3 else 4)
+        outcome = run_in_foreground(stores, site, "access-log", "test", params)
+        assert outcome.resumed and outcome.rows == 8 and outcome.skipped == SKIPPED["combined"]
+        got = report(stores, site, "2024-03-05", "2024-03-06")
+        assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
+
+
+def test_pages_and_assets_by_path() -> None:
+    pages = ["/", "/blog/", "/blog/post", "/index.html", "/a.php", "/v1.2/notes"]
+    assets = ["/a.css", "/x/y.js", "/f.woff2", "/robots.txt", "/wp-admin/x", "/feed.xml",
+              "/doc.pdf", "/.well-known/x", "/api/items", "/favicon.ico"]  # fmt: skip
+    assert [page_path(p) for p in pages] == [True] * len(pages)
+    assert [page_path(p) for p in assets] == [False] * len(assets)
