@@ -724,5 +724,33 @@ def import_access_log(domain: str, log_format: str, files: tuple[Path, ...]) -> 
     )
 
 
+@import_.command("goatcounter")
+@_SITE
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_goatcounter(domain: str, export: Path) -> None:
+    """Import GoatCounter's CSV export (version 2; .csv or .csv.gz)."""
+    _import(domain, "goatcounter", export.name, {"paths": [str(export.resolve())]})
+
+
+@import_.command("umami")
+@_SITE
+@click.option(
+    "--database-url",
+    required=True,
+    envvar="UMAMI_DATABASE_URL",
+    help="Umami's PostgreSQL database, postgresql://... (or UMAMI_DATABASE_URL); never stored.",
+)
+@click.option("--website-id", required=True, help="The website's id (a UUID) in Umami.")
+def import_umami(domain: str, database_url: str, website_id: str) -> None:
+    """Import a website's raw events and sessions from Umami's own PostgreSQL tables."""
+    _import(
+        domain,
+        "umami",
+        f"Umami website {website_id}",
+        {"website_id": website_id},
+        database_url=database_url,
+    )
+
+
 if __name__ == "__main__":
     main()

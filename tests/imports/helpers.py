@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from jetrack.imports import foreground, registry, replay
+from jetrack.imports.foreground import Outcome, run_in_foreground
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
+from jetrack.store.job_queue import Stopping
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from tests.privacy.helpers import make_account
@@ -38,7 +43,9 @@ def report(stores: Stores, site: Site, first: str, last: str) -> dict[str, Any]:
     body: dict[str, Any] = {"site_id": site.domain, "date_range": [first, last]}
 
     def rows(metrics: list[str], dimension: str) -> list[list[Any]]:
-        answer = run_query(stores.events, info, {**body, "metrics": metrics, "dimensions": [dimension]})
+        answer = run_query(
+            stores.events, info, {**body, "metrics": metrics, "dimensions": [dimension]}
+        )
         return sorted([*r["dimensions"], *r["metrics"]] for r in answer["results"])
 
     totals = run_query(stores.events, info, {**body, "metrics": METRICS})["results"][0]["metrics"]
@@ -50,3 +57,35 @@ def report(stores: Stores, site: Site, first: str, last: str) -> dict[str, Any]:
         "devices": rows(["visitors"], "visit:device"),
         "browsers": rows(["visitors"], "visit:browser"),
     }
+
+
+def import_with_a_stop(
+    stores: Stores,
+    site: Site,
+    kind: str,
+    params: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    stop_at: int,
+    secrets: dict[str, str] | None = None,
+) -> Outcome:
+    """Import in batches of 2 rows, the process stopping at the `stop_at`th checkpoint
+    (odd: a batch about to land; even: one that landed, its checkpoint not recorded),
+    then the same import again: it resumes. Returns the resumed run's outcome."""
+    monkeypatch.setattr(replay, "BATCH_ROWS", 2)
+    record_progress = registry.record_progress
+    calls = 0
+
+    def stopping(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == stop_at:
+            raise Stopping()
+        record_progress(*args)
+
+    monkeypatch.setattr(foreground.registry, "record_progress", stopping)
+    with pytest.raises(Stopping):
+        run_in_foreground(stores, site, kind, "test", params, secrets)
+    monkeypatch.setattr(foreground.registry, "record_progress", record_progress)
+    outcome = run_in_foreground(stores, site, kind, "test", params, secrets)
+    assert outcome.resumed
+    return outcome

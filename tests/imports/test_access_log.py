@@ -16,7 +16,6 @@ from jetrack.imports import registry
 from jetrack.imports.access_log import page_path
 from jetrack.imports.foreground import run_in_foreground
 from jetrack.imports.kinds import remove_import
-from jetrack.store.job_queue import Stopping
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
 from tests.imports.helpers import (
@@ -24,6 +23,7 @@ from tests.imports.helpers import (
     FIREFOX_LINUX,
     GOOGLEBOT,
     SAFARI_IPHONE,
+    import_with_a_stop,
     make_site,
     report,
 )
@@ -33,14 +33,54 @@ GB = "81.2.69.142"  # in the test geo database: GB
 Line = tuple[str, str, str, str, str, int, str]
 PAGES: list[Line] = [
     # visitor 1: three pages in 3 minutes, from Google
-    (GB, CHROME_WINDOWS, "2024-03-05 10:00:00", "GET", "/", 200, "https://www.google.com/search?q=x"),
-    (GB, CHROME_WINDOWS, "2024-03-05 10:01:00", "GET", "/pricing?ref=nav", 200, "https://example.com/"),
-    (GB, CHROME_WINDOWS, "2024-03-05 10:03:00", "GET", "/about.html", 200, "https://example.com/pricing"),
+    (
+        GB,
+        CHROME_WINDOWS,
+        "2024-03-05 10:00:00",
+        "GET",
+        "/",
+        200,
+        "https://www.google.com/search?q=x",
+    ),
+    (
+        GB,
+        CHROME_WINDOWS,
+        "2024-03-05 10:01:00",
+        "GET",
+        "/pricing?ref=nav",
+        200,
+        "https://example.com/",
+    ),
+    (
+        GB,
+        CHROME_WINDOWS,
+        "2024-03-05 10:03:00",
+        "GET",
+        "/about.html",
+        200,
+        "https://example.com/pricing",
+    ),
     # visitor 2: a bounce from Hacker News, then, after an hour, a direct bounce
-    ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 11:00:00", "GET", "/pricing", 200, "https://news.ycombinator.com/"),
+    (
+        "198.51.100.77",
+        FIREFOX_LINUX,
+        "2024-03-05 11:00:00",
+        "GET",
+        "/pricing",
+        200,
+        "https://news.ycombinator.com/",
+    ),
     ("198.51.100.77", FIREFOX_LINUX, "2024-03-05 12:10:00", "GET", "/", 200, "-"),
     # visitor 3: a phone, from a newsletter
-    ("203.0.113.199", SAFARI_IPHONE, "2024-03-05 12:00:00", "GET", "/blog/?utm_source=newsletter", 200, "-"),
+    (
+        "203.0.113.199",
+        SAFARI_IPHONE,
+        "2024-03-05 12:00:00",
+        "GET",
+        "/blog/?utm_source=newsletter",
+        200,
+        "-",
+    ),
     # visitor 4, the next day: two pages a minute apart
     ("2001:db8:4242:5151::99", FIREFOX_LINUX, "2024-03-06 00:05:00", "GET", "/", 200, "-"),
     ("2001:db8:4242:5151::99", FIREFOX_LINUX, "2024-03-06 00:06:00", "GET", "/pricing", 200, "-"),
@@ -148,9 +188,10 @@ def test_each_format_imports_the_pages_with_known_totals(
     with stores.control.session() as session:
         record = registry.get_import(session, import_id)
         assert record is not None and record.status == registry.DONE and record.rows == 8
-        assert "salts" not in orjson.loads(record.checkpoint) or not orjson.loads(
-            record.checkpoint
-        )["salts"]  # the day salts are gone once the import is over
+        assert (
+            "salts" not in orjson.loads(record.checkpoint)
+            or not orjson.loads(record.checkpoint)["salts"]
+        )  # the day salts are gone once the import is over
     rolled = stores.events.query(
         "SELECT count() FROM visit_rollups WHERE site_id = {s:UInt32} AND column = ''",
         {"s": site.id},
@@ -166,34 +207,12 @@ def test_an_interrupted_import_resumes_with_the_same_totals(
 ) -> None:
     """Stopped once before a batch landed and once after it landed but before its
     checkpoint was recorded: each resumed import counts every line once."""
-    import jetrack.imports.foreground as foreground
-    import jetrack.imports.replay as replay
-
-    monkeypatch.setattr(replay, "BATCH_ROWS", 2)  # several batches, two checkpoints each
     files = write_log(tmp_path, combined, gz=True)
     params = {"paths": [str(f) for f in files], "format": "combined"}
-    record_progress = registry.record_progress
     for domain, stop_at in (("before.example", 3), ("after.example", 4)):
         site = make_site(stores, domain)
-        calls = 0
-
-        def stopping(*args: object, stop_at: int = stop_at) -> None:
-            nonlocal calls
-            calls += 1
-            if calls == stop_at:  # 3: the batch is about to land; 4: it landed
-                raise Stopping()
-            record_progress(*args)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(foreground.registry, "record_progress", stopping)
-        with pytest.raises(Stopping):
-            run_in_foreground(stores, site, "access-log", "test", params)
-        monkeypatch.setattr(foreground.registry, "record_progress", record_progress)
-        stored = stores.events.query(
-            "SELECT count() FROM events WHERE site_id = {s:UInt32}", {"s": site.id}
-        ).rows[0][0]
-        assert stored == (2 if stop_at == 3 else 4)
-        outcome = run_in_foreground(stores, site, "access-log", "test", params)
-        assert outcome.resumed and outcome.rows == 8 and outcome.skipped == SKIPPED["combined"]
+        outcome = import_with_a_stop(stores, site, "access-log", params, monkeypatch, stop_at)
+        assert outcome.rows == 8 and outcome.skipped == SKIPPED["combined"]
         got = report(stores, site, "2024-03-05", "2024-03-06")
         assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
 

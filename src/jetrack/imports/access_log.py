@@ -16,9 +16,8 @@ from urllib.parse import unquote
 import orjson
 
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
-from jetrack.imports.files import LineFiles
-from jetrack.imports.replay import Hit, delete_import, replay_import
-from jetrack.store.stores import Stores
+from jetrack.imports.files import LineFiles, import_files
+from jetrack.imports.replay import Hit, Replayed, replay_import
 
 FORMATS = ("combined", "caddy", "cloudfront")
 
@@ -161,14 +160,41 @@ def parse_caddy(line: bytes, fields: dict[str, int] | None = None) -> _Request |
 
 # ---- CloudFront standard log -------------------------------------------------------
 
-CLOUDFRONT_FIELDS = (
-    "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status"
-    " cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type"
-    " x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for"
-    " ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status"
-    " fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type"
-    " sc-content-type sc-content-len sc-range-start sc-range-end"
-).split()
+CLOUDFRONT_FIELDS = [
+    "date",
+    "time",
+    "x-edge-location",
+    "sc-bytes",
+    "c-ip",
+    "cs-method",
+    "cs(Host)",
+    "cs-uri-stem",
+    "sc-status",
+    "cs(Referer)",
+    "cs(User-Agent)",
+    "cs-uri-query",
+    "cs(Cookie)",
+    "x-edge-result-type",
+    "x-edge-request-id",
+    "x-host-header",
+    "cs-protocol",
+    "cs-bytes",
+    "time-taken",
+    "x-forwarded-for",
+    "ssl-protocol",
+    "ssl-cipher",
+    "x-edge-response-result-type",
+    "cs-protocol-version",
+    "fle-status",
+    "fle-encrypted-fields",
+    "c-port",
+    "time-to-first-byte",
+    "x-edge-detailed-result-type",
+    "sc-content-type",
+    "sc-content-len",
+    "sc-range-start",
+    "sc-range-end",
+]
 
 
 def _cf(value: str) -> str:
@@ -184,7 +210,9 @@ def parse_cloudfront(line: bytes, fields: dict[str, int] | None = None) -> _Requ
         status = int(parts[at["sc-status"]])
         if not 200 <= status < 300:
             return STATUS
-        content_type = parts[at["sc-content-type"]] if at.get("sc-content-type", 99) < len(parts) else ""
+        content_type = (
+            parts[at["sc-content-type"]] if at.get("sc-content-type", 99) < len(parts) else ""
+        )
         if content_type not in ("", "-") and not content_type.startswith("text/html"):
             return NOT_HTML
         moment = datetime.fromisoformat(f"{parts[at['date']]}T{parts[at['time']]}+00:00")
@@ -238,7 +266,7 @@ class AccessLog(LineFiles):
             if isinstance(request, str):
                 skips[request] += 1
                 continue
-            path, _, query = request.target.partition("?")
+            path = request.target.partition("?")[0]
             if not path.startswith("/") or not page_path(path):
                 skips[ASSET] += 1
                 continue
@@ -252,21 +280,15 @@ class AccessLog(LineFiles):
             )
 
 
-class AccessLogImporter:
+class AccessLogImporter(Replayed):
     """The `access-log` kind: params `paths` (the files, in order) and `format`."""
 
     uploadable = True
     command = "jetrack import access-log --site {domain} --format combined FILE..."
 
     def run(self, context: ImportContext) -> ImportResult:
-        paths = [Path(p) for p in context.params.get("paths") or [context.source_path] if p]
         log_format = str(context.params.get("format") or "combined")
         if log_format not in PARSERS:
             raise ImportRefused(f"format must be one of {', '.join(FORMATS)}")
-        missing = [str(path) for path in paths if not path.is_file()]
-        if not paths or missing:
-            raise ImportRefused(f"no such file: {', '.join(missing) or 'none given'}")
+        paths = import_files(context)
         return replay_import(context, AccessLog(paths, log_format, context.site.domain))
-
-    def delete(self, stores: Stores, site_id: int, import_id: int) -> None:
-        delete_import(stores.events, site_id, import_id)

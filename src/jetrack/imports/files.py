@@ -8,7 +8,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from jetrack.imports.context import ImportContext, ImportRefused
+
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+def import_files(context: ImportContext) -> list[Path]:
+    """The files of a file import (params `paths`, or the uploaded file), all present."""
+    paths = [Path(p) for p in context.params.get("paths") or [context.source_path] if p]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if not paths or missing:
+        raise ImportRefused(f"no such file: {', '.join(missing) or 'none given'}")
+    return paths
 
 
 class LineFiles:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from jetrack.imports import registry
 from jetrack.imports.access_log import AccessLogImporter
 from jetrack.imports.context import Importer
+from jetrack.imports.goatcounter import GoatCounterImporter
+from jetrack.imports.umami import UmamiImporter
 from jetrack.store.stores import Stores
 
 # What imports each kind; the site settings page offers them in this order.
 IMPORTERS: dict[str, Importer] = {
     "access-log": AccessLogImporter(),
+    "goatcounter": GoatCounterImporter(),
+    "umami": UmamiImporter(),
 }
 
 

@@ -63,6 +63,8 @@ class Known:
     """Visit attributes the other tool already worked out (it kept no user agent or
     address): they replace what the pipeline would derive, where given."""
 
+    source: str = ""
+    channel: str = ""
     country_code: str = ""
     region_code: str = ""
     city: str = ""
@@ -90,6 +92,7 @@ class Hit:
     name: str = "pageview"
     props: dict[str, str] = field(default_factory=dict)
     known: Known | None = None
+    screen_width: int | None = None
 
 
 class Source(Protocol):
@@ -150,7 +153,9 @@ def identify_past(p: Pipeline, e: Incoming) -> None:
     e.visitor_id = visitor_id(current, e.site.id, key, e.user_agent)
     visit = p.sessions.find(e.site.id, e.visitor_id, e.now)
     if visit is None and previous is not None:
-        visit = p.sessions.find(e.site.id, visitor_id(previous, e.site.id, key, e.user_agent), e.now)
+        visit = p.sessions.find(
+            e.site.id, visitor_id(previous, e.site.id, key, e.user_agent), e.now
+        )
     if visit is not None:
         visit.last_seen = e.now
         e.visit = visit
@@ -238,14 +243,17 @@ class Replay:
         return bytes.fromhex(current), bytes.fromhex(previous) if previous else None
 
     def state(self, **extra: Any) -> str:
-        return orjson.dumps({
-            "salts": self.salts,
-            "rows": self.rows_stored,
-            "first": self.first,
-            "last": self.last,
-            "position": self.position,
-            "skipped": dict(self.skipped),
-        } | extra).decode()
+        return orjson.dumps(
+            {
+                "salts": self.salts,
+                "rows": self.rows_stored,
+                "first": self.first,
+                "last": self.last,
+                "position": self.position,
+                "skipped": dict(self.skipped),
+            }
+            | extra
+        ).decode()
 
     def _stored_rows(self) -> int:
         result = self.events.query(
@@ -307,7 +315,14 @@ class Replay:
             if seen % SWEEP_EVERY == 0:
                 self.sessions.sweep(hit.timestamp)
             incoming = _Past(
-                WireEvent(hit.name, hit.url, [domain], hit.referrer, props=hit.props),
+                WireEvent(
+                    hit.name,
+                    hit.url,
+                    [domain],
+                    hit.referrer,
+                    props=hit.props,
+                    screen_width=hit.screen_width,
+                ),
                 domain,
                 parse_address(hit.ip) if hit.ip else None,
                 hit.user_agent,
@@ -413,6 +428,13 @@ def _as_utc(value: Any) -> datetime:
 
 def _epoch(value: Any) -> float:
     return _as_utc(value).timestamp()
+
+
+class Replayed:
+    """What the importers that replay records share: deleting an import's rows."""
+
+    def delete(self, stores: Stores, site_id: int, import_id: int) -> None:
+        delete_import(stores.events, site_id, import_id)
 
 
 def replay_import(context: ImportContext, source: Source) -> ImportResult:
