@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jetrack.imports import foreground, registry, replay
+from jetrack.imports import registry, replay
 from jetrack.imports.foreground import Outcome, run_in_foreground
 from jetrack.stats.engine import run_query
 from jetrack.stats.query import SiteInfo
@@ -82,10 +82,10 @@ def import_with_a_stop(
             raise Stopping()
         record_progress(*args)
 
-    monkeypatch.setattr(foreground.registry, "record_progress", stopping)
+    monkeypatch.setattr(registry, "record_progress", stopping)
     with pytest.raises(Stopping):
         run_in_foreground(stores, site, kind, "test", params, secrets)
-    monkeypatch.setattr(foreground.registry, "record_progress", record_progress)
+    monkeypatch.setattr(registry, "record_progress", record_progress)
     outcome = run_in_foreground(stores, site, kind, "test", params, secrets)
     assert outcome.resumed
     return outcome

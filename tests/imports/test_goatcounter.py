@@ -15,7 +15,11 @@ from jetrack.imports.goatcounter import COLUMNS, GoatCounterExport
 from jetrack.store.stores import Stores
 from tests.imports.helpers import import_with_a_stop, make_site, report
 
-CHROME, FIREFOX, SAFARI = ("Chrome 124", "Windows 10"), ("Firefox 125", "Linux"), ("Safari 17.4", "iOS 17.4")
+CHROME, FIREFOX, SAFARI = (
+    ("Chrome 124", "Windows 10"),
+    ("Firefox 125", "Linux"),
+    ("Safari 17.4", "iOS 17.4"),
+)
 # (path, event?, (browser, system), session, bot, referrer, scheme, screen, location, date)
 ROWS = [
     ("/", False, CHROME, "s1", "0", "www.google.com/search", "h", "1920,1080,1", "GB", "2024-03-05T10:00:00Z"),

@@ -68,7 +68,7 @@ def umami_database(url: str) -> str:
     """Umami's tables in the test's database, with the rows above (and another website's)."""
     url = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(UMAMI_TABLES)  # type: ignore[arg-type]
+        conn.execute(UMAMI_TABLES)
         for website in (WEBSITE, OTHER):
             conn.execute(
                 "INSERT INTO website (website_id, name, domain) VALUES (%s, %s, %s)",

@@ -45,7 +45,7 @@ class LineFiles:
                 self._raw = raw
                 zipped = raw.read(2) == GZIP_MAGIC
                 raw.seek(0)
-                stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if zipped else raw
+                stream: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw) if zipped else raw
                 stream.seek(self._offset)
                 try:
                     for line in stream:

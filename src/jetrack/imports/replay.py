@@ -30,6 +30,7 @@ from jetrack.ingest.pipeline import (
     Dropped,
     Incoming,
     Pipeline,
+    Step,
     count_in_visit,
     filter_bots,
     find_site,
@@ -179,7 +180,7 @@ def apply_known(p: Pipeline, e: Incoming) -> None:
     e.visit.attributes = e.visit_attributes = tuple(values[n] for n in EVENT_VISIT_ATTRIBUTES)
 
 
-REPLAY_STEPS = [
+REPLAY_STEPS: list[Step] = [
     parse_url,
     find_site,
     shield_request,
