@@ -137,14 +137,20 @@ def main() -> int:
                     samples.append((percent, rss_mb()))
 
             before = rss_mb()
+            cpu_before = sum(psutil.Process().cpu_times()[:2])
             began = time.perf_counter()
             params = {"paths": [str(log)], "format": "combined"}
             outcome = run_in_foreground(stores, site, "access-log", log.name, params, None, report)
             took = time.perf_counter() - began
+            cpu = sum(psutil.Process().cpu_times()[:2]) - cpu_before
         finally:
             stores.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"imported in {took:.0f} s: {lines / took:,.0f} lines/s, {outcome.rows:,} events")
+    print(
+        f"CPU time of the process (all its threads) {cpu:.0f} s: {lines / cpu:,.0f} lines per"
+        f" CPU second; load average {psutil.getloadavg()[0]:.1f} on {psutil.cpu_count()} cores"
+    )
     print(f"skipped: {', '.join(f'{k} {v:,}' for k, v in sorted(outcome.skipped.items()))}")
     print(f"RSS before the import {before:.0f} MB; during it (MB at % done): "
           + ", ".join(f"{p}%: {m:.0f}" for p, m in samples))  # fmt: skip

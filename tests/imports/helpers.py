@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -59,18 +60,10 @@ def report(stores: Stores, site: Site, first: str, last: str) -> dict[str, Any]:
     }
 
 
-def import_with_a_stop(
-    stores: Stores,
-    site: Site,
-    kind: str,
-    params: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-    stop_at: int,
-    secrets: dict[str, str] | None = None,
-) -> Outcome:
-    """Import in batches of 2 rows, the process stopping at the `stop_at`th checkpoint
-    (odd: a batch about to land; even: one that landed, its checkpoint not recorded),
-    then the same import again: it resumes. Returns the resumed run's outcome."""
+def stop_at(monkeypatch: pytest.MonkeyPatch, call: int) -> Callable[..., None]:
+    """Imports write batches of 2 rows, and the process stops at the `call`th checkpoint
+    (odd: a batch about to land; even: one that landed, its checkpoint not recorded).
+    Returns the real record_progress, to put back."""
     monkeypatch.setattr(replay, "BATCH_ROWS", 2)
     record_progress = registry.record_progress
     calls = 0
@@ -78,11 +71,26 @@ def import_with_a_stop(
     def stopping(*args: Any) -> None:
         nonlocal calls
         calls += 1
-        if calls == stop_at:
+        if calls == call:
             raise Stopping()
         record_progress(*args)
 
     monkeypatch.setattr(registry, "record_progress", stopping)
+    return record_progress
+
+
+def import_with_a_stop(
+    stores: Stores,
+    site: Site,
+    kind: str,
+    params: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    call: int,
+    secrets: dict[str, str] | None = None,
+) -> Outcome:
+    """An import stopped at the `call`th checkpoint (stop_at), then the same import
+    again: it resumes. Returns the resumed run's outcome."""
+    record_progress = stop_at(monkeypatch, call)
     with pytest.raises(Stopping):
         run_in_foreground(stores, site, kind, "test", params, secrets)
     monkeypatch.setattr(registry, "record_progress", record_progress)

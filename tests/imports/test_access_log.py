@@ -173,7 +173,7 @@ def _import(stores: Stores, site: Site, files: list[Path], log_format: str) -> i
     return outcome.import_id
 
 
-@pytest.mark.parametrize(
+@pytest.mark.slow@pytest.mark.parametrize(
     ("log_format", "make"), [("combined", combined), ("caddy", caddy), ("cloudfront", cloudfront)]
 )
 def test_each_format_imports_the_pages_with_known_totals(
@@ -202,6 +202,7 @@ def test_each_format_imports_the_pages_with_known_totals(
         assert report(stores, site, "2024-03-05", "2024-03-06")["totals"] == [0, 0, 0, 0, 0]
 
 
+@pytest.mark.slow
 def test_an_interrupted_import_resumes_with_the_same_totals(
     stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,9 +210,9 @@ def test_an_interrupted_import_resumes_with_the_same_totals(
     checkpoint was recorded: each resumed import counts every line once."""
     files = write_log(tmp_path, combined, gz=True)
     params = {"paths": [str(f) for f in files], "format": "combined"}
-    for domain, stop_at in (("before.example", 3), ("after.example", 4)):
+    for domain, call in (("before.example", 3), ("after.example", 4)):
         site = make_site(stores, domain)
-        outcome = import_with_a_stop(stores, site, "access-log", params, monkeypatch, stop_at)
+        outcome = import_with_a_stop(stores, site, "access-log", params, monkeypatch, call)
         assert outcome.rows == 8 and outcome.skipped == SKIPPED["combined"]
         got = report(stores, site, "2024-03-05", "2024-03-06")
         assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED

@@ -47,12 +47,13 @@ def export(path: Path, version: str = "2") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_export_imports_with_known_totals_after_a_stop(
     stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = make_site(stores)
     params = {"paths": [str(export(tmp_path / "export.csv.gz"))]}
-    outcome = import_with_a_stop(stores, site, "goatcounter", params, monkeypatch, stop_at=4)
+    outcome = import_with_a_stop(stores, site, "goatcounter", params, monkeypatch, call=4)
     assert (outcome.rows, outcome.skipped) == (9, {"bot": 1})
     got = report(stores, site, "2024-03-05", "2024-03-06")
     assert got == {

@@ -7,15 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import psycopg
 import pytest
 
+from jetrack.imports import registry
 from jetrack.imports.context import ImportRefused
 from jetrack.imports.foreground import run_in_foreground
+from jetrack.store.job_queue import Stopping
 from jetrack.store.stores import Stores
-from tests.imports.helpers import import_with_a_stop, make_site, report
+from tests.imports.helpers import import_with_a_stop, make_site, report, stop_at
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 # Umami's tables, as its migrations leave them (the columns an import reads, and others).
 UMAMI_TABLES = """
@@ -119,5 +122,16 @@ def test_umami_tables_import_with_known_totals_after_a_stop(
     }
     with pytest.raises(ImportRefused, match="no website"):
         run_in_foreground(stores, site, "umami", "t", {"website_id": str(uuid.uuid4())}, secrets)
+    # Stopped, then run again without the URL (as the job runner would after a restart):
+    # refused, and its day salts are gone from the checkpoint.
+    record_progress = stop_at(monkeypatch, 3)
+    other = make_site(stores, "other.example")
+    with pytest.raises(Stopping):
+        run_in_foreground(stores, other, "umami", "t", params, secrets)
+    monkeypatch.setattr(registry, "record_progress", record_progress)
     with pytest.raises(ImportRefused, match="URL is not stored"):
-        run_in_foreground(stores, site, "umami", "t", {"website_id": str(WEBSITE)})
+        run_in_foreground(stores, other, "umami", "t", params)
+    with stores.control.session() as session:
+        (record,) = registry.list_imports(session, other.id)
+        assert record.status == registry.FAILED
+        assert orjson.loads(record.checkpoint)["salts"] == {}

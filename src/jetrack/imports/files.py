@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from jetrack.imports.context import ImportContext, ImportRefused
+from jetrack.imports.replay import forget_salts
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -18,6 +19,7 @@ def import_files(context: ImportContext) -> list[Path]:
     paths = [Path(p) for p in context.params.get("paths") or [context.source_path] if p]
     missing = [str(path) for path in paths if not path.is_file()]
     if not paths or missing:
+        forget_salts(context)  # an interrupted import whose file is gone never resumes
         raise ImportRefused(f"no such file: {', '.join(missing) or 'none given'}")
     return paths
 

@@ -431,6 +431,15 @@ def _epoch(value: Any) -> float:
     return _as_utc(value).timestamp()
 
 
+def forget_salts(context: ImportContext) -> None:
+    """Remove the day salts from an import's checkpoint: it will not resume (its input is
+    gone, or refused), so nothing may link its visitor ids to anyone any more."""
+    state = orjson.loads(context.checkpoint) if context.checkpoint else None
+    if isinstance(state, dict) and state.get("salts"):
+        state["salts"] = {}
+        context.progress(context.record.done, context.record.total, orjson.dumps(state).decode())
+
+
 class Replayed:
     """What the importers that replay records share: deleting an import's rows."""
 

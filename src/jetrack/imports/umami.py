@@ -18,7 +18,7 @@ import psycopg
 
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.goatcounter import name_and_version
-from jetrack.imports.replay import Hit, Known, Replayed, replay_import
+from jetrack.imports.replay import Hit, Known, Replayed, forget_salts, replay_import
 
 PAGEVIEW, CUSTOM_EVENT = 1, 2  # website_event.event_type
 ROWS_PER_FETCH = 5_000
@@ -171,6 +171,7 @@ class UmamiImporter(Replayed):
     def run(self, context: ImportContext) -> ImportResult:
         url = context.secrets.get("database_url")
         if not url:
+            forget_salts(context)
             raise ImportRefused(
                 "the Umami database URL is not stored: run `jetrack import umami` again to resume"
             )
