@@ -173,7 +173,8 @@ def _import(stores: Stores, site: Site, files: list[Path], log_format: str) -> i
     return outcome.import_id
 
 
-@pytest.mark.slow@pytest.mark.parametrize(
+@pytest.mark.slow
+@pytest.mark.parametrize(
     ("log_format", "make"), [("combined", combined), ("caddy", caddy), ("cloudfront", cloudfront)]
 )
 def test_each_format_imports_the_pages_with_known_totals(
