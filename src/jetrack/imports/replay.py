@@ -34,6 +34,7 @@ from jetrack.ingest.pipeline import (
     count_in_visit,
     filter_bots,
     find_site,
+    identify_with_salts,
     locate,
     parse_url,
     shield_request,
@@ -46,7 +47,6 @@ from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import WireEvent
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore
-from jetrack.store.identity import visitor_id
 from jetrack.store.job_queue import Stopping
 from jetrack.store.rollups import build_rollups
 from jetrack.store.salts import SALT_BYTES, SaltPair
@@ -151,20 +151,7 @@ def identify_past(p: Pipeline, e: Incoming) -> None:
     assert e.site is not None and isinstance(e, _Past)
     current, previous = _salts(p)(int(e.now) // DAY)
     key = e.ip.text if e.ip is not None else e.visitor_key
-    e.visitor_id = visitor_id(current, e.site.id, key, e.user_agent)
-    visit = p.sessions.find(e.site.id, e.visitor_id, e.now)
-    if visit is None and previous is not None:
-        visit = p.sessions.find(
-            e.site.id, visitor_id(previous, e.site.id, key, e.user_agent), e.now
-        )
-    if visit is not None:
-        visit.last_seen = e.now
-        e.visit = visit
-        e.visitor_id, e.session_id, e.visit_attributes = (
-            visit.visitor_id,
-            visit.session_id,
-            visit.attributes,
-        )
+    identify_with_salts(p, e, key, current, previous)
 
 
 def apply_known(p: Pipeline, e: Incoming) -> None:
