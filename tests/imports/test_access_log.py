@@ -5,18 +5,21 @@ import deleted leaves the site as it was."""
 from __future__ import annotations
 
 import gzip
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
-from jetrack.imports import registry
+from jetrack.imports import registry, replay
 from jetrack.imports.access_log import page_path
 from jetrack.imports.foreground import run_in_foreground
 from jetrack.imports.kinds import remove_import
-from jetrack.store.models import Site
+from jetrack.jobs import runner
+from jetrack.store.models import Site, SiteImport
 from jetrack.store.stores import Stores
 from tests.imports.helpers import (
     CHROME_WINDOWS,
@@ -217,6 +220,39 @@ def test_an_interrupted_import_resumes_with_the_same_totals(
         assert outcome.rows == 8 and outcome.skipped == SKIPPED["combined"]
         got = report(stores, site, "2024-03-05", "2024-03-06")
         assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
+
+
+@pytest.mark.slow
+def test_the_import_job_stopped_by_the_server_resumes_with_the_same_totals(
+    stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's way: the `import` job stops at a checkpoint when the server stops, and
+    the next run of the job goes on from there."""
+    monkeypatch.setattr(replay, "BATCH_ROWS", 2)
+    site = make_site(stores)
+    files = write_log(tmp_path, combined, gz=True)
+    params = {"paths": [str(f) for f in files], "format": "combined"}
+    with stores.control.session() as session:
+        import_id = registry.create_import(session, site.id, "access-log", "access.log", params).id
+    stopping = threading.Event()
+    record_progress = registry.record_progress
+
+    def stop_once_under_way(session: Any, *args: Any) -> None:
+        record_progress(session, *args)
+        record = session.get(SiteImport, import_id)
+        if record is not None and record.done and not stopping.is_set():
+            stopping.set()  # the server is stopping: the job's next stop point stops it
+
+    monkeypatch.setattr(registry, "record_progress", stop_once_under_way)
+    assert not runner.run_one(stores, in_server=True, kinds=("import",), stopping=stopping)
+    assert stores.events.query("SELECT count() FROM events").rows[0][0] < 8
+    stopping.clear()
+    assert runner.run_pending(stores, kinds=("import",)) == 1
+    got = report(stores, site, "2024-03-05", "2024-03-06")
+    assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
+    with stores.control.session() as session:
+        record = registry.get_import(session, import_id)
+        assert record is not None and (record.status, record.rows) == ("done", 8)
 
 
 def test_pages_and_assets_by_path() -> None:
