@@ -1,6 +1,6 @@
 """An import run in this process (the `jetrack import` commands): the same importer and
-record as the `import` job, so the import list shows it and running the same command
-again after an interruption resumes it."""
+record as the `import` job (whose queued job is closed: this process runs it), so the
+import list shows it and running the same command again after an interruption resumes it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sqlalchemy import select
 from jetrack.imports import registry
 from jetrack.imports.context import ImportContext, ImportRefused, hold_secrets
 from jetrack.imports.kinds import IMPORTERS
-from jetrack.store.models import Site, SiteImport
+from jetrack.store import job_queue
+from jetrack.store.models import Job, Site, SiteImport
 from jetrack.store.stores import Stores
 
 
@@ -59,9 +60,16 @@ def run_in_foreground(
     with stores.control.session() as session:
         if import_id is None:
             import_id = registry.create_import(session, site.id, kind, source, params).id
+        job_id = session.scalar(
+            select(Job.id).where(Job.dedup_key == f"{registry.JOB_KIND}:{import_id}")
+        )
         record = registry.start_import(session, import_id)
         assert record is not None
         session.expunge(record)
+    if job_id is not None:
+        # This process runs the import: the job runner must not run it too (a server on
+        # the same control store); an interruption resumes with the same command.
+        job_queue.finish(stores.control, job_id, {"import_id": import_id, "run_by": "cli"})
     hold_secrets(import_id, secrets or {})
 
     def progress(done: int, total: int, checkpoint: str) -> None:
