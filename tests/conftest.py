@@ -149,6 +149,20 @@ def app_state(client: TestClient) -> State:
     return client.app.state
 
 
+def kill_when_paused(process: subprocess.Popen[str], step: str) -> None:
+    """Wait (2 minutes at most) until a command run with job_queue.PAUSE_AFTER_STEP_ENV
+    says it paused after `step`, then SIGKILL it and reap it."""
+    assert process.stderr is not None
+    deadline, line = time.monotonic() + 120, ""
+    while time.monotonic() < deadline and "job paused" not in line:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+    assert f"paused after step {step}" in line, process.stderr.read()
+    process.kill()
+    process.communicate(timeout=30)  # reaps it and closes the pipes
+
+
 @contextmanager
 def served_in_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
     """An app served by uvicorn in a thread of this process (it shares the test's state),

@@ -31,6 +31,7 @@ from jetrack.web import (
     funnels_pages,
     goals_pages,
     health,
+    imports_pages,
     ingest,
     openapi,
     privacy_pages,
@@ -75,6 +76,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     privacy_pages.routes,
     admin_pages.routes,
     reports_pages.routes,
+    imports_pages.routes,
 ]
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]

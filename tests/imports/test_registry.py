@@ -94,3 +94,11 @@ def test_an_import_stopped_midway_resumes_and_counts_each_unit_once(
     assert not remove_import(stores, site_id, import_id)
     with stores.control.session() as session:
         assert [r.id for r in registry.list_imports(session, site_id)] == [refused_id]
+
+    # A queued import deleted before it ran: its uploaded file goes with it.
+    upload = registry.imports_dir(stores.settings) / "abc-units.txt"
+    upload.write_text("1 2 3")
+    with stores.control.session() as session:
+        queued = registry.create_import(session, site_id, "counting", "units.txt",
+                                        {"path": str(upload)}).id  # fmt: skip
+    assert remove_import(stores, site_id, queued) and not upload.exists()

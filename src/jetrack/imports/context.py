@@ -79,7 +79,10 @@ class Importer(Protocol):
 
     def run(self, context: ImportContext) -> ImportResult:
         """Import from `context.checkpoint` on; writes must be idempotent past it (a kill
-        between a write and its progress call repeats that write)."""
+        between a write and its progress call repeats that write). Insert deduplication
+        tokens alone do not make them so: after a SIGKILL right after an insert, chDB kept
+        the part and lost the token (jetrack.imports.plausible deletes rows past its
+        checkpoint instead)."""
         ...
 
     def delete(self, stores: Stores, site_id: int, import_id: int) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jetrack.imports import registry
 from jetrack.imports.access_log import AccessLogImporter
 from jetrack.imports.context import Importer
 from jetrack.imports.goatcounter import GoatCounterImporter
+from jetrack.imports.plausible import PLAUSIBLE
 from jetrack.imports.umami import UmamiImporter
 from jetrack.store.stores import Stores
 
 # What imports each kind; the site settings page offers them in this order.
 IMPORTERS: dict[str, Importer] = {
+    "plausible": PLAUSIBLE,
     "access-log": AccessLogImporter(),
     "goatcounter": GoatCounterImporter(),
     "umami": UmamiImporter(),
@@ -29,10 +33,12 @@ def remove_import(stores: Stores, site_id: int, import_id: int) -> bool:
             return False
         if record.status == registry.RUNNING:
             raise ImportBusy(import_id)
-        kind = record.kind
+        kind, upload = record.kind, record.params.get("path")
     importer = IMPORTERS.get(kind)
     if importer is not None:
         importer.delete(stores, site_id, import_id)
     with stores.control.session() as session:
         registry.delete_import(session, import_id)
+    if upload:  # a queued import's file (one that ran is gone already)
+        registry.discard_upload(stores.settings, Path(upload))
     return True

@@ -8,10 +8,12 @@ from pathlib import Path
 from jetrack.imports import registry
 from jetrack.imports.context import ImportContext, ImportRefused, secrets_for
 from jetrack.imports.kinds import IMPORTERS
-from jetrack.store.job_queue import JobContext, Stopping
+from jetrack.store.job_queue import JobContext, Stopping, pause_point
 from jetrack.store.models import Site
 
 log = logging.getLogger("jetrack.imports")
+# The step name a test pauses a killed import at (job_queue.PAUSE_AFTER_STEP_ENV).
+PROGRESS_STEP = "import-progress"
 
 
 def run_import(context: JobContext) -> None:
@@ -35,6 +37,7 @@ def run_import(context: JobContext) -> None:
             registry.record_progress(session, import_id, done, total, checkpoint)
         context.payload["checkpoint"] = checkpoint
         context.save(progress=int(done * 100 / total) if total > 0 else None)
+        pause_point(PROGRESS_STEP)
         context.stop_point()
 
     path = record.params.get("path")
