@@ -36,6 +36,9 @@ from jetrack.store.control import ControlStore, migrate_control, open_control_st
 from jetrack.store.stores import Stores, open_stores
 
 TEST_KEY = "7f" * 32
+# /metrics is off without a token; the tests' settings and servers have this one.
+METRICS_TOKEN = "test-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
 RowT = TypeVar("RowT")
@@ -46,6 +49,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "encryption_key": TEST_KEY,
         "log_level": "warning",
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -237,6 +241,7 @@ def _launch_server(
             "JETRACK_PORT": str(port),
             "JETRACK_BASE_URL": f"http://127.0.0.1:{port}",
             "JETRACK_LOG_LEVEL": "info",
+            "JETRACK_METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     env.update(env_extra or {})

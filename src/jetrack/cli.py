@@ -106,6 +106,37 @@ def migrate() -> None:
         click.echo(f"migrated: control store and event store in {settings.data_dir}")
 
 
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(target: Path) -> None:
+    """Write an encrypted backup of the embedded data dir to TARGET (stop the server first)."""
+    from jetrack.store.backup import BackupError, write_backup
+
+    settings = settings_or_exit()
+    try:
+        summary = write_backup(settings, target)
+    except (ConfigError, BackupError) as exc:
+        fail(str(exc))
+        return
+    sealed = "AES-256-GCM with the instance key" if summary.encrypted else "NOT encrypted"
+    click.echo(f"backup: {summary.files} files, {summary.bytes_in} bytes to {target} ({sealed})")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(source: Path) -> None:
+    """Restore a backup into the configured data dir, which must hold no data."""
+    from jetrack.store.backup import BackupError, restore_backup
+
+    settings = settings_or_exit()
+    try:
+        files = restore_backup(settings, source)
+    except (ConfigError, BackupError) as exc:
+        fail(str(exc))
+        return
+    click.echo(f"restore: {files} files into {settings.data_dir}")
+
+
 @main.group()
 def user() -> None:
     """Manage accounts."""

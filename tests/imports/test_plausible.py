@@ -56,6 +56,7 @@ def test_file_names_as_plausible_writes_them() -> None:
     assert parse_file_name("imported_devices_20191301_20210101.csv") is None
 
 
+@pytest.mark.slow
 def test_import_stopped_after_each_chunk_resumes_to_the_same_totals(
     stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
