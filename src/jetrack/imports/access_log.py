@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,9 +253,13 @@ class AccessLog(LineFiles):
         self.domain = domain
 
     def records(self, start: dict[str, Any] | None) -> Iterator[Hit]:
+        with closing(self.lines(start)) as lines:
+            yield from self._hits(lines)
+
+    def _hits(self, lines: Iterator[bytes]) -> Iterator[Hit]:
         parse, skips, domain = self.parse, self.skips, self.domain
         fields: dict[str, int] | None = None
-        for line in self.lines(start):
+        for line in lines:
             if line.startswith(b"#"):
                 if line.startswith(b"#Fields:"):  # CloudFront names its columns
                     names = line[8:].decode().split()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,7 +38,7 @@ class LineFiles:
         self._raw: IO[bytes] | None = None
         self.skips: Counter[str] = Counter()
 
-    def lines(self, start: dict[str, Any] | None) -> Iterator[bytes]:
+    def lines(self, start: dict[str, Any] | None) -> Generator[bytes]:
         first = int(start["file"]) if start else 0
         for index in range(first, len(self.paths)):
             self._file = index

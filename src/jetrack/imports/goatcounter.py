@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,12 @@ class GoatCounterExport(LineFiles):
         self.domain = domain
 
     def records(self, start: dict[str, Any] | None) -> Iterator[Hit]:
-        lines = (line.decode("utf-8", "replace") for line in self.lines(start))
-        rows = csv.reader(lines)
+        with closing(self.lines(start)) as raw:  # closed even when the header is refused
+            yield from self._rows(
+                csv.reader(line.decode("utf-8", "replace") for line in raw), start
+            )
+
+    def _rows(self, rows: Iterator[list[str]], start: dict[str, Any] | None) -> Iterator[Hit]:
         if start is None:
             header = next(rows, None)
             if not header or header[0] != VERSION + COLUMNS[0] or len(header) != len(COLUMNS):
@@ -68,7 +73,8 @@ class GoatCounterExport(LineFiles):
                 )
         for row in rows:
             if len(row) != len(COLUMNS):
-                self.skips["unparsed"] += 1 if row else 0
+                if row:  # a blank line is no row
+                    self.skips["unparsed"] += 1
                 continue
             if row[_AT["Bot"]] not in ("", "0"):
                 self.skips["bot"] += 1
