@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from jetrack.imports import registry, replay
-from jetrack.imports.access_log import page_path
+from jetrack.imports.access_log import page_path, sniff_format
 from jetrack.imports.foreground import run_in_foreground
 from jetrack.imports.kinds import remove_import
 from jetrack.jobs import runner
@@ -253,6 +253,12 @@ def test_the_import_job_stopped_by_the_server_resumes_with_the_same_totals(
     with stores.control.session() as session:
         record = registry.get_import(session, import_id)
         assert record is not None and (record.status, record.rows) == ("done", 8)
+
+
+def test_an_upload_s_format_is_told_by_its_first_line(tmp_path: Path) -> None:
+    for log_format, make in (("combined", combined), ("caddy", caddy), ("cloudfront", cloudfront)):
+        first, second = write_log(tmp_path, make, gz=True)
+        assert (sniff_format(first), sniff_format(second)) == (log_format, log_format)
 
 
 def test_pages_and_assets_by_path() -> None:

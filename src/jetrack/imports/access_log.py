@@ -285,15 +285,28 @@ class AccessLog(LineFiles):
             )
 
 
+def sniff_format(path: Path) -> str:
+    """The format of a log uploaded without one: Caddy's lines are JSON, CloudFront's have
+    a #Version header and tabs; anything else is read as combined."""
+    with closing(LineFiles([path]).lines(None)) as lines:
+        for line in lines:
+            if line.startswith(b"#Version") or b"\t" in line:
+                return "cloudfront"
+            if line.strip():
+                return "caddy" if line.lstrip().startswith(b"{") else "combined"
+    return "combined"
+
+
 class AccessLogImporter(Replayed):
-    """The `access-log` kind: params `paths` (the files, in order) and `format`."""
+    """The `access-log` kind: params `paths` (the files, in order) and `format` (an upload
+    has neither: its one file, its format told by its first line)."""
 
     uploadable = True
     command = "jetrack import access-log --site {domain} --format combined FILE..."
 
     def run(self, context: ImportContext) -> ImportResult:
-        log_format = str(context.params.get("format") or "combined")
+        paths = import_files(context)
+        log_format = str(context.params.get("format") or sniff_format(paths[0]))
         if log_format not in PARSERS:
             raise ImportRefused(f"format must be one of {', '.join(FORMATS)}")
-        paths = import_files(context)
         return replay_import(context, AccessLog(paths, log_format, context.site.domain))
