@@ -44,6 +44,12 @@ CREATE TABLE website_event (
     fbclid VARCHAR(255), event_type INTEGER NOT NULL DEFAULT 1, event_name VARCHAR(50),
     tag VARCHAR(50), hostname VARCHAR(100)
 );
+CREATE TABLE event_data (
+    event_data_id UUID PRIMARY KEY, website_id UUID NOT NULL, website_event_id UUID NOT NULL,
+    data_key VARCHAR(500) NOT NULL, string_value VARCHAR(500), number_value DECIMAL(19, 4),
+    date_value TIMESTAMPTZ(6), data_type INTEGER NOT NULL,
+    created_at TIMESTAMPTZ(6) DEFAULT CURRENT_TIMESTAMP
+);
 """
 WEBSITE, OTHER = uuid.uuid4(), uuid.uuid4()
 # session -> (browser, os, device, screen, language, country, region, city)
@@ -93,6 +99,13 @@ def umami_database(url: str) -> str:
             (uuid.uuid4(), OTHER, ids["s1"], uuid.uuid4(), "2024-03-05 10:00:00+00", "/x",
              None, None, None, 1, None, "other.example")
         )  # fmt: skip
+        signup = next(r[0] for r in rows if r[10] == "signup")
+        for key, text, number in (("plan", "pro", None), ("seats", None, "3.0000")):
+            conn.execute(
+                "INSERT INTO event_data (event_data_id, website_id, website_event_id, data_key,"
+                " string_value, number_value, data_type) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (uuid.uuid4(), WEBSITE, signup, key, text, number, 1 if text else 2),
+            )
         conn.cursor().executemany(
             "INSERT INTO website_event (event_id, website_id, session_id, visit_id, created_at,"
             " url_path, url_query, referrer_domain, referrer_path, event_type, event_name,"
@@ -120,6 +133,8 @@ def test_umami_tables_import_with_known_totals_after_a_stop(
         "devices": [["Desktop", 3], ["Mobile", 1]],
         "browsers": [["Chrome", 1], ["Firefox", 2], ["Safari", 1]],
     }
+    props = stores.events.query("SELECT name, props FROM events WHERE name != 'pageview'").rows
+    assert [(name, dict(p)) for name, p in props] == [("signup", {"plan": "pro", "seats": "3"})]
     with pytest.raises(ImportRefused, match="no website"):
         run_in_foreground(stores, site, "umami", "t", {"website_id": str(uuid.uuid4())}, secrets)
     # Stopped, then run again without the URL (as the job runner would after a restart):

@@ -4,8 +4,9 @@ their visitor's attributes (`session`), read in time order with a server-side cu
 Umami keeps no address and no user agent: its session's browser, OS, device, screen,
 language and place become the visit's attributes, its session id the key of the day's
 visitor id (so Jetrack's visitors are per day, its visits 30 idle minutes, as for live
-traffic). Columns that older Umami versions lack (`website_event.hostname`, `session.region`
-before it was renamed from `subdivision1`) are read where they exist."""
+traffic); a custom event's `event_data` rows are its properties. Columns that older
+Umami versions lack (`website_event.hostname`, `session.region` before it was renamed
+from `subdivision1`) are read where they exist."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import psycopg
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.goatcounter import name_and_version
 from jetrack.imports.replay import Hit, Known, Replayed, forget_salts, replay_import
+from jetrack.ingest.wire import MAX_PROP_KEY, MAX_PROP_VALUE, MAX_PROPS
 
 PAGEVIEW, CUSTOM_EVENT = 1, 2  # website_event.event_type
 ROWS_PER_FETCH = 5_000
@@ -91,10 +93,18 @@ class UmamiWebsite:
             if "subdivision1" in sessions
             else "NULL"
         )
+        props = (
+            "CASE WHEN e.event_type = 2 THEN (SELECT json_object_agg(d.data_key, COALESCE("
+            "d.string_value, trim_scale(d.number_value)::text, d.date_value::text))"
+            " FROM event_data d WHERE d.website_event_id = e.event_id) END"
+            if _columns(self.conn, "event_data")
+            else "NULL"
+        )
         return (
             "SELECT e.event_id::text, e.created_at, e.url_path, e.url_query, e.referrer_domain,"
             f" e.referrer_path, e.event_type, e.event_name, {host}, e.session_id::text,"
-            f" s.browser, s.os, s.device, s.screen, s.language, s.country, {region}, s.city"
+            f" s.browser, s.os, s.device, s.screen, s.language, s.country, {region}, s.city,"
+            f" {props}"
             " FROM website_event e JOIN session s ON s.session_id = e.session_id"
             " WHERE e.website_id = %s AND e.created_at IS NOT NULL"
             " AND (e.created_at, e.event_id) > (%s::timestamptz, %s::uuid)"
@@ -120,7 +130,7 @@ class UmamiWebsite:
 
     def _hit(self, row: tuple[Any, ...]) -> Hit | None:
         (_, created, path, query, ref_domain, ref_path, kind, event_name, host, session,
-         browser, system, device, screen, language, country, region, city) = row  # fmt: skip
+         browser, system, device, screen, language, country, region, city, data) = row  # fmt: skip
         if kind not in (PAGEVIEW, CUSTOM_EVENT):
             self.skips["other_event_type"] += 1
             return None
@@ -136,6 +146,7 @@ class UmamiWebsite:
             referrer,
             visitor=session,
             name="pageview" if kind == PAGEVIEW else (event_name or "event"),
+            props=_props(data),
             known=Known(
                 country_code=country,
                 region_code=region if "-" in region or not region else f"{country}-{region}",
@@ -158,6 +169,18 @@ class UmamiWebsite:
 
     def skipped(self) -> Counter[str]:
         return self.skips
+
+
+def _props(data: Any) -> dict[str, str]:
+    """A custom event's properties (Umami's event_data), within the Events API's limits."""
+    if not isinstance(data, dict):
+        return {}
+    items = list(data.items())[:MAX_PROPS]
+    return {
+        str(key)[:MAX_PROP_KEY]: str(value)[:MAX_PROP_VALUE]
+        for key, value in items
+        if value is not None
+    }
 
 
 class UmamiImporter(Replayed):
