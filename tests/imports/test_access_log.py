@@ -5,6 +5,9 @@ import deleted leaves the site as it was."""
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,8 +22,10 @@ from jetrack.imports.access_log import page_path, sniff_format
 from jetrack.imports.foreground import run_in_foreground
 from jetrack.imports.kinds import remove_import
 from jetrack.jobs import runner
+from jetrack.store import job_queue
 from jetrack.store.models import Site, SiteImport
-from jetrack.store.stores import Stores
+from jetrack.store.stores import Stores, open_stores
+from tests.conftest import TEST_KEY, kill_when_paused, make_settings
 from tests.imports.helpers import (
     CHROME_WINDOWS,
     FIREFOX_LINUX,
@@ -30,6 +35,7 @@ from tests.imports.helpers import (
     make_site,
     report,
 )
+from tests.test_cli import invoke
 
 GB = "81.2.69.142"  # in the test geo database: GB
 # (address, agent, UTC time, method, request target, status, referrer)
@@ -267,3 +273,35 @@ def test_pages_and_assets_by_path() -> None:
               "/doc.pdf", "/.well-known/x", "/api/items", "/favicon.ico"]  # fmt: skip
     assert [page_path(p) for p in pages] == [True] * len(pages)
     assert [page_path(p) for p in assets] == [False] * len(assets)
+
+
+@pytest.mark.slow
+def test_an_import_killed_after_a_batch_landed_resumes_with_the_same_totals(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL right after a batch was stored and before its checkpoint said so: the same
+    command again finds the batch stored, goes on after it, and counts it once."""
+    settings = make_settings(tmp_path / "data")
+    stores = open_stores(settings)
+    try:
+        site = make_site(stores)
+    finally:
+        stores.close()
+    files = write_log(tmp_path, combined, gz=True)
+    command = ["import", "access-log", "--site", "example.com", *map(str, files)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    env.update({"JETRACK_DATA_DIR": str(settings.data_dir), "JETRACK_ENCRYPTION_KEY": TEST_KEY,
+                "JETRACK_LOG_LEVEL": "warning", job_queue.PAUSE_AFTER_STEP_ENV: replay.LANDED_STEP})  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "jetrack.cli", *command], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    kill_when_paused(process, replay.LANDED_STEP)
+
+    again = invoke(settings.data_dir, *command)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("import 1 (resumed): 8 events from 2024-03-05 to 2024-03-06")
+    stores = open_stores(settings)
+    try:
+        got = report(stores, site, "2024-03-05", "2024-03-06")
+        assert {k: v for k, v in got.items() if k != "countries"} == EXPECTED
+    finally:
+        stores.close()

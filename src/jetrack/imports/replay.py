@@ -47,7 +47,7 @@ from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import WireEvent
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore
-from jetrack.store.job_queue import Stopping
+from jetrack.store.job_queue import Stopping, pause_point
 from jetrack.store.rollups import build_rollups
 from jetrack.store.salts import SALT_BYTES, SaltPair
 from jetrack.store.schema import EVENT_VISIT_ATTRIBUTES, EventRow
@@ -57,6 +57,8 @@ from jetrack.store.stores import Stores
 BATCH_ROWS = 50_000  # rows per insert: well under one insert block (~1M rows)
 SWEEP_EVERY = 20_000  # records between two sweeps of ended visits
 DAY = 86_400
+# The step a test pauses a replay at to kill it: a batch stored, its checkpoint not yet.
+LANDED_STEP = "import-batch-landed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +361,7 @@ class Replay:
             last_rows = {row.session_id: row for row in rows}
             visits = [(last_rows[sid], visit.totals()) for sid, visit in self.visits.items()]
             self.events.insert_arrow("sessions", sessions_to_arrow(visits))
+            pause_point(LANDED_STEP)  # tests kill the process here: landed, not recorded
             self.rows_stored += len(rows)
             self.batch, self.visits = [], {}
         self.skipped, self.position = skipped, position
