@@ -808,5 +808,95 @@ def plan_set(team_id: int, plan_key: str) -> None:
         click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
 
 
+# Server logs, GoatCounter and Umami: replayed as events in this process; running the same
+# command again after an interruption resumes the import (docs/imports.md).
+
+
+def _import(domain: str, kind: str, source: str, params: dict[str, Any], **secrets: str) -> None:
+    from jetrack.imports.context import ImportRefused
+    from jetrack.imports.foreground import run_in_foreground
+    from jetrack.sites.sites import find_site
+
+    def report(done: int, total: int) -> None:
+        if total:
+            click.echo(f"\r{kind}: {done * 100 // total}%", nl=False, err=True)
+
+    with opened_stores(settings_or_exit()) as stores:
+        with stores.control.session() as session:
+            site = find_site(session, domain)
+            if site is not None:
+                session.expunge(site)
+        if site is None:
+            fail(f"--site: no site {domain}; see `jetrack site list`")
+            return
+        try:
+            outcome = run_in_foreground(stores, site, kind, source, params, secrets, report)
+        except ImportRefused as exc:
+            fail(str(exc))
+            return
+    click.echo("", err=True)
+    skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(outcome.skipped.items()))
+    days = f" from {outcome.first_day} to {outcome.last_day}" if outcome.rows else ""
+    click.echo(
+        f"import {outcome.import_id}{' (resumed)' if outcome.resumed else ''}:"
+        f" {outcome.rows} events{days}; skipped: {skipped or 'none'}"
+    )
+
+
+_SITE = click.option("--site", "domain", required=True, help="The site's domain.")
+
+
+@import_.command("access-log")
+@_SITE
+@click.option(
+    "--format",
+    "log_format",
+    type=click.Choice(["combined", "caddy", "cloudfront"]),
+    default="combined",
+    show_default=True,
+    help="nginx/Apache combined, Caddy's JSON log, or CloudFront's standard log.",
+)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_access_log(domain: str, log_format: str, files: tuple[Path, ...]) -> None:
+    """Import page views from access logs (plain or gzip), oldest file first."""
+    paths = [str(path.resolve()) for path in files]
+    _import(
+        domain,
+        "access-log",
+        ", ".join(path.name for path in files),
+        {"paths": paths, "format": log_format},
+    )
+
+
+@import_.command("goatcounter")
+@_SITE
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_goatcounter(domain: str, export: Path) -> None:
+    """Import GoatCounter's CSV export (version 2; .csv or .csv.gz)."""
+    _import(domain, "goatcounter", export.name, {"paths": [str(export.resolve())]})
+
+
+@import_.command("umami")
+@_SITE
+@click.option(
+    "--database-url",
+    required=True,
+    envvar="UMAMI_DATABASE_URL",
+    help="Umami's PostgreSQL database, postgresql://... (or UMAMI_DATABASE_URL); never stored.",
+)
+@click.option("--website-id", required=True, help="The website's id (a UUID) in Umami.")
+def import_umami(domain: str, database_url: str, website_id: str) -> None:
+    """Import a website's raw events and sessions from Umami's own PostgreSQL tables."""
+    _import(
+        domain,
+        "umami",
+        f"Umami website {website_id}",
+        {"website_id": website_id},
+        database_url=database_url,
+    )
+
+
 if __name__ == "__main__":
     main()

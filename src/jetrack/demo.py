@@ -479,7 +479,8 @@ def _insert_sql(arr: dict[str, str]) -> str:
       if(kind = 2 AND custom = 2, 'EUR', ''),
       if(kind = 1, 0, 1),
       if(kind = 1, toUInt8(least(100, 20 + {_uk(24)} * 85)), 0),
-      if(kind = 1, engaged, 0)
+      if(kind = 1, engaged, 0),
+      0  -- import_id: live-like traffic, no import
     FROM (
       SELECT *, intDiv(j, 2) AS k, if(j >= pages * 2, 2, j % 2) AS kind,
         toUInt32(3000 + {_uk(25)} * if(pages = 1, 40000, 120000)) AS engaged

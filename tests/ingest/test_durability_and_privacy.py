@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jetrack.imports.foreground import run_in_foreground
+from jetrack.store.models import Site
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import (
     EVENT_BACKENDS,
@@ -104,6 +106,16 @@ def _kill_under_load_and_replay(
     assert not list((server.data_dir / "journal").glob("*.journal"))
 
 
+def find_site_row(stores: Stores, domain: str) -> Site:
+    from jetrack.sites.sites import find_site
+
+    with stores.control.session() as session:
+        site = find_site(session, domain)
+        assert site is not None
+        session.expunge(site)
+        return site
+
+
 DISTINCTIVE = ["198.51.100.77", "203.0.113.199", "81.2.69.142", "2001:db8:4242:5151::99"]
 
 
@@ -159,12 +171,29 @@ def test_ip_addresses_are_in_no_file_and_no_log(
             time.sleep(0.1)
     server.stop()
 
+    # The same addresses in an access log imported into the same data dir (the log itself
+    # is the operator's file, outside it).
+    access_log = tmp_path / "access.log"
+    access_log.write_text(
+        "".join(
+            f'{address} - - [05/Mar/2024:10:0{i}:00 +0000] "GET {path} HTTP/1.1" 200 5 "-" "{CHROME}"\n'
+            for i, address in enumerate(DISTINCTIVE)
+            for path in ("/", "/pricing")
+        )
+    )
     stores = open_stores(make_settings(server.data_dir))
     try:
-        countries = stores.events.query("SELECT DISTINCT country_code FROM events ORDER BY 1").rows
+        site = find_site_row(stores, "example.com")
+        params = {"paths": [str(access_log)], "format": "combined"}
+        imported = run_in_foreground(stores, site, "access-log", "access.log", params)
+        assert (imported.rows, imported.skipped) == (6, {"shield_ip": 2})  # the shield holds
+        countries = stores.events.query(
+            "SELECT DISTINCT import_id > 0, country_code FROM events ORDER BY 1, 2"
+        ).rows
     finally:
         stores.close()
-    assert ("GB",) in countries  # the addresses were really used, for the country
+    # the addresses were really used, for the country, live and imported
+    assert (0, "GB") in countries and (1, "GB") in countries
 
     files = [p for p in server.data_dir.rglob("*") if p.is_file()] + [server.log_path]
     assert len(files) > 10 and journal_files

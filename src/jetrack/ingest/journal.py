@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from jetrack.store.schema import EventRow
+from jetrack.store.schema import EventRow, event_row
 
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".journal"
@@ -81,7 +81,7 @@ class Journal:
     def read_segment(self, path: Path) -> list[EventRow]:
         """Every complete record; a torn last record (never acknowledged) is ignored."""
         return [
-            EventRow._make(row)
+            event_row(row)
             for record in self._records(path.read_bytes())
             for row in orjson.loads(record)
         ]

@@ -143,19 +143,32 @@ def locate(p: Pipeline, e: Incoming) -> None:
 
 def identify(p: Pipeline, e: Incoming) -> None:
     assert e.site is not None
-    site_id = e.site.id
     if e.site.cookie_mode and e.wire.cookie_id:
-        e.visitor_id = cookie_visitor_id(site_id, e.wire.cookie_id)
-        visit = p.sessions.find(site_id, e.visitor_id, e.now)
+        e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
+        join_visit(e, p.sessions.find(e.site.id, e.visitor_id, e.now))
     else:
-        ip = e.ip.text if e.ip is not None else ""
         salts = p.salts()
-        e.visitor_id = visitor_id(salts.current, site_id, ip, e.user_agent)
-        visit = p.sessions.find(site_id, e.visitor_id, e.now)
-        if visit is None and salts.previous:
-            # Yesterday's id only to continue a visit running across midnight.
-            previous = visitor_id(salts.previous, site_id, ip, e.user_agent)
-            visit = p.sessions.find(site_id, previous, e.now)
+        ip = e.ip.text if e.ip is not None else ""
+        identify_with_salts(p, e, ip, salts.current, salts.previous)
+
+
+def identify_with_salts(
+    p: Pipeline, e: Incoming, key: str, current: bytes, previous: bytes | None
+) -> None:
+    """The visitor id of `key` (the address, or an imported tool's visitor key) and the user
+    agent under the current salt; the previous salt's id only to continue a visit running
+    across midnight. (jetrack.imports.replay passes the salts of a past day.)"""
+    assert e.site is not None
+    site_id = e.site.id
+    e.visitor_id = visitor_id(current, site_id, key, e.user_agent)
+    visit = p.sessions.find(site_id, e.visitor_id, e.now)
+    if visit is None and previous:
+        visit = p.sessions.find(site_id, visitor_id(previous, site_id, key, e.user_agent), e.now)
+    join_visit(e, visit)
+
+
+def join_visit(e: Incoming, visit: VisitState | None) -> None:
+    """An event of a visit under way takes the visit's ids and attributes."""
     if visit is not None:
         visit.last_seen = e.now
         e.visit = visit
@@ -372,5 +385,6 @@ def _row(e: Incoming) -> EventRow:
             1 if wire.interactive else 0,
             wire.scroll_depth,
             wire.engagement_ms,
+            0,  # import_id: live traffic
         ),
     )
