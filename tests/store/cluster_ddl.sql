@@ -155,3 +155,210 @@ ORDER BY (site_id, filter, filter_value, column, day, value)
 SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS filter_rollups ON CLUSTER jetrack AS filter_rollups_local
 ENGINE = Distributed(jetrack, currentDatabase(), filter_rollups_local, site_id);
+
+-- 0007_imported.sql
+CREATE TABLE IF NOT EXISTS imported_visitors_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_visitors_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_visitors ON CLUSTER jetrack AS imported_visitors_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_visitors_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_sources_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    source String CODEC(ZSTD(1)),
+    referrer String CODEC(ZSTD(1)),
+    utm_source String CODEC(ZSTD(1)),
+    utm_medium String CODEC(ZSTD(1)),
+    utm_campaign String CODEC(ZSTD(1)),
+    utm_content String CODEC(ZSTD(1)),
+    utm_term String CODEC(ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_sources_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, source, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_sources ON CLUSTER jetrack AS imported_sources_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_sources_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_pages_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    hostname String CODEC(ZSTD(1)),
+    page String CODEC(ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1)),
+    scroll_depth Nullable(UInt64),
+    pageleave_visitors UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_pages_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, page, hostname)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_pages ON CLUSTER jetrack AS imported_pages_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_pages_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_entry_pages_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    entry_page String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    entrances UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_entry_pages_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, entry_page)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_entry_pages ON CLUSTER jetrack AS imported_entry_pages_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_entry_pages_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_exit_pages_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    exit_page String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    exits UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_exit_pages_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, exit_page)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_exit_pages ON CLUSTER jetrack AS imported_exit_pages_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_exit_pages_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_custom_events_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    name String CODEC(ZSTD(1)),
+    link_url String CODEC(ZSTD(1)),
+    path String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    events UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_custom_events_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, name, link_url, path)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_custom_events ON CLUSTER jetrack AS imported_custom_events_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_custom_events_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_locations_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    country String CODEC(ZSTD(1)),
+    region String CODEC(ZSTD(1)),
+    city UInt64 CODEC(T64, ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_locations_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, country, region, city)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_locations ON CLUSTER jetrack AS imported_locations_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_locations_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_devices_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    device String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_devices_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, device)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_devices ON CLUSTER jetrack AS imported_devices_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_devices_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_browsers_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    browser String CODEC(ZSTD(1)),
+    browser_version String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_browsers_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, browser, browser_version)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_browsers ON CLUSTER jetrack AS imported_browsers_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_browsers_local, site_id);
+CREATE TABLE IF NOT EXISTS imported_operating_systems_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    import_id UInt64,
+    batch UInt32 CODEC(T64, ZSTD(1)),
+    date Date CODEC(Delta, ZSTD(1)),
+    operating_system String CODEC(ZSTD(1)),
+    operating_system_version String CODEC(ZSTD(1)),
+    visitors UInt64 CODEC(T64, ZSTD(1)),
+    visits UInt64 CODEC(T64, ZSTD(1)),
+    visit_duration UInt64 CODEC(T64, ZSTD(1)),
+    bounces UInt64 CODEC(T64, ZSTD(1)),
+    pageviews UInt64 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/imported_operating_systems_local', '{replica}')
+PARTITION BY toYYYYMM(date)
+ORDER BY (site_id, date, import_id, operating_system, operating_system_version)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS imported_operating_systems ON CLUSTER jetrack AS imported_operating_systems_local
+ENGINE = Distributed(jetrack, currentDatabase(), imported_operating_systems_local, site_id);
+
+-- 0008_import_id.sql
+ALTER TABLE events_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0 CODEC(ZSTD(1));
+ALTER TABLE events ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;
+ALTER TABLE sessions_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0 CODEC(ZSTD(1));
+ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;

@@ -28,11 +28,12 @@ from jetrack.store.event_schema import (
     migrations_table_statement,
 )
 from jetrack.store.events import Limits, QueryResult, local_table, table_to_change
+from jetrack.store.imported import IMPORTED_TABLES
 from tests.conftest import ClickHouseEndpoint, make_settings
 
 GOLDEN = Path(__file__).with_name("cluster_ddl.sql")
 CLUSTER = "jetrack"
-TABLES = ["events", "sessions", "visit_rollups", "filter_rollups"]
+TABLES = ["events", "sessions", "visit_rollups", "filter_rollups", *IMPORTED_TABLES]
 
 
 def generated(cluster: str = CLUSTER) -> list[str]:
