@@ -46,7 +46,7 @@ from jetrack.ingest.sessions import SessionTable, VisitState
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.ingest.wire import WireEvent
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.job_queue import Stopping, pause_point
 from jetrack.store.rollups import build_rollups
 from jetrack.store.salts import SALT_BYTES, SaltPair
@@ -401,7 +401,11 @@ def delete_import(events: EventStore, site_id: int, import_id: int) -> int:
     if not count:
         return 0
     for table in ("events", "sessions"):
-        events.command(f"ALTER TABLE {table} DELETE WHERE {where}" + MUTATION_SETTINGS, params)
+        events.command(
+            f"ALTER TABLE {table_to_change(events, table)} DELETE WHERE {where}"
+            + MUTATION_SETTINGS,
+            params,
+        )
         wait_for_mutations(events, table)
     rebuild_rollups(events, site_id, _as_utc(first), _as_utc(last))
     return int(count)
