@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from starlette.testclient import TestClient
 
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
+from jetrack.store.datadir import LOCK_NAME
 from jetrack.store.stores import Stores, open_stores
 
 TEST_KEY = "7f" * 32
@@ -99,8 +101,42 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def data_dir_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the test key, migrated once per test process (each xdist worker):
+    a copy of it opens in half the time of migrating a new one (measured: 0.1 s of CPU
+    instead of 0.2 s, and a third of the writes)."""
+    path = tmp_path_factory.mktemp("template") / "data"
+    open_stores(make_settings(path)).close()
+    return path
+
+
+def copy_template(template: Path, settings: Settings) -> None:
+    """Put a copy of the migrated `template` at settings.data_dir when the settings are the
+    template's (test key, embedded stores) and nothing is there yet; open_stores() then
+    finds every migration applied (and still checks)."""
+    key = settings.encryption_key
+    if (
+        settings.data_dir.exists()
+        or settings.database_url
+        or settings.clickhouse_url
+        or not settings.encryption
+        or settings.encryption_key_file is not None
+        or key is None
+        or key.get_secret_value() != TEST_KEY
+    ):
+        return
+    copy_data_dir(template, settings.data_dir)
+
+
+def copy_data_dir(source: Path, target: Path) -> None:
+    """A copy of a closed data dir (chDB's links between its folders are relative)."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(LOCK_NAME))
+
+
 @pytest.fixture
-def stores(settings: Settings) -> Iterator[Stores]:
+def stores(settings: Settings, data_dir_template: Path) -> Iterator[Stores]:
+    copy_template(data_dir_template, settings)
     opened = open_stores(settings)
     yield opened
     opened.close()
@@ -332,13 +368,16 @@ SeedFn = Callable[[Stores], None]
 
 
 @pytest.fixture
-def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def live_server_factory(
+    tmp_path: Path, data_dir_template: Path
+) -> Iterator[Callable[..., LiveServer]]:
     """Start servers; `seed` runs against the stores before the server takes the data dir."""
     started: list[LiveServer] = []
 
     def factory(seed: SeedFn | None = None, env: dict[str, str] | None = None) -> LiveServer:
         data_dir = tmp_path / f"data-{len(started)}"
         settings = make_settings(data_dir)
+        copy_template(data_dir_template, settings)
         seeded = open_stores(settings)
         try:
             if seed is not None:
