@@ -157,10 +157,23 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def control_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `control` fixture's SQLite file, migrated once per test process."""
+    path = tmp_path_factory.mktemp("control-template")
+    store = open_control_store(data_dir=path, database_url=None, key=bytes.fromhex(TEST_KEY))
+    migrate_control(store)
+    store.close()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
     """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
+        template: Path = request.getfixturevalue("control_template")
+        for made in template.iterdir():
+            shutil.copy2(made, tmp_path / made.name)
         store = open_control_store(
             data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
         )
