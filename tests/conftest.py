@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -142,19 +142,42 @@ def stores(settings: Settings, data_dir_template: Path) -> Iterator[Stores]:
     opened.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+@contextmanager
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on the local server (a copy of `template` when given), its
+    URL, and dropped afterwards."""
     name = f"jetrack_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh (empty) PostgreSQL database on the local server, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_control_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database with the control store migrated, once per test process: the
+    `control` fixture's databases are copies of it (CREATE DATABASE ... TEMPLATE), not
+    migrated one by one."""
+    with postgres_database() as url:
+        store = open_control_store(
+            data_dir=tmp_path_factory.mktemp("postgres-template"), database_url=url, key=None
+        )
+        migrate_control(store)
+        store.close()  # a template must have no connections
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(scope="session")
@@ -169,20 +192,23 @@ def control_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
-    """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("control_template")
-        for made in template.iterdir():
-            shutil.copy2(made, tmp_path / made.name)
-        store = open_control_store(
-            data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
-        )
-    else:
-        url = request.getfixturevalue("postgres_url")
-        store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
-    migrate_control(store)
-    yield store
-    store.close()
+    """The migrated control store alone (no event store), on SQLite and on PostgreSQL, each
+    a copy of a template migrated once per test process (migrate_control() still checks)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            made: Path = request.getfixturevalue("control_template")
+            for path in made.iterdir():
+                shutil.copy2(path, tmp_path / path.name)
+            store = open_control_store(
+                data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
+            )
+        else:
+            template: str = request.getfixturevalue("postgres_control_template")
+            url = stack.enter_context(postgres_database(template))
+            store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
+        stack.callback(store.close)
+        migrate_control(store)
+        yield store
 
 
 def row(session: Session, model: type[RowT], key: int) -> RowT:
