@@ -36,8 +36,12 @@ from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.datadir import LOCK_NAME
 from jetrack.store.stores import Stores, open_stores
+from tests.support.clickhouse_http import SpawnedEndpoint, spawn_endpoint
 
 TEST_KEY = "7f" * 32
+# /metrics is off without a token; the tests' settings and servers have this one.
+METRICS_TOKEN = "test-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
 RowT = TypeVar("RowT")
@@ -48,6 +52,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "encryption_key": TEST_KEY,
         "log_level": "warning",
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -68,16 +73,19 @@ SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 # (--dist loadfile) in this order (the Makefile turns off its own reordering by number of
 # tests, --no-loadscope-reorder), so the long ones start at once instead of ending the run
 # alone on one worker while the others are idle.
-FIRST_MARKERS = ("browser", "server", "slow")
+# Files that also run on the ClickHouse server backend (tests/stats, tests/ingest) come
+# next: they hold a file's tests twice.
+FIRST_MARKERS = ("browser", "server", "slow", "clickhouse_server")
 
 
 def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
     rank: dict[str, int] = {}
     for item in items:
         marks = {mark.name for mark in item.iter_markers()}
-        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=3)
+        last = len(FIRST_MARKERS)
+        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=last)
         path = str(item.path)
-        rank[path] = min(rank.get(path, 3), found)
+        rank[path] = min(rank.get(path, last), found)
     return rank
 
 
@@ -132,6 +140,57 @@ def copy_template(template: Path, settings: Settings) -> None:
 def copy_data_dir(source: Path, target: Path) -> None:
     """A copy of a closed data dir (chDB's links between its folders are relative)."""
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(LOCK_NAME))
+
+
+class ClickHouseEndpoint:
+    """The loopback ClickHouse HTTP endpoint of this test process (one per xdist worker,
+    a process of its own: chDB allows one data dir per process); a fresh database each."""
+
+    def __init__(self, spawned: SpawnedEndpoint) -> None:
+        self.spawned = spawned
+        self.url = spawned.url
+
+    def run(self, sql: str) -> str:
+        answer = httpx.post(self.url + "/", content=sql.encode(), timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database, dropped afterwards; yields its JETRACK_CLICKHOUSE_URL."""
+        name = f"jt_{uuid.uuid4().hex[:12]}"
+        self.run(f"CREATE DATABASE {name}")
+        try:
+            yield f"{self.url}/{name}"
+        finally:
+            self.run(f"DROP DATABASE IF EXISTS {name} SYNC")
+
+
+@pytest.fixture(scope="session")
+def clickhouse_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseEndpoint]:
+    spawned = spawn_endpoint(tmp_path_factory.mktemp("clickhouse-endpoint"))
+    try:
+        yield ClickHouseEndpoint(spawned)
+    finally:
+        spawned.stop()
+
+
+# The event store backends a suite runs on (tests/stats, tests/ingest): embedded chDB and
+# a ClickHouse server, the loopback endpoint of tests/support/clickhouse_http.py.
+EVENT_BACKENDS = ["embedded", pytest.param("server", marks=pytest.mark.clickhouse_server)]
+
+
+@contextmanager
+def backend_settings(
+    request: pytest.FixtureRequest, backend: str, data_dir: Path, **overrides: Any
+) -> Iterator[Settings]:
+    """make_settings() on the given event store backend."""
+    if backend == "embedded":
+        yield make_settings(data_dir, **overrides)
+        return
+    endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
+    with endpoint.database() as url:
+        yield make_settings(data_dir, clickhouse_url=url, **overrides)
 
 
 @pytest.fixture
@@ -224,6 +283,20 @@ def app_state(client: TestClient) -> State:
     return client.app.state
 
 
+def kill_when_paused(process: subprocess.Popen[str], step: str) -> None:
+    """Wait (2 minutes at most) until a command run with job_queue.PAUSE_AFTER_STEP_ENV
+    says it paused after `step`, then SIGKILL it and reap it."""
+    assert process.stderr is not None
+    deadline, line = time.monotonic() + 120, ""
+    while time.monotonic() < deadline and "job paused" not in line:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+    assert f"paused after step {step}" in line, process.stderr.read()
+    process.kill()
+    process.communicate(timeout=30)  # reaps it and closes the pipes
+
+
 @contextmanager
 def served_in_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
     """An app served by uvicorn in a thread of this process (it shares the test's state),
@@ -298,6 +371,7 @@ def _launch_server(
             "JETRACK_PORT": str(port),
             "JETRACK_BASE_URL": f"http://127.0.0.1:{port}",
             "JETRACK_LOG_LEVEL": "info",
+            "JETRACK_METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     env.update(env_extra or {})

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(
         None, description="ClickHouse server URL; default embedded chDB in the data dir."
     )
+    clickhouse_cluster: str | None = Field(
+        None,
+        description="ClickHouse cluster name: event tables replicated and sharded ON CLUSTER.",
+    )
     encryption: bool = Field(True, description="Encrypt embedded stores at rest (AES-256).")
     encryption_key: SecretStr | None = Field(
         None, description="64 hex characters (32 bytes): the at-rest key."
@@ -133,7 +137,11 @@ class Settings(BaseSettings):
         ),
     )
     metrics_token: SecretStr | None = Field(
-        None, description="Bearer token /metrics requires; unset leaves /metrics public."
+        None,
+        description=(
+            "Turns on GET /metrics for bearers of this token; unset (or empty): /metrics"
+            " answers 404."
+        ),
     )
 
     @field_validator("trusted_proxies", mode="before")
@@ -172,6 +180,35 @@ class Settings(BaseSettings):
                 " for the interpreter, the engine and one dashboard query"
             )
         return size
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _check_clickhouse_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"(https?|clickhouses?)://([^@/\s]+@)?[^@/:\s]+(:\d{1,5})?(/\w*)?", value
+        ):
+            raise ValueError(
+                "is not a ClickHouse HTTP URL; write http(s)://[user:password@]host[:port][/database]"
+            )
+        return value
+
+    @field_validator("clickhouse_cluster")
+    @classmethod
+    def _check_cluster(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                "must be a cluster name from the servers' remote_servers (letters, digits, _)"
+            )
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: Any) -> Any:
+        # An empty variable (`JETRACK_METRICS_TOKEN=` in a compose file) must not turn the
+        # endpoint on for requests without a token.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("encryption_key")
     @classmethod
@@ -248,6 +285,10 @@ def load_settings(**overrides: Any) -> Settings:
         # Whole and packed visits take ~1.6 KB per whole visit at most: a 16th of the limit.
         visits = max(settings.memory_limit // (16 * 1600), 1000)
         settings = settings.model_copy(update={"max_live_visits": visits})
+    if settings.clickhouse_cluster and not settings.clickhouse_url:
+        raise ConfigError(
+            "JETRACK_CLICKHOUSE_CLUSTER: a cluster needs JETRACK_CLICKHOUSE_URL (a server of it)"
+        )
     if (settings.certfile is None) != (settings.keyfile is None):
         raise ConfigError("JETRACK_CERTFILE/JETRACK_KEYFILE: set both to serve TLS, or neither")
     return settings

@@ -16,6 +16,7 @@ from jetrack.sites.funnels import FunnelError, create_funnel, list_funnels
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec, list_goals
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store import schema
+from jetrack.store.events import table_to_change
 from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
@@ -533,7 +534,8 @@ def seed_demo(
     # Every event table, rollups too: the hourly job rolls the new days up again.
     for table in present_tables(stores.events):
         stores.events.command(
-            f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
+            f"DELETE FROM {table_to_change(stores.events, table)} WHERE site_id = {{site_id:UInt32}}",
+            {"site_id": site.id},
         )
     now = int(time.time()) if now is None else now
     plan = _plan(days, visitors_per_day, seed, now)

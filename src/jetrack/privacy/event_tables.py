@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, local_table, table_to_change
+from jetrack.store.imported import IMPORTED_TABLES
 
 # Table -> its time column. Every table here is cleaned by retention and erasure; a table
 # listed but not (yet) created is skipped, so a migration may add it later.
@@ -14,6 +15,8 @@ EVENT_TABLES: dict[str, str] = {
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
     "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
     "filter_rollups": "day",  # the same, per value of a visit column (0006_filter_rollups.sql)
+    # Imported history, daily aggregates per import (0007_imported.sql, store/imported.py).
+    **dict.fromkeys(IMPORTED_TABLES, "date"),
 }
 
 # The delete runs in the background; `wait_for_mutations` polls until it is done. Waiting
@@ -32,7 +35,7 @@ def wait_for_mutations(events: EventStore, table: str) -> None:
             "SELECT count(), anyIf(latest_fail_reason, latest_fail_reason != '') "
             "FROM system.mutations WHERE database = currentDatabase() AND table = {t:String} "
             "AND NOT is_done",
-            {"t": table},
+            {"t": local_table(events, table)},
         ).rows[0]
         if not pending[0]:
             return
@@ -70,7 +73,8 @@ def delete_site_rows(events: EventStore, site_id: int) -> None:
     returns, the rows are gone from the data files, not just hidden)."""
     for table in present_tables(events):
         events.command(
-            f"ALTER TABLE {table} DELETE WHERE site_id = {{site:UInt32}}" + MUTATION_SETTINGS,
+            f"ALTER TABLE {table_to_change(events, table)} DELETE WHERE site_id = {{site:UInt32}}"
+            + MUTATION_SETTINGS,
             {"site": site_id},
         )
         wait_for_mutations(events, table)

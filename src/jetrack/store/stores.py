@@ -65,6 +65,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
                 key=keys.events if keys else None,
                 limits=Limits(settings.query_timeout_seconds, settings.query_max_rows),
                 memory_limit=settings.memory_limit,
+                cluster=settings.clickhouse_cluster,
             )
         except Exception as exc:
             control.close()
@@ -75,7 +76,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
         if migrate:
             try:
                 migrate_control(control)
-                migrate_events(events)
+                migrate_events(events, settings.clickhouse_cluster)
             except EventStoreError as exc:
                 stores.close()
                 raise ConfigError(

@@ -86,6 +86,7 @@ NOTICES = {
         " until it is confirmed."
     ),
     "recipient-removed": gettext_noop("That address gets nothing more."),
+    "import-deleted": gettext_noop("The import and its numbers were deleted."),
 }
 
 
