@@ -91,8 +91,9 @@ typecheck: $(STAMP) build
 	npm --prefix frontend run --silent typecheck
 	npm run --silent typecheck:tracker
 
+# --durations: the run's slowest setups and tests are in every log, to see where its time goes.
 pytest: install chromium
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: install chromium lint typecheck pytest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -33,6 +34,7 @@ from starlette.testclient import TestClient
 
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
+from jetrack.store.datadir import LOCK_NAME
 from jetrack.store.stores import Stores, open_stores
 from tests.support.clickhouse_http import SpawnedEndpoint, spawn_endpoint
 
@@ -107,6 +109,39 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def data_dir_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the test key, migrated once per test process (each xdist worker):
+    a copy of it opens in half the time of migrating a new one (measured: 0.1 s of CPU
+    instead of 0.2 s, and a third of the writes)."""
+    path = tmp_path_factory.mktemp("template") / "data"
+    open_stores(make_settings(path)).close()
+    return path
+
+
+def copy_template(template: Path, settings: Settings) -> None:
+    """Put a copy of the migrated `template` at settings.data_dir when the settings are the
+    template's (test key, embedded stores) and nothing is there yet; open_stores() then
+    finds every migration applied (and still checks)."""
+    key = settings.encryption_key
+    if (
+        settings.data_dir.exists()
+        or settings.database_url
+        or settings.clickhouse_url
+        or not settings.encryption
+        or settings.encryption_key_file is not None
+        or key is None
+        or key.get_secret_value() != TEST_KEY
+    ):
+        return
+    copy_data_dir(template, settings.data_dir)
+
+
+def copy_data_dir(source: Path, target: Path) -> None:
+    """A copy of a closed data dir (chDB's links between its folders are relative)."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(LOCK_NAME))
+
+
 class ClickHouseEndpoint:
     """The loopback ClickHouse HTTP endpoint of this test process (one per xdist worker,
     a process of its own: chDB allows one data dir per process); a fresh database each."""
@@ -159,19 +194,22 @@ def backend_settings(
 
 
 @pytest.fixture
-def stores(settings: Settings) -> Iterator[Stores]:
+def stores(settings: Settings, data_dir_template: Path) -> Iterator[Stores]:
+    copy_template(data_dir_template, settings)
     opened = open_stores(settings)
     yield opened
     opened.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+@contextmanager
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on the local server (a copy of `template` when given), its
+    URL, and dropped afterwards."""
     name = f"jetrack_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
@@ -198,19 +236,56 @@ def redis_prefix() -> Iterator[str]:
     client.close()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh (empty) PostgreSQL database on the local server, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_control_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database with the control store migrated, once per test process: the
+    `control` fixture's databases are copies of it (CREATE DATABASE ... TEMPLATE), not
+    migrated one by one."""
+    with postgres_database() as url:
+        store = open_control_store(
+            data_dir=tmp_path_factory.mktemp("postgres-template"), database_url=url, key=None
+        )
+        migrate_control(store)
+        store.close()  # a template must have no connections
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def control_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `control` fixture's SQLite file, migrated once per test process."""
+    path = tmp_path_factory.mktemp("control-template")
+    store = open_control_store(data_dir=path, database_url=None, key=bytes.fromhex(TEST_KEY))
+    migrate_control(store)
+    store.close()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def control(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
-    """The migrated control store alone (no event store), on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        store = open_control_store(
-            data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
-        )
-    else:
-        url = request.getfixturevalue("postgres_url")
-        store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
-    migrate_control(store)
-    yield store
-    store.close()
+    """The migrated control store alone (no event store), on SQLite and on PostgreSQL, each
+    a copy of a template migrated once per test process (migrate_control() still checks)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            made: Path = request.getfixturevalue("control_template")
+            for path in made.iterdir():
+                shutil.copy2(path, tmp_path / path.name)
+            store = open_control_store(
+                data_dir=tmp_path, database_url=None, key=bytes.fromhex(TEST_KEY)
+            )
+        else:
+            template: str = request.getfixturevalue("postgres_control_template")
+            url = stack.enter_context(postgres_database(template))
+            store = open_control_store(data_dir=tmp_path, database_url=url, key=None)
+        stack.callback(store.close)
+        migrate_control(store)
+        yield store
 
 
 def row(session: Session, model: type[RowT], key: int) -> RowT:
@@ -424,13 +499,16 @@ SeedFn = Callable[[Stores], None]
 
 
 @pytest.fixture
-def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def live_server_factory(
+    tmp_path: Path, data_dir_template: Path
+) -> Iterator[Callable[..., LiveServer]]:
     """Start servers; `seed` runs against the stores before the server takes the data dir."""
     started: list[LiveServer] = []
 
     def factory(seed: SeedFn | None = None, env: dict[str, str] | None = None) -> LiveServer:
         data_dir = tmp_path / f"data-{len(started)}"
         settings = make_settings(data_dir)
+        copy_template(data_dir_template, settings)
         seeded = open_stores(settings)
         try:
             if seed is not None:

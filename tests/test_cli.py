@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from jetrack.cli import main
-from tests.conftest import TEST_KEY, Inbox, LiveServer, start_server
+from tests.conftest import TEST_KEY, Inbox, LiveServer, copy_data_dir, start_server
 from tests.privacy.helpers import make_account
 
 # Every test runs the command line in a new Python process (about a second each).
@@ -132,10 +132,10 @@ def test_operator_flow(tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_line_with_nonzero_exit(
-    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+    tmp_path: Path, data_dir_template: Path, args: list[str], env: dict[str, str], expected: str
 ) -> None:
     data = tmp_path / "data"
-    assert run(data, "migrate").returncode == 0
+    copy_data_dir(data_dir_template, data)  # migrated (test_operator_flow runs `migrate`)
     result = run(data, *args, **env)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("jetrack: error:")]
@@ -190,8 +190,8 @@ def test_demo_login_prints_a_new_password(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 
     data = tmp_path / "data"
-    first = _demo_password(run(data, "demo", "--days", "1", "--visitors-per-day", "5").stdout)
-    again = run(data, "demo", "--login")
+    first = _demo_password(invoke(data, "demo", "--days", "1", "--visitors-per-day", "5").stdout)
+    again = invoke(data, "demo", "--login")
     assert again.returncode == 0, again.stderr
     second = _demo_password(again.stdout)
     assert second != first
@@ -200,7 +200,7 @@ def test_demo_login_prints_a_new_password(tmp_path: Path) -> None:
             client.cookies.clear()
             login = {"email": "demo@jetrack.local", "password": secret}
             assert client.post("/login", data=login).status_code == status
-    missing = run(tmp_path / "empty", "demo", "--login")
+    missing = invoke(tmp_path / "empty", "demo", "--login")
     assert missing.returncode != 0 and "no account demo@jetrack.local" in missing.stderr
 
 
@@ -213,14 +213,14 @@ def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 
     data = tmp_path / "data"
-    demo = run(data, "demo", "--days", "3", "--visitors-per-day", "20", "--if-empty")
+    demo = invoke(data, "demo", "--days", "3", "--visitors-per-day", "20", "--if-empty")
     assert demo.returncode == 0, demo.stderr
     password = _demo_password(demo.stdout)
     # The login is the last thing printed, framed, with the way to get it again.
     assert demo.stdout.strip().splitlines()[-1].startswith("=====")
     assert "jetrack demo --login" in demo.stdout
-    assert run(data, "demo", "--if-empty").stdout == ""  # a second run changes nothing
-    made = run(
+    assert invoke(data, "demo", "--if-empty").stdout == ""  # a second run changes nothing
+    made = invoke(
         data, "user", "create", "ops@example.com", "--password-stdin", stdin="operator password\n"
     )
     assert made.returncode == 0 and "instance admin" in made.stdout  # the demo account is no admin
@@ -243,23 +243,23 @@ def test_demo_and_cli_accounts_can_log_in(tmp_path: Path) -> None:
 
 def test_rates_update_installs_an_ecb_file_and_show_prints_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    shown = run(data, "rates", "show")
+    shown = invoke(data, "rates", "show")
     assert shown.returncode == 0, shown.stderr
     assert (
         shown.stdout.startswith("2025-04-25\tEuropean Central Bank") and "packaged" in shown.stdout
     )
     ecb = tmp_path / "eurofxref.csv"
     ecb.write_text("Date, USD, JPY, \n02 January 2026, 1.0350, 163.10, \n")
-    updated = run(data, "rates", "update", str(ecb))
+    updated = invoke(data, "rates", "update", str(ecb))
     assert updated.returncode == 0, updated.stderr
     assert updated.stdout.strip() == (
         f"installed 3 rates of 2026-01-02 (1 EUR) in {data / 'exchange-rates.json'}"
     )
-    lines = run(data, "rates", "show").stdout.splitlines()
+    lines = invoke(data, "rates", "show").stdout.splitlines()
     assert lines[0].startswith("2026-01-02\teurofxref.csv\t") and lines[1] == (
         "1 EUR = 1 EUR, 163.1 JPY, 1.035 USD"
     )
-    bad = run(data, "rates", "update", str(tmp_path / "nothing.csv"))
+    bad = invoke(data, "rates", "update", str(tmp_path / "nothing.csv"))
     assert bad.returncode != 0 and bad.stderr.startswith("jetrack: error: FILE: cannot read")
 
 
@@ -294,7 +294,7 @@ def test_reports_send_and_alerts_check_mail_and_say_what(
         stores.close()
     mail = {"JETRACK_SMTP_HOST": "127.0.0.1", "JETRACK_SMTP_PORT": str(port)}
 
-    sent = run(
+    sent = invoke(
         data,
         "reports",
         "send",
@@ -314,7 +314,7 @@ def test_reports_send_and_alerts_check_mail_and_say_what(
     assert message["Subject"].startswith("Monthly report for shop.example")
     assert message["List-Unsubscribe"] is None  # not a recipient: nothing to unsubscribe from
 
-    checked = run(data, "alerts", "check", **mail)
+    checked = invoke(data, "alerts", "check", **mail)
     assert checked.returncode == 0, checked.stderr
     # 4 h silent, or 5 when the clock passed an hour since the events were made.
     assert re.fullmatch(
@@ -326,16 +326,16 @@ def test_reports_send_and_alerts_check_mail_and_say_what(
         inbox.last_to("ann@quiet.example")["Subject"]
         == "Tracking seems to have stopped on quiet.example"
     )
-    again = run(data, "alerts", "check", **mail)
+    again = invoke(data, "alerts", "check", **mail)
     assert again.stdout == "alerts: 0 sent\n"
 
     for args, error in [
         (("reports", "send", "nope.example", "--to", "a@b.example"), "no site nope.example"),
         (("reports", "send", "shop.example", "--period", "day", "--to", "a@b.example"), "'day'"),
     ]:
-        failed = run(data, *args, **mail)
+        failed = invoke(data, *args, **mail)
         assert failed.returncode == 2 and error in failed.stderr, failed.stderr
-    unsent = run(data, "alerts", "check")
+    unsent = invoke(data, "alerts", "check")
     assert unsent.returncode == 2
     assert (
         unsent.stderr == "jetrack: error: JETRACK_SMTP_HOST is unset: alerts need an SMTP server\n"

@@ -17,7 +17,7 @@ from jetrack.store.events import EventStore
 from jetrack.store.models import Job, Site, TrafficAlert, utcnow
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import Inbox, make_settings
+from tests.conftest import Inbox, copy_template, make_settings
 from tests.jobs.conftest import Receiver
 from tests.privacy.helpers import make_account
 
@@ -43,12 +43,15 @@ def hourly(since: datetime, until: datetime) -> list[datetime]:
 
 
 @pytest.fixture
-def watched(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[Stores, Inbox, int]]:
+def watched(
+    tmp_path: Path, smtp: tuple[Inbox, int], data_dir_template: Path
+) -> Iterator[tuple[Stores, Inbox, int]]:
     """busy.example: events every hour for 28 days until 4 h before NOW, two alert
     recipients (the owner and a confirmed outside address); rare.example: a day in ten."""
     settings = make_settings(
         tmp_path / "data", smtp_host="127.0.0.1", smtp_port=smtp[1], base_url="https://s.example"
     )
+    copy_template(data_dir_template, settings)
     stores = open_stores(settings)
     _, (busy, rare) = make_account(stores, "owner@busy.example", "busy.example", "rare.example")
     insert_hours(stores.events, busy, hourly(NOW - timedelta(days=28), NOW - 4 * H))

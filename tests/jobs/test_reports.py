@@ -22,7 +22,7 @@ from jetrack.store import job_queue
 from jetrack.store.job_queue import PAUSE_AFTER_STEP_ENV
 from jetrack.store.models import Job, ReportRecipient, Site, User, utcnow
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import Inbox, LiveServer, free_port, make_settings, start_server
+from tests.conftest import Inbox, LiveServer, copy_template, free_port, make_settings, start_server
 
 BERLIN = "Europe/Berlin"
 
@@ -77,8 +77,12 @@ def _with_recipients(stores: Stores, domain: str, emails: list[str]) -> int:
 
 
 @pytest.fixture
-def small(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[Stores, Inbox, int]]:
-    stores = open_stores(_mailing(tmp_path, smtp[1]))
+def small(
+    tmp_path: Path, smtp: tuple[Inbox, int], data_dir_template: Path
+) -> Iterator[tuple[Stores, Inbox, int]]:
+    settings = _mailing(tmp_path, smtp[1])
+    copy_template(data_dir_template, settings)
+    stores = open_stores(settings)
     seed_demo(stores, "small.example", "owner@small.example", days=20, visitors_per_day=5,
               timezone=BERLIN)  # fmt: skip
     site_id = _with_recipients(stores, "small.example", ["a@client.example", "b@client.example"])

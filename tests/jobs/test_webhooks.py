@@ -21,7 +21,7 @@ from jetrack.sites import webhooks
 from jetrack.sites.report_recipients import RecipientError
 from jetrack.store.models import Job, Site, Webhook, WebhookDelivery, utcnow
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import Inbox, make_settings
+from tests.conftest import Inbox, copy_template, make_settings
 from tests.jobs.conftest import Receiver
 
 pytestmark = pytest.mark.slow  # a seeded demo site per test
@@ -31,11 +31,12 @@ MONDAY_0905_UTC = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
 
 @pytest.fixture
 def hooked(
-    tmp_path: Path, smtp: tuple[Inbox, int], receiver: Receiver
+    tmp_path: Path, smtp: tuple[Inbox, int], receiver: Receiver, data_dir_template: Path
 ) -> Iterator[tuple[Stores, int]]:
     settings = make_settings(
         tmp_path / "data", smtp_host="127.0.0.1", smtp_port=smtp[1], webhook_allow_private=True
     )
+    copy_template(data_dir_template, settings)
     stores = open_stores(settings)
     site = seed_demo(stores, "hooked.example", "owner@hooked.example", days=20, visitors_per_day=5)
     try:

@@ -34,6 +34,7 @@ from tests.privacy.conftest import open_with as open_with
 from tests.tracker.conftest import tracker_build as tracker_build
 from tests.web.dashboard_world import chromium as chromium
 from tests.web.dashboard_world import dashboard_built as dashboard_built
+from tests.web.dashboard_world import demo_data as demo_data
 from tests.web.dashboard_world import demo_server as demo_server
 from tests.web.dashboard_world import open_page as open_page
 from tests.web.world import Keys, World, build_world

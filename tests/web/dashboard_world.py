@@ -23,7 +23,14 @@ from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web.dashboard import BUILD_DIR
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, make_settings, start_server
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveServer,
+    copy_data_dir,
+    make_settings,
+    start_server,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -157,18 +164,30 @@ class DemoServer:
         return body
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """One `jetrack serve` with the demo data per test module: seeding 90 days and starting
-    the server is most of a test's time, and the tests only read (a test that logs out
-    uses `Seeded.logout_token`, not the owner's session the others share)."""
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    """The demo data (90 days) and what the seed made, seeded once per test process (each
+    xdist worker): every module with a `demo_server` starts its server on a copy."""
     seeded = Seeded()
-    data_dir = tmp_path_factory.mktemp("demo-server") / "data"
+    data_dir = tmp_path_factory.mktemp("demo-data") / "data"
     stores = open_stores(make_settings(data_dir))
     try:
         seed_dashboard(seeded)(stores)
     finally:
         stores.close()
+    return data_dir, seeded
+
+
+@pytest.fixture(scope="module")
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory, demo_data: tuple[Path, Seeded]
+) -> Iterator[DemoServer]:
+    """One `jetrack serve` on a copy of the demo data per test module: seeding 90 days and
+    starting the server is most of a test's time, and the tests only read (a test that logs
+    out uses `Seeded.logout_token`, not the owner's session the others share)."""
+    template, seeded = demo_data
+    data_dir = tmp_path_factory.mktemp("demo-server") / "data"
+    copy_data_dir(template, data_dir)
     server = start_server(data_dir)
     yield DemoServer(server, seeded)
     server.stop()

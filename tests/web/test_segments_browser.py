@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.web.dashboard_checks import last_days, top_stats_equal
 from tests.web.dashboard_world import DEMO, PHONE, DemoServer, OpenPage, screenshot
-from tests.web.test_dashboard_browser import last_days, top_stats_equal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,0 +1,70 @@
+"""The dashboard's views in Debian's Chromium: the theme sticks on desktop and phone, the
+shared view is read-only, a site without data shows its snippet (the numbers on screen are
+the Stats API's). Screenshots go to test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.dashboard_checks import last_days, top_stats_equal
+from tests.web.dashboard_world import DEMO, EMPTY, PHONE, DemoServer, OpenPage, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_theme_persists_across_reloads(
+    open_page: OpenPage, demo_server: DemoServer, device: str
+) -> None:
+    viewport = PHONE if device == "phone" else {"width": 1280, "height": 900}
+    page = open_page(f"/sites/{DEMO}", viewport=viewport)
+    toggle = page.locator('[data-testid="theme-toggle"]')
+    expect(page.locator("html")).to_have_attribute("data-theme", "system")
+    for theme in ("light", "dark"):
+        while toggle.get_attribute("data-theme-value") != theme:
+            if device == "phone" and not toggle.is_visible():
+                page.click('[data-testid="menu-button"]')  # a phone's header folds it away
+            toggle.click()
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("data-theme", theme)
+        expect(toggle).to_have_attribute("data-theme-value", theme)
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        assert cookies["jt_theme"] == theme
+        top_stats_equal(page, demo_server, {"date_range": last_days(30)})
+        page.locator('[data-testid="world-map"]').wait_for()
+        page.wait_for_timeout(300)  # let the chart and map settle before the picture
+        screenshot(page, f"{device}-{theme}")
+
+
+def test_the_shared_view_exposes_no_settings(open_page: OpenPage, demo_server: DemoServer) -> None:
+    page = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False)
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
+    expect(page.locator('[data-testid="site-name"]')).to_have_text(DEMO)
+    expect(page.locator('[data-testid="settings-link"]')).to_have_count(0)
+    expect(page.locator('[data-testid="site-switcher"]')).to_have_count(0)
+    expect(page.locator('a[href*="settings"], a[href^="/sites"]')).to_have_count(0)
+    page.click('[data-testid="panel-pages"] [data-testid="row"][data-key="/pricing"]')
+    top_stats_equal(
+        page,
+        demo_server,
+        {"date_range": last_days(30), "filters": [["is", "event:page", ["/pricing"]]]},
+    )
+    screenshot(page, "shared-desktop")
+    phone = open_page(f"/share/{demo_server.seeded.slug}", logged_in=False, viewport=PHONE)
+    top_stats_equal(phone, demo_server, {"date_range": last_days(30)})
+    screenshot(phone, "shared-phone")
+
+
+def test_a_site_without_data_shows_its_snippet(
+    open_page: OpenPage, demo_server: DemoServer
+) -> None:
+    page = open_page(f"/sites/{DEMO}")
+    top_stats_equal(page, demo_server, {"date_range": last_days(30)})
+    page.select_option('[data-testid="site-switcher"]', EMPTY)
+    page.wait_for_url(f"**/sites/{EMPTY}")
+    # The whole-history check is one more query after the top stats: a loaded machine
+    # answers it slowly.
+    expect(page.locator('[data-testid="empty-state"]')).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="snippet"]')).to_contain_text(f'data-domain="{EMPTY}"')
+    screenshot(page, "empty-site")
