@@ -142,7 +142,7 @@ function safeDisplayNames(type: 'region' | 'language'): Intl.DisplayNames | null
 }
 
 export function countryName(code: string): string {
-  if (!/^[A-Z]{2}$/.test(code)) return code || t('Unknown')
+  if (!/^[A-Z]{2}$/.test(code)) return code || t('(none)')
   try {
     return regionNames?.of(code) ?? code
   } catch {
@@ -156,7 +156,7 @@ export function flag(code: string): string {
 }
 
 export function languageName(tag: string): string {
-  if (!tag) return t('Unknown')
+  if (!tag) return t('(none)')
   try {
     return languageNames?.of(tag) ?? tag
   } catch {

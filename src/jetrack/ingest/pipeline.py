@@ -70,7 +70,8 @@ class Incoming:
     country_code: str = ""
     region_code: str = ""
     city: str = ""
-    visit_attributes: tuple[str, ...] = ()
+    city_geoname_id: int = 0
+    visit_attributes: tuple[str | int, ...] = ()
     visitor_id: int = 0
     session_id: int = 0
     visit: VisitState | None = None
@@ -124,7 +125,7 @@ def locate(p: Pipeline, e: Incoming) -> None:
     if e.ip is not None:
         ip = e.ip
         place = p.geo.lookup_v4(ip.text, ip.value) if ip.version == 4 else p.geo.lookup(ip.text)
-        e.country_code, e.region_code, e.city = place
+        e.country_code, e.region_code, e.city, e.city_geoname_id = place
     if e.country_code and e.site is not None and e.country_code in e.site.shields.blocked_countries:
         raise Dropped(DropReason.SHIELD_COUNTRY)
 
@@ -182,6 +183,7 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
         e.country_code,
         e.region_code,
         e.city,
+        e.city_geoname_id,
         agent.device,
         screen_size(e.wire.screen_width),
         agent.browser,
