@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import iptocc
 import maxminddb
 
-from jetrack.enrich.geonames import UNKNOWN_CITY, CityIndex, city_index
+from jetrack.enrich.geonames import GEONAMES_ATTRIBUTION, UNKNOWN_CITY, CityIndex, city_index
 from jetrack.enrich.regions import country_name, region_code, region_name
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 GEO_ATTRIBUTION = (
     "IP geolocation by DB-IP (https://db-ip.com), licensed under CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/). Country fallback from the Regional "
-    "Internet Registries' delegation data via iptocc."
+    "Internet Registries' delegation data via iptocc. " + GEONAMES_ATTRIBUTION
 )
 
 # The DB-IP Lite city databases as the ip-location-db project packages them

@@ -6,11 +6,11 @@ gives their coordinates. A city is the GeoNames place of at least `MIN_POPULATIO
 inhabitants in the same country whose name (or one of its alternate names) is the DB-IP
 name, accents and case aside, nearest to DB-IP's coordinates and at most `MAX_KM` from
 them. GeoNames' first-level codes are not ISO 3166-2, so the coordinates, not the region,
-tell same-named towns of one country apart. Cities not found get 0 (docs/geo.md says how
-many that is).
+tell same-named towns of one country apart. Cities not found get 0 (docs/stats-api.md,
+"City ids", says how many that is).
 
-The index is built once per process, on the first city looked up (~2 s; docs/geo.md):
-processes without the city databases never build it."""
+The index is built once per process, on the first city looked up (~2 s): processes
+without the city databases never build it."""
 
 from __future__ import annotations
 
