@@ -11,7 +11,6 @@ from netaddr import IPSet
 
 from jetrack.enrich.geo import CITY_DATABASE_FILES, GEO_ATTRIBUTION, GeoInfo, GeoLookup
 
-
 # Coordinates of the places below, as DB-IP gives them (they pick the GeoNames city).
 _AT = {
     "Mountain View": (37.422, -122.085),
@@ -56,10 +55,14 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Two German cities named Frankfurt, told apart by where DB-IP puts them; a name
     # GeoNames has far from where DB-IP puts it, and one it lacks: no id.
     v4.insert_network(IPSet(["5.9.0.0/24"]), _record("DE", "Hesse", "Frankfurt", (50.11, 8.68)))
-    v4.insert_network(IPSet(["5.9.1.0/24"]), _record("DE", "Brandenburg", "Frankfurt", (52.34, 14.55)))
+    v4.insert_network(
+        IPSet(["5.9.1.0/24"]), _record("DE", "Brandenburg", "Frankfurt", (52.34, 14.55))
+    )
     v4.insert_network(IPSet(["5.9.2.0/24"]), _record("DE", "Bavaria", "Frankfurt", (48.1, 11.6)))
     v4.insert_network(IPSet(["5.9.3.0/24"]), _record("DE", "Bavaria", "Nowhereville", (48.1, 11.6)))
-    v4.insert_network(IPSet(["5.9.4.0/24"]), _record("DE", "North Rhine-Westphalia", "Köln", (50.94, 6.96)))
+    v4.insert_network(
+        IPSet(["5.9.4.0/24"]), _record("DE", "North Rhine-Westphalia", "Köln", (50.94, 6.96))
+    )
     v4.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[0]))
     v6 = MMDBWriter(ip_version=6, database_type="dbip-city-test")
     v6.insert_network(IPSet(["2001:4860:4860::/48"]), _record("US", "California", "Mountain View"))

@@ -14,7 +14,11 @@ from tests.conftest import make_settings, seed_site
 from tests.stats.helpers import SITE_ID, insert, visit
 
 BERLIN, MUNICH = 2950159, 2867714
-BODY = {"site_id": "cities.example", "metrics": ["visitors"], "date_range": ["2024-03-01", "2024-03-31"]}
+BODY = {
+    "site_id": "cities.example",
+    "metrics": ["visitors"],
+    "date_range": ["2024-03-01", "2024-03-31"],
+}
 
 
 @pytest.fixture(scope="module")

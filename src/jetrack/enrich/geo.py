@@ -169,6 +169,9 @@ class GeoLookup:
         if "(" in city:
             city = _CITY_DISTRICT.sub("", city)
         geoname_id = self._city_index().geoname_id(
-            country, city, float(record.get("latitude") or 0.0), float(record.get("longitude") or 0.0)
+            country,
+            city,
+            float(record.get("latitude") or 0.0),
+            float(record.get("longitude") or 0.0),
         )
         return GeoInfo(country, region, city, geoname_id)
