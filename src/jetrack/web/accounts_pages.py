@@ -360,7 +360,7 @@ async def reset_submit(request: Request) -> Response:
     try:
         await in_session(request, _reset, token, secret(form, "password"))
     except AccountError as exc:
-        errors = {"password": str(exc)}
+        errors = {"password": exc.problem}
         return await render(
             request, "reset_password.html", {"token": token, "errors": errors}, status=400
         )
