@@ -161,7 +161,9 @@ async def change_email(request: Request) -> Response:
     limiter.sent(keys)  # taken or not, the same count: no hint that the address is in use
     if token is not None:
         url = link(settings, f"/account/confirm-email?token={token}")
-        mail = compose(settings, "change_email", new_email.lower(), name=user.name, url=url)
+        mail = compose(
+            settings, "change_email", new_email.lower(), locale=user.locale, name=user.name, url=url
+        )
     response = RedirectResponse("/account?notice=email-change-sent", 303)
     response.background = in_background(settings, mail)
     return response
@@ -178,7 +180,14 @@ def _confirm_email(
     old_email, user.email = user.email, row.new_email
     keep = current[1] if current is not None and current[0] == user.id else None
     login_sessions.end_user_sessions(session, user.id, keep_id=keep)
-    return compose(settings, "email_changed", old_email, name=user.name, new_email=user.email)
+    return compose(
+        settings,
+        "email_changed",
+        old_email,
+        locale=user.locale,
+        name=user.name,
+        new_email=user.email,
+    )
 
 
 async def confirm_email(request: Request) -> Response:
