@@ -295,6 +295,23 @@ def test_form_errors_are_translated(
     assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
 
 
+def test_the_operator_console_is_translated(
+    pseudo_client: tuple[TestClient, w.World, dict[str, str]], stores: Stores
+) -> None:
+    """Every page of /admin for an instance admin: its users, sites, jobs and audit rows
+    (audit details and job errors stay English, marked lang="en")."""
+    client, world, _ = pseudo_client
+    with stores.control.session() as session:
+        owner = session.get(User, world.users["owner"])
+        assert owner is not None
+        owner.is_admin = True
+    client.cookies.set("jt_session", world.cookies["owner"])
+    pages = ["/admin", "/admin/users", "/admin/sites", "/admin/tickets", "/admin/jobs"]
+    found = {path: left for path in pages if (left := _problems(client.get(path).text))}
+    assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
+    assert world.domain in client.get("/admin/sites").text
+
+
 def test_the_saved_language_wins_over_the_browser(
     pseudo_client: tuple[TestClient, w.World, dict[str, str]], stores: Stores
 ) -> None:

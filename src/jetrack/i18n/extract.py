@@ -33,12 +33,11 @@ KEYWORDS: dict[str, Any] = {
     "ngettext": (1, 2),
 }
 # What stays English (docs/translations.md): the mails to people whose language Jetrack does
-# not know (alerts, reports, invitations), the operator console, the privacy mails.
+# not know (alerts, reports, invitations) and the privacy mails.
 ENGLISH_ONLY = (
     "templates/mail/alert_",
     "templates/mail/report",
     "templates/mail/invitation",
-    "templates/admin/",
     "templates/privacy/mail/",
 )
 _QUOTED = r"""(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
