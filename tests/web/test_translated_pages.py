@@ -293,6 +293,20 @@ def test_form_errors_are_translated(
             if left := _problems(answer.text):
                 found[f"POST {path} {data}"] = left
     assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
+    # The dashboard's own APIs answer its forms (segments, notes) in its language too.
+    client.cookies.set("jt_session", world.cookies["owner"])
+    headers = {"X-CSRF-Token": world.csrf["owner"]}
+    api = f"/api/dashboard/{world.domain}"
+    for path, body in (
+        (
+            f"{api}/segments",
+            {"name": " ", "type": "personal", "filters": [["is", "visit:country", ["DE"]]]},
+        ),
+        (f"{api}/annotations", {"date": "2026-03-14", "text": "   "}),
+    ):
+        refused = client.post(path, json=body, headers=headers)
+        assert refused.status_code == 400, (path, refused.text)
+        assert unmarked(refused.json()["error"].partition(": ")[2]) == "", refused.text
 
 
 def test_the_operator_console_is_translated(
