@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from jetrack.app import create_app
+from jetrack.store.models import Segment
 from jetrack.store.stores import open_stores
 from tests.conftest import make_settings, seed_site
 from tests.stats.helpers import SITE_ID, insert, visit
@@ -32,6 +33,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         rows += visit(number, number, [("2024-03-10 08:00", "/")], site_id=SITE_ID,
                       country_code="DE", city=city, city_geoname_id=geoname_id)  # fmt: skip
     insert(stores, rows)
+    with stores.control.session() as session:  # saved while visit:city held names
+        filters = [["is", "visit:city", ["Munich"]]]
+        session.add(Segment(site_id=SITE_ID, name="Munich", type="site", filters=filters))
     try:
         with TestClient(create_app(config, stores), raise_server_exceptions=False) as client:
             yield client, key
@@ -69,6 +73,8 @@ def test_city_ids_and_names_through_the_stats_api(api: tuple[TestClient, str]) -
     assert rows(dimensions=["visit:city_name"], filters=[["is", "visit:city", [MUNICH]]]) == [
         (["Munich"], [2])
     ]
+    # A segment saved with a city name under visit:city still means that name.
+    assert rows(filters=[["is", "segment", [1]]]) == [([], [2])]
     # A name where an id belongs: a 400 saying where names go.
     refused = client.post(
         "/api/v2/query",
