@@ -24,7 +24,7 @@ COVERAGE_FLOOR ?= 89
 # `make check`: no browser, no `jetrack serve` process, no PostgreSQL, nothing marked slow.
 FAST_TESTS := not browser and not server and not slow and not postgres
 
-.PHONY: install run test check lint typecheck pytest lock build chromium clean bench geo messages
+.PHONY: install run test check lint typecheck pytest lock build wheel chromium clean bench geo messages
 
 install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP) build geo
 
@@ -57,6 +57,13 @@ $(LINT_STAMP): lint/package.json lint/package-lock.json
 build: $(NPM_STAMP) $(FRONTEND_STAMP)
 	npm run --silent build
 	npm --prefix frontend run --silent build
+
+# The wheel (dist/jetrack-*.whl) with the bundles built above: it installs and serves
+# without Node.js (setup.py refuses to build one without the bundles; docs/deployment.md).
+wheel: $(STAMP) build
+	rm -rf build
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
+	rm -rf build src/jetrack.egg-info
 
 # DB-IP Lite city databases (CC BY 4.0) for regions and cities; countries work without.
 geo:
@@ -111,4 +118,4 @@ bench: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) node_modules frontend/node_modules tests/compat/node_modules lint/node_modules src/jetrack/static/build
+	rm -rf dist build $(VENV) node_modules frontend/node_modules tests/compat/node_modules lint/node_modules src/jetrack/static/build

@@ -36,6 +36,9 @@ from jetrack.store.control import ControlStore, migrate_control, open_control_st
 from jetrack.store.stores import Stores, open_stores
 
 TEST_KEY = "7f" * 32
+# /metrics is off without a token; the tests' settings and servers have this one.
+METRICS_TOKEN = "test-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
 RowT = TypeVar("RowT")
@@ -46,6 +49,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "encryption_key": TEST_KEY,
         "log_level": "warning",
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -149,6 +153,20 @@ def app_state(client: TestClient) -> State:
     return client.app.state
 
 
+def kill_when_paused(process: subprocess.Popen[str], step: str) -> None:
+    """Wait (2 minutes at most) until a command run with job_queue.PAUSE_AFTER_STEP_ENV
+    says it paused after `step`, then SIGKILL it and reap it."""
+    assert process.stderr is not None
+    deadline, line = time.monotonic() + 120, ""
+    while time.monotonic() < deadline and "job paused" not in line:
+        line = process.stderr.readline()
+        if not line and process.poll() is not None:
+            break
+    assert f"paused after step {step}" in line, process.stderr.read()
+    process.kill()
+    process.communicate(timeout=30)  # reaps it and closes the pipes
+
+
 @contextmanager
 def served_in_thread(config: uvicorn.Config) -> Iterator[uvicorn.Server]:
     """An app served by uvicorn in a thread of this process (it shares the test's state),
@@ -223,6 +241,7 @@ def _launch_server(
             "JETRACK_PORT": str(port),
             "JETRACK_BASE_URL": f"http://127.0.0.1:{port}",
             "JETRACK_LOG_LEVEL": "info",
+            "JETRACK_METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     env.update(env_extra or {})

@@ -76,7 +76,10 @@ def test_a_server_under_a_memory_limit_ingests_and_answers_without_pandas(
     sent = httpx.post(
         server.url + "/api/event",
         json={"n": "pageview", "u": "https://example.com/a", "d": "example.com"},
-        headers={"User-Agent": "Mozilla/5.0 Firefox/120.0", "X-Forwarded-For": "81.2.69.142"},
+        headers={
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+            "X-Forwarded-For": "81.2.69.142",
+        },
         timeout=5,
     )
     assert sent.status_code == 202

@@ -39,6 +39,8 @@ export interface Bootstrap {
   funnels: FunnelRef[]
   /** POST `{funnel_id, date_range, filters}` answering the funnel's steps (docs/funnels.md). */
   funnel_url: string
+  /** The site has finished imports (docs/imports.md): the dashboard offers to add them. */
+  imports: boolean
 }
 
 function read(): Bootstrap {

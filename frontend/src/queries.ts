@@ -20,6 +20,7 @@ export function baseQuery(state: DashState, metrics: Metric[]): Query {
   }
   const filters = stateFilters(state)
   if (filters.length) query.filters = filters
+  if (boot.imports && state.imports) query.include = { imports: true }
   return query
 }
 
@@ -38,7 +39,7 @@ export function currentInterval(state: DashState) {
 export function timeseriesQuery(state: DashState, metric: Metric): Query {
   const query = baseQuery(state, [metric])
   query.dimensions = [timeDimension(currentInterval(state))]
-  query.include = { time_labels: true }
+  query.include = { ...query.include, time_labels: true }
   return withComparison(query, state)
 }
 
@@ -70,5 +71,13 @@ export function currentVisitorsQuery(): Query {
 }
 
 export function stateKey(state: DashState, ...extra: unknown[]): string {
-  return JSON.stringify([state.period, state.custom, state.compare, state.filters, state.segment, ...extra])
+  return JSON.stringify([
+    state.period,
+    state.custom,
+    state.compare,
+    state.filters,
+    state.segment,
+    state.imports,
+    ...extra,
+  ])
 }

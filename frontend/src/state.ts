@@ -49,6 +49,8 @@ export interface DashState {
   filters: DashFilter[]
   /** The id of the applied saved segment (Stats API `["is", "segment", [id]]`). */
   segment?: number
+  /** Add the site's imported history (`include.imports`); `?imports=off` leaves it out. */
+  imports: boolean
 }
 
 export const DEFAULT_PERIOD: Period = '30d'
@@ -70,6 +72,7 @@ export function parseState(search: string): DashState {
       ? (metric as TopMetric)
       : 'visitors',
     filters: [],
+    imports: params.get('imports') !== 'off',
   }
   if (state.period === 'custom') {
     if (isIsoDate(from) && isIsoDate(to)) state.custom = from <= to ? [from, to] : [to, from]
@@ -170,6 +173,7 @@ export function formatState(state: DashState): string {
   if (state.interval) params.set('interval', state.interval)
   for (const f of state.filters) params.append('f', `${f.op},${f.dimension},${f.value}`)
   if (state.segment) params.set('segment', String(state.segment))
+  if (!state.imports) params.set('imports', 'off')
   const text = params.toString()
   return text ? `?${text}` : ''
 }

@@ -16,9 +16,11 @@ from starlette.types import ASGIApp
 
 from jetrack.config import Settings
 from jetrack.ingest import service as ingest_service
+from jetrack.ingest.metrics import IngestCollector
 from jetrack.jobs import idle_memory
 from jetrack.jobs import runner as jobs_runner
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
+from jetrack.metrics import Metrics
 from jetrack.store.memory import keep_pandas_out
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web import (
@@ -31,7 +33,9 @@ from jetrack.web import (
     funnels_pages,
     goals_pages,
     health,
+    imports_pages,
     ingest,
+    metrics,
     openapi,
     privacy_pages,
     public_pages,
@@ -56,6 +60,7 @@ log = logging.getLogger("jetrack")
 ROUTE_TABLES: list[list[BaseRoute]] = [
     health.routes,
     ingest.routes,
+    metrics.routes,
     tracker_script.routes,
     stats_api.routes,
     sites_api.routes,
@@ -75,6 +80,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     privacy_pages.routes,
     admin_pages.routes,
     reports_pages.routes,
+    imports_pages.routes,
 ]
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
@@ -125,12 +131,16 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
         HTTPException: errors.http_exception,
         Exception: errors.server_error,
     }
-    return JetrackApp(
+    app = JetrackApp(
         routes=collect_routes(),
         middleware=middleware,
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+    # One registry per app (tests run many apps in one process).
+    app.state.metrics = metrics = Metrics()
+    metrics.add(IngestCollector(lambda: getattr(app.state, "ingest", None)))
+    return app
 
 
 def serving_app(settings: Settings) -> Starlette:

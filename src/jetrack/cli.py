@@ -106,6 +106,37 @@ def migrate() -> None:
         click.echo(f"migrated: control store and event store in {settings.data_dir}")
 
 
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(target: Path) -> None:
+    """Write an encrypted backup of the embedded data dir to TARGET (stop the server first)."""
+    from jetrack.store.backup import BackupError, write_backup
+
+    settings = settings_or_exit()
+    try:
+        summary = write_backup(settings, target)
+    except (ConfigError, BackupError) as exc:
+        fail(str(exc))
+        return
+    sealed = "AES-256-GCM with the instance key" if summary.encrypted else "NOT encrypted"
+    click.echo(f"backup: {summary.files} files, {summary.bytes_in} bytes to {target} ({sealed})")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(source: Path) -> None:
+    """Restore a backup into the configured data dir, which must hold no data."""
+    from jetrack.store.backup import BackupError, restore_backup
+
+    settings = settings_or_exit()
+    try:
+        files = restore_backup(settings, source)
+    except (ConfigError, BackupError) as exc:
+        fail(str(exc))
+        return
+    click.echo(f"restore: {files} files into {settings.data_dir}")
+
+
 @main.group()
 def user() -> None:
     """Manage accounts."""
@@ -572,6 +603,72 @@ def alerts_check() -> None:
     click.echo(f"alerts: {len(outcomes)} sent")
     if waiting:
         click.echo(f"alerts: {waiting} mail(s) not delivered yet; the server retries them")
+
+
+# --- Imports of a site's history (docs/imports.md) ------------------------------------------
+
+
+@main.group("import")
+def import_() -> None:
+    """Import a site's history from another tool (docs/imports.md)."""
+
+
+def run_import_command(
+    domain: str,
+    kind: str,
+    source: str,
+    params: dict[str, Any],
+    secrets: dict[str, str] | None = None,
+) -> None:
+    """Record an import of DOMAIN and run it here with the server's job code; a kill leaves
+    it to `jetrack import resume` (or the server's start) to finish from its checkpoint."""
+    from jetrack.imports import registry
+    from jetrack.imports.context import hold_secrets
+    from jetrack.jobs.runner import run_pending
+    from jetrack.sites.sites import find_site
+    from jetrack.store import job_queue
+
+    with opened_stores(settings_or_exit()) as stores:
+        with stores.control.session() as session:
+            found = find_site(session, domain)
+            if found is None:
+                fail(f"--site: no site {domain}; see `jetrack site list`")
+                return
+            import_id = registry.create_import(session, found.id, kind, source, params).id
+        if secrets:
+            hold_secrets(import_id, secrets)
+        if stores.settings.database_url is None:
+            job_queue.requeue_running(stores.control)  # we hold the data dir
+        run_pending(stores, kinds=(registry.JOB_KIND,))
+        with stores.control.session() as session:
+            record = registry.get_import(session, import_id)
+            if record is None or record.status != registry.DONE:
+                fail(f"import {import_id}: {record.error if record else 'deleted'}", code=1)
+                return
+            days = f"{record.first_day} to {record.last_day}" if record.first_day else "no days"
+            click.echo(f"import {import_id} ({kind}): {record.rows} rows, {days}")
+
+
+@import_.command("plausible")
+@click.option("--site", "domain", required=True, help="The site's domain.")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_plausible(domain: str, export: Path) -> None:
+    """Import Plausible's CSV export (the ZIP, or one imported_*.csv) into DOMAIN."""
+    run_import_command(domain, "plausible", export.name, {"path": str(export.resolve())})
+
+
+@import_.command("resume")
+def import_resume() -> None:
+    """Finish the imports a stopped process left (the server does it at its start)."""
+    from jetrack.imports import registry
+    from jetrack.jobs.runner import run_pending
+    from jetrack.store import job_queue
+
+    with opened_stores(settings_or_exit()) as stores:
+        if stores.settings.database_url is None:
+            job_queue.requeue_running(stores.control)
+        ran = run_pending(stores, kinds=(registry.JOB_KIND,))
+        click.echo(f"import: {ran} import(s) run")
 
 
 # --- Privacy: purge, retention, audit (docs/privacy.md, docs/operations.md) -----------------

@@ -133,7 +133,11 @@ class Settings(BaseSettings):
         ),
     )
     metrics_token: SecretStr | None = Field(
-        None, description="Bearer token /metrics requires; unset leaves /metrics public."
+        None,
+        description=(
+            "Turns on GET /metrics for bearers of this token; unset (or empty): /metrics"
+            " answers 404."
+        ),
     )
 
     @field_validator("trusted_proxies", mode="before")
@@ -172,6 +176,15 @@ class Settings(BaseSettings):
                 " for the interpreter, the engine and one dashboard query"
             )
         return size
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: Any) -> Any:
+        # An empty variable (`JETRACK_METRICS_TOKEN=` in a compose file) must not turn the
+        # endpoint on for requests without a token.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("encryption_key")
     @classmethod

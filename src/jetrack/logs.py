@@ -46,6 +46,19 @@ def configure_logging(level: str) -> None:
 QUIET_PATHS = frozenset({"/api/event", "/api/events"})
 
 
+class StatusNoted:
+    """`send` that notes the answer's status (500 until one is sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class AccessLogMiddleware:
     """Logs method, route template (`/share/{slug}`, not the slug), status and duration.
     No client address, no path values, no query string."""
@@ -58,23 +71,16 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        noted = StatusNoted(send)
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, noted)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d %.1fms",
                     escape_controls(scope["method"]),
                     escape_controls(scope.get(ROUTE_KEY) or UNROUTED),
-                    status,
+                    noted.status,
                     (time.perf_counter() - started) * 1000,
                 )
 

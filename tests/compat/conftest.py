@@ -34,7 +34,14 @@ from playwright.sync_api import (
 from jetrack.sites.sites import find_site
 from jetrack.store.models import Goal
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, SiteSeed, make_settings
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    METRICS_AUTH,
+    LiveServer,
+    SiteSeed,
+    make_settings,
+)
 from tests.tracker.conftest import (
     DESKTOP_UA,
     HIDE_AUTOMATION,
@@ -373,8 +380,8 @@ class Traffic:
 
 def event_outcomes(server: LiveServer) -> dict[str, int]:
     """Jetrack's per-outcome event counters from GET /metrics ("accepted" or a drop reason)."""
-    text = httpx.get(f"{server.url}/metrics", timeout=5).text
-    found = re.findall(r'^jetrack_events_total\{outcome="([a-z_]+)"\} (\d+)$', text, re.M)
+    text = httpx.get(f"{server.url}/metrics", headers=METRICS_AUTH, timeout=5).text
+    found = re.findall(r'^jetrack_events_total\{outcome="([a-z_]+)"\} (\d+)\.0$', text, re.M)
     return {outcome: int(count) for outcome, count in found if int(count)}
 
 

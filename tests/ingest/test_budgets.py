@@ -15,6 +15,7 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import parse_address
 from jetrack.ingest.wire import WireError, parse_event
 from jetrack.store.stores import Stores
+from tests.conftest import METRICS_AUTH
 from tests.ingest.conftest import CHROME, VISITOR, clear_of_a_minutes_end, stored
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
@@ -103,7 +104,10 @@ def test_a_batch_over_its_address_budget_is_refused_whole(
     assert over.json()["field"] == "body"
     assert "more than 5 events a minute" in over.json()["error"]
     assert "JETRACK_BATCH_EVENTS_PER_MINUTE" in over.json()["error"]
-    assert "jetrack_batches_refused_total 1" in strict_client.get("/metrics").text
+    assert (
+        "jetrack_batches_refused_total 1"
+        in strict_client.get("/metrics", headers=METRICS_AUTH).text
+    )
     strict_client.__exit__(None, None, None)  # flush
     assert [row["pathname"] for row in stored(site_stores)] == ["/"] * 3  # none of /late
 
@@ -123,7 +127,7 @@ def test_new_visitors_beyond_the_budget_are_dropped(
         "/api/event", content=orjson.dumps(EVENT), headers={"User-Agent": f"{CHROME} v0"}
     )
     assert "x-jetrack-dropped" not in again.headers  # a visit under way goes on
-    metrics = strict_client.get("/metrics").text
+    metrics = strict_client.get("/metrics", headers=METRICS_AUTH).text
     assert 'jetrack_events_total{outcome="new_visitor_budget"} 2' in metrics
     strict_client.__exit__(None, None, None)
     assert len(stored(site_stores)) == 3

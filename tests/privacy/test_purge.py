@@ -4,10 +4,8 @@ once; deleted sites lose their events; the purge survives being killed midway.""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +36,7 @@ from jetrack.store.models import (
     utcnow,
 )
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import ROOT, TEST_KEY, make_settings, row
+from tests.conftest import ROOT, TEST_KEY, kill_when_paused, make_settings, row
 from tests.privacy.helpers import (
     count_events,
     days_ago,
@@ -217,17 +215,7 @@ def test_purge_killed_midway_resumes_and_completes(tmp_path: Path, killed_after:
     finally:
         stores.close()
 
-    process = _purge_process(settings.data_dir, killed_after)
-    assert process.stderr is not None
-    deadline = time.monotonic() + 120
-    line = ""
-    while time.monotonic() < deadline and "job paused" not in line:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-    assert f"paused after step {killed_after}" in line, process.stderr.read()
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)  # reaps it and closes the pipes
+    kill_when_paused(_purge_process(settings.data_dir, killed_after), killed_after)
 
     stores = open_stores(settings)
     try:

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from jetrack.store.stores import Stores
-from tests.conftest import app_state
+from tests.conftest import METRICS_AUTH, app_state
 from tests.ingest.conftest import CHROME, configure_site, odd_requests, stored
 
 Client = Callable[..., TestClient]
@@ -165,7 +165,7 @@ def test_drops_answer_202_with_a_reason(
         response = post(client, body, **headers)
         assert response.status_code == 202
         assert response.headers["x-jetrack-dropped"] == reason
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=METRICS_AUTH).text
         assert f'jetrack_events_total{{outcome="{reason}"}} 1' in metrics
     assert stored(site_stores) == []
 

@@ -210,6 +210,10 @@ def test_metrics_needs_its_token_when_one_is_set(settings: Settings, stores: Sto
         assert "jetrack_events_total" in right.text
 
 
-def test_metrics_stays_public_without_a_token(settings: Settings, stores: Stores) -> None:
-    with TestClient(create_app(settings, stores)) as client:
-        assert client.get("/metrics").status_code == 200
+def test_metrics_is_off_without_a_token(settings: Settings, stores: Stores) -> None:
+    # An empty token (`JETRACK_METRICS_TOKEN=` in a compose file) is no token.
+    without = make_settings(settings.data_dir, metrics_token="")
+    with TestClient(create_app(without, stores)) as client:
+        answer = client.get("/metrics", headers={"Authorization": "Bearer anything"})
+        assert answer.status_code == 404
+        assert "jetrack_" not in answer.text

@@ -24,6 +24,7 @@ from jetrack.store.models import (
     Segment,
     SharedLink,
     SiteGuest,
+    SiteImport,
     User,
     Webhook,
     utcnow,
@@ -138,6 +139,13 @@ def disposable_webhook(session: Session, world: World) -> dict[str, str]:
     session.add(hook)
     session.flush()
     return {"webhook_id": str(hook.id)}
+
+
+def disposable_import(session: Session, world: World) -> dict[str, str]:
+    record = SiteImport(site_id=world.site_id, kind="plausible", source="walk.zip", status="done")
+    session.add(record)
+    session.flush()
+    return {"import_id": str(record.id)}
 
 
 def disposable_site_segment(session: Session, world: World) -> dict[str, str]:

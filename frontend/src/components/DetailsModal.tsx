@@ -35,7 +35,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
   const { data, error, loading, retry } = useQuery(
     () => {
       const query = breakdownQuery(state, dimensions, metrics, PAGE_SIZE, page * PAGE_SIZE)
-      query.include = { total_rows: true }
+      query.include = { ...query.include, total_rows: true }
       const filters = [...stateFilters(state), ...(tab.filters ?? [])]
       if (term) {
         filters.push(['contains', tab.dimension as FilterDimension, [term], { case_sensitive: false }])

@@ -165,6 +165,20 @@ export function Header({ theme, onTheme }: { theme: Theme; onTheme: (theme: Them
             </select>
           </label>
         )}
+        {boot.imports && state.period !== 'realtime' && (
+          <label
+            class="jd-imports-toggle"
+            title={t('Add the numbers imported from other tools where the report allows it')}
+          >
+            <input
+              type="checkbox"
+              data-testid="imports-toggle"
+              checked={state.imports}
+              onChange={(e) => navigate({ ...state, imports: e.currentTarget.checked })}
+            />{' '}
+            {t('Imported data')}
+          </label>
+        )}
         <span class="jd-muted jd-period-label" data-testid="period-label" translate={false}>
           {periodLabel(state.period, state.custom)}
         </span>

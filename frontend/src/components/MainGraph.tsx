@@ -131,7 +131,7 @@ export function MainGraph() {
       const query = baseQuery(state, ['visitors'])
       query.date_range = [minutesAgo(REALTIME_MINUTES), nowIso()]
       query.dimensions = ['time:minute' as 'time']
-      query.include = { time_labels: true }
+      query.include = { ...query.include, time_labels: true }
       return query
     },
     stateKey(state, metric, interval, realtime),

@@ -23,6 +23,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "manage_shared_links",
             "manage_team",
             "add_site",
+            "manage_imports",
         }
     ),
     "admin": frozenset(
@@ -33,6 +34,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "manage_members",
             "manage_shared_links",
             "add_site",
+            "manage_imports",
         }
     ),
     "viewer": frozenset({"view_stats"}),

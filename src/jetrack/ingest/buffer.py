@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from jetrack.ingest.journal import STORED_SUFFIX, Journal, JournalSegment
 from jetrack.ingest.rows import counted_visits, sessions_to_arrow, to_arrow, visit_key
 from jetrack.ingest.sessions import VisitState, VisitTotals
+from jetrack.metrics import Metrics
 from jetrack.store.events import EventStore, EventStoreError
 from jetrack.store.rollups import rebuild_days
 from jetrack.store.schema import EventRow
@@ -47,9 +49,16 @@ class PendingBatch:
 
 class WriteBuffer:
     def __init__(
-        self, journal: Journal, events: EventStore, *, interval: float, max_events: int
+        self,
+        journal: Journal,
+        events: EventStore,
+        *,
+        interval: float,
+        max_events: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self.journal = journal
+        self.metrics = metrics
         self.events = events
         self.interval = interval
         self.max_events = max_events
@@ -147,12 +156,21 @@ class WriteBuffer:
                 await run_in_threadpool(closed.close)
             while self._unstored:
                 batch = self._unstored[0]
+                started = time.perf_counter()
                 try:
                     await run_in_threadpool(self._store, batch)
                 except EventStoreError as exc:
                     log.error("storing %d events failed, will retry: %s", len(batch.rows), exc)
+                    self._count_flush("failed", started)
                     return
+                self._count_flush("stored", started)
                 self._unstored.pop(0)
+
+    def _count_flush(self, outcome: str, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.flushes.labels(outcome).inc()
+            if outcome == "stored":
+                self.metrics.flush_seconds.observe(time.perf_counter() - started)
 
     def _store(self, batch: PendingBatch) -> None:
         if not batch.events_stored:

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -23,6 +24,7 @@ from jetrack.ingest.journal import Journal
 from jetrack.ingest.pipeline import Pipeline
 from jetrack.ingest.sessions import SessionTable
 from jetrack.ingest.site_cache import SiteCache
+from jetrack.metrics import Metrics
 from jetrack.store.salts import SaltRing, seconds_to_midnight
 from jetrack.store.stores import Stores
 
@@ -40,6 +42,8 @@ class IngestService:
     trusted_proxies: Networks
     batch_budget: AddressBudget  # events of POST /api/events per address and minute
     batches_refused: int = 0  # answered 429 by that budget
+    # Requests answered 4xx before the pipeline, by reason (bad_request, too_large).
+    refused: Counter[str] = field(default_factory=Counter)
     _last_miss_refresh: float = 0.0
 
     def miss_refresh_due(self) -> bool:
@@ -95,7 +99,9 @@ def _has_rows(path: Path) -> bool:
         return False
 
 
-def build_service(settings: Settings, stores: Stores) -> IngestService:
+def build_service(
+    settings: Settings, stores: Stores, metrics: Metrics | None = None
+) -> IngestService:
     warm_up()
     sites = SiteCache(stores.control)
     sites.refresh()
@@ -112,6 +118,7 @@ def build_service(settings: Settings, stores: Stores) -> IngestService:
         stores.events,
         interval=settings.flush_interval_seconds,
         max_events=settings.flush_max_events,
+        metrics=metrics,
     )
     buffer.replay()
     return IngestService(
@@ -136,7 +143,8 @@ async def _repeat(delay: Callable[[], float], work: Callable[[], Awaitable[None]
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     stores: Stores = app.state.stores
-    service = await run_in_threadpool(build_service, settings, stores)
+    metrics: Metrics = app.state.metrics
+    service = await run_in_threadpool(build_service, settings, stores, metrics)
     app.state.ingest = service
 
     async def refresh_sites() -> None:

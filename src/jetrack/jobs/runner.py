@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 
@@ -18,9 +19,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
+from jetrack.jobs.imports import run_import
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.jobs.webhooks import deliver_webhook
+from jetrack.metrics import Metrics
 from jetrack.privacy.export import run_export
 from jetrack.privacy.purge import run_account_erasure, run_purge, send_erasure_notice
 from jetrack.privacy.retention import run_retention
@@ -48,6 +51,7 @@ HANDLERS: dict[str, Handler] = {
     "alerts": run_alerts,
     "alert_mail": send_alert_mail,
     "webhook": deliver_webhook,
+    "import": run_import,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
@@ -96,6 +100,7 @@ def run_one(
     in_server: bool,
     kinds: Sequence[str] | None = None,
     stopping: threading.Event | None = None,
+    metrics: Metrics | None = None,
 ) -> bool:
     """Claim and run one due job; False when none is due, or when `stopping` was set
     while it ran (it is given back at a step's end, to resume from its checkpoint)."""
@@ -105,9 +110,16 @@ def run_one(
     context = JobContext(stores, job.id, dict(job.payload), in_server=in_server)
     if stopping is not None:
         context.stopping = stopping
+    started = time.perf_counter()
+
+    def counted(outcome: str) -> None:
+        if metrics is not None:
+            metrics.observe_job(job.kind, outcome, time.perf_counter() - started)
+
     try:
         HANDLERS[job.kind](context)
     except Stopping:
+        counted("stopped")
         job_queue.release(stores.control, job.id, context.payload)
         log.info(
             "job %d (%s) stopped between steps; it resumes at the next start", job.id, job.kind
@@ -115,8 +127,10 @@ def run_one(
         return False
     except Exception as exc:
         log.error("job %d (%s) failed: %s: %s", job.id, job.kind, type(exc).__name__, exc)
+        counted("failed")
         job_queue.fail(stores.control, job.id, f"{type(exc).__name__}: {exc}")
         return True
+    counted("done")
     job_queue.finish(stores.control, job.id, context.payload)
     log.info("job %d (%s) done", job.id, job.kind)
     return True
@@ -147,9 +161,11 @@ def run_now(stores: Stores, kind: str, kinds: Sequence[str] | None = None) -> in
     return run_pending(stores, kinds=kinds or (kind,))
 
 
-def tick(stores: Stores, stopping: threading.Event) -> None:
+def tick(stores: Stores, stopping: threading.Event, metrics: Metrics | None = None) -> None:
     schedule(stores)
-    while not stopping.is_set() and run_one(stores, in_server=True, stopping=stopping):
+    while not stopping.is_set() and run_one(
+        stores, in_server=True, stopping=stopping, metrics=metrics
+    ):
         pass
 
 
@@ -163,7 +179,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     async def loop() -> None:
         while not stopping.is_set():
             try:
-                await run_in_threadpool(tick, stores, stopping)
+                await run_in_threadpool(tick, stores, stopping, app.state.metrics)
             except Exception as exc:  # keep the runner alive; the next round retries
                 log.error("job runner: %s", type(exc).__name__)
             for _ in range(int(POLL_SECONDS * 10)):

@@ -70,6 +70,23 @@ async def send_message(settings: Settings, message: EmailMessage) -> None:
         raise MailNotSent(type(exc).__name__) from None
 
 
+async def smtp_answers(settings: Settings, timeout: float = 3.0) -> bool:
+    """The SMTP server takes a connection and answers EHLO and NOOP (no log-in, no mail):
+    what /api/health reports. Needs smtp_host."""
+    assert settings.smtp_host, "smtp_answers needs JETRACK_SMTP_HOST"
+    client = aiosmtplib.SMTP(
+        hostname=settings.smtp_host, port=settings.smtp_port, timeout=timeout, start_tls=False
+    )
+    try:
+        await client.connect()
+        await client.noop()
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+        return False
+    return True
+
+
 async def send_mail(settings: Settings, to: str, subject: str, text: str, html: str) -> bool:
     """True when the SMTP server accepted the mail. With SMTP, never logs the body or the
     recipient; without it, logs the subject and text part (not the recipient)."""

@@ -1,4 +1,5 @@
-"""The dashboard export: a ZIP of CSVs, one per panel, for the dashboard's range and filters."""
+"""The dashboard export: a ZIP of CSVs, one per panel, for the dashboard's range and filters,
+and the range's whole-site history in Plausible's CSV import format (folder plausible/)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from jetrack.privacy.csv_cells import csv_cell
-from jetrack.stats.engine import run_validated
+from jetrack.privacy.plausible_export import plausible_files
+from jetrack.stats.engine import prepare, run_validated
 from jetrack.stats.schema import validate_request
 from jetrack.store.events import EventStore
 
@@ -36,6 +38,9 @@ PANELS: dict[str, tuple[str, list[str]]] = {
     "languages": ("visit:language", ["visitors"]),
 }
 CONTEXT_KEYS = ("date_range", "filters")
+# Where the ZIP holds the Plausible CSV import files (upload them to Plausible's CSV
+# import, or import the whole ZIP into Jetrack with `jetrack import plausible`).
+PLAUSIBLE_FOLDER = "plausible"
 
 
 def panel_request(
@@ -74,4 +79,7 @@ def dashboard_zip(
         for name, (dimension, metrics) in PANELS.items():
             answer = run_validated(events, site, requests[name], now=now)
             archive.writestr(f"{name}.csv", _csv(name, dimension, metrics, answer))
+        span = prepare(events, site, requests["pages"], now=now).date_range
+        for file_name, text in plausible_files(events, site.id, span).items():
+            archive.writestr(f"{PLAUSIBLE_FOLDER}/{file_name}", text)
     return buffer.getvalue()

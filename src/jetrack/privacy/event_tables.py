@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 
 from jetrack.store.events import EventStore
+from jetrack.store.imported import IMPORTED_TABLES
 
 # Table -> its time column. Every table here is cleaned by retention and erasure; a table
 # listed but not (yet) created is skipped, so a migration may add it later.
@@ -14,6 +15,8 @@ EVENT_TABLES: dict[str, str] = {
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
     "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
     "filter_rollups": "day",  # the same, per value of a visit column (0006_filter_rollups.sql)
+    # Imported history, daily aggregates per import (0007_imported.sql, store/imported.py).
+    **dict.fromkeys(IMPORTED_TABLES, "date"),
 }
 
 # The delete runs in the background; `wait_for_mutations` polls until it is done. Waiting

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from jetrack.stats import exchange_rates, revenue
+from jetrack.stats import exchange_rates, imported, revenue
 from jetrack.stats.errors import QueryError
 from jetrack.stats.exchange_rates import ExchangeRates
 from jetrack.stats.metrics import as_json
@@ -25,6 +25,7 @@ from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, build
 from jetrack.stats.tables import choose
 from jetrack.store.events import EventStore, EventStoreError, QueryLimitExceeded
+from jetrack.store.imported import IMPORTED_TABLES
 
 
 def run_query(
@@ -78,11 +79,53 @@ def prepare(
 
 
 def answer(events: EventStore, query: Query) -> dict[str, Any]:
-    main = fetch(events, query)
+    decision = (
+        imported.decide(query, imported_span(events, query.site_id)) if query.imports else None
+    )
+    source = decision.source if decision is not None else None
     comparison_rows: list[Row] | None = None
-    if query.comparison is not None:
-        comparison_rows = _comparison(events, query, main.rows)
-    return shape(query, main.rows, main.total_rows, comparison_rows, revenue.decide(query))
+    if source is None:
+        main = fetch(events, query)
+        if query.comparison is not None:
+            comparison_rows = _comparison(events, query, main.rows)
+    else:
+        main = _with_imports(events, query, source)
+        if query.comparison is not None:
+            previous = query.replace(
+                date_range=query.comparison.date_range, comparison=None, offset=0, limit=10_000
+            )
+            comparison_rows = _with_imports(events, previous, source).rows
+    result = shape(query, main.rows, main.total_rows, comparison_rows, revenue.decide(query))
+    if decision is not None:
+        result["meta"] = {**imported.meta(decision), **result["meta"]}
+    return result
+
+
+def _with_imports(events: EventStore, query: Query, source: imported.Source) -> Fetched:
+    """One statement: the native statement (with the metrics a merge needs) joined with the
+    imported table's sums, merged, ordered and paginated in SQL."""
+    native_query = query.replace(metrics=imported.native_metrics(query), offset=0)
+    tables = choose(native_query)
+    plan = decide(native_query, rolled_window(events, native_query, tables), tables)
+    params = Params()
+    native = build(plan, params=params, paginate=False).sql
+    sql = imported.merged_sql(query, native, imported.imported_sql(query, source, params), params)
+    statement = Statement(sql, params.values, len(query.dimensions), list(query.metrics))
+    return _fetched(statement, execute(events, statement)[1])
+
+
+def imported_span(events: EventStore, site_id: int) -> tuple[date, date] | None:
+    """The first and last day of the site's imported rows, if it has any (one lookup)."""
+    params = Params()
+    site = params.add(site_id, "UInt32")
+    union = " UNION ALL ".join(
+        f"SELECT date FROM {table} WHERE site_id = {site}" for table in IMPORTED_TABLES
+    )
+    sql = f"SELECT toString(min(date)), toString(max(date)), count() FROM ({union})"
+    _, rows = execute(events, Statement(sql, params.values, 0, []))
+    if not rows or not rows[0][2]:
+        return None
+    return date.fromisoformat(str(rows[0][0])), date.fromisoformat(str(rows[0][1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +146,14 @@ def fetch(
     plan = decide(query, rolled_window(events, query, tables), tables)
     statement = build(plan, only_keys=only_keys, paginate=paginate)
     _columns, raw = execute(events, statement)
+    fetched = _fetched(statement, raw)
+    if not raw and query.offset and paginate:
+        return Fetched(fetched.rows, _count_rows(events, query))
+    return fetched
+
+
+def _fetched(statement: Statement, raw: list[tuple[Any, ...]]) -> Fetched:
+    """Rows of a statement's answer (dimensions d0.., metrics, the window's row count)."""
     rows = [
         Row(
             tuple(str(v) for v in values[: statement.dimensions]),
@@ -113,10 +164,7 @@ def fetch(
         )
         for values in raw
     ]
-    total = int(raw[0][-1]) if raw else 0
-    if not raw and query.offset and paginate:
-        total = _count_rows(events, query)
-    return Fetched(rows, total)
+    return Fetched(rows, int(raw[0][-1]) if raw else 0)
 
 
 def _count_rows(events: EventStore, query: Query) -> int:

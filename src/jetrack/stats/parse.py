@@ -153,6 +153,7 @@ def parse(
         limit=int(pagination.get("limit", 10_000)),
         offset=int(pagination.get("offset", 0)),
         goals=site.goals,
+        imports=bool(include.get("imports", False)),
         rates=rates,
         echo={"site_id": request["site_id"], "include": include, "pagination": pagination},
     )

@@ -173,6 +173,8 @@ class Query:
     limit: int = 10_000
     offset: int = 0
     goals: tuple[GoalInfo, ...] = ()
+    # include.imports: add the site's imported history where the query allows it.
+    imports: bool = False
     # Exchange rates for revenue in other currencies than the goal's (a value the runner
     # loads, jetrack.stats.exchange_rates); None: only amounts in the goal's currency count.
     rates: ExchangeRates | None = field(default=None, compare=False, hash=False)

@@ -477,7 +477,7 @@ def build(
             "tuple(" + ", ".join(b.p.add(v, "String") for v in key) + ")" for key in only_keys
         )
         sql += f" WHERE has([{tuples}], tuple({', '.join(dim_names)}))"
-    sql += " ORDER BY " + _order_sql(query)
+    sql += " ORDER BY " + order_sql(query)
     if paginate:
         sql += f" LIMIT {b.p.add(query.limit, 'UInt32')} OFFSET {b.p.add(query.offset, 'UInt32')}"
     return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
@@ -522,7 +522,9 @@ def scalar(plan: Plan, params: Params) -> str:
     return f"(SELECT m0 FROM ({inner}))"
 
 
-def _order_sql(query: Query) -> str:
+def order_sql(query: Query) -> str:
+    """ORDER BY terms over the output columns d0.. and m0..: order_by, then every
+    dimension ascending."""
     terms = []
     for name, direction in query.order_by:
         if name in query.metrics:

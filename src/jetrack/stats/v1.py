@@ -79,11 +79,16 @@ def _metrics(params: Mapping[str, str]) -> list[str]:
 
 
 def _base(params: Mapping[str, str], site: SiteInfo, now: datetime) -> dict[str, Any]:
+    with_imported = params.get("with_imported", "false")
+    if with_imported not in ("true", "false"):
+        raise QueryError("with_imported: true or false")
     return {
         "site_id": site.domain,
         "metrics": _metrics(params),
         "date_range": _date_range(params, site, now),
         "filters": parse_filters(params.get("filters")),
+        # v1's with_imported is v2's include.imports (docs/imports.md)
+        "include": {"imports": with_imported == "true"},
     }
 
 
@@ -96,7 +101,7 @@ def aggregate(
     if compare:
         if compare != "previous_period":
             raise QueryError("compare: only previous_period is supported")
-        request["include"] = {"comparisons": {"mode": "previous_period"}}
+        request["include"]["comparisons"] = {"mode": "previous_period"}
     answer = run_query(events, site, request, now=moment)
     row = answer["results"][0]
     results: dict[str, Any] = {}
@@ -121,7 +126,7 @@ def timeseries(
     if interval not in buckets:
         raise QueryError("interval: use date, month or hour")
     request["dimensions"] = [buckets[interval]]
-    request["include"] = {"time_labels": True}
+    request["include"]["time_labels"] = True
     answer = run_query(events, site, request, now=moment)
     by_label = {r["dimensions"][0]: r["metrics"] for r in answer["results"]}
     zeros = [0 for _ in request["metrics"]]

@@ -207,6 +207,11 @@ class JobContext:
             _maybe_pause(name)
 
 
+def pause_point(step: str) -> None:
+    """Tests only: stop for a long time here when PAUSE_AFTER_STEP_ENV names `step`."""
+    _maybe_pause(step)
+
+
 def _maybe_pause(step: str) -> None:
     if os.environ.get(PAUSE_AFTER_STEP_ENV) == step:
         print(f"job paused after step {step}", file=sys.stderr, flush=True)

@@ -25,6 +25,8 @@ class AtRestKeys:
     events: bytes
     control: bytes
     journal: bytes
+    backup: bytes
+    check: str  # the master key's fingerprint (key.check)
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -53,21 +55,34 @@ def _has_data(data_dir: Path) -> bool:
     return (data_dir / "events").exists() or (data_dir / "control.db").exists()
 
 
-def resolve_master_key(settings: Settings) -> bytes:
-    """The key from the settings, or the generated key file; create one on first run."""
+def fingerprint(master: bytes) -> str:
+    """What `key.check` holds: names the key without revealing it."""
+    return hmac.new(master, b"jetrack key check v1", hashlib.sha256).hexdigest()
+
+
+def given_master_key(settings: Settings) -> bytes | None:
+    """The key from the settings or the data dir's key file; None when there is neither
+    (nothing is generated)."""
     if settings.encryption_key is not None:
         return bytes.fromhex(settings.encryption_key.get_secret_value().strip())
     if settings.encryption_key_file is not None:
         return _read_key_file(settings.encryption_key_file)
     generated = settings.data_dir / KEY_FILE_NAME
-    if generated.exists():
-        return _read_key_file(generated)
+    return _read_key_file(generated) if generated.exists() else None
+
+
+def resolve_master_key(settings: Settings) -> bytes:
+    """The key from the settings, or the generated key file; create one on first run."""
+    given = given_master_key(settings)
+    if given is not None:
+        return given
     if _has_data(settings.data_dir):
         raise ConfigError(
             f"JETRACK_ENCRYPTION_KEY: {settings.data_dir} holds encrypted data but no key was given; "
             "set JETRACK_ENCRYPTION_KEY or JETRACK_ENCRYPTION_KEY_FILE"
         )
     key = secrets.token_bytes(32)
+    generated = settings.data_dir / KEY_FILE_NAME
     fd = os.open(generated, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key.hex() + "\n")
@@ -83,9 +98,9 @@ def resolve_master_key(settings: Settings) -> bytes:
 def check_key(settings: Settings, master: bytes) -> None:
     """Refuse a key that differs from the one the data dir was created with."""
     check_file = settings.data_dir / CHECK_FILE_NAME
-    fingerprint = hmac.new(master, b"jetrack key check v1", hashlib.sha256).hexdigest()
+    expected = fingerprint(master)
     if check_file.exists():
-        if not hmac.compare_digest(check_file.read_text().strip(), fingerprint):
+        if not hmac.compare_digest(check_file.read_text().strip(), expected):
             raise ConfigError(
                 f"JETRACK_ENCRYPTION_KEY: this key is not the one {settings.data_dir} was encrypted "
                 "with; give the original key (nothing was changed)"
@@ -96,7 +111,7 @@ def check_key(settings: Settings, master: bytes) -> None:
             f"JETRACK_ENCRYPTION: {settings.data_dir} holds data written without encryption; "
             "start with JETRACK_ENCRYPTION=false or use a new data dir"
         )
-    check_file.write_text(fingerprint + "\n")
+    check_file.write_text(expected + "\n")
 
 
 def load_keys(settings: Settings) -> AtRestKeys | None:
@@ -114,4 +129,11 @@ def load_keys(settings: Settings) -> AtRestKeys | None:
         events=_derive(master, "events"),
         control=_derive(master, "control"),
         journal=_derive(master, "journal"),
+        backup=backup_key(master),
+        check=fingerprint(master),
     )
+
+
+def backup_key(master: bytes) -> bytes:
+    """The key that seals backups (store/backup.py)."""
+    return _derive(master, "backup")

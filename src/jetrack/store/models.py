@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -553,6 +554,31 @@ class WebhookDelivery(Base):
     error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SiteImport(Base):
+    """One import of a site's history (revision 0013; jetrack.imports.registry): its kind,
+    where it came from (a file name or a description, never a secret), its progress in the
+    importer's own units, the importer's resume point, and the days and rows it brought."""
+
+    __tablename__ = "site_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # plausible, access-log, goatcounter, umami
+    source: Mapped[str] = mapped_column(String(500), default="")
+    # The importer's options that survive a restart (a file path, a format); no secrets.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    done: Mapped[int] = mapped_column(BigInteger, default=0)
+    checkpoint: Mapped[str] = mapped_column(Text, default="")
+    first_day: Mapped[date | None] = mapped_column(Date, default=None)
+    last_day: Mapped[date | None] = mapped_column(Date, default=None)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 @event.listens_for(Site, "after_delete")

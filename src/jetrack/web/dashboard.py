@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts.permissions import can, visible_sites
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import current, current_language, gettext
+from jetrack.imports.registry import imported_days
 from jetrack.privacy.restriction import readable_site, reporting_allowed
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import shared_links
@@ -111,6 +112,7 @@ class ShellData:
     data_from: str | None = None
     frame_origins: tuple[str, ...] = ()  # who may embed the page (shared links only)
     funnels: tuple[dict[str, Any], ...] = ()  # the Funnels panel's menu
+    imports: bool = False  # the site has finished imports: the dashboard offers them
 
 
 async def _shell(request: Request, data: ShellData, *, read_only: bool, query_url: str) -> Response:
@@ -134,6 +136,7 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         "annotations_url": query_url.removesuffix("/query") + "/annotations",
         "funnels": list(data.funnels),
         "funnel_url": query_url.removesuffix("/query") + "/funnel",
+        "imports": data.imports,
     }
     html = SHELL.render(
         theme=bootstrap["theme"],
@@ -175,6 +178,7 @@ def _owner_shell(session: Session, user: User, domain: str, settings: Settings) 
         settings_url,
         _data_from(site, settings),
         funnels=tuple(funnel_menu(session, site)),
+        imports=bool(imported_days(session, site.id)),
     )
 
 
@@ -193,6 +197,7 @@ def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> Shell
         None,
         frame_origins=origins,
         funnels=tuple(funnel_menu(session, site)),
+        imports=bool(imported_days(session, site.id)),
     )
 
 

@@ -24,8 +24,6 @@ from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -184,10 +182,12 @@ def answer_body(
     nothing of the request. `respond` must ignore a second call."""
     try:
         if body is None:
+            service.refused["too_large"] += 1
             respond(TOO_LARGE)
             return None
         checked = check_request(headers, body, batch)
         if isinstance(checked, Answer):
+            service.refused["bad_request"] += 1
             respond(checked)
             return None
         if unknown_site_due(service, checked):  # rare: a site added seconds ago?
@@ -299,33 +299,6 @@ class IngestFastPath:
         await _send(send, await answer_asgi(scope, receive, batch))
 
 
-async def counters(request: Request) -> Response:
-    """Prometheus text: accepted events and drops per reason, buffer state. No visitor data."""
-    service: IngestService = request.app.state.ingest
-    sessions = service.pipeline.sessions
-    lines = ["# TYPE jetrack_events_total counter"]
-    for outcome, count in sorted(service.pipeline.counts.items()):
-        lines.append(f'jetrack_events_total{{outcome="{outcome}"}} {count}')
-    lines += [
-        "# TYPE jetrack_events_stored_total counter",
-        f"jetrack_events_stored_total {service.buffer.stored}",
-        "# TYPE jetrack_write_buffer_pending gauge",
-        f"jetrack_write_buffer_pending {service.buffer.pending}",
-        "# TYPE jetrack_batches_refused_total counter",
-        f"jetrack_batches_refused_total {service.batches_refused}",
-        "# TYPE jetrack_live_visits gauge",
-        f"jetrack_live_visits {len(sessions)}",
-        "# TYPE jetrack_packed_visits gauge",
-        f"jetrack_packed_visits {sessions.packed}",
-        "# TYPE jetrack_visits_packed_total counter",
-        f"jetrack_visits_packed_total {sessions.packed_total}",
-        "# TYPE jetrack_visits_forgotten_total counter",
-        f"jetrack_visits_forgotten_total {sessions.forgotten}",
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
-
-
 routes: list[BaseRoute] = [
     *(Route(path, EventEndpoint(batch=batch)) for path, batch in EVENT_PATHS.items()),
-    Route("/metrics", counters, methods=["GET"]),
 ]

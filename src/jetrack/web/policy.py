@@ -10,6 +10,10 @@ from typing import Literal
 from jetrack.ingest.wire import MAX_BODY_BYTES
 
 KB = 1024
+MB = 1024 * KB
+# The largest import file the site settings page takes (docs/imports.md); bigger exports
+# are imported with the CLI, which reads the file where it is.
+IMPORT_UPLOAD_CAP = 512 * MB
 
 # Who is checked before a byte of the body is read. "none": anonymous; "session": the
 # handler resolves the signed-in session (require_user) first; "api_key": the handler checks
@@ -179,6 +183,13 @@ POLICIES: dict[str, Policy] = {
     "POST /sites/{domain}/reports/webhooks": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/webhooks/{webhook_id}/remove": SIGNED_IN_FORM,
     "POST /sites/{domain}/reports/recipients/{recipient_id}/remove": SIGNED_IN_FORM,
+    # imports of a site's history (web/imports_pages.py); the upload streams to disk
+    "GET /sites/{domain}/imports": SIGNED_IN_PAGE,
+    "POST /sites/{domain}/imports/{import_id}/delete": Policy(
+        body_cap=16 * KB, auth="session", runs_queries=True
+    ),
+    "GET /api/sites/{domain}/imports": SIGNED_IN_JSON,
+    "POST /api/sites/{domain}/imports": Policy(body_cap=IMPORT_UPLOAD_CAP, auth="session"),
     "GET /reports/confirm": PAGE,
     "POST /reports/confirm": ANONYMOUS_FORM,
     "GET /reports/unsubscribe": PAGE,

@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jetrack.config import Settings
 from jetrack.ingest.client_ip import Networks, client_address, parse_networks
-from jetrack.logs import ROUTE_KEY
+from jetrack.logs import ROUTE_KEY, StatusNoted
+from jetrack.metrics import Metrics
 from jetrack.rate_limits import MAX_KEYS, FixedWindows
 from jetrack.web.policy import UNROUTED, Budget, Policy, policy_for
 
@@ -109,6 +110,11 @@ class PolicyMiddleware:
             await refusal(scope, receive, send)
             return
         cap = (policy or UNROUTED).body_cap
+        if policy is not None and policy.runs_queries and template:
+            await _timed(
+                self.app, f"{scope['method']} {template}", scope, capped(receive, cap), send
+            )
+            return
         await self.app(scope, capped(receive, cap), send)
 
     def refusal(self, scope: Scope, policy: Policy | None) -> JSONResponse | None:
@@ -116,6 +122,8 @@ class PolicyMiddleware:
         if policy is None:
             return None
         settings: Settings = scope["app"].state.settings
+        if policy.auth == "metrics_token" and settings.metrics_token is None:
+            return JSONResponse({"error": "not found"}, status_code=404)  # never public
         if policy.auth == "metrics_token" and settings.metrics_token is not None:
             expected = settings.metrics_token.get_secret_value().encode()
             if not hmac.compare_digest(_bearer(scope).encode(), expected):
@@ -142,6 +150,18 @@ class PolicyMiddleware:
                 headers={"Connection": "close"},
             )
         return None
+
+
+async def _timed(app: ASGIApp, api: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run a route that runs analytics queries, timed into /metrics' jetrack_query_seconds
+    (labelled by its route template: no path values)."""
+    started = time.perf_counter()
+    noted = StatusNoted(send)
+    try:
+        await app(scope, receive, noted)
+    finally:
+        metrics: Metrics = scope["app"].state.metrics
+        metrics.observe_query(api, noted.status, time.perf_counter() - started)
 
 
 def capped(receive: Receive, cap: int) -> Receive:

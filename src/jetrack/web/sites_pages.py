@@ -167,7 +167,7 @@ async def new_site_submit(request: Request) -> Response:
 
 def _settings_context(session: Session, user: User, domain: str) -> dict[str, Any]:
     site = site_for(session, user, domain, "view_settings")
-    flags = {a: can(session, user, a, site) for a in PERMISSION_FLAGS}
+    flags = {a: can(session, user, a, site) for a in (*PERMISSION_FLAGS, "manage_imports")}
     return {
         "site": site,
         "may": flags,

@@ -87,6 +87,7 @@ NOTICES = {
         " until it is confirmed."
     ),
     "recipient-removed": gettext_noop("That address gets nothing more."),
+    "import-deleted": gettext_noop("The import and its numbers were deleted."),
 }
 
 

@@ -1,0 +1,1 @@
+"""Imports of a site's history from other tools: the registry of imports, the importers."""
