@@ -21,8 +21,9 @@ PYTEST_DIST ?= loadfile
 # `make test` fails when line coverage of src/jetrack drops under this: a few points under
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).
 COVERAGE_FLOOR ?= 89
-# `make check`: no browser, no `jetrack serve` process, no PostgreSQL, nothing marked slow.
-FAST_TESTS := not browser and not server and not slow and not postgres
+# `make check`: no browser, no `jetrack serve` process, no PostgreSQL, no Redis, nothing marked
+# slow, and the event store on embedded chDB only (not the ClickHouse server endpoint too).
+FAST_TESTS := not browser and not server and not slow and not postgres and not redis and not clickhouse_server
 
 .PHONY: install run test check lint typecheck pytest lock build wheel chromium clean bench geo messages
 

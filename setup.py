@@ -15,8 +15,10 @@ REQUIRED = ("tracker/script.js", "dashboard/.vite/manifest.json")
 
 class BuildPyWithBundles(build_py):
     def run(self) -> None:
+        # An editable install (`make install`, before `make build`) serves the bundles from
+        # src/ once they are built; only a wheel must carry them.
         missing = [name for name in REQUIRED if not (BUILD / name).is_file()]
-        if missing:
+        if missing and not getattr(self, "editable_mode", False):
             raise SystemExit(
                 f"src/jetrack/static/build lacks {', '.join(missing)}: run `make build` "
                 "(npm builds of the tracker and the dashboard) before building the wheel"

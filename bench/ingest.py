@@ -2,10 +2,14 @@
 process, and the figures that matter: events/s acknowledged AND stored, latency, peak RSS.
 
     .venv/bin/python bench/ingest.py [--seconds 60] [--connections 64] [--server uvicorn|granian|both]
-        [--mix visits|random] [--env JETRACK_X=value]
+        [--mix visits|random] [--env JETRACK_X=value] [--workers N]
 
 The defaults are what docs/benchmarks.md reports: a sustained minute of the visits mix
-against the default server (uvicorn).
+against the default server (uvicorn). `--workers N` (N > 1) runs `jetrack serve --workers N`
+in the shared mode (`--shared`: the shared mode with one process): PostgreSQL and Redis on loopback and, as the ClickHouse server, the
+loopback endpoint of tests/support/clickhouse_http.py (ClickHouse's HTTP interface over
+chDB, in a process of its own); events are then counted in the event store, since each
+process's /metrics counts its own.
 
 Needs wrk (Debian package `wrk`; installed if missing). Loopback only, bounded in time.
 """
@@ -23,16 +27,27 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+import redis
+from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import LiveServer, make_settings, seed_site, start_server  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    POSTGRES_ADMIN_URL,
+    REDIS_URL,
+    LiveServer,
+    make_settings,
+    seed_site,
+    start_server,
+)
+from tests.support.clickhouse_http import SpawnedEndpoint, spawn_endpoint  # noqa: E402
 
 from jetrack.sites.sites import add_site  # noqa: E402
 from jetrack.store.models import User  # noqa: E402
@@ -171,6 +186,10 @@ def requests_file(
     path.write_text(json.dumps(mix[:count]))
 
 
+# /metrics answers only with its token (JETRACK_METRICS_TOKEN).
+METRICS_TOKEN = "bench-metrics-token"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 WRK_SCRIPT = r"""
 local cjson_ok, cjson = pcall(require, "cjson")
 local reqs = {}
@@ -205,6 +224,90 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
+@dataclass
+class SharedBackends:
+    """PostgreSQL, Redis and the loopback ClickHouse endpoint of a `--workers` run."""
+
+    endpoint: SpawnedEndpoint
+    clickhouse_url: str
+    database_url: str
+    redis_prefix: str
+
+    @classmethod
+    def start(cls, work: Path) -> SharedBackends:
+        name = f"jetrack_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        endpoint = spawn_endpoint(work / "clickhouse")
+        httpx.post(endpoint.url + "/", content=b"CREATE DATABASE bench", timeout=60)
+        return cls(
+            endpoint, endpoint.url + "/bench",
+            f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"{name}:",
+        )  # fmt: skip
+
+    def env(self, workers: int) -> dict[str, str]:
+        return {
+            "JETRACK_WORKERS": str(workers),
+            "JETRACK_DATABASE_URL": self.database_url,
+            "JETRACK_CLICKHOUSE_URL": self.clickhouse_url,
+            "JETRACK_REDIS_URL": REDIS_URL,
+            "JETRACK_REDIS_PREFIX": self.redis_prefix,
+        }
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time so far of the ClickHouse endpoint and of the Redis server."""
+        import psutil
+
+        spent = {"clickhouse_endpoint": server_cpu_seconds(self.endpoint.process.pid)}
+        for proc in psutil.process_iter(["name"]):
+            if proc.info["name"] == "redis-server":
+                times = proc.cpu_times()
+                spent["redis"] = times.user + times.system
+        return spent
+
+    def stored_events(self) -> int:
+        """The events table's count once it stops growing (every write buffer drained)."""
+        last, same = -1, 0
+        while same < 3:
+            answer = httpx.post(
+                self.endpoint.url + "/", content=b"SELECT count() FROM bench.events", timeout=60
+            )
+            count = int(answer.text.strip())
+            same = same + 1 if count == last else 0
+            last = count
+            time.sleep(0.5)
+        return last
+
+    def visits_checked(self) -> dict[str, int]:
+        """Visits in the sessions table, and those whose row (FINAL) does not hold the
+        visit's pageviews and events counted from the events table: with the processes
+        sharing visits, none."""
+        sql = b"""
+            SELECT count(), countIf(s.pageviews != e.pageviews OR s.events != e.events)
+            FROM (SELECT site_id, session_id, pageviews, events FROM bench.sessions FINAL) AS s
+            LEFT JOIN (SELECT site_id, session_id, countIf(name = 'pageview') AS pageviews,
+                              countIf(name NOT IN ('pageview', 'engagement')) AS events
+                       FROM bench.events GROUP BY site_id, session_id) AS e
+            USING (site_id, session_id)"""
+        answer = httpx.post(self.endpoint.url + "/", content=sql, timeout=120)
+        visits, wrong = answer.text.split()
+        return {"visits": int(visits), "visits_not_matching_events": int(wrong)}
+
+    def stop(self) -> None:
+        self.endpoint.stop()
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = self.database_url.rsplit("/", 1)[1]
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=self.redis_prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 def run(
     seconds: int,
     connections: int,
@@ -213,6 +316,8 @@ def run(
     env: dict[str, str] | None = None,
     mix_kind: str = "visits",
     launch: Callable[[Path, dict[str, str]], LiveServer] = start_server,
+    workers: int = 1,
+    shared_mode: bool = False,
 ) -> dict[str, object]:
     """One load run; `launch` starts the server (bench/memory.py starts it in a cgroup)."""
     if shutil.which("wrk") is None:
@@ -220,7 +325,15 @@ def run(
     work = Path(tempfile.mkdtemp(prefix="jetrack-bench-"))
     data_dir = work / "data"
     domains = [f"site{n}.example" for n in range(20)]
-    stores = open_stores(make_settings(data_dir))
+    shared = SharedBackends.start(work) if workers > 1 or shared_mode else None
+    env = {**(env or {}), **(shared.env(workers) if shared else {})}
+    stores = open_stores(
+        make_settings(
+            data_dir, database_url=shared.database_url, clickhouse_url=shared.clickhouse_url
+        )
+        if shared
+        else make_settings(data_dir)
+    )
     try:
         seed_site(domains[0])(stores)
         with stores.control.session() as session:
@@ -246,6 +359,7 @@ def run(
             "JETRACK_LOG_LEVEL": "warning",
             "JETRACK_SERVER": server_kind,
             "JETRACK_GEO_DIR": str(ROOT / "geo"),
+            "JETRACK_METRICS_TOKEN": METRICS_TOKEN,
             **(env or {}),
         },
     )
@@ -270,6 +384,7 @@ def run(
     watcher = threading.Thread(target=watch_rss)
     watcher.start()
     cpu_before = server_cpu_seconds(server.process.pid)
+    backends_before = shared.cpu_seconds() if shared else {}
     started = time.monotonic()
     wrk = subprocess.run(
         [
@@ -289,32 +404,51 @@ def run(
         check=True,
     )
     cpu_during_load = server_cpu_seconds(server.process.pid) - cpu_before
+    # Cores the shared backends kept busy while wrk ran (is the endpoint the bound?).
+    backends_busy = (
+        {
+            name: round((spent - backends_before[name]) / seconds, 2)
+            for name, spent in shared.cpu_seconds().items()
+        }
+        if shared
+        else {}
+    )
     # Stored = in the event store, not just acknowledged: wait for the buffer to drain.
     metrics = ""
     for _ in range(300):
         if server.process.poll() is not None:  # killed (out of memory, say)
             break
-        metrics = httpx.get(url + "/metrics").text
+        metrics = httpx.get(url + "/metrics", headers=METRICS_AUTH).text
         if re.search(r"jetrack_write_buffer_pending 0\b", metrics):
             break
         time.sleep(0.1)
+    if shared is not None:
+        stored_in_store = shared.stored_events()
+        visits_checked = shared.visits_checked()
     elapsed_until_stored = time.monotonic() - started
     stop.set()
     watcher.join()
     server_exit = server.process.poll()
     server.stop()
+    if shared is not None:
+        shared.stop()
     if server_exit is not None:
         shutil.rmtree(work, ignore_errors=True)
         return {"server": server_kind, "mix": mix_kind, "server_exit": server_exit,
                 "peak_rss_mb": round(peak_rss[0] / 2**20)}  # fmt: skip
 
     counts = dict(re.findall(r'jetrack_events_total\{outcome="(\w+)"\} (\d+)', metrics))
-    stored = int(re.search(r"jetrack_events_stored_total (\d+)", metrics).group(1))  # type: ignore[union-attr]
+    if shared is not None:
+        counts = {"one_process_of": str(workers), **counts}  # /metrics is one process's
+        stored = stored_in_store
+    else:
+        stored = int(re.search(r"jetrack_events_stored_total (\d+)", metrics).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", wrk.stdout).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk.stdout)
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", wrk.stdout, re.M))
     result = {
         "server": server_kind,
+        "workers": workers,
         "mix": mix_kind,
         "connections": connections,
         "seconds": seconds,
@@ -328,11 +462,13 @@ def run(
         "peak_rss_mb": round(peak_rss[0] / 2**20),
         "server_exit": server_exit,
         # Visit state at the end (the bound: JETRACK_MAX_LIVE_VISITS); absent on old builds.
-        "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)$", metrics, re.M)),
+        "visits": dict(re.findall(r"^jetrack_(\w*visits\w*) (\d+)(?:\.0)?$", metrics, re.M)),
         # CPU time of the server (all its threads) per request while wrk ran: steadier than
         # requests/s when other work shares the machine's cores.
         "server_cpu_us_per_request": round(cpu_during_load / requests * 1e6, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "backend_cores_busy": backends_busy,
+        "shared_visits_checked": visits_checked if shared else {},
     }
     shutil.rmtree(work, ignore_errors=True)
     return result
@@ -350,13 +486,32 @@ def main() -> None:
     parser.add_argument(
         "--env", action="append", default=[], metavar="JETRACK_X=value", help="server setting"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes (shared mode with PostgreSQL, Redis and the endpoint)",
+    )
+    parser.add_argument(
+        "--shared", action="store_true", help="the shared mode even with one process"
+    )
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
     for kind in kinds:
         print(
             json.dumps(
-                run(args.seconds, args.connections, kind, args.events, env, args.mix), indent=2
+                run(
+                    args.seconds,
+                    args.connections,
+                    kind,
+                    args.events,
+                    env,
+                    args.mix,
+                    workers=args.workers,
+                    shared_mode=args.shared,
+                ),
+                indent=2,
             )
         )
 

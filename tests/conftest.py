@@ -34,6 +34,7 @@ from starlette.testclient import TestClient
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.stores import Stores, open_stores
+from tests.support.clickhouse_http import SpawnedEndpoint, spawn_endpoint
 
 TEST_KEY = "7f" * 32
 # /metrics is off without a token; the tests' settings and servers have this one.
@@ -70,16 +71,19 @@ SERVER_FIXTURES = {"live_server", "live_server_factory", "demo_server"}
 # (--dist loadfile) in this order (the Makefile turns off its own reordering by number of
 # tests, --no-loadscope-reorder), so the long ones start at once instead of ending the run
 # alone on one worker while the others are idle.
-FIRST_MARKERS = ("browser", "server", "slow")
+# Files that also run on the ClickHouse server backend (tests/stats, tests/ingest) come
+# next: they hold a file's tests twice.
+FIRST_MARKERS = ("browser", "server", "slow", "clickhouse_server")
 
 
 def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
     rank: dict[str, int] = {}
     for item in items:
         marks = {mark.name for mark in item.iter_markers()}
-        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=3)
+        last = len(FIRST_MARKERS)
+        found = min((i for i, name in enumerate(FIRST_MARKERS) if name in marks), default=last)
         path = str(item.path)
-        rank[path] = min(rank.get(path, 3), found)
+        rank[path] = min(rank.get(path, last), found)
     return rank
 
 
@@ -103,6 +107,57 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+class ClickHouseEndpoint:
+    """The loopback ClickHouse HTTP endpoint of this test process (one per xdist worker,
+    a process of its own: chDB allows one data dir per process); a fresh database each."""
+
+    def __init__(self, spawned: SpawnedEndpoint) -> None:
+        self.spawned = spawned
+        self.url = spawned.url
+
+    def run(self, sql: str) -> str:
+        answer = httpx.post(self.url + "/", content=sql.encode(), timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database, dropped afterwards; yields its JETRACK_CLICKHOUSE_URL."""
+        name = f"jt_{uuid.uuid4().hex[:12]}"
+        self.run(f"CREATE DATABASE {name}")
+        try:
+            yield f"{self.url}/{name}"
+        finally:
+            self.run(f"DROP DATABASE IF EXISTS {name} SYNC")
+
+
+@pytest.fixture(scope="session")
+def clickhouse_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseEndpoint]:
+    spawned = spawn_endpoint(tmp_path_factory.mktemp("clickhouse-endpoint"))
+    try:
+        yield ClickHouseEndpoint(spawned)
+    finally:
+        spawned.stop()
+
+
+# The event store backends a suite runs on (tests/stats, tests/ingest): embedded chDB and
+# a ClickHouse server, the loopback endpoint of tests/support/clickhouse_http.py.
+EVENT_BACKENDS = ["embedded", pytest.param("server", marks=pytest.mark.clickhouse_server)]
+
+
+@contextmanager
+def backend_settings(
+    request: pytest.FixtureRequest, backend: str, data_dir: Path, **overrides: Any
+) -> Iterator[Settings]:
+    """make_settings() on the given event store backend."""
+    if backend == "embedded":
+        yield make_settings(data_dir, **overrides)
+        return
+    endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
+    with endpoint.database() as url:
+        yield make_settings(data_dir, clickhouse_url=url, **overrides)
+
+
 @pytest.fixture
 def stores(settings: Settings) -> Iterator[Stores]:
     opened = open_stores(settings)
@@ -123,6 +178,24 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of its own on the local Redis (JETRACK_REDIS_PREFIX), its keys
+    deleted afterwards."""
+    import redis
+
+    prefix = f"jetrack-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -67,6 +67,15 @@ def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     assert "Usage: " in result.stdout
 
 
+def test_serve_refuses_several_workers_on_the_embedded_store(tmp_path: Path) -> None:
+    # chDB allows one process per data dir: --workers 2 needs the shared mode, and says so
+    # before anything starts.
+    result = invoke(tmp_path / "data", "serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "JETRACK_WORKERS: several processes need the shared mode" in result.stderr
+    assert "JETRACK_REDIS_URL" in result.stderr and not (tmp_path / "data").exists()
+
+
 def test_operator_flow(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run(data, "migrate").returncode == 0
@@ -331,3 +340,39 @@ def test_reports_send_and_alerts_check_mail_and_say_what(
     assert (
         unsent.stderr == "jetrack: error: JETRACK_SMTP_HOST is unset: alerts need an SMTP server\n"
     )
+
+
+def test_import_access_log_prints_what_it_imported_and_refuses_bad_input(tmp_path: Path) -> None:
+    from jetrack.store.stores import open_stores
+    from tests.conftest import make_settings
+
+    data = tmp_path / "data"
+    stores = open_stores(make_settings(data))
+    try:
+        make_account(stores, "owner@example.com", "example.com")
+    finally:
+        stores.close()
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+    lines = [
+        ("/", agent),
+        ("/pricing", agent),
+        ("/site.css", agent),
+        ("/", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+    ]
+    log = tmp_path / "access.log"
+    log.write_text(
+        "".join(
+            f'192.0.2.7 - - [05/Mar/2024:10:0{i}:00 +0000] "GET {path} HTTP/1.1" 200 5 "-" "{ua}"\n'
+            for i, (path, ua) in enumerate(lines)
+        )
+    )
+    done = invoke(data, "import", "access-log", "--site", "example.com", str(log))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "import 1: 2 events from 2024-03-05 to 2024-03-05; skipped: asset 1, bot_ua 1"
+    )
+    unknown = invoke(data, "import", "access-log", "--site", "nope.example", str(log))
+    assert unknown.returncode == 2 and "--site: no site nope.example" in unknown.stderr
+    not_goatcounter = invoke(data, "import", "goatcounter", "--site", "example.com", str(log))
+    assert not_goatcounter.returncode == 2
+    assert "not a GoatCounter CSV export of version 2" in not_goatcounter.stderr

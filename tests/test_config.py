@@ -53,6 +53,10 @@ def test_toml_file_is_read_and_environment_wins(
         ),
         ("JETRACK_MEMORY_LIMIT", "-1G", "JETRACK_MEMORY_LIMIT: is not a size"),
         ("JETRACK_MEMORY_LIMIT", "200M", "JETRACK_MEMORY_LIMIT: must be at least 256M"),
+        # Several processes: chDB allows one per data dir, visits need Redis.
+        ("JETRACK_WORKERS", "2", "JETRACK_WORKERS: several processes need the shared mode"),
+        ("JETRACK_WORKERS", "0", "JETRACK_WORKERS: Input should be greater than or equal to 1"),
+        ("JETRACK_REDIS_URL", "redis://127.0.0.1:6379/0", "JETRACK_REDIS_URL: the shared mode"),
     ],
 )
 def test_bad_values_name_the_setting(

@@ -5,8 +5,10 @@ a clock the test moves."""
 from __future__ import annotations
 
 import pytest
+import redis
 
-from jetrack.rate_limits import FixedWindows, SlidingWindows
+from jetrack.rate_limits import FixedWindows, SharedSlidingWindows, SlidingWindows
+from tests.conftest import REDIS_URL
 
 MINUTE = 1_900_000_040.0  # 20 s into a clock minute
 
@@ -24,7 +26,12 @@ def test_fixed_windows_count_units_per_key(
     takes: list[tuple[str, int]], expected: list[bool]
 ) -> None:
     windows: FixedWindows[str] = FixedWindows(5, window_seconds=60)
-    assert [windows.take(key, units, MINUTE) for key, units in takes] == expected
+    # has_room (the shared mode's look before a visit starts) foretells each take.
+    foretold = []
+    for key, units in takes:
+        foretold.append(windows.has_room(key, units, MINUTE))
+        assert windows.take(key, units, MINUTE) == foretold[-1]
+    assert foretold == expected
 
 
 def test_a_fixed_window_ends_on_the_clock() -> None:
@@ -105,3 +112,26 @@ def test_sliding_windows_forget_keys_without_a_recent_hit_but_keep_limited_ones(
     assert len(windows) == 2  # the hundred clients were forgotten
     assert windows.hit("limited") == 0  # its first hit left the window
     assert windows.hit("limited") == 299
+
+
+@pytest.mark.redis
+def test_shared_sliding_windows_hold_across_processes(redis_prefix: str) -> None:
+    # Two processes' limiters of one Redis: a key's hits add up across both; another key,
+    # or the same key under another prefix (the Sites API's), has its own.
+    a, b = (
+        SharedSlidingWindows(redis.Redis.from_url(REDIS_URL), 3, 60.0, redis_prefix + "stats:")
+        for _ in range(2)
+    )
+    other = SharedSlidingWindows(redis.Redis.from_url(REDIS_URL), 3, 60.0, redis_prefix + "sites:")
+    assert [a.hit(17), b.hit(17), a.hit(17)] == [0, 0, 0]
+    assert 59 <= b.hit(17) <= 60 and 59 <= a.hit(17) <= 60
+    assert b.hit(18) == 0 and other.hit(17) == 0
+    assert 59_000 < redis.Redis.from_url(REDIS_URL).pttl(redis_prefix + "stats:17") <= 60_000
+
+
+def test_shared_sliding_windows_let_requests_through_while_redis_is_away() -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    limiter = SharedSlidingWindows(client, 1, 60.0, "jetrack-test-away:")
+    client.connection_pool.connection_kwargs["port"] = 1  # nothing listens there
+    client.connection_pool.disconnect()
+    assert limiter.hit(1) == 0 and limiter.hit(1) == 0  # limit 1, yet both let through

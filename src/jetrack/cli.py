@@ -79,18 +79,24 @@ def main() -> None:
 @click.option(
     "--server", type=click.Choice(["uvicorn", "granian"]), help="HTTP server (JETRACK_SERVER)."
 )
+@click.option(
+    "--workers",
+    type=int,
+    help="Processes on this machine (JETRACK_WORKERS); above 1 needs the shared mode.",
+)
 def serve(
     host: str | None,
     port: int | None,
     certfile: Path | None,
     keyfile: Path | None,
     server: str | None,
+    workers: int | None,
 ) -> None:
     """Serve Jetrack over HTTP (HTTPS with --certfile/--keyfile)."""
     from jetrack.server import run_server
 
     settings = settings_or_exit(
-        host=host, port=port, certfile=certfile, keyfile=keyfile, server=server
+        host=host, port=port, certfile=certfile, keyfile=keyfile, server=server, workers=workers
     )
     try:
         run_server(settings)
@@ -104,6 +110,54 @@ def migrate() -> None:
     settings = settings_or_exit()
     with opened_stores(settings):
         click.echo(f"migrated: control store and event store in {settings.data_dir}")
+
+
+@main.command("move-events")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    help="The ClickHouse server to copy into: http(s)://[user:password@]host[:port]/database "
+    "(clickhouse:// is http://).",
+)
+@click.option("--cluster", help="Its cluster name, to create the tables ON CLUSTER.")
+@click.option(
+    "--batch-rows", type=click.IntRange(1, 1_000_000), default=100_000, show_default=True,
+    help="Rows copied per batch.",
+)  # fmt: skip
+def move_events_command(to_url: str, cluster: str | None, batch_rows: int) -> None:
+    """Copy the event store (events, visits, rollups) to a ClickHouse server. Stop
+    `jetrack serve` first; run it again after an interruption: it goes on where it was."""
+    from jetrack.store.events import Limits, ServerEventStore
+    from jetrack.store.move import move_events
+
+    settings = settings_or_exit()
+    try:
+        target_settings = load_settings(clickhouse_url=to_url, clickhouse_cluster=cluster)
+    except ConfigError as exc:
+        fail("--to/--cluster: " + str(exc).split(": ", 1)[1])
+    if settings.clickhouse_url and settings.clickhouse_url == to_url:
+        fail("--to: that is the event store itself (JETRACK_CLICKHOUSE_URL)")
+    assert target_settings.clickhouse_url is not None
+    with opened_stores(settings) as stores:
+        try:
+            target = ServerEventStore(target_settings.clickhouse_url, Limits())
+        except Exception as exc:
+            fail(f"--to: cannot reach the ClickHouse server: {exc}")
+            raise
+        try:
+            report = move_events(
+                stores.events, target, cluster=cluster, batch_rows=batch_rows, progress=click.echo
+            )
+        except Exception as exc:
+            fail(f"move-events stopped (run it again to go on): {exc}", code=1)
+        finally:
+            target.close()
+    total = ", ".join(f"{table} {rows}" for table, rows in report.tables.items())
+    click.echo(
+        f"moved: {len(report.copied)} partition(s) copied, {report.skipped} already there; "
+        f"rows: {total}"
+    )
 
 
 @main.command()
@@ -752,6 +806,96 @@ def plan_set(team_id: int, plan_key: str) -> None:
             return
         team.plan = None if plan_key == "none" else plan_key
         click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
+
+
+# Server logs, GoatCounter and Umami: replayed as events in this process; running the same
+# command again after an interruption resumes the import (docs/imports.md).
+
+
+def _import(domain: str, kind: str, source: str, params: dict[str, Any], **secrets: str) -> None:
+    from jetrack.imports.context import ImportRefused
+    from jetrack.imports.foreground import run_in_foreground
+    from jetrack.sites.sites import find_site
+
+    def report(done: int, total: int) -> None:
+        if total:
+            click.echo(f"\r{kind}: {done * 100 // total}%", nl=False, err=True)
+
+    with opened_stores(settings_or_exit()) as stores:
+        with stores.control.session() as session:
+            site = find_site(session, domain)
+            if site is not None:
+                session.expunge(site)
+        if site is None:
+            fail(f"--site: no site {domain}; see `jetrack site list`")
+            return
+        try:
+            outcome = run_in_foreground(stores, site, kind, source, params, secrets, report)
+        except ImportRefused as exc:
+            fail(str(exc))
+            return
+    click.echo("", err=True)
+    skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(outcome.skipped.items()))
+    days = f" from {outcome.first_day} to {outcome.last_day}" if outcome.rows else ""
+    click.echo(
+        f"import {outcome.import_id}{' (resumed)' if outcome.resumed else ''}:"
+        f" {outcome.rows} events{days}; skipped: {skipped or 'none'}"
+    )
+
+
+_SITE = click.option("--site", "domain", required=True, help="The site's domain.")
+
+
+@import_.command("access-log")
+@_SITE
+@click.option(
+    "--format",
+    "log_format",
+    type=click.Choice(["combined", "caddy", "cloudfront"]),
+    default="combined",
+    show_default=True,
+    help="nginx/Apache combined, Caddy's JSON log, or CloudFront's standard log.",
+)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_access_log(domain: str, log_format: str, files: tuple[Path, ...]) -> None:
+    """Import page views from access logs (plain or gzip), oldest file first."""
+    paths = [str(path.resolve()) for path in files]
+    _import(
+        domain,
+        "access-log",
+        ", ".join(path.name for path in files),
+        {"paths": paths, "format": log_format},
+    )
+
+
+@import_.command("goatcounter")
+@_SITE
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_goatcounter(domain: str, export: Path) -> None:
+    """Import GoatCounter's CSV export (version 2; .csv or .csv.gz)."""
+    _import(domain, "goatcounter", export.name, {"paths": [str(export.resolve())]})
+
+
+@import_.command("umami")
+@_SITE
+@click.option(
+    "--database-url",
+    required=True,
+    envvar="UMAMI_DATABASE_URL",
+    help="Umami's PostgreSQL database, postgresql://... (or UMAMI_DATABASE_URL); never stored.",
+)
+@click.option("--website-id", required=True, help="The website's id (a UUID) in Umami.")
+def import_umami(domain: str, database_url: str, website_id: str) -> None:
+    """Import a website's raw events and sessions from Umami's own PostgreSQL tables."""
+    _import(
+        domain,
+        "umami",
+        f"Umami website {website_id}",
+        {"website_id": website_id},
+        database_url=database_url,
+    )
 
 
 if __name__ == "__main__":

@@ -49,6 +49,33 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(
         None, description="ClickHouse server URL; default embedded chDB in the data dir."
     )
+    clickhouse_cluster: str | None = Field(
+        None,
+        description="ClickHouse cluster name: event tables replicated and sharded ON CLUSTER.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:port/db): turns on the shared mode of several "
+        "Jetrack processes (visits, API rate limits); needs JETRACK_CLICKHOUSE_URL and "
+        "JETRACK_DATABASE_URL.",
+    )
+    redis_prefix: str = Field(
+        "jetrack:",
+        min_length=1,
+        description="Prefix of Jetrack's Redis keys (several deployments may share a Redis).",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Processes `jetrack serve` starts on one machine; above 1 needs the "
+        "shared mode (JETRACK_REDIS_URL with a ClickHouse server and PostgreSQL).",
+    )
+    reuse_port: bool = Field(
+        False,
+        description="Listen with SO_REUSEPORT, so several processes share the port "
+        "(`jetrack serve --workers` sets it for its processes).",
+    )
     encryption: bool = Field(True, description="Encrypt embedded stores at rest (AES-256).")
     encryption_key: SecretStr | None = Field(
         None, description="64 hex characters (32 bytes): the at-rest key."
@@ -177,6 +204,26 @@ class Settings(BaseSettings):
             )
         return size
 
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _check_clickhouse_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"(https?|clickhouses?)://([^@/\s]+@)?[^@/:\s]+(:\d{1,5})?(/\w*)?", value
+        ):
+            raise ValueError(
+                "is not a ClickHouse HTTP URL; write http(s)://[user:password@]host[:port][/database]"
+            )
+        return value
+
+    @field_validator("clickhouse_cluster")
+    @classmethod
+    def _check_cluster(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                "must be a cluster name from the servers' remote_servers (letters, digits, _)"
+            )
+        return value
+
     @field_validator("metrics_token", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: Any) -> Any:
@@ -215,6 +262,11 @@ class Settings(BaseSettings):
     @property
     def events_dir(self) -> Path:
         return self.data_dir / "events"
+
+    @property
+    def shared(self) -> bool:
+        """Several processes share visits, salts, limits and jobs (Redis, PostgreSQL)."""
+        return self.redis_url is not None
 
     @property
     def tls(self) -> bool:
@@ -261,6 +313,23 @@ def load_settings(**overrides: Any) -> Settings:
         # Whole and packed visits take ~1.6 KB per whole visit at most: a 16th of the limit.
         visits = max(settings.memory_limit // (16 * 1600), 1000)
         settings = settings.model_copy(update={"max_live_visits": visits})
+    if settings.clickhouse_cluster and not settings.clickhouse_url:
+        raise ConfigError(
+            "JETRACK_CLICKHOUSE_CLUSTER: a cluster needs JETRACK_CLICKHOUSE_URL (a server of it)"
+        )
+    if settings.redis_url is not None and (
+        settings.clickhouse_url is None or settings.database_url is None
+    ):
+        raise ConfigError(
+            "JETRACK_REDIS_URL: the shared mode of several processes needs a ClickHouse "
+            "server (JETRACK_CLICKHOUSE_URL) and PostgreSQL (JETRACK_DATABASE_URL)"
+        )
+    if settings.workers > 1 and settings.redis_url is None:
+        raise ConfigError(
+            "JETRACK_WORKERS: several processes need the shared mode: embedded chDB allows "
+            "one process per data dir, so set JETRACK_CLICKHOUSE_URL (a ClickHouse server), "
+            "JETRACK_DATABASE_URL (PostgreSQL) and JETRACK_REDIS_URL, or serve one process"
+        )
     if (settings.certfile is None) != (settings.keyfile is None):
         raise ConfigError("JETRACK_CERTFILE/JETRACK_KEYFILE: set both to serve TLS, or neither")
     return settings

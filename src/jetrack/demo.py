@@ -17,6 +17,7 @@ from jetrack.sites.funnels import FunnelError, create_funnel, list_funnels
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec, list_goals
 from jetrack.sites.sites import add_site, find_site
 from jetrack.store import schema
+from jetrack.store.events import table_to_change
 from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.models import Site
 from jetrack.store.sessions import rebuild_sessions
@@ -481,7 +482,8 @@ def _insert_sql(arr: dict[str, str]) -> str:
       if(kind = 2 AND custom = 2, 'EUR', ''),
       if(kind = 1, 0, 1),
       if(kind = 1, toUInt8(least(100, 20 + {_uk(24)} * 85)), 0),
-      if(kind = 1, engaged, 0)
+      if(kind = 1, engaged, 0),
+      0  -- import_id: live-like traffic, no import
     FROM (
       SELECT *, intDiv(j, 2) AS k, if(j >= pages * 2, 2, j % 2) AS kind,
         toUInt32(3000 + {_uk(25)} * if(pages = 1, 40000, 120000)) AS engaged
@@ -536,7 +538,8 @@ def seed_demo(
     # Every event table, rollups too: the hourly job rolls the new days up again.
     for table in present_tables(stores.events):
         stores.events.command(
-            f"DELETE FROM {table} WHERE site_id = {{site_id:UInt32}}", {"site_id": site.id}
+            f"DELETE FROM {table_to_change(stores.events, table)} WHERE site_id = {{site_id:UInt32}}",
+            {"site_id": site.id},
         )
     now = int(time.time()) if now is None else now
     plan = _plan(days, visitors_per_day, seed, now)

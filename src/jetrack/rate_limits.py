@@ -1,5 +1,6 @@
 """How often one key (a client address, an API key, a mail recipient) may do something:
-the process's two rate-limit mechanisms, in memory only.
+the process's two rate-limit mechanisms, in memory, and the sliding windows several
+processes share in Redis (`SharedSlidingWindows`, the shared mode).
 
 - `FixedWindows`: at most `limit` units per key in each clock-aligned window; cheap
   enough for every event (a burst across a window's edge can reach twice the limit).
@@ -12,14 +13,20 @@ a window and are never written or logged."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 import math
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
+
+import redis
 
 K = TypeVar("K", bound=Hashable)
+log = logging.getLogger("jetrack")
 
 MAX_KEYS = 100_000  # ~10 MB of counts at most
 
@@ -71,6 +78,15 @@ class FixedWindows(Generic[K]):
             self._open[key] = units
             self._arrivals.append(key)
         return True
+
+    def has_room(self, key: K, units: int, now: float) -> bool:
+        """Whether `take` would allow `units` now (nothing spent)."""
+        if int(now // self.window_seconds) != self._window:
+            return units <= self.limit
+        used = self._open.get(key)
+        if used is None:
+            used = self._held.get(key, 0)
+        return used + units <= self.limit
 
     def _make_room(self) -> bool:
         while len(self._open) + len(self._held) >= self.max_keys:
@@ -149,3 +165,58 @@ class SlidingWindows(Generic[K]):
 
     def __len__(self) -> int:
         return len(self._hits)
+
+
+class Limiter(Protocol):
+    """What a per-key limit answers: 0, or the whole seconds to wait (nothing counted)."""
+
+    def hit(self, key: object) -> int: ...
+
+
+def redis_client(url: str) -> redis.Redis:
+    """A client of the shared Redis (bytes answers; a few seconds at most per call)."""
+    return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)
+
+
+# KEYS: the key's sorted set of hits. ARGV: limit, window (s), a unique member.
+# Redis's clock, so processes on machines whose clocks differ count one window.
+_SLIDING_SCRIPT = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, math.ceil(tonumber(oldest[2]) + window - t))
+end
+redis.call('ZADD', KEYS[1], t, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return 0
+"""
+
+
+class SharedSlidingWindows:
+    """`SlidingWindows.hit` counted in Redis, so a limit holds across every process: at
+    most `limit` hits per key in any `window` seconds. Keys are named by `repr` (API key
+    ids, never a client address) under `prefix`, and expire a window after their last hit."""
+
+    def __init__(self, client: redis.Redis, limit: int, window: float, prefix: str) -> None:
+        self.limit = limit
+        self.window = window
+        self.prefix = prefix
+        self._script = client.register_script(_SLIDING_SCRIPT)
+        self._members = itertools.count()
+        self._process = secrets.token_hex(6)
+
+    def hit(self, key: object) -> int:
+        """As `SlidingWindows.hit`; while Redis cannot be reached, every hit is let through
+        (logged): the API stays up, unlimited, rather than answering 500s."""
+        member = f"{self._process}:{next(self._members)}"
+        try:
+            wait = self._script(
+                keys=[f"{self.prefix}{key!r}"], args=[self.limit, self.window, member]
+            )
+        except redis.RedisError as exc:
+            log.error("shared rate limit: Redis failed: %s", type(exc).__name__)
+            return 0
+        return int(wait)

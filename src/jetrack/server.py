@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from jetrack.config import ConfigError, Settings
 from jetrack.store.datadir import DataDirLock, prepare_data_dir
@@ -19,6 +26,9 @@ def _check_data_dir_free(settings: Settings) -> None:
 
 
 def run_server(settings: Settings) -> None:
+    if settings.workers > 1:
+        _run_workers(settings)
+        return
     _check_data_dir_free(settings)
     if settings.certfile is not None:
         for path in (settings.certfile, settings.keyfile):
@@ -56,7 +66,7 @@ def _run_uvicorn(settings: Settings) -> None:
     server = uvicorn.Server(config)
     scheme = "https" if settings.tls else "http"
     log.info("serving on %s://%s:%d", scheme, settings.host, settings.port)
-    server.run()
+    server.run(sockets=[_shared_socket(settings)] if settings.reuse_port else None)
     if not server.started:
         raise ConfigError(
             f"JETRACK_PORT: could not start serving on {settings.host}:{settings.port}"
@@ -78,3 +88,76 @@ def _run_granian(settings: Settings) -> None:
         ssl_key=settings.keyfile,
     )
     server.serve()
+
+
+def _shared_socket(settings: Settings) -> socket.socket:
+    """The listening socket with SO_REUSEPORT: the kernel spreads connections over the
+    processes bound to the port (`--workers`)."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"JETRACK_PORT: could not start serving on {settings.host}:{settings.port}: "
+            f"{exc.strerror}"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def worker_data_dir(settings: Settings, index: int) -> Path:
+    """Process `index`'s own data dir under `--workers`: its journal, lock and key files
+    (the shared state is in PostgreSQL, Redis and the ClickHouse server)."""
+    return settings.data_dir / "workers" / str(index)
+
+
+def _run_workers(settings: Settings) -> None:
+    """`jetrack serve --workers N`: N `jetrack serve` processes of the shared mode on one
+    port (SO_REUSEPORT), each with its own data dir; stops them all on SIGTERM/SIGINT, or
+    when one of them stops."""
+    if settings.server != "uvicorn":
+        raise ConfigError("JETRACK_WORKERS: several processes are served by uvicorn only")
+    children: list[subprocess.Popen[bytes]] = []
+    for index in range(settings.workers):
+        env = dict(os.environ)
+        env.update(
+            {
+                "JETRACK_WORKERS": "1",
+                "JETRACK_REUSE_PORT": "true",
+                "JETRACK_DATA_DIR": str(worker_data_dir(settings, index)),
+                "JETRACK_HOST": settings.host,
+                "JETRACK_PORT": str(settings.port),
+                "JETRACK_SERVER": settings.server,
+            }
+        )
+        for name, path in (("CERTFILE", settings.certfile), ("KEYFILE", settings.keyfile)):
+            if path is not None:
+                env[f"JETRACK_{name}"] = str(path.resolve())
+        children.append(subprocess.Popen([sys.executable, "-m", "jetrack.cli", "serve"], env=env))
+    log.info("serving with %d processes on port %d", len(children), settings.port)
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        ended = [child for child in children if child.poll() is not None]
+        if ended:
+            code = ended[0].returncode or 1
+            log.error("a worker process stopped (exit %d): stopping the others", code)
+            break
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        child.wait()
+    if code:
+        sys.exit(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,12 +19,20 @@ from jetrack.config import Settings
 from jetrack.sites.sites import add_site
 from jetrack.store.models import Site
 from jetrack.store.stores import Stores
+from tests.conftest import EVENT_BACKENDS, backend_settings
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
 VISITOR = ("203.0.113.7", 50000)
+
+
+@pytest.fixture(params=EVENT_BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Every ingest test that stores events runs on both event store backends."""
+    with backend_settings(request, request.param, tmp_path / "data") as chosen:
+        yield chosen
 
 
 @pytest.fixture

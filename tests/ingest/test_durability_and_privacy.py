@@ -8,13 +8,24 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
+from jetrack.imports.foreground import run_in_foreground
+from jetrack.store.models import Site
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import METRICS_AUTH, LiveServer, make_settings, seed_site, start_server
+from tests.conftest import (
+    EVENT_BACKENDS,
+    METRICS_AUTH,
+    ClickHouseEndpoint,
+    LiveServer,
+    make_settings,
+    seed_site,
+    start_server,
+)
 from tests.ingest.conftest import CHROME
 
 EVENT = {"n": "pageview", "u": "https://example.com/load", "d": "example.com"}
@@ -35,8 +46,8 @@ def _send_until(
             seq += step
 
 
-def _stored_counts(data_dir: Path) -> dict[int, int]:
-    stores = open_stores(make_settings(data_dir))
+def _stored_counts(data_dir: Path, clickhouse_url: str | None = None) -> dict[int, int]:
+    stores = open_stores(make_settings(data_dir, clickhouse_url=clickhouse_url))
     try:
         result = stores.events.query(
             "SELECT toUInt64(props['seq']) AS seq, count() FROM events WHERE has(mapKeys(props), 'seq') GROUP BY seq"
@@ -47,10 +58,26 @@ def _stored_counts(data_dir: Path) -> dict[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", EVENT_BACKENDS)
 def test_sigkill_under_load_keeps_every_acknowledged_event_once(
-    live_server_factory: Callable[..., LiveServer],
+    live_server_factory: Callable[..., LiveServer], request: pytest.FixtureRequest, backend: str
 ) -> None:
-    server = live_server_factory(seed_site(), env={"JETRACK_FLUSH_INTERVAL_SECONDS": "0.3"})
+    """On a ClickHouse server too: the replay's deduplication tokens reach it over HTTP."""
+    with ExitStack() as cleanup:
+        url = None
+        if backend == "server":
+            endpoint: ClickHouseEndpoint = request.getfixturevalue("clickhouse_endpoint")
+            url = cleanup.enter_context(endpoint.database())
+        _kill_under_load_and_replay(live_server_factory, url)
+
+
+def _kill_under_load_and_replay(
+    live_server_factory: Callable[..., LiveServer], url: str | None
+) -> None:
+    backend_env = {"JETRACK_CLICKHOUSE_URL": url} if url else {}
+    server = live_server_factory(
+        seed_site(), env={"JETRACK_FLUSH_INTERVAL_SECONDS": "0.3", **backend_env}
+    )
     acked: set[int] = set()
     stop = threading.Event()
     senders = [
@@ -69,14 +96,24 @@ def test_sigkill_under_load_keeps_every_acknowledged_event_once(
     journal = list((server.data_dir / "journal").glob("*.journal"))
     assert journal, "the kill should leave journaled, unflushed events behind"
 
-    restarted = start_server(server.data_dir)  # replays the journal before serving
+    restarted = start_server(server.data_dir, backend_env)  # replays the journal first
     restarted.stop()
-    counts = _stored_counts(server.data_dir)
+    counts = _stored_counts(server.data_dir, url)
     missing = acked - counts.keys()
     duplicated = {seq: n for seq, n in counts.items() if n != 1}
     assert missing == set()
     assert duplicated == {}
     assert not list((server.data_dir / "journal").glob("*.journal"))
+
+
+def find_site_row(stores: Stores, domain: str) -> Site:
+    from jetrack.sites.sites import find_site
+
+    with stores.control.session() as session:
+        site = find_site(session, domain)
+        assert site is not None
+        session.expunge(site)
+        return site
 
 
 DISTINCTIVE = ["198.51.100.77", "203.0.113.199", "81.2.69.142", "2001:db8:4242:5151::99"]
@@ -134,12 +171,29 @@ def test_ip_addresses_are_in_no_file_and_no_log(
             time.sleep(0.1)
     server.stop()
 
+    # The same addresses in an access log imported into the same data dir (the log itself
+    # is the operator's file, outside it).
+    access_log = tmp_path / "access.log"
+    access_log.write_text(
+        "".join(
+            f'{address} - - [05/Mar/2024:10:0{i}:00 +0000] "GET {path} HTTP/1.1" 200 5 "-" "{CHROME}"\n'
+            for i, address in enumerate(DISTINCTIVE)
+            for path in ("/", "/pricing")
+        )
+    )
     stores = open_stores(make_settings(server.data_dir))
     try:
-        countries = stores.events.query("SELECT DISTINCT country_code FROM events ORDER BY 1").rows
+        site = find_site_row(stores, "example.com")
+        params = {"paths": [str(access_log)], "format": "combined"}
+        imported = run_in_foreground(stores, site, "access-log", "access.log", params)
+        assert (imported.rows, imported.skipped) == (6, {"shield_ip": 2})  # the shield holds
+        countries = stores.events.query(
+            "SELECT DISTINCT import_id > 0, country_code FROM events ORDER BY 1, 2"
+        ).rows
     finally:
         stores.close()
-    assert ("GB",) in countries  # the addresses were really used, for the country
+    # the addresses were really used, for the country, live and imported
+    assert (0, "GB") in countries and (1, "GB") in countries
 
     files = [p for p in server.data_dir.rglob("*") if p.is_file()] + [server.log_path]
     assert len(files) > 10 and journal_files

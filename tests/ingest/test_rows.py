@@ -52,7 +52,7 @@ def test_no_rows_make_an_empty_table() -> None:
 
 
 def test_a_sessions_row_takes_ids_and_attributes_from_the_event_and_the_rest_from_totals() -> None:
-    row = _row(session_id=9, visitor_id=4, entry_page="/landing")
+    row = _row(session_id=9, visitor_id=4, entry_page="/landing", import_id=7)
     totals = VisitTotals(
         start=100, last=160, version=5, hostname="example.com", exit_page="/exit",
         pageviews=3, custom_events=2, interactive_events=1, entry_hostname="www.example.com",
@@ -64,6 +64,6 @@ def test_a_sessions_row_takes_ids_and_attributes_from_the_event_and_the_rest_fro
         "site_id": 1, "session_id": 9, "visitor_id": 4, "start": 100, "version": 5,
         "hostname": "example.com", "entry_page_hostname": "www.example.com",
         "entry_page": "/landing", "exit_page": "/exit",
-        "pageviews": 3, "events": 2, "interactive_events": 1, "duration": 60,
+        "pageviews": 3, "events": 2, "interactive_events": 1, "duration": 60, "import_id": 7,
     } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES if name != "entry_page"} | {
         "city_geoname_id": 2950159}  # fmt: skip

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from jetrack.config import Settings
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.ids import session_id_at
 from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import make_settings
+from tests.conftest import EVENT_BACKENDS, backend_settings
 from tests.stats.helpers import SITE_ID, event, insert, visit
 from tests.stats.shop import shop_rows
 
@@ -101,11 +102,11 @@ def roll_up_all(stores: Stores, rows: list[dict[str, Any]]) -> None:
 
 
 @contextmanager
-def stored(data_parent: Path, rows: list[dict[str, Any]], rolled: bool) -> Iterator[Stores]:
+def stored(settings: Settings, rows: list[dict[str, Any]], rolled: bool) -> Iterator[Stores]:
     """`rows` as ingestion stores them in a migrated data dir; `rolled`: also with
     ingestion's visit ids and every day rolled up, so the same hand-computed numbers check
     the rollup path."""
-    stores = open_stores(make_settings(data_parent / "data"))
+    stores = open_stores(settings)
     if rolled:
         rows = with_dated_ids(rows)
     insert(stores, rows)
@@ -117,19 +118,53 @@ def stored(data_parent: Path, rows: list[dict[str, Any]], rolled: bool) -> Itera
         stores.close()
 
 
-@pytest.fixture(scope="module", params=["sessions", "rollups"])
+# The layouts of a module's stored fixture (events and sessions alone, or rolled up too),
+# each on both event store backends: "rollups-server" is the rolled-up fixture on the
+# ClickHouse server endpoint.
+LAYOUTS = ["sessions", "rollups"]
+STORED = [
+    *LAYOUTS,
+    *(pytest.param(f"{name}-server", marks=pytest.mark.clickhouse_server) for name in LAYOUTS),
+]
+
+
+@contextmanager
+def stored_as(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    rows: list[dict[str, Any]],
+) -> Iterator[Stores]:
+    """`rows` stored in the layout and on the backend of `request.param` (one of STORED)."""
+    layout, _, backend = str(request.param).partition("-")
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    with (
+        backend_settings(request, backend or "embedded", data_dir) as settings,
+        stored(settings, rows, layout == "rollups") as stores,
+    ):
+        yield stores
+
+
+@pytest.fixture(params=EVENT_BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Every stats test that opens stores runs on both event store backends."""
+    with backend_settings(request, request.param, tmp_path / "data") as chosen:
+        yield chosen
+
+
+@pytest.fixture(scope="module", params=STORED)
 def fixture_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
     """The fixture as ingestion stores it, with and without rollups."""
-    with stored(tmp_path_factory.mktemp("stats"), fixture_rows(), request.param == "rollups") as s:
-        yield s
+    with stored_as(request, tmp_path_factory, "stats", fixture_rows()) as stores:
+        yield stores
 
 
-@pytest.fixture(scope="module", params=["sessions", "rollups"])
+@pytest.fixture(scope="module", params=STORED)
 def shop_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
     """tests/stats/shop.py's day, stored like fixture_stores (with and without rollups)."""
-    with stored(tmp_path_factory.mktemp("shop"), shop_rows(), request.param == "rollups") as s:
-        yield s
+    with stored_as(request, tmp_path_factory, "shop", shop_rows()) as stores:
+        yield stores

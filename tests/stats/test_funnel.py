@@ -13,7 +13,7 @@ from jetrack.stats.errors import QueryError
 from jetrack.stats.funnel import FunnelInfo, funnel_id_of, run_funnel, shape, statement
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.stores import Stores
-from tests.stats.conftest import stored
+from tests.stats.conftest import STORED, stored_as
 from tests.stats.helpers import SITE_ID, at, event, visit
 
 NOW = at("2024-03-20 12:00")
@@ -93,14 +93,14 @@ def fixture_rows() -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.fixture(scope="module", params=["tables", "rollups"])
+@pytest.fixture(scope="module", params=STORED)
 def funnel_stores(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stores]:
     """The fixture with and without rollups (funnels read events either way: the answers
     must not move)."""
-    with stored(tmp_path_factory.mktemp("funnel"), fixture_rows(), request.param == "rollups") as s:
-        yield s
+    with stored_as(request, tmp_path_factory, "funnel", fixture_rows()) as stores:
+        yield stores
 
 
 def steps(answer: dict[str, Any]) -> list[tuple[Any, ...]]:

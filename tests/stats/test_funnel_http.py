@@ -16,13 +16,14 @@ from starlette.testclient import TestClient
 
 from jetrack.accounts.login_sessions import start_session
 from jetrack.app import create_app
+from jetrack.config import Settings
 from jetrack.sites import shared_links
 from jetrack.sites.funnels import create_funnel
 from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.sites.sites import find_site
 from jetrack.store.stores import open_stores
 from jetrack.web import dashboard
-from tests.conftest import make_settings, seed_site
+from tests.conftest import seed_site
 from tests.stats.helpers import event, insert, visit
 
 
@@ -38,14 +39,13 @@ class Api:
 
 
 @pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+def api(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """mine.com (Berlin) with goals /pricing, Signup and the funnel Signup over three visits
     on 2024-03-10; other.com with a funnel of its own. A fake dashboard build (no npm)."""
     vite = tmp_path / "build" / ".vite"
     vite.mkdir(parents=True)
     (vite / "manifest.json").write_text(json.dumps({dashboard.ENTRY: {"file": "main.js"}}))
     monkeypatch.setattr(dashboard, "BUILD_DIR", tmp_path / "build")
-    settings = make_settings(tmp_path / "data")
     stores = open_stores(settings)
     keys = {
         "mine": seed_site("mine.com", "Europe/Berlin")(stores),

@@ -26,7 +26,7 @@ from jetrack.store.events import first_value
 from jetrack.store.ids import COOKIE_ID_FLAG
 from jetrack.store.job_queue import JobContext
 from jetrack.store.stores import Stores, open_stores
-from tests.conftest import make_settings
+from tests.conftest import EVENT_BACKENDS, backend_settings
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids
 from tests.stats.helpers import at, insert, visit
 
@@ -55,14 +55,18 @@ TABLE_FILTERS = [
 RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
 
 
-@pytest.fixture(scope="module")
-def rolled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
-    stores = open_stores(make_settings(tmp_path_factory.mktemp("rollups") / "data"))
-    rows = with_dated_ids(fixture_rows())
-    insert(stores, rows)
-    roll_up_all(stores, rows)
-    yield stores
-    stores.close()
+@pytest.fixture(scope="module", params=EVENT_BACKENDS)
+def rolled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stores]:
+    data_dir = tmp_path_factory.mktemp("rollups") / "data"
+    with backend_settings(request, request.param, data_dir) as settings:
+        stores = open_stores(settings)
+        rows = with_dated_ids(fixture_rows())
+        insert(stores, rows)
+        roll_up_all(stores, rows)
+        yield stores
+        stores.close()
 
 
 def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[Any, Any, int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from jetrack.config import Settings
 from jetrack.store.event_schema import applied_versions, available_migrations, migrate_events
 from jetrack.store.events import (
     ChdbEventStore,
@@ -16,6 +18,14 @@ from jetrack.store.events import (
     QueryLimitExceeded,
 )
 from jetrack.store.stores import Stores
+from tests.conftest import EVENT_BACKENDS, backend_settings
+
+
+@pytest.fixture(params=EVENT_BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """The store's contract holds on both backends (embedded and a ClickHouse server)."""
+    with backend_settings(request, request.param, tmp_path / "data") as chosen:
+        yield chosen
 
 
 def test_migrations_are_applied_once(stores: Stores) -> None:

@@ -3,12 +3,14 @@ fail with backoff, give up, retry, requeue after a restart."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from jetrack.store import job_queue
-from jetrack.store.control import ControlStore
+from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.models import Job, as_utc, utcnow
 
 LATER = timedelta(days=1)  # far enough that any backoff has passed
@@ -154,3 +156,35 @@ def test_at_start_running_jobs_are_requeued_with_their_checkpoint(
         job = job_of(control, job_id or 0)
         assert job.state == job_queue.QUEUED and job.lease_until is None
     assert claimed(control, utcnow()) == ids[0]  # claimable at once, without its lease
+
+
+@pytest.mark.postgres
+def test_processes_claiming_at_once_run_each_job_once(postgres_url: str, tmp_path: Path) -> None:
+    # Four processes' control stores claim from one queue at the same time
+    # (FOR UPDATE SKIP LOCKED): each of 40 jobs goes to exactly one of them, and the
+    # schedule they all run at once adds each dedup-keyed job once.
+    stores = [
+        open_control_store(data_dir=tmp_path, database_url=postgres_url, key=None) for _ in range(4)
+    ]
+    migrate_control(stores[0])
+    job_ids = [add(stores[0]) for _ in range(40)]
+    barrier = threading.Barrier(len(stores))
+    claims: list[int] = []
+    added: list[int | None] = []
+
+    def work(control: ControlStore) -> None:
+        barrier.wait()
+        added.append(add(control, "rollups", dedup_key="rollups:2027-03-01T00"))
+        while (job := job_queue.claim_next(control)) is not None:
+            claims.append(job.id)
+
+    threads = [threading.Thread(target=work, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(1 for job_id in added if job_id is not None) == 1
+    expected = [job_id for job_id in [*job_ids, *added] if job_id is not None]
+    assert sorted(claims) == sorted(expected)
+    for store in stores:
+        store.close()

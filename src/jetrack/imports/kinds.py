@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from jetrack.imports import registry
+from jetrack.imports.access_log import AccessLogImporter
 from jetrack.imports.context import Importer
+from jetrack.imports.goatcounter import GoatCounterImporter
 from jetrack.imports.plausible import PLAUSIBLE
+from jetrack.imports.umami import UmamiImporter
 from jetrack.store.stores import Stores
 
 # What imports each kind; the site settings page offers them in this order.
-IMPORTERS: dict[str, Importer] = {"plausible": PLAUSIBLE}
+IMPORTERS: dict[str, Importer] = {
+    "plausible": PLAUSIBLE,
+    "access-log": AccessLogImporter(),
+    "goatcounter": GoatCounterImporter(),
+    "umami": UmamiImporter(),
+}
 
 
 class ImportBusy(Exception):

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.imported import BATCHES_PER_FILE, IMPORTED_TABLES, ImportedTable
 from jetrack.store.stores import Stores
 
@@ -259,7 +259,11 @@ class PlausibleImporter:
             # A delete is a mutation of the table's parts: only where there are rows.
             if not events_count(stores.events, f"SELECT count() FROM {table} {where}", params):
                 continue
-            stores.events.command(f"ALTER TABLE {table} DELETE {where}{MUTATION_SETTINGS}", params)
+            stores.events.command(
+                f"ALTER TABLE {table_to_change(stores.events, table)} DELETE {where}"
+                f"{MUTATION_SETTINGS}",
+                params,
+            )
             wait_for_mutations(stores.events, table)
 
 
@@ -274,7 +278,10 @@ def _forget_past(context: ImportContext, table: str, start: int, first_batch: in
     )
     events = context.stores.events
     if events_count(events, f"SELECT count() FROM {table} {where}", params):
-        events.command(f"ALTER TABLE {table} DELETE {where}{MUTATION_SETTINGS}", params)
+        events.command(
+            f"ALTER TABLE {table_to_change(events, table)} DELETE {where}{MUTATION_SETTINGS}",
+            params,
+        )
         wait_for_mutations(events, table)
 
 

@@ -114,11 +114,17 @@ def delete_import(session: Session, import_id: int) -> bool:
     return True
 
 
+# The kinds whose rows go to the imported tables (daily aggregates, read with
+# include.imports); the other kinds' rows are events, in every report already.
+AGGREGATE_KINDS = ("plausible",)
+
+
 def imported_days(session: Session, site_id: int) -> list[tuple[date, date]]:
-    """The day ranges of a site's finished imports."""
+    """The day ranges of a site's finished imports into the imported tables."""
     rows = session.execute(
         select(SiteImport.first_day, SiteImport.last_day).where(
             SiteImport.site_id == site_id,
+            SiteImport.kind.in_(AGGREGATE_KINDS),
             SiteImport.status == DONE,
             SiteImport.first_day.is_not(None),
         )

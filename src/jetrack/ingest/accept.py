@@ -10,11 +10,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from jetrack.ingest.buffer import Counted
 from jetrack.ingest.client_ip import ClientAddress, resolve_client
 from jetrack.ingest.pipeline import Dropped, Incoming
 from jetrack.ingest.service import IngestService
+from jetrack.ingest.shared_visits import VisitAnswer
 from jetrack.ingest.wire import WireEvent
 from jetrack.store.schema import EventRow
 
@@ -28,6 +30,17 @@ class Accepted:
     rows: list[EventRow]
     counted: list[Counted]  # the rows counted in their visit's totals, with the visit
     dropped: list[str]  # reasons
+
+    def add(self, incoming: Incoming, row_of: Callable[[Incoming], EventRow]) -> None:
+        """The event's row from `row_of` (the pipeline), or the reason it was dropped."""
+        try:
+            row = row_of(incoming)
+        except Dropped as drop:
+            self.dropped.append(drop.reason.value)
+            return
+        self.rows.append(row)
+        if incoming.counted_in is not None:
+            self.counted.append((row, incoming.counted_in))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +95,7 @@ def run_pipeline(
     run = service.pipeline.run
     for wire in events:
         for domain in wire.domains:
-            incoming = Incoming(wire, domain, ip, user_agent, language, now)
-            try:
-                row = run(incoming)
-            except Dropped as drop:
-                accepted.dropped.append(drop.reason.value)
-                continue
-            accepted.rows.append(row)
-            if incoming.counted_in is not None:
-                accepted.counted.append((row, incoming.counted_in))
+            accepted.add(Incoming(wire, domain, ip, user_agent, language, now), run)
     return accepted
 
 
@@ -114,7 +119,13 @@ def accept(
     if refused is not None:
         done(refused)
         return
-    accepted = run_pipeline(service, ip, headers, events, now)
+    if service.shared_visits is not None:
+        _accept_shared(service, ip, headers, events, now, done)
+        return
+    _journal(service, run_pipeline(service, ip, headers, events, now), done)
+
+
+def _journal(service: IngestService, accepted: Accepted, done: Callable[[Outcome], None]) -> None:
     if not accepted.rows:
         done(accepted)
         return
@@ -127,3 +138,43 @@ def accept(
             done(NOT_JOURNALED)
 
     service.buffer.commit_then(accepted.rows, accepted.counted, journaled)
+
+
+def _accept_shared(
+    service: IngestService,
+    ip: ClientAddress | None,
+    headers: Mapping[str, str],
+    events: list[WireEvent],
+    now: float,
+    done: Callable[[Outcome], None],
+) -> None:
+    """Shared mode: the steps before the visit here, the visits of the event-loop turn's
+    events from Redis in one round trip, then the rows journaled as in `accept`."""
+    assert service.shared_visits is not None
+    user_agent, language = headers["user-agent"], headers.get("accept-language", "")
+    pipeline = service.pipeline
+    prepared: list[Incoming] = []
+    dropped: list[str] = []
+    for wire in events:
+        for domain in wire.domains:
+            incoming = Incoming(wire, domain, ip, user_agent, language, now)
+            try:
+                pipeline.prepare(incoming)
+            except Dropped as drop:
+                dropped.append(drop.reason.value)
+                continue
+            prepared.append(incoming)
+    if not prepared:
+        done(Accepted([], [], dropped))
+        return
+
+    def resolved(answers: list[VisitAnswer] | BaseException) -> None:
+        if isinstance(answers, BaseException):
+            done(NOT_JOURNALED)
+            return
+        accepted = Accepted([], [], dropped)
+        for incoming, answer in zip(prepared, answers, strict=True):
+            accepted.add(incoming, partial(pipeline.settle, answer=answer))
+        _journal(service, accepted, done)
+
+    service.shared_visits.submit([pipeline.ask(incoming) for incoming in prepared], resolved)

@@ -33,6 +33,10 @@ class AddressBudget:
         spent) when that would exceed it."""
         return self._windows.take(_key(address), units, now)
 
+    def has_room(self, address: ClientAddress | None, units: int, now: float) -> bool:
+        """Whether `take` would allow `units` now (nothing spent)."""
+        return self._windows.has_room(_key(address), units, now)
+
     def retry_after(self, now: float) -> int:
         """Whole seconds until the next minute's budget."""
         return self._windows.retry_after(now)

@@ -17,20 +17,12 @@ from pathlib import Path
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from jetrack.store.schema import EVENT_COLUMNS, EventRow
+from jetrack.store.schema import EventRow, event_row
 
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".journal"
 # A segment whose events are in the event store, its visits' sessions rows maybe not yet.
 STORED_SUFFIX = ".stored"
-# Rows journaled before the city's GeoName id was a column (event migration 0009) lack it.
-_GEONAME_AT = EVENT_COLUMNS.index("city_geoname_id")
-
-
-def _event_row(values: list[object]) -> EventRow:
-    if len(values) == len(EVENT_COLUMNS) - 1:
-        values.insert(_GEONAME_AT, 0)
-    return EventRow._make(values)
 
 
 class JournalSegment:
@@ -89,7 +81,7 @@ class Journal:
     def read_segment(self, path: Path) -> list[EventRow]:
         """Every complete record; a torn last record (never acknowledged) is ignored."""
         return [
-            _event_row(row)
+            event_row(row)
             for record in self._records(path.read_bytes())
             for row in orjson.loads(record)
         ]

@@ -25,6 +25,14 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.client_ip import ClientAddress
 from jetrack.ingest.page_url import parse_page_url
 from jetrack.ingest.sessions import SessionTable, VisitState
+from jetrack.ingest.shared_visits import (
+    CUSTOM,
+    ENGAGEMENT,
+    NO_VISIT,
+    PAGEVIEW,
+    VisitAnswer,
+    VisitAsk,
+)
 from jetrack.ingest.site_cache import IngestSite, SiteCache
 from jetrack.ingest.wire import WireEvent
 from jetrack.store.identity import cookie_visitor_id, visitor_id
@@ -76,6 +84,8 @@ class Incoming:
     session_id: int = 0
     visit: VisitState | None = None
     counted_in: VisitState | None = None  # the visit whose totals now include this event
+    previous_visitor_id: int | None = None  # shared mode: yesterday's id, to go on
+    may_start: bool = True  # shared mode: the address may start a visit
 
 
 Step = Callable[["Pipeline", Incoming], None]
@@ -118,9 +128,11 @@ def filter_bots(p: Pipeline, e: Incoming) -> None:
 
 def locate(p: Pipeline, e: Incoming) -> None:
     """Country, region and city: the attributes of a new visit, and the country shield.
-    An event of a visit under way takes its visit's place, so it needs no lookup unless
-    the site blocks countries."""
-    if e.visit is not None and (e.site is None or not e.site.shields.blocked_countries):
+    An event of a visit under way takes its visit's place, and an engagement ping never
+    starts one, so they need no lookup unless the site blocks countries."""
+    if (e.visit is not None or e.wire.name == "engagement") and (
+        e.site is None or not e.site.shields.blocked_countries
+    ):
         return
     if e.ip is not None:
         ip = e.ip
@@ -132,19 +144,32 @@ def locate(p: Pipeline, e: Incoming) -> None:
 
 def identify(p: Pipeline, e: Incoming) -> None:
     assert e.site is not None
-    site_id = e.site.id
     if e.site.cookie_mode and e.wire.cookie_id:
-        e.visitor_id = cookie_visitor_id(site_id, e.wire.cookie_id)
-        visit = p.sessions.find(site_id, e.visitor_id, e.now)
+        e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
+        join_visit(e, p.sessions.find(e.site.id, e.visitor_id, e.now))
     else:
-        ip = e.ip.text if e.ip is not None else ""
         salts = p.salts()
-        e.visitor_id = visitor_id(salts.current, site_id, ip, e.user_agent)
-        visit = p.sessions.find(site_id, e.visitor_id, e.now)
-        if visit is None and salts.previous:
-            # Yesterday's id only to continue a visit running across midnight.
-            previous = visitor_id(salts.previous, site_id, ip, e.user_agent)
-            visit = p.sessions.find(site_id, previous, e.now)
+        ip = e.ip.text if e.ip is not None else ""
+        identify_with_salts(p, e, ip, salts.current, salts.previous)
+
+
+def identify_with_salts(
+    p: Pipeline, e: Incoming, key: str, current: bytes, previous: bytes | None
+) -> None:
+    """The visitor id of `key` (the address, or an imported tool's visitor key) and the user
+    agent under the current salt; the previous salt's id only to continue a visit running
+    across midnight. (jetrack.imports.replay passes the salts of a past day.)"""
+    assert e.site is not None
+    site_id = e.site.id
+    e.visitor_id = visitor_id(current, site_id, key, e.user_agent)
+    visit = p.sessions.find(site_id, e.visitor_id, e.now)
+    if visit is None and previous:
+        visit = p.sessions.find(site_id, visitor_id(previous, site_id, key, e.user_agent), e.now)
+    join_visit(e, visit)
+
+
+def join_visit(e: Incoming, visit: VisitState | None) -> None:
+    """An event of a visit under way takes the visit's ids and attributes."""
     if visit is not None:
         visit.last_seen = e.now
         e.visit = visit
@@ -166,10 +191,15 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
         # Each visit holds memory for 30 minutes: one address may not start them in bulk
         # (new user agents, or forged forwarded addresses behind a proxy).
         raise Dropped(DropReason.NEW_VISITOR_BUDGET)
+    visit = p.sessions.start(e.site.id, e.visitor_id, e.now, _visit_attributes(e))
+    e.visit, e.session_id, e.visit_attributes = visit, visit.session_id, visit.attributes
+
+
+def _visit_attributes(e: Incoming) -> tuple[str | int, ...]:
     source, channel = classify_source(e.wire.referrer, e.hostname, e.query)
     agent = parse_user_agent(e.user_agent)
     referrer = "" if not source else _strip_referrer(e.wire.referrer)
-    attributes = (
+    return (
         referrer,
         source,
         channel,
@@ -192,8 +222,6 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
         agent.os_version,
         primary_language(e.accept_language),
     )
-    visit = p.sessions.start(e.site.id, e.visitor_id, e.now, attributes)
-    e.visit, e.session_id, e.visit_attributes = visit, visit.session_id, visit.attributes
 
 
 def count_in_visit(p: Pipeline, e: Incoming) -> None:
@@ -202,6 +230,30 @@ def count_in_visit(p: Pipeline, e: Incoming) -> None:
     if e.wire.name != "engagement":
         e.visit.count(e.wire.name, int(e.now), e.hostname, e.pathname, e.wire.interactive)
         e.counted_in = e.visit
+
+
+def identify_shared(p: Pipeline, e: Incoming) -> None:
+    """Shared mode: the visitor's ids only; which visit is theirs, Redis answers
+    (`jetrack.ingest.shared_visits`) for the batch of events after the steps."""
+    assert e.site is not None
+    if e.site.cookie_mode and e.wire.cookie_id:
+        e.visitor_id = cookie_visitor_id(e.site.id, e.wire.cookie_id)
+        return
+    ip = e.ip.text if e.ip is not None else ""
+    salts = p.salts()
+    e.visitor_id = visitor_id(salts.current, e.site.id, ip, e.user_agent)
+    if salts.previous:
+        e.previous_visitor_id = visitor_id(salts.previous, e.site.id, ip, e.user_agent)
+
+
+def describe_visit(p: Pipeline, e: Incoming) -> None:
+    """Shared mode: the attributes a visit this event starts would take, and whether its
+    address may start one (its budget is spent only when it does, `Pipeline.settle`)."""
+    if e.wire.name == "engagement":
+        return  # never starts a visit
+    e.visit_attributes = _visit_attributes(e)
+    if p.new_visitors is not None:
+        e.may_start = p.new_visitors.has_room(e.ip, 1, e.now)
 
 
 def _strip_referrer(referrer: str) -> str:
@@ -219,6 +271,17 @@ STEPS: list[Step] = [
     locate,
     start_visit,
     count_in_visit,  # last: after it nothing may drop the event
+]
+# Shared mode (several processes): the steps before the visit; `Pipeline.settle` then
+# takes the visit Redis answered.
+SHARED_STEPS: list[Step] = [
+    parse_url,
+    find_site,
+    shield_request,
+    filter_bots,
+    identify_shared,
+    locate,
+    describe_visit,
 ]
 
 
@@ -245,6 +308,12 @@ class Pipeline:
 
     def run(self, e: Incoming) -> EventRow:
         """The stored row for the event, or raises Dropped."""
+        self.prepare(e)
+        self.counts["accepted"] += 1
+        return _row(e)
+
+    def prepare(self, e: Incoming) -> None:
+        """Run the steps (all of them, or SHARED_STEPS up to the visit); raises Dropped."""
         try:
             if self.step_seconds is None:
                 for step in self.steps:
@@ -260,8 +329,35 @@ class Pipeline:
         except Dropped as drop:
             self.counts[drop.reason.value] += 1
             raise
+
+    def settle(self, e: Incoming, answer: VisitAnswer) -> EventRow:
+        """Shared mode: the row of a prepared event, in the visit Redis answered; raises
+        Dropped (no visit for an engagement ping, or the new-visitor budget spent)."""
+        visit = answer.visit
+        if visit is None:
+            reason = (
+                DropReason.NO_VISIT if answer.refused == NO_VISIT else DropReason.NEW_VISITOR_BUDGET
+            )
+            self.counts[reason.value] += 1
+            raise Dropped(reason)
+        if answer.started and self.new_visitors is not None:
+            self.new_visitors.take(e.ip, 1, e.now)
+        e.visit, e.visitor_id, e.session_id = visit, visit.visitor_id, visit.session_id
+        e.visit_attributes = visit.attributes
+        if e.wire.name != "engagement":
+            e.counted_in = visit
         self.counts["accepted"] += 1
         return _row(e)
+
+    def ask(self, e: Incoming) -> VisitAsk:
+        """Shared mode: a prepared event's question to the shared visits."""
+        assert e.site is not None
+        name = e.wire.name
+        kind = PAGEVIEW if name == "pageview" else ENGAGEMENT if name == "engagement" else CUSTOM
+        return VisitAsk(
+            e.site.id, e.visitor_id, e.previous_visitor_id, e.now, e.may_start, kind,
+            e.hostname, e.pathname, e.wire.interactive, e.visit_attributes,
+        )  # fmt: skip
 
 
 # EventRow from its values in one tuple: half the cost of its keyword-binding constructor
@@ -291,5 +387,6 @@ def _row(e: Incoming) -> EventRow:
             1 if wire.interactive else 0,
             wire.scroll_depth,
             wire.engagement_ms,
+            0,  # import_id: live traffic
         ),
     )

@@ -70,7 +70,9 @@ def counted_visits(rows: Iterable[EventRow]) -> dict[int, set[int]]:
 
 
 # A sessions row is the event row's ids and visit attributes, then the visit's totals.
-_FROM_ROW = ("site_id", "session_id", "visitor_id", "entry_page", *SESSION_VISIT_ATTRIBUTES)
+_FROM_ROW = (
+    "site_id", "session_id", "visitor_id", "entry_page", *SESSION_VISIT_ATTRIBUTES, "import_id"
+)  # fmt: skip
 _row_part = operator.itemgetter(*(EVENT_COLUMNS.index(name) for name in _FROM_ROW))
 _FROM_TOTALS = {
     "start": "start",

@@ -21,8 +21,9 @@ from jetrack.ingest.budgets import AddressBudget
 from jetrack.ingest.buffer import WriteBuffer
 from jetrack.ingest.client_ip import Networks, parse_networks
 from jetrack.ingest.journal import Journal
-from jetrack.ingest.pipeline import Pipeline
+from jetrack.ingest.pipeline import SHARED_STEPS, Pipeline
 from jetrack.ingest.sessions import SessionTable
+from jetrack.ingest.shared_visits import VisitBatcher, open_shared_visits
 from jetrack.ingest.site_cache import SiteCache
 from jetrack.metrics import Metrics
 from jetrack.store.salts import SaltRing, seconds_to_midnight
@@ -41,6 +42,7 @@ class IngestService:
     salts: SaltRing
     trusted_proxies: Networks
     batch_budget: AddressBudget  # events of POST /api/events per address and minute
+    shared_visits: VisitBatcher | None = None  # shared mode: the visits in Redis
     batches_refused: int = 0  # answered 429 by that budget
     # Requests answered 4xx before the pipeline, by reason (bad_request, too_large).
     refused: Counter[str] = field(default_factory=Counter)
@@ -106,11 +108,18 @@ def build_service(
     sites = SiteCache(stores.control)
     sites.refresh()
     salts = SaltRing(stores.control)
+    timeout = settings.session_timeout_minutes * 60
+    shared = (
+        open_shared_visits(settings.redis_url, timeout, settings.redis_prefix)
+        if settings.redis_url is not None
+        else None
+    )
     pipeline = Pipeline(
         sites,
         open_geo(settings),
-        SessionTable(settings.session_timeout_minutes * 60, settings.max_live_visits),
+        SessionTable(timeout, settings.max_live_visits),  # empty in shared mode
         salts,
+        steps=SHARED_STEPS if shared is not None else None,
         new_visitors=AddressBudget(settings.new_visitors_per_minute),
     )
     buffer = WriteBuffer(
@@ -127,6 +136,7 @@ def build_service(
         salts,
         parse_networks(tuple(settings.trusted_proxies)),
         AddressBudget(settings.batch_events_per_minute),
+        shared,
     )
 
 
@@ -169,4 +179,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await service.buffer.close()
+        if service.shared_visits is not None:
+            service.shared_visits.close()
         log.info("write buffer flushed: %d events stored this run", service.buffer.stored)

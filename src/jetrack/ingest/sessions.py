@@ -167,6 +167,12 @@ class SessionTable:
         self._make_room(now)
         return visit
 
+    def restore(self, site_id: int, visit: VisitState) -> None:
+        """Put back a visit that was under way when its writer stopped (an import resumed
+        after a restart goes on with the visits its stored events left open)."""
+        self._visits[_key(site_id, visit.visitor_id)] = visit
+        self._make_room(visit.last_seen)
+
     def _make_room(self, now: float) -> None:
         visits, packed = self._visits, self._packed
         while len(visits) > self.max_live:

@@ -87,5 +87,8 @@ class SiteCache:
             for row in rows
         }
 
+    def by_id(self, site_id: int) -> IngestSite | None:
+        return next((site for site in self._by_domain.values() if site.id == site_id), None)
+
     def get(self, domain: str) -> IngestSite | None:
         return self._by_domain.get(domain.removeprefix("www."))

@@ -25,7 +25,10 @@ def run_import(context: JobContext) -> None:
         record = registry.start_import(session, import_id)
         site = session.get(Site, record.site_id) if record is not None else None
     if record is None or site is None:
-        return  # deleted, or over
+        # Deleted, or over: the job keeps no checkpoint (a replayed import's holds its
+        # day salts while it runs).
+        context.payload.pop("checkpoint", None)
+        return
     importer = IMPORTERS.get(record.kind)
     if importer is None:
         with control.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, local_table, table_to_change
 from jetrack.store.imported import IMPORTED_TABLES
 
 # Table -> its time column. Every table here is cleaned by retention and erasure; a table
@@ -35,7 +35,7 @@ def wait_for_mutations(events: EventStore, table: str) -> None:
             "SELECT count(), anyIf(latest_fail_reason, latest_fail_reason != '') "
             "FROM system.mutations WHERE database = currentDatabase() AND table = {t:String} "
             "AND NOT is_done",
-            {"t": table},
+            {"t": local_table(events, table)},
         ).rows[0]
         if not pending[0]:
             return
@@ -73,7 +73,8 @@ def delete_site_rows(events: EventStore, site_id: int) -> None:
     returns, the rows are gone from the data files, not just hidden)."""
     for table in present_tables(events):
         events.command(
-            f"ALTER TABLE {table} DELETE WHERE site_id = {{site:UInt32}}" + MUTATION_SETTINGS,
+            f"ALTER TABLE {table_to_change(events, table)} DELETE WHERE site_id = {{site:UInt32}}"
+            + MUTATION_SETTINGS,
             {"site": site_id},
         )
         wait_for_mutations(events, table)

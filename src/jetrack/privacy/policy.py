@@ -59,6 +59,7 @@ COLLECTED_FIELDS: dict[str, str] = {
     "interactive": "whether the event counts as an interaction (for bounce rate)",
     "scroll_depth": "how far down the page you scrolled, in percent",
     "engagement_ms": "how long the page was in the foreground",
+    "import_id": "which import brought the event in from another tool, if one did",
 }
 
 

@@ -27,7 +27,7 @@ from jetrack.privacy.event_tables import (
     to_epoch,
     wait_for_mutations,
 )
-from jetrack.store.events import EventStore, Limits
+from jetrack.store.events import EventStore, Limits, local_table, table_to_change
 from jetrack.store.job_queue import JobContext
 from jetrack.store.models import Site
 
@@ -102,7 +102,7 @@ def apply_retention(events: EventStore, cutoffs: dict[int, datetime]) -> Retenti
             "SELECT partition_id, min(toUnixTimestamp(min_time)) FROM system.parts"
             " WHERE database = currentDatabase() AND table = {table:String} AND active"
             " GROUP BY partition_id ORDER BY partition_id",
-            {"table": table},
+            {"table": local_table(events, table)},
         )
         for partition_id, oldest in parts.rows:
             if int(oldest) >= latest or not PARTITION_ID.match(str(partition_id)):
@@ -129,13 +129,16 @@ def _apply_to_partition(
     if sites and all(
         site in cutoffs and newest < to_epoch(cutoffs[site]) for site, _, newest in sites
     ):
-        events.command(f"ALTER TABLE {table} DROP PARTITION ID '{partition_id}'")
+        events.command(
+            f"ALTER TABLE {table_to_change(events, table)} DROP PARTITION ID '{partition_id}'"
+        )
         report.dropped_partitions.append(f"{table}:{partition_id}")
         return
     for site, oldest, _ in sites:
         if site in cutoffs and oldest < to_epoch(cutoffs[site]):
             events.command(
-                f"ALTER TABLE {table} DELETE IN PARTITION ID '{partition_id}'"
+                f"ALTER TABLE {table_to_change(events, table)}"
+                f" DELETE IN PARTITION ID '{partition_id}'"
                 f" WHERE site_id = {{site:UInt32}} AND {time_column} < {{cut:DateTime('UTC')}}"
                 + MUTATION_SETTINGS,
                 {"site": site, "cut": cutoffs[site].strftime("%Y-%m-%d %H:%M:%S")},

@@ -91,6 +91,29 @@ def open_control_store(
     return store
 
 
+# PostgreSQL advisory lock held while a process migrates: processes of the shared mode
+# that start together (`jetrack serve --workers`) migrate one after the other, and the
+# later ones find nothing left to do.
+_MIGRATION_LOCK = 0x4A54_4D49  # "JTMI"
+
+
+@contextmanager
+def migration_lock(store: ControlStore) -> Iterator[None]:
+    """Migrations of several processes one at a time (on SQLite, one process holds the
+    data dir anyway)."""
+    if store.engine.dialect.name != "postgresql":
+        yield
+        return
+    with store.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            conn.commit()
+
+
 def migrate_control(store: ControlStore) -> None:
     """Bring the control store to the newest Alembic revision."""
     from alembic import command

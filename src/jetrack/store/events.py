@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 
@@ -55,10 +55,19 @@ class EventStore(Protocol):
 
     limits: Limits
     storage_settings: str
+    # A ClickHouse cluster's name: tables are Distributed over NAME_local tables
+    # (store/event_schema.py); statements that change rows in place name those.
+    cluster: str | None
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult: ...
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
+        """The result as Arrow, as the engine wrote it (to copy rows between stores)."""
+        ...
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
@@ -109,6 +118,15 @@ def _arrow_table(result: Any) -> pa.Table:
     if len(result) == 0:
         return pa.Table.from_batches([], schema=pa.schema([]))
     return pa.ipc.open_file(result.get_memview().view()).read_all()
+
+
+def _query_result(sql: str, table: pa.Table, started: float) -> QueryResult:
+    """Rows of a query's Arrow output, the same Python values from either backend."""
+    elapsed = (time.perf_counter() - started) * 1000
+    columns = [c.to_pylist() for c in table.columns]
+    rows = list(zip(*columns, strict=True)) if columns else []
+    _log_timing(sql, elapsed, len(rows))
+    return QueryResult(list(table.column_names), rows, elapsed)
 
 
 def _translate(exc: Exception) -> EventStoreError:
@@ -212,6 +230,7 @@ class ChdbEventStore:
         self._lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         self.storage_settings = f", storage_policy = '{ENCRYPTED_POLICY}'" if key else ""
+        self.cluster: str | None = None
         self._path, self._key = path.resolve(), key
         self._closed = False
         self._conn = self._connect()
@@ -272,15 +291,15 @@ class ChdbEventStore:
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
+        started = time.perf_counter()
+        return _query_result(sql, self.query_arrow(sql, params, limits=limits), started)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
         settings = _limit_settings(limits or self.limits)
         suffix = " SETTINGS " + ", ".join(f"{k} = {v!r}" for k, v in settings.items())
-        started = time.perf_counter()
-        table = _arrow_table(self._run(sql + suffix, "Arrow", params))
-        elapsed = (time.perf_counter() - started) * 1000
-        columns = [c.to_pylist() for c in table.columns]
-        rows = list(zip(*columns, strict=True)) if columns else []
-        _log_timing(sql, elapsed, len(rows))
-        return QueryResult(list(table.column_names), rows, elapsed)
+        return _arrow_table(self._run(sql + suffix, "Arrow", params))
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, "CSV", params)
@@ -338,38 +357,46 @@ class ChdbEventStore:
 
 
 class ServerEventStore:
-    """A ClickHouse server or cluster through clickhouse-connect (same SQL as embedded)."""
+    """A ClickHouse server or cluster through clickhouse-connect's HTTP client: the same SQL
+    as embedded, bound server-side ({name:Type} placeholders, `param_*` values), results
+    as Arrow like the embedded engine's (the same Python values), inserts as Arrow."""
 
-    def __init__(self, url: str, limits: Limits) -> None:
+    def __init__(self, url: str, limits: Limits, cluster: str | None = None) -> None:
         import clickhouse_connect
 
         self.limits = limits
         self.storage_settings = ""
+        self.cluster = cluster
         parts = urlsplit(url)
+        secure = parts.scheme in ("https", "clickhouses")
         self._client = clickhouse_connect.get_client(
             host=parts.hostname or "localhost",
-            port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=parts.username or "default",
-            password=parts.password or "",
-            database=(parts.path or "/default").strip("/") or "default",
-            secure=parts.scheme == "https",
+            port=parts.port or (8443 if secure else 8123),
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+            database=unquote((parts.path or "/default").strip("/")) or "default",
+            secure=secure,
+            # One client serves every thread of the process: a session would make a
+            # server refuse a second statement while one runs (SESSION_IS_LOCKED), and
+            # nothing here keeps state between statements.
+            autogenerate_session_id=False,
         )
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
         started = time.perf_counter()
+        return _query_result(sql, self.query_arrow(sql, params, limits=limits), started)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
         try:
-            result = self._client.query(
+            return self._client.query_arrow(
                 sql, parameters=dict(params or {}), settings=_limit_settings(limits or self.limits)
             )
         except Exception as exc:
             raise _translate(exc) from None
-        elapsed = (time.perf_counter() - started) * 1000
-        _log_timing(sql, elapsed, len(result.result_rows))
-        return QueryResult(
-            list(result.column_names), [tuple(r) for r in result.result_rows], elapsed
-        )
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         try:
@@ -398,11 +425,17 @@ class LimitedEventStore:
     def __init__(self, inner: EventStore, limits: Limits) -> None:
         self.inner, self.limits = inner, limits
         self.storage_settings = inner.storage_settings
+        self.cluster = inner.cluster
 
     def query(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
     ) -> QueryResult:
         return self.inner.query(sql, params, limits=limits or self.limits)
+
+    def query_arrow(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limits: Limits | None = None
+    ) -> pa.Table:
+        return self.inner.query_arrow(sql, params, limits=limits or self.limits)
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self.inner.command(sql, params)
@@ -433,11 +466,23 @@ def open_event_store(
     key: bytes | None,
     limits: Limits,
     memory_limit: int | None = None,
+    cluster: str | None = None,
 ) -> EventStore:
     if clickhouse_url:
-        return ServerEventStore(clickhouse_url, limits)
+        return ServerEventStore(clickhouse_url, limits, cluster)
     memory = EngineMemory.for_limit(memory_limit) if memory_limit else None
     return ChdbEventStore(events_dir, key, limits, memory)
+
+
+def table_to_change(events: EventStore, table: str) -> str:
+    """What an ALTER (mutation, partition) or DELETE names to change `table`'s rows: on a
+    cluster every node's local table, ON CLUSTER (a Distributed table holds no rows)."""
+    return f"{table}_local ON CLUSTER {events.cluster}" if events.cluster else table
+
+
+def local_table(events: EventStore, table: str) -> str:
+    """`table`'s name in system.parts and system.mutations (of the node connected to)."""
+    return f"{table}_local" if events.cluster else table
 
 
 def rows_as_dicts(result: QueryResult) -> list[dict[str, Any]]:
@@ -458,6 +503,8 @@ __all__: Sequence[str] = [
     "QueryResult",
     "ServerEventStore",
     "first_value",
+    "local_table",
     "open_event_store",
     "rows_as_dicts",
+    "table_to_change",
 ]

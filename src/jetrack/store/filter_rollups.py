@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, FILTERED_COLUMNS, ROLLED_COLUMNS
 
 PRUNED = "?"  # prefix of the column of rows not written (see the module's docstring)
@@ -142,8 +142,8 @@ def _kept_or_marked(grouped: str, sums: str) -> str:
 def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
     """Rows of the day from an earlier build that this one did not write again."""
     events.command(
-        "DELETE FROM filter_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
-        + sites,
+        f"DELETE FROM {table_to_change(events, 'filter_rollups')}"
+        " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + sites,
         params,
     )
 

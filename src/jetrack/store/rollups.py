@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.filter_rollups import (
     MIN_FILTERED_VISITS,
     build_filter_rollups,
@@ -238,8 +238,8 @@ def build_rollups(
     # query never finds the day without rows.
     of_sites = " AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""
     events.command(
-        "DELETE FROM visit_rollups WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
-        + of_sites,
+        f"DELETE FROM {table_to_change(events, 'visit_rollups')}"
+        " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + of_sites,
         params | {"day": day.isoformat()},
     )
     delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)

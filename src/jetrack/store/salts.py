@@ -10,13 +10,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from jetrack.store.control import ControlStore
 from jetrack.store.models import Salt
 
 SALT_BYTES = 32
 SALT_LIFETIME = timedelta(hours=48)
+# PostgreSQL advisory lock held while a salt may be made: several processes (the shared
+# mode) at midnight make one salt, not one each (`pg_advisory_xact_lock`, released at commit).
+_SALT_LOCK = 0x4A54_5341  # "JTSA"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ def rotate_salts(control: ControlStore, now: datetime | None = None) -> SaltPair
     today = now.astimezone(UTC).date()
     start = _midnight(today)
     with control.session() as session:
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SALT_LOCK})
         session.execute(delete(Salt).where(Salt.created_at < now - SALT_LIFETIME))
         todays = session.scalars(
             select(Salt).where(Salt.created_at >= start).order_by(Salt.id)

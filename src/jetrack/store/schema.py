@@ -52,6 +52,8 @@ class EventRow(NamedTuple):
     interactive: int
     scroll_depth: int
     engagement_ms: int
+    # 0 for live traffic; the id of the import (jetrack.imports) that wrote the row
+    import_id: int = 0
 
 
 _STR = pa.string()
@@ -65,9 +67,11 @@ _EVENT_TYPES: dict[str, pa.DataType] = {
     "scroll_depth": pa.uint8(),
     "engagement_ms": pa.uint32(),
     "city_geoname_id": pa.uint32(),
+    "import_id": pa.uint32(),
 }  # every other column is a string
 
 EVENT_COLUMNS: tuple[str, ...] = EventRow._fields
+_GEONAME_AT = EVENT_COLUMNS.index("city_geoname_id")
 EVENT_ARROW_COLUMNS: list[tuple[str, pa.DataType]] = [
     (name, _EVENT_TYPES.get(name, _STR)) for name in EVENT_COLUMNS
 ]
@@ -81,8 +85,12 @@ EVENT_VISIT_ATTRIBUTES = EVENT_COLUMNS[
 
 
 def event_row(values: tuple[Any, ...] | list[Any]) -> EventRow:
-    """An EventRow of values in column order (a journal record, a test's tuple)."""
-    return EventRow._make(values)
+    """An EventRow of values in column order (a journal record, a test's tuple); a record
+    written before import_id existed takes its default, one written before
+    city_geoname_id (event migration 0009) gets 0 there."""
+    if len(values) < len(EventRow._fields):
+        values = [*values[:_GEONAME_AT], 0, *values[_GEONAME_AT:]]
+    return EventRow(*values)
 
 
 # Sessions table (one row per visit): visit attributes copied from the visit's first event
@@ -99,7 +107,8 @@ TALLY_COLUMNS = [
     "entry_page_hostname", "entry_page", "exit_page", "pageviews", "events",
     "interactive_events", "duration",
 ]  # fmt: skip
-SESSION_COLUMNS = TALLY_COLUMNS + VISIT_ATTRIBUTES
+# import_id (0008_import_id.sql): the import that wrote the visit, 0 for live traffic.
+SESSION_COLUMNS = TALLY_COLUMNS + VISIT_ATTRIBUTES + ["import_id"]
 _SESSION_TYPES: dict[str, pa.DataType] = {
     "site_id": pa.uint32(),
     "session_id": pa.uint64(),
@@ -111,6 +120,7 @@ _SESSION_TYPES: dict[str, pa.DataType] = {
     "interactive_events": pa.uint32(),
     "duration": pa.uint32(),
     "city_geoname_id": pa.uint32(),
+    "import_id": pa.uint32(),
 }  # every other column is a string
 SESSION_SCHEMA = pa.schema(
     [pa.field(name, _SESSION_TYPES.get(name, _STR), nullable=False) for name in SESSION_COLUMNS]

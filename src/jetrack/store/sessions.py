@@ -14,7 +14,7 @@ from typing import Any
 from jetrack.store.events import EventStore
 from jetrack.store.schema import SESSION_COLUMNS, TALLY_COLUMNS, VISIT_ATTRIBUTES
 
-# TALLY_COLUMNS then VISIT_ATTRIBUTES, over the visit's events without engagement
+# TALLY_COLUMNS, VISIT_ATTRIBUTES then import_id, over the visit's events without engagement
 # pings. Aliases would shadow the events
 # columns inside the other aggregates, so the columns go by position instead.
 _AGGREGATES = [
@@ -32,6 +32,7 @@ _AGGREGATES = [
     "countIf(name != 'pageview' AND interactive = 1)",
     "toUInt32(dateDiff('second', min(timestamp), max(timestamp)))",
     *[f"any({column})" for column in VISIT_ATTRIBUTES],
+    "any(import_id)",
 ]
 
 # A visit is rebuilt from its events this far either side of the window asked for.

@@ -6,7 +6,12 @@ import os
 from dataclasses import dataclass
 
 from jetrack.config import ConfigError, Settings
-from jetrack.store.control import ControlStore, migrate_control, open_control_store
+from jetrack.store.control import (
+    ControlStore,
+    migrate_control,
+    migration_lock,
+    open_control_store,
+)
 from jetrack.store.datadir import DataDirLock, prepare_data_dir
 from jetrack.store.event_schema import migrate_events
 from jetrack.store.events import EventStore, EventStoreError, Limits, open_event_store
@@ -41,7 +46,8 @@ def open_control_only(settings: Settings) -> ControlStore:
         database_url=settings.database_url,
         key=keys.control if keys else None,
     )
-    migrate_control(control)
+    with migration_lock(control):
+        migrate_control(control)
     return control
 
 
@@ -65,6 +71,7 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
                 key=keys.events if keys else None,
                 limits=Limits(settings.query_timeout_seconds, settings.query_max_rows),
                 memory_limit=settings.memory_limit,
+                cluster=settings.clickhouse_cluster,
             )
         except Exception as exc:
             control.close()
@@ -74,8 +81,9 @@ def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
         stores = Stores(settings, control, events, lock, keys)
         if migrate:
             try:
-                migrate_control(control)
-                migrate_events(events)
+                with migration_lock(control):
+                    migrate_control(control)
+                    migrate_events(events, settings.clickhouse_cluster)
             except EventStoreError as exc:
                 stores.close()
                 raise ConfigError(

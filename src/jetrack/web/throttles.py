@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jetrack.accounts.throttle import LoginThrottle, second_factor_throttle
+from jetrack.config import Settings
 from jetrack.notify.limits import MailLimiter
-from jetrack.rate_limits import SlidingWindows
+from jetrack.rate_limits import Limiter, SharedSlidingWindows, SlidingWindows, redis_client
 
 T = TypeVar("T")
 
@@ -48,21 +49,28 @@ def mails(request: Request) -> MailLimiter:
     return _of(request, "mail_limiter", MailLimiter)
 
 
-APIRequests = SlidingWindows[object]  # requests per API key, in any hour
+APIRequests = Limiter  # requests per API key, in any hour
 
 
-def _per_key(request: Request) -> APIRequests:
-    return SlidingWindows(request.app.state.settings.api_rate_limit_per_hour, 3600.0)
+def _per_key(request: Request, name: str) -> APIRequests:
+    """In the shared mode the hour's requests of a key are counted across every process
+    (Redis); else in this process."""
+    settings: Settings = request.app.state.settings
+    limit = settings.api_rate_limit_per_hour
+    if settings.redis_url is None:
+        return SlidingWindows[object](limit, 3600.0)
+    client = redis_client(settings.redis_url)
+    return SharedSlidingWindows(client, limit, 3600.0, f"{settings.redis_prefix}{name}:")
 
 
 def stats_api(request: Request) -> APIRequests:
     """Stats API requests per API key (JETRACK_API_RATE_LIMIT_PER_HOUR)."""
-    return _of(request, "stats_rate_limiter", lambda: _per_key(request))
+    return _of(request, "stats_rate_limiter", lambda: _per_key(request, "stats-api"))
 
 
 def sites_api(request: Request) -> APIRequests:
     """Sites API requests per API key, counted apart from the Stats API's."""
-    return _of(request, "sites_rate_limiter", lambda: _per_key(request))
+    return _of(request, "sites_rate_limiter", lambda: _per_key(request, "sites-api"))
 
 
 def retry_after(response: Response, seconds: int) -> Response:
