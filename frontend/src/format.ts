@@ -63,17 +63,32 @@ export function exactMetric(metric: Metric, value: number | null | undefined): s
   return exact.format(value)
 }
 
-/** The text of a row's metric at `index`: money as the engine wrote it (€1.2K). */
+/** Money in the page's language with the currency's minor digits (€29.90, 29,90 €, ¥3,000);
+ * `short`: amounts from a thousand on in compact notation (€1.2K). */
+export function moneyText(money: { value: number; currency: string }, short = false): string {
+  const compactNotation = short && Math.abs(money.value) >= 1000
+  try {
+    return new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: money.currency,
+      ...(compactNotation ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
+    }).format(money.value)
+  } catch {
+    return `${money.currency}\u00a0${exact.format(money.value)}`
+  }
+}
+
+/** The text of a row's metric at `index`: money in the page's language (€29.90, €1.2K). */
 export function cellText(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money'>, index: number): string {
   const money = row.money?.[index]
-  if (money) return money.short
+  if (money) return moneyText(money, true)
   return formatMetric(metric, row.metrics[index])
 }
 
 /** Its exact value, for a title: money in full (€1,234.56). */
 export function cellTitle(metric: Metric, row: Pick<ResultRow, 'metrics' | 'money'>, index: number): string {
   const money = row.money?.[index]
-  if (money) return money.long
+  if (money) return moneyText(money)
   if (row.money && row.metrics[index] === null) return t('no revenue goal')
   return exactMetric(metric, row.metrics[index])
 }
@@ -142,7 +157,7 @@ function safeDisplayNames(type: 'region' | 'language'): Intl.DisplayNames | null
 }
 
 export function countryName(code: string): string {
-  if (!/^[A-Z]{2}$/.test(code)) return code || t('Unknown')
+  if (!/^[A-Z]{2}$/.test(code)) return code || t('(none)')
   try {
     return regionNames?.of(code) ?? code
   } catch {
@@ -156,7 +171,7 @@ export function flag(code: string): string {
 }
 
 export function languageName(tag: string): string {
-  if (!tag) return t('Unknown')
+  if (!tag) return t('(none)')
   try {
     return languageNames?.of(tag) ?? tag
   } catch {

@@ -88,8 +88,10 @@ export function parseState(search: string): DashState {
     const second = raw.indexOf(',', first + 1)
     if (first < 0 || second < 0) continue
     const op = raw.slice(0, first) as DashFilter['op']
-    const dimension = raw.slice(first + 1, second)
+    let dimension = raw.slice(first + 1, second)
     const value = raw.slice(second + 1)
+    // Addresses saved while visit:city held names (it holds GeoNames ids now).
+    if (dimension === 'visit:city' && !/^\d+$/.test(value)) dimension = 'visit:city_name'
     if (!OPS.includes(op) || !isFilterable(dimension)) continue
     state.filters.push({ op, dimension: dimension as FilterDimension, value })
   }

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.users import create_user, find_user
+from jetrack.enrich.geonames import city_index
 from jetrack.privacy.event_tables import present_tables
 from jetrack.sites.funnels import FunnelError, create_funnel, list_funnels
 from jetrack.sites.goals import GoalError, find_or_create_goal, goal_spec, list_goals
@@ -358,6 +359,8 @@ def _arrays(plan: _Plan) -> dict[str, str]:
         arrays[f"t_{name}"] = [row[i] for row in TRAFFIC]
     for i, name in enumerate(["country", "region", "city"], start=1):
         arrays[f"g_{name}"] = [row[i] for row in GEO]
+    cities = city_index()
+    arrays["g_geoname"] = [cities.named(row[1], row[3]) for row in GEO]
     tech_names = ["device", "screen", "os", "os_version", "browser", "browser_version"]
     for i, name in enumerate(tech_names, start=1):
         arrays[f"d_{name}"] = [row[i] for row in TECH]
@@ -463,7 +466,7 @@ def _insert_sql(arr: dict[str, str]) -> str:
       {arr["t_content"]}[t], {arr["t_term"]}[t],
       if({arr["t_medium"]}[t] = 'cpc', 'gclid', ''),
       entry_path, {arr["g_country"]}[g], {arr["g_region"]}[g],
-      {arr["g_city"]}[g], {arr["d_device"]}[d], {arr["d_screen"]}[d],
+      {arr["g_city"]}[g], {arr["g_geoname"]}[g], {arr["d_device"]}[d], {arr["d_screen"]}[d],
       {arr["d_browser"]}[d], {arr["d_browser_version"]}[d],
       {arr["d_os"]}[d], {arr["d_os_version"]}[d], language,
       multiIf(kind != 2 OR custom = 6, map(),

@@ -75,3 +75,28 @@ def test_reset_without_smtp_prints_the_link(
 
 def _csrf(client: TestClient) -> str:
     return str(client.get("/api/account/me").json()["csrf_token"])
+
+
+def test_account_mails_are_in_the_users_language(
+    client: TestClient, stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reset mail in the account's saved language, whatever the browser asking for it
+    says; without a saved one, in the language of the page that sent it."""
+    sign_up(client, "ada@example.com")
+    fresh = TestClient(client.app, follow_redirects=False)
+    with stores.control.session() as session:
+        session.execute(update(User).where(User.email == "ada@example.com").values(locale="de"))
+    with caplog.at_level(logging.INFO, logger="jetrack.mail"):
+        fresh.post("/forgot-password", data={"email": "ada@example.com"},
+                   headers={"Accept-Language": "en"})  # fmt: skip
+    assert "Setzen Sie Ihr Jetrack-Passwort zurück" in caplog.text  # the subject
+    assert "Der Link funktioniert einmal und läuft in einer Stunde ab." in caplog.text
+    assert "The link works once" not in caplog.text
+    caplog.clear()
+    with stores.control.session() as session:
+        session.execute(update(User).where(User.email == "ada@example.com").values(locale=None))
+    with caplog.at_level(logging.INFO, logger="jetrack.mail"):
+        fresh.post("/forgot-password", data={"email": "ada@example.com"},
+                   headers={"Accept-Language": "fr-FR, en;q=0.5"})  # fmt: skip
+    assert "Réinitialisez votre mot de passe Jetrack" in caplog.text
+    assert "pour choisir un nouveau mot de passe" in caplog.text

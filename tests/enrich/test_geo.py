@@ -11,17 +11,29 @@ from netaddr import IPSet
 
 from jetrack.enrich.geo import CITY_DATABASE_FILES, GEO_ATTRIBUTION, GeoInfo, GeoLookup
 
+# Coordinates of the places below, as DB-IP gives them (they pick the GeoNames city).
+_AT = {
+    "Mountain View": (37.422, -122.085),
+    "London": (51.514, -0.091),
+    "Stockholm": (59.33, 18.07),
+    "Moscow (Tsentralnyy administrativnyy okrug)": (55.75, 37.62),
+    "Chiyoda City": (35.69, 139.75),
+}
 
-def _record(country: str, state: str, city: str) -> dict[str, object]:
+
+def _record(
+    country: str, state: str, city: str, at: tuple[float, float] | None = None
+) -> dict[str, object]:
     """A record in the layout of the ip-location-db DB-IP city databases."""
+    latitude, longitude = at or _AT.get(city, (0.0, 0.0))
     return {
         "country_code": country,
         "state1": state,
         "state2": "",
         "city": city,
         "postcode": "",
-        "latitude": 0.0,
-        "longitude": 0.0,
+        "latitude": latitude,
+        "longitude": longitude,
         "timezone": "",
     }
 
@@ -40,6 +52,17 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _record("RU", "Moscow", "Moscow (Tsentralnyy administrativnyy okrug)"),
     )
     v4.insert_network(IPSet(["133.242.0.0/24"]), _record("JP", "Tokyo", "Chiyoda City"))
+    # Two German cities named Frankfurt, told apart by where DB-IP puts them; a name
+    # GeoNames has far from where DB-IP puts it, and one it lacks: no id.
+    v4.insert_network(IPSet(["5.9.0.0/24"]), _record("DE", "Hesse", "Frankfurt", (50.11, 8.68)))
+    v4.insert_network(
+        IPSet(["5.9.1.0/24"]), _record("DE", "Brandenburg", "Frankfurt", (52.34, 14.55))
+    )
+    v4.insert_network(IPSet(["5.9.2.0/24"]), _record("DE", "Bavaria", "Frankfurt", (48.1, 11.6)))
+    v4.insert_network(IPSet(["5.9.3.0/24"]), _record("DE", "Bavaria", "Nowhereville", (48.1, 11.6)))
+    v4.insert_network(
+        IPSet(["5.9.4.0/24"]), _record("DE", "North Rhine-Westphalia", "Köln", (50.94, 6.96))
+    )
     v4.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[0]))
     v6 = MMDBWriter(ip_version=6, database_type="dbip-city-test")
     v6.insert_network(IPSet(["2001:4860:4860::/48"]), _record("US", "California", "Mountain View"))
@@ -97,13 +120,19 @@ def test_country_without_city_database(ip: str, country: str) -> None:
 @pytest.mark.parametrize(
     ("ip", "expected"),
     [
-        ("8.8.8.8", GeoInfo("US", "US-CA", "Mountain View")),
-        ("::ffff:8.8.8.8", GeoInfo("US", "US-CA", "Mountain View")),
-        ("2001:4860:4860::8888", GeoInfo("US", "US-CA", "Mountain View")),
-        ("81.2.69.142", GeoInfo("GB", "GB-ENG", "London")),
-        ("89.160.20.112", GeoInfo("SE", "SE-AB", "Stockholm")),
-        ("77.88.8.8", GeoInfo("RU", "RU-MOW", "Moscow")),
-        ("133.242.0.3", GeoInfo("JP", "JP-13", "Chiyoda City")),
+        # The GeoNames id: the same-named city nearest to DB-IP's coordinates.
+        ("8.8.8.8", GeoInfo("US", "US-CA", "Mountain View", 5375480)),
+        ("::ffff:8.8.8.8", GeoInfo("US", "US-CA", "Mountain View", 5375480)),
+        ("2001:4860:4860::8888", GeoInfo("US", "US-CA", "Mountain View", 5375480)),
+        ("81.2.69.142", GeoInfo("GB", "GB-ENG", "London", 2643743)),
+        ("89.160.20.112", GeoInfo("SE", "SE-AB", "Stockholm", 2673730)),
+        ("77.88.8.8", GeoInfo("RU", "RU-MOW", "Moscow", 524901)),
+        ("133.242.0.3", GeoInfo("JP", "JP-13", "Chiyoda City", 11749713)),
+        ("5.9.0.1", GeoInfo("DE", "DE-HE", "Frankfurt", 2925533)),  # am Main
+        ("5.9.1.1", GeoInfo("DE", "DE-BB", "Frankfurt", 2925535)),  # (Oder)
+        ("5.9.2.1", GeoInfo("DE", "DE-BY", "Frankfurt", 0)),  # 500 km from either
+        ("5.9.3.1", GeoInfo("DE", "DE-BY", "Nowhereville", 0)),
+        ("5.9.4.1", GeoInfo("DE", "DE-NW", "Köln", 2886242)),  # GeoNames: Cologne
         # Not in the small database: the registry country still answers.
         ("200.160.2.3", GeoInfo("BR", "", "")),
         ("2001:67c:2e8:22::c100:68b", GeoInfo("NL", "", "")),

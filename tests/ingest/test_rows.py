@@ -20,7 +20,7 @@ def _row(**values: Any) -> EventRow:
         "session_id": 7, "hostname": "example.com", "pathname": "/a", "props": {},
         "revenue_amount": "0", "revenue_currency": "", "interactive": 1, "scroll_depth": 0,
         "engagement_ms": 0,
-    } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES}  # fmt: skip
+    } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES} | {"city_geoname_id": 2950159}  # fmt: skip
     return EventRow(**(defaults | values))
 
 
@@ -65,4 +65,5 @@ def test_a_sessions_row_takes_ids_and_attributes_from_the_event_and_the_rest_fro
         "hostname": "example.com", "entry_page_hostname": "www.example.com",
         "entry_page": "/landing", "exit_page": "/exit",
         "pageviews": 3, "events": 2, "interactive_events": 1, "duration": 60, "import_id": 7,
-    } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES if name != "entry_page"}  # fmt: skip
+    } | {name: f"{name}-value" for name in VISIT_ATTRIBUTES if name != "entry_page"} | {
+        "city_geoname_id": 2950159}  # fmt: skip

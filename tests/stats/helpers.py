@@ -35,6 +35,7 @@ COLUMNS: list[tuple[str, pa.DataType, Any]] = [
     ("country_code", pa.string(), ""),
     ("region_code", pa.string(), ""),
     ("city", pa.string(), ""),
+    ("city_geoname_id", pa.uint32(), 0),
     ("device", pa.string(), "Desktop"),
     ("screen_size", pa.string(), "Desktop"),
     ("browser", pa.string(), "Firefox"),

@@ -34,7 +34,7 @@ NOW = at("2024-03-20 12:00")
 VISIT_METRICS = ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]
 ROLLED_DIMENSIONS = [
     "visit:source", "visit:channel", "visit:utm_campaign", "visit:entry_page",
-    "visit:exit_page", "visit:country", "visit:country_name", "visit:region", "visit:city",
+    "visit:exit_page", "visit:country", "visit:country_name", "visit:region", "visit:city_name",
     "visit:device", "visit:browser", "visit:os", "visit:language",
 ]  # fmt: skip
 # One value of a visit column: read from filter_rollups (a value no visit has, too).
@@ -222,7 +222,7 @@ def test_small_columns_are_left_to_the_tables(rolled: Stores) -> None:
     assert rollups.rolled_days(rolled.events, 31, day, day, "city") == []
     site = SiteInfo(31, "small.example")
     body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors"]}
-    by_city, _, used = both_ways(rolled, site, {**body, "dimensions": ["visit:city"]})
+    by_city, _, used = both_ways(rolled, site, {**body, "dimensions": ["visit:city_name"]})
     assert [r["metrics"] for r in by_city] == [[1]] * 4 and used == 0
 
 

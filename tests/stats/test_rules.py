@@ -172,9 +172,13 @@ VALUES: list[tuple[list[Any], str | None]] = [
     (["is_not", "visit:country", ["DE", "U1"]], "filters: [\"is_not\", \"visit:country\""),
     (["contains", "visit:country", ["U"]], None),  # part of a code: fine
     (["is", "visit:country", ["de"]], None),
-    # Jetrack stores city names (DB-IP), not GeoName ids: an id would match nothing.
-    (["is", "visit:city", [2950159]], "filters: [\"is\", \"visit:city\", [2950159]]: visit:city"),
-    (["is", "visit:city", ["Berlin"]], None),
+    # visit:city is GeoNames ids (numbers, or their digits as text); names are city_name.
+    (["is", "visit:city", [2950159]], None),
+    (["is_not", "visit:city", ["2950159"]], None),
+    (["is", "visit:city", ["Berlin"]],
+     'filters: ["is", "visit:city", ["Berlin"]]: visit:city takes GeoNames city ids'),
+    (["is", "visit:city_name", ["Berlin"]], None),
+    (["is", "visit:city_name", [2950159]], 'filters: ["is", "visit:city_name", [2950159]]: visit:'),
     (["has_done", ["is", "event:props:n", [1]]], "filters: [\"is\", \"event:props:n\", [1]]"),
 ]  # fmt: skip
 

@@ -3,6 +3,8 @@ the migrations make them, in order: rows travel by position into Arrow and INSER
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jetrack.store.schema import (
@@ -50,3 +52,16 @@ def test_an_event_row_is_named_and_in_arrow_order() -> None:
     assert EVENT_SCHEMA.names == list(EventRow._fields)
     row = EventRow._make(range(len(EVENT_COLUMNS)))
     assert (row.site_id, row.session_id) == (0, EVENT_COLUMNS.index("session_id"))
+
+
+def test_journal_records_of_earlier_versions_keep_their_columns() -> None:
+    from jetrack.store.schema import event_row
+
+    full: list[Any] = list(range(1, len(EVENT_COLUMNS) + 1))
+    at = EVENT_COLUMNS.index("city_geoname_id")
+    # Written before city_geoname_id (with import_id), and before both: 0 where they go.
+    older = full[:at] + full[at + 1 :]
+    assert event_row(older) == EventRow(*[*full[:at], 0, *full[at + 1 :]])
+    oldest = older[:-1]
+    assert event_row(oldest) == EventRow(*[*full[:at], 0, *full[at + 1 : -1], 0])
+    assert event_row(full) == EventRow(*full)

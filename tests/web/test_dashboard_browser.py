@@ -60,7 +60,7 @@ def test_numbers_on_screen_equal_the_stats_api(
         {
             "metrics": ["visitors"],
             "date_range": last_days(30),
-            "dimensions": ["visit:city"],
+            "dimensions": ["visit:city_name"],
             "include": {"total_rows": True},
             "pagination": {"limit": 1},
         }

@@ -57,7 +57,7 @@ TABS: dict[str, dict[str, str]] = {
         "map": "",
         "countries": "visit:country",
         "regions": "visit:region",
-        "cities": "visit:city",
+        "cities": "visit:city_name",
     },
     "devices": {
         "browsers": "visit:browser",

@@ -247,6 +247,85 @@ def test_the_reports_pages_answers_are_translated(
     assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
 
 
+def test_form_errors_are_translated(
+    pseudo_client: tuple[TestClient, w.World, dict[str, str]],
+) -> None:
+    """A form error from the domain code (sites, settings and shields, goals, funnels,
+    shared links, teams, account, sign-up, contact) is shown in the page's language: each
+    post answers 400 with the error, and no text of the page is left untranslated."""
+    client, world, _ = pseudo_client
+    site = f"/sites/{world.domain}"
+    owner_posts = [
+        ("/sites/new", {"domain": "not a domain", "timezone": "Mars/Base", "name": "x"}),
+        (f"{site}/settings", {"name": "x", "timezone": "UTC", "blocked_ips": "999.1.1.1"}),
+        (f"{site}/settings", {"name": "x" * 201, "timezone": "Nowhere/Town"}),
+        (f"{site}/goals", {"goal_type": "page", "page_path": "no-slash"}),
+        (f"{site}/goals", {"goal_type": "event", "event_name": "pageview"}),
+        (f"{site}/goals", {"goal_type": "event", "event_name": "Signup"}),
+        (f"{site}/funnels", {"funnel_name": "", "steps": ""}),
+        (f"{site}/shared-links", {"name": ""}),
+        (f"{site}/shared-links", {"name": "ok", "embed_origins": "not an origin"}),
+        (f"{site}/delete", {"confirm": "wrong.example"}),
+        (f"/teams/{world.team_id}/settings", {"name": ""}),
+        ("/account/name", {"name": ""}),
+        ("/account/password", {"current_password": "wrong", "new_password": "short"}),
+    ]
+    public_posts = [
+        ("/signup", {"name": "", "email": "nobody", "password": "short"}),
+    ]
+    client.cookies.set("jt_session", world.cookies["owner"])
+    for goal in (
+        {"goal_type": "page", "page_path": "/pricing"},
+        {"goal_type": "event", "event_name": "Signup"},
+    ):
+        added = client.post(f"{site}/goals", data={"csrf_token": world.csrf["owner"], **goal})
+        assert added.status_code == 303  # two goals: the funnel form is shown
+    found = {}
+    for cookie, posts in (("owner", owner_posts), (None, public_posts)):
+        client.cookies.clear()
+        if cookie:
+            client.cookies.set("jt_session", world.cookies[cookie])
+        csrf = world.csrf["owner"] if cookie else ""
+        for path, data in posts:
+            answer = client.post(path, data={"csrf_token": csrf, **data})
+            assert answer.status_code == 400, (path, data, answer.status_code)
+            assert "jt-error" in answer.text or "jt-alert-error" in answer.text, (path, data)
+            if left := _problems(answer.text):
+                found[f"POST {path} {data}"] = left
+    assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
+    # The dashboard's own APIs answer its forms (segments, notes) in its language too.
+    client.cookies.set("jt_session", world.cookies["owner"])
+    headers = {"X-CSRF-Token": world.csrf["owner"]}
+    api = f"/api/dashboard/{world.domain}"
+    for path, body in (
+        (
+            f"{api}/segments",
+            {"name": " ", "type": "personal", "filters": [["is", "visit:country", ["DE"]]]},
+        ),
+        (f"{api}/annotations", {"date": "2026-03-14", "text": "   "}),
+    ):
+        refused = client.post(path, json=body, headers=headers)
+        assert refused.status_code == 400, (path, refused.text)
+        assert unmarked(refused.json()["error"].partition(": ")[2]) == "", refused.text
+
+
+def test_the_operator_console_is_translated(
+    pseudo_client: tuple[TestClient, w.World, dict[str, str]], stores: Stores
+) -> None:
+    """Every page of /admin for an instance admin: its users, sites, jobs and audit rows
+    (audit details and job errors stay English, marked lang="en")."""
+    client, world, _ = pseudo_client
+    with stores.control.session() as session:
+        owner = session.get(User, world.users["owner"])
+        assert owner is not None
+        owner.is_admin = True
+    client.cookies.set("jt_session", world.cookies["owner"])
+    pages = ["/admin", "/admin/users", "/admin/sites", "/admin/tickets", "/admin/jobs"]
+    found = {path: left for path in pages if (left := _problems(client.get(path).text))}
+    assert found == {}, "\n".join(f"{path}: {texts}" for path, texts in found.items())
+    assert world.domain in client.get("/admin/sites").text
+
+
 def test_the_saved_language_wins_over_the_browser(
     pseudo_client: tuple[TestClient, w.World, dict[str, str]], stores: Stores
 ) -> None:

@@ -20,6 +20,7 @@ const NAMES: Record<string, string> = {
   'visit:country': t('Country'),
   'visit:region': t('Region'),
   'visit:city': t('City'),
+  'visit:city_name': t('City'),
   'visit:browser': t('Browser'),
   'visit:browser_version': t('Browser version'),
   'visit:os': t('OS'),

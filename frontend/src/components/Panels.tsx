@@ -94,7 +94,7 @@ export const PANELS: PanelDef[] = [
         details: VISIT_METRICS,
         icon: (code) => flag(code.slice(0, 2)),
       },
-      { key: 'cities', label: t('Cities'), dimension: 'visit:city', details: VISIT_METRICS },
+      { key: 'cities', label: t('Cities'), dimension: 'visit:city_name', details: VISIT_METRICS },
     ],
   },
   {
@@ -141,7 +141,7 @@ export function effectiveTab(tab: Tab, state: DashState): Tab {
     label: tab.drill.label,
     dimension: tab.drill.dimension,
     drill: undefined,
-    format: (value) => `${prefix} ${value || '(unknown)'}`,
+    format: (value) => `${prefix} ${value || t('(none)')}`,
   }
 }
 

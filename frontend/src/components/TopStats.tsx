@@ -8,6 +8,7 @@ import {
   POINT_METRICS,
   exactMetric,
   formatMetric,
+  moneyText,
 } from '../format'
 import { useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery, stateKey, withComparison } from '../queries'
@@ -144,18 +145,18 @@ interface CardProps {
 function StatCard(props: CardProps) {
   const { metric, value, label, change, previous, money, previousMoney, selected, testid, onSelect } = props
   const title = label ?? METRIC_LABELS[metric]
-  const shown = money ? money.short : value === null ? null : formatMetric(metric, value)
+  const shown = money ? moneyText(money, true) : value === null ? null : formatMetric(metric, value)
   const body = (
     <>
       <span class="jd-stat-label">{title}</span>
-      <span class="jd-stat-value" translate={false} title={money ? money.long : exactMetric(metric, value)}>
+      <span class="jd-stat-value" translate={false} title={money ? moneyText(money) : exactMetric(metric, value)}>
         {shown === null ? <span class="jd-skeleton" /> : shown}
       </span>
       {change !== undefined && (
         <Change
           metric={metric}
           change={change}
-          was={previousMoney ? previousMoney.short : previous == null ? undefined : formatMetric(metric, previous)}
+          was={previousMoney ? moneyText(previousMoney, true) : previous == null ? undefined : formatMetric(metric, previous)}
         />
       )}
     </>

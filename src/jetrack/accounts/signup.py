@@ -28,6 +28,8 @@ from jetrack.accounts.users import (
     normalize_email,
 )
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import Problem
 from jetrack.store.models import Invitation, User, utcnow
 
 
@@ -78,9 +80,11 @@ def _validate(form: SignupForm) -> tuple[str, str, str]:
         try:
             values[field] = check(given)
         except AccountError as exc:
-            errors[exc.field] = str(exc)
+            errors[exc.field] = exc.problem
     if not form.age_confirmed:
-        errors["age"] = "Jetrack is not for children: please confirm that you are 13 or older"
+        errors["age"] = Problem(
+            gettext_noop("Jetrack is not for children: please confirm that you are 13 or older")
+        )
     if errors:
         raise FormErrors(errors)
     return values["name"], values["email"], values["password"]
@@ -92,18 +96,24 @@ def sign_up(session: Session, settings: Settings, form: SignupForm) -> SignupRes
         try:
             invitation = find_invitation(session, form.invitation_token)
         except InvitationError as exc:
-            raise FormErrors({"form": str(exc)}) from None
+            raise FormErrors({"form": Problem(str(exc))}) from None
     if invitation is None and not signup_open(session, settings):
         raise FormErrors(
             {
-                "form": "Sign-up on this server is by invitation only. Ask a team owner to invite you."
+                "form": Problem(
+                    gettext_noop(
+                        "Sign-up on this server is by invitation only. Ask a team owner to invite you."
+                    )
+                )
             }
         )
     name, email, password_hash = _validate(form)
     # Checked before looking the address up: with an invitation token in hand, any other
     # address gets this one answer, whether or not it has an account (no oracle).
     if invitation is not None and invitation.email != email:
-        raise FormErrors({"email": "use the address the invitation was sent to"})
+        raise FormErrors(
+            {"email": Problem(gettext_noop("use the address the invitation was sent to"))}
+        )
     existing = find_user(session, email)
     if existing is not None:
         return SignupResult(None, existing, None)

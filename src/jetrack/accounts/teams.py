@@ -34,7 +34,7 @@ class InvitationError(ValueError):
 def create_team(session: Session, owner: User, name: str) -> Team:
     name = name.strip()
     if not name or len(name) > 200:
-        raise AccountError("name", "must be 1 to 200 characters")
+        raise AccountError("name", gettext_noop("must be 1 to 200 characters"))
     team = Team(name=name)
     session.add(team)
     session.flush()
@@ -97,7 +97,9 @@ def invite(
     email = normalize_email(email)
     allowed = GUEST_ROLES if site is not None else TEAM_ROLES
     if role not in allowed:
-        raise AccountError("role", f"must be one of: {', '.join(allowed)}")
+        raise AccountError(
+            "role", gettext_noop("must be one of: {values}"), values=str(", ".join(allowed))
+        )
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
         if site is None and session.scalar(
@@ -105,11 +107,11 @@ def invite(
                 Membership.team_id == team.id, Membership.user_id == existing.id
             )
         ):
-            raise AccountError("email", "this person is already a member of the team")
+            raise AccountError("email", gettext_noop("this person is already a member of the team"))
         if site is not None and session.scalar(
             select(SiteGuest).where(SiteGuest.site_id == site.id, SiteGuest.user_id == existing.id)
         ):
-            raise AccountError("email", "this person already has access to the site")
+            raise AccountError("email", gettext_noop("this person already has access to the site"))
     token = new_token()
     invitation = Invitation(
         team_id=team.id,
@@ -198,16 +200,20 @@ def membership_of(session: Session, team: Team, user_id: int) -> Membership | No
 
 def change_role(session: Session, team: Team, membership: Membership, role: str) -> None:
     if role not in TEAM_ROLES:
-        raise AccountError("role", f"must be one of: {', '.join(TEAM_ROLES)}")
+        raise AccountError(
+            "role", gettext_noop("must be one of: {values}"), values=str(", ".join(TEAM_ROLES))
+        )
     if membership.role == "owner" and role != "owner" and _owner_count(session, team) <= 1:
-        raise AccountError("role", "a team needs at least one owner; make someone else owner first")
+        raise AccountError(
+            "role", gettext_noop("a team needs at least one owner; make someone else owner first")
+        )
     membership.role = role
 
 
 def remove_member(session: Session, team: Team, membership: Membership) -> None:
     if membership.role == "owner" and _owner_count(session, team) <= 1:
         raise AccountError(
-            "member", "a team needs at least one owner; make someone else owner first"
+            "member", gettext_noop("a team needs at least one owner; make someone else owner first")
         )
     session.delete(membership)
     team_sites = select(Site.id).where(Site.team_id == team.id).scalar_subquery()
@@ -240,7 +246,7 @@ def team_of_site(session: Session, site: Site) -> Team | None:
 def save_team_settings(session: Session, team: Team, name: str, require_2fa: bool) -> None:
     """The team's settings: its name (1 to 200 characters) and whether members need 2FA."""
     if not name or len(name) > 200:
-        raise AccountError("team_name", "must be 1 to 200 characters")
+        raise AccountError("team_name", gettext_noop("must be 1 to 200 characters"))
     team.name, team.require_2fa = name, require_2fa
 
 

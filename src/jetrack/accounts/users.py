@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.store.models import InstanceFact, User
 
 _hasher = PasswordHasher()  # argon2-cffi defaults are Argon2id
@@ -18,26 +20,26 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
 
 
-class AccountError(ValueError):
+class AccountError(FieldError):
     """Invalid account input; `field` names the bad field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def normalize_email(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 320 or not EMAIL_RE.match(email):
-        raise AccountError("email", "must be an email address like name@example.com")
+        raise AccountError("email", gettext_noop("must be an email address like name@example.com"))
     return email
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            "password",
+            gettext_noop("must be at least {min_password} characters"),
+            min_password=str(MIN_PASSWORD),
+        )
     if len(password) > 1024:
-        raise AccountError("password", "must be at most 1024 characters")
+        raise AccountError("password", gettext_noop("must be at most 1024 characters"))
     return _hasher.hash(password)
 
 
@@ -88,7 +90,7 @@ def create_user(
     --admin`); `admin=False` (the demo login) is no admin and does not count as the first."""
     email = normalize_email(email)
     if find_user(session, email) is not None:
-        raise AccountError("email", "an account with this email already exists")
+        raise AccountError("email", gettext_noop("an account with this email already exists"))
     if admin is not False:
         first = _record_first_account(session)
         admin = first if admin is None else admin
@@ -125,7 +127,7 @@ def make_admin(session: Session, email: str) -> User:
     """Make an existing, usable account an instance admin."""
     successor = find_user(session, email) if email.strip() else None
     if successor is None or successor.locked_at is not None:
-        raise AccountError("successor", "no active account has this email")
+        raise AccountError("successor", gettext_noop("no active account has this email"))
     successor.is_admin = True
     return successor
 
@@ -133,9 +135,9 @@ def make_admin(session: Session, email: str) -> User:
 def check_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise AccountError("name", "please enter your name")
+        raise AccountError("name", gettext_noop("please enter your name"))
     if len(name) > 200:
-        raise AccountError("name", "must be at most 200 characters")
+        raise AccountError("name", gettext_noop("must be at most 200 characters"))
     return name
 
 
@@ -151,5 +153,5 @@ _DUMMY_HASH = _hasher.hash("not a password anyone uses")
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not verify_password(user, current):
-        raise AccountError("current_password", "this is not your current password")
+        raise AccountError("current_password", gettext_noop("this is not your current password"))
     user.password_hash = hash_password(new)

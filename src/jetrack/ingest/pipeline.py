@@ -78,7 +78,8 @@ class Incoming:
     country_code: str = ""
     region_code: str = ""
     city: str = ""
-    visit_attributes: tuple[str, ...] = ()
+    city_geoname_id: int = 0
+    visit_attributes: tuple[str | int, ...] = ()
     visitor_id: int = 0
     session_id: int = 0
     visit: VisitState | None = None
@@ -136,7 +137,7 @@ def locate(p: Pipeline, e: Incoming) -> None:
     if e.ip is not None:
         ip = e.ip
         place = p.geo.lookup_v4(ip.text, ip.value) if ip.version == 4 else p.geo.lookup(ip.text)
-        e.country_code, e.region_code, e.city = place
+        e.country_code, e.region_code, e.city, e.city_geoname_id = place
     if e.country_code and e.site is not None and e.country_code in e.site.shields.blocked_countries:
         raise Dropped(DropReason.SHIELD_COUNTRY)
 
@@ -194,7 +195,7 @@ def start_visit(p: Pipeline, e: Incoming) -> None:
     e.visit, e.session_id, e.visit_attributes = visit, visit.session_id, visit.attributes
 
 
-def _visit_attributes(e: Incoming) -> tuple[str, ...]:
+def _visit_attributes(e: Incoming) -> tuple[str | int, ...]:
     source, channel = classify_source(e.wire.referrer, e.hostname, e.query)
     agent = parse_user_agent(e.user_agent)
     referrer = "" if not source else _strip_referrer(e.wire.referrer)
@@ -212,6 +213,7 @@ def _visit_attributes(e: Incoming) -> tuple[str, ...]:
         e.country_code,
         e.region_code,
         e.city,
+        e.city_geoname_id,
         agent.device,
         screen_size(e.wire.screen_width),
         agent.browser,

@@ -37,7 +37,7 @@ class VisitState:
     session_id: int
     visitor_id: int
     last_seen: float  # any event, engagement pings included: for the idle timeout
-    attributes: tuple[str, ...]
+    attributes: tuple[str | int, ...]
     # Running totals over the visit's pageviews and custom events (never engagement
     # pings), with the definitions of jetrack.store.sessions.rebuild_sessions.
     start: int = 0
@@ -153,7 +153,7 @@ class SessionTable:
         return visit
 
     def start(
-        self, site_id: int, visitor_id: int, now: float, attributes: tuple[str, ...]
+        self, site_id: int, visitor_id: int, now: float, attributes: tuple[str | int, ...]
     ) -> VisitState:
         start = int(now)
         visit = VisitState(

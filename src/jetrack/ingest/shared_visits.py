@@ -30,6 +30,7 @@ from jetrack.config import ConfigError
 from jetrack.ingest.sessions import VisitState
 from jetrack.rate_limits import redis_client
 from jetrack.store.ids import session_id_at
+from jetrack.store.schema import VISIT_ATTRIBUTES
 
 log = logging.getLogger("jetrack.ingest")
 
@@ -109,7 +110,7 @@ class VisitAsk(NamedTuple):
     hostname: str
     pathname: str
     interactive: bool
-    attributes: tuple[str, ...]
+    attributes: tuple[str | int, ...]
 
 
 class VisitAnswer(NamedTuple):
@@ -160,6 +161,17 @@ class SharedVisits:
         ]
 
 
+# A visit started by a process of the version before city_geoname_id (a rolling upgrade)
+# has its attributes without it: 0 there.
+_CITY_ID_AT = VISIT_ATTRIBUTES.index("city_geoname_id")
+
+
+def _with_city_id(attributes: list[Any]) -> tuple[str | int, ...]:
+    if len(attributes) == len(VISIT_ATTRIBUTES) - 1:
+        attributes = [*attributes[:_CITY_ID_AT], 0, *attributes[_CITY_ID_AT:]]
+    return tuple(attributes)
+
+
 def _answer(reply: list[Any], now: float) -> VisitAnswer:
     status = int(reply[0])
     if status <= 0:
@@ -171,7 +183,7 @@ def _answer(reply: list[Any], now: float) -> VisitAnswer:
         session_id_at(start_second, int(seq)),
         int(visitor),
         now,
-        tuple(attributes),
+        _with_city_id(attributes),
         start=start_second,
         last=int(last),
         pageviews=int(pageviews),

@@ -9,20 +9,33 @@ from typing import Any
 from starlette.background import BackgroundTask
 
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import (
+    SOURCE_LANGUAGE,
+    available,
+    current_language,
+    gettext,
+    gettext_noop,
+    language,
+)
 from jetrack.notify.mail import send_mail
 from jetrack.notify.templates import TEMPLATES_DIR, template_environment
 
 _environment = template_environment(TEMPLATES_DIR / "mail")
 
 SUBJECTS = {
-    "verify_email": "Confirm your email address for Jetrack",
-    "account_exists": "Someone tried to sign up to Jetrack with your address",
-    "reset_password": "Reset your Jetrack password",
-    "change_email": "Confirm your new email address for Jetrack",
+    "verify_email": gettext_noop("Confirm your email address for Jetrack"),
+    "account_exists": gettext_noop("Someone tried to sign up to Jetrack with your address"),
+    "reset_password": gettext_noop("Reset your Jetrack password"),
+    "change_email": gettext_noop("Confirm your new email address for Jetrack"),
     "invitation": "You are invited to Jetrack",
-    "email_changed": "The email address of your Jetrack account was changed",
+    "email_changed": gettext_noop("The email address of your Jetrack account was changed"),
     "report_confirm": "Confirm that you want Jetrack reports",
 }
+# The mails to an account's own address, in its language (its saved one, else the page's
+# that sent it); the others go to people whose language Jetrack does not know: English.
+LOCALIZED = frozenset(
+    {"verify_email", "account_exists", "reset_password", "change_email", "email_changed"}
+)
 
 
 # What a mail client would turn into a link: a scheme, "www.", or a dot inside a word
@@ -56,13 +69,22 @@ class Mail:
     html: str
 
 
-def compose(settings: Settings, kind: str, to: str, **context: Any) -> Mail:
+def compose(
+    settings: Settings, kind: str, to: str, *, locale: str | None = None, **context: Any
+) -> Mail:
+    """The mail of `kind` to `to`; a LOCALIZED kind in `locale` (a user's saved language;
+    None: the current one, the page's that sends it), the others in English."""
     if "name" in context:  # the name of a new account is the signer-up's text, mailed to
         context["name"] = defanged(str(context["name"]))  # whatever address they typed
-    context = {"base_url": settings.base_url.rstrip("/"), **context}
-    text = _environment.get_template(f"{kind}.txt").render(context)
-    html = _environment.get_template(f"{kind}.html").render(context)
-    return Mail(to, SUBJECTS[kind], text, html)
+    code = (locale or current_language()) if kind in LOCALIZED else SOURCE_LANGUAGE
+    if code not in available():
+        code = SOURCE_LANGUAGE
+    context = {"base_url": settings.base_url.rstrip("/"), "lang": code, **context}
+    with language(code):
+        text = _environment.get_template(f"{kind}.txt").render(context)
+        html = _environment.get_template(f"{kind}.html").render(context)
+        subject = gettext(SUBJECTS[kind])
+    return Mail(to, subject, text, html)
 
 
 def link(settings: Settings, path: str) -> str:

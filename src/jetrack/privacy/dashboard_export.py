@@ -30,7 +30,7 @@ PANELS: dict[str, tuple[str, list[str]]] = {
     "exit_pages": ("visit:exit_page", ["visitors", "visits"]),
     "countries": ("visit:country", ["visitors"]),
     "regions": ("visit:region", ["visitors"]),
-    "cities": ("visit:city", ["visitors"]),
+    "cities": ("visit:city_name", ["visitors"]),
     "browsers": ("visit:browser", ["visitors"]),
     "operating_systems": ("visit:os", ["visitors"]),
     "devices": ("visit:device", ["visitors"]),

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.login_sessions import end_user_sessions
 from jetrack.accounts.users import AccountError, make_admin, other_accounts, other_admins
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import ApiKey, ErasureRequest, User, as_utc, utcnow
 from jetrack.store.stores import Stores
 
-LAST_ADMIN = (
+LAST_ADMIN = gettext_noop(
     "this is the instance's only admin: name another account (its email) to become admin, "
     "so that the instance keeps one"
 )
@@ -33,7 +34,9 @@ def _hand_over_admin(session: Session, row: User, successor: str) -> None:
     if not successor.strip():
         raise AccountError("successor", LAST_ADMIN)
     if successor.strip().lower() == row.email:
-        raise AccountError("successor", "name another account than the one being deleted")
+        raise AccountError(
+            "successor", gettext_noop("name another account than the one being deleted")
+        )
     make_admin(session, successor)
 
 

@@ -42,7 +42,7 @@ _TABLES: dict[str, tuple[str, dict[str, str], str]] = {
         "path": "if(mapContains(props, 'path'), props['path'], '')"},
         " AND name NOT IN ('pageview', 'engagement')"),
     "imported_locations": ("sessions", {"country": "country_code", "region": "region_code",
-                                        "city": "0"}, ""),
+                                        "city": "city_geoname_id"}, ""),
     "imported_devices": ("sessions", {"device": "device"}, ""),
     "imported_browsers": ("sessions", {"browser": "browser",
                                        "browser_version": "browser_version"}, ""),

@@ -19,6 +19,7 @@ from jetrack.store.salts import SALT_LIFETIME
 
 # Pairs of columns told in one sentence: the page lists each sentence once.
 _BROWSER = "the browser and its version, from the browser string, which is then discarded"
+_CITY = "the city (its name and GeoNames number), derived the same way"
 _REVENUE = "a purchase amount and currency, if the site records revenue"
 
 # Every column of the events table (store/event_migrations), in plain words.
@@ -43,7 +44,8 @@ COLLECTED_FIELDS: dict[str, str] = {
     "entry_page": "the first page of the visit",
     "country_code": "the country, derived from the IP address, which is then discarded",
     "region_code": "the region, derived the same way",
-    "city": "the city, derived the same way",
+    "city": _CITY,
+    "city_geoname_id": _CITY,
     "device": "the device type (desktop, tablet, phone), from the screen width",
     "screen_size": "the screen size class",
     "browser": _BROWSER,

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.store.models import Annotation, Site, User
 
 MAX_TEXT = 500
@@ -24,12 +26,8 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # newlines and tabs are fine in a note
 
 
-class AnnotationError(ValueError):
+class AnnotationError(FieldError):
     """Invalid annotation input; `field` names the bad field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +44,28 @@ def annotation_spec(day: Any, time: Any, text: Any) -> AnnotationSpec:
     except ValueError:
         when = None
     if when is None or not FIRST_DAY <= when <= LAST_DAY:
-        raise AnnotationError("date", "must be a day written YYYY-MM-DD, e.g. 2026-03-14")
+        raise AnnotationError(
+            "date", gettext_noop("must be a day written YYYY-MM-DD, e.g. 2026-03-14")
+        )
     if time in (None, ""):
         clock = None
     elif isinstance(time, str) and _TIME.match(time):
         clock = time
     else:
-        raise AnnotationError("time", "must be empty or a time of day written HH:MM, e.g. 09:30")
+        raise AnnotationError(
+            "time", gettext_noop("must be empty or a time of day written HH:MM, e.g. 09:30")
+        )
     if not isinstance(text, str) or not text.strip():
-        raise AnnotationError("text", "a note needs some text, e.g. Launched on Product Hunt")
+        raise AnnotationError(
+            "text", gettext_noop("a note needs some text, e.g. Launched on Product Hunt")
+        )
     note = text.strip()
     if len(note) > MAX_TEXT or _CONTROL.search(note):
-        raise AnnotationError("text", f"must be at most {MAX_TEXT} printable characters")
+        raise AnnotationError(
+            "text",
+            gettext_noop("must be at most {max_text} printable characters"),
+            max_text=str(MAX_TEXT),
+        )
     return AnnotationSpec(when, clock, note)
 
 
@@ -77,7 +85,11 @@ def create_annotation(
 ) -> Annotation:
     count = session.scalar(select(func.count()).where(Annotation.site_id == site.id)) or 0
     if count >= MAX_PER_SITE:
-        raise AnnotationError("annotation", f"a site has at most {MAX_PER_SITE} notes")
+        raise AnnotationError(
+            "annotation",
+            gettext_noop("a site has at most {max_per_site} notes"),
+            max_per_site=str(MAX_PER_SITE),
+        )
     note = Annotation(
         site_id=site.id, author_id=author.id, day=spec.day, time=spec.time, text=spec.text
     )

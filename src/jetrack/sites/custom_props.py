@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.sites.goals import MAX_PROP_KEY
 from jetrack.store.models import Site
 
 MAX_ALLOWED_PROPS = 300
 
 
-class PropError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+class PropError(FieldError):
+    """An allowed property that cannot be added."""
 
 
 def list_props(site: Site) -> list[str]:
@@ -25,14 +25,22 @@ def allow_prop(session: Session, site: Site, key: str) -> list[str]:
     """Add a key to the allow-list (already there: no change)."""
     key = key.strip()
     if not key:
-        raise PropError("property", "is required")
+        raise PropError("property", gettext_noop("is required"))
     if len(key) > MAX_PROP_KEY:
-        raise PropError("property", f"is too long (at most {MAX_PROP_KEY} characters)")
+        raise PropError(
+            "property",
+            gettext_noop("is too long (at most {max_prop_key} characters)"),
+            max_prop_key=str(MAX_PROP_KEY),
+        )
     props = list_props(site)
     if key in props:
         return props
     if len(props) >= MAX_ALLOWED_PROPS:
-        raise PropError("property", f"a site allows at most {MAX_ALLOWED_PROPS} properties")
+        raise PropError(
+            "property",
+            gettext_noop("a site allows at most {max_allowed_props} properties"),
+            max_allowed_props=str(MAX_ALLOWED_PROPS),
+        )
     # A new list: SQLAlchemy sees a JSON column change only when the value is replaced.
     site.allowed_props = [*props, key]
     session.flush()

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.sites.names import printable_name
 from jetrack.store.models import Funnel, FunnelStep, Goal, Site
 
@@ -23,18 +25,18 @@ MAX_FUNNELS_PER_SITE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
 
 
-class FunnelError(ValueError):
+class FunnelError(FieldError):
     """Invalid funnel input; `field` names the bad field (`name`, `steps`, `funnel`)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def check_name(value: Any) -> str:
     name = printable_name(value, MAX_NAME)
     if name is None:
-        raise FunnelError("name", f"must be 1 to {MAX_NAME} printable characters, e.g. Signup")
+        raise FunnelError(
+            "name",
+            gettext_noop("must be 1 to {max_name} printable characters, e.g. Signup"),
+            max_name=str(MAX_NAME),
+        )
     return name
 
 
@@ -44,19 +46,29 @@ def _goal_id(value: Any, position: int) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise FunnelError("steps", f"step {position} must be the id of a goal of this site")
+        raise FunnelError(
+            "steps",
+            gettext_noop("step {position} must be the id of a goal of this site"),
+            position=str(position),
+        )
     return value
 
 
 def step_goals(session: Session, site: Site, goal_ids: Any) -> list[Goal]:
     """The goals of the steps, in order; FunnelError names the first bad step."""
     if not isinstance(goal_ids, list | tuple):
-        raise FunnelError("steps", "must be a list of goal ids, one per step, in order")
+        raise FunnelError(
+            "steps", gettext_noop("must be a list of goal ids, one per step, in order")
+        )
     if not MIN_STEPS <= len(goal_ids) <= MAX_STEPS:
         raise FunnelError(
             "steps",
-            f"a funnel has {MIN_STEPS} to {MAX_STEPS} steps, each a goal of this site;"
-            f" got {len(goal_ids)}",
+            gettext_noop(
+                "a funnel has {min_steps} to {max_steps} steps, each a goal of this site; got {count}"
+            ),
+            min_steps=str(MIN_STEPS),
+            max_steps=str(MAX_STEPS),
+            count=str(len(goal_ids)),
         )
     goals: list[Goal] = []
     for position, raw in enumerate(goal_ids, start=1):
@@ -64,12 +76,20 @@ def step_goals(session: Session, site: Site, goal_ids: Any) -> list[Goal]:
         goal = session.get(Goal, goal_id)
         # Another site's goal reads as missing: ids of other tenants are not confirmed.
         if goal is None or goal.site_id != site.id:
-            raise FunnelError("steps", f"step {position}: this site has no goal {goal_id}")
+            raise FunnelError(
+                "steps",
+                gettext_noop("step {position}: this site has no goal {goal_id}"),
+                position=str(position),
+                goal_id=str(goal_id),
+            )
         if goal in goals:
             raise FunnelError(
                 "steps",
-                f"step {position} repeats the goal {goal.display_name!r};"
-                " each goal can be one step of a funnel",
+                gettext_noop(
+                    "step {position} repeats the goal '{display_name}'; each goal can be one step of a funnel"
+                ),
+                position=str(position),
+                display_name=str(goal.display_name),
             )
         goals.append(goal)
     return goals
@@ -115,11 +135,17 @@ def create_funnel(session: Session, site: Site, name: Any, goal_ids: Any) -> Fun
     """A new funnel; FunnelError names the first bad field (name first, then steps)."""
     clean = check_name(name)
     if _name_taken(session, site, clean):
-        raise FunnelError("name", f"this site already has a funnel named {clean!r}")
+        raise FunnelError(
+            "name", gettext_noop("this site already has a funnel named '{clean}'"), clean=str(clean)
+        )
     goals = step_goals(session, site, goal_ids)
     count = session.scalar(select(func.count(Funnel.id)).where(Funnel.site_id == site.id)) or 0
     if count >= MAX_FUNNELS_PER_SITE:
-        raise FunnelError("funnel", f"a site has at most {MAX_FUNNELS_PER_SITE} funnels")
+        raise FunnelError(
+            "funnel",
+            gettext_noop("a site has at most {max_funnels_per_site} funnels"),
+            max_funnels_per_site=str(MAX_FUNNELS_PER_SITE),
+        )
     funnel = Funnel(site_id=site.id, name=clean)
     funnel.steps = [
         FunnelStep(step_order=order, goal=goal) for order, goal in enumerate(goals, start=1)
@@ -132,10 +158,12 @@ def create_funnel(session: Session, site: Site, name: Any, goal_ids: Any) -> Fun
 def rename_funnel(session: Session, site: Site, funnel_id: int, name: Any) -> Funnel:
     funnel = get_funnel(session, site, funnel_id)
     if funnel is None:
-        raise FunnelError("funnel", "no such funnel on this site")
+        raise FunnelError("funnel", gettext_noop("no such funnel on this site"))
     clean = check_name(name)
     if _name_taken(session, site, clean, but=funnel.id):
-        raise FunnelError("name", f"this site already has a funnel named {clean!r}")
+        raise FunnelError(
+            "name", gettext_noop("this site already has a funnel named '{clean}'"), clean=str(clean)
+        )
     funnel.name = clean
     session.flush()
     return funnel

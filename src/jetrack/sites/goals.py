@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.sites.funnels import forget_goal
 from jetrack.sites.names import CONTROL, printable_name
 from jetrack.store.models import Goal, Site
@@ -37,12 +39,8 @@ MAX_PROP_VALUE = 2000
 RESERVED_EVENT_NAMES = frozenset({"pageview", "engagement"})
 
 
-class GoalError(ValueError):
+class GoalError(FieldError):
     """Invalid goal input; `field` names the bad field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -66,25 +64,41 @@ def goal_type(goal: Goal) -> str:
 
 def check_event_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise GoalError("event_name", "is required for an event goal, e.g. Signup")
+        raise GoalError("event_name", gettext_noop("is required for an event goal, e.g. Signup"))
     name = value.strip()
     if len(name) > MAX_EVENT_NAME or CONTROL.search(name):
-        raise GoalError("event_name", f"must be at most {MAX_EVENT_NAME} printable characters")
+        raise GoalError(
+            "event_name",
+            gettext_noop("must be at most {max_event_name} printable characters"),
+            max_event_name=str(MAX_EVENT_NAME),
+        )
     if name in RESERVED_EVENT_NAMES:
-        raise GoalError("event_name", f"{name!r} is reserved; use a page goal instead")
+        raise GoalError(
+            "event_name",
+            gettext_noop("'{name}' is reserved; use a page goal instead"),
+            name=str(name),
+        )
     return name
 
 
 def check_page_path(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise GoalError("page_path", "is required for a page goal, e.g. /signup or /blog/**")
+        raise GoalError(
+            "page_path", gettext_noop("is required for a page goal, e.g. /signup or /blog/**")
+        )
     path = value.strip()
     if not path.startswith("/"):
-        raise GoalError("page_path", "must start with /, e.g. /signup or /blog/*")
+        raise GoalError("page_path", gettext_noop("must start with /, e.g. /signup or /blog/*"))
     if len(path) > MAX_PAGE_PATH or CONTROL.search(path) or " " in path:
-        raise GoalError("page_path", f"must be at most {MAX_PAGE_PATH} characters, without spaces")
+        raise GoalError(
+            "page_path",
+            gettext_noop("must be at most {max_page_path} characters, without spaces"),
+            max_page_path=str(MAX_PAGE_PATH),
+        )
     if "***" in path:
-        raise GoalError("page_path", "use * for one path segment or ** for any depth, not ***")
+        raise GoalError(
+            "page_path", gettext_noop("use * for one path segment or ** for any depth, not ***")
+        )
     return path
 
 
@@ -94,14 +108,28 @@ def check_custom_props(props: Any) -> dict[str, str]:
     if not isinstance(props, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in props.items()
     ):
-        raise GoalError("custom_props", "must be a map with string keys and string values")
+        raise GoalError(
+            "custom_props", gettext_noop("must be a map with string keys and string values")
+        )
     if len(props) > MAX_GOAL_PROPS:
-        raise GoalError("custom_props", f"use at most {MAX_GOAL_PROPS} properties per goal")
+        raise GoalError(
+            "custom_props",
+            gettext_noop("use at most {max_goal_props} properties per goal"),
+            max_goal_props=str(MAX_GOAL_PROPS),
+        )
     for key, value in props.items():
         if not key.strip() or len(key) > MAX_PROP_KEY or CONTROL.search(key):
-            raise GoalError("custom_props", f"property names are 1 to {MAX_PROP_KEY} characters")
+            raise GoalError(
+                "custom_props",
+                gettext_noop("property names are 1 to {max_prop_key} characters"),
+                max_prop_key=str(MAX_PROP_KEY),
+            )
         if len(value) > MAX_PROP_VALUE:
-            raise GoalError("custom_props", f"values are at most {MAX_PROP_VALUE} characters")
+            raise GoalError(
+                "custom_props",
+                gettext_noop("values are at most {max_prop_value} characters"),
+                max_prop_value=str(MAX_PROP_VALUE),
+            )
     return {k.strip(): v for k, v in sorted(props.items())}
 
 
@@ -116,16 +144,24 @@ def check_currency(value: Any, goal_type: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or value.strip().upper() not in currencies():
-        raise GoalError("currency", "must be a three-letter ISO 4217 currency code, e.g. EUR")
+        raise GoalError(
+            "currency", gettext_noop("must be a three-letter ISO 4217 currency code, e.g. EUR")
+        )
     if goal_type != "event":
-        raise GoalError("currency", "only custom event goals have a currency (revenue goals)")
+        raise GoalError(
+            "currency", gettext_noop("only custom event goals have a currency (revenue goals)")
+        )
     return value.strip().upper()
 
 
 def check_display_name(name: str) -> str:
     clean = printable_name(name, MAX_DISPLAY_NAME)
     if clean is None:
-        raise GoalError("display_name", f"must be 1 to {MAX_DISPLAY_NAME} printable characters")
+        raise GoalError(
+            "display_name",
+            gettext_noop("must be 1 to {max_display_name} printable characters"),
+            max_display_name=str(MAX_DISPLAY_NAME),
+        )
     return clean
 
 
@@ -151,12 +187,12 @@ def goal_spec(
 ) -> GoalSpec:
     """Validate a goal; the first bad field raises GoalError."""
     if goal_type not in GOAL_TYPES:
-        raise GoalError("goal_type", "must be event or page")
+        raise GoalError("goal_type", gettext_noop("must be event or page"))
     event = check_event_name(event_name) if goal_type == "event" else None
     page = check_page_path(page_path) if goal_type == "page" else None
     props = check_custom_props(custom_props)
     if display_name is not None and not isinstance(display_name, str):
-        raise GoalError("display_name", "must be a string")
+        raise GoalError("display_name", gettext_noop("must be a string"))
     name = (
         check_display_name(display_name)
         if display_name and display_name.strip()
@@ -197,13 +233,23 @@ def _name_taken(session: Session, site: Site, name: str, but: int | None = None)
 def create_goal(session: Session, site: Site, spec: GoalSpec) -> Goal:
     existing = find_goal(session, site, spec)
     if existing is not None:
-        raise GoalError("goal", f"this goal already exists as {existing.display_name!r}")
+        raise GoalError(
+            "goal",
+            gettext_noop("this goal already exists as '{display_name}'"),
+            display_name=str(existing.display_name),
+        )
     if _name_taken(session, site, spec.display_name):
         raise GoalError(
-            "display_name", f"another goal of this site is already named {spec.display_name!r}"
+            "display_name",
+            gettext_noop("another goal of this site is already named '{display_name}'"),
+            display_name=str(spec.display_name),
         )
     if len(list_goals(session, site)) >= MAX_GOALS_PER_SITE:
-        raise GoalError("goal", f"a site has at most {MAX_GOALS_PER_SITE} goals")
+        raise GoalError(
+            "goal",
+            gettext_noop("a site has at most {max_goals_per_site} goals"),
+            max_goals_per_site=str(MAX_GOALS_PER_SITE),
+        )
     goal = Goal(
         site_id=site.id,
         event_name=spec.event_name,
@@ -226,10 +272,14 @@ def find_or_create_goal(session: Session, site: Site, spec: GoalSpec) -> Goal:
 def rename_goal(session: Session, site: Site, goal_id: int, display_name: str) -> Goal:
     goal = get_goal(session, site, goal_id)
     if goal is None:
-        raise GoalError("goal", "no such goal on this site")
+        raise GoalError("goal", gettext_noop("no such goal on this site"))
     name = check_display_name(display_name)
     if _name_taken(session, site, name, but=goal.id):
-        raise GoalError("display_name", f"another goal of this site is already named {name!r}")
+        raise GoalError(
+            "display_name",
+            gettext_noop("another goal of this site is already named '{name}'"),
+            name=str(name),
+        )
     goal.display_name = name
     session.flush()
     return goal

@@ -18,6 +18,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import can
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError
 from jetrack.sites.names import CONTROL
 from jetrack.store.models import Segment, Site, User, utcnow
 
@@ -28,28 +30,35 @@ MAX_NAME = 255
 MANAGE_SITE_SEGMENTS = "edit_site"  # editors, admins, owners
 
 
-class SegmentError(ValueError):
+class SegmentError(FieldError):
     """A refused segment change: `field` names the bad input, `status` the HTTP answer
     (400 bad input, 403 not allowed for this role, 404 no such segment for this account)."""
 
-    def __init__(self, field: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, field: str, message: str, status: int = 400, **params: Any) -> None:
+        super().__init__(field, message, **params)
         self.status = status
 
 
 def check_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise SegmentError("name", "a segment needs a name, e.g. Mobile visitors from Germany")
+        raise SegmentError(
+            "name", gettext_noop("a segment needs a name, e.g. Mobile visitors from Germany")
+        )
     name = value.strip()
     if len(name) > MAX_NAME or CONTROL.search(name):
-        raise SegmentError("name", f"must be 1 to {MAX_NAME} printable characters")
+        raise SegmentError(
+            "name",
+            gettext_noop("must be 1 to {max_name} printable characters"),
+            max_name=str(MAX_NAME),
+        )
     return name
 
 
 def check_type(value: Any) -> str:
     if value not in SEGMENT_TYPES:
-        raise SegmentError("type", "must be personal (yours alone) or site (everyone's)")
+        raise SegmentError(
+            "type", gettext_noop("must be personal (yours alone) or site (everyone's)")
+        )
     return str(value)
 
 
@@ -95,8 +104,9 @@ def _require_role_for(session: Session, user: User, site: Site, kind: str) -> No
     if kind == SITE and not may_manage_site_segments(session, user, site):
         raise SegmentError(
             "type",
-            "site segments are created and changed by the site's editors, admins and owners;"
-            " save it as a personal segment",
+            gettext_noop(
+                "site segments are created and changed by the site's editors, admins and owners; save it as a personal segment"
+            ),
             403,
         )
 
@@ -104,7 +114,7 @@ def _require_role_for(session: Session, user: User, site: Site, kind: str) -> No
 def _check_filters(filters: Any) -> list[Any]:
     # Their contents were checked against the query schema by the caller.
     if not isinstance(filters, list) or not filters:
-        raise SegmentError("filters", "a segment needs at least one filter")
+        raise SegmentError("filters", gettext_noop("a segment needs at least one filter"))
     return filters
 
 
@@ -116,7 +126,11 @@ def create_segment(
     _require_role_for(session, user, site, segment_type)
     count = session.scalar(select(func.count()).where(Segment.site_id == site.id)) or 0
     if count >= MAX_SEGMENTS_PER_SITE:
-        raise SegmentError("segment", f"a site has at most {MAX_SEGMENTS_PER_SITE} segments")
+        raise SegmentError(
+            "segment",
+            gettext_noop("a site has at most {max_segments_per_site} segments"),
+            max_segments_per_site=str(MAX_SEGMENTS_PER_SITE),
+        )
     segment = Segment(
         site_id=site.id,
         owner_id=user.id,
@@ -136,7 +150,7 @@ def _own_or_site(session: Session, site: Site, user: User, segment_id: int) -> S
         or segment.site_id != site.id
         or (segment.type == PERSONAL and segment.owner_id != user.id)
     ):
-        raise SegmentError("segment", "no such segment", 404)
+        raise SegmentError("segment", gettext_noop("no such segment"), 404)
     return segment
 
 

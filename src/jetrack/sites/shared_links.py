@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.instance_keys import instance_key
 from jetrack.accounts.users import AccountError, hash_password
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import SharedLink, Site, utcnow
 
 ACCESS_SECONDS = 24 * 3600
@@ -48,13 +49,19 @@ def embed_origins(text: str) -> str:
             or parts.fragment
         ):
             raise AccountError(
-                "embed_origins", f"{item[:100]!r} is not an origin; write https://example.com"
+                "embed_origins",
+                gettext_noop("'{item}' is not an origin; write https://example.com"),
+                item=str(item[:100]),
             )
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in origins:
             origins.append(origin)
     if len(origins) > MAX_EMBED_ORIGINS:
-        raise AccountError("embed_origins", f"at most {MAX_EMBED_ORIGINS} origins")
+        raise AccountError(
+            "embed_origins",
+            gettext_noop("at most {max_embed_origins} origins"),
+            max_embed_origins=str(MAX_EMBED_ORIGINS),
+        )
     return " ".join(origins)
 
 
@@ -63,13 +70,13 @@ def create_shared_link(
 ) -> SharedLink:
     name = name.strip()
     if not name or len(name) > 200:
-        raise AccountError("name", "must be 1 to 200 characters")
+        raise AccountError("name", gettext_noop("must be 1 to 200 characters"))
     password_hash = None
     if password:
         try:
             password_hash = hash_password(password)
         except AccountError as exc:
-            raise AccountError("password", str(exc)) from None
+            raise AccountError("password", exc.problem.message, **exc.problem.params) from None
     link = SharedLink(
         site_id=site.id,
         slug=secrets.token_urlsafe(16),

@@ -13,6 +13,8 @@ from typing import Any
 
 import pycountry
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import Problem
 from jetrack.sites.sites import DOMAIN_RE
 
 SHIELD_KEYS = ("blocked_ips", "blocked_countries", "blocked_paths", "allowed_hostnames")
@@ -61,10 +63,22 @@ def _hostname(entry: str) -> str:
 
 
 _PARSERS = {
-    "blocked_ips": (_ip, "an IP address or CIDR range such as 203.0.113.7 or 10.0.0.0/8"),
-    "blocked_countries": (_country, "a two-letter country code such as DE or US"),
-    "blocked_paths": (_path, "a path starting with /, where * matches anything (/admin/*)"),
-    "allowed_hostnames": (_hostname, "a host name such as example.com or *.example.com"),
+    "blocked_ips": (
+        _ip,
+        Problem(gettext_noop("an IP address or CIDR range such as 203.0.113.7 or 10.0.0.0/8")),
+    ),
+    "blocked_countries": (
+        _country,
+        Problem(gettext_noop("a two-letter country code such as DE or US")),
+    ),
+    "blocked_paths": (
+        _path,
+        Problem(gettext_noop("a path starting with /, where * matches anything (/admin/*)")),
+    ),
+    "allowed_hostnames": (
+        _hostname,
+        Problem(gettext_noop("a host name such as example.com or *.example.com")),
+    ),
 }
 
 
@@ -75,14 +89,18 @@ def parse_shields(texts: dict[str, str]) -> dict[str, Any]:
     for key, (parse, what) in _PARSERS.items():
         entries = _lines(texts.get(key, ""))
         if len(entries) > MAX_ENTRIES:
-            errors[key] = f"at most {MAX_ENTRIES} entries"
+            errors[key] = Problem(gettext_noop("at most {max} entries"), max=str(MAX_ENTRIES))
             continue
         parsed: list[str] = []
         for entry in entries:
             try:
                 parsed.append(parse(entry))
             except ValueError:
-                errors[key] = f"{entry[:80]!r} is not valid: each line must be {what}"
+                errors[key] = Problem(
+                    gettext_noop("'{entry}' is not valid: each line must be {what}"),
+                    entry=entry[:80],
+                    what=what,
+                )
                 break
         shields[key] = parsed
     if errors:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import FieldError, Problem
 from jetrack.store.models import Site, Team, User
 
 DOMAIN_RE = re.compile(
@@ -18,20 +20,24 @@ DOMAIN_RE = re.compile(
 RESERVED = frozenset({"new"})  # /sites/new is a page, not a site
 
 
-class SiteError(ValueError):
-    """Invalid site input: `field` names the first bad field, `errors` has all of them."""
+class SiteError(FieldError):
+    """Invalid site input: `field` names the first bad field, `errors` has all of them
+    (Problems: shown translated)."""
 
-    def __init__(self, field: str, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.errors = errors or {field: message}
+    def __init__(
+        self, field: str, message: str, errors: dict[str, str] | None = None, **params: Any
+    ) -> None:
+        super().__init__(field, message, **params)
+        self.errors: dict[str, str] = errors or {field: self.problem}
 
 
 def normalize_domain(domain: str) -> str:
     domain = domain.strip().lower().removeprefix("https://").removeprefix("http://")
     domain = domain.split("/", 1)[0].removeprefix("www.")
     if not DOMAIN_RE.match(domain) or domain in RESERVED:
-        raise SiteError("domain", "must be a domain name like example.com, without scheme or path")
+        raise SiteError(
+            "domain", gettext_noop("must be a domain name like example.com, without scheme or path")
+        )
     return domain
 
 
@@ -40,7 +46,7 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteError(
-            "timezone", "must be an IANA time zone such as Europe/Berlin or UTC"
+            "timezone", gettext_noop("must be an IANA time zone such as Europe/Berlin or UTC")
         ) from None
     return name
 
@@ -48,7 +54,7 @@ def check_timezone(name: str) -> str:
 def check_name(name: str, domain: str) -> str:
     name = name.strip()
     if len(name) > 200:
-        raise SiteError("name", "must be at most 200 characters")
+        raise SiteError("name", gettext_noop("must be at most 200 characters"))
     return name or domain
 
 
@@ -69,15 +75,15 @@ def add_site(
     try:
         domain = normalize_domain(domain)
     except SiteError as exc:
-        errors["domain"] = str(exc)
+        errors["domain"] = exc.problem
     try:
         timezone = check_timezone(timezone)
     except SiteError as exc:
-        errors["timezone"] = str(exc)
+        errors["timezone"] = exc.problem
     if not errors and session.scalar(select(Site).where(Site.domain == domain)) is not None:
-        errors["domain"] = "this domain is already registered"
+        errors["domain"] = Problem(gettext_noop("this domain is already registered"))
     if len(name.strip()) > 200:
-        errors["name"] = "must be at most 200 characters"
+        errors["name"] = Problem(gettext_noop("must be at most 200 characters"))
     if errors:
         field, message = next(iter(errors.items()))
         raise SiteError(field, message, errors)
@@ -108,11 +114,11 @@ def update_site(
     try:
         name = check_name(name, site.domain)
     except SiteError as exc:
-        errors["name"] = str(exc)
+        errors["name"] = exc.problem
     try:
         timezone = check_timezone(timezone)
     except SiteError as exc:
-        errors["timezone"] = str(exc)
+        errors["timezone"] = exc.problem
     if errors:
         field, message = next(iter(errors.items()))
         raise SiteError(field, message, errors)

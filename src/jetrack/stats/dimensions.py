@@ -22,6 +22,8 @@ class Dimension:
     level: str
     # A lookup from the stored code to the label shown (country and region names).
     label: str | None = None
+    # Shown (and filtered) as a JSON number: the stored UInt32, as text in SQL.
+    numeric: bool = False
 
 
 _ROWS = [
@@ -62,7 +64,13 @@ _ROWS = [
     Dimension("visit:country_name", "country_code", "country name", "visit", label="country"),
     Dimension("visit:region", "region_code", "ISO 3166-2 region code", "visit"),
     Dimension("visit:region_name", "region_code", "region name", "visit", label="region"),
-    Dimension("visit:city", "city", "city", "visit"),
+    Dimension(
+        "visit:city",
+        "toString(city_geoname_id)",
+        "GeoNames id of the city (0 unknown)",
+        "visit",
+        numeric=True,
+    ),
     Dimension("visit:city_name", "city", "city name", "visit"),
     Dimension("visit:screen", "screen_size", "screen size class", "visit"),
     Dimension("visit:language", "language", "browser language", "visit"),
@@ -132,9 +140,13 @@ def label_table(kind: str) -> dict[str, str]:
     return country_names() if kind == "country" else region_names()
 
 
-def relabel(name: str, value: str) -> str:
+def relabel(name: str, value: str) -> str | int:
     """The value shown for a stored code (identity for most dimensions)."""
     row = DIMENSIONS.get(name)
-    if row is None or row.label is None:
+    if row is None:
+        return value
+    if row.numeric:
+        return int(value) if value.isdigit() else value
+    if row.label is None:
         return value
     return label_table(row.label).get(value, value)

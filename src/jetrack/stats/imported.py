@@ -82,6 +82,8 @@ DIMENSIONS: dict[str, tuple[Source, str]] = {
     "visit:country_name": (_LOCATIONS, "country"),
     "visit:region": (_LOCATIONS, "region"),
     "visit:region_name": (_LOCATIONS, "region"),
+    # GeoNames ids on both sides (Plausible's export and Jetrack's city_geoname_id).
+    "visit:city": (_LOCATIONS, "toString(city)"),
     "visit:device": (_DEVICES, "device"),
     "visit:browser": (_BROWSERS, "browser"),
     "visit:browser_version": (_BROWSERS, "browser_version"),

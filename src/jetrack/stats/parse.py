@@ -5,6 +5,7 @@ as values."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -84,8 +85,22 @@ def _expand(tree: Filter, by_id: dict[int, SegmentInfo]) -> Filter:
                 f"filters: segment {clause} is not a segment of this site that you may use"
                 " (a personal segment is its owner's alone; a shared link sees site segments)"
             )
-        groups.append(Connective("and", segment.filters))
+        groups.append(Connective("and", tuple(_city_names(f) for f in segment.filters)))
     return groups[0] if len(groups) == 1 else Connective("or", tuple(groups))
+
+
+def _city_names(tree: Filter) -> Filter:
+    """A segment saved while visit:city held names (before GeoNames ids): its city
+    conditions with text that is no id compare visit:city_name, as they meant."""
+    if isinstance(tree, Negation):
+        return Negation(_city_names(tree.child))
+    if isinstance(tree, Behaviour):
+        return Behaviour(tree.operator, _city_names(tree.child))
+    if isinstance(tree, Connective):
+        return Connective(tree.operator, tuple(_city_names(child) for child in tree.children))
+    if tree.dimension == "visit:city" and not all(c.isdigit() for c in tree.clauses):
+        return replace(tree, dimension="visit:city_name")
+    return tree
 
 
 def needs_first_data_day(request: dict[str, Any]) -> bool:

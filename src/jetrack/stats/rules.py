@@ -8,7 +8,7 @@ import json
 import re
 
 from jetrack.stats.dates import MAX_MINUTE_SPAN, MAX_TIME_BUCKETS, auto_bucket, bucket_count
-from jetrack.stats.dimensions import is_session_only
+from jetrack.stats.dimensions import DIMENSIONS, is_session_only
 from jetrack.stats.errors import QueryError
 from jetrack.stats.metrics import (
     BY_ENTRY_PAGE,
@@ -63,12 +63,16 @@ def check_values(query: Query) -> None:
         shown = _shown(condition)
         if condition.clause_type == "mixed":
             raise QueryError(f"filters: {shown}: clauses mix numbers and text; write them as text")
-        if condition.clause_type == "integer":
-            if condition.dimension == "visit:city":
+        numeric = condition.dimension in DIMENSIONS and DIMENSIONS[condition.dimension].numeric
+        if numeric and condition.operator in ("is", "is_not"):
+            bad = [c for c in condition.clauses if not c.isdigit()]
+            if bad:
                 raise QueryError(
-                    f"filters: {shown}: visit:city holds city names in Jetrack, not GeoName"
-                    ' ids; filter by name, e.g. ["is", "visit:city", ["Berlin"]]'
+                    f"filters: {shown}: {condition.dimension} takes GeoNames city ids such as"
+                    f" 2950159 ({json.dumps(bad[0])} is not one); filter names with"
+                    " visit:city_name"
                 )
+        elif condition.clause_type == "integer":
             raise QueryError(
                 f"filters: {shown}: {condition.dimension} holds text, not numbers; write the"
                 ' values as strings, e.g. "10"'

@@ -37,6 +37,7 @@ class EventRow(NamedTuple):
     country_code: str
     region_code: str
     city: str
+    city_geoname_id: int  # GeoNames id of the city, 0 unknown (event migration 0009)
     device: str
     screen_size: str
     browser: str
@@ -65,10 +66,12 @@ _EVENT_TYPES: dict[str, pa.DataType] = {
     "interactive": pa.uint8(),
     "scroll_depth": pa.uint8(),
     "engagement_ms": pa.uint32(),
+    "city_geoname_id": pa.uint32(),
     "import_id": pa.uint32(),
 }  # every other column is a string
 
 EVENT_COLUMNS: tuple[str, ...] = EventRow._fields
+_GEONAME_AT = EVENT_COLUMNS.index("city_geoname_id")
 EVENT_ARROW_COLUMNS: list[tuple[str, pa.DataType]] = [
     (name, _EVENT_TYPES.get(name, _STR)) for name in EVENT_COLUMNS
 ]
@@ -83,7 +86,10 @@ EVENT_VISIT_ATTRIBUTES = EVENT_COLUMNS[
 
 def event_row(values: tuple[Any, ...] | list[Any]) -> EventRow:
     """An EventRow of values in column order (a journal record, a test's tuple); a record
-    written before import_id existed takes its default."""
+    written before import_id existed takes its default, one written before
+    city_geoname_id (event migration 0009) gets 0 there."""
+    if len(values) < len(EventRow._fields):
+        values = [*values[:_GEONAME_AT], 0, *values[_GEONAME_AT:]]
     return EventRow(*values)
 
 
@@ -92,7 +98,7 @@ def event_row(values: tuple[Any, ...] | list[Any]) -> EventRow:
 VISIT_ATTRIBUTES = [
     "referrer", "source", "channel", "utm_medium", "utm_source", "utm_campaign",
     "utm_content", "utm_term", "click_id_param", "country_code", "region_code", "city",
-    "device", "screen_size", "browser", "browser_version", "os", "os_version", "language",
+    "city_geoname_id", "device", "screen_size", "browser", "browser_version", "os", "os_version", "language",
 ]  # fmt: skip
 # Stored columns computed from the visit's events (`timestamp`, the last event, and
 # `is_bounce` are ALIAS columns of these).
@@ -113,6 +119,7 @@ _SESSION_TYPES: dict[str, pa.DataType] = {
     "events": pa.uint32(),
     "interactive_events": pa.uint32(),
     "duration": pa.uint32(),
+    "city_geoname_id": pa.uint32(),
     "import_id": pa.uint32(),
 }  # every other column is a string
 SESSION_SCHEMA = pa.schema(

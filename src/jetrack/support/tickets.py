@@ -7,6 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.i18n.catalogs import gettext_noop
+from jetrack.i18n.errors import Problem
 from jetrack.store.models import Ticket, utcnow
 
 KINDS = ("contact", "support")
@@ -21,13 +23,15 @@ class TicketError(ValueError):
 
 
 def check_fields(email: str, subject: str, message: str) -> None:
-    errors = {}
+    errors: dict[str, str] = {}
     if not EMAIL_RE.match(email):
-        errors["email"] = "must be an email address we can answer, like you@example.com"
+        errors["email"] = Problem(
+            gettext_noop("must be an email address we can answer, like you@example.com")
+        )
     if not subject:
-        errors["subject"] = "say in a few words what it is about"
+        errors["subject"] = Problem(gettext_noop("say in a few words what it is about"))
     if len(message) < 10:
-        errors["message"] = "must be at least 10 characters"
+        errors["message"] = Problem(gettext_noop("must be at least 10 characters"))
     if errors:
         raise TicketError(errors)
 

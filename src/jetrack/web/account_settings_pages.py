@@ -104,7 +104,7 @@ async def change_name(request: Request) -> Response:
     try:
         await in_session(request, _rename, user, text(form, "name", 300))
     except AccountError as exc:
-        return await account_page(request, {exc.field: str(exc)}, 400)
+        return await account_page(request, {exc.field: exc.problem}, 400)
     return RedirectResponse("/account?notice=saved", 303)
 
 
@@ -127,7 +127,7 @@ async def change_language(request: Request) -> Response:
 def _email_change(session: Session, user: User, new_email: str, password: str) -> str | None:
     row = _fresh(session, user)
     if not verify_password(row, password):
-        raise AccountError("email_password", "this is not your current password")
+        raise AccountError("email_password", gettext_noop("this is not your current password"))
     email = normalize_email(new_email)
     if email == row.email or find_user(session, email) is not None:
         return None  # same answer as a free address: no enumeration
@@ -156,12 +156,14 @@ async def change_email(request: Request) -> Response:
             secret(form, "password"),
         )
     except AccountError as exc:
-        return _refused(await account_page(request, {exc.field: str(exc)}, 400), exc)
+        return _refused(await account_page(request, {exc.field: exc.problem}, 400), exc)
     mail = None
     limiter.sent(keys)  # taken or not, the same count: no hint that the address is in use
     if token is not None:
         url = link(settings, f"/account/confirm-email?token={token}")
-        mail = compose(settings, "change_email", new_email.lower(), name=user.name, url=url)
+        mail = compose(
+            settings, "change_email", new_email.lower(), locale=user.locale, name=user.name, url=url
+        )
     response = RedirectResponse("/account?notice=email-change-sent", 303)
     response.background = in_background(settings, mail)
     return response
@@ -178,7 +180,14 @@ def _confirm_email(
     old_email, user.email = user.email, row.new_email
     keep = current[1] if current is not None and current[0] == user.id else None
     login_sessions.end_user_sessions(session, user.id, keep_id=keep)
-    return compose(settings, "email_changed", old_email, name=user.name, new_email=user.email)
+    return compose(
+        settings,
+        "email_changed",
+        old_email,
+        locale=user.locale,
+        name=user.name,
+        new_email=user.email,
+    )
 
 
 async def confirm_email(request: Request) -> Response:
@@ -219,7 +228,7 @@ async def change_password_submit(request: Request) -> Response:
         )
     except AccountError as exc:
         field = "new_password" if exc.field == "password" else exc.field
-        return _refused(await account_page(request, {field: str(exc)}, 400), exc)
+        return _refused(await account_page(request, {field: exc.problem}, 400), exc)
     return RedirectResponse("/account?notice=password-changed", 303)
 
 
@@ -299,13 +308,15 @@ def _with_password(
 ) -> list[str] | None:
     row = _fresh(session, user)
     if not verify_password(row, password):
-        raise AccountError("password", "this is not your current password")
+        raise AccountError("password", gettext_noop("this is not your current password"))
     if action == "disable":
         # A stolen session and password must not be enough to strip the second factor.
         if not two_factor.verify_second_factor(session, row, code):
             raise AccountError(
                 "code",
-                "this code is not right: use the current code from your app, or a recovery code",
+                gettext_noop(
+                    "this code is not right: use the current code from your app, or a recovery code"
+                ),
             )
         two_factor.disable(session, row)
         return None
@@ -321,7 +332,9 @@ async def two_factor_disable(request: Request) -> Response:
     try:
         await _rechecked(request, user, "password", _with_password, user, password, "disable", code)
     except AccountError as exc:
-        return _refused(await two_factor_page(request, {"errors": {exc.field: str(exc)}}, 400), exc)
+        return _refused(
+            await two_factor_page(request, {"errors": {exc.field: exc.problem}}, 400), exc
+        )
     return RedirectResponse("/account/2fa?notice=2fa-disabled", 303)
 
 
@@ -333,7 +346,7 @@ async def two_factor_codes(request: Request) -> Response:
             request, user, "password", _with_password, user, secret(form, "password"), "codes"
         )
     except AccountError as exc:
-        page = await two_factor_page(request, {"errors": {"codes_password": str(exc)}}, 400)
+        page = await two_factor_page(request, {"errors": {"codes_password": exc.problem}}, 400)
         return _refused(page, exc)
     return await two_factor_page(request, {"codes": codes or []})
 
@@ -364,7 +377,7 @@ async def api_key_create(request: Request) -> Response:
         _, key = await in_session(request, api_keys.create_api_key, user, name, scope)
     except AccountError as exc:
         return await api_keys_page(
-            request, {"errors": {exc.field: str(exc)}, "values": {"name": name}}, 400
+            request, {"errors": {exc.field: exc.problem}, "values": {"name": name}}, 400
         )
     return await api_keys_page(request, {"new_key": key})
 
@@ -393,7 +406,7 @@ async def delete_page(request: Request) -> Response:
 
 def _password_checked(session: Session, user: User, password: str) -> None:
     if not verify_password(_fresh(session, user), password):
-        raise AccountError("password", "this is not your current password")
+        raise AccountError("password", gettext_noop("this is not your current password"))
 
 
 async def delete_submit(request: Request) -> Response:
@@ -413,7 +426,7 @@ async def delete_submit(request: Request) -> Response:
             stores = request.app.state.stores
             await run_in_threadpool(request_account_erasure, stores, user, successor)
     except AccountError as exc:
-        errors[exc.field], refused = str(exc), exc
+        errors[exc.field], refused = exc.problem, exc
     if errors:
         context = {
             "nav": "account",

@@ -42,7 +42,9 @@ def _settings(request: Request) -> Settings:
 
 def _verify_mail(settings: Settings, user: User, token: str) -> Mail:
     url = link(settings, f"/verify-email?token={token}")
-    return compose(settings, "verify_email", user.email, name=user.name, url=url)
+    return compose(
+        settings, "verify_email", user.email, locale=user.locale, name=user.name, url=url
+    )
 
 
 # --- Sign up and email confirmation ---------------------------------------------------
@@ -101,7 +103,8 @@ async def signup_submit(request: Request) -> Response:
     if result.new is not None and result.verify_token is not None:
         mail = _verify_mail(settings, result.new, result.verify_token)
     elif result.existing is not None:
-        mail = compose(settings, "account_exists", result.existing.email)
+        existing = result.existing
+        mail = compose(settings, "account_exists", existing.email, locale=existing.locale)
     limiter.sent(keys)
     return await render(
         request,
@@ -322,7 +325,9 @@ async def forgot_submit(request: Request) -> Response:
     if found is not None:
         user, token = found
         url = link(settings, f"/reset-password?token={token}")
-        mail = compose(settings, "reset_password", user.email, name=user.name, url=url)
+        mail = compose(
+            settings, "reset_password", user.email, locale=user.locale, name=user.name, url=url
+        )
     # The same answer whether or not the address has an account.
     return await render(
         request,
@@ -360,7 +365,7 @@ async def reset_submit(request: Request) -> Response:
     try:
         await in_session(request, _reset, token, secret(form, "password"))
     except AccountError as exc:
-        errors = {"password": str(exc)}
+        errors = {"password": exc.problem}
         return await render(
             request, "reset_password.html", {"token": token, "errors": errors}, status=400
         )

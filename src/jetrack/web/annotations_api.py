@@ -78,7 +78,7 @@ async def create(request: Request) -> Response:
     try:
         return JSONResponse(await in_session(request, save), 201, headers=HEADERS)
     except notes.AnnotationError as exc:
-        raise HTTPException(400, f"{exc.field}: {exc}") from None
+        raise HTTPException(400, f"{exc.field}: {exc.translated()}") from None
 
 
 async def remove(request: Request) -> Response:

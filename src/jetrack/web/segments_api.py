@@ -78,7 +78,7 @@ def _filters(value: Any) -> list[Any]:
 
 
 def _refused(exc: segments.SegmentError) -> HTTPException:
-    return HTTPException(exc.status, f"{exc.field}: {exc}")
+    return HTTPException(exc.status, f"{exc.field}: {exc.translated()}")
 
 
 def _site(session: Session, site_id: int) -> Site:

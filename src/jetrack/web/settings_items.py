@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
+from jetrack.i18n.errors import FieldError
 from jetrack.store.models import Site
 from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
@@ -26,7 +27,7 @@ from jetrack.web.sites_pages import settings_with
 @dataclass(frozen=True, slots=True)
 class SettingsItems:
     kind: str  # "goal": /sites/{domain}/goals, notices goal-added..., #goals, goal_errors
-    error: type[Exception]  # the domain's error; it has a `field`
+    error: type[FieldError]  # the domain's error (goals, funnels...)
     read: Callable[[FormData], dict[str, Any]]  # the create form's values, shown back on errors
     create: Callable[[Session, Site, dict[str, Any]], object]
     rename: Callable[[Session, Site, int, str], object]
@@ -59,7 +60,7 @@ class SettingsItems:
         except self.error as exc:
             field = _field(exc)
             field = dict(self.form_fields).get(field, field)
-            return await self.errors(request, {field: str(exc)}, values)
+            return await self.errors(request, {field: exc.translated()}, values)
         return self.back(domain, "added")
 
     async def rename_form(self, request: Request) -> Response:
@@ -78,7 +79,7 @@ class SettingsItems:
             await in_session(request, rename)
         except self.error as exc:
             key = f"rename-{item_id}"
-            return await self.errors(request, {key: str(exc)}, {key: name})
+            return await self.errors(request, {key: exc.translated()}, {key: name})
         return self.back(domain, "renamed")
 
     async def delete_form(self, request: Request) -> Response:

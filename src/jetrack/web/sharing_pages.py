@@ -62,7 +62,9 @@ async def link_create(request: Request) -> Response:
         await in_session(request, create)
     except AccountError as exc:
         values = {"name": name, "embed_origins": origins}
-        return await links_page(request, {"errors": {exc.field: str(exc)}, "values": values}, 400)
+        return await links_page(
+            request, {"errors": {exc.field: exc.problem}, "values": values}, 400
+        )
     return RedirectResponse(f"/sites/{domain}/shared-links?notice=link-created", 303)
 
 
@@ -95,7 +97,7 @@ async def link_embedding(request: Request) -> Response:
     try:
         await in_session(request, update)
     except AccountError as exc:
-        return await links_page(request, {"errors": {f"{exc.field}-{link_id}": str(exc)}}, 400)
+        return await links_page(request, {"errors": {f"{exc.field}-{link_id}": exc.problem}}, 400)
     return RedirectResponse(f"/sites/{domain}/shared-links?notice=saved", 303)
 
 

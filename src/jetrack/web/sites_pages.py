@@ -25,6 +25,7 @@ from jetrack.accounts.permissions import (
     visible_sites,
 )
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.privacy.restriction import reporting_allowed
 from jetrack.sites import shields as site_shields
 from jetrack.sites.funnels import list_funnels
@@ -230,7 +231,7 @@ def _update(session: Session, user: User, domain: str, values: dict[str, Any]) -
     except SiteError as exc:
         errors.update(exc.errors)
     if errors:
-        raise SiteError(next(iter(errors)), "invalid settings", errors)
+        raise SiteError(next(iter(errors)), gettext_noop("invalid settings"), errors)
 
 
 async def settings_submit(request: Request) -> Response:
@@ -288,7 +289,9 @@ async def delete_page(request: Request) -> Response:
 def _delete(session: Session, user: User, domain: str, typed: str) -> None:
     site = site_for(session, user, domain, "delete_site")
     if typed.strip().lower() != site.domain:
-        raise SiteError("confirm", f"type {site.domain} to confirm")
+        raise SiteError(
+            "confirm", gettext_noop("type {domain} to confirm"), domain=str(site.domain)
+        )
     delete_site(session, site)
 
 

@@ -107,7 +107,7 @@ def _invite(
 ) -> tuple[Invitation, str, str]:
     team = team_for(session, user, team_id, "manage_members")
     if role in TEAM_ROLES and not may_assign(session, user, team, role):
-        raise AccountError("role", "only an owner can invite another owner")
+        raise AccountError("role", gettext_noop("only an owner can invite another owner"))
     invitation, token = teams.invite(session, user, team, email, role)
     return invitation, token, f"the team {quoted(team.name)}"
 
@@ -124,7 +124,7 @@ async def team_invite(request: Request) -> Response:
     except AccountError as exc:
         page = await team_page(
             request,
-            {"errors": {exc.field: str(exc)}, "values": {"email": email, "role": role}},
+            {"errors": {exc.field: exc.problem}, "values": {"email": email, "role": role}},
             429 if wait else 400,
         )
         return retry_after(page, wait) if wait else page
@@ -145,12 +145,12 @@ def _member_action(
     if membership is None:
         raise HTTPException(404, "no such member")
     if not may_assign(session, user, team, membership.role):
-        raise AccountError("member", "only an owner can change an owner")
+        raise AccountError("member", gettext_noop("only an owner can change an owner"))
     if action == "remove":
         teams.remove_member(session, team, membership)
         return
     if not may_assign(session, user, team, role):
-        raise AccountError("role", "only an owner can make someone owner")
+        raise AccountError("role", gettext_noop("only an owner can make someone owner"))
     teams.change_role(session, team, membership, role)
 
 
@@ -173,7 +173,7 @@ async def _member(request: Request, user: User, action: str, role: str, notice: 
             request, _member_action, user, team_id, _id(request, "user_id"), action, role
         )
     except AccountError as exc:
-        return await team_page(request, {"errors": {"member": str(exc)}}, 400)
+        return await team_page(request, {"errors": {"member": exc.problem}}, 400)
     return RedirectResponse(f"/teams/{team_id}?notice={notice}", 303)
 
 
@@ -208,7 +208,7 @@ async def team_settings(request: Request) -> Response:
     try:
         await in_session(request, save)
     except AccountError as exc:
-        return await team_page(request, {"errors": {exc.field: str(exc)}}, 400)
+        return await team_page(request, {"errors": {exc.field: exc.problem}}, 400)
     return RedirectResponse(f"/teams/{team_id}?notice=saved", 303)
 
 
@@ -247,7 +247,7 @@ def _invite_guest(
     team = teams.team_of_site(session, site)
     if team is None:
         raise AccountError(
-            "email", "this site belongs to no team; edit it once to move it into one"
+            "email", gettext_noop("this site belongs to no team; edit it once to move it into one")
         )
     invitation, token = teams.invite(session, user, team, email, role, site=site)
     return invitation, token, f"the site {quoted(site.domain)}"
@@ -271,7 +271,7 @@ async def guest_invite(request: Request) -> Response:
     except AccountError as exc:
         page = await access_page(
             request,
-            {"errors": {exc.field: str(exc)}, "values": {"email": email}},
+            {"errors": {exc.field: exc.problem}, "values": {"email": email}},
             429 if wait else 400,
         )
         return retry_after(page, wait) if wait else page

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from jetrack.i18n import formatting
 from jetrack.i18n.catalogs import current_language, gettext, gettext_noop, ngettext
+from jetrack.i18n.errors import translated_errors
 from jetrack.notify.templates import template_environment
 from jetrack.web.auth import session_of, theme_of
 from jetrack.web.static_files import page_script
@@ -116,6 +117,9 @@ async def render(
         "nav": "",
     }
     full.update(context or {})
+    # Form problems from the domain code are English with their msgid: shown translated.
+    if isinstance(full["errors"], dict):
+        full["errors"] = translated_errors(full["errors"])
     html = environment.get_template(template).render(full)
     headers = {"Cache-Control": "no-store"}  # framing and CSP: web/security_headers.py
     return HTMLResponse(html, status_code=status, headers=headers, background=background)

