@@ -362,3 +362,11 @@ ALTER TABLE events_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id U
 ALTER TABLE events ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;
 ALTER TABLE sessions_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0 CODEC(ZSTD(1));
 ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;
+
+-- 0009_city_geoname_id.sql
+ALTER TABLE events_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0
+    CODEC(T64, ZSTD(1)) AFTER city;
+ALTER TABLE events ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0 AFTER city;
+ALTER TABLE sessions_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0
+    CODEC(T64, ZSTD(1)) AFTER city;
+ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0 AFTER city;
