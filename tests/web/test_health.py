@@ -3,12 +3,17 @@ only when configured; 503 when one is down; no host, port or secret in the answe
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from starlette.datastructures import State
 from starlette.testclient import TestClient
 
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.conftest import free_port, make_settings
+from jetrack.web.health import _measured, shared_state
+from tests.conftest import REDIS_URL, free_port, make_settings
 
 
 def test_health_reports_each_backend_and_503_when_one_is_down(
@@ -43,3 +48,18 @@ def test_health_reports_each_backend_and_503_when_one_is_down(
     with TestClient(create_app(without_mail, stores)) as other:
         plain = other.get("/api/health")
     assert plain.status_code == 200 and "mail" not in plain.json()["backends"]
+
+
+@pytest.mark.redis
+def test_health_probes_the_shared_redis_when_one_is_set(settings: Settings) -> None:
+    """The shared mode's Redis is a backend of its own: ok on the local Redis, down on a
+    port where nothing listens; not probed without JETRACK_REDIS_URL."""
+    assert shared_state(State({"settings": settings})) is None
+    results = []
+    for url in (REDIS_URL, f"redis://127.0.0.1:{free_port()}/0"):
+        found = shared_state(State({"settings": settings.model_copy(update={"redis_url": url})}))
+        assert found is not None
+        name, kind, check = found
+        assert (name, kind) == ("shared_state", "redis")
+        results.append(asyncio.run(_measured(check))["status"])
+    assert results == ["ok", "down"]

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from jetrack.notify.mail import smtp_answers
+from jetrack.rate_limits import redis_client
 from jetrack.store.stores import Stores
 
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -45,8 +46,24 @@ def mail(state: State) -> tuple[str, str, Check] | None:
     return "mail", "smtp", lambda: smtp_answers(settings, PROBE_TIMEOUT_SECONDS)
 
 
+def _redis_answers(url: str) -> bool:
+    client = redis_client(url)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+def shared_state(state: State) -> tuple[str, str, Check] | None:
+    """The shared mode's Redis (visits, API limits), when JETRACK_REDIS_URL is set."""
+    url = state.settings.redis_url
+    if not url:
+        return None
+    return "shared_state", "redis", lambda: run_in_threadpool(_redis_answers, url)
+
+
 # Every backend /api/health reports, in the answer's order.
-PROBES: list[Probe] = [control_store, event_store, mail]
+PROBES: list[Probe] = [control_store, event_store, mail, shared_state]
 
 
 async def _measured(check: Check) -> dict[str, Any]:
