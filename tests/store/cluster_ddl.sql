@@ -362,3 +362,7 @@ ALTER TABLE events_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id U
 ALTER TABLE events ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;
 ALTER TABLE sessions_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0 CODEC(ZSTD(1));
 ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS import_id UInt32 DEFAULT 0;
+
+-- 0009_imported_channel.sql
+ALTER TABLE imported_sources_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '' CODEC(ZSTD(1));
+ALTER TABLE imported_sources ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '';

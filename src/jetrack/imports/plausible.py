@@ -10,7 +10,9 @@ chunk written again after its rows were deleted.)
 File names and columns are those Plausible's export writes and its CSV importer reads;
 columns are found by the header's names (older exports lack some: they count 0), and
 rows outside the file name's days, or on or after the site's first native day, are left
-out (Plausible imports only the history before its own data starts)."""
+out (Plausible imports only the history before its own data starts). A sources row's
+channel (visit:channel) is the file's `channel` column when it has one (Jetrack's export
+writes it), else Jetrack's channel rules applied to its source, referrer and UTM tags."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from jetrack.enrich.referrers import channel_of_named_source
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore, table_to_change
@@ -145,6 +148,7 @@ def read_rows(file: ExportFile, reader: IO[str], before: date | None) -> Iterato
     positions = [(name, header.index(name)) for name in columns if name in header]
     absent: dict[str, Any] = {name: (None if kind.startswith("Nullable") else "" if kind == "String" else 0)
               for name, kind in columns.items() if name not in header}  # fmt: skip
+    derive_channel = "channel" in columns
     for line, cells in enumerate(rows, start=2):
         if not cells:
             continue
@@ -153,6 +157,11 @@ def read_rows(file: ExportFile, reader: IO[str], before: date | None) -> Iterato
         row: dict[str, Any] = dict(absent)
         for name, index in positions:
             row[name] = _value(columns[name], cells[index], f"{file.member} line {line}, {name}")
+        if derive_channel and not row["channel"]:
+            row["channel"] = channel_of_named_source(
+                row["source"], row["referrer"],
+                {"utm_medium": row["utm_medium"], "utm_campaign": row["utm_campaign"]},
+            )  # fmt: skip
         day = row["date"]
         if file.first_day <= day <= file.last_day and (before is None or day < before):
             yield row
