@@ -33,13 +33,8 @@ def imported_site(stores: Stores, tmp_path: Path) -> tuple[SiteInfo, SiteInfo]:
     with stores.control.session() as session:
         registry.create_import(session, site_id, "plausible", path.name, {"path": str(path)})
     assert runner.run_pending(stores, kinds=("import",)) == 1
-    de = {
-        "site_id": site_id,
-        "source": "Google",
-        "channel": "Organic Search",
-        "country_code": "DE",
-        "device": "Desktop",
-    }
+    de = {"site_id": site_id, "source": "Google", "channel": "Organic Search",
+          "country_code": "DE", "device": "Desktop"}  # fmt: skip
     rows = visit(1, 1, [("2024-03-05 10:00", "/"), ("2024-03-05 10:01:40", "/pricing")], **de)
     fr = {"site_id": site_id, "country_code": "FR", "device": "Mobile"}
     rows += visit(2, 2, [("2024-03-05 11:00", "/")], **fr)

@@ -37,13 +37,8 @@ QUERIES: list[dict[str, Any]] = [
 
 def native_traffic(site_id: int) -> list[dict[str, Any]]:
     """Visits in Berlin's days of the range; each visitor on one day only."""
-    de = {
-        "site_id": site_id,
-        "source": "Google",
-        "channel": "Organic Search",
-        "country_code": "DE",
-        "device": "Desktop",
-    }
+    de = {"site_id": site_id, "source": "Google", "channel": "Organic Search",
+          "country_code": "DE", "device": "Desktop"}  # fmt: skip
     fr = {"site_id": site_id, "country_code": "FR", "device": "Mobile", "browser": "Safari"}
     rows = visit(1, 1, [("2024-03-09 10:00", "/"), ("2024-03-09 10:03", "/pricing")], **de)
     rows += visit(2, 2, [("2024-03-09 12:00", "/blog")], **fr)
