@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from jetrack.enrich.referrers import classify_source, source_for_host, source_for_utm
+from jetrack.enrich.referrers import (
+    channel_of_named_source,
+    classify_source,
+    source_for_host,
+    source_for_utm,
+)
 from jetrack.enrich.sources import SOURCE_TABLE
 
 PAGE = "example.com"
@@ -179,3 +184,20 @@ def test_every_table_name_is_a_utm_spelling() -> None:
 
 def test_long_utm_source_is_truncated() -> None:
     assert len(classify_source("", PAGE, {"utm_source": "x" * 1000})[0]) == 200
+
+
+def test_the_channel_of_an_imported_source_name() -> None:
+    """Another tool's sources rows name their source already (jetrack.imports.plausible)."""
+    cases = [
+        (("Google", "", {}), "Organic Search"),
+        (("Direct / None", "", {}), "Direct"),
+        (("", "", {}), "Direct"),
+        (("hackernews", "", {}), "Organic Social"),  # a spelling of Hacker News
+        (("", "https://www.bing.com/", {}), "Organic Search"),  # no name: its referrer
+        (("m.facebook.com", "", {}), "Organic Social"),  # a domain as the name
+        (("Bing", "", {"utm_medium": "cpc"}), "Paid Search"),
+        (("Newsletter", "", {"utm_medium": "email"}), "Email"),
+        (("blog.example.org", "https://blog.example.org/post", {}), "Referral"),
+    ]
+    for (source, referrer, utm), channel in cases:
+        assert channel_of_named_source(source, referrer, utm) == channel, source

@@ -33,7 +33,8 @@ def imported_site(stores: Stores, tmp_path: Path) -> tuple[SiteInfo, SiteInfo]:
     with stores.control.session() as session:
         registry.create_import(session, site_id, "plausible", path.name, {"path": str(path)})
     assert runner.run_pending(stores, kinds=("import",)) == 1
-    de = {"site_id": site_id, "source": "Google", "country_code": "DE", "device": "Desktop"}
+    de = {"site_id": site_id, "source": "Google", "channel": "Organic Search",
+          "country_code": "DE", "device": "Desktop"}  # fmt: skip
     rows = visit(1, 1, [("2024-03-05 10:00", "/"), ("2024-03-05 10:01:40", "/pricing")], **de)
     fr = {"site_id": site_id, "country_code": "FR", "device": "Mobile"}
     rows += visit(2, 2, [("2024-03-05 11:00", "/")], **fr)
@@ -75,6 +76,13 @@ def test_imported_totals_through_the_stats_api(stores: Stores, tmp_path: Path) -
         "Twitter",
         "Direct / None",
     ] or sources["query"]["order_by"] == []
+    # An export without a channel column: channels derived from sources at import time.
+    channels = ask(stores, site, metrics=["visitors"], dimensions=["visit:channel"],
+                   filters=[["is_not", "visit:channel", ["Organic Social"]]])  # fmt: skip
+    assert by_key(channels) == {
+        "Organic Search": [export.SOURCES["Google"] * days + 1],
+        "Direct": [20 * days + 1],
+    }
     pages = ask(stores, site, metrics=["pageviews"], dimensions=["event:page"],
                 order_by=[["pageviews", "desc"]], pagination={"limit": 1},
                 include={"imports": True, "total_rows": True})  # fmt: skip

@@ -1,6 +1,6 @@
 """The dashboard export's plausible/ folder, Plausible's CSV import format, imported back
 with jetrack.imports.plausible into another site: the same numbers through the Stats API
-(totals, rates, sources, pages, countries, devices, days)."""
+(totals, rates, sources, channels, pages, countries, devices, days)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ QUERIES: list[dict[str, Any]] = [
                  "views_per_visit"]},
     {"metrics": ["visitors", "visits", "bounce_rate"], "dimensions": ["visit:source"]},
     {"metrics": ["visitors", "pageviews"], "dimensions": ["event:page"]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["visit:channel"],
+     "filters": [["is_not", "visit:channel", ["Direct"]]]},
     {"metrics": ["visitors"], "dimensions": ["visit:country"]},
     {"metrics": ["visitors", "visit_duration"], "dimensions": ["visit:device"]},
     {"metrics": ["visits"], "dimensions": ["visit:entry_page"]},
@@ -35,13 +37,20 @@ QUERIES: list[dict[str, Any]] = [
 
 def native_traffic(site_id: int) -> list[dict[str, Any]]:
     """Visits in Berlin's days of the range; each visitor on one day only."""
-    de = {"site_id": site_id, "source": "Google", "country_code": "DE", "device": "Desktop"}
+    de = {"site_id": site_id, "source": "Google", "channel": "Organic Search",
+          "country_code": "DE", "device": "Desktop"}  # fmt: skip
     fr = {"site_id": site_id, "country_code": "FR", "device": "Mobile", "browser": "Safari"}
     rows = visit(1, 1, [("2024-03-09 10:00", "/"), ("2024-03-09 10:03", "/pricing")], **de)
     rows += visit(2, 2, [("2024-03-09 12:00", "/blog")], **fr)
     rows += visit(3, 3, [("2024-03-10 08:00", "/"), ("2024-03-10 08:00:40", "/a")], **fr)
     rows += [event("2024-03-10 08:01", name="Signup", session_id=3, visitor_id=3, **fr)]
-    rows += visit(4, 4, [("2024-03-11 09:00", "/pricing")], referrer="t.co", **de)
+    rows += visit(
+        4,
+        4,
+        [("2024-03-11 09:00", "/pricing")],
+        referrer="t.co",
+        **(de | {"channel": "Paid Search"}),
+    )
     rows += visit(5, 5, [("2024-03-11 22:30", "/")], **de)  # 23:30 in Berlin: still the 11th
     return rows
 

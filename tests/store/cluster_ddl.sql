@@ -370,3 +370,7 @@ ALTER TABLE events ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id U
 ALTER TABLE sessions_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0
     CODEC(T64, ZSTD(1)) AFTER city;
 ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id UInt32 DEFAULT 0 AFTER city;
+
+-- 0010_imported_channel.sql
+ALTER TABLE imported_sources_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '' CODEC(ZSTD(1));
+ALTER TABLE imported_sources ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '';

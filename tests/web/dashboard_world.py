@@ -16,6 +16,8 @@ from jetrack.accounts.api_keys import create_api_key
 from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.demo import seed_demo
+from jetrack.imports import registry
+from jetrack.jobs import runner
 from jetrack.sites import shared_links
 from jetrack.sites.goals import create_goal, goal_spec
 from jetrack.sites.sites import add_site
@@ -31,12 +33,15 @@ from tests.conftest import (
     make_settings,
     start_server,
 )
+from tests.imports import plausible_export as export
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 DEMO = "demo.jetrack.local"
 EMPTY = "empty.example.com"
 SHOP = "shop.example.com"  # a few hand-made visits with goals, counted in SHOP_VISITS
+IMPORTED = "imported.example.com"  # only a Plausible export's history (IMPORTED_DAYS to yesterday)
+IMPORTED_DAYS = 14
 OWNER = "owner@example.com"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
@@ -116,6 +121,16 @@ def seed_shop(stores: Stores, site: Site) -> None:
         create_goal(session, shop, goal_spec("event", event_name="Outbound Link: Click"))
 
 
+def seed_imported(stores: Stores, site: Site) -> None:
+    """A Plausible export of the IMPORTED_DAYS before today (tests/imports/plausible_export.py),
+    imported as the imports page's job does."""
+    first = datetime.now(UTC).date() - timedelta(days=IMPORTED_DAYS)
+    path = export.write_export(stores.settings.data_dir / "seed-export.zip", first, IMPORTED_DAYS)
+    with stores.control.session() as session:
+        registry.create_import(session, site.id, "plausible", path.name, {"path": str(path)})
+    assert runner.run_pending(stores, kinds=("import",)) == 1
+
+
 def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Stores], None]:
     def seed(stores: Stores) -> None:
         site = seed_demo(
@@ -136,8 +151,10 @@ def seed_dashboard(seeded: Seeded, visitors_per_day: int = 120) -> Callable[[Sto
             seeded.slug = shared_links.create_shared_link(session, demo, "public").slug
             protected = shared_links.create_shared_link(session, demo, "secret", PASSWORD)
             seeded.protected_slug = protected.slug
+            imported = add_site(session, owner, IMPORTED)
         seed_shop(stores, shop)
-        seeded.domains = [DEMO, EMPTY, SHOP]
+        seed_imported(stores, imported)
+        seeded.domains = [DEMO, EMPTY, SHOP, IMPORTED]
 
     return seed
 

@@ -19,7 +19,15 @@ from jetrack.store.models import Site
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web import dashboard
 from tests.conftest import make_settings
-from tests.web.dashboard_world import DEMO, EMPTY, SHOP, SHOP_GOALS, Seeded, seed_dashboard
+from tests.web.dashboard_world import (
+    DEMO,
+    EMPTY,
+    IMPORTED,
+    SHOP,
+    SHOP_GOALS,
+    Seeded,
+    seed_dashboard,
+)
 
 # Every test seeds a site with traffic and logs in (a second or two each).
 pytestmark = pytest.mark.slow
@@ -90,7 +98,7 @@ def test_the_owner_gets_the_shell_with_its_sites_and_settings(
     assert 'href="/static/build/dashboard/assets/main-abc.css"' in page.text
     data = bootstrap(page.text)
     assert data["domain"] == DEMO and data["read_only"] is False
-    assert [s["domain"] for s in data["sites"]] == sorted([DEMO, EMPTY, SHOP])
+    assert [s["domain"] for s in data["sites"]] == sorted([DEMO, EMPTY, IMPORTED, SHOP])
     assert data["settings_url"] == f"/sites/{DEMO}/settings"
     assert data["csrf_token"] == seeded.owner_csrf
     assert data["query_url"] == f"/api/dashboard/{DEMO}/query"

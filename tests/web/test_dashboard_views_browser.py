@@ -1,5 +1,6 @@
 """The dashboard's views in Debian's Chromium: the theme sticks on desktop and phone, the
-shared view is read-only, a site without data shows its snippet (the numbers on screen are
+shared view is read-only, a site without data shows its snippet, a site with only imported
+history shows its channels and says which panels leave it out (the numbers on screen are
 the Stats API's). Screenshots go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
@@ -8,7 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.dashboard_checks import last_days, top_stats_equal
-from tests.web.dashboard_world import DEMO, EMPTY, PHONE, DemoServer, OpenPage, screenshot
+from tests.web.dashboard_world import (
+    DEMO,
+    EMPTY,
+    IMPORTED,
+    PHONE,
+    DemoServer,
+    OpenPage,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,3 +77,29 @@ def test_a_site_without_data_shows_its_snippet(
     expect(page.locator('[data-testid="empty-state"]')).to_be_visible(timeout=30_000)
     expect(page.locator('[data-testid="snippet"]')).to_contain_text(f'data-domain="{EMPTY}"')
     screenshot(page, "empty-site")
+
+
+def test_a_site_with_only_imported_history(open_page: OpenPage, demo_server: DemoServer) -> None:
+    page = open_page(f"/sites/{IMPORTED}")
+    answer = demo_server.api({"site_id": IMPORTED, "date_range": last_days(30),
+                              "include": {"imports": True}, "metrics": ["visitors"],
+                              "dimensions": ["visit:channel"]})  # fmt: skip
+    expected = {row["dimensions"][0]: row["metrics"][0] for row in answer["results"]}
+    assert set(expected) == {"Organic Search", "Organic Social", "Direct"}, answer
+    # The Sources panel opens on Channels: the imported channels, and no note.
+    sources = page.locator('[data-testid="panel-sources"]')
+    rows = sources.locator('[data-testid="row"]')
+    expect(rows).to_have_count(3)
+    shown = {row.get_attribute("data-key"): int(row.get_attribute("data-value") or 0)
+             for row in rows.all()}  # fmt: skip
+    assert shown == expected
+    # Panels whose query imports cannot answer say so; the others do not.
+    languages = page.locator('[data-testid="panel-languages"] [data-testid="imports-note"]')
+    expect(languages).to_have_text("Imported data is not included here")
+    devices = page.locator('[data-testid="panel-devices"] [data-testid="imports-note"]')
+    page.click('[data-testid="tab-devices-screens"]')
+    expect(devices).to_be_visible()
+    page.click('[data-testid="tab-devices-devices"]')
+    expect(devices).to_have_count(0)
+    expect(sources.locator('[data-testid="imports-note"]')).to_have_count(0)
+    screenshot(page, "imported-site")

@@ -1,7 +1,8 @@
 """The imports page end to end: an owner uploads a Plausible export (the body streamed to
 the data dir), the server's job runner imports it while the JSON list reports progress,
 the page lists its days and rows, the dashboard's query adds it, and delete removes it.
-Bad uploads get a 4xx naming the problem and leave no file."""
+Bad uploads get a 4xx naming the problem and leave no file; a refused import's message
+is shown in the reader's language."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def wait_until_over(client: TestClient) -> list[dict[str, Any]]:
         if imports and all(i["status"] in ("done", "failed") for i in imports):
             return imports
         time.sleep(0.2)
-    raise AssertionError("the import did not finish in 60 s")
+    raise AssertionError(f"the import did not finish in 60 s: {imports}")
 
 
 def test_upload_import_list_query_delete(
@@ -90,3 +91,16 @@ def test_upload_import_list_query_delete(
     assert '"imports": false' in client.get("/sites/acme.example").text
     assert post(client, f"{PAGE}/{done['id']}/delete", csrf).status_code == 404
     assert editor
+
+    # A refused import's message, stored in English, is shown in the reader's language.
+    notes = client.post(f"{API}?kind=plausible&name=notes.zip", content=b"hello", headers=headers)
+    assert notes.status_code == 201, notes.text
+    (failed,) = wait_until_over(client)
+    assert failed["error"].startswith("no Plausible export file found"), failed
+    german = {"Accept-Language": "de"}
+    assert (
+        client.get(API, headers=german)
+        .json()["imports"][0]["error"]
+        .startswith("Keine Plausible-Exportdatei gefunden")
+    )
+    assert "Keine Plausible-Exportdatei gefunden" in client.get(PAGE, headers=german).text

@@ -6,6 +6,7 @@ import { useQuery } from '../hooks'
 import { breakdownQuery, stateKey } from '../queries'
 import { stateFilters, withFilter } from '../state'
 import { ErrorNote } from './ErrorNote'
+import { ImportsNote } from './ImportsNote'
 import { type Tab, rowLabel } from './Panels'
 import { t, tn } from '../i18n'
 
@@ -110,6 +111,7 @@ export function DetailsModal({ title, tab, onClose }: { title: string; tab: Tab;
           {data && data.results.length === 0 && <p class="jd-muted">{t('Nothing matches.')}</p>}
         </div>
       )}
+      <ImportsNote data={data} />
       <div class="jd-pager">
         <button type="button" class="jd-button jd-ghost" disabled={page === 0} onClick={() => setPage(page - 1)}>
           {t('← Previous')}

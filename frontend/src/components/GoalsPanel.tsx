@@ -11,6 +11,7 @@ import { breakdownQuery, stateKey } from '../queries'
 import { PROPS_PREFIX, goalFilter, withFilter } from '../state'
 import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
+import { ImportsNote } from './ImportsNote'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
 import { REALTIME_REFRESH_MS } from './TopStats'
@@ -101,6 +102,7 @@ export function GoalsPanel() {
           onSelect={filterOn}
         />
       )}
+      <ImportsNote data={data} />
       {rows.length === 0 && !loading && !filtered && boot.settings_url && (
         <a class="jd-link jd-panel-hint" href={`${boot.settings_url}#goals`}>
           {t('Set up goals')}

@@ -13,6 +13,7 @@ import { useConversions, useSegmentFilters, useSegments } from '../segments'
 import { graphMetric } from '../state'
 import { cssVar } from '../theme'
 import { ErrorNote } from './ErrorNote'
+import { ImportsNote } from './ImportsNote'
 import { NotesButton, notesPlugin } from './GraphNotes'
 import { REALTIME_REFRESH_MS } from './TopStats'
 import { locale, t } from '../i18n'
@@ -188,6 +189,7 @@ export function MainGraph() {
           notes={realtime ? NO_NOTES : (notes?.annotations ?? NO_NOTES)}
         />
       )}
+      {!realtime && <ImportsNote data={data} />}
     </div>
   )
 }

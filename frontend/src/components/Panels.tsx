@@ -8,6 +8,7 @@ import { breakdownQuery, stateKey } from '../queries'
 import { type DashState, withFilter } from '../state'
 import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
+import { ImportsNote } from './ImportsNote'
 import { REALTIME_REFRESH_MS } from './TopStats'
 import type { MapProps } from './WorldMap'
 import { t } from '../i18n'
@@ -221,6 +222,7 @@ export function Panel({ def }: { def: PanelDef }) {
       ) : (
         <RowList tab={tab} rows={rows} loading={loading && !data} onSelect={filterOn} dimmed={loading} />
       )}
+      <ImportsNote data={data} />
       {!tab.map && rows.length > 0 && (
         <button type="button" class="jd-details" data-testid={`details-${def.key}`} onClick={() => setDetails(true)}>
           {t('Details')}

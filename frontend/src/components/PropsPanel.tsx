@@ -11,6 +11,7 @@ import { useConversions } from '../segments'
 import { PROPS_PREFIX, withFilter } from '../state'
 import { DetailsModal } from './DetailsModal'
 import { ErrorNote } from './ErrorNote'
+import { ImportsNote } from './ImportsNote'
 import { CONVERSION_COLUMNS, CONVERSION_HEADERS } from './GoalsPanel'
 import { type Column, MetricRows } from './MetricRows'
 import { PANEL_LIMIT, type Tab } from './Panels'
@@ -125,6 +126,7 @@ export function PropsPanel() {
           onSelect={filterOn}
         />
       )}
+      <ImportsNote data={data} />
       {rows.length > 0 && (
         <button type="button" class="jd-details" data-testid="details-props" onClick={() => setDetails(true)}>
           {t('Details')}

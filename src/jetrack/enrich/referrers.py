@@ -98,3 +98,19 @@ def classify_source(referrer: str, page_hostname: str, utm: Mapping[str, str]) -
     else:
         source = Source("", "")
     return source.name, channel_for(source.name, source.category, utm)
+
+
+def channel_of_named_source(source: str, referrer: str, utm: Mapping[str, str]) -> str:
+    """The channel of a visit whose source is already named, as another tool's aggregates
+    name it (an imported sources row: "Google", "" or "Direct / None" for none), from that
+    name (a known source's, an alias or a domain), else its referrer, and its UTM tags."""
+    name = source.strip()
+    if name == "Direct / None":
+        name = ""
+    known = _name_index().get(_squash(name)) if name else None
+    if known is None and "." in name:
+        known = source_for_host(referrer_host(name))
+    if known is None and referrer.strip():
+        known = source_for_host(referrer_host(referrer))
+    category = known.category if known is not None else ""
+    return channel_for(known.name if known is not None else name, category, utm)

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.files import LineFiles, import_files
 from jetrack.imports.replay import Hit, Replayed, replay_import
@@ -308,5 +309,5 @@ class AccessLogImporter(Replayed):
         paths = import_files(context)
         log_format = str(context.params.get("format") or sniff_format(paths[0]))
         if log_format not in PARSERS:
-            raise ImportRefused(f"format must be one of {', '.join(FORMATS)}")
+            raise ImportRefused(messages.BAD_FORMAT, formats=", ".join(FORMATS))
         return replay_import(context, AccessLog(paths, log_format, context.site.domain))

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from jetrack.imports.messages import english
 from jetrack.store.models import Site, SiteImport
 from jetrack.store.stores import Stores
 
@@ -22,7 +23,14 @@ class ImportResult(NamedTuple):
 
 class ImportRefused(Exception):
     """The import's input is wrong (not the format, a missing file): the import fails
-    with this message, shown to the user, and is not retried."""
+    with this message, shown to the user, and is not retried. `message` is one of
+    jetrack.imports.messages' templates, `params` its placeholders' values; str() is the
+    English text the import's record keeps (translated for the web by
+    `messages.translated`)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(english(message, params))
+        self.message, self.params = message, params
 
 
 # progress(done, total, checkpoint): record how far the import got; the import resumes

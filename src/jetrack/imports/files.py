@@ -8,6 +8,7 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused
 from jetrack.imports.replay import forget_salts
 
@@ -20,7 +21,7 @@ def import_files(context: ImportContext) -> list[Path]:
     missing = [str(path) for path in paths if not path.is_file()]
     if not paths or missing:
         forget_salts(context)  # an interrupted import whose file is gone never resumes
-        raise ImportRefused(f"no such file: {', '.join(missing) or 'none given'}")
+        raise ImportRefused(messages.NO_SUCH_FILE, files=", ".join(missing) or "none given")
     return paths
 
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from jetrack.enrich.channels import channel_for
 from jetrack.enrich.screen import screen_size
+from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.files import LineFiles, import_files
 from jetrack.imports.replay import Hit, Known, Replayed, replay_import
@@ -67,10 +68,8 @@ class GoatCounterExport(LineFiles):
             header = next(rows, None)
             if not header or header[0] != VERSION + COLUMNS[0] or len(header) != len(COLUMNS):
                 found = header[0][:20] if header else "an empty file"
-                raise ImportRefused(
-                    f"not a GoatCounter CSV export of version {VERSION} (its first column is"
-                    f" {VERSION}{COLUMNS[0]}; found {found})"
-                )
+                raise ImportRefused(messages.NOT_GOATCOUNTER, version=VERSION,
+                                    expected=VERSION + COLUMNS[0], found=found)  # fmt: skip
         for row in rows:
             if len(row) != len(COLUMNS):
                 if row:  # a blank line is no row

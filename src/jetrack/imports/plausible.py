@@ -10,7 +10,9 @@ chunk written again after its rows were deleted.)
 File names and columns are those Plausible's export writes and its CSV importer reads;
 columns are found by the header's names (older exports lack some: they count 0), and
 rows outside the file name's days, or on or after the site's first native day, are left
-out (Plausible imports only the history before its own data starts)."""
+out (Plausible imports only the history before its own data starts). A sources row's
+channel (visit:channel) is the file's `channel` column when it has one (Jetrack's export
+writes it), else Jetrack's channel rules applied to its source, referrer and UTM tags."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from jetrack.enrich.referrers import channel_of_named_source
+from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.privacy.event_tables import MUTATION_SETTINGS, wait_for_mutations
 from jetrack.store.events import EventStore, table_to_change
@@ -77,10 +81,7 @@ def export_files(path: Path) -> list[ExportFile]:
         if parsed is not None:
             files.append(ExportFile(member, *parsed, size))
     if not files:
-        raise ImportRefused(
-            "no Plausible export file found: expected a ZIP of imported_<table>_<YYYYMMDD>_"
-            "<YYYYMMDD>.csv files (or one such file)"
-        )
+        raise ImportRefused(messages.NO_EXPORT_FILE)
     return sorted(files, key=lambda f: f.member)
 
 
@@ -112,7 +113,7 @@ def _open(path: Path, member: str) -> Iterator[tuple[_Counting, IO[str]]]:
             yield counting, io.TextIOWrapper(io.BufferedReader(counting), "utf-8-sig", newline="")
 
 
-def _value(kind: str, text: str, where: str) -> Any:
+def _value(kind: str, text: str, where: dict[str, object]) -> Any:
     text = text.strip()
     if kind == "String":
         return text
@@ -120,15 +121,15 @@ def _value(kind: str, text: str, where: str) -> Any:
         try:
             return date.fromisoformat(text[:10])
         except ValueError:
-            raise ImportRefused(f"{where}: {text!r} is not a date (YYYY-MM-DD)") from None
+            raise ImportRefused(messages.NOT_A_DATE, **where, value=repr(text)) from None
     if text == "":
         return None if kind.startswith("Nullable") else 0
     try:
         number = float(text)
     except ValueError:
-        raise ImportRefused(f"{where}: {text!r} is not a number") from None
+        raise ImportRefused(messages.NOT_A_NUMBER, **where, value=repr(text)) from None
     if number < 0 or number != number:
-        raise ImportRefused(f"{where}: {text!r} is not a count")
+        raise ImportRefused(messages.NOT_A_COUNT, **where, value=repr(text))
     return round(number)
 
 
@@ -141,18 +142,26 @@ def read_rows(file: ExportFile, reader: IO[str], before: date | None) -> Iterato
     needed = ["date", *file.table.keys[:1], "visitors"]
     missing = [name for name in needed if name not in header]
     if missing:
-        raise ImportRefused(f"{file.member}: the header lacks {', '.join(missing)}")
+        raise ImportRefused(messages.HEADER_LACKS, file=file.member, columns=", ".join(missing))
     positions = [(name, header.index(name)) for name in columns if name in header]
     absent: dict[str, Any] = {name: (None if kind.startswith("Nullable") else "" if kind == "String" else 0)
               for name, kind in columns.items() if name not in header}  # fmt: skip
+    derive_channel = "channel" in columns
     for line, cells in enumerate(rows, start=2):
         if not cells:
             continue
         if len(cells) < len(header):
-            raise ImportRefused(f"{file.member} line {line}: {len(cells)} of {len(header)} cells")
+            raise ImportRefused(messages.SHORT_LINE, file=file.member, line=line, cells=len(cells),
+                                expected=len(header))  # fmt: skip
         row: dict[str, Any] = dict(absent)
         for name, index in positions:
-            row[name] = _value(columns[name], cells[index], f"{file.member} line {line}, {name}")
+            where = {"file": file.member, "line": line, "column": name}
+            row[name] = _value(columns[name], cells[index], where)
+        if derive_channel and not row["channel"]:
+            row["channel"] = channel_of_named_source(
+                row["source"], row["referrer"],
+                {"utm_medium": row["utm_medium"], "utm_campaign": row["utm_campaign"]},
+            )  # fmt: skip
         day = row["date"]
         if file.first_day <= day <= file.last_day and (before is None or day < before):
             yield row
@@ -217,7 +226,7 @@ class PlausibleImporter:
     def run(self, context: ImportContext) -> ImportResult:
         path = context.source_path
         if path is None or not path.is_file():
-            raise ImportRefused("the export file is gone; upload it again")
+            raise ImportRefused(messages.FILE_GONE)
         files = export_files(path)
         total = sum(f.size for f in files)
         events = context.stores.events
@@ -234,7 +243,7 @@ class PlausibleImporter:
                     if chunk < position.chunk:
                         continue  # stored before the restart
                     if chunk >= BATCHES_PER_FILE:
-                        raise ImportRefused(f"{file.member}: too many rows")
+                        raise ImportRefused(messages.TOO_MANY_ROWS, file=file.member)
                     batch = first_batch + chunk
                     events.insert_arrow(
                         file.table.name,

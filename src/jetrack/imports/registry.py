@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jetrack.config import Settings
 from jetrack.store import job_queue
-from jetrack.store.models import SiteImport, utcnow
+from jetrack.store.models import Job, SiteImport, utcnow
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 JOB_KIND = "import"
@@ -111,6 +111,12 @@ def delete_import(session: Session, import_id: int) -> bool:
     if record is None:
         return False
     session.delete(record)
+    # Free its job's dedup key: SQLite gives the next import the id of a deleted newest
+    # one, whose job would otherwise never be queued. (A queued job of this import finds
+    # no record and ends.)
+    session.execute(
+        update(Job).where(Job.dedup_key == f"{JOB_KIND}:{import_id}").values(dedup_key=None)
+    )
     return True
 
 

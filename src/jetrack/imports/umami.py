@@ -17,6 +17,7 @@ from uuid import UUID
 
 import psycopg
 
+from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.goatcounter import name_and_version
 from jetrack.imports.replay import Hit, Known, Replayed, forget_salts, replay_import
@@ -56,19 +57,19 @@ class UmamiWebsite:
         try:
             self.website_id = str(UUID(website_id))
         except ValueError:
-            raise ImportRefused(f"--website-id: {website_id[:40]!r} is not a UUID") from None
+            raise ImportRefused(messages.NOT_A_UUID, value=repr(website_id[:40])) from None
         self.domain = domain
         try:
             self.conn = psycopg.connect(database_url, connect_timeout=10, autocommit=False)
         except psycopg.Error as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise ImportRefused(f"cannot connect to the Umami database: {first_line}") from None
+            raise ImportRefused(messages.CANNOT_CONNECT, error=first_line) from None
         found = self.conn.execute(
             "SELECT count(*) FROM website WHERE website_id = %s", (self.website_id,)
         ).fetchone()
         if not found or not found[0]:
             self.conn.close()
-            raise ImportRefused(f"--website-id: no website {self.website_id} in that database")
+            raise ImportRefused(messages.NO_WEBSITE, website=self.website_id)
         counted = self.conn.execute(
             "SELECT count(*) FROM website_event WHERE website_id = %s", (self.website_id,)
         ).fetchone()
@@ -195,8 +196,6 @@ class UmamiImporter(Replayed):
         url = context.secrets.get("database_url")
         if not url:
             forget_salts(context)
-            raise ImportRefused(
-                "the Umami database URL is not stored: run `jetrack import umami` again to resume"
-            )
+            raise ImportRefused(messages.URL_NOT_STORED)
         website = UmamiWebsite(url, str(context.params.get("website_id", "")), context.site.domain)
         return replay_import(context, website)

@@ -8,6 +8,7 @@ from pathlib import Path
 from jetrack.imports import registry
 from jetrack.imports.context import ImportContext, ImportRefused, secrets_for
 from jetrack.imports.kinds import IMPORTERS
+from jetrack.imports.messages import NO_IMPORTER, english
 from jetrack.store.job_queue import JobContext, Stopping, pause_point
 from jetrack.store.models import Site
 
@@ -32,7 +33,7 @@ def run_import(context: JobContext) -> None:
     importer = IMPORTERS.get(record.kind)
     if importer is None:
         with control.session() as session:
-            registry.fail_import(session, import_id, f"no importer for {record.kind}")
+            registry.fail_import(session, import_id, english(NO_IMPORTER, {"kind": record.kind}))
         return
 
     def progress(done: int, total: int, checkpoint: str) -> None:

@@ -31,7 +31,7 @@ _TABLES: dict[str, tuple[str, dict[str, str], str]] = {
     "imported_sources": ("sessions", {
         "source": "source", "referrer": "referrer", "utm_source": "utm_source",
         "utm_medium": "utm_medium", "utm_campaign": "utm_campaign",
-        "utm_content": "utm_content", "utm_term": "utm_term"}, ""),
+        "utm_content": "utm_content", "utm_term": "utm_term", "channel": "channel"}, ""),
     "imported_pages": ("events", {"page": "pathname", "hostname": "hostname"},
                        " AND name = 'pageview'"),
     "imported_entry_pages": ("sessions", {"entry_page": "entry_page"}, ""),
@@ -69,7 +69,8 @@ def _statement(table: str) -> str:
             columns.append(f"toDate({time}, {{tz:String}})")
         else:
             columns.append(keys[name] if name in keys else sums[name])
-    groups = ", ".join(str(i) for i in range(1, len(keys) + 2))
+    names = [name for name, _ in IMPORTED_TABLES[table].columns]
+    groups = ", ".join(str(names.index(n) + 1) for n in names if n == "date" or n in keys)
     source = "sessions FINAL" if rows == "sessions" else "events"
     return (
         f"SELECT {', '.join(columns)} FROM {source} WHERE site_id = {{site:UInt32}}"

@@ -69,6 +69,8 @@ _EVENTS = Source(
 DIMENSIONS: dict[str, tuple[Source, str]] = {
     "visit:source": (_SOURCES, "if(source = '', 'Direct / None', source)"),
     "visit:referrer": (_SOURCES, "referrer"),
+    # '' only on rows imported before the column (event migration 0010): Direct or Referral.
+    "visit:channel": (_SOURCES, "if(channel = '', if(source = '', 'Direct', 'Referral'), channel)"),
     "visit:utm_source": (_SOURCES, "utm_source"),
     "visit:utm_medium": (_SOURCES, "utm_medium"),
     "visit:utm_campaign": (_SOURCES, "utm_campaign"),

@@ -1,4 +1,4 @@
-"""The imported tables (event migration 0007): daily aggregates of another tool's history,
+"""The imported tables (event migrations 0007, and 0009: imported_sources.channel): daily aggregates of another tool's history,
 kept apart from native events, one table per file of Plausible's CSV export.
 
 The one list of each table's columns, in the migration's order and with their ClickHouse
@@ -37,9 +37,9 @@ IMPORTED_TABLES: dict[str, ImportedTable] = {
              ("utm_source", "String"), ("utm_medium", "String"), ("utm_campaign", "String"),
              ("utm_content", "String"), ("utm_term", "String"), ("pageviews", _COUNT),
              ("visitors", _COUNT), ("visits", _COUNT), ("visit_duration", _COUNT),
-             ("bounces", _COUNT)),
+             ("bounces", _COUNT), ("channel", "String")),
             ("source", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_content",
-             "utm_term"),
+             "utm_term", "channel"),
         ),
         ImportedTable(
             "imported_pages",

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
 from jetrack.i18n.catalogs import gettext, gettext_noop
-from jetrack.imports import registry
+from jetrack.imports import messages, registry
 from jetrack.imports.kinds import IMPORTERS, ImportBusy, remove_import
 from jetrack.store.models import SiteImport, User
 from jetrack.web.auth import require_user
@@ -53,7 +53,7 @@ def _row(record: SiteImport) -> dict[str, Any]:
         "first_day": record.first_day.isoformat() if record.first_day else None,
         "last_day": record.last_day.isoformat() if record.last_day else None,
         "rows": record.rows,
-        "error": record.error,
+        "error": messages.translated(record.error),
         "created_at": record.created_at.isoformat(),
     }
 
