@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -288,7 +288,7 @@ class Replay:
             exit_page, hostname, entry_hostname = row[7:10]
             stamp = int(_epoch(last_event))
             visit = VisitState(
-                int(session_id), int(visitor), float(stamp), tuple(str(v) for v in row[10:]),
+                int(session_id), int(visitor), float(stamp), _attributes(row[10:]),
                 start=int(_epoch(start)), last=stamp, pageviews=int(pageviews),
                 custom_events=int(custom), interactive_events=int(interactive),
                 exit_page=str(exit_page), hostname=str(hostname),
@@ -388,6 +388,12 @@ def rebuild_rollups(events: EventStore, site_id: int, first: datetime, last: dat
     while day <= min(last.date(), settled):
         build_rollups(events, day, site_ids=[site_id])
         day += timedelta(days=1)
+
+
+def _attributes(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A stored visit's attributes as the pipeline keeps them: numbers (the city's GeoNames
+    id) as int, the rest as str."""
+    return tuple(v if isinstance(v, int) else str(v) for v in values)
 
 
 def delete_import(events: EventStore, site_id: int, import_id: int) -> int:
