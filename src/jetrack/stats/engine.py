@@ -16,7 +16,8 @@ from jetrack.stats.metrics import as_json
 from jetrack.stats.optimize import optimize
 from jetrack.stats.params import Params
 from jetrack.stats.parse import needs_first_data_day, parse
-from jetrack.stats.plan import decide
+from jetrack.stats.plan import decide, without_conversion_filters
+from jetrack.stats.plan import whole as plan_whole
 from jetrack.stats.query import Query, SiteInfo
 from jetrack.stats.results import Row, shape
 from jetrack.stats.rollup import rolled_window
@@ -104,14 +105,38 @@ def answer(events: EventStore, query: Query) -> dict[str, Any]:
 def _with_imports(events: EventStore, query: Query, source: imported.Source) -> Fetched:
     """One statement: the native statement (with the metrics a merge needs) joined with the
     imported table's sums, merged, ordered and paginated in SQL."""
-    native_query = query.replace(metrics=imported.native_metrics(query), offset=0)
-    tables = choose(native_query)
-    plan = decide(native_query, rolled_window(events, native_query, tables), tables)
     params = Params()
-    native = build(plan, params=params, paginate=False).sql
-    sql = imported.merged_sql(query, native, imported.imported_sql(query, source, params), params)
+    sql = _merged(events, query, source, params, paginate=True)
     statement = Statement(sql, params.values, len(query.dimensions), list(query.metrics))
     return _fetched(statement, execute(events, statement)[1])
+
+
+def _merged(
+    events: EventStore, query: Query, source: imported.Source, params: Params, paginate: bool
+) -> str:
+    # Its rows are ordered and paginated after the merge.
+    native_query = query.replace(metrics=imported.native_metrics(query), offset=0, order_by=())
+    native = _native_sql(events, native_query, params)
+    divisor = "0"
+    if {"conversion_rate", "group_conversion_rate"} & set(query.metrics):
+        # The visitors of the query without its goal filters, imported ones too when the
+        # imported tables answer it.
+        whole = plan_whole(query, without_conversion_filters(query.filters))
+        decision = imported.decide(whole, imported_span(events, query.site_id))
+        if decision.source is None:
+            inner = _native_sql(events, whole, params)
+        else:
+            inner = _merged(events, whole, decision.source, params, paginate=False)
+        divisor = f"(SELECT m0 FROM ({inner}))"
+    return imported.merged_sql(
+        query, native, imported.imported_sql(query, source, params), params, paginate, divisor
+    )
+
+
+def _native_sql(events: EventStore, query: Query, params: Params) -> str:
+    tables = choose(query)
+    plan = decide(query, rolled_window(events, query, tables), tables)
+    return build(plan, params=params, paginate=False).sql
 
 
 def imported_span(events: EventStore, site_id: int) -> tuple[date, date] | None:
