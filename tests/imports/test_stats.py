@@ -156,6 +156,15 @@ def test_imported_goal_conversions_through_the_stats_api(stores: Stores, tmp_pat
         GoalInfo("Visit /pricing", page_path="/pricing"),
         GoalInfo("Visit /*", page_path="/*"),
         GoalInfo("Pro signup", event_name="Signup", custom_props=(("plan", "pro"),)),
+        GoalInfo("Outbound Link: Click", event_name="Outbound Link: Click"),
+    )
+    # Outbound links (as a Plausible export has them): the link's url kept.
+    stores.events.command(
+        "INSERT INTO imported_custom_events (site_id, import_id, batch, date, name, link_url,"
+        " path, visitors, events) VALUES ({s:UInt32}, 1, 0, '2024-03-02', 'Outbound Link: Click',"
+        " 'https://a.example/', '', 4, 5), ({s:UInt32}, 1, 0, '2024-03-02', 'Outbound Link: Click',"
+        " '', '', 1, 1)",
+        {"s": site.id},
     )
     site = SiteInfo(site.id, site.domain, goals=goals)
     days = export.DAYS
@@ -166,6 +175,7 @@ def test_imported_goal_conversions_through_the_stats_api(stores: Stores, tmp_pat
     # day, "/pricing" 33 and 100; natively one Signup, visits of "/" (2) and "/pricing" (1).
     # Of 302 visitors; the goal with a custom property has no imported rows.
     assert by_key(by_goal) == {
+        "Outbound Link: Click": [5, 6, 1.66],
         "Signup": [5 * days + 1, 6 * days + 1, 5.3],
         "Visit /pricing": [33 * days + 1, 100 * days + 1, 33.11],
         "Visit /*": [99 * days + 2, 300 * days + 3, 99.01],
@@ -180,7 +190,10 @@ def test_imported_goal_conversions_through_the_stats_api(stores: Stores, tmp_pat
                 filters=[["contains", "event:goal", ["Visit"]]])  # fmt: skip
     assert by_key(group) == {"Visit /pricing": [33.11], "Visit /*": [99.01]}
     names = ask(stores, site, metrics=["events"], dimensions=["event:name"])
-    assert by_key(names) == {"Signup": [19], "pageview": [3]}
+    assert by_key(names) == {"Signup": [19], "pageview": [3], "Outbound Link: Click": [6]}
+    urls = ask(stores, site, metrics=["visitors", "events"], dimensions=["event:props:url"],
+               filters=[["is", "event:goal", ["Outbound Link: Click"]]])  # fmt: skip
+    assert by_key(urls) == {"https://a.example/": [4, 5], "(none)": [1, 1]}
     # Both goal types outside a breakdown by goal, a goal and a visit dimension, a custom
     # property Plausible does not import: native only, and said so.
     for body in (

@@ -48,6 +48,29 @@ CASES: list[tuple[dict[str, Any], tuple[date, date] | None, str]] = [
      "unsupported_query"),
     ({"metrics": ["visitors", "percentage"], "dimensions": ["visit:source"]}, IMPORTED,
      "unsupported_query"),
+    # Goals: custom event goals from imported custom events, pageview goals from pages.
+    ({"dimensions": ["event:goal"], "metrics": ["visitors", "events", "conversion_rate"]},
+     IMPORTED, "imported_custom_events+imported_pages"),
+    ({"dimensions": ["event:goal"], "filters": [["is", "event:goal", ["Blog"]]]}, IMPORTED,
+     "imported_pages"),
+    ({"metrics": ["events", "conversion_rate"], "filters": [["is", "event:goal", ["Signup"]]]},
+     IMPORTED, "imported_custom_events"),
+    ({"dimensions": ["event:page"], "filters": [["is", "event:goal", ["Blog"]]]}, IMPORTED,
+     "imported_pages"),
+    ({"filters": [["is", "event:goal", ["Signup", "Blog"]]]}, IMPORTED, "unsupported_query"),
+    ({"dimensions": ["event:goal"], "filters": [["is", "visit:source", ["Google"]]]}, IMPORTED,
+     "unsupported_query"),
+    ({"dimensions": ["time:day", "event:goal"], "metrics": ["group_conversion_rate"]},
+     IMPORTED, "unsupported_query"),
+    # Plausible's url and path properties: only with one of their special goals named.
+    ({"dimensions": ["event:props:url"], "metrics": ["visitors", "events"],
+      "filters": [["is", "event:name", ["Outbound Link: Click"]]]}, IMPORTED,
+     "imported_custom_events"),
+    ({"dimensions": ["event:props:url"]}, IMPORTED, "unsupported_query"),
+    ({"dimensions": ["event:props:path"], "filters": [["is", "event:name", ["Signup"]]]},
+     IMPORTED, "unsupported_query"),
+    ({"dimensions": ["event:props:plan"], "filters": [["is", "event:name", ["404"]]]},
+     IMPORTED, "unsupported_query"),
 ]  # fmt: skip
 
 
@@ -58,7 +81,8 @@ def test_decide(
     decision = decide(query(**request_body), imported)
     if expected.startswith("imported_"):
         assert decision.included and decision.source is not None
-        assert decision.source.table == expected
+        also = decision.source.also
+        assert decision.source.table + (f"+{also.table}" if also else "") == expected
     else:
         assert not decision.included and decision.reason == expected
 

@@ -123,11 +123,14 @@ def seed_shop(stores: Stores, site: Site) -> None:
 
 def seed_imported(stores: Stores, site: Site) -> None:
     """A Plausible export of the IMPORTED_DAYS before today (tests/imports/plausible_export.py),
-    imported as the imports page's job does."""
+    imported as the imports page's job does, and a goal of each type it has conversions of."""
     first = datetime.now(UTC).date() - timedelta(days=IMPORTED_DAYS)
     path = export.write_export(stores.settings.data_dir / "seed-export.zip", first, IMPORTED_DAYS)
     with stores.control.session() as session:
         registry.create_import(session, site.id, "plausible", path.name, {"path": str(path)})
+        merged = session.merge(site)
+        create_goal(session, merged, goal_spec("event", event_name="Signup"))
+        create_goal(session, merged, goal_spec("page", page_path="/pricing"))
     assert runner.run_pending(stores, kinds=("import",)) == 1
 
 

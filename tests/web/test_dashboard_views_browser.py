@@ -102,4 +102,16 @@ def test_a_site_with_only_imported_history(open_page: OpenPage, demo_server: Dem
     page.click('[data-testid="tab-devices-devices"]')
     expect(devices).to_have_count(0)
     expect(sources.locator('[data-testid="imports-note"]')).to_have_count(0)
+    # Goal conversions: the imported custom events and pages of its goals, as the API counts.
+    goals_answer = demo_server.api({"site_id": IMPORTED, "date_range": last_days(30),
+                                    "include": {"imports": True}, "metrics": ["visitors"],
+                                    "dimensions": ["event:goal"]})  # fmt: skip
+    converted = {row["dimensions"][0]: row["metrics"][0] for row in goals_answer["results"]}
+    assert set(converted) == {"Signup", "Visit /pricing"} and all(converted.values()), goals_answer
+    goals = page.locator('[data-testid="panel-goals"]')
+    goal_rows = goals.locator('[data-testid="row"]')
+    expect(goal_rows).to_have_count(2)
+    assert {row.get_attribute("data-key"): int(row.get_attribute("data-value") or 0)
+            for row in goal_rows.all()} == converted  # fmt: skip
+    expect(goals.locator('[data-testid="imports-note"]')).to_have_count(0)
     screenshot(page, "imported-site")
