@@ -80,9 +80,8 @@ def prepare(
 
 
 def answer(events: EventStore, query: Query) -> dict[str, Any]:
-    decision = (
-        imported.decide(query, imported_span(events, query.site_id)) if query.imports else None
-    )
+    span = imported_span(events, query.site_id) if query.imports else None
+    decision = imported.decide(query, span) if query.imports else None
     source = decision.source if decision is not None else None
     comparison_rows: list[Row] | None = None
     if source is None:
@@ -90,43 +89,50 @@ def answer(events: EventStore, query: Query) -> dict[str, Any]:
         if query.comparison is not None:
             comparison_rows = _comparison(events, query, main.rows)
     else:
-        main = _with_imports(events, query, source)
+        main = _with_imports(events, query, source, span)
         if query.comparison is not None:
             previous = query.replace(
                 date_range=query.comparison.date_range, comparison=None, offset=0, limit=10_000
             )
-            comparison_rows = _with_imports(events, previous, source).rows
+            comparison_rows = _with_imports(events, previous, source, span).rows
     result = shape(query, main.rows, main.total_rows, comparison_rows, revenue.decide(query))
     if decision is not None:
         result["meta"] = {**imported.meta(decision), **result["meta"]}
     return result
 
 
-def _with_imports(events: EventStore, query: Query, source: imported.Source) -> Fetched:
+def _with_imports(
+    events: EventStore, query: Query, source: imported.Source, span: tuple[date, date] | None
+) -> Fetched:
     """One statement: the native statement (with the metrics a merge needs) joined with the
-    imported table's sums, merged, ordered and paginated in SQL."""
+    imported table's sums, merged, ordered and paginated in SQL. `span`: the imported days."""
     params = Params()
-    sql = _merged(events, query, source, params, paginate=True)
+    sql = _merged(events, query, source, span, params, paginate=True)
     statement = Statement(sql, params.values, len(query.dimensions), list(query.metrics))
     return _fetched(statement, execute(events, statement)[1])
 
 
 def _merged(
-    events: EventStore, query: Query, source: imported.Source, params: Params, paginate: bool
+    events: EventStore,
+    query: Query,
+    source: imported.Source,
+    span: tuple[date, date] | None,
+    params: Params,
+    paginate: bool,
 ) -> str:
     # Its rows are ordered and paginated after the merge.
     native_query = query.replace(metrics=imported.native_metrics(query), offset=0, order_by=())
     native = _native_sql(events, native_query, params)
-    divisor = "0"
-    if {"conversion_rate", "group_conversion_rate"} & set(query.metrics):
+    divisor = None
+    if set(imported.CONVERSION_RATES) & set(query.metrics):
         # The visitors of the query without its goal filters, imported ones too when the
         # imported tables answer it.
         whole = plan_whole(query, without_conversion_filters(query.filters))
-        decision = imported.decide(whole, imported_span(events, query.site_id))
+        decision = imported.decide(whole, span)
         if decision.source is None:
             inner = _native_sql(events, whole, params)
         else:
-            inner = _merged(events, whole, decision.source, params, paginate=False)
+            inner = _merged(events, whole, decision.source, span, params, paginate=False)
         divisor = f"(SELECT m0 FROM ({inner}))"
     return imported.merged_sql(
         query, native, imported.imported_sql(query, source, params), params, paginate, divisor

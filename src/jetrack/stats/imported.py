@@ -52,7 +52,8 @@ _VISIT_METRICS = frozenset(
 # Goal conversions: counted from imported custom events (custom event goals, by name) and
 # imported pages (pageview goals, by path); the rate divides by the visitors of the
 # query without its goal filters, imported ones included; imported rows have no revenue.
-_CONVERSIONS = frozenset({"conversion_rate", "group_conversion_rate", *REVENUE})
+CONVERSION_RATES = ("conversion_rate", "group_conversion_rate")
+_CONVERSIONS = frozenset({*CONVERSION_RATES, *REVENUE})
 
 
 @dataclass(frozen=True)
@@ -293,11 +294,11 @@ def merged_sql(
     imported: str,
     p: Params,
     paginate: bool = True,
-    divisor: str = "0",
+    divisor: str | None = None,
 ) -> str:
     """The native statement's rows (all of them, with native_metrics) and the imported
     sums joined on the dimensions: counts added, rates weighted by visits, conversion
-    rates of the added visitors over `divisor` (a scalar: the visitors of the query
+    rates of the added visitors over `divisor` (given with them: a scalar: the visitors of the query
     without its goal filters, imported ones included), revenue native only; then ordered
     and paginated as the native statement would be (same output columns)."""
     asked = native_metrics(query)
@@ -318,22 +319,26 @@ def merged_sql(
         "bounce_rate": lambda: weighted(column["bounce_rate"], "i.i_b", " / 100", 0),
         "visit_duration": lambda: weighted(column["visit_duration"], "i.i_du", "", 0),
         "views_per_visit": lambda: weighted(column["views_per_visit"], "i.i_pv", "", 2),
-        "conversion_rate": lambda: derived_sql("conversion_rate", f"({exprs['visitors']()})", "whole"),
-        "group_conversion_rate": lambda: derived_sql(
-            "group_conversion_rate", f"({exprs['visitors']()})", "whole"
-        ),
-        **{name: (lambda name=name: column[name]) for name in REVENUE},  # type: ignore[misc]
     }
+
+    def output(name: str) -> str:
+        if name in REVENUE:
+            return column[name]  # imported rows have no revenue
+        if name in CONVERSION_RATES:
+            return derived_sql(name, f"({exprs['visitors']()})", "whole")
+        return exprs[name]()
+
     dims = [f"d{i}" for i in range(len(query.dimensions))]
-    outputs = [f"{exprs[name]()} AS m{index}" for index, name in enumerate(query.metrics)]
+    outputs = [f"{output(name)} AS m{index}" for index, name in enumerate(query.metrics)]
     join = (
         f"FULL OUTER JOIN ({imported}) AS i USING ({', '.join(dims)})"
         if dims
         else (f"CROSS JOIN ({imported}) AS i")
     )
     # In a WITH clause: a scalar subquery among the outputs would see their aliases.
+    with_clause = f"WITH {divisor} AS whole " if divisor is not None else ""
     sql = (
-        f"WITH {divisor} AS whole SELECT {', '.join([*dims, *outputs, 'count() OVER () AS total_rows'])}"
+        f"{with_clause}SELECT {', '.join([*dims, *outputs, 'count() OVER () AS total_rows'])}"
         f" FROM ({native}) AS n {join} ORDER BY {order_sql(query)}"
     )
     if paginate:
@@ -370,8 +375,7 @@ def _filter_sql(tree: Filter, query: Query, source: Source, p: Params) -> str:
 def native_metrics(query: Query) -> tuple[str, ...]:
     """The metrics to ask the native tables for: the query's, and visits when a rate per
     visit must be weighted by them."""
-    conversions = ("conversion_rate", "group_conversion_rate")
-    metrics = tuple(m for m in query.metrics if m not in conversions)
+    metrics = tuple(m for m in query.metrics if m not in CONVERSION_RATES)
     if len(metrics) < len(query.metrics) and "visitors" not in metrics:
         metrics += ("visitors",)
     rates = {"bounce_rate", "visit_duration", "views_per_visit"}
