@@ -58,6 +58,8 @@ CASES: list[tuple[dict[str, Any], tuple[date, date] | None, str]] = [
     ({"dimensions": ["event:page"], "filters": [["is", "event:goal", ["Blog"]]]}, IMPORTED,
      "imported_pages"),
     ({"filters": [["is", "event:goal", ["Signup", "Blog"]]]}, IMPORTED, "unsupported_query"),
+    ({"dimensions": ["event:goal"], "filters": [["contains", "event:page", ["/blog"]]]},
+     IMPORTED, "imported_pages"),
     ({"dimensions": ["event:goal"], "filters": [["is", "visit:source", ["Google"]]]}, IMPORTED,
      "unsupported_query"),
     ({"dimensions": ["time:day", "event:goal"], "metrics": ["group_conversion_rate"]},

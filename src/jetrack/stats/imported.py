@@ -176,14 +176,16 @@ def _source(query: Query) -> Source | None:
         return None
     by_goal = named == ["event:goal"]
     goals = _goals_of(query)
-    if by_goal and goals is None:
-        goals = list(query.goals)
     tables = {DIMENSIONS[d][0].table: DIMENSIONS[d][0] for d in [*named, *filtered]
               if d != "event:goal"}  # fmt: skip
-    goal_tables = {g.table: g for g in map(_goal_source, goals or [])}
-    if by_goal and not tables and len(goal_tables) == 2:
-        return _GOALS
-    tables |= goal_tables
+    if by_goal and goals is None:
+        # Every goal, each from its type's table; with an event:name or event:page filter,
+        # the goals of that table's type.
+        if not tables:
+            return _GOALS
+        table = next(iter(tables.values()))
+        return table if len(tables) == 1 and table in (_EVENTS, _PAGES) else None
+    tables |= {g.table: g for g in map(_goal_source, goals or [])}
     if len(tables) > 1:
         return None
     if tables:
