@@ -200,7 +200,7 @@ def _goals_of(query: Query) -> list[GoalInfo] | None:
     for tree in query.filters:
         if isinstance(tree, Condition) and tree.dimension == "event:goal":
             selected = matching_goals(tree, query.goals)
-            chosen = [g for g in (chosen or selected) if g in selected]
+            chosen = [g for g in (selected if chosen is None else chosen) if g in selected]
     return chosen
 
 
