@@ -1,14 +1,14 @@
 """The dashboard's views in Debian's Chromium: the theme sticks on desktop and phone, the
 shared view is read-only, a site without data shows its snippet, a site with only imported
-history shows its channels and says which panels leave it out (the numbers on screen are
-the Stats API's). Screenshots go to test-artifacts/dashboard/."""
+history shows its channels and goal conversions and says which panels leave it out (the
+numbers on screen are the Stats API's). Screenshots go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.dashboard_checks import last_days, top_stats_equal
+from tests.web.dashboard_checks import last_days, numbers_equal, top_stats_equal
 from tests.web.dashboard_world import (
     DEMO,
     EMPTY,
@@ -115,3 +115,14 @@ def test_a_site_with_only_imported_history(open_page: OpenPage, demo_server: Dem
             for row in goal_rows.all()} == converted  # fmt: skip
     expect(goals.locator('[data-testid="imports-note"]')).to_have_count(0)
     screenshot(page, "imported-site")
+    # Filtered by that goal, the top stats are its conversions, imported ones included.
+    goals.locator('[data-testid="row"][data-key="Signup"]').click()
+    signup = demo_server.api({"site_id": IMPORTED, "date_range": last_days(30),
+                              "include": {"imports": True},
+                              "metrics": ["visitors", "events", "conversion_rate"],
+                              "filters": [["is", "event:goal", ["Signup"]]]})  # fmt: skip
+    assert signup["meta"]["imports_included"] is True
+    metrics = signup["results"][0]["metrics"]
+    assert metrics[0] == converted["Signup"] and metrics[2] > 0
+    numbers_equal(page, {"stat-visitors": metrics[0], "stat-events": metrics[1],
+                         "stat-conversion_rate": metrics[2]})  # fmt: skip
