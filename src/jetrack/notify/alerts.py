@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_skeleton, format_time
 
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import (
@@ -54,7 +54,9 @@ class AlertFacts:
 def _local(instant: str, timezone: str) -> str:
     moment = datetime.fromisoformat(instant).astimezone(ZoneInfo(timezone))
     if current_language() != SOURCE_LANGUAGE:
-        written = format_datetime(moment, "EEE d MMM y, HH:mm", locale=current().locale)
+        locale = current().locale
+        written = f"{format_skeleton('yMMMEd', moment, locale=locale)}, "
+        written += format_time(moment, "short", locale=locale)
         return f"{written} ({timezone})"
     return f"{moment:%a %-d %b %Y, %H:%M} ({timezone})"
 

@@ -122,7 +122,7 @@ async def outside_add(request: Request) -> Response:
     mail = compose(
         settings, "report_confirm", email.strip(), locale=locale,
         url=link(settings, f"/reports/confirm?token={token}"),
-        inviter=quoted(user.name or user.email), domain=site_domain, kind=KIND_OBJECTS[kind],
+        inviter=quoted(user.name or user.email), domain=site_domain, mails=KIND_OBJECTS[kind],
     )  # fmt: skip
     response = RedirectResponse(f"/sites/{domain}/reports?notice=recipient-added", 303)
     response.background = in_background(settings, mail)
