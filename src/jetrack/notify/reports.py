@@ -135,7 +135,7 @@ def formatted(metric: str, value: float) -> str:
 def change_text(figure: Figure) -> str:
     if figure.change is None:
         return gettext("new")
-    unit = " pts" if figure.metric == "bounce_rate" else "%"
+    unit = " " + gettext("pts") if figure.metric == "bounce_rate" else "%"  # percentage points
     sign = "+" if figure.change > 0 else ("−" if figure.change < 0 else "±")
     return f"{sign}{number(abs(figure.change))}{unit}"
 
