@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from jetrack.accounts.users import create_user
 from jetrack.config import Settings
 from jetrack.demo import seed_demo
 from jetrack.jobs import reports, runner
+from jetrack.notify.alerts import AlertFacts, alert_message
 from jetrack.privacy.restriction import set_restricted
 from jetrack.sites import report_recipients
 from jetrack.store import job_queue
@@ -179,6 +181,44 @@ def test_an_smtp_failure_is_retried_with_backoff_and_sent_once(
             assert (job.state, job.attempts) == ("done", 2)
     finally:
         stores.close()
+
+
+def test_each_recipient_gets_the_report_in_their_language(
+    small: tuple[Stores, Inbox, int],
+) -> None:
+    """An address with an account gets its saved language; another one the language of
+    whoever added it (here the owner, French); alerts follow the same rule."""
+    stores, inbox, site_id = small
+    with stores.control.session() as session:
+        site = session.get(Site, site_id)
+        assert site is not None
+        site.owner.locale = "fr"
+        create_user(session, "a@client.example", name="A").locale = "de"
+        german = session.scalars(
+            select(ReportRecipient).where(ReportRecipient.email == "a@client.example")
+        ).one()
+        assert reports.mail_language(session, _recipient(german)) == "de"
+    runner.schedule(stores, now=MONDAY_0905_BERLIN)
+    runner.run_pending(stores, kinds=("reports", "report_mail"))
+    [mail] = inbox.to("a@client.example")
+    assert mail["Subject"].startswith("Wochenbericht für small.example, 23.–29. Nov. 2026: ")
+    text = inbox.text(mail)
+    for shown in ("Besucher pro Tag", "Absprungrate", "Zeiten in Europe/Berlin",
+                  "Sie erhalten diesen Wochenbericht, weil Sie ihn für small.example"):  # fmt: skip
+        assert shown in text
+    assert '<html lang="de">' in inbox.html(mail) and "Abbestellen" in inbox.html(mail)
+    [french] = inbox.to("b@client.example")
+    assert french["Subject"].startswith("Rapport hebdomadaire de small.example")
+    assert "Visiteurs par jour" in inbox.text(french)
+    facts = AlertFacts("stopped", "small.example", BERLIN, "2026-11-30T08:20:00+00:00", 9, 3)
+    alert = alert_message(stores.settings, "a@client.example", facts, "https://u", "<a@b>", "de")
+    assert alert["Subject"] == "Das Tracking auf small.example scheint ausgefallen zu sein"
+    assert "small.example hat seit 9 Stunden keine Ereignisse erhalten." in inbox.text(alert)
+    assert "Mo., 30. Nov. 2026, 09:20 (Europe/Berlin)" in inbox.text(alert)
+
+
+def _recipient(row: ReportRecipient) -> report_recipients.Recipient:
+    return report_recipients.Recipient(row.id, row.site_id, row.email, row.kind, row.user_id)
 
 
 def reports_wait(run_after: datetime) -> timedelta:

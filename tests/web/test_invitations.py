@@ -37,6 +37,16 @@ def test_invite_new_person_to_team_signs_up_from_the_mail(client: TestClient, in
     mail = inbox.last_to("bob@example.com")
     assert mail["Subject"] == "You are invited to Jetrack"
     assert '"Ada" invited you' in inbox.text(mail) and "as admin" in inbox.text(mail)
+    # No account at that address: the mail is in the inviter's language (their page's).
+    client.post(
+        f"/teams/{team}/invitations",
+        data={"email": "eve@example.com", "role": "viewer", "csrf_token": csrf_of(client)},
+        headers={"Accept-Language": "fr-FR"},
+    )
+    french = inbox.last_to("eve@example.com")
+    assert french["Subject"] == "Vous êtes invité sur Jetrack"
+    assert "vous a invité dans l'équipe" in inbox.text(french)
+    assert '<html lang="fr">' in inbox.html(french)
     path = inbox.link("bob@example.com", "/invitations/")
     bob = TestClient(client.app, follow_redirects=False)
     page = bob.get(path)
@@ -81,9 +91,22 @@ def test_invite_existing_account_as_site_guest_and_revoke(client: TestClient, in
     bob = TestClient(client.app, follow_redirects=False)
     sign_up_verified(bob, inbox, "bob@example.com", "Bob")
     assert bob.get("/sites/example.com/settings").status_code == 404
+    bob.post("/account/language", data={"language": "de", "csrf_token": csrf_of(bob)})
     client.post(
         "/sites/example.com/guests",
         data={"email": "bob@example.com", "role": "viewer", "csrf_token": csrf_of(client)},
+        headers={"Accept-Language": "fr"},
+    )
+    # Bob's account chose German: his invitation is in German, whatever Ada's page is in.
+    german = inbox.last_to("bob@example.com")
+    assert german["Subject"] == "Sie sind zu Jetrack eingeladen"
+    text = inbox.text(german)
+    assert (
+        '"Ada" hat Sie zur Website "example[.]com" auf Jetrack eingeladen, als Gast-Betrachter.'
+        in text
+    )
+    assert "Die Einladung läuft in 7 Tagen ab." in text and "Einladung annehmen" in inbox.html(
+        german
     )
     path = inbox.link("bob@example.com", "/invitations/")
     # Someone else signed in cannot take it.

@@ -77,6 +77,9 @@ def test_an_outside_address_gets_nothing_before_it_confirms(
     assert rows(stores) == [("cfo@client.example", "week", False)]
     confirmation = inbox.last_to("cfo@client.example")
     assert confirmation["Subject"] == "Confirm that you want Jetrack reports"
+    assert "asked Jetrack to send the weekly report of acme.example to this address." in (
+        inbox.text(confirmation)
+    )
     send_reports(stores)
     assert len(inbox.to("cfo@client.example")) == 1  # the confirmation only
 

@@ -134,7 +134,8 @@ def test_provisioning_script_end_to_end(
     invite = call(client, "PUT", "/api/v1/sites/guests?site_id=shop.example", key,
                   json={"email": "Guest@Example.com", "role": "viewer"})  # fmt: skip
     assert invite.json() == {"email": "guest@example.com", "role": "viewer", "status": "invited"}
-    assert "shop.example" in Inbox.text(inbox.last_to("guest@example.com"))
+    # The access page's wording: the domain quoted and defanged, as every name in a mail.
+    assert 'to the site "shop[.]example"' in Inbox.text(inbox.last_to("guest@example.com"))
     again = call(client, "PUT", "/api/v1/sites/guests?site_id=shop.example", key,
                  json={"email": "guest@example.com", "role": "editor"})  # fmt: skip
     assert again.json() == {"email": "guest@example.com", "role": "viewer", "status": "invited"}

@@ -59,6 +59,13 @@ def find_user(session: Session, email: str) -> User | None:
 FIRST_ACCOUNT = "first_account"
 
 
+def saved_locale(session: Session, email: str) -> str | None:
+    """The language the account with this address chose (users.locale), if there is one:
+    mails to it are in that language (docs/translations.md)."""
+    user = find_user(session, email)
+    return user.locale if user is not None else None
+
+
 def had_accounts(session: Session) -> bool:
     """Whether the instance's first account was ever made (erasing accounts keeps this)."""
     return session.get(InstanceFact, FIRST_ACCOUNT) is not None

@@ -32,14 +32,8 @@ KEYWORDS: dict[str, Any] = {
     "gettext_noop": None,
     "ngettext": (1, 2),
 }
-# What stays English (docs/translations.md): the mails to people whose language Jetrack does
-# not know (alerts, reports, invitations) and the privacy mails.
-ENGLISH_ONLY = (
-    "templates/mail/alert_",
-    "templates/mail/report",
-    "templates/mail/invitation",
-    "templates/privacy/mail/",
-)
+# What stays English (docs/translations.md): the privacy mails.
+ENGLISH_ONLY = ("templates/privacy/mail/",)
 _QUOTED = r"""(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
 _T_CALL = re.compile(r"(?<![\w.])tx?\(\s*" + _QUOTED)
 _TN_CALL = re.compile(r"(?<![\w.])tn\(\s*" + _QUOTED + r"\s*,\s*" + _QUOTED)

@@ -223,11 +223,11 @@ def send_alert_mail(context: JobContext) -> None:
     found = recipient_of(context)
     if found is None:
         return
-    one, unsubscribe = found
+    one, unsubscribe, locale = found
     settings = context.stores.settings
     facts = AlertFacts(**context.payload["facts"])
     key = f"alert_mail:{context.job_id}"
-    message = alert_message(settings, one.email, facts, unsubscribe, message_id(key))
+    message = alert_message(settings, one.email, facts, unsubscribe, message_id(key), locale)
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
 
 

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.accounts.users import saved_locale
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import LANGUAGES, SOURCE_LANGUAGE
 from jetrack.notify.mail import send_message
 from jetrack.notify.reports import Entry, Figure, Report, report_message, subject
 from jetrack.privacy.restriction import reporting_allowed
@@ -257,16 +259,33 @@ def mail_key(recipient: Recipient, first: str) -> str:
     return f"report_mail:{recipient.site_id}:{recipient.kind}:{first}:{recipient.id}"
 
 
-def recipient_of(context: JobContext) -> tuple[Recipient, str] | None:
-    """A mail job's recipient and their unsubscribe URL; None (and the job's payload says
-    `skipped`) when they unsubscribed since or may not be mailed now."""
+def recipient_of(context: JobContext) -> tuple[Recipient, str, str] | None:
+    """A mail job's recipient, their unsubscribe URL and their mail's language; None (and the
+    job's payload says `skipped`) when they unsubscribed since or may not be mailed now."""
     with context.stores.control.session() as session:
         one = report_recipients.recipient(session, int(context.payload["recipient_id"]))
         if one is None or not may_mail(session, one):
             context.payload["skipped"] = True
             return None
         token = report_recipients.link_token(session, "unsubscribe", one)
-    return one, unsubscribe_url(context.stores.settings, token)
+        locale = mail_language(session, one)
+    return one, unsubscribe_url(context.stores.settings, token), locale
+
+
+def mail_language(session: Session, one: Recipient) -> str:
+    """The language of a report or alert mail: the recipient account's saved one (its own
+    opt-in, or an outside address that has an account), else the saved one of whoever
+    added the address, else the site owner's, else English (docs/translations.md)."""
+    account = session.get(User, one.user_id) if one.user_id is not None else None
+    site = session.get(Site, one.site_id)
+    row = session.get(ReportRecipient, one.id)
+    adder = session.get(User, row.added_by_id) if row and row.added_by_id is not None else None
+    candidates = (
+        account.locale if account is not None else saved_locale(session, one.email),
+        adder.locale if adder is not None else None,
+        site.owner.locale if site is not None else None,
+    )
+    return next((code for code in candidates if code in LANGUAGES), SOURCE_LANGUAGE)
 
 
 def send_report_mail(context: JobContext) -> None:
@@ -274,11 +293,11 @@ def send_report_mail(context: JobContext) -> None:
     found = recipient_of(context)
     if found is None:
         return
-    one, unsubscribe = found
+    one, unsubscribe, locale = found
     settings = context.stores.settings
     report = Report.from_json(context.payload["report"])
     key = mail_key(one, report.first.isoformat())
-    message = report_message(settings, one.email, report, unsubscribe, message_id(key))
+    message = report_message(settings, one.email, report, unsubscribe, message_id(key), locale)
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])
 
 

@@ -27,15 +27,13 @@ SUBJECTS = {
     "account_exists": gettext_noop("Someone tried to sign up to Jetrack with your address"),
     "reset_password": gettext_noop("Reset your Jetrack password"),
     "change_email": gettext_noop("Confirm your new email address for Jetrack"),
-    "invitation": "You are invited to Jetrack",
+    "invitation": gettext_noop("You are invited to Jetrack"),
     "email_changed": gettext_noop("The email address of your Jetrack account was changed"),
-    "report_confirm": "Confirm that you want Jetrack reports",
+    "report_confirm": gettext_noop("Confirm that you want Jetrack reports"),
 }
-# The mails to an account's own address, in its language (its saved one, else the page's
-# that sent it); the others go to people whose language Jetrack does not know: English.
-LOCALIZED = frozenset(
-    {"verify_email", "account_exists", "reset_password", "change_email", "email_changed"}
-)
+# Every mail here is in the recipient account's saved language, else the language of the
+# page that sent it (the inviter's, for an invitation or a report confirmation).
+LOCALIZED = frozenset(SUBJECTS)
 
 
 # What a mail client would turn into a link: a scheme, "www.", or a dot inside a word

@@ -11,20 +11,43 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
+from babel.dates import format_date, format_interval
+
 from jetrack.config import Settings
+from jetrack.i18n.catalogs import (
+    SOURCE_LANGUAGE,
+    current,
+    current_language,
+    gettext,
+    gettext_noop,
+    language,
+    ngettext,
+)
+from jetrack.i18n.formatting import number
 from jetrack.notify.mail import build_message
 from jetrack.notify.templates import TEMPLATES_DIR, template_environment
 
 _environment = template_environment(TEMPLATES_DIR / "mail")
 
-PERIOD_NAMES = {"week": "Weekly", "month": "Monthly"}
+HEADINGS = {
+    "week": gettext_noop("Weekly report for {domain}"),
+    "month": gettext_noop("Monthly report for {domain}"),
+}
+PERIOD_LINES = {
+    "week": gettext_noop("{period} · times in {timezone} · change against the week before"),
+    "month": gettext_noop("{period} · times in {timezone} · change against the month before"),
+}
+WHY = {
+    "week": gettext_noop("You get this weekly report because you subscribed to it for {domain}."),
+    "month": gettext_noop("You get this monthly report because you subscribed to it for {domain}."),
+}
 # The top figures, in the order the mail shows them: (metric, label, up is good).
 FIGURES = (
-    ("visitors", "Visitors", True),
-    ("visits", "Visits", True),
-    ("pageviews", "Pageviews", True),
-    ("bounce_rate", "Bounce rate", False),
-    ("visit_duration", "Visit duration", True),
+    ("visitors", gettext_noop("Visitors"), True),
+    ("visits", gettext_noop("Visits"), True),
+    ("pageviews", gettext_noop("Pageviews"), True),
+    ("bounce_rate", gettext_noop("Bounce rate"), False),
+    ("visit_duration", gettext_noop("Visit duration"), True),
 )
 CHART_HEIGHT = 80  # pixels of the tallest bar
 
@@ -87,6 +110,12 @@ class Report:
 
 
 def period_label(report: Report) -> str:
+    """The period in the current language (English keeps its short forms: 23–29 Nov 2026)."""
+    if current_language() != SOURCE_LANGUAGE:
+        locale = current().locale
+        if report.period == "month":
+            return format_date(report.first, "LLLL y", locale=locale)
+        return format_interval(report.first, report.last, "yMMMd", locale=locale)
     if report.period == "month":
         return report.first.strftime("%B %Y")
     if report.first.month == report.last.month:
@@ -96,19 +125,19 @@ def period_label(report: Report) -> str:
 
 def formatted(metric: str, value: float) -> str:
     if metric == "bounce_rate":
-        return f"{value:g}%"
+        return f"{number(value)}%"
     if metric == "visit_duration":
         seconds = round(value)
         return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-    return f"{round(value):,}"
+    return number(round(value))
 
 
 def change_text(figure: Figure) -> str:
     if figure.change is None:
-        return "new"
-    unit = " pts" if figure.metric == "bounce_rate" else "%"
+        return gettext("new")
+    unit = " " + gettext("pts") if figure.metric == "bounce_rate" else "%"  # percentage points
     sign = "+" if figure.change > 0 else ("−" if figure.change < 0 else "±")
-    return f"{sign}{abs(figure.change):g}{unit}"
+    return f"{sign}{number(abs(figure.change))}{unit}"
 
 
 def change_colour(figure: Figure, up_is_good: bool) -> str:
@@ -120,10 +149,15 @@ def change_colour(figure: Figure, up_is_good: bool) -> str:
 
 def subject(report: Report) -> str:
     visitors = report.figure("visitors")
-    return (
-        f"{PERIOD_NAMES[report.period]} report for {report.domain}, {period_label(report)}:"
-        f" {formatted('visitors', visitors.value)} visitors ({change_text(visitors)})"
+    figures = ngettext(
+        "{count} visitor ({change})",
+        "{count} visitors ({change})",
+        round(visitors.value),
+        count=formatted("visitors", visitors.value),
+        change=change_text(visitors),
     )
+    heading = gettext(HEADINGS[report.period], domain=report.domain)
+    return f"{heading}, {period_label(report)}: {figures}"
 
 
 def _bars(report: Report) -> list[dict[str, Any]]:
@@ -133,7 +167,7 @@ def _bars(report: Report) -> list[dict[str, Any]]:
     bars = []
     for day in report.days:
         height = max(2, round(day.visitors * CHART_HEIGHT / top)) if top else 2
-        bars.append({"label": day.label, "visitors": day.visitors, "height": height,
+        bars.append({"label": day.label, "visitors": number(day.visitors), "height": height,
                      "space": CHART_HEIGHT - height})  # fmt: skip
     return bars
 
@@ -141,7 +175,7 @@ def _bars(report: Report) -> list[dict[str, Any]]:
 def _context(report: Report, settings: Settings, unsubscribe_url: str) -> dict[str, Any]:
     figures = [
         {
-            "label": label,
+            "label": gettext(label),
             "value": formatted(metric, report.figure(metric).value),
             "change": change_text(report.figure(metric)),
             "colour": change_colour(report.figure(metric), up_is_good),
@@ -149,26 +183,35 @@ def _context(report: Report, settings: Settings, unsubscribe_url: str) -> dict[s
         for metric, label, up_is_good in FIGURES
     ]
     tops = [
-        ("Top sources", report.sources),
-        ("Top pages", report.pages),
-        ("Top countries", report.countries),
-        ("Goals", report.goals),
+        (gettext("Top sources"), report.sources),
+        (gettext("Top pages"), report.pages),
+        (gettext("Top countries"), report.countries),
+        (gettext("Goals"), report.goals),
     ]
+    period = period_label(report)
     base = settings.base_url.rstrip("/")
     return {
         "report": report,
-        "heading": f"{PERIOD_NAMES[report.period]} report",
-        "period": period_label(report),
+        "heading": gettext(HEADINGS[report.period], domain=report.domain),
+        "period_line": gettext(
+            PERIOD_LINES[report.period], period=period, timezone=report.timezone
+        ),
+        "why": gettext(WHY[report.period], domain=report.domain),
+        "lang": current_language(),
         "figures": figures,
         "bars": _bars(report),
-        "tops": [(title, rows) for title, rows in tops if rows],
+        "tops": [
+            (title, [(number(row.visitors), row.label) for row in rows])
+            for title, rows in tops
+            if rows
+        ],
         "dashboard_url": f"{base}/sites/{report.domain}",
         "unsubscribe_url": unsubscribe_url,
     }
 
 
 def render(report: Report, settings: Settings, unsubscribe_url: str) -> tuple[str, str]:
-    """The mail's text and HTML parts."""
+    """The mail's text and HTML parts, in the current language."""
     context = _context(report, settings, unsubscribe_url)
     text = _environment.get_template("report.txt").render(context)
     html = _environment.get_template("report.html").render(context)
@@ -184,11 +227,19 @@ def with_unsubscribe(message: EmailMessage, unsubscribe_url: str) -> EmailMessag
 
 
 def report_message(
-    settings: Settings, to: str, report: Report, unsubscribe_url: str, message_id: str
+    settings: Settings,
+    to: str,
+    report: Report,
+    unsubscribe_url: str,
+    message_id: str,
+    locale: str = SOURCE_LANGUAGE,
 ) -> EmailMessage:
-    """The whole mail. `message_id` is the same for every send of one (site, period,
-    recipient), so a receiver can drop the copy a crash between send and record repeats."""
-    text, html = render(report, settings, unsubscribe_url)
-    message = build_message(settings, to, subject(report), text, html)
+    """The whole mail, in `locale` (jobs.reports.mail_language). `message_id` is the same for
+    every send of one (site, period, recipient), so a receiver can drop the copy a crash
+    between send and record repeats."""
+    with language(locale):
+        text, html = render(report, settings, unsubscribe_url)
+        title = subject(report)
+    message = build_message(settings, to, title, text, html)
     message.replace_header("Message-ID", message_id)
     return with_unsubscribe(message, unsubscribe_url)

@@ -14,52 +14,65 @@ from sqlalchemy.orm import Session
 from jetrack.billing.plans import plan_named
 from jetrack.config import Settings
 from jetrack.enrich.geo import GEO_ATTRIBUTION
+from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.models import Site, Team
 from jetrack.store.salts import SALT_LIFETIME
 
 # Pairs of columns told in one sentence: the page lists each sentence once.
-_BROWSER = "the browser and its version, from the browser string, which is then discarded"
-_CITY = "the city (its name and GeoNames number), derived the same way"
-_REVENUE = "a purchase amount and currency, if the site records revenue"
+_BROWSER = gettext_noop(
+    "the browser and its version, from the browser string, which is then discarded"
+)
+_CITY = gettext_noop("the city (its name and GeoNames number), derived the same way")
+_REVENUE = gettext_noop("a purchase amount and currency, if the site records revenue")
 
 # Every column of the events table (store/event_migrations), in plain words.
 COLLECTED_FIELDS: dict[str, str] = {
-    "site_id": "which of our customers' sites you visited",
-    "timestamp": "the time of the page view or event, to the second",
-    "name": "the kind of event (a page view, or an event the site defines, such as a sign-up)",
-    "visitor_id": "a daily visitor number: a keyed hash of the day's random salt, the site, "
-    "your IP address and browser string; it cannot be reversed and changes every day",
-    "session_id": "a random number for one visit",
-    "hostname": "the site's host name",
-    "pathname": "the page address, without the query string except campaign tags",
-    "referrer": "the address of the page that linked to the site, without its query string",
-    "source": "the referring site or campaign source, such as a search engine",
-    "channel": "the kind of source (search, social, email, direct and so on)",
-    "utm_medium": "campaign tags (utm_*) in the page address",
-    "utm_source": "campaign tags (utm_*) in the page address",
-    "utm_campaign": "campaign tags (utm_*) in the page address",
-    "utm_content": "campaign tags (utm_*) in the page address",
-    "utm_term": "campaign tags (utm_*) in the page address",
-    "click_id_param": "the name (not the value) of an ad click id parameter, if any",
-    "entry_page": "the first page of the visit",
-    "country_code": "the country, derived from the IP address, which is then discarded",
-    "region_code": "the region, derived the same way",
+    "site_id": gettext_noop("which of our customers' sites you visited"),
+    "timestamp": gettext_noop("the time of the page view or event, to the second"),
+    "name": gettext_noop(
+        "the kind of event (a page view, or an event the site defines, such as a sign-up)"
+    ),
+    "visitor_id": gettext_noop(
+        "a daily visitor number: a keyed hash of the day's random salt, the site, "
+        "your IP address and browser string; it cannot be reversed and changes every day"
+    ),
+    "session_id": gettext_noop("a random number for one visit"),
+    "hostname": gettext_noop("the site's host name"),
+    "pathname": gettext_noop("the page address, without the query string except campaign tags"),
+    "referrer": gettext_noop(
+        "the address of the page that linked to the site, without its query string"
+    ),
+    "source": gettext_noop("the referring site or campaign source, such as a search engine"),
+    "channel": gettext_noop("the kind of source (search, social, email, direct and so on)"),
+    "utm_medium": gettext_noop("campaign tags (utm_*) in the page address"),
+    "utm_source": gettext_noop("campaign tags (utm_*) in the page address"),
+    "utm_campaign": gettext_noop("campaign tags (utm_*) in the page address"),
+    "utm_content": gettext_noop("campaign tags (utm_*) in the page address"),
+    "utm_term": gettext_noop("campaign tags (utm_*) in the page address"),
+    "click_id_param": gettext_noop("the name (not the value) of an ad click id parameter, if any"),
+    "entry_page": gettext_noop("the first page of the visit"),
+    "country_code": gettext_noop(
+        "the country, derived from the IP address, which is then discarded"
+    ),
+    "region_code": gettext_noop("the region, derived the same way"),
     "city": _CITY,
     "city_geoname_id": _CITY,
-    "device": "the device type (desktop, tablet, phone), from the screen width",
-    "screen_size": "the screen size class",
+    "device": gettext_noop("the device type (desktop, tablet, phone), from the screen width"),
+    "screen_size": gettext_noop("the screen size class"),
     "browser": _BROWSER,
     "browser_version": _BROWSER,
-    "os": "the operating system and its version",
-    "os_version": "the operating system and its version",
-    "language": "the browser's language",
-    "props": "custom properties the site sends with an event (sites must not send personal data)",
+    "os": gettext_noop("the operating system and its version"),
+    "os_version": gettext_noop("the operating system and its version"),
+    "language": gettext_noop("the browser's language"),
+    "props": gettext_noop(
+        "custom properties the site sends with an event (sites must not send personal data)"
+    ),
     "revenue_amount": _REVENUE,
     "revenue_currency": _REVENUE,
-    "interactive": "whether the event counts as an interaction (for bounce rate)",
-    "scroll_depth": "how far down the page you scrolled, in percent",
-    "engagement_ms": "how long the page was in the foreground",
-    "import_id": "which import brought the event in from another tool, if one did",
+    "interactive": gettext_noop("whether the event counts as an interaction (for bounce rate)"),
+    "scroll_depth": gettext_noop("how far down the page you scrolled, in percent"),
+    "engagement_ms": gettext_noop("how long the page was in the foreground"),
+    "import_id": gettext_noop("which import brought the event in from another tool, if one did"),
 }
 
 

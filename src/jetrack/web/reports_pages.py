@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, site_for
+from jetrack.accounts.users import saved_locale
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
@@ -117,10 +118,11 @@ async def outside_add(request: Request) -> Response:
         return await _page(request, {"errors": _problem(exc), "values": values}, 400)
     mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
+    locale = await in_session(request, saved_locale, email)  # else the adder's language
     mail = compose(
-        settings, "report_confirm", email.strip(),
+        settings, "report_confirm", email.strip(), locale=locale,
         url=link(settings, f"/reports/confirm?token={token}"),
-        inviter=quoted(user.name or user.email), domain=site_domain, kind_name=KIND_NAMES[kind],
+        inviter=quoted(user.name or user.email), domain=site_domain, mails=KIND_OBJECTS[kind],
     )  # fmt: skip
     response = RedirectResponse(f"/sites/{domain}/reports?notice=recipient-added", 303)
     response.background = in_background(settings, mail)

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.api_keys import SITES_SCOPE, STATS_SCOPE, authenticate_api_key, has_scope
+from jetrack.accounts.users import saved_locale
 from jetrack.config import Settings
-from jetrack.notify.messages import Mail, in_background
+from jetrack.notify.messages import Mail, in_background, quoted
 from jetrack.sites import provisioning as sites
 from jetrack.sites import provisioning_settings as settings_api
 from jetrack.sites.provisioning import ProvisionError
@@ -154,7 +155,10 @@ def _put_guest(session: Session, user: User, call: Call) -> tuple[Any, Mail | No
     answer, invitation, token = settings_api.put_guest(session, user, call.params)
     if invitation is None:
         return answer, None
-    mail = invitation_mail(call.settings, user, invitation, token, str(call.params["site_id"]))
+    locale = saved_locale(session, invitation.email)
+    mail = invitation_mail(
+        call.settings, user, invitation, token, quoted(str(call.params["site_id"])), locale
+    )
     return answer, mail
 
 

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import teams
 from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, team_for, teams_of
-from jetrack.accounts.users import AccountError
+from jetrack.accounts.users import AccountError, saved_locale
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext_noop
 from jetrack.notify.limits import MailKey, mail_keys, refusal
@@ -26,7 +26,12 @@ from jetrack.web.templating import render
 from jetrack.web.throttles import mails as mail_limiter
 from jetrack.web.throttles import retry_after
 
-ROLE_LABELS = {"owner": "owner", "admin": "admin", "viewer": "viewer", "editor": "guest editor"}
+ROLE_LABELS = {
+    "owner": gettext_noop("owner"),
+    "admin": gettext_noop("admin"),
+    "viewer": gettext_noop("viewer"),
+    "editor": gettext_noop("guest editor"),
+}
 
 
 def _id(request: Request, name: str) -> int:
@@ -37,18 +42,27 @@ def _id(request: Request, name: str) -> int:
 
 
 def _invitation_mail(
-    settings: Settings, inviter: User, invitation: Invitation, token: str, what: str
+    settings: Settings,
+    inviter: User,
+    invitation: Invitation,
+    token: str,
+    what: str,
+    locale: str | None = None,
 ) -> Mail:
+    """`what`: the quoted name of the site or team. In the invited account's language
+    (`locale`, users.saved_locale), else the inviter's (the page's that sends it)."""
     role = ROLE_LABELS.get(invitation.role, invitation.role)
     if invitation.site_id is not None and invitation.role == "viewer":
-        role = "guest viewer"
+        role = gettext_noop("guest viewer")
     url = link(settings, f"/invitations/{token}")
     return compose(
         settings,
         "invitation",
         invitation.email,
+        locale=locale,
         inviter=quoted(inviter.name or inviter.email),
-        what=what,
+        site=what if invitation.site_id is not None else None,
+        team=what if invitation.site_id is None else None,
         role=role,
         url=url,
     )
@@ -109,7 +123,7 @@ def _invite(
     if role in TEAM_ROLES and not may_assign(session, user, team, role):
         raise AccountError("role", gettext_noop("only an owner can invite another owner"))
     invitation, token = teams.invite(session, user, team, email, role)
-    return invitation, token, f"the team {quoted(team.name)}"
+    return invitation, token, quoted(team.name)
 
 
 async def team_invite(request: Request) -> Response:
@@ -131,8 +145,9 @@ async def team_invite(request: Request) -> Response:
     mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
     response = RedirectResponse(f"/teams/{team_id}?notice=invited", 303)
+    locale = await in_session(request, saved_locale, invitation.email)
     response.background = in_background(
-        settings, _invitation_mail(settings, user, invitation, token, what)
+        settings, _invitation_mail(settings, user, invitation, token, what, locale)
     )
     return response
 
@@ -250,7 +265,7 @@ def _invite_guest(
             "email", gettext_noop("this site belongs to no team; edit it once to move it into one")
         )
     invitation, token = teams.invite(session, user, team, email, role, site=site)
-    return invitation, token, f"the site {quoted(site.domain)}"
+    return invitation, token, quoted(site.domain)
 
 
 async def guest_invite(request: Request) -> Response:
@@ -278,8 +293,9 @@ async def guest_invite(request: Request) -> Response:
     mail_limiter(request).sent(keys)
     settings: Settings = request.app.state.settings
     response = RedirectResponse(f"/sites/{domain}/access?notice=invited", 303)
+    locale = await in_session(request, saved_locale, invitation.email)
     response.background = in_background(
-        settings, _invitation_mail(settings, user, invitation, token, what)
+        settings, _invitation_mail(settings, user, invitation, token, what, locale)
     )
     return response
 
