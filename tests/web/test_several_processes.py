@@ -80,6 +80,21 @@ def _seed(settings: Settings, seed: SiteSeed) -> None:
         stores.close()
 
 
+def _assert_same(
+    pair: list[dict[str, Any]], single: list[dict[str, Any]], query: dict[str, Any]
+) -> None:
+    """The same rows and figures; a visit's duration comes from the seconds its events
+    arrived in, and the two copies of an event, sent one after the other, may land on
+    either side of a second on a loaded machine: durations may differ by a second."""
+    assert [row["dimensions"] for row in pair] == [row["dimensions"] for row in single], query
+    for ours, theirs in zip(pair, single, strict=True):
+        for name, a, b in zip(query["metrics"], ours["metrics"], theirs["metrics"], strict=True):
+            if name == "visit_duration":
+                assert abs(a - b) <= 1, (query, ours, theirs)
+            else:
+                assert a == b, (query, name, ours, theirs)
+
+
 def _pageviews_stored(server: LiveServer, key: str, expected: int) -> bool:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # each process's write buffer flushes every second
@@ -140,9 +155,11 @@ def test_two_processes_report_what_one_reports(
             assert _pageviews_stored(pair[1], seed.key, pageviews)
             assert _pageviews_stored(single, single_seed.key, pageviews)
             for query in QUERIES:
-                assert _report(pair[0], seed.key, query) == _report(
-                    single, single_seed.key, query
-                ), query
+                _assert_same(
+                    _report(pair[0], seed.key, query),
+                    _report(single, single_seed.key, query),
+                    query,
+                )
             # The figures themselves, so that two equally wrong answers fail too.
             overall = _report(pair[1], seed.key, {"metrics": METRICS})[0]["metrics"]
             assert overall[:3] == [7, 7, pageviews]
