@@ -12,7 +12,8 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from jetrack.jobs import runner
-from jetrack.store.models import Job, ReportRecipient, SpikeAlert
+from jetrack.sites import webhooks
+from jetrack.store.models import Job, ReportRecipient, Site, SpikeAlert
 from jetrack.store.stores import Stores
 from tests.conftest import Inbox
 from tests.web.test_goals_page import as_role, post
@@ -203,3 +204,22 @@ def test_an_editor_sets_and_clears_the_spike_alert(
     assert setting() is None
     as_role(client, world, "viewer")
     assert "Traffic spike alert" not in client.get(REPORTS).text
+
+
+def test_a_webhook_secret_is_shown_only_when_asked(
+    client: TestClient, world: World, stores: Stores
+) -> None:
+    """An admin sees each webhook's signing secret behind a "Show the secret" disclosure,
+    not in the page's visible text (a shared screen does not leak it)."""
+    with stores.control.session() as session:
+        site = session.scalars(select(Site).where(Site.domain == "acme.example")).one()
+        secret = webhooks.add_webhook(
+            session, site, "http://127.0.0.1:9/in", "json", {"week"}, True
+        ).secret
+    as_role(client, world, "owner")
+    page = client.get(REPORTS).text
+    shown = (
+        '<details><summary class="jt-small">Show the secret</summary>'
+        f'<code class="jt-break">{secret}</code></details>'
+    )
+    assert page.count(secret) == 1 and shown in page
