@@ -167,6 +167,20 @@ def test_missing_data_dir_still_gives_countries(tmp_path: Path) -> None:
     assert lookup.lookup("8.8.8.8") == GeoInfo("US", "", "")
 
 
+def test_warm_up_builds_the_city_index_only_with_city_databases(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The ingest service warms the lookup at start: with city databases the city-id index
+    is built then (not on the first event, which would stall the requests behind it)."""
+    without = GeoLookup.from_data_dir(tmp_path / "nowhere")
+    without.warm_up()
+    assert without._cities is None
+    with_cities = GeoLookup.from_data_dir(data_dir)
+    with_cities.warm_up()
+    assert with_cities._cities is not None and len(with_cities._cities) > 30_000
+    with_cities.close()
+
+
 def test_close_releases_databases(data_dir: Path) -> None:
     lookup = GeoLookup.from_data_dir(data_dir)
     lookup.close()

@@ -114,9 +114,11 @@ def build_service(
         if settings.redis_url is not None
         else None
     )
+    geo = open_geo(settings)
+    geo.warm_up()
     pipeline = Pipeline(
         sites,
-        open_geo(settings),
+        geo,
         SessionTable(timeout, settings.max_live_visits),  # empty in shared mode
         salts,
         steps=SHARED_STEPS if shared is not None else None,
