@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import marshal
 from pathlib import Path
 
 import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
+from jetrack.enrich import geonames
 from jetrack.enrich.geo import CITY_DATABASE_FILES, GEO_ATTRIBUTION, GeoInfo, GeoLookup
 
 # Coordinates of the places below, as DB-IP gives them (they pick the GeoNames city).
@@ -179,6 +181,13 @@ def test_warm_up_builds_the_city_index_only_with_city_databases(
     with_cities.warm_up()
     assert with_cities._cities is not None and len(with_cities._cities) > 30_000
     with_cities.close()
+    # The tables are kept beside the city databases: the next process reads them.
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    names, coordinates = geonames._marshalled_tables(cache)
+    (kept,) = cache.glob("geonames-*.marshal")
+    assert marshal.loads(kept.read_bytes()) == (names, coordinates)
+    assert len(coordinates) == len(with_cities._cities) and len(names) > len(coordinates)
 
 
 def test_close_releases_databases(data_dir: Path) -> None:

