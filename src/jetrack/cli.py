@@ -778,7 +778,7 @@ def plan_list() -> None:
 
     for known in PLANS.values():
         click.echo(
-            f"plan {known.key}\t{known.name}\tkeeps {known.retention_days} days\t{known.monthly_events} events/month"
+            f"plan {known.key}\t{known.name}\tkeeps {known.retention_days} days\t{known.monthly_pageviews} pageviews/month"
         )
     with opened_control(settings_or_exit()) as control, control.session() as session:
         for team in session.scalars(select(Team).order_by(Team.id)):

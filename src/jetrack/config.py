@@ -167,6 +167,27 @@ class Settings(BaseSettings):
         ),
     )
 
+    billing: bool = Field(
+        False,
+        description=(
+            "Bill teams through Stripe (a hosted Jetrack): plans, quotas, checkout. Off (the"
+            " default): nothing of billing appears and every team has the unlimited plan."
+        ),
+    )
+    stripe_secret_key: SecretStr | None = Field(
+        None, description="Stripe secret API key (sk_...); needed with JETRACK_BILLING."
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Signing secret of the Stripe webhook endpoint (whsec_...); needed with "
+        "JETRACK_BILLING.",
+    )
+    stripe_api_base: str | None = Field(
+        None,
+        description="Base URL of the Stripe API; unset: Stripe's own. Tests point it at a "
+        "loopback server.",
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_cidrs(cls, value: Any) -> Any:
@@ -329,6 +350,13 @@ def load_settings(**overrides: Any) -> Settings:
             "JETRACK_WORKERS: several processes need the shared mode: embedded chDB allows "
             "one process per data dir, so set JETRACK_CLICKHOUSE_URL (a ClickHouse server), "
             "JETRACK_DATABASE_URL (PostgreSQL) and JETRACK_REDIS_URL, or serve one process"
+        )
+    if settings.billing and (
+        settings.stripe_secret_key is None or settings.stripe_webhook_secret is None
+    ):
+        raise ConfigError(
+            "JETRACK_BILLING: billing needs JETRACK_STRIPE_SECRET_KEY and "
+            "JETRACK_STRIPE_WEBHOOK_SECRET (from the Stripe dashboard)"
         )
     if (settings.certfile is None) != (settings.keyfile is None):
         raise ConfigError("JETRACK_CERTFILE/JETRACK_KEYFILE: set both to serve TLS, or neither")

@@ -10,7 +10,7 @@ import pytest
 
 from jetrack.accounts.teams import personal_team
 from jetrack.accounts.users import create_user
-from jetrack.billing.plans import PLANS, Plan, plan_named
+from jetrack.billing.plans import FEATURES, FREE, PLANS, UNLIMITED, Plan, effective_plan, plan_named
 from jetrack.store.models import Team
 from jetrack.store.stores import Stores
 
@@ -29,7 +29,7 @@ from jetrack.store.stores import Stores
 )
 def test_plan_named(value: str | None, expected: tuple[str, int, int] | None) -> None:
     plan = plan_named(value)
-    found = None if plan is None else (plan.name, plan.retention_days, plan.monthly_events)
+    found = None if plan is None else (plan.name, plan.retention_days, plan.monthly_pageviews)
     assert found == expected
 
 
@@ -38,7 +38,10 @@ def test_each_plan_is_filed_under_its_key_and_a_bigger_plan_gives_more() -> None
     tiers = list(PLANS.values())
     for smaller, bigger in itertools.pairwise(tiers):
         assert bigger.retention_days > smaller.retention_days
-        assert bigger.monthly_events > smaller.monthly_events
+        for limit in ("monthly_pageviews", "sites", "team_members", "price_month", "price_year"):
+            assert getattr(bigger, limit) > getattr(smaller, limit), limit
+        assert bigger.features >= smaller.features
+        assert bigger.price_year < 12 * bigger.price_month or bigger.price_month == 0
 
 
 def test_plans_cannot_be_changed_in_place() -> None:
@@ -58,3 +61,24 @@ def test_a_teams_stored_plan_resolves_after_a_round_trip(stores: Stores) -> None
         assert stored is not None
         plan = plan_named(stored.plan)
     assert plan is PLANS["growth"]
+
+
+@pytest.mark.parametrize(
+    ("billing", "value", "expected"),
+    [
+        (False, None, "unlimited"),
+        (False, "business", "unlimited"),  # billing off: nothing is limited whatever the column
+        (True, None, "free"),  # billing on: a team without a plan is on Free
+        (True, "growth", "growth"),
+        (True, "enterprise", "free"),
+    ],
+)
+def test_effective_plan(billing: bool, value: str | None, expected: str) -> None:
+    assert effective_plan(billing, value).key == expected
+
+
+def test_the_unlimited_plan_limits_nothing() -> None:
+    assert UNLIMITED.monthly_pageviews is None and UNLIMITED.sites is None
+    assert UNLIMITED.team_members is None
+    assert all(UNLIMITED.includes(feature) for feature in FEATURES)
+    assert not FREE.includes("funnels")
