@@ -18,6 +18,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.billing.upkeep import ERASE_KIND, run_billing_upkeep, run_customer_erasure
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.imports import run_import
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
@@ -52,6 +53,8 @@ HANDLERS: dict[str, Handler] = {
     "alert_mail": send_alert_mail,
     "webhook": deliver_webhook,
     "import": run_import,
+    "billing_upkeep": run_billing_upkeep,
+    ERASE_KIND: run_customer_erasure,
 }
 DAILY_KINDS = ("retention", "purge")
 HOURLY_KINDS = ("rollups",)
@@ -66,6 +69,9 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
         for kind in HOURLY_KINDS:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
+        if stores.settings.billing:
+            day = now.date().isoformat()
+            job_queue.enqueue(session, "billing_upkeep", dedup_key=f"billing_upkeep:{day}")
         schedule_reports(session, stores.settings, now)
         schedule_alerts(session, stores.settings, now)
         for request in session.scalars(

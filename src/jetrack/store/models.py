@@ -581,6 +581,43 @@ class SiteImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class TeamBilling(Base):
+    """A team's customer and its subscription at the payment provider (jetrack.billing),
+    as the provider last answered (revision 0014). No card, no address: the provider
+    holds those."""
+
+    __tablename__ = "team_billing"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)  # what it pays for
+    interval: Mapped[str | None] = mapped_column(String(8), default=None)  # month | year
+    # The provider's status: trialing, active, past_due, canceled, unpaid, incomplete...
+    status: Mapped[str | None] = mapped_column(String(24), default=None)
+    current_period_end: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    trial_end: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when the subscription turns past_due: the paid plan stays until then.
+    grace_end: Mapped[datetime | None] = mapped_column(default=None)
+    had_trial: Mapped[bool] = mapped_column(Boolean, default=False)  # one trial per team
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BillingEvent(Base):
+    """A webhook event of the payment provider already applied: a duplicate is skipped."""
+
+    __tablename__ = "billing_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column()  # the event's time at the provider
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 @event.listens_for(Site, "after_delete")
 def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
     """Every deleted site leaves a record, so that the purge job erases its events."""
