@@ -28,6 +28,7 @@ from jetrack.web import (
     accounts_pages,
     admin_pages,
     annotations_api,
+    billing_pages,
     dashboard,
     errors,
     funnels_pages,
@@ -81,6 +82,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     admin_pages.routes,
     reports_pages.routes,
     imports_pages.routes,
+    billing_pages.routes,
 ]
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]

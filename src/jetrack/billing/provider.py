@@ -165,7 +165,7 @@ def subscription(settings: Settings, subscription_id: str) -> SubscriptionFacts:
 
 
 def _facts(found: stripe.Subscription) -> SubscriptionFacts:
-    metadata = dict(found.metadata or {})
+    metadata = found.metadata.to_dict() if found.metadata else {}
     items = found["items"].data if "items" in found else []
     first = items[0] if items else None
     interval = first.price.recurring.interval if first and first.price.recurring else None
@@ -281,9 +281,14 @@ def verified_event(settings: Settings, payload: bytes, signature: str) -> stripe
         raise BadSignature("the body is not a Stripe event") from exc
 
 
+def event_object(event: stripe.Event) -> dict[str, Any]:
+    """The object an event carries, as plain values."""
+    return dict(event.data.object.to_dict())
+
+
 def subscription_of_event(event: stripe.Event) -> str | None:
     """The subscription an event is about, wherever its object keeps it."""
-    found = event.data.object
+    found = event_object(event)
     if found.get("object") == "subscription":
         return str(found["id"])
     direct = found.get("subscription")

@@ -51,3 +51,17 @@ def invoices_document(settings: Settings, customer: TeamCustomer) -> dict[str, A
             for invoice in provider.invoices(settings, customer.customer_id)
         ],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class TeamDetails:
+    customer: TeamCustomer
+    details: provider.BillingDetails | None  # None: the provider has no such customer now
+
+
+def details_of(settings: Settings, customers: list[TeamCustomer]) -> list[TeamDetails]:
+    """Each customer's details, read live; raises provider.BillingUnavailable."""
+    return [
+        TeamDetails(customer, provider.billing_details(settings, customer.customer_id))
+        for customer in customers
+    ]

@@ -77,7 +77,7 @@ def _record(session: Session, event: stripe.Event, now: datetime) -> bool:
 def _link_checkout(session: Session, event: stripe.Event) -> None:
     """A completed checkout names its team (client_reference_id) and customer: keep the
     pair, for a team whose customer was made elsewhere."""
-    found = event.data.object
+    found = provider.event_object(event)
     team, customer = str(found.get("client_reference_id") or ""), found.get("customer")
     if team.isdigit() and isinstance(customer, str) and session.get(Team, int(team)):
         subscriptions.record_customer(session, int(team), customer)

@@ -20,6 +20,8 @@ from jetrack.accounts.users import (
     normalize_email,
     verify_password,
 )
+from jetrack.billing import records
+from jetrack.billing.provider import BillingUnavailable
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import LANGUAGE_NAMES, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
@@ -87,7 +89,23 @@ async def account_page(
         "errors": errors or {},
         "languages": LANGUAGE_NAMES,
     }
+    settings: Settings = request.app.state.settings
+    if settings.billing:
+        context.update(await _billing_details(request, settings, user))
     return await render(request, "account.html", context, status=status)
+
+
+async def _billing_details(request: Request, settings: Settings, user: User) -> dict[str, Any]:
+    """The billing details the provider holds for the teams the account owns, read live
+    (Jetrack keeps none): shown so they can be checked and changed (rectification)."""
+    customers = await in_session(request, records.owned_customers, user.id)
+    if not customers:
+        return {}
+    try:
+        found = await run_in_threadpool(records.details_of, settings, customers)
+    except BillingUnavailable:
+        return {"billing_unreachable": True}
+    return {"billing_details": found}
 
 
 async def account_view(request: Request) -> Response:
