@@ -10,6 +10,8 @@ import pytest
 
 from jetrack.config import Settings
 from tests.conftest import free_port, make_settings
+from tests.conftest import smtp as smtp
+from tests.privacy.conftest import open_with as open_with
 from tests.support.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer
 
 
@@ -20,16 +22,18 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 
 def billing_settings(data_dir: Path, fake: FakeStripe, **overrides: object) -> Settings:
-    return make_settings(
-        data_dir,
-        billing=True,
-        stripe_secret_key=SECRET_KEY,
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_api_base=fake.base,
-        **overrides,
-    )
+    return make_settings(data_dir, **billing_overrides(fake), **overrides)
 
 
 @pytest.fixture
 def settings(tmp_path: Path, fake_stripe: FakeStripe) -> Settings:
     return billing_settings(tmp_path / "data", fake_stripe)
+
+
+def billing_overrides(fake: FakeStripe) -> dict[str, object]:
+    return {
+        "billing": True,
+        "stripe_secret_key": SECRET_KEY,
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+        "stripe_api_base": fake.base,
+    }
