@@ -29,6 +29,7 @@ def test_services_and_job_handlers_are_functions() -> None:
     # Scheduled kinds, and those another job or a page queues (exports, reports and alerts
     # with their mails and webhook deliveries, imports).
     queued = {"export", "reports", "report_mail", "alerts", "alert_mail", "webhook", "import"}
+    queued |= {"plan_mail"}  # the quota job's mails to a team's owners
     kinds = {*runner.DAILY_KINDS, *runner.HOURLY_KINDS, *runner.PURGE_KINDS, *queued}
     assert set(runner.HANDLERS) == kinds
     assert all(inspect.isfunction(handler) for handler in runner.HANDLERS.values())

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.imports import run_import
+from jetrack.jobs.quota import run_quota, send_plan_mail
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.jobs.webhooks import deliver_webhook
@@ -52,9 +53,11 @@ HANDLERS: dict[str, Handler] = {
     "alert_mail": send_alert_mail,
     "webhook": deliver_webhook,
     "import": run_import,
+    "quota": run_quota,
+    "plan_mail": send_plan_mail,
 }
 DAILY_KINDS = ("retention", "purge")
-HOURLY_KINDS = ("rollups",)
+HOURLY_KINDS = ("rollups", "quota")
 PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
 
 
