@@ -48,3 +48,11 @@ def add_events(
 def team_plan(stores: Stores, team_id: int) -> str | None:
     with stores.control.session() as session:
         return session.get_one(Team, team_id).plan
+
+
+# Settings of an instance with billing on (the provider is never called by these tests).
+BILLING_ON = {
+    "billing": True,
+    "stripe_secret_key": "sk_test_quota",
+    "stripe_webhook_secret": "whsec_quota",
+}
