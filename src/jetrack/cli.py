@@ -794,8 +794,9 @@ def plan_list() -> None:
 @click.argument("plan_key")
 def plan_set(team_id: int, plan_key: str) -> None:
     """Put a team on PLAN_KEY (free, growth, business) or `none` for the instance's settings."""
+    from jetrack.billing.changes import apply_plan
     from jetrack.billing.plans import PLANS
-    from jetrack.store.models import Team
+    from jetrack.store.models import Team, utcnow
 
     if plan_key != "none" and plan_key not in PLANS:
         fail(f"PLAN_KEY: must be one of {', '.join(PLANS)} or none")
@@ -804,8 +805,15 @@ def plan_set(team_id: int, plan_key: str) -> None:
         if team is None:
             fail(f"--team: no team with id {team_id}; see `jetrack plan list`")
             return
-        team.plan = None if plan_key == "none" else plan_key
+        change = apply_plan(
+            session, team, None if plan_key == "none" else plan_key, reason="operator", now=utcnow()
+        )
         click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
+        if change is not None and change.notice_ends_at is not None:
+            click.echo(
+                f"retention: the longer retention stays until {change.notice_ends_at:%Y-%m-%d}"
+                " (downgrade notice; the owners are told and offered the export)"
+            )
 
 
 # Server logs, GoatCounter and Umami: replayed as events in this process; running the same

@@ -58,7 +58,14 @@ def test_the_export_holds_the_teams_invoices(stores: Stores, fake_stripe: FakeSt
         path = exports_dir(stores) / export.directory / ZIP_NAME
     with zipfile.ZipFile(path) as archive:
         billing = json.loads(archive.read("billing.json"))
-    (team,) = billing["teams"]
+    history = {team["team"]: team["changes"] for team in billing["plan_history"]}
+    (change,) = history["Ada's team"]
+    assert (change["from"], change["to"], change["reason"]) == (
+        None,
+        "growth",
+        "subscription_updated",
+    )
+    (team,) = billing["invoices"]
     assert team["team"] == "Ada's team"
     (invoice,) = team["invoices"]
     assert invoice["number"] == "JT01-0001" and invoice["amount"] == 1900

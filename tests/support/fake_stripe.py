@@ -254,7 +254,12 @@ class FakeStripe:
     # --- events ------------------------------------------------------------------------------
 
     def event(
-        self, kind: str, obj: dict[str, Any], *, event_id: str | None = None, created: int | None = None
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        created: int | None = None,
     ) -> dict[str, Any]:
         return {
             "id": event_id or self.new_id("evt"),
@@ -290,9 +295,13 @@ class FakeStripe:
             data = session["_params"].get("subscription_data", {})
             trial = int(data.get("trial_period_days", 0) or 0)
             line = session["_params"]["line_items"][0]
-            subscription = self.make_subscription(customer_id, line, data.get("metadata", {}), trial)
+            subscription = self.make_subscription(
+                customer_id, line, data.get("metadata", {}), trial
+            )
             invoice = self.make_invoice(subscription)
-            session.update(status="complete", payment_status="paid", subscription=subscription["id"])
+            session.update(
+                status="complete", payment_status="paid", subscription=subscription["id"]
+            )
         public = {k: v for k, v in session.items() if not k.startswith("_")}
         if self.webhook_url:
             for kind, obj in (

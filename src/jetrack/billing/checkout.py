@@ -102,7 +102,9 @@ def cancel_at_period_end(
     sync(control, settings, subscription_id, now)
 
 
-def sync(control: ControlStore, settings: Settings, subscription_id: str, now: datetime) -> str | None:
+def sync(
+    control: ControlStore, settings: Settings, subscription_id: str, now: datetime
+) -> str | None:
     """Read the subscription from the provider and apply it; the team's plan key."""
     facts = provider.subscription(settings, subscription_id)
     with control.session() as session:

@@ -240,9 +240,7 @@ def invoices(settings: Settings, customer_id: str) -> list[Invoice]:
 def set_cancel_at_period_end(settings: Settings, subscription_id: str, cancel: bool) -> None:
     """Cancel at the end of the period (the plan stays until then), or take that back."""
     with _calling("changing the subscription"):
-        client(settings).v1.subscriptions.update(
-            subscription_id, {"cancel_at_period_end": cancel}
-        )
+        client(settings).v1.subscriptions.update(subscription_id, {"cancel_at_period_end": cancel})
 
 
 def cancel_subscriptions(settings: Settings, customer_id: str) -> list[str]:
@@ -263,7 +261,10 @@ def delete_customer(settings: Settings, customer_id: str) -> None:
         with _calling("deleting the customer"):
             client(settings).v1.customers.delete(customer_id)
     except BillingUnavailable as exc:
-        if isinstance(exc.__cause__, stripe.InvalidRequestError) and exc.__cause__.http_status == 404:
+        if (
+            isinstance(exc.__cause__, stripe.InvalidRequestError)
+            and exc.__cause__.http_status == 404
+        ):
             return
         raise
 

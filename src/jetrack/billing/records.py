@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jetrack.billing import provider
+from jetrack.billing.changes import plan_history
 from jetrack.config import Settings
 from jetrack.store.models import Membership, Team, TeamBilling
 
@@ -19,6 +20,37 @@ class TeamCustomer:
     team_id: int
     team_name: str
     customer_id: str
+
+
+def _owned_teams(session: Session, user_id: int) -> list[Team]:
+    return list(
+        session.scalars(
+            select(Team)
+            .join(Membership, Membership.team_id == Team.id)
+            .where(Membership.user_id == user_id, Membership.role == "owner")
+            .order_by(Team.name, Team.id)
+        )
+    )
+
+
+def plan_history_document(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The plan changes of each team `user_id` owns, oldest first, for the export."""
+    return [
+        {
+            "team_id": team.id,
+            "team": team.name,
+            "changes": [
+                {
+                    "from": change.from_plan,
+                    "to": change.to_plan,
+                    "reason": change.reason,
+                    "at": change.changed_at.isoformat(),
+                }
+                for change in plan_history(session, team.id)
+            ],
+        }
+        for team in _owned_teams(session, user_id)
+    ]
 
 
 def owned_customers(session: Session, user_id: int) -> list[TeamCustomer]:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jetrack.billing.changes import ChangeReason, apply_plan
 from jetrack.billing.plans import FREE, PLANS
 from jetrack.billing.provider import SubscriptionFacts
 from jetrack.store.models import Team, TeamBilling, as_utc
@@ -89,9 +90,7 @@ def record_customer(session: Session, team_id: int, customer_id: str) -> TeamBil
 def customers_of_teams(session: Session, team_ids: list[int]) -> list[str]:
     if not team_ids:
         return []
-    rows = session.scalars(
-        select(TeamBilling.customer_id).where(TeamBilling.team_id.in_(team_ids))
-    )
+    rows = session.scalars(select(TeamBilling.customer_id).where(TeamBilling.team_id.in_(team_ids)))
     return sorted(rows)
 
 
@@ -108,9 +107,22 @@ def _adopts(row: TeamBilling, facts: SubscriptionFacts) -> bool:
     return facts.status in PAYING or row.status not in PAYING
 
 
-def apply_subscription(session: Session, facts: SubscriptionFacts, now: datetime) -> str | None:
-    """Store the provider's answer and move the team to the plan it gives; the team's
-    plan key, or None when the subscription belongs to no team of this instance."""
+def change_reason(status: str | None, key: str) -> ChangeReason:
+    """Why a subscription in `status` moves its team to `key`, for the plan history (pure)."""
+    if key != FREE.key:
+        return "subscription_updated"
+    return "past_due_grace_ended" if status == "past_due" else "cancelled"
+
+
+def apply_subscription(
+    session: Session,
+    facts: SubscriptionFacts,
+    now: datetime,
+    reason: ChangeReason | None = None,
+) -> str | None:
+    """Store the provider's answer and move the team to the plan it gives (`reason`: why,
+    when the caller knows better than the status); the team's plan key, or None when the
+    subscription belongs to no team of this instance."""
     row = billing_of_customer(session, facts.customer_id)
     if row is None and facts.team_id is not None and session.get(Team, facts.team_id):
         row = record_customer(session, facts.team_id, facts.customer_id)
@@ -127,7 +139,7 @@ def apply_subscription(session: Session, facts: SubscriptionFacts, now: datetime
         grace_end=row.grace_end,
         now=now,
     )
-    return _move_team(session, row.team_id, key, f"subscription {facts.status}", now)
+    return _move_team(session, row.team_id, key, reason or change_reason(row.status, key), now)
 
 
 def _store(row: TeamBilling, facts: SubscriptionFacts, now: datetime) -> None:
@@ -142,14 +154,9 @@ def _store(row: TeamBilling, facts: SubscriptionFacts, now: datetime) -> None:
     row.synced_at = now
 
 
-def apply_plan(session: Session, team: Team, new_key: str, *, reason: str, now: datetime) -> None:
-    """Stand-in for jetrack.billing.changes.apply_plan (branch hx/billquota: plan history,
-    the retention warning of a downgrade) until it is merged; same signature."""
-    log.info("billing: team %s to plan %s (%s)", team.id, new_key, reason)
-    team.plan = new_key
-
-
-def _move_team(session: Session, team_id: int, key: str, reason: str, now: datetime) -> str:
+def _move_team(
+    session: Session, team_id: int, key: str, reason: ChangeReason, now: datetime
+) -> str:
     team = session.get(Team, team_id)
     if team is not None and (team.plan or FREE.key) != key:
         apply_plan(session, team, key, reason=reason, now=now)
@@ -171,6 +178,6 @@ def expire_grace(session: Session, now: datetime) -> list[int]:
         )
         team = session.get(Team, row.team_id)
         if team is not None and key == FREE.key and (team.plan or FREE.key) != key:
-            _move_team(session, row.team_id, key, "grace over" if row.grace_end else "ended", now)
+            _move_team(session, row.team_id, key, change_reason(row.status, key), now)
             moved.append(row.team_id)
     return moved

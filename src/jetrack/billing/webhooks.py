@@ -38,7 +38,9 @@ EVENT_MEMORY = timedelta(days=30)
 Outcome = Literal["applied", "duplicate", "ignored"]
 
 
-def handle(control: ControlStore, settings: Settings, event: stripe.Event, now: datetime) -> Outcome:
+def handle(
+    control: ControlStore, settings: Settings, event: stripe.Event, now: datetime
+) -> Outcome:
     """Apply a verified event. Raises provider.BillingUnavailable when the subscription
     cannot be read again (the endpoint answers 503 and the provider retries)."""
     if event.type not in HANDLED:
@@ -51,10 +53,11 @@ def handle(control: ControlStore, settings: Settings, event: stripe.Event, now: 
     with control.session() as session:
         if not _record(session, event, now):
             return "duplicate"
-        if event.type == "checkout.session.completed":
+        checkout = event.type == "checkout.session.completed"
+        if checkout:
             _link_checkout(session, event)
         if facts is not None:
-            subscriptions.apply_subscription(session, facts, now)
+            subscriptions.apply_subscription(session, facts, now, "checkout" if checkout else None)
     return "applied"
 
 
@@ -84,5 +87,7 @@ def _link_checkout(session: Session, event: stripe.Event) -> None:
 
 
 def forget_old_events(session: Session, now: datetime) -> int:
-    result = session.execute(delete(BillingEvent).where(BillingEvent.received_at < now - EVENT_MEMORY))
+    result = session.execute(
+        delete(BillingEvent).where(BillingEvent.received_at < now - EVENT_MEMORY)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from jetrack.billing.upkeep import ERASE_KIND, run_billing_upkeep, run_customer_erasure
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.imports import run_import
+from jetrack.jobs.quota import run_quota, send_plan_mail
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.jobs.webhooks import deliver_webhook
@@ -55,9 +56,11 @@ HANDLERS: dict[str, Handler] = {
     "import": run_import,
     "billing_upkeep": run_billing_upkeep,
     ERASE_KIND: run_customer_erasure,
+    "quota": run_quota,
+    "plan_mail": send_plan_mail,
 }
 DAILY_KINDS = ("retention", "purge")
-HOURLY_KINDS = ("rollups",)
+HOURLY_KINDS = ("rollups", "quota")
 PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
 
 

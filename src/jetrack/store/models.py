@@ -581,6 +581,57 @@ class SiteImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class PlanHistoryEntry(Base):
+    """One change of a team's plan (revision 0015; jetrack.billing.changes): from, to, why
+    (checkout, subscription_updated, past_due_grace_ended, cancelled, operator) and when."""
+
+    __tablename__ = "plan_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    from_plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    to_plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    reason: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionNotice(Base):
+    """A team moved to a plan that keeps data for less time (revision 0015): until
+    `ends_at` its sites keep `keep_days` (0: the instance's JETRACK_RETENTION_DAYS), so the
+    owners are told and can export first; `mailed_at` when they were."""
+
+    __tablename__ = "retention_notices"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    keep_days: Mapped[int] = mapped_column(Integer)
+    new_days: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column()
+    mailed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TeamUsage(Base):
+    """A team's billable events in one billing period (revision 0015; jetrack.billing.usage),
+    counted by the quota job so that no page load counts them, and where the quota's
+    warnings, grace and lock stand. `plan` is the plan the warnings and grace were for: a
+    plan change starts them over."""
+
+    __tablename__ = "team_usage"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
+    period_end: Mapped[datetime] = mapped_column()
+    billable_events: Mapped[int] = mapped_column(BigInteger, default=0)
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    warned_at: Mapped[datetime | None] = mapped_column(default=None)  # the first threshold
+    over_at: Mapped[datetime | None] = mapped_column(default=None)  # 100%: the grace starts
+
+
 class TeamBilling(Base):
     """A team's customer and its subscription at the payment provider (jetrack.billing),
     as the provider last answered (revision 0014). No card, no address: the provider

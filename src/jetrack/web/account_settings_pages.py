@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import api_keys, email_tokens, login_sessions, two_factor
+from jetrack.accounts.permissions import teams_of
+from jetrack.accounts.teams import personal_team
 from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import (
     AccountError,
@@ -21,6 +23,7 @@ from jetrack.accounts.users import (
     verify_password,
 )
 from jetrack.billing import records
+from jetrack.billing.limits import PlanLimitError, require
 from jetrack.billing.provider import BillingUnavailable
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import LANGUAGE_NAMES, gettext_noop
@@ -29,6 +32,7 @@ from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.store.models import User
 from jetrack.web.auth import clear_session_cookie, require_user, signed_in
+from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
@@ -392,12 +396,30 @@ async def api_key_create(request: Request) -> Response:
     name = text(form, "name", 300)
     scope = text(form, "scope", 40) or api_keys.STATS_SCOPE
     try:
+        if scope == api_keys.STATS_SCOPE:
+            await in_session(request, _stats_api_allowed, user, billing_of(request))
         _, key = await in_session(request, api_keys.create_api_key, user, name, scope)
-    except AccountError as exc:
+    except (AccountError, PlanLimitError) as exc:
         return await api_keys_page(
-            request, {"errors": {exc.field: exc.problem}, "values": {"name": name}}, 400
+            request,
+            {"errors": {exc.field: exc.problem}, "values": {"name": name}},
+            getattr(exc, "status", 400),
         )
     return await api_keys_page(request, {"new_key": key})
+
+
+def _stats_api_allowed(session: Session, user: User, billing: bool) -> None:
+    """A Stats API key is for a plan with the Stats API: one of the account's teams must
+    have it (billing/limits.py); its own team's plan is named otherwise."""
+    first_refusal: PlanLimitError | None = None
+    for team in teams_of(session, user) or [personal_team(session, user)]:
+        try:
+            require(session, team, billing, "stats_api", "name")
+            return
+        except PlanLimitError as exc:
+            first_refusal = first_refusal or exc
+    if first_refusal is not None:
+        raise first_refusal
 
 
 async def api_key_revoke(request: Request) -> Response:
