@@ -123,8 +123,9 @@ class FakeStripe:
         return customer
 
     def make_card(self, customer_id: str, brand: str = "visa", last4: str = "4242") -> str:
+        method_id = self.new_id("pm")
         method = {
-            "id": self.new_id("pm"),
+            "id": method_id,
             "object": "payment_method",
             "billing_details": {"address": None, "email": None, "name": None, "phone": None},
             "card": {
@@ -141,9 +142,9 @@ class FakeStripe:
             "metadata": {},
             "type": "card",
         }
-        self.payment_methods[method["id"]] = method
-        self.customers[customer_id]["invoice_settings"]["default_payment_method"] = method["id"]
-        return str(method["id"])
+        self.payment_methods[method_id] = method
+        self.customers[customer_id]["invoice_settings"]["default_payment_method"] = method_id
+        return method_id
 
     def make_subscription(
         self, customer_id: str, line: dict[str, Any], metadata: dict[str, str], trial_days: int

@@ -275,11 +275,14 @@ def verified_event(settings: Settings, payload: bytes, signature: str) -> stripe
     if secret is None:
         raise BadSignature("no webhook secret is set")
     try:
-        return stripe.Webhook.construct_event(payload, signature, secret.get_secret_value())
+        event: stripe.Event = stripe.Webhook.construct_event(
+            payload, signature, secret.get_secret_value()
+        )
     except stripe.SignatureVerificationError as exc:
         raise BadSignature("the Stripe-Signature header does not match the body") from exc
     except ValueError as exc:
         raise BadSignature("the body is not a Stripe event") from exc
+    return event
 
 
 def event_object(event: stripe.Event) -> dict[str, Any]:

@@ -94,6 +94,10 @@ def customers_of_teams(session: Session, team_ids: list[int]) -> list[str]:
     return sorted(rows)
 
 
+def _team_exists(session: Session, team_id: int) -> bool:
+    return session.get(Team, team_id) is not None
+
+
 def trial_days(row: TeamBilling | None) -> int:
     return 0 if row is not None and (row.had_trial or row.subscription_id) else TRIAL_DAYS
 
@@ -124,7 +128,7 @@ def apply_subscription(
     when the caller knows better than the status); the team's plan key, or None when the
     subscription belongs to no team of this instance."""
     row = billing_of_customer(session, facts.customer_id)
-    if row is None and facts.team_id is not None and session.get(Team, facts.team_id):
+    if row is None and facts.team_id is not None and _team_exists(session, facts.team_id):
         row = record_customer(session, facts.team_id, facts.customer_id)
     if row is None:
         log.warning("billing: subscription of an unknown customer ignored")

@@ -82,7 +82,9 @@ def _link_checkout(session: Session, event: stripe.Event) -> None:
     pair, for a team whose customer was made elsewhere."""
     found = provider.event_object(event)
     team, customer = str(found.get("client_reference_id") or ""), found.get("customer")
-    if team.isdigit() and isinstance(customer, str) and session.get(Team, int(team)):
+    if not (team.isdigit() and isinstance(customer, str)):
+        return
+    if session.get(Team, int(team)) is not None:
         subscriptions.record_customer(session, int(team), customer)
 
 
