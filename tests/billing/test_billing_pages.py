@@ -260,3 +260,22 @@ def test_nothing_stored_of_the_card_or_address(
         assert row is not None
         stored = " ".join(str(getattr(row, column.key)) for column in TeamBilling.__table__.columns)
     assert "4242" not in stored and "visa" not in stored
+
+
+def _form_action(response: object) -> str:
+    policy = str(getattr(response, "headers")["content-security-policy"])
+    return next(part.strip() for part in policy.split(";") if "form-action" in part)
+
+
+def test_only_the_billing_forms_may_lead_to_the_provider(
+    client: TestClient, world: World, fake_stripe: FakeStripe
+) -> None:
+    """Browsers apply form-action to a form's redirect: the owner's plans page lets its
+    forms lead to the provider's pages; a viewer's plans page and other pages do not."""
+    _as(client, world, "owner")
+    owner = _form_action(client.get(f"/billing/teams/{world.team_id}"))
+    assert owner == f"form-action 'self' https: {fake_stripe.base}"
+    assert _form_action(client.get("/teams")) == "form-action 'self'"
+    assert _form_action(client.get("/account")) == "form-action 'self'"  # no customer yet
+    _as(client, world, "viewer")
+    assert _form_action(client.get(f"/billing/teams/{world.team_id}")) == "form-action 'self'"

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -351,7 +352,9 @@ def build_app(fake: FakeStripe) -> Starlette:
         return HTMLResponse(body)
 
     async def checkout_pay(request: Request) -> Response:
-        success = fake.pay(request.path_params["session_id"])
+        # In a worker thread: Jetrack reads the subscription back from this server while
+        # the webhooks are being posted.
+        success = await run_in_threadpool(fake.pay, request.path_params["session_id"])
         return RedirectResponse(success, 303)
 
     async def portal_page(request: Request) -> Response:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 
@@ -81,6 +82,17 @@ def client(settings: Settings) -> stripe.StripeClient:
     if not settings.billing or settings.stripe_secret_key is None:
         raise BillingUnavailable("billing is off on this instance")
     return _client(settings.stripe_secret_key.get_secret_value(), settings.stripe_api_base)
+
+
+def page_sources(settings: Settings) -> list[str]:
+    """CSP sources of the provider's pages (checkout, portal) that Jetrack's forms redirect
+    to: any https origin, the provider's own being on several hosts; with a test or proxy
+    API base, its origin too."""
+    sources = ["https:"]
+    if settings.stripe_api_base:
+        parts = urlsplit(settings.stripe_api_base)
+        sources.append(f"{parts.scheme}://{parts.netloc}")
+    return sources
 
 
 @contextmanager

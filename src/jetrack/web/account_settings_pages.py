@@ -24,7 +24,7 @@ from jetrack.accounts.users import (
 )
 from jetrack.billing import records
 from jetrack.billing.limits import PlanLimitError, require
-from jetrack.billing.provider import BillingUnavailable
+from jetrack.billing.provider import BillingUnavailable, page_sources
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import LANGUAGE_NAMES, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
@@ -36,6 +36,7 @@ from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
+from jetrack.web.security_headers import allow_form_targets
 from jetrack.web.templating import render
 from jetrack.web.throttles import mails as mail_limiter
 from jetrack.web.throttles import reauth as reauth_throttle
@@ -109,6 +110,7 @@ async def _billing_details(request: Request, settings: Settings, user: User) -> 
         found = await run_in_threadpool(records.details_of, settings, customers)
     except BillingUnavailable:
         return {"billing_unreachable": True}
+    allow_form_targets(request, page_sources(settings))  # Change billing details: the portal
     return {"billing_details": found}
 
 

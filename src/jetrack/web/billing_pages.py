@@ -28,6 +28,7 @@ from jetrack.web.auth import require_user
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number, text
+from jetrack.web.security_headers import allow_form_targets
 from jetrack.web.templating import render
 
 log = logging.getLogger("jetrack.billing")
@@ -91,9 +92,11 @@ def _plans_view(session: Session, user: User, team_id: int) -> PlansView:
 async def plans_page(
     request: Request, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    _settings(request)
+    settings = _settings(request)
     user = await require_user(request)
     view = await in_session(request, _plans_view, user, _team_id(request))
+    if view.may_manage:
+        allow_form_targets(request, provider.page_sources(settings))
     context = {
         "nav": "teams",
         "view": view,
