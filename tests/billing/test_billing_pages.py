@@ -239,7 +239,7 @@ def test_account_page_shows_the_providers_billing_details(
     page = client.get("/account")
     assert "Billing details" in page.text
     assert "Hauptstr. 1" in page.text and "10115 Berlin" in page.text
-    assert "visa ending in 4242" in page.text
+    assert "Visa ending in 4242" in page.text
     assert f'action="/billing/teams/{world.team_id}/portal"' in page.text
     fake_stripe.down = True
     down = client.get("/account")
