@@ -764,6 +764,40 @@ def audit(log_paths: tuple[Path, ...]) -> None:
 
 
 @main.group()
+def billing() -> None:
+    """Billing through Stripe (JETRACK_BILLING): teams' subscriptions."""
+
+
+@billing.command("sync")
+@click.option(
+    "--team", "team_id", type=int, required=True, help="Team id (see `jetrack plan list`)."
+)
+def billing_sync(team_id: int) -> None:
+    """Read a team's subscription from Stripe again and apply it (after lost webhooks)."""
+    from jetrack.billing.checkout import sync_team
+    from jetrack.billing.provider import BillingUnavailable
+    from jetrack.billing.subscriptions import billing_of
+    from jetrack.store.models import utcnow
+
+    settings = settings_or_exit()
+    if not settings.billing:
+        fail("JETRACK_BILLING is off: there is nothing to sync")
+    with opened_control(settings) as control:
+        try:
+            key = sync_team(control, settings, team_id, utcnow())
+        except BillingUnavailable as exc:
+            fail(f"Stripe could not be reached: {exc}")
+            return
+        if key is None:
+            fail(f"--team: team {team_id} has no Stripe customer or subscription")
+            return
+        with control.session() as session:
+            row = billing_of(session, team_id)
+            status = row.status if row is not None else None
+        click.echo(f"team {team_id}: plan {key}, subscription {status}")
+
+
+@main.group()
 def plan() -> None:
     """Plans of teams (retention and usage); a team without one follows the instance."""
 

@@ -109,3 +109,23 @@ def sync(
     facts = provider.subscription(settings, subscription_id)
     with control.session() as session:
         return subscriptions.apply_subscription(session, facts, now)
+
+
+def sync_team(control: ControlStore, settings: Settings, team_id: int, now: datetime) -> str | None:
+    """Read the team's subscription from the provider again and apply it (after webhooks
+    were lost): its current one, else the customer's paying or newest one. The team's plan
+    key; None when the team has no customer or no subscription."""
+    with control.session() as session:
+        row = subscriptions.billing_of(session, team_id)
+        customer = row.customer_id if row is not None else None
+        subscription_id = row.subscription_id if row is not None else None
+    if customer is None:
+        return None
+    if subscription_id is not None:
+        return sync(control, settings, subscription_id, now)
+    found = provider.subscriptions_of(settings, customer)
+    paying = [facts for facts in found if facts.status in subscriptions.PAYING]
+    if not (paying or found):
+        return None
+    with control.session() as session:
+        return subscriptions.apply_subscription(session, (paying or found)[0], now)

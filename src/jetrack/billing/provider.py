@@ -255,14 +255,20 @@ def set_cancel_at_period_end(settings: Settings, subscription_id: str, cancel: b
         client(settings).v1.subscriptions.update(subscription_id, {"cancel_at_period_end": cancel})
 
 
+def subscriptions_of(settings: Settings, customer_id: str) -> list[SubscriptionFacts]:
+    """Every subscription of the customer, ended ones too, newest first."""
+    with _calling("listing the subscriptions"):
+        page = client(settings).v1.subscriptions.list({"customer": customer_id, "status": "all"})
+    return [_facts(found) for found in page.data]
+
+
 def cancel_subscriptions(settings: Settings, customer_id: str) -> list[str]:
     """Cancel every subscription of the customer now; the ids cancelled."""
-    stripe_client = client(settings)
+    ended = ("canceled", "incomplete_expired")
+    live = [sub.id for sub in subscriptions_of(settings, customer_id) if sub.status not in ended]
     with _calling("cancelling the subscriptions"):
-        page = stripe_client.v1.subscriptions.list({"customer": customer_id, "status": "all"})
-        live = [sub.id for sub in page.data if sub.status not in ("canceled", "incomplete_expired")]
         for subscription_id in live:
-            stripe_client.v1.subscriptions.cancel(subscription_id)
+            client(settings).v1.subscriptions.cancel(subscription_id)
     return live
 
 
