@@ -4,6 +4,7 @@ on and the official library pointed at the loopback fake of Stripe."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -75,9 +76,9 @@ def test_owner_upgrades_through_checkout(
     assert created == [
         {"email": "owner@example.com", "name": "Acme", "metadata": {"team_id": str(world.team_id)}}
     ]
-    session = [
+    session = next(
         params for method, path, params in fake_stripe.calls if path == "/v1/checkout/sessions"
-    ][0]
+    )
     assert session["line_items"][0]["price_data"] == {
         "currency": "eur",
         "unit_amount": "19000",
@@ -262,8 +263,8 @@ def test_nothing_stored_of_the_card_or_address(
     assert "4242" not in stored and "visa" not in stored
 
 
-def _form_action(response: object) -> str:
-    policy = str(getattr(response, "headers")["content-security-policy"])
+def _form_action(response: Any) -> str:
+    policy = str(response.headers["content-security-policy"])
     return next(part.strip() for part in policy.split(";") if "form-action" in part)
 
 

@@ -29,8 +29,10 @@ def test_billing_pages_show_only_translated_text(
     with TestClient(app, follow_redirects=False, headers=headers) as client:
         _pay(client, fake_stripe, _checkout(client, world))
         sub = list(fake_stripe.subscriptions.values())[-1]
-        changes = {"cancel_at_period_end": True} if status == "cancel_at_period_end" else {}
-        fake_stripe.update_subscription(sub["id"], **(changes or {"status": status}))
+        if status == "cancel_at_period_end":
+            fake_stripe.update_subscription(sub["id"], cancel_at_period_end=True)
+        else:
+            fake_stripe.update_subscription(sub["id"], status=status)
         payload, event_headers = fake_stripe.signed_event("customer.subscription.updated", sub)
         assert (
             client.post("/billing/webhook", content=payload, headers=event_headers).status_code

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -94,6 +95,7 @@ def test_trial_then_active_then_cancelled_at_period_end(
     fake_stripe: FakeStripe, settings: Settings, control: ControlStore
 ) -> None:
     sub = _subscribe(fake_stripe, settings, control, trial_days=14)
+    step = partial(_sub_event, fake_stripe, settings, control, sub)
     created = fake_stripe.subscriptions[sub.subscription_id]
     assert (
         _deliver(fake_stripe, settings, control, "customer.subscription.created", created)
@@ -103,11 +105,7 @@ def test_trial_then_active_then_cancelled_at_period_end(
     assert (plan, row.status, row.had_trial, row.interval) == ("growth", "trialing", True, "month")
     assert row.trial_end is not None
 
-    _sub_event(
-        fake_stripe,
-        settings,
-        control,
-        sub,
+    step(
         "customer.subscription.updated",
         status="active",
         trial_end=None,
@@ -116,20 +114,14 @@ def test_trial_then_active_then_cancelled_at_period_end(
     assert (plan, row.status) == ("growth", "active")
 
     # Cancelled at the period's end: the plan stays until the provider ends it.
-    _sub_event(
-        fake_stripe,
-        settings,
-        control,
-        sub,
+    step(
         "customer.subscription.updated",
         cancel_at_period_end=True,
     )
     plan, row = _state(control, sub.team_id)
     assert (plan, row.status, row.cancel_at_period_end) == ("growth", "active", True)
 
-    _sub_event(
-        fake_stripe, settings, control, sub, "customer.subscription.deleted", status="canceled"
-    )
+    step("customer.subscription.deleted", status="canceled")
     plan, row = _state(control, sub.team_id)
     assert (plan, row.status) == ("free", "canceled")
 
@@ -138,7 +130,8 @@ def test_failed_payment_gives_a_grace_then_free_unless_paid(
     fake_stripe: FakeStripe, settings: Settings, control: ControlStore
 ) -> None:
     sub = _subscribe(fake_stripe, settings, control)
-    _sub_event(fake_stripe, settings, control, sub, "customer.subscription.created")
+    step = partial(_sub_event, fake_stripe, settings, control, sub)
+    step("customer.subscription.created")
     assert _state(control, sub.team_id)[0] == "growth"
 
     fake_stripe.update_subscription(sub.subscription_id, status="past_due")
@@ -176,8 +169,9 @@ def test_other_end_states_put_the_team_on_free(
     status: str, fake_stripe: FakeStripe, settings: Settings, control: ControlStore
 ) -> None:
     sub = _subscribe(fake_stripe, settings, control)
-    _sub_event(fake_stripe, settings, control, sub, "customer.subscription.created")
-    _sub_event(fake_stripe, settings, control, sub, "customer.subscription.updated", status=status)
+    step = partial(_sub_event, fake_stripe, settings, control, sub)
+    step("customer.subscription.created")
+    step("customer.subscription.updated", status=status)
     plan, row = _state(control, sub.team_id)
     assert (plan, row.status) == ("free", status)
 
@@ -232,9 +226,8 @@ def test_a_late_event_of_an_old_subscription_leaves_the_new_one(
     fake_stripe: FakeStripe, settings: Settings, control: ControlStore
 ) -> None:
     sub = _subscribe(fake_stripe, settings, control)
-    _sub_event(
-        fake_stripe, settings, control, sub, "customer.subscription.deleted", status="canceled"
-    )
+    step = partial(_sub_event, fake_stripe, settings, control, sub)
+    step("customer.subscription.deleted", status="canceled")
     metadata = {"team_id": str(sub.team_id), "plan": "growth", "interval": "month"}
     second = fake_stripe.make_subscription(sub.customer_id, GROWTH_MONTH, metadata, 0)
     _deliver(fake_stripe, settings, control, "customer.subscription.created", second)

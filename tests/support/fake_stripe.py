@@ -390,11 +390,14 @@ def _create_customer(fake: FakeStripe, parts: list[str], params: dict[str, Any])
     return JSONResponse(fake.make_customer(params))
 
 
+def _found(table: dict[str, dict[str, Any]], key: str, what: str) -> Response:
+    """The object, or Stripe's 404 naming it."""
+    found = table.get(key)
+    return JSONResponse(found) if found is not None else _error(404, f"No such {what}: '{key}'")
+
+
 def _get_customer(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
-    found = fake.customers.get(parts[1])
-    if found is None:
-        return _error(404, f"No such customer: '{parts[1]}'")
-    return JSONResponse(found)
+    return _found(fake.customers, parts[1], "customer")
 
 
 def _delete_customer(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
@@ -452,10 +455,7 @@ def _create_portal(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -
 
 
 def _get_subscription(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
-    found = fake.subscriptions.get(parts[1])
-    if found is None:
-        return _error(404, f"No such subscription: '{parts[1]}'")
-    return JSONResponse(found)
+    return _found(fake.subscriptions, parts[1], "subscription")
 
 
 def _update_subscription(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
@@ -490,10 +490,7 @@ def _list_invoices(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -
 
 
 def _get_payment_method(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
-    found = fake.payment_methods.get(parts[1])
-    if found is None:
-        return _error(404, f"No such PaymentMethod: '{parts[1]}'")
-    return JSONResponse(found)
+    return _found(fake.payment_methods, parts[1], "PaymentMethod")
 
 
 _ROUTES = [

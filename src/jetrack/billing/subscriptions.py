@@ -136,14 +136,18 @@ def apply_subscription(
     if not _adopts(row, facts):
         return None
     _store(row, facts, now)
-    key = decide_plan(
+    key = _decided(row, now)
+    return _move_team(session, row.team_id, key, reason or change_reason(row.status, key), now)
+
+
+def _decided(row: TeamBilling, now: datetime) -> str:
+    return decide_plan(
         status=row.status,
         plan=row.plan,
         current_period_end=row.current_period_end,
         grace_end=row.grace_end,
         now=now,
     )
-    return _move_team(session, row.team_id, key, reason or change_reason(row.status, key), now)
 
 
 def _store(row: TeamBilling, facts: SubscriptionFacts, now: datetime) -> None:
@@ -173,13 +177,7 @@ def expire_grace(session: Session, now: datetime) -> list[int]:
     moved = []
     rows = session.scalars(select(TeamBilling).where(TeamBilling.subscription_id.is_not(None)))
     for row in rows:
-        key = decide_plan(
-            status=row.status,
-            plan=row.plan,
-            current_period_end=row.current_period_end,
-            grace_end=row.grace_end,
-            now=now,
-        )
+        key = _decided(row, now)
         team = session.get(Team, row.team_id)
         if team is not None and key == FREE.key and (team.plan or FREE.key) != key:
             _move_team(session, row.team_id, key, change_reason(row.status, key), now)

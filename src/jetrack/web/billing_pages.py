@@ -5,11 +5,13 @@ off (JETRACK_BILLING unset)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -22,6 +24,7 @@ from jetrack.billing.plans import FEATURES, PLANS, Plan, effective_plan
 from jetrack.billing.subscriptions import billing_of
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext_noop
+from jetrack.store.control import ControlStore
 from jetrack.store.models import TeamBilling, User, utcnow
 from jetrack.store.stores import Stores
 from jetrack.web.auth import require_user
@@ -122,67 +125,56 @@ async def _refused(request: Request, problem: str, status: int) -> Response:
     return await plans_page(request, {"problem": problem}, status)
 
 
-async def checkout_start(request: Request) -> Response:
+# What an owner's billing button does: the address to send the browser to (a page of the
+# provider, or back to the plans page with a notice); BillingRefused when it cannot.
+OwnerAction = Callable[[ControlStore, Settings, Buyer, FormData], str]
+
+
+async def _owner_action(request: Request, action: OwnerAction) -> Response:
     settings = _settings(request)
     user = await require_user(request)
     form = await read_form(request)
     buyer = await in_session(request, _buyer, user, _team_id(request))
     stores: Stores = request.app.state.stores
-    plan, interval = text(form, "plan", 32), text(form, "interval", 8)
     try:
-        url = await run_in_threadpool(
-            checkout.start_checkout, stores.control, settings, buyer, plan, interval
-        )
+        location = await run_in_threadpool(action, stores.control, settings, buyer, form)
     except BillingRefused as exc:
         return await _refused(request, exc.problem, 400)
     except provider.BillingUnavailable as exc:
-        log.warning("billing: checkout not started (%s)", exc)
+        log.warning("billing: %s not done (%s)", action.__name__, exc)
         return await _refused(request, UNAVAILABLE, 503)
-    return RedirectResponse(url, 303)
+    return RedirectResponse(location, 303)
+
+
+def _checkout(control: ControlStore, settings: Settings, buyer: Buyer, form: FormData) -> str:
+    plan, interval = text(form, "plan", 32), text(form, "interval", 8)
+    return checkout.start_checkout(control, settings, buyer, plan, interval)
+
+
+def _portal(control: ControlStore, settings: Settings, buyer: Buyer, form: FormData) -> str:
+    return checkout.open_portal(control, settings, buyer.team_id)
+
+
+def _cancel(control: ControlStore, settings: Settings, buyer: Buyer, form: FormData) -> str:
+    """`at_period_end=1`: cancel when the paid period ends; `0`: keep the subscription."""
+    choice = text(form, "at_period_end", 2)
+    if choice not in ("0", "1"):
+        raise BillingRefused(gettext_noop("at_period_end must be 1 or 0"))
+    checkout.cancel_at_period_end(control, settings, buyer.team_id, choice == "1", utcnow())
+    notice = "billing-cancelled" if choice == "1" else "billing-resumed"
+    return f"/billing/teams/{buyer.team_id}?notice={notice}"
+
+
+async def checkout_start(request: Request) -> Response:
+    return await _owner_action(request, _checkout)
 
 
 async def portal_open(request: Request) -> Response:
-    settings = _settings(request)
-    user = await require_user(request)
-    await read_form(request)
-    buyer = await in_session(request, _buyer, user, _team_id(request))
-    stores: Stores = request.app.state.stores
-    try:
-        url = await run_in_threadpool(checkout.open_portal, stores.control, settings, buyer.team_id)
-    except BillingRefused as exc:
-        return await _refused(request, exc.problem, 400)
-    except provider.BillingUnavailable as exc:
-        log.warning("billing: portal not opened (%s)", exc)
-        return await _refused(request, UNAVAILABLE, 503)
-    return RedirectResponse(url, 303)
+    return await _owner_action(request, _portal)
 
 
 async def cancellation(request: Request) -> Response:
-    """`at_period_end=1`: cancel when the paid period ends; `0`: keep the subscription."""
-    settings = _settings(request)
-    user = await require_user(request)
-    form = await read_form(request)
-    buyer = await in_session(request, _buyer, user, _team_id(request))
-    choice = text(form, "at_period_end", 2)
-    if choice not in ("0", "1"):
-        return await _refused(request, gettext_noop("at_period_end must be 1 or 0"), 400)
-    stores: Stores = request.app.state.stores
-    try:
-        await run_in_threadpool(
-            checkout.cancel_at_period_end,
-            stores.control,
-            settings,
-            buyer.team_id,
-            choice == "1",
-            utcnow(),
-        )
-    except BillingRefused as exc:
-        return await _refused(request, exc.problem, 400)
-    except provider.BillingUnavailable as exc:
-        log.warning("billing: cancellation not changed (%s)", exc)
-        return await _refused(request, UNAVAILABLE, 503)
-    notice = "billing-cancelled" if choice == "1" else "billing-resumed"
-    return RedirectResponse(f"/billing/teams/{buyer.team_id}?notice={notice}", 303)
+    return await _owner_action(request, _cancel)
 
 
 async def webhook(request: Request) -> Response:
