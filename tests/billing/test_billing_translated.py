@@ -43,6 +43,7 @@ def test_billing_pages_show_only_translated_text(
             f"/billing/teams/{world.team_id}?notice=checkout-done",
             f"/billing/teams/{world.team_id}?notice=billing-cancelled",
             "/account",
+            "/account/delete",
             "/teams",
         ]
         found = {}
