@@ -22,7 +22,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 
 def billing_settings(data_dir: Path, fake: FakeStripe, **overrides: object) -> Settings:
-    return make_settings(data_dir, **billing_overrides(fake), **overrides)
+    return make_settings(data_dir, **{**billing_overrides(fake), **overrides})
 
 
 @pytest.fixture
