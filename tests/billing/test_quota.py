@@ -155,7 +155,7 @@ def test_an_upgrade_lifts_the_lock_at_once(billed: tuple[Stores, Inbox]) -> None
 
 
 def test_the_next_month_under_quota_lifts_the_lock(billed: tuple[Stores, Inbox]) -> None:
-    stores, inbox = billed
+    stores, _ = billed
     _, team_id, (site,) = team_with_sites(stores, "ann@a.example", "a.example")
     add_events(stores.events, site, datetime(2027, 3, 2, tzinfo=UTC), 11_000)
     run_check(stores, team_id, datetime(2027, 3, 3, tzinfo=UTC))

@@ -118,7 +118,9 @@ def test_the_sites_api_answers_402_json(billed: Stores) -> None:
         _, key = create_api_key(session, session.get_one(User, user_id), "sites", SITES_SCOPE)
     with TestClient(create_app(billed.settings, billed)) as client:
         answer = client.post(
-            "/api/v1/sites", json={"domain": "b.example"}, headers={"Authorization": f"Bearer {key}"}
+            "/api/v1/sites",
+            json={"domain": "b.example"},
+            headers={"Authorization": f"Bearer {key}"},
         )
     assert answer.status_code == 402
     assert answer.json() == {
@@ -140,7 +142,9 @@ def test_billing_off_a_free_team_has_no_limits_and_sees_nothing_of_billing(
         revenue = form(client, "/sites/a.example/goals", csrf, goal_type="event",
                        event_name="Buy", currency="EUR")  # fmt: skip
         assert revenue.status_code == 303
-        assert form(client, "/account/api-keys", csrf, name="k", scope=STATS_SCOPE).status_code == 200
+        assert (
+            form(client, "/account/api-keys", csrf, name="k", scope=STATS_SCOPE).status_code == 200
+        )
         team_page = client.get(f"/teams/{team_id}").text
         assert "data-usage" not in team_page and "Usage" not in team_page
         # Even a team far over Free's quota: no banner, no lock.
@@ -189,7 +193,9 @@ def test_locked_past_the_grace_events_kept_then_an_upgrade_unlocks(billed: Store
             json={"metrics": ["visitors"], "date_range": "day"},
             headers={"X-CSRF-Token": csrf},
         )
-        assert query.status_code == 402 and query.json()["upgrade_url"] == f"/billing/teams/{team_id}"
+        assert (
+            query.status_code == 402 and query.json()["upgrade_url"] == f"/billing/teams/{team_id}"
+        )
         assert query.json()["used"] == 10_500 and query.json()["quota"] == 10_000
         assert client.get(f"/share/{slug}").status_code == 402
         sites = client.get("/sites").text
