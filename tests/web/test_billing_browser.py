@@ -9,21 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
-from sqlalchemy import update
 
 from jetrack.accounts.login_sessions import start_session
 from jetrack.billing.changes import apply_plan
 from jetrack.billing.quota import GRACE_DAYS
-from jetrack.jobs.quota import check_team
-from jetrack.store.models import Team, TeamUsage, User, utcnow
+from jetrack.store.models import Team, User, utcnow
 from jetrack.store.stores import Stores, open_stores
-from tests.billing.helpers import add_events, team_with_sites
+from tests.billing.helpers import add_events, over_quota_since, team_with_sites
 from tests.conftest import LiveServer, copy_template, make_settings, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,17 +38,6 @@ class Seeded:
     grace_token: str = ""
     locked_token: str = ""
     grace_team: int = 0
-
-
-def _over_quota(stores: Stores, team_id: int, days_ago: float) -> None:
-    now = utcnow()
-    with stores.control.session() as session:
-        check_team(session, stores.events, session.get_one(Team, team_id), now)
-        session.execute(
-            update(TeamUsage)
-            .where(TeamUsage.team_id == team_id)
-            .values(over_at=now - timedelta(days=days_ago))
-        )
 
 
 def _token(stores: Stores, user_id: int) -> str:
@@ -77,12 +63,12 @@ def billing_server(
             team = session.get_one(Team, grace_team)
             apply_plan(session, team, "free", reason="cancelled", now=utcnow())
         add_events(stores.events, grace_site, utcnow(), 12_345)
-        _over_quota(stores, grace_team, 2)
+        over_quota_since(stores, grace_team, 2)
         locked_user, locked_team, (locked_site,) = team_with_sites(
             stores, "bob@locked.example", "locked.example"
         )
         add_events(stores.events, locked_site, utcnow(), 10_500)
-        _over_quota(stores, locked_team, GRACE_DAYS + 1)
+        over_quota_since(stores, locked_team, GRACE_DAYS + 1)
         seeded = Seeded(_token(stores, grace_user), _token(stores, locked_user), grace_team)
     finally:
         stores.close()
@@ -147,5 +133,6 @@ def test_banners_and_the_locked_page(
     _shot(page, f"locked-{viewport}-{scheme}")
     page.goto(server.url + "/sites")
     expect(page.locator("[data-banner=locked]")).to_be_visible()
+    expect(page.locator(".jt-site-visitors")).to_have_count(0)
     _shot(page, f"sites-locked-{viewport}-{scheme}")
     page.context.close()
