@@ -233,3 +233,38 @@ def test_the_team_page_shows_usage_against_the_plan(billed: Stores) -> None:
         assert "Plan: Free" in page
         sites = client.get("/sites").text
         assert 'data-banner="warning"' in sites and "85%" in sites
+
+
+def test_the_plan_pages_show_only_translated_text(billed: Stores) -> None:
+    """The banners, the team's Usage and the locked page in the pseudo-language of
+    tests/web/test_translated_pages.py: no text skipped the translations."""
+    from jetrack.i18n.catalogs import add_language
+    from tests.i18n.pseudo import PSEUDO, pseudo_translations
+    from tests.web.test_translated_pages import untranslated
+
+    add_language(pseudo_translations())
+    ann, ann_team, (ann_site,) = team_with_sites(
+        billed, "ann@a.example", "a.example", plan="business"
+    )
+    with billed.control.session() as session:
+        apply_plan(session, session.get_one(Team, ann_team), "free", reason="cancelled",
+                   now=utcnow())  # fmt: skip
+    add_events(billed.events, ann_site, utcnow(), 10_200)
+    over_quota_since(billed, ann_team, 1)
+    bob, bob_team, (bob_site,) = team_with_sites(billed, "bob@b.example", "b.example")
+    add_events(billed.events, bob_site, utcnow(), 10_200)
+    over_quota_since(billed, bob_team, GRACE_DAYS + 1)
+    pages = {ann: ["/sites", f"/teams/{ann_team}"], bob: ["/sites", "/sites/b.example"]}
+    found = {}
+    for user_id, paths in pages.items():
+        with signed_in(billed, user_id) as (client, _):
+            for path in paths:
+                page = client.get(path, headers={"Accept-Language": PSEUDO, "Accept": "text/html"})
+                assert (
+                    "data-banner" in page.text
+                    or "data-usage" in page.text
+                    or page.status_code == 402
+                )
+                if left := untranslated(page.text):
+                    found[path] = left
+    assert found == {}
