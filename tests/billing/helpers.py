@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
 
 from jetrack.accounts.teams import personal_team
+from jetrack.jobs.quota import check_team
 from jetrack.store.events import EventStore
-from jetrack.store.models import Team, User
+from jetrack.store.models import Team, TeamUsage, User, utcnow
 from jetrack.store.stores import Stores
 from tests.privacy.helpers import make_account
 
@@ -56,3 +59,15 @@ BILLING_ON = {
     "stripe_secret_key": "sk_test_quota",
     "stripe_webhook_secret": "whsec_quota",
 }
+
+
+def over_quota_since(stores: Stores, team_id: int, days: float) -> None:
+    """The quota job's count of the team's month now, with its grace begun `days` ago."""
+    now = utcnow()
+    with stores.control.session() as session:
+        check_team(session, stores.events, session.get_one(Team, team_id), now)
+        session.execute(
+            update(TeamUsage)
+            .where(TeamUsage.team_id == team_id)
+            .values(over_at=now - timedelta(days=days))
+        )

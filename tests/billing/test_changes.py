@@ -19,6 +19,7 @@ from jetrack.billing.changes import (
 )
 from jetrack.privacy.retention import retention_days, site_cutoffs
 from jetrack.sites.sites import add_site, find_site
+from jetrack.store.control import ControlStore
 from jetrack.store.models import RetentionNotice, Team
 from jetrack.store.stores import Stores
 from tests.conftest import make_settings
@@ -161,3 +162,37 @@ def test_plan_set_goes_through_apply_plan(stores: Stores) -> None:
         ("business", "free", "operator")
     ]
     assert notice is not None and notice.keep_days == 5 * 365
+
+
+def test_history_notices_and_counted_usage_on_both_control_stores(control: ControlStore) -> None:
+    """The plan's tables on SQLite and PostgreSQL: history in order, the notice's end
+    compared as an instant, and the counted month found by the moment inside it."""
+    from jetrack.billing.quota import quota_standing
+    from jetrack.billing.usage import billing_month, current_usage
+    from jetrack.store.models import TeamUsage
+
+    with control.session() as session:
+        team = personal_team(session, create_user(session, "ann@a.example"))
+        team.plan = "business"
+        session.flush()
+        apply_plan(session, team, "free", reason="cancelled", now=NOW)
+        month = billing_month(NOW)
+        session.add(
+            TeamUsage(team_id=team.id, period_start=month.start, period_end=month.end,
+                      billable_events=12_000, counted_at=NOW, plan="free",
+                      warned_at=NOW, over_at=NOW - timedelta(days=8))
+        )  # fmt: skip
+        team_id = team.id
+    with control.session() as session:
+        team = session.get_one(Team, team_id)
+        assert [(c.from_plan, c.to_plan) for c in plan_history(session, team_id)] == [
+            ("business", "free")
+        ]
+        ends = NOW + timedelta(days=RETENTION_NOTICE_DAYS)
+        assert active_notice(session, team_id, ends - timedelta(seconds=1)) is not None
+        assert active_notice(session, team_id, ends) is None
+        counted = current_usage(session, team_id, month.end - timedelta(seconds=1))
+        assert counted is not None and counted.billable_events == 12_000
+        assert current_usage(session, team_id, month.end) is None
+        assert quota_standing(session, team, True, NOW).state == "locked"
+        assert quota_standing(session, team, False, NOW).state == "ok"

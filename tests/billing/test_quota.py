@@ -155,7 +155,7 @@ def test_an_upgrade_lifts_the_lock_at_once(billed: tuple[Stores, Inbox]) -> None
 
 
 def test_the_next_month_under_quota_lifts_the_lock(billed: tuple[Stores, Inbox]) -> None:
-    stores, inbox = billed
+    stores, _ = billed
     _, team_id, (site,) = team_with_sites(stores, "ann@a.example", "a.example")
     add_events(stores.events, site, datetime(2027, 3, 2, tzinfo=UTC), 11_000)
     run_check(stores, team_id, datetime(2027, 3, 3, tzinfo=UTC))
@@ -206,3 +206,20 @@ def test_a_downgrade_mails_its_owners_once_offering_the_export(
     assert "183 days" in str(mail["Subject"])
     assert (NOW + timedelta(days=30)).date().isoformat() in text
     assert "https://s.example/account/privacy" in text
+
+
+def test_without_smtp_a_plan_mail_is_logged_not_lost(
+    stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No JETRACK_SMTP_HOST (and billing off: an operator's downgrade): the notice's mail
+    is written to the log, subject and text, without the recipient."""
+    _, team_id, _ = team_with_sites(stores, "ann@a.example", "a.example", plan="growth")
+    with stores.control.session() as session:
+        apply_plan(session, session.get_one(Team, team_id), "free", reason="operator", now=NOW)
+    with stores.control.session() as session:
+        assert check_notices(session, NOW) == 1
+    with caplog.at_level("WARNING", logger="jetrack.mail"):
+        send_mails(stores)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "data older than 183 days will be deleted on 2027-04-09" in logged
+    assert "ann@a.example" not in logged

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from jetrack.accounts.api_keys import SITES_SCOPE, STATS_SCOPE, create_api_key
@@ -22,9 +20,9 @@ from jetrack.billing.changes import apply_plan
 from jetrack.billing.quota import GRACE_DAYS
 from jetrack.jobs.quota import check_team
 from jetrack.sites.shared_links import create_shared_link
-from jetrack.store.models import Site, Team, TeamUsage, User, utcnow
+from jetrack.store.models import Site, Team, User, utcnow
 from jetrack.store.stores import Stores, open_stores
-from tests.billing.helpers import BILLING_ON, add_events, team_with_sites
+from tests.billing.helpers import BILLING_ON, add_events, over_quota_since, team_with_sites
 from tests.conftest import copy_template, make_settings
 from tests.ingest.conftest import CHROME, VISITOR
 from tests.privacy.helpers import count_events
@@ -118,7 +116,9 @@ def test_the_sites_api_answers_402_json(billed: Stores) -> None:
         _, key = create_api_key(session, session.get_one(User, user_id), "sites", SITES_SCOPE)
     with TestClient(create_app(billed.settings, billed)) as client:
         answer = client.post(
-            "/api/v1/sites", json={"domain": "b.example"}, headers={"Authorization": f"Bearer {key}"}
+            "/api/v1/sites",
+            json={"domain": "b.example"},
+            headers={"Authorization": f"Bearer {key}"},
         )
     assert answer.status_code == 402
     assert answer.json() == {
@@ -140,29 +140,19 @@ def test_billing_off_a_free_team_has_no_limits_and_sees_nothing_of_billing(
         revenue = form(client, "/sites/a.example/goals", csrf, goal_type="event",
                        event_name="Buy", currency="EUR")  # fmt: skip
         assert revenue.status_code == 303
-        assert form(client, "/account/api-keys", csrf, name="k", scope=STATS_SCOPE).status_code == 200
+        assert (
+            form(client, "/account/api-keys", csrf, name="k", scope=STATS_SCOPE).status_code == 200
+        )
         team_page = client.get(f"/teams/{team_id}").text
         assert "data-usage" not in team_page and "Usage" not in team_page
         # Even a team far over Free's quota: no banner, no lock.
         add_events(unbilled.events, site_id, utcnow(), 20_000)
-        _over_quota_long_ago(unbilled, team_id)
+        over_quota_since(unbilled, team_id, GRACE_DAYS + 1)
         sites = client.get("/sites").text
         assert "jt-billing-banner" not in sites and "/billing/" not in sites
         assert client.get("/sites/a.example").status_code == 200
     with unbilled.control.session() as session:
         assert session.query(Site).count() == 5
-
-
-def _over_quota_long_ago(stores: Stores, team_id: int) -> None:
-    """The quota job's count of this month, over quota since before the grace."""
-    now = utcnow()
-    with stores.control.session() as session:
-        check_team(session, stores.events, session.get_one(Team, team_id), now)
-        session.execute(
-            update(TeamUsage)
-            .where(TeamUsage.team_id == team_id)
-            .values(over_at=now - timedelta(days=GRACE_DAYS, hours=1))
-        )
 
 
 def post_event(client: TestClient, domain: str) -> int:
@@ -175,7 +165,7 @@ def post_event(client: TestClient, domain: str) -> int:
 def test_locked_past_the_grace_events_kept_then_an_upgrade_unlocks(billed: Stores) -> None:
     user_id, team_id, (site_id,) = team_with_sites(billed, "ann@a.example", "a.example")
     add_events(billed.events, site_id, utcnow(), 10_500)
-    _over_quota_long_ago(billed, team_id)
+    over_quota_since(billed, team_id, GRACE_DAYS + 1)
     with billed.control.session() as session:
         _, stats_key = create_api_key(session, session.get_one(User, user_id), "k", STATS_SCOPE)
         link = create_shared_link(session, session.get_one(Site, site_id), "public")
@@ -189,11 +179,14 @@ def test_locked_past_the_grace_events_kept_then_an_upgrade_unlocks(billed: Store
             json={"metrics": ["visitors"], "date_range": "day"},
             headers={"X-CSRF-Token": csrf},
         )
-        assert query.status_code == 402 and query.json()["upgrade_url"] == f"/billing/teams/{team_id}"
+        assert (
+            query.status_code == 402 and query.json()["upgrade_url"] == f"/billing/teams/{team_id}"
+        )
         assert query.json()["used"] == 10_500 and query.json()["quota"] == 10_000
         assert client.get(f"/share/{slug}").status_code == 402
         sites = client.get("/sites").text
         assert 'data-banner="locked"' in sites
+        assert "data-visitors" not in sites  # no figures while locked, here either
         # The tracker's events are stored all the while.
         assert post_event(client, "a.example") == 202
     assert count_events(billed.events, site_id) == 10_501
@@ -217,7 +210,8 @@ def test_locked_past_the_grace_events_kept_then_an_upgrade_unlocks(billed: Store
         assert query.status_code == 200
         assert query.json()["results"][0]["metrics"] == [10_501]
         assert client.get(f"/share/{slug}").status_code == 200
-        assert "jt-billing-banner" not in client.get("/sites").text
+        sites = client.get("/sites").text
+        assert "jt-billing-banner" not in sites and "data-visitors" in sites
     with TestClient(create_app(billed.settings, billed)) as api:
         stats = api.post(
             "/api/v2/query",
@@ -239,3 +233,38 @@ def test_the_team_page_shows_usage_against_the_plan(billed: Stores) -> None:
         assert "Plan: Free" in page
         sites = client.get("/sites").text
         assert 'data-banner="warning"' in sites and "85%" in sites
+
+
+def test_the_plan_pages_show_only_translated_text(billed: Stores) -> None:
+    """The banners, the team's Usage and the locked page in the pseudo-language of
+    tests/web/test_translated_pages.py: no text skipped the translations."""
+    from jetrack.i18n.catalogs import add_language
+    from tests.i18n.pseudo import PSEUDO, pseudo_translations
+    from tests.web.test_translated_pages import untranslated
+
+    add_language(pseudo_translations())
+    ann, ann_team, (ann_site,) = team_with_sites(
+        billed, "ann@a.example", "a.example", plan="business"
+    )
+    with billed.control.session() as session:
+        apply_plan(session, session.get_one(Team, ann_team), "free", reason="cancelled",
+                   now=utcnow())  # fmt: skip
+    add_events(billed.events, ann_site, utcnow(), 10_200)
+    over_quota_since(billed, ann_team, 1)
+    bob, bob_team, (bob_site,) = team_with_sites(billed, "bob@b.example", "b.example")
+    add_events(billed.events, bob_site, utcnow(), 10_200)
+    over_quota_since(billed, bob_team, GRACE_DAYS + 1)
+    pages = {ann: ["/sites", f"/teams/{ann_team}"], bob: ["/sites", "/sites/b.example"]}
+    found = {}
+    for user_id, paths in pages.items():
+        with signed_in(billed, user_id) as (client, _):
+            for path in paths:
+                page = client.get(path, headers={"Accept-Language": PSEUDO, "Accept": "text/html"})
+                assert (
+                    "data-banner" in page.text
+                    or "data-usage" in page.text
+                    or page.status_code == 402
+                )
+                if left := untranslated(page.text):
+                    found[path] = left
+    assert found == {}

@@ -20,7 +20,7 @@ from jetrack.billing.quota import GRACE_DAYS, grace_end, next_step
 from jetrack.billing.usage import refresh_usage
 from jetrack.i18n.catalogs import LANGUAGES, SOURCE_LANGUAGE
 from jetrack.notify.billing import PlanMailFacts, plan_mail
-from jetrack.notify.mail import send_message
+from jetrack.notify.mail import log_unsent, send_message
 from jetrack.store import job_queue
 from jetrack.store.events import EventStore
 from jetrack.store.job_queue import JobContext
@@ -92,7 +92,7 @@ def _queue_owner_mails(session: Session, team_id: int, facts: PlanMailFacts, key
 
 
 def send_plan_mail(context: JobContext) -> None:
-    """Mail one owner; skipped when the account is gone or cannot receive mail."""
+    """Mail one owner; skipped when the account is gone or locked; logged without SMTP."""
     settings = context.stores.settings
     with context.stores.control.session() as session:
         user = session.get(User, int(context.payload["user_id"]))
@@ -101,8 +101,10 @@ def send_plan_mail(context: JobContext) -> None:
             return
         to = user.email
         locale = user.locale if user.locale in LANGUAGES else SOURCE_LANGUAGE
-    if not settings.smtp_host:
+    message = plan_mail(settings, to, PlanMailFacts(**context.payload["facts"]), locale)
+    if not settings.smtp_host:  # logged instead (the subject and text, not the recipient)
+        body = message.get_body(preferencelist=("plain",))
+        log_unsent(str(message["Subject"]), str(body.get_content()) if body else "")
         context.payload["skipped"] = True
         return
-    message = plan_mail(settings, to, PlanMailFacts(**context.payload["facts"]), locale)
     context.run_steps([("send", lambda: asyncio.run(send_message(settings, message)))])

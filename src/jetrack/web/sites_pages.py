@@ -74,14 +74,22 @@ def timezones() -> list[str]:
 def _sites_overview(session: Session, user: User, billing: bool = False) -> dict[str, Any]:
     sites = visible_sites(session, user)
     roles = site_roles(session, user, sites)
+    # A team locked over quota shows no figures here either (billing/quota.py).
+    banners = account_banners(session, user, billing)
+    locked_teams = {banner.team_id for banner in banners if banner.kind == "locked"}
+    locked = {site.id for site in sites if site.team_id in locked_teams}
     return {
         "sites": [
             (site, {a: a in allowed_actions(roles[site.id]) for a in PERMISSION_FLAGS})
             for site in sites
         ],
         "can_add": bool(teams_of(session, user, "add_site")),
-        "reported": _reported(session, user, sites),
-        "billing_banners": account_banners(session, user, billing),
+        "reported": [
+            (site_id, zone)
+            for site_id, zone in _reported(session, user, sites)
+            if site_id not in locked
+        ],
+        "billing_banners": banners,
     }
 
 
