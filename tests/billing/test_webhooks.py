@@ -310,3 +310,16 @@ def test_an_unreachable_provider_leaves_the_event_unrecorded(
         == "applied"
     )
     assert _state(control, sub.team_id)[0] == "growth"
+
+
+def test_an_event_of_a_subscription_stripe_no_longer_knows_is_recorded_not_retried(
+    fake_stripe: FakeStripe, settings: Settings, control: ControlStore
+) -> None:
+    gone = {"id": "sub_gone", "object": "subscription", "customer": "cus_x", "status": "active"}
+    outcome = _deliver(
+        fake_stripe, settings, control, "customer.subscription.updated", gone, event_id="evt_gone"
+    )
+    assert outcome == "applied"  # recorded: Stripe is not asked to send it again
+    with control.session() as session:
+        assert session.get(BillingEvent, "evt_gone") is not None
+        assert session.query(TeamBilling).count() == 0

@@ -7,6 +7,7 @@ sees a Stripe object."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,10 @@ INTERVALS = ("month", "year")
 
 class BillingUnavailable(Exception):
     """The payment provider could not be reached, or refused the call."""
+
+
+class NotFound(BillingUnavailable):
+    """The provider has no such object (a 404): asking again will not help."""
 
 
 class BadSignature(Exception):
@@ -102,7 +107,8 @@ def _calling(what: str) -> Iterator[None]:
     except stripe.StripeError as exc:
         # The user message of a refusal, or the kind of failure; never the request.
         detail = exc.user_message or type(exc).__name__
-        raise BillingUnavailable(f"{what}: {detail}") from exc
+        missing = isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404
+        raise (NotFound if missing else BillingUnavailable)(f"{what}: {detail}") from exc
 
 
 def _moment(epoch: int | None) -> datetime | None:
@@ -275,16 +281,8 @@ def cancel_subscriptions(settings: Settings, customer_id: str) -> list[str]:
 def delete_customer(settings: Settings, customer_id: str) -> None:
     """Delete the customer (the provider keeps what the law makes it keep); a customer
     already gone is no error."""
-    try:
-        with _calling("deleting the customer"):
-            client(settings).v1.customers.delete(customer_id)
-    except BillingUnavailable as exc:
-        if (
-            isinstance(exc.__cause__, stripe.InvalidRequestError)
-            and exc.__cause__.http_status == 404
-        ):
-            return
-        raise
+    with contextlib.suppress(NotFound), _calling("deleting the customer"):
+        client(settings).v1.customers.delete(customer_id)
 
 
 def verified_event(settings: Settings, payload: bytes, signature: str) -> stripe.Event:

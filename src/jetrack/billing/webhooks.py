@@ -48,8 +48,7 @@ def handle(
     with control.session() as session:
         if session.get(BillingEvent, event.id) is not None:
             return "duplicate"
-    subscription_id = provider.subscription_of_event(event)
-    facts = provider.subscription(settings, subscription_id) if subscription_id else None
+    facts = _read_back(settings, provider.subscription_of_event(event))
     with control.session() as session:
         if not _record(session, event, now):
             return "duplicate"
@@ -59,6 +58,19 @@ def handle(
         if facts is not None:
             subscriptions.apply_subscription(session, facts, now, "checkout" if checkout else None)
     return "applied"
+
+
+def _read_back(
+    settings: Settings, subscription_id: str | None
+) -> provider.SubscriptionFacts | None:
+    """The event's subscription as the provider has it now; None for an event about none,
+    or one the provider no longer knows (the event is then recorded and not retried)."""
+    if subscription_id is None:
+        return None
+    try:
+        return provider.subscription(settings, subscription_id)
+    except provider.NotFound:
+        return None
 
 
 def _record(session: Session, event: stripe.Event, now: datetime) -> bool:
