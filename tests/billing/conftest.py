@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from jetrack.config import Settings
 from tests.conftest import free_port, make_settings
@@ -37,3 +38,16 @@ def billing_overrides(fake: FakeStripe) -> dict[str, object]:
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": fake.base,
     }
+
+
+def unreachable_billing(settings: Settings) -> Settings:
+    """`settings` with billing on and Stripe's address a closed loopback port: for walks
+    whose every request must be answered before any call to Stripe."""
+    return settings.model_copy(
+        update={
+            "billing": True,
+            "stripe_secret_key": SecretStr("sk_test_unreachable"),
+            "stripe_webhook_secret": SecretStr("whsec_unreachable"),
+            "stripe_api_base": f"http://127.0.0.1:{free_port()}",
+        }
+    )

@@ -7,14 +7,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.conftest import free_port
+from tests.billing.conftest import unreachable_billing
 from tests.web import world as w
 
 # POST routes that need no session (the Origin check alone protects them).
@@ -130,14 +129,7 @@ def test_the_token_is_on_every_page_and_in_the_api(walk: tuple[TestClient, w.Wor
 def test_billing_posts_refuse_a_missing_or_wrong_token(settings: Settings, stores: Stores) -> None:
     """With billing on. Stripe's webhook has no session: its signature is its proof
     (tests/billing/test_billing_pages.py); Stripe's address here is a closed port."""
-    billed = settings.model_copy(
-        update={
-            "billing": True,
-            "stripe_secret_key": SecretStr("sk_test_csrf"),
-            "stripe_webhook_secret": SecretStr("whsec_csrf"),
-            "stripe_api_base": f"http://127.0.0.1:{free_port()}",
-        }
-    )
+    billed = unreachable_billing(settings)
     world = w.build_world(stores)
     paths = [path for path in _post_routes(billed) if path.startswith("/billing/teams/")]
     assert len(paths) == 3

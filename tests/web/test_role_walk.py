@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.testclient import TestClient
@@ -18,7 +17,7 @@ from starlette.testclient import TestClient
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
-from tests.conftest import free_port
+from tests.billing.conftest import unreachable_billing
 from tests.web import world as w
 
 # What each role may do: the product's rules, written out independently of the code.
@@ -320,14 +319,7 @@ def _refused(role: str, case: Case, status: int) -> bool:
 @pytest.fixture
 def billing_walk(settings: Settings, stores: Stores) -> Iterator[tuple[TestClient, w.World]]:
     """The walk with billing on; Stripe's address is a closed port: no case may call it."""
-    billed = settings.model_copy(
-        update={
-            "billing": True,
-            "stripe_secret_key": SecretStr("sk_test_walk"),
-            "stripe_webhook_secret": SecretStr("whsec_walk"),
-            "stripe_api_base": f"http://127.0.0.1:{free_port()}",
-        }
-    )
+    billed = unreachable_billing(settings)
     world = w.build_world(stores)
     with TestClient(create_app(billed, stores), follow_redirects=False) as client:
         yield client, world
