@@ -63,10 +63,11 @@ def period_anchor(session: Session, team_id: int) -> datetime | None:
     # (any renewal instant anchors the months; billing_month is tested with past and future
     # ones). Replace the two lines below with:
     #     row = session.get(TeamBilling, team_id)
-    #     if row is None or row.current_period_end is None or row.status not in PAYING:
+    #     if row is None or row.current_period_end is None or row.status not in ANCHORED:
     #         return None
     #     return as_utc(row.current_period_end)
-    # (TeamBilling from store.models, PAYING from billing.subscriptions) and add a test to
+    # with ANCHORED = {*PAYING, "past_due"} (TeamBilling from store.models, PAYING from
+    # billing.subscriptions: a past-due subscription keeps its months) and add a test to
     # tests/billing/test_usage.py: a subscribed team's months run from its renewal day.
     del session, team_id
     return None
