@@ -59,8 +59,16 @@ def billing_month(now: datetime, anchor: datetime | None = None) -> Period:
 def period_anchor(session: Session, team_id: int) -> datetime | None:
     """When the team's subscription renews, which its billing months follow; None: the
     calendar month."""
-    # LEAD: billcore's subscription row (team_billing.current_period_end) is the anchor
-    # once hx/billcore is merged: return it here when the team has an active subscription.
+    # LEAD: once hx/billcore is merged, the anchor is its subscription row's renewal
+    # (any renewal instant anchors the months; billing_month is tested with past and future
+    # ones). Replace the two lines below with:
+    #     row = session.get(TeamBilling, team_id)
+    #     if row is None or row.current_period_end is None or row.status not in ANCHORED:
+    #         return None
+    #     return as_utc(row.current_period_end)
+    # with ANCHORED = {*PAYING, "past_due"} (TeamBilling from store.models, PAYING from
+    # billing.subscriptions: a past-due subscription keeps its months) and add a test to
+    # tests/billing/test_usage.py: a subscribed team's months run from its renewal day.
     del session, team_id
     return None
 
