@@ -13,7 +13,9 @@ from jetrack.billing.usage import (
     count_billable_events,
     current_usage,
     refresh_usage,
+    team_period,
 )
+from jetrack.store.models import TeamBilling
 from jetrack.store.stores import Stores
 from tests.billing.helpers import add_events, team_with_sites
 
@@ -75,3 +77,20 @@ def test_pageviews_and_custom_events_count_not_engagement_or_imports(stores: Sto
         assert cached is not None and cached.billable_events == 345
         # A new month has no count until the job's next run: nothing carries over.
         assert current_usage(session, team_id, utc(2027, 4, 1, 0, 30)) is None
+
+
+def test_a_subscribed_teams_months_run_from_its_renewal(stores: Stores) -> None:
+    _, team_id, _ = team_with_sites(stores, "sub@a.example", "sub.example")
+    now = utc(2027, 3, 20, 12)
+    with stores.control.session() as session:
+        assert team_period(session, team_id, now) == billing_month(now)  # no subscription
+        session.add(TeamBilling(team_id=team_id, customer_id="cus_1", status="active",
+                                current_period_end=datetime(2027, 4, 15, 10)))  # fmt: skip
+        session.flush()
+        assert team_period(session, team_id, now) == Period(
+            utc(2027, 3, 15, 10), utc(2027, 4, 15, 10)
+        )
+        row = session.get(TeamBilling, team_id)
+        assert row is not None
+        row.status = "canceled"  # no longer paying: the calendar month again
+        assert team_period(session, team_id, now) == billing_month(now)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jetrack.store.events import EventStore
-from jetrack.store.models import Site, TeamUsage, as_utc
+from jetrack.store.models import Site, TeamBilling, TeamUsage, as_utc
 
 # One query over the team's sites and month; the events table's key starts (site_id, day).
 BILLABLE_EVENTS_SQL = (
@@ -31,6 +31,10 @@ class Period(NamedTuple):
 
     start: datetime
     end: datetime
+
+
+# Subscriptions whose renewal the billing months follow: paying, or past due (in grace).
+ANCHORED = frozenset({"trialing", "active", "past_due"})
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -59,12 +63,10 @@ def billing_month(now: datetime, anchor: datetime | None = None) -> Period:
 def period_anchor(session: Session, team_id: int) -> datetime | None:
     """When the team's subscription renews, which its billing months follow; None: the
     calendar month."""
-    # LEAD: once hx/billcore is merged, the anchor is its subscription row's renewal
-    # (any renewal instant anchors the months; billing_month is tested with past and future
-    # ones). Replace the two lines below with:
-    #     row = session.get(TeamBilling, team_id)
-    #     if row is None or row.current_period_end is None or row.status not in ANCHORED:
-    #         return None
+    row = session.get(TeamBilling, team_id)
+    if row is None or row.current_period_end is None or row.status not in ANCHORED:
+        return None
+    return as_utc(row.current_period_end)
     #     return as_utc(row.current_period_end)
     # with ANCHORED = {*PAYING, "past_due"} (TeamBilling from store.models, PAYING from
     # billing.subscriptions: a past-due subscription keeps its months) and add a test to

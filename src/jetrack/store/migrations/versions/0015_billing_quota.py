@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-# LEAD: rebase onto 0014_billing at merge
 down_revision = "0014"
 branch_labels = None
 depends_on = None
