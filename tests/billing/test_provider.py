@@ -81,3 +81,13 @@ def test_webhook_signatures(settings: Settings, fake_stripe: FakeStripe) -> None
     with pytest.raises(provider.BadSignature):
         provider.verified_event(settings, signed_junk, sign(signed_junk))
     assert json.loads(payload)["api_version"] == "2026-10-28.endive"
+
+
+def test_the_forms_may_lead_to_stripes_pages_only(settings: Settings) -> None:
+    # Not any https origin: Checkout's and the portal's, or a test/proxy API base's.
+    assert provider.page_sources(settings.model_copy(update={"stripe_api_base": None})) == [
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+    ]
+    assert settings.stripe_api_base is not None
+    assert provider.page_sources(settings) == [settings.stripe_api_base.rstrip("/")]

@@ -89,14 +89,17 @@ def client(settings: Settings) -> stripe.StripeClient:
     return _client(settings.stripe_secret_key.get_secret_value(), settings.stripe_api_base)
 
 
+# Where Stripe serves Checkout and the Customer Portal.
+PROVIDER_PAGES = ("https://checkout.stripe.com", "https://billing.stripe.com")
+
+
 def page_sources(settings: Settings) -> list[str]:
-    """CSP sources of the provider's pages (checkout, portal) that Jetrack's forms redirect
-    to: any https origin, the provider's own being on several hosts; with a test or proxy
-    API base, its origin too."""
-    sources = ["https:"]
+    """CSP sources of the provider's pages (Checkout, the Customer Portal) that Jetrack's
+    forms redirect to; with a test or proxy API base, its origin instead."""
     if settings.stripe_api_base:
         parts = urlsplit(settings.stripe_api_base)
-        sources.append(f"{parts.scheme}://{parts.netloc}")
+        return [f"{parts.scheme}://{parts.netloc}"]
+    sources = list(PROVIDER_PAGES)
     return sources
 
 
