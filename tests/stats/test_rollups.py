@@ -43,14 +43,24 @@ ROLLED_FILTERS = [
     ("visit:source", "Direct / None"), ("visit:device", "Mobile"), ("visit:browser", "Firefox"),
     ("visit:entry_page", "/blog/a"), ("visit:utm_campaign", "spring"), ("visit:region", "DE-BE"),
 ]  # fmt: skip
+# One page, one custom event name, one goal of a custom event: read from event_rollups
+# (a page no event has, too; /blog/b only in a visit that entered elsewhere).
+EVENT_FILTERS = [
+    ["is", "event:page", ["/"]], ["is", "event:page", ["/pricing"]],
+    ["is", "event:page", ["/blog/b"]], ["is", "event:page", ["/nowhere"]],
+    ["is", "event:goal", ["Signup"]], ["is", "event:name", ["Signup"]],
+    ["is", "event:name", ["Outbound"]],
+]  # fmt: skip
 TABLE_FILTERS = [
     [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
     [["is", "visit:country", ["DE", "US"]]],
     [["is_not", "visit:country", ["DE"]]],
     [["is", "visit:country", ["de"], {"case_sensitive": False}]],
-    [["is", "event:page", ["/"]]],
+    [["is", "event:page", ["/", "/pricing"]]],
+    [["is", "event:page", ["/PRICING"], {"case_sensitive": False}]],
     [["is", "visit:exit_page", ["/"]]],
-    [["is", "event:goal", ["Signup"]]],
+    [["is", "event:goal", ["Visit /blog/*"]]],
+    [["is", "event:name", ["pageview"]]],
 ]
 RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
 
@@ -100,6 +110,28 @@ def dashboard_panels() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def event_filtered_panels() -> list[dict[str, Any]]:
+    """What a dashboard filtered by a page or a goal asks (frontend/src/state.ts): the top
+    stats (in conversions for a goal), the graph, pages, visit breakdowns of the events'
+    visitors (with percentages), entry and exit pages from the visits."""
+    return [
+        {"metrics": ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors", "events", "conversion_rate"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors", "events"]},
+        {"metrics": ["visitors"], "dimensions": ["time:day"]},
+        {"metrics": ["visitors"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors", "visits", "pageviews"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors"], "dimensions": ["visit:source"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:country"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:device"]},
+        {"metrics": ["visitors", "visits"], "dimensions": ["visit:entry_page"]},
+        {"metrics": ["visitors", "visits"], "dimensions": ["visit:exit_page"]},
+        {"metrics": ["visitors"], "dimensions": ["visit:city_name"]},
+    ]  # fmt: skip
+
+
 def requests(site: SiteInfo, dates: list[str]) -> list[tuple[dict[str, Any], bool]]:
     """(request, whether it must read rollups) for the site over the dates."""
     out: list[tuple[dict[str, Any], bool]] = []
@@ -125,6 +157,16 @@ def requests(site: SiteInfo, dates: list[str]) -> list[tuple[dict[str, Any], boo
         for request in dashboard_panels():
             graph = request.get("dimensions") == ["time:day"]
             out.append(({**filtered, **request}, whole and (site is UTC_SITE or not graph)))
+    for condition in EVENT_FILTERS:
+        for request in event_filtered_panels():
+            if "conversion_rate" in request["metrics"] and condition[1] != "event:goal":
+                continue
+            graph = request.get("dimensions") == ["time:day"]
+            # The last day of a range ends the visits' rows: a one-day range has none
+            # but the graph's and the totals' (events of the day).
+            visits = dates[0] != dates[1] or graph or request["metrics"] == ["visitors", "events"]
+            reads = whole and site is UTC_SITE and (visits or not graph)
+            out.append(({**base, "filters": [condition], **request}, reads))
     # Not from rollups: other filters, two dimensions, event metrics by a visit column.
     for filters in TABLE_FILTERS:
         out.append(({**base, "metrics": ["visitors"], "dimensions": ["visit:source"],

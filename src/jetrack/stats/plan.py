@@ -23,6 +23,7 @@ from jetrack.stats.query import (
 from jetrack.stats.revenue import RevenuePlan
 from jetrack.stats.rollup import (
     Rolled,
+    event_visitors_from_rollups,
     graph_from_rollups,
     inline_percentage,
     midnight,
@@ -35,7 +36,12 @@ from jetrack.stats.tables import Tables, choose
 # What a part reads: the events/sessions tables, or rollup rows (of visits for the
 # sessions part; for the events part, visitors by day, the range's totals, or by page)
 # with the tables for the rest of the range.
-Source = Literal["tables", "visit_rollups", "graph_rollups", "totals_rollups", "page_rollups"]
+# event_visitor_rollups: the visitors of the visits with an event the query's one event
+# filter matches (event_rollups), by nothing or a visit column.
+Source = Literal[
+    "tables", "visit_rollups", "graph_rollups", "totals_rollups", "page_rollups",
+    "event_visitor_rollups",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,8 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
             return Part(name, metrics, "totals_rollups", not covered)
         if pages_from_rollups(query, tables):
             return Part(name, metrics, "page_rollups")
+        if event_visitors_from_rollups(query, tables):
+            return Part(name, metrics, "event_visitor_rollups")
     return Part(name, metrics)
 
 
