@@ -106,7 +106,7 @@ def insert_sql(where: str, limit: int) -> str:
     # no city id), by name: the table gained columns since this was written.
     given = [f for f in EventRow._fields if f not in ("city_geoname_id", "import_id")]
     return f"""
-INSERT INTO events ({', '.join(given)})
+INSERT INTO events ({", ".join(given)})
 SELECT
   site_id,
   start + pos * (20 + {e} % 300) AS timestamp,

@@ -27,6 +27,7 @@ from jetrack.stats.rollup import (
     graph_from_rollups,
     inline_percentage,
     midnight,
+    of_all_visits,
     pages_from_rollups,
     totals_from_rollups,
     visits_from_rollups,
@@ -112,7 +113,7 @@ def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = N
     if "conversion_rate" in query.metrics:
         # Of all visitors, converted or not: the goal and custom property filters go.
         others = whole(query, without_conversion_filters(query.filters))
-        divisors.append(("conversion_rate", Divisor(decide(others))))
+        divisors.append(("conversion_rate", Divisor(decide(others, of_all_visits(rolled)))))
     if "group_conversion_rate" in query.metrics:
         divisors.append(("group_conversion_rate", group_divisor(query)))
     if tables.exits:

@@ -221,6 +221,14 @@ def inline_percentage(query: Query, tables: Tables, rolled: Rolled | None) -> bo
     )
 
 
+def of_all_visits(rolled: Rolled | None) -> Rolled | None:
+    """The days of an event-filtered query's rollup reads, for a divisor without its
+    filter (a conversion rate's visitors): they are rolled up in visit_rollups too."""
+    if rolled is None or not rolled.of_events:
+        return None
+    return Rolled(rolled.first, rolled.last)
+
+
 def whole_days(date_range: DateRange) -> tuple[date, date]:
     """The first and last UTC day wholly inside [start, end) (first > last when none)."""
     start = date_range.start.astimezone(UTC)

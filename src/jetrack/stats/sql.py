@@ -375,7 +375,9 @@ class _Builder:
             f" AND column = {self.p.add(column or '', 'String')}"
             f" AND day >= {first} AND day <= {last}"
         )
-        from_rows = f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])} FROM ({rows}){self.group_by()}"
+        from_rows = (
+            f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])} FROM ({rows}){self.group_by()}"
+        )
         names = [f"d{i}" for i in range(len(dims))]
         visitors = (
             f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
