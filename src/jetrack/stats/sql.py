@@ -225,7 +225,8 @@ class _Builder:
         trees = self.q.filters if part.filters is None else part.filters
         raw_where = (
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
-            f" AND NOT (start >= {since} AND start < {until}) AND {self.visits_filter(trees)}"
+            f" AND NOT (start >= {since} AND start < {until})"
+            f" AND {self.visits_filter(trees, (since, until))}"
         )
         no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
@@ -389,17 +390,30 @@ class _Builder:
         counts = self.totals_rollup_part(Part(part.name, tuple(totals), "totals_rollups"), rolled)
         return f"SELECT * FROM ({visitors}) AS visits CROSS JOIN ({counts}) AS counts"
 
-    def visits_filter(self, trees: list[Filter] | tuple[Filter, ...]) -> str:
+    def visits_filter(
+        self, trees: list[Filter] | tuple[Filter, ...], rolled: tuple[str, str] | None = None
+    ) -> str:
         """The filters of sessions rows: on visit dimensions, of the row itself; on event
-        dimensions, whether the visit has a matching event in the range."""
+        dimensions, whether the visit has a matching event in the range. With `rolled`
+        (placeholders of the instants the rolled-up days begin and end), only for the
+        visits that did not start then: their events are before the last event of those
+        that started before (read from the same sessions rows) or after the rolled days,
+        so the other days' events are not read."""
         on_visits = [t for t in trees if not _touches_event(t)]
         on_events = [t for t in trees if _touches_event(t)]
         if not on_events:
             return self.row_filter(on_visits)
+        outside = ""
+        if rolled is not None:
+            since, until = rolled
+            outside = (
+                f" AND (timestamp >= {until} OR timestamp <= (SELECT max(timestamp)"
+                f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"
+            )
         return (
             f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.row_filter(on_events)})"
+            f" AND {self.row_filter(on_events)}{outside})"
         )
 
     def sessions_part(self, part: Part) -> str:
