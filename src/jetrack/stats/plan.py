@@ -175,7 +175,9 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
         if pages_from_rollups(query, tables):
             return Part(name, metrics, "page_rollups")
         if event_visitors_from_rollups(query, tables):
-            return Part(name, metrics, "event_visitor_rollups")
+            # A percentage divides by the visitors of all groups: from the same reads.
+            with_total = "percentage" in query.metrics and len(query.dimensions) == 1
+            return Part(name, metrics, "event_visitor_rollups", with_total=with_total)
     return Part(name, metrics)
 
 

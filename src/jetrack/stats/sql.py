@@ -363,14 +363,16 @@ class _Builder:
         dimension), those of the whole range as totals_rollup_part counts them."""
         first, last, _since, _until = self.rolled_params(rolled)
         dims = self.dims("timestamp")
-        raw = (
-            f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])} FROM events"
-            f" WHERE {self.base_where()} AND name != 'engagement'"
+        raw_where = (
+            f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}"
-            f" AND NOT ({self.rolled_visits_events(rolled)}){self.group_by()}"
+            f" AND NOT ({self.rolled_visits_events(rolled)})"
         )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
+        if part.with_total and column:
+            return self.event_visitors_with_total(rolled, dims[0], raw_where, column)
+        raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
         rows = (
             f"SELECT {value}visitors FROM {self.rollup_rows(rolled)}"
             f" AND column = {self.p.add(column or '', 'String')}"
@@ -389,6 +391,32 @@ class _Builder:
             return visitors
         counts = self.totals_rollup_part(Part(part.name, tuple(totals), "totals_rollups"), rolled)
         return f"SELECT * FROM ({visitors}) AS visits CROSS JOIN ({counts}) AS counts"
+
+    def event_visitors_with_total(
+        self, rolled: Rolled, dim: str, raw_where: str, column: str
+    ) -> str:
+        """event_visitors_rollup_part by one column with `sessions_total`, the visitors of
+        all groups (a percentage's divisor), from the same reads (GROUPING SETS over the
+        events, the rows of the column and of all visits)."""
+        first, last, _since, _until = self.rolled_params(rolled)
+        raw = (
+            f"SELECT {dim}, uniq(visitor_id) AS v, grouping(d0) = 1 AS is_total{raw_where}"
+            " GROUP BY GROUPING SETS ((d0), ())"
+        )
+        wanted = f"{self.p.add(column, 'String')}, {self.p.add('', 'String')}"
+        rows = (
+            f"SELECT value AS {column}, column = '' AS is_total, visitors"
+            f" FROM {self.rollup_rows(rolled)} AND column IN ({wanted})"
+            f" AND day >= {first} AND day <= {last}"
+        )
+        from_rows = (
+            f"SELECT {dim}, sum(visitors) AS v, is_total FROM ({rows}) GROUP BY d0, is_total"
+        )
+        both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rows})"
+        return (
+            "SELECT d0, sum(v) AS events_visitors, any(total) AS sessions_total"
+            f" FROM ({both}) WHERE NOT is_total GROUP BY d0"
+        )
 
     def visits_filter(
         self, trees: list[Filter] | tuple[Filter, ...], rolled: tuple[str, str] | None = None
