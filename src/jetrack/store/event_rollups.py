@@ -26,8 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from jetrack.store.events import EventStore, table_to_change
-from jetrack.store.filter_rollups import PRUNED, column_pairs, filtered_days, kept_or_marked
+from jetrack.store.events import EventStore
+from jetrack.store.filter_rollups import (
+    PRUNED,
+    column_pairs,
+    filtered_days,
+    insert_pages,
+    insert_visits_and_day,
+    kept_or_marked,
+)
+from jetrack.store.filter_rollups import delete_older_builds as delete_filter_builds
 from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, ROLLED_COLUMNS
 
 TABLE = "event_rollups"
@@ -98,19 +106,9 @@ def build_event_rollups(
         f" AND name != 'engagement'{sites} AND {daily} AND {big} AND {paged}"
         " GROUP BY site_id, filter, filter_value"
     )
-    # As in filter_rollups: a key may have events on the day and no visit that started
-    # then (a visit from the day before): a row of no visits carries them.
-    events.command(
-        f"{_INSERT} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
-        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
-        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
-        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
-        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
-        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
-        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
-        " AND e.column = v.column",
-        params,
-    )
+    # A key may have events on the day and no visit that started then (a visit from the
+    # day before): a row of no visits carries them.
+    insert_visits_and_day(events, _INSERT, visits, on_the_day, params)
     # Pages: the matching events by page (a page key's own page only).
     pages = (
         "SELECT site_id, {day:Date} AS day, filter, filter_value, 'pathname' AS column,"
@@ -120,21 +118,12 @@ def build_event_rollups(
         f" FROM ({matched}) GROUP BY site_id, filter, filter_value, pathname"
         " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
     )
-    events.command(
-        f"{_INSERT} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
-        " 0, pageviews, 0, 0, 0, 0, {built:DateTime('UTC')}"
-        f" FROM ({kept_or_marked(pages, 'visitors, visits, pageviews')})",
-        params,
-    )
+    insert_pages(events, _INSERT, pages, params)
 
 
 def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
     """Rows of the day from an earlier build that this one did not write again."""
-    events.command(
-        f"DELETE FROM {table_to_change(events, TABLE)}"
-        " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + sites,
-        params,
-    )
+    delete_filter_builds(events, params, sites, TABLE)
 
 
 def event_days(

@@ -94,20 +94,7 @@ def build_filter_rollups(
         f" AND name != 'engagement'{sites} AND {daily} AND {big}) ARRAY JOIN {_filters()} AS f"
         " GROUP BY site_id, filter, filter_value"
     )
-    # The day's events join the all-visits rows (column ''). A value may have events on
-    # the day and no visit that started then (its visits began the day before): a row of
-    # no visits carries them (the join's other side reads as 0 and '').
-    events.command(
-        f"{_INSERT} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
-        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
-        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
-        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
-        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
-        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
-        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
-        " AND e.column = v.column",
-        params,
-    )
+    insert_visits_and_day(events, _INSERT, visits, on_the_day, params)
     pages = (
         "SELECT site_id, {day:Date} AS day, f.1 AS filter, f.2 AS filter_value,"
         " 'pathname' AS column, pathname AS value, uniqExact(visitor_id) AS visitors,"
@@ -120,8 +107,35 @@ def build_filter_rollups(
         f" ARRAY JOIN {_filters()} AS f GROUP BY site_id, filter, filter_value, pathname"
         " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
     )
+    insert_pages(events, _INSERT, pages, params)
+
+
+def insert_visits_and_day(
+    events: EventStore, insert: str, visits: str, on_the_day: str, params: dict[str, object]
+) -> None:
+    """`insert` the rows of `visits` (kept_or_marked) with the day's events of
+    `on_the_day` (site_id, filter, filter_value, column '', visitors, views, events) on
+    their all-visits rows (column ''). A value may have events on the day and no visit
+    that started then (its visits began the day before): a row of no visits carries them
+    (the join's other side reads as 0 and '')."""
     events.command(
-        f"{_INSERT} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
+        f"{insert} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
+        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
+        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
+        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
+        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
+        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
+        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
+        " AND e.column = v.column",
+        params,
+    )
+
+
+def insert_pages(events: EventStore, insert: str, pages: str, params: dict[str, object]) -> None:
+    """`insert` the pages rows of `pages` (visitors, visits, pageviews by page, with the
+    window columns kept_or_marked reads)."""
+    events.command(
+        f"{insert} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
         " 0, pageviews, 0, 0, 0, 0, {built:DateTime('UTC')}"
         f" FROM ({kept_or_marked(pages, 'visitors, visits, pageviews')})",
         params,
@@ -142,10 +156,12 @@ def kept_or_marked(grouped: str, sums: str) -> str:
     )
 
 
-def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
+def delete_older_builds(
+    events: EventStore, params: dict[str, object], sites: str, table: str = "filter_rollups"
+) -> None:
     """Rows of the day from an earlier build that this one did not write again."""
     events.command(
-        f"DELETE FROM {table_to_change(events, 'filter_rollups')}"
+        f"DELETE FROM {table_to_change(events, table)}"
         " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + sites,
         params,
     )
