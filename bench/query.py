@@ -33,11 +33,12 @@ from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.events import first_value
 from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.rollups import build_rollups, days_to_build
+from jetrack.store.schema import EventRow
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores, open_stores
 
 BIG_SITE = 1
-ROLLUP_TABLES = ("visit_rollups", "filter_rollups")
+ROLLUP_TABLES = ("visit_rollups", "filter_rollups", "event_rollups")
 BENCH_KEY = "5e" * 32  # only for --keep, so a kept data dir can be reopened
 DAYS = 30
 END = datetime(2024, 6, 1, tzinfo=UTC)  # data covers the 30 days before this instant
@@ -101,8 +102,11 @@ def insert_sql(where: str, limit: int) -> str:
     kind = f"({e} % 100)"
     name = f"if(pos = 0 OR {kind} < 77, 'pageview', if({kind} < 85, {pick(CUSTOM, e, 1.5)}, 'engagement'))"
     country = pick(COUNTRIES, "cityHash64(s, 23)", 2.5)
+    # The columns the SELECT gives (the others take their defaults: 0 for live traffic,
+    # no city id), by name: the table gained columns since this was written.
+    given = [f for f in EventRow._fields if f not in ("city_geoname_id", "import_id")]
     return f"""
-INSERT INTO events
+INSERT INTO events ({", ".join(given)})
 SELECT
   site_id,
   start + pos * (20 + {e} % 300) AS timestamp,

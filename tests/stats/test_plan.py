@@ -12,7 +12,7 @@ import pytest
 
 from jetrack.stats.plan import Divisor, Part, Plan, decide, whole
 from jetrack.stats.query import Behaviour, Condition, GoalInfo, SiteInfo
-from jetrack.stats.rollup import Rolled, longest_run, rollup_filter, wanted
+from jetrack.stats.rollup import Rolled, event_filter, longest_run, rollup_filter, wanted
 from tests.stats.queries import BERLIN, UTC_SITE, optimized
 
 DAYS = ["2024-03-09", "2024-03-11"]
@@ -94,7 +94,7 @@ ROLLUPS: list[tuple[Rolled, Any, dict[str, Any], tuple[Part, ...]]] = [
     (ALL_DAYS, UTC_SITE, {"filters": [["is", "visit:country", ["DE"]],
                                       ["is", "visit:source", ["Google"]]]},
      (Part("sessions", ("visitors",)),)),
-    (ALL_DAYS, UTC_SITE, {"filters": [["is", "event:page", ["/"]]]},
+    (ALL_DAYS, UTC_SITE, {"filters": [["contains", "event:page", ["/"]]]},
      (Part("events", ("visitors",)),)),
     (ALL_DAYS, UTC_SITE, {"dimensions": ["visit:source", "visit:os"]},
      (Part("sessions", ("visitors",)),)),
@@ -126,6 +126,80 @@ ROLLUP_FILTERS: list[tuple[list[Any], tuple[str, str] | None]] = [
 @pytest.mark.parametrize(("filters", "rows"), ROLLUP_FILTERS)
 def test_rollup_filter(filters: list[Any], rows: tuple[str, str] | None) -> None:
     assert rollup_filter(optimized(UTC_SITE, date_range=DAYS, filters=filters)) == rows
+
+
+EVENT_SITE = SiteInfo(7, "example.com", "UTC", (
+    GoalInfo("Signup", event_name="Signup"), GoalInfo("Blog", page_path="/blog/*"),
+    GoalInfo("Pro", event_name="Purchase", custom_props=(("plan", "pro"),)),
+    GoalInfo("Views", event_name="pageview"),
+))  # fmt: skip
+# (filters, the event_rollups key that answers them): keyed by page or event name, never
+# by a goal, so a goal renamed or pointed at another event reads other rows.
+EVENT_FILTERS: list[tuple[list[Any], tuple[str, str] | None]] = [
+    ([["is", "event:page", ["/pricing"]]], ("pathname", "/pricing")),
+    ([["is", "event:name", ["Signup"]]], ("name", "Signup")),
+    ([["is", "event:goal", ["Signup"]]], ("name", "Signup")),
+    ([["is", "event:goal", ["signup"], {"case_sensitive": False}]], ("name", "Signup")),
+    ([["is", "event:goal", ["Blog"]]], None),  # a page goal: pageviews only, by pattern
+    ([["is", "event:goal", ["Pro"]]], None),  # custom properties
+    ([["is", "event:goal", ["Views"]]], None),  # every pageview is no key
+    ([["is", "event:goal", ["Signup", "Pro"]]], None),
+    ([["is", "event:name", ["pageview"]]], None),
+    ([["is", "event:page", ["/a", "/b"]]], None),
+    ([["is", "event:page", ["/A"], {"case_sensitive": False}]], None),
+    ([["contains", "event:page", ["/blog"]]], None),
+    ([["is", "event:page", ["/"]], ["is", "visit:country", ["DE"]]], None),
+    ([["is", "visit:country", ["DE"]]], None),
+]
+
+
+@pytest.mark.parametrize(("filters", "key"), EVENT_FILTERS)
+def test_event_filter(filters: list[Any], key: tuple[str, str] | None) -> None:
+    assert event_filter(optimized(EVENT_SITE, date_range=DAYS, filters=filters)) == key
+
+
+PRICING_DAYS = Rolled(date(2024, 3, 9), date(2024, 3, 11), filter=("pathname", "/pricing"),
+                      of_events=True)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("request_body", "parts"),
+    [
+        # Visitors by a visit column of the page's events: the visits' rows.
+        ({"metrics": ["visitors"], "dimensions": ["visit:source"]},
+         (Part("events", ("visitors",), "event_visitor_rollups"),)),
+        ({"metrics": ["visitors", "events"]},
+         (Part("events", ("visitors", "events"), "event_visitor_rollups"),)),
+        ({"metrics": ["visitors", "visits", "bounce_rate"]},
+         (Part("sessions", ("visitors", "visits", "bounce_rate"), "visit_rollups"),)),
+        ({"metrics": ["visitors"], "dimensions": ["time:day"]},
+         (Part("events", ("visitors",), "graph_rollups", reads_tables=False),)),
+        ({"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
+         (Part("events", ("visitors", "visits"), "page_rollups"),)),
+        # Not by the visits: pageviews by a visit column, an event dimension.
+        ({"metrics": ["visitors", "pageviews"], "dimensions": ["visit:source"]},
+         (Part("events", ("visitors", "pageviews")),)),
+        ({"metrics": ["visitors"], "dimensions": ["event:name"]},
+         (Part("events", ("visitors",)),)),
+    ],
+)  # fmt: skip
+def test_a_page_filter_reads_event_rollups(
+    request_body: dict[str, Any], parts: tuple[Part, ...]
+) -> None:
+    filters = [["is", "event:page", ["/pricing"]]]
+    assert plan(PRICING_DAYS, filters=filters, **request_body).parts == parts
+
+
+def test_a_goal_filters_conversion_rate_divides_by_rolled_up_visits() -> None:
+    signup = Rolled(date(2024, 3, 9), date(2024, 3, 11), filter=("name", "Signup"),
+                    of_events=True)  # fmt: skip
+    decided = plan(signup, metrics=["visitors", "events", "conversion_rate"],
+                   filters=[["is", "event:goal", ["Signup"]]])  # fmt: skip
+    divisor = decided.divisor("conversion_rate")
+    assert divisor is not None and divisor.whole is not None
+    # All visitors of the same days, from visit_rollups (not the goal's rows).
+    assert divisor.whole.rolled == ALL_DAYS
+    assert divisor.whole.parts == (Part("sessions", ("visitors",), "visit_rollups"),)
 
 
 @pytest.mark.parametrize(("rolled", "site", "request_body", "parts"), ROLLUPS)
@@ -189,6 +263,14 @@ WANTED: list[tuple[Any, dict[str, Any], tuple[str, str, str, datetime | None, bo
      ("2024-03-09", "2024-03-11", "", None, False)),
     (UTC_SITE, {"dimensions": ["visit:source"], "filters": [["is", "visit:country", ["DE"]]]},
      ("2024-03-09", "2024-03-11", "source", None, False)),
+    # By an event: visits of rolled-up days must have ended in the range (their events
+    # matched in it); the day's events (graph, totals) need not.
+    (UTC_SITE, {"filters": [["is", "event:page", ["/"]]]},
+     ("2024-03-09", "2024-03-11", "", datetime(2024, 3, 12, tzinfo=UTC), False)),
+    (UTC_SITE, {"dimensions": ["visit:browser"], "filters": [["is", "event:goal", ["Signup"]]]},
+     ("2024-03-09", "2024-03-11", "browser", datetime(2024, 3, 12, tzinfo=UTC), False)),
+    (UTC_SITE, {"metrics": ["pageviews"], "filters": [["is", "event:page", ["/"]]]},
+     ("2024-03-09", "2024-03-11", "", None, False)),
     (UTC_SITE, {"filters": [["is", "visit:country", ["DE", "FR"]]]}, None),
     (UTC_SITE, {"dimensions": ["visit:city", "visit:os"]}, None),
 ]  # fmt: skip

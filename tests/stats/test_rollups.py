@@ -18,7 +18,7 @@ from jetrack.privacy.event_tables import delete_site_rows
 from jetrack.privacy.retention import apply_retention
 from jetrack.stats import engine
 from jetrack.stats.engine import run_query
-from jetrack.stats.query import SiteInfo
+from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
 from jetrack.store.event_schema import migrate_events
@@ -43,14 +43,24 @@ ROLLED_FILTERS = [
     ("visit:source", "Direct / None"), ("visit:device", "Mobile"), ("visit:browser", "Firefox"),
     ("visit:entry_page", "/blog/a"), ("visit:utm_campaign", "spring"), ("visit:region", "DE-BE"),
 ]  # fmt: skip
+# One page, one custom event name, one goal of a custom event: read from event_rollups
+# (a page no event has, too; /blog/b only in a visit that entered elsewhere).
+EVENT_FILTERS = [
+    ["is", "event:page", ["/"]], ["is", "event:page", ["/pricing"]],
+    ["is", "event:page", ["/blog/b"]], ["is", "event:page", ["/nowhere"]],
+    ["is", "event:goal", ["Signup"]], ["is", "event:name", ["Signup"]],
+    ["is", "event:name", ["Outbound"]],
+]  # fmt: skip
 TABLE_FILTERS = [
     [["is", "visit:country", ["DE"]], ["is", "visit:source", ["Google"]]],
     [["is", "visit:country", ["DE", "US"]]],
     [["is_not", "visit:country", ["DE"]]],
     [["is", "visit:country", ["de"], {"case_sensitive": False}]],
-    [["is", "event:page", ["/"]]],
+    [["is", "event:page", ["/", "/pricing"]]],
+    [["is", "event:page", ["/PRICING"], {"case_sensitive": False}]],
     [["is", "visit:exit_page", ["/"]]],
-    [["is", "event:goal", ["Signup"]]],
+    [["is", "event:goal", ["Visit /blog/*"]]],
+    [["is", "event:name", ["pageview"]]],
 ]
 RANGES = [["2024-03-09", "2024-03-11"], ["2024-03-10", "2024-03-10"], ["2024-03-08", "2024-03-12"]]
 
@@ -100,6 +110,28 @@ def dashboard_panels() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def event_filtered_panels() -> list[dict[str, Any]]:
+    """What a dashboard filtered by a page or a goal asks (frontend/src/state.ts): the top
+    stats (in conversions for a goal), the graph, pages, visit breakdowns of the events'
+    visitors (with percentages), entry and exit pages from the visits."""
+    return [
+        {"metrics": ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors", "events", "conversion_rate"],
+         "include": {"comparisons": {"mode": "previous_period"}}},
+        {"metrics": ["visitors", "events"]},
+        {"metrics": ["visitors"], "dimensions": ["time:day"]},
+        {"metrics": ["visitors"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors", "visits", "pageviews"], "dimensions": ["event:page"]},
+        {"metrics": ["visitors"], "dimensions": ["visit:source"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:country"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:device"]},
+        {"metrics": ["visitors", "visits"], "dimensions": ["visit:entry_page"]},
+        {"metrics": ["visitors", "visits"], "dimensions": ["visit:exit_page"]},
+        {"metrics": ["visitors"], "dimensions": ["visit:city_name"]},
+    ]  # fmt: skip
+
+
 def requests(site: SiteInfo, dates: list[str]) -> list[tuple[dict[str, Any], bool]]:
     """(request, whether it must read rollups) for the site over the dates."""
     out: list[tuple[dict[str, Any], bool]] = []
@@ -125,6 +157,14 @@ def requests(site: SiteInfo, dates: list[str]) -> list[tuple[dict[str, Any], boo
         for request in dashboard_panels():
             graph = request.get("dimensions") == ["time:day"]
             out.append(({**filtered, **request}, whole and (site is UTC_SITE or not graph)))
+    for condition in EVENT_FILTERS:
+        for request in event_filtered_panels():
+            if "conversion_rate" in request["metrics"] and condition[1] != "event:goal":
+                continue
+            # Filtered, a graph reads rollups only in UTC (as with filter_rollups).
+            graph = request.get("dimensions") == ["time:day"]
+            reads = whole and (site is UTC_SITE or not graph)
+            out.append(({**base, "filters": [condition], **request}, reads))
     # Not from rollups: other filters, two dimensions, event metrics by a visit column.
     for filters in TABLE_FILTERS:
         out.append(({**base, "metrics": ["visitors"], "dimensions": ["visit:source"],
@@ -273,6 +313,68 @@ def test_small_columns_are_left_to_the_tables(rolled: Stores) -> None:
     assert [r["metrics"] for r in by_city] == [[1]] * 4 and used == 0
 
 
+def test_a_filtered_value_keeps_its_rows_when_others_are_cut(rolled: Stores) -> None:
+    # Eight visits enter on /a, all from DE; two enter on /b from two countries. By
+    # entry page, /a's country rows hold 8 visits a row (kept), /b's 1 (cut), though the
+    # column's rows over both values hold 10 / 3 < 4 (before 0011, cut for both).
+    rows = []
+    for n in range(8):
+        rows += visit(801 + n, 20 + n, [(f"2024-03-10 0{n}:00", "/a")], country_code="DE",
+                      site_id=32)  # fmt: skip
+    for n, country in enumerate(("FR", "US")):
+        rows += visit(811 + n, 40 + n, [(f"2024-03-10 1{n}:00", "/b")], country_code=country,
+                      site_id=32)  # fmt: skip
+    insert(rolled, with_dated_ids(rows))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[32], min_filtered_visits=1)
+    kept = rollups.filtered_rolled_days(rolled.events, 32, day, day, "entry_page",
+                                        ("country_code",), "/a")  # fmt: skip
+    cut = rollups.filtered_rolled_days(rolled.events, 32, day, day, "entry_page",
+                                       ("country_code",), "/b")  # fmt: skip
+    assert (kept, cut) == ([day], [])
+    site = SiteInfo(32, "entries.example")
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors", "percentage"],
+            "dimensions": ["visit:country"]}  # fmt: skip
+    for page, reads in (("/a", True), ("/b", False)):
+        request = {**body, "filters": [["is", "visit:entry_page", [page]]]}
+        with_rollups, without, used = both_ways(rolled, site, request)
+        assert with_rollups == without and bool(used) == reads
+    # The same cut for a page's visits in event_rollups: /a's eight are all from DE.
+    on_page = rollups.event_rolled_days(rolled.events, 32, day, day, ("pathname", "/a"),
+                                        ("country_code",))  # fmt: skip
+    assert on_page == [day]
+
+
+def test_event_rollups_key_goals_by_their_event_name(rolled: Stores) -> None:
+    # A goal edited to count another event reads that event's rows: the rows are the
+    # event's, not the goal's.
+    edited = SiteInfo(UTC_SITE.id, UTC_SITE.domain, "UTC",
+                      (GoalInfo("Signup", event_name="Outbound"),))  # fmt: skip
+    body = {"date_range": RANGES[0], "metrics": ["visitors", "events", "conversion_rate"],
+            "filters": [["is", "event:goal", ["Signup"]]]}  # fmt: skip
+    signup, _, _ = both_ways(rolled, UTC_SITE, body)
+    outbound, raw, used = both_ways(rolled, edited, body)
+    assert outbound == raw and used
+    # One Signup (visitor 101), one Outbound (visitor 103), each of one visitor of six.
+    assert signup == outbound == [{"dimensions": [], "metrics": [1, 1, 16.67]}]
+    by_source, raw, used = both_ways(rolled, edited, {**body, "metrics": ["visitors"],
+                                                      "dimensions": ["visit:source"]})  # fmt: skip
+    assert by_source == raw == [{"dimensions": ["Twitter"], "metrics": [1]}] and used
+
+
+def test_a_small_site_day_reads_events_from_the_tables(rolled: Stores) -> None:
+    # Below MIN_FILTERED_VISITS (the default here) the site-day has no event rows.
+    insert(rolled, with_dated_ids(visit(461, 5, [("2024-03-10 10:00", "/x")], site_id=46)))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[46], min_visits_per_row=1)
+    assert rollups.event_rolled_days(rolled.events, 46, day, day, ("pathname", "/x"), ("",)) == []
+    site = SiteInfo(46, "tiny.example")
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors", "pageviews"],
+            "filters": [["is", "event:page", ["/x"]]]}  # fmt: skip
+    with_rollups, without, used = both_ways(rolled, site, body)
+    assert with_rollups == without == [{"dimensions": [], "metrics": [1, 1]}] and not used
+
+
 @pytest.mark.slow
 def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     insert(rolled, with_dated_ids(visit(301, 5, [("2025-01-10 23:50", "/")], site_id=41)))
@@ -292,11 +394,11 @@ def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
     insert(rolled, with_dated_ids(visit(401, 5, [("2024-03-10 10:00", "/")], site_id=9)))
     rollups.build_rollups(rolled.events, date(2024, 3, 10), site_ids=[9], min_visits_per_row=1,
                           min_filtered_visits=1)  # fmt: skip
-    for table in ("visit_rollups", "filter_rollups"):
+    for table in ("visit_rollups", "filter_rollups", "event_rollups"):
         count = f"SELECT count() FROM {table} WHERE site_id = 9"
         assert first_value(rolled.events.query(count), 0) > 0
     delete_site_rows(rolled.events, 9)
-    for table in ("visit_rollups", "filter_rollups"):
+    for table in ("visit_rollups", "filter_rollups", "event_rollups"):
         count = f"SELECT count() FROM {table} WHERE site_id = 9"
         assert first_value(rolled.events.query(count), 0) == 0
 
@@ -325,7 +427,7 @@ def test_retention_trims_rollups_with_the_tables(rolled: Stores) -> None:
         rollups.build_rollups(rolled.events, day, site_ids=[51], min_visits_per_row=1,
                               min_filtered_visits=1)  # fmt: skip
     apply_retention(rolled.events, {51: at("2024-03-11 00:00")})
-    for table in ("visit_rollups", "filter_rollups"):
+    for table in ("visit_rollups", "filter_rollups", "event_rollups"):
         days = f"SELECT DISTINCT toString(day) FROM {table} WHERE site_id = 51 ORDER BY 1"
         assert [r[0] for r in rolled.events.query(days).rows] == ["2024-03-12"]
     assert rollups.rolled_days(rolled.events, 51, date(2024, 3, 10), date(2024, 3, 12)) == [
@@ -393,18 +495,22 @@ def test_a_data_dir_from_before_filter_rollups_gets_them(rolled: Stores) -> None
     # The module's data dir as it was before 0006 (data and visit_rollups): the migration
     # adds the table, and the job builds its days again; filtered queries then read it.
     # Last in the module: it leaves the data dir as it found it.
+    # The same for event_rollups (0011).
     stores = rolled
-    stores.events.command("DROP TABLE filter_rollups")
-    stores.events.command("DELETE FROM jetrack_migrations WHERE version = 6")
+    for table, version in (("filter_rollups", 6), ("event_rollups", 11)):
+        stores.events.command(f"DROP TABLE {table}")
+        stores.events.command(f"DELETE FROM jetrack_migrations WHERE version = {version}")
     body = {"date_range": RANGES[0], "metrics": ["visitors", "bounce_rate"],
             "dimensions": ["visit:source"], "filters": [["is", "visit:country", ["DE"]]]}  # fmt: skip
-    assert migrate_events(stores.events) == ["0006_filter_rollups.sql"]
-    before, raw, used = both_ways(stores, UTC_SITE, body)
-    assert before == raw and not used
+    on_page = {**body, "filters": [["is", "event:page", ["/"]]]}
+    assert migrate_events(stores.events) == ["0006_filter_rollups.sql", "0011_event_rollups.sql"]
+    before = [both_ways(stores, UTC_SITE, request) for request in (body, on_page)]
+    assert all(answer == raw and not used for answer, raw, used in before)
     days = rollups.days_to_build(stores.events, NOW)
     assert {date(2024, 3, 9), date(2024, 3, 10)} <= set(days)
     for day in days:
         rollups.build_rollups(stores.events, day, min_visits_per_row=1, min_filtered_visits=1)
-    after, raw, used = both_ways(stores, UTC_SITE, body)
-    assert after == raw == before and used
+    for request, (answer, _, _) in zip((body, on_page), before, strict=True):
+        after, raw, used = both_ways(stores, UTC_SITE, request)
+        assert after == raw == answer and used
     assert rollups.days_to_build(stores.events, NOW) == []

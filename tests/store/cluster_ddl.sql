@@ -374,3 +374,29 @@ ALTER TABLE sessions ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS city_geoname_id
 -- 0010_imported_channel.sql
 ALTER TABLE imported_sources_local ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '' CODEC(ZSTD(1));
 ALTER TABLE imported_sources ON CLUSTER jetrack ADD COLUMN IF NOT EXISTS channel String DEFAULT '';
+
+-- 0011_event_rollups.sql
+CREATE TABLE IF NOT EXISTS event_rollups_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    day Date,
+    filter LowCardinality(String),
+    filter_value String CODEC(ZSTD(1)),
+    column LowCardinality(String),
+    value String CODEC(ZSTD(1)),
+    visitors UInt32 CODEC(T64, ZSTD(1)),
+    visits UInt32 CODEC(T64, ZSTD(1)),
+    bounces UInt32 CODEC(T64, ZSTD(1)),
+    pageviews UInt32 CODEC(T64, ZSTD(1)),
+    duration UInt64 CODEC(T64, ZSTD(1)),
+    event_visitors UInt32 CODEC(T64, ZSTD(1)),
+    event_pageviews UInt32 CODEC(T64, ZSTD(1)),
+    event_count UInt32 CODEC(T64, ZSTD(1)),
+    built_at DateTime('UTC') CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/event_rollups_local', '{replica}', built_at)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_id, filter, filter_value, column, day, value)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS event_rollups ON CLUSTER jetrack AS event_rollups_local
+ENGINE = Distributed(jetrack, currentDatabase(), event_rollups_local, site_id);

@@ -33,7 +33,14 @@ from tests.conftest import ClickHouseEndpoint, make_settings
 
 GOLDEN = Path(__file__).with_name("cluster_ddl.sql")
 CLUSTER = "jetrack"
-TABLES = ["events", "sessions", "visit_rollups", "filter_rollups", *IMPORTED_TABLES]
+TABLES = [
+    "events",
+    "sessions",
+    "visit_rollups",
+    "filter_rollups",
+    "event_rollups",
+    *IMPORTED_TABLES,
+]
 
 
 def generated(cluster: str = CLUSTER) -> list[str]:

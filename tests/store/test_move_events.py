@@ -51,7 +51,7 @@ def counts(events: EventStore) -> dict[str, int]:
     return {
         table: int(events.query(f"SELECT count() FROM {table}{final}").rows[0][0])
         for table, final in [("events", ""), ("sessions", " FINAL"), ("visit_rollups", " FINAL"),
-                             ("filter_rollups", " FINAL")]
+                             ("filter_rollups", " FINAL"), ("event_rollups", " FINAL")]
     }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ def _stored_columns(stores: Stores, table: str) -> list[str]:
         ("events", list(EVENT_COLUMNS)),
         ("visit_rollups", list(ROLLUP_COLUMNS)),
         ("filter_rollups", list(FILTER_ROLLUP_COLUMNS)),
+        ("event_rollups", list(FILTER_ROLLUP_COLUMNS)),
     ],
 )
 def test_the_schema_lists_a_tables_columns_in_order(

@@ -15,6 +15,7 @@ EVENT_TABLES: dict[str, str] = {
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
     "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
     "filter_rollups": "day",  # the same, per value of a visit column (0006_filter_rollups.sql)
+    "event_rollups": "day",  # the same, per page or event name (0011_event_rollups.sql)
     # Imported history, daily aggregates per import (0007_imported.sql, store/imported.py).
     **dict.fromkeys(IMPORTED_TABLES, "date"),
 }

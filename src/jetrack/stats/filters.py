@@ -127,6 +127,9 @@ def goal_match_sql(goal: GoalInfo, params: Params) -> str:
     """True for an event that completes `goal`."""
     if goal.event_name is not None:
         target = f"name = {params.add(goal.event_name, 'String')}"
+    elif "*" not in (goal.page_path or ""):
+        # One page: an equality, far cheaper per event than the regular expression.
+        target = f"name = 'pageview' AND pathname = {params.add(goal.page_path or '', 'String')}"
     else:
         pattern = params.add(wildcard_regex(goal.page_path or ""), "String")
         target = f"name = 'pageview' AND match(pathname, {pattern})"

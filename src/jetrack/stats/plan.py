@@ -23,9 +23,11 @@ from jetrack.stats.query import (
 from jetrack.stats.revenue import RevenuePlan
 from jetrack.stats.rollup import (
     Rolled,
+    event_visitors_from_rollups,
     graph_from_rollups,
     inline_percentage,
     midnight,
+    of_all_visits,
     pages_from_rollups,
     totals_from_rollups,
     visits_from_rollups,
@@ -35,7 +37,12 @@ from jetrack.stats.tables import Tables, choose
 # What a part reads: the events/sessions tables, or rollup rows (of visits for the
 # sessions part; for the events part, visitors by day, the range's totals, or by page)
 # with the tables for the rest of the range.
-Source = Literal["tables", "visit_rollups", "graph_rollups", "totals_rollups", "page_rollups"]
+# event_visitor_rollups: the visitors of the visits with an event the query's one event
+# filter matches (event_rollups), by nothing or a visit column.
+Source = Literal[
+    "tables", "visit_rollups", "graph_rollups", "totals_rollups", "page_rollups",
+    "event_visitor_rollups",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +113,7 @@ def decide(query: Query, rolled: Rolled | None = None, tables: Tables | None = N
     if "conversion_rate" in query.metrics:
         # Of all visitors, converted or not: the goal and custom property filters go.
         others = whole(query, without_conversion_filters(query.filters))
-        divisors.append(("conversion_rate", Divisor(decide(others))))
+        divisors.append(("conversion_rate", Divisor(decide(others, of_all_visits(rolled)))))
     if "group_conversion_rate" in query.metrics:
         divisors.append(("group_conversion_rate", group_divisor(query)))
     if tables.exits:
@@ -167,6 +174,10 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
             return Part(name, metrics, "totals_rollups", not covered)
         if pages_from_rollups(query, tables):
             return Part(name, metrics, "page_rollups")
+        if event_visitors_from_rollups(query, tables):
+            # A percentage divides by the visitors of all groups: from the same reads.
+            with_total = "percentage" in query.metrics and len(query.dimensions) == 1
+            return Part(name, metrics, "event_visitor_rollups", with_total=with_total)
     return Part(name, metrics)
 
 

@@ -24,13 +24,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jetrack.stats.dimensions import DIMENSIONS, on_sessions
-from jetrack.stats.query import Condition, DateRange, Query
+from jetrack.stats.filters import matching_goals
+from jetrack.stats.query import Condition, DateRange, Query, is_event_dimension
 from jetrack.stats.tables import Tables, choose
+from jetrack.store.event_rollups import EVENT_NAME, PAGE
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import (
     FROM_HOUR,
     ROLLED_COLUMNS,
     carried_from,
+    event_rolled_days,
     filtered_rolled_days,
     rolled_days,
 )
@@ -54,6 +57,8 @@ class Rolled:
     carry: bool = False
     # The rows of the visits of one value of a column (filter_rollups), not of all visits.
     filter: tuple[str, str] | None = None
+    # `filter` is a key of event_rollups (event_filter), not a column of filter_rollups.
+    of_events: bool = False
 
     @property
     def after(self) -> date:
@@ -95,9 +100,35 @@ def rollup_filter(query: Query) -> tuple[str, str] | None:
     return (column, tree.clauses[0]) if column in FILTERED_COLUMNS else None
 
 
+def event_filter(query: Query) -> tuple[str, str] | None:
+    """The key of event_rollups (jetrack.store.event_rollups) when the query's one filter
+    is `is` one page (case sensitive), one custom event name, or one goal of a custom
+    event without properties: (PAGE, path) or (EVENT_NAME, name); else None."""
+    if len(query.filters) != 1 or not isinstance(query.filters[0], Condition):
+        return None
+    tree = query.filters[0]
+    if tree.operator != "is":
+        return None
+    name: str | None = None
+    if tree.dimension == "event:goal":
+        goals = matching_goals(tree, query.goals)
+        if len(goals) != 1 or goals[0].custom_props:
+            return None
+        name = goals[0].event_name
+    elif tree.dimension in ("event:page", "event:name") and len(tree.clauses) == 1:
+        if not tree.case_sensitive:
+            return None
+        if tree.dimension == "event:page":
+            return (PAGE, tree.clauses[0])
+        name = tree.clauses[0]
+    if name is None or name in ("pageview", "engagement"):
+        return None
+    return (EVENT_NAME, name)
+
+
 def unfiltered(query: Query) -> bool:
     """Whether the query has no filter that rollup rows cannot apply."""
-    return not query.filters or rollup_filter(query) is not None
+    return not query.filters or rollup_filter(query) is not None or event_filter(query) is not None
 
 
 def visits_from_rollups(query: Query, tables: Tables) -> bool:
@@ -110,6 +141,25 @@ def visits_from_rollups(query: Query, tables: Tables) -> bool:
         return True
     return (
         len(query.dimensions) == 1 and rolled_column(on_sessions(query.dimensions[0])) is not None
+    )
+
+
+def event_visitors_from_rollups(query: Query, tables: Tables) -> bool:
+    """Whether the query, filtered by event_filter, is visitors (and pageviews and events
+    of the whole range) of its events, by nothing or one visit column: the visitors of the
+    visits that had a matching event, as the rows of event_rollups count them."""
+    if event_filter(query) is None or tables.parts != ["events"]:
+        return False
+    metrics = tables.metrics_of("events")
+    if "visitors" not in metrics or any(m not in ("visitors", *EVENT_TOTALS) for m in metrics):
+        return False
+    if not query.dimensions:
+        return True
+    return (
+        metrics == ["visitors"]
+        and len(query.dimensions) == 1
+        and not is_event_dimension(query.dimensions[0])
+        and rolled_column(query.dimensions[0]) is not None
     )
 
 
@@ -171,6 +221,14 @@ def inline_percentage(query: Query, tables: Tables, rolled: Rolled | None) -> bo
     )
 
 
+def of_all_visits(rolled: Rolled | None) -> Rolled | None:
+    """The days of an event-filtered query's rollup reads, for a divisor without its
+    filter (a conversion rate's visitors): they are rolled up in visit_rollups too."""
+    if rolled is None or not rolled.of_events:
+        return None
+    return Rolled(rolled.first, rolled.last)
+
+
 def whole_days(date_range: DateRange) -> tuple[date, date]:
     """The first and last UTC day wholly inside [start, end) (first > last when none)."""
     start = date_range.start.astimezone(UTC)
@@ -192,6 +250,7 @@ class Wanted:
     ended_before: datetime | None
     carry: bool
     filter: tuple[str, str] | None = None
+    of_events: bool = False  # `filter` is a key of event_rollups
 
 
 def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
@@ -200,9 +259,11 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
     tables = tables or choose(query)
     by_pages = pages_from_rollups(query, tables)
     by_visits = visits_from_rollups(query, tables)
+    of_events = event_visitors_from_rollups(query, tables)
     if not (
         by_visits
         or by_pages
+        or of_events
         or graph_from_rollups(query, tables)
         or totals_from_rollups(query, tables)
     ):
@@ -214,12 +275,18 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
         column, ended = "pathname", query.date_range.end
     elif query.timezone != "UTC" and graph_from_rollups(query, tables):
         column = FROM_HOUR
-    elif by_visits and query.dimensions:
+    elif (by_visits or of_events) and query.dimensions:
         column = rolled_column(on_sessions(query.dimensions[0]))
     only = rollup_filter(query)
+    key = event_filter(query)
+    if key is not None and (by_visits or of_events):
+        # Visits with a matching event: those of a rolled-up day must have had it in the
+        # range, so only days whose visits all ended in it.
+        ended = query.date_range.end
     # Filtered, the visits of the day before that went on into the range are read from
     # the sessions table (filter_rollups has no carried rows).
-    return Wanted(first, last, column or "", ended, by_visits and only is None, only)
+    return Wanted(first, last, column or "", ended, by_visits and only is None and key is None,
+                  only or key, key is not None)  # fmt: skip
 
 
 def longest_run(days: list[date]) -> tuple[date, date] | None:
@@ -243,6 +310,8 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
     if want.filter is None:
         days = rolled_days(events, query.site_id, want.first, want.last, want.column,
                            want.ended_before)  # fmt: skip
+    elif want.of_events:
+        days = _event_rolled(events, query.site_id, want)
     else:
         # The days rolled up (visit_rollups: daily ids; pages: visits over in time), and
         # their rows of the column for every value of the filtered one.
@@ -250,7 +319,7 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         days = rolled_days(events, query.site_id, want.first, want.last, pages,
                            want.ended_before)  # fmt: skip
         complete = filtered_rolled_days(events, query.site_id, want.first, want.last,
-                                        want.filter[0], (want.column,))  # fmt: skip
+                                        want.filter[0], (want.column,), want.filter[1])  # fmt: skip
         days = [day for day in days if day in set(complete)]
     run = longest_run(days)
     if run is None:
@@ -260,4 +329,14 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    return Rolled(run[0], run[1], carry, want.filter)
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events)
+
+
+def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> list[date]:
+    """The days of `want` rolled up in visit_rollups (daily ids; with `ended_before`,
+    visits over in time) whose event_rollups rows of its key and column are complete."""
+    assert want.filter is not None
+    days = rolled_days(events, site_id, want.first, want.last, "", want.ended_before)
+    complete = set(event_rolled_days(events, site_id, want.first, want.last, want.filter,
+                                     (want.column,)))  # fmt: skip
+    return [day for day in days if day in complete]

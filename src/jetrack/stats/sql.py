@@ -194,12 +194,13 @@ class _Builder:
 
     def rollup_rows(self, rolled: Rolled) -> str:
         """`table FINAL WHERE ...` of the rollup rows of the site: visit_rollups, or
-        filter_rollups' rows of the filtered value (`rolled.filter`)."""
+        filter_rollups' (event_rollups') rows of the filtered value (`rolled.filter`)."""
         if rolled.filter is None:
             return f"visit_rollups FINAL WHERE site_id = {self.site}"
         column, value = rolled.filter
+        table = "event_rollups" if rolled.of_events else "filter_rollups"
         return (
-            f"filter_rollups FINAL WHERE site_id = {self.site}"
+            f"{table} FINAL WHERE site_id = {self.site}"
             f" AND filter = {self.p.add(column, 'String')}"
             f" AND filter_value = {self.p.add(value, 'String')}"
         )
@@ -224,7 +225,8 @@ class _Builder:
         trees = self.q.filters if part.filters is None else part.filters
         raw_where = (
             f" FROM sessions FINAL WHERE {self.visits_in_range()}"
-            f" AND NOT (start >= {since} AND start < {until}) AND {self.row_filter(trees)}"
+            f" AND NOT (start >= {since} AND start < {until})"
+            f" AND {self.visits_filter(trees, (since, until))}"
         )
         no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
@@ -320,19 +322,24 @@ class _Builder:
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT {cols} FROM ({parts})"
 
-    def pages_rollup_part(self, part: Part, rolled: Rolled) -> str:
-        """By page: the rolled-up days' visits from their rows, the others from events."""
-        first, last, _since, _until = self.rolled_params(rolled)
+    def rolled_visits_events(self, rolled: Rolled) -> str:
+        """True for an events row of a visit that started on a rolled-up day (whose rows
+        hold its events: those within VISIT_SPAN of its start)."""
         # The day a visit started is in its id (jetrack.store.ids).
         start = visit_start_sql("session_id")
         lower = self.p.add(int(midnight(rolled.first).timestamp()), "UInt32")
         upper = self.p.add(int(midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
-        in_rolled = (
+        return (
             f"{start} >= {lower} AND {start} < {upper}"
             f" AND toUnixTimestamp(timestamp) >= {start}"
             f" AND toUnixTimestamp(timestamp) < {start} + {span}"
         )
+
+    def pages_rollup_part(self, part: Part, rolled: Rolled) -> str:
+        """By page: the rolled-up days' visits from their rows, the others from events."""
+        first, last, _since, _until = self.rolled_params(rolled)
+        in_rolled = self.rolled_visits_events(rolled)
         raw = (
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
             f" countIf(name = 'pageview') AS pv FROM events"
@@ -348,6 +355,94 @@ class _Builder:
         cols = ", ".join(f"sum({partial[m]}) AS events_{m}" for m in part.metrics)
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT d0, {cols} FROM ({parts}) GROUP BY d0"
+
+    def event_visitors_rollup_part(self, part: Part, rolled: Rolled) -> str:
+        """Visitors of the visits with a matching event (the query's one event filter), by
+        nothing or a visit column: the rolled-up days' visits from their rows of
+        event_rollups, the others' from their events; with pageviews or events (no
+        dimension), those of the whole range as totals_rollup_part counts them."""
+        first, last, _since, _until = self.rolled_params(rolled)
+        dims = self.dims("timestamp")
+        raw_where = (
+            f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(self.row_trees)}"
+            f" AND NOT ({self.rolled_visits_events(rolled)})"
+        )
+        column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
+        value = f"value AS {column}, " if column else ""
+        if part.with_total and column:
+            return self.event_visitors_with_total(rolled, dims[0], raw_where, column)
+        raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
+        rows = (
+            f"SELECT {value}visitors FROM {self.rollup_rows(rolled)}"
+            f" AND column = {self.p.add(column or '', 'String')}"
+            f" AND day >= {first} AND day <= {last}"
+        )
+        from_rows = (
+            f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])} FROM ({rows}){self.group_by()}"
+        )
+        names = [f"d{i}" for i in range(len(dims))]
+        visitors = (
+            f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
+            f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
+        )
+        totals = [m for m in part.metrics if m != "visitors"]
+        if not totals:
+            return visitors
+        counts = self.totals_rollup_part(Part(part.name, tuple(totals), "totals_rollups"), rolled)
+        return f"SELECT * FROM ({visitors}) AS visits CROSS JOIN ({counts}) AS counts"
+
+    def event_visitors_with_total(
+        self, rolled: Rolled, dim: str, raw_where: str, column: str
+    ) -> str:
+        """event_visitors_rollup_part by one column with `sessions_total`, the visitors of
+        all groups (a percentage's divisor), from the same reads (GROUPING SETS over the
+        events, the rows of the column and of all visits)."""
+        first, last, _since, _until = self.rolled_params(rolled)
+        raw = (
+            f"SELECT {dim}, uniq(visitor_id) AS v, grouping(d0) = 1 AS is_total{raw_where}"
+            " GROUP BY GROUPING SETS ((d0), ())"
+        )
+        wanted = f"{self.p.add(column, 'String')}, {self.p.add('', 'String')}"
+        rows = (
+            f"SELECT value AS {column}, column = '' AS is_total, visitors"
+            f" FROM {self.rollup_rows(rolled)} AND column IN ({wanted})"
+            f" AND day >= {first} AND day <= {last}"
+        )
+        from_rows = (
+            f"SELECT {dim}, sum(visitors) AS v, is_total FROM ({rows}) GROUP BY d0, is_total"
+        )
+        both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rows})"
+        return (
+            "SELECT d0, sum(v) AS events_visitors, any(total) AS sessions_total"
+            f" FROM ({both}) WHERE NOT is_total GROUP BY d0"
+        )
+
+    def visits_filter(
+        self, trees: list[Filter] | tuple[Filter, ...], rolled: tuple[str, str] | None = None
+    ) -> str:
+        """The filters of sessions rows: on visit dimensions, of the row itself; on event
+        dimensions, whether the visit has a matching event in the range. With `rolled`
+        (placeholders of the instants the rolled-up days begin and end), only for the
+        visits that did not start then: their events are before the last event of those
+        that started before (read from the same sessions rows) or after the rolled days,
+        so the other days' events are not read."""
+        on_visits = [t for t in trees if not _touches_event(t)]
+        on_events = [t for t in trees if _touches_event(t)]
+        if not on_events:
+            return self.row_filter(on_visits)
+        outside = ""
+        if rolled is not None:
+            since, until = rolled
+            outside = (
+                f" AND (timestamp >= {until} OR timestamp <= (SELECT max(timestamp)"
+                f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"
+            )
+        return (
+            f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id FROM events"
+            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(on_events)}{outside})"
+        )
 
     def sessions_part(self, part: Part) -> str:
         """One row per visit from the sessions table. Filters on visit dimensions apply to
@@ -512,7 +607,8 @@ def _render(b: _Builder, part: Part, rolled: Rolled | None) -> str:
         tables = {"events": b.events_part, "engagement": b.engagement_part}
         return tables[part.name](part.metrics)
     rollups = {"visit_rollups": b.sessions_rollup_part, "graph_rollups": b.graph_rollup_part,
-               "totals_rollups": b.totals_rollup_part, "page_rollups": b.pages_rollup_part}  # fmt: skip
+               "totals_rollups": b.totals_rollup_part, "page_rollups": b.pages_rollup_part,
+               "event_visitor_rollups": b.event_visitors_rollup_part}  # fmt: skip
     return rollups[part.source](part, rolled)
 
 

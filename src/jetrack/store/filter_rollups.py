@@ -11,8 +11,10 @@ visit_rollups (jetrack.store.rollups): a visitor id is one day's.
 What is not rolled up says so, so that a missing row always means "no visit":
 - a site-day with fewer than MIN_FILTERED_VISITS visits gets the row (filter '', column
   PRUNED) and is read from the tables (a few milliseconds there);
-- a filtered column whose rows of a column would hold fewer than MIN_VISITS_PER_ROW visits
-  each gets (filter, '', PRUNED + column) instead of them.
+- a filtered value whose rows of a column would hold fewer than MIN_VISITS_PER_ROW visits
+  each gets (filter, filter_value, PRUNED + column) instead of them (builds before 0011
+  cut a column for every value of a filter: (filter, '', PRUNED + column)); the row of
+  all the value's visits (column '') is always kept.
 Every rolled-up site-day has the row (filter '', column '')."""
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _filters() -> str:
     return "[" + ", ".join(f"('{c}', {sql})" for c, sql in FILTERED_COLUMNS.items()) + "]"
 
 
-def _columns() -> str:
+def column_pairs() -> str:
     """SQL array of (column, value) of a sessions row: '' (all visits) and ROLLED_COLUMNS."""
     return "[" + ", ".join(["('', '')", *(f"('{c}', {c})" for c in ROLLED_COLUMNS)]) + "]"
 
@@ -78,11 +80,11 @@ def build_filter_rollups(
         " count() AS visits, sum(is_bounce) AS bounces, sum(pageviews) AS pageviews,"
         " sum(duration) AS duration,"
         " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
-        f" FROM ({rows}) ARRAY JOIN {_filters()} AS f ARRAY JOIN {_columns()} AS pair"
+        f" FROM ({rows}) ARRAY JOIN {_filters()} AS f ARRAY JOIN {column_pairs()} AS pair"
         " GROUP BY site_id, day, filter, filter_value, column, value"
-        " WINDOW per_column AS (PARTITION BY site_id, day, filter, column)"
+        " WINDOW per_column AS (PARTITION BY site_id, day, filter, filter_value, column)"
     )
-    visits = _kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration")
+    visits = kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration")
     on_the_day = (
         "SELECT site_id, f.1 AS filter, f.2 AS filter_value, '' AS column,"
         " uniqExact(visitor_id) AS visitors,"
@@ -92,20 +94,7 @@ def build_filter_rollups(
         f" AND name != 'engagement'{sites} AND {daily} AND {big}) ARRAY JOIN {_filters()} AS f"
         " GROUP BY site_id, filter, filter_value"
     )
-    # The day's events join the all-visits rows (column ''). A value may have events on
-    # the day and no visit that started then (its visits began the day before): a row of
-    # no visits carries them (the join's other side reads as 0 and '').
-    events.command(
-        f"{_INSERT} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
-        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
-        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
-        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
-        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
-        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
-        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
-        " AND e.column = v.column",
-        params,
-    )
+    insert_visits_and_day(events, _INSERT, visits, on_the_day, params)
     pages = (
         "SELECT site_id, {day:Date} AS day, f.1 AS filter, f.2 AS filter_value,"
         " 'pathname' AS column, pathname AS value, uniqExact(visitor_id) AS visitors,"
@@ -116,33 +105,63 @@ def build_filter_rollups(
         " AND timestamp < {span_end:DateTime('UTC')} AND name != 'engagement'"
         f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big})"
         f" ARRAY JOIN {_filters()} AS f GROUP BY site_id, filter, filter_value, pathname"
-        " WINDOW per_column AS (PARTITION BY site_id, filter)"
+        " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
     )
+    insert_pages(events, _INSERT, pages, params)
+
+
+def insert_visits_and_day(
+    events: EventStore, insert: str, visits: str, on_the_day: str, params: dict[str, object]
+) -> None:
+    """`insert` the rows of `visits` (kept_or_marked) with the day's events of
+    `on_the_day` (site_id, filter, filter_value, column '', visitors, views, events) on
+    their all-visits rows (column ''). A value may have events on the day and no visit
+    that started then (its visits began the day before): a row of no visits carries them
+    (the join's other side reads as 0 and '')."""
     events.command(
-        f"{_INSERT} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
-        " 0, pageviews, 0, 0, 0, 0, {built:DateTime('UTC')}"
-        f" FROM ({_kept_or_marked(pages, 'visitors, visits, pageviews')})",
+        f"{insert} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
+        " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
+        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
+        " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
+        " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
+        f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
+        " ON e.site_id = v.site_id AND e.filter = v.filter AND e.filter_value = v.filter_value"
+        " AND e.column = v.column",
         params,
     )
 
 
-def _kept_or_marked(grouped: str, sums: str) -> str:
-    """`grouped`'s rows of the (site, day, filter, column)s whose rows hold enough visits
-    each, and one PRUNED row for each of the others (its figures 0)."""
-    kept = "column_rows * {visits_per_row:UInt32} <= column_visits"
+def insert_pages(events: EventStore, insert: str, pages: str, params: dict[str, object]) -> None:
+    """`insert` the pages rows of `pages` (visitors, visits, pageviews by page, with the
+    window columns kept_or_marked reads)."""
+    events.command(
+        f"{insert} SELECT site_id, day, filter, filter_value, column, value, visitors, visits,"
+        " 0, pageviews, 0, 0, 0, 0, {built:DateTime('UTC')}"
+        f" FROM ({kept_or_marked(pages, 'visitors, visits, pageviews')})",
+        params,
+    )
+
+
+def kept_or_marked(grouped: str, sums: str) -> str:
+    """`grouped`'s rows of the (site, day, filter, filter value, column)s whose rows hold
+    enough visits each (and always those of all the value's visits, column ''), and one
+    PRUNED row for each of the others (its figures 0)."""
+    kept = "column = '' OR column_rows * {visits_per_row:UInt32} <= column_visits"
     figures = ", ".join(f"if(kept, {name}, 0) AS {name}" for name in sums.split(", "))
     return (
-        f"SELECT site_id, day, filter, if(kept, filter_value, '') AS filter_value,"
+        f"SELECT site_id, day, filter, filter_value,"
         f" if(kept, column, concat('{PRUNED}', column)) AS column, if(kept, value, '') AS value,"
         f" {figures} FROM (SELECT *, {kept} AS kept FROM ({grouped}))"
         " LIMIT 1 BY site_id, day, filter, filter_value, column, value"
     )
 
 
-def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
+def delete_older_builds(
+    events: EventStore, params: dict[str, object], sites: str, table: str = "filter_rollups"
+) -> None:
     """Rows of the day from an earlier build that this one did not write again."""
     events.command(
-        f"DELETE FROM {table_to_change(events, 'filter_rollups')}"
+        f"DELETE FROM {table_to_change(events, table)}"
         " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + sites,
         params,
     )
@@ -156,29 +175,34 @@ def filtered_days(
     filter_column: str,
     columns: tuple[str, ...],
     remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
+    filter_value: str = "",
+    table: str = "filter_rollups",
 ) -> list[date]:
-    """Days in [first, last] whose rows of `columns` (and of all visits) for the values of
-    `filter_column` are rolled up for `site_id`, in order."""
+    """Days in [first, last] whose rows of `columns` (and of all visits) for `filter_value`
+    of `filter_column` are rolled up for `site_id` in `table` (filter_rollups, or
+    event_rollups, which marks what it leaves out the same way), in order."""
     wanted = tuple(sorted({"", *columns}))
 
     def lookup() -> list[date]:
         params: dict[str, Any] = {
             "site": site_id, "first": first.isoformat(), "last": last.isoformat(),
-            "filter": filter_column,
+            "filter": filter_column, "value": filter_value,
         }  # fmt: skip
         params |= {f"pruned{i}": PRUNED + column for i, column in enumerate(wanted)}
         pruned = ", ".join(f"{{pruned{i}:String}}" for i in range(len(wanted)))
         result = events.query(
-            "SELECT day FROM filter_rollups FINAL WHERE site_id = {site:UInt32}"
+            f"SELECT day FROM {table} FINAL WHERE site_id = {{site:UInt32}}"
             " AND day >= {first:Date} AND day <= {last:Date} AND (filter = ''"
-            f" OR filter = {{filter:String}} AND filter_value = '' AND column IN ({pruned}))"
+            " OR filter = {filter:String} AND filter_value IN ('', {value:String})"
+            f" AND column IN ({pruned}))"
             " GROUP BY day HAVING countIf(filter = '' AND column = '') > 0"
             f" AND countIf(column LIKE '{PRUNED}%') = 0 ORDER BY day",
             params,
         )
         return [_as_date(row[0]) for row in result.rows]
 
-    return remembered(("filtered", site_id, first, last, filter_column, wanted), lookup)
+    key = (table, site_id, first, last, filter_column, filter_value, wanted)
+    return remembered(key, lookup)
 
 
 def _as_date(value: object) -> date:

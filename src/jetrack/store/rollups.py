@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from jetrack.store import event_rollups
 from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.filter_rollups import (
     MIN_FILTERED_VISITS,
@@ -239,6 +240,9 @@ def build_rollups(
         params | {"day": day.isoformat()},
     )
     build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
+    event_rollups.build_event_rollups(
+        events, params | {"day": day.isoformat()}, scope, sites, daily, visits
+    )
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
         " {built:DateTime('UTC')} FROM sessions FINAL WHERE "
@@ -256,6 +260,7 @@ def build_rollups(
         params | {"day": day.isoformat()},
     )
     delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
+    event_rollups.delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     _forget_lookups(events)
 
 
@@ -270,7 +275,9 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups)"
         # Days whose hour rows have the names of before FROM_HOUR's: likewise.
         f" OR (day IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{ALL}')"
-        f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}')))"
+        f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}'))"
+        # ... and before event_rollups (0011).
+        " OR day NOT IN (SELECT DISTINCT day FROM event_rollups))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
@@ -366,13 +373,32 @@ def filtered_rolled_days(
     last: date,
     filter_column: str,
     columns: tuple[str, ...],
+    filter_value: str = "",
 ) -> list[date]:
     """Days in [first, last] whose filter_rollups rows of `columns` (and of all visits)
-    are complete for every value of `filter_column` (jetrack.store.filter_rollups)."""
+    are complete for `filter_value` of `filter_column` (jetrack.store.filter_rollups)."""
     if last < first:
         return []
     return filtered_days(
         events, site_id, first, last, filter_column, columns,
+        lambda key, compute: _remembered(events, key, compute), filter_value,
+    )  # fmt: skip
+
+
+def event_rolled_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    key: tuple[str, str],
+    columns: tuple[str, ...],
+) -> list[date]:
+    """Days in [first, last] whose event_rollups rows of `columns` (and of all visits)
+    are complete for `key` (jetrack.store.event_rollups)."""
+    if last < first:
+        return []
+    return event_rollups.event_days(
+        events, site_id, first, last, key, columns,
         lambda key, compute: _remembered(events, key, compute),
     )  # fmt: skip
 

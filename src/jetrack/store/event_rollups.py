@@ -1,0 +1,143 @@
+"""Daily rollups of the visits that had one kind of event (the `event_rollups` table,
+0011_event_rollups.sql): a dashboard filtered by page = /pricing, or by a goal that is a
+custom event, reads the rows of ('pathname', '/pricing') or ('name', 'Signup') as an
+unfiltered one reads visit_rollups.
+
+An event matches ('pathname', P) when it is a pageview or custom event on P (the page
+filter's events), ('name', N) when it is a custom event named N (a goal of that event
+name: keyed by the name, not by a goal, so goals added or edited later read the same
+rows). Per site, UTC day and matching key:
+- by visit column and value (and over all of them, column ''), the visits that started
+  that day and had a matching event, with the figures visit_rollups has;
+- on the all-visits row, the matching events of the day itself (visitors, pageviews,
+  events: the main graph and the totals);
+- pages (column 'pathname'), the matching events of the day's visits by page.
+Exact for the reasons visit_rollups is (jetrack.store.rollups): a visitor id is one day's,
+and the visits counted are those whose pages are rolled up (dated ids, all ended within
+VISIT_SPAN), so a query reads a day's rows only when all its visits ended in its range.
+
+What is not rolled up says so, as in jetrack.store.filter_rollups: a site-day of fewer
+than MIN_FILTERED_VISITS visits, or whose pages are not rolled up, gets (filter '',
+column PRUNED); a key whose rows of a column would hold fewer than MIN_VISITS_PER_ROW
+visits each, (filter, filter_value, PRUNED + column)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from jetrack.store.events import EventStore
+from jetrack.store.filter_rollups import (
+    PRUNED,
+    column_pairs,
+    filtered_days,
+    insert_pages,
+    insert_visits_and_day,
+    kept_or_marked,
+)
+from jetrack.store.filter_rollups import delete_older_builds as delete_filter_builds
+from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, ROLLED_COLUMNS
+
+TABLE = "event_rollups"
+PAGE = "pathname"  # the key of a page's events (pageviews and custom events on it)
+EVENT_NAME = "name"  # the key of a custom event's name
+_INSERT = f"INSERT INTO {TABLE} ({', '.join(FILTER_ROLLUP_COLUMNS)})"
+# (key, value) pairs of an events row: its page, and its name unless a pageview.
+_KEYS = (
+    f"if(name = 'pageview', [('{PAGE}', pathname)], [('{PAGE}', pathname), ('{EVENT_NAME}', name)])"
+)
+
+
+def build_event_rollups(
+    events: EventStore,
+    params: dict[str, object],
+    scope: str,
+    sites: str,
+    daily: str,
+    visits_of_pages: str,
+) -> None:
+    """Write the rows of one day (jetrack.store.rollups.build_rollups calls this with its
+    bind parameters, `scope` of the day's sessions rows, `sites`, the `daily` sites'
+    condition and `visits_of_pages`, the day's visits whose events are rolled up)."""
+    big = (
+        f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
+        " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
+    )
+    paged = f"site_id IN (SELECT DISTINCT site_id FROM ({visits_of_pages}))"
+    # The site-days' markers: rolled up (column '') or not (column PRUNED).
+    events.command(
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '',"
+        f" '', if({big} AND {paged}, '', '{PRUNED}'), '',"
+        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
+        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
+        params,
+    )
+    # The day's events of its visits, once per key they match.
+    matched = (
+        "SELECT site_id, session_id, visitor_id, name, pathname, k.1 AS filter,"
+        f" k.2 AS filter_value FROM events ARRAY JOIN {_KEYS} AS k"
+        " WHERE timestamp >= {first:DateTime('UTC')}"
+        " AND timestamp < {span_end:DateTime('UTC')} AND name != 'engagement'"
+        f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big}"
+    )
+    keyed = f"SELECT DISTINCT site_id, session_id, filter, filter_value FROM ({matched})"
+    rows = (
+        f"SELECT site_id, session_id, start, visitor_id, is_bounce, pageviews, duration,"
+        f" {', '.join(ROLLED_COLUMNS)} FROM sessions FINAL"
+        f" WHERE {scope}{sites} AND {daily} AND {big}"
+    )
+    grouped = (
+        "SELECT site_id, toDate(start, 'UTC') AS day, filter, filter_value,"
+        " pair.1 AS column, pair.2 AS value, uniqExact(visitor_id) AS visitors,"
+        " count() AS visits, sum(is_bounce) AS bounces, sum(pageviews) AS pageviews,"
+        " sum(duration) AS duration,"
+        " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
+        f" FROM ({rows}) AS s INNER JOIN ({keyed}) AS k USING (site_id, session_id)"
+        f" ARRAY JOIN {column_pairs()} AS pair"
+        " GROUP BY site_id, day, filter, filter_value, column, value"
+        " WINDOW per_column AS (PARTITION BY site_id, day, filter, filter_value, column)"
+    )
+    visits = kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration")
+    on_the_day = (
+        "SELECT site_id, k.1 AS filter, k.2 AS filter_value, '' AS column,"
+        " uniqExact(visitor_id) AS visitors, countIf(name = 'pageview') AS views,"
+        f" count() AS events FROM events ARRAY JOIN {_KEYS} AS k"
+        " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
+        f" AND name != 'engagement'{sites} AND {daily} AND {big} AND {paged}"
+        " GROUP BY site_id, filter, filter_value"
+    )
+    # A key may have events on the day and no visit that started then (a visit from the
+    # day before): a row of no visits carries them.
+    insert_visits_and_day(events, _INSERT, visits, on_the_day, params)
+    # Pages: the matching events by page (a page key's own page only).
+    pages = (
+        "SELECT site_id, {day:Date} AS day, filter, filter_value, 'pathname' AS column,"
+        " pathname AS value, uniqExact(visitor_id) AS visitors,"
+        " uniqExact(session_id) AS visits, countIf(name = 'pageview') AS pageviews,"
+        " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
+        f" FROM ({matched}) GROUP BY site_id, filter, filter_value, pathname"
+        " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
+    )
+    insert_pages(events, _INSERT, pages, params)
+
+
+def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
+    """Rows of the day from an earlier build that this one did not write again."""
+    delete_filter_builds(events, params, sites, TABLE)
+
+
+def event_days(
+    events: EventStore,
+    site_id: int,
+    first: date,
+    last: date,
+    key: tuple[str, str],
+    columns: tuple[str, ...],
+    remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
+) -> list[date]:
+    """Days in [first, last] whose rows of `columns` (and of all visits) for `key`
+    (filter, value) are rolled up for `site_id`, in order."""
+    filter_column, value = key
+    return filtered_days(
+        events, site_id, first, last, filter_column, columns, remembered, value, TABLE
+    )
