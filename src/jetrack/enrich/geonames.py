@@ -27,6 +27,7 @@ import threading
 import unicodedata
 import zlib
 from pathlib import Path
+from typing import Any
 
 GEONAMES_ATTRIBUTION = (
     "City ids from GeoNames (https://www.geonames.org), licensed under CC BY 4.0 "
@@ -205,10 +206,12 @@ class CompactTables:
         version, keys, *packed = marshal.loads(data)
         if version != cls.FORMAT or len(packed) != 7:
             raise ValueError("not this version's city-id tables")
-        arrays = [array.array("I") for _ in range(5)] + [array.array("d") for _ in range(2)]
-        for packed_array, raw in zip(arrays, packed, strict=True):
-            packed_array.frombytes(raw)
-        return cls(keys, *arrays)
+        key_ends, slots, id_ends, ids, city_ids = (array.array("I") for _ in range(5))
+        latitudes, longitudes = array.array("d"), array.array("d")
+        unpacked: tuple[array.array[Any], ...] = (key_ends, slots, id_ends, ids, city_ids)
+        for into, raw in zip((*unpacked, latitudes, longitudes), packed, strict=True):
+            into.frombytes(raw)
+        return cls(keys, key_ends, slots, id_ends, ids, city_ids, latitudes, longitudes)
 
 
 _NO_IDS: array.array[int] = array.array("I")
