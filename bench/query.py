@@ -92,6 +92,17 @@ FROM bench_visits
 """
 
 
+# The columns insert_sql fills, named: the others (city_geoname_id, import_id, added since)
+# take their defaults.
+EVENT_COLUMNS = (
+    "site_id, timestamp, name, visitor_id, session_id, hostname, pathname, referrer, source,"
+    " channel, utm_medium, utm_source, utm_campaign, utm_content, utm_term, click_id_param,"
+    " entry_page, country_code, region_code, city, device, screen_size, browser,"
+    " browser_version, os, os_version, language, props, revenue_amount, revenue_currency,"
+    " interactive, scroll_depth, engagement_ms"
+)
+
+
 def insert_sql(where: str, limit: int) -> str:
     """Visits of 1-6 events (ARRAY JOIN), ~8% custom events, ~15% engagement pings."""
     h = "cityHash64(s, 7)"
@@ -102,7 +113,7 @@ def insert_sql(where: str, limit: int) -> str:
     name = f"if(pos = 0 OR {kind} < 77, 'pageview', if({kind} < 85, {pick(CUSTOM, e, 1.5)}, 'engagement'))"
     country = pick(COUNTRIES, "cityHash64(s, 23)", 2.5)
     return f"""
-INSERT INTO events
+INSERT INTO events ({EVENT_COLUMNS})
 SELECT
   site_id,
   start + pos * (20 + {e} % 300) AS timestamp,
