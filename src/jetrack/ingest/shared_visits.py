@@ -22,15 +22,16 @@ import concurrent.futures
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
-
-import redis
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jetrack.config import ConfigError
 from jetrack.ingest.sessions import VisitState
 from jetrack.rate_limits import redis_client
 from jetrack.store.ids import session_id_at
 from jetrack.store.schema import VISIT_ATTRIBUTES
+
+if TYPE_CHECKING:  # imported where used: only the shared mode needs redis-py (~7 MB)
+    import redis
 
 log = logging.getLogger("jetrack.ingest")
 
@@ -138,6 +139,8 @@ class SharedVisits:
 
     def resolve(self, asks: Sequence[VisitAsk]) -> list[VisitAnswer]:
         """Each event counted in its visit, in order, in one call; raises redis.RedisError."""
+        import redis
+
         if not asks:
             return []
         keys = [self._sequence_key]
@@ -202,6 +205,8 @@ Resolved = Callable[[list[VisitAnswer] | BaseException], None]
 def open_shared_visits(url: str, timeout_seconds: float, prefix: str) -> VisitBatcher:
     """The shared mode's visits; a ConfigError naming the setting when Redis cannot be
     reached at start."""
+    import redis
+
     try:
         return VisitBatcher(SharedVisits(redis_client(url), timeout_seconds, prefix))
     except redis.RedisError as exc:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-
-import httpx
+from typing import TYPE_CHECKING
 
 from jetrack.sites.webhooks import checked_target, pinned_request, signature
 from jetrack.store import job_queue
 from jetrack.store.job_queue import JobContext
 from jetrack.store.models import Webhook, WebhookDelivery, utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT_SECONDS = 10
 
@@ -47,6 +49,8 @@ def deliver_webhook(context: JobContext) -> None:
     if target.refusal:
         _record(context, "failed", None, f"refused: {target.refusal}")
         return
+    import httpx  # here: ~5 MB (with rich and pygments) a server without webhooks never needs
+
     body = str(context.payload["body"]).encode()
     timestamp = str(int(time.time()))
     headers = {
