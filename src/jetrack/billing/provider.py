@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import stripe
 
 from jetrack.billing.plans import CURRENCY, Plan
 from jetrack.config import Settings
+
+if TYPE_CHECKING:
+    # Imported where a call needs it: the library (with httpx, rich and pygments, which
+    # it imports) is ~15 MB a server with billing off never needs.
+    import stripe
 
 TIMEOUT_SECONDS = 15  # a page waits for the provider at most this long
 INTERVALS = ("month", "year")
@@ -75,6 +78,8 @@ class Invoice:
 
 @functools.cache
 def _client(secret: str, api_base: str | None) -> stripe.StripeClient:
+    import stripe
+
     return stripe.StripeClient(
         secret,
         base_addresses={"api": api_base} if api_base else None,
@@ -105,6 +110,8 @@ def page_sources(settings: Settings) -> list[str]:
 
 @contextmanager
 def _calling(what: str) -> Iterator[None]:
+    import stripe
+
     try:
         yield
     except stripe.StripeError as exc:
@@ -290,6 +297,8 @@ def delete_customer(settings: Settings, customer_id: str) -> None:
 
 def verified_event(settings: Settings, payload: bytes, signature: str) -> stripe.Event:
     """The webhook's event, if its signature is the endpoint secret's."""
+    import stripe
+
     secret = settings.stripe_webhook_secret
     if secret is None:
         raise BadSignature("no webhook secret is set")

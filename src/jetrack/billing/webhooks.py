@@ -8,9 +8,8 @@ id already recorded is skipped."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import stripe
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +17,9 @@ from sqlalchemy.orm import Session
 from jetrack.billing import provider, subscriptions
 from jetrack.config import Settings
 from jetrack.store.control import ControlStore
+
+if TYPE_CHECKING:
+    import stripe  # imported by jetrack.billing.provider when a call needs it
 from jetrack.store.models import BillingEvent, Team
 
 HANDLED = frozenset(
