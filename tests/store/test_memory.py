@@ -134,7 +134,17 @@ def test_pandas_stays_out_and_the_store_works_without_it(tmp_path: Path) -> None
 
 # What a server at idle must not hold: each is imported where it is needed (webhooks, the
 # shared mode, Umami imports, control-store migrations) or never (pandas).
-NOT_AT_IDLE = ("alembic", "mako", "httpx", "pygments", "rich", "redis", "psycopg", "pandas", "stripe")
+NOT_AT_IDLE = (
+    "alembic",
+    "mako",
+    "httpx",
+    "pygments",
+    "rich",
+    "redis",
+    "psycopg",
+    "pandas",
+    "stripe",
+)
 
 SERVE_PROBE = """
 import asyncio, os, sys
