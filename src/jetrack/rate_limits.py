@@ -21,9 +21,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 K = TypeVar("K", bound=Hashable)
 log = logging.getLogger("jetrack")
@@ -174,7 +175,11 @@ class Limiter(Protocol):
 
 
 def redis_client(url: str) -> redis.Redis:
-    """A client of the shared Redis (bytes answers; a few seconds at most per call)."""
+    """A client of the shared Redis (bytes answers; a few seconds at most per call).
+    redis-py is imported here, not at start: most instances have no Redis, and importing
+    it costs every process (`jetrack serve`, each CLI command) ~0.1 s of CPU."""
+    import redis
+
     return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)
 
 
@@ -211,6 +216,8 @@ class SharedSlidingWindows:
     def hit(self, key: object) -> int:
         """As `SlidingWindows.hit`; while Redis cannot be reached, every hit is let through
         (logged): the API stays up, unlimited, rather than answering 500s."""
+        import redis  # loaded by redis_client() already
+
         member = f"{self._process}:{next(self._members)}"
         try:
             wait = self._script(

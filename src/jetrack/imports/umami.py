@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import psycopg
 
 from jetrack.imports import messages
 from jetrack.imports.context import ImportContext, ImportRefused, ImportResult
 from jetrack.imports.goatcounter import name_and_version
 from jetrack.imports.replay import Hit, Known, Replayed, forget_salts, replay_import
 from jetrack.ingest.wire import MAX_PROP_KEY, MAX_PROP_VALUE, MAX_PROPS
+
+if TYPE_CHECKING:
+    import psycopg  # imported where a website is opened: every process imports this module
 
 PAGEVIEW, CUSTOM_EVENT = 1, 2  # website_event.event_type
 ROWS_PER_FETCH = 5_000
@@ -59,6 +60,8 @@ class UmamiWebsite:
         except ValueError:
             raise ImportRefused(messages.NOT_A_UUID, value=repr(website_id[:40])) from None
         self.domain = domain
+        import psycopg
+
         try:
             self.conn = psycopg.connect(database_url, connect_timeout=10, autocommit=False)
         except psycopg.Error as exc:

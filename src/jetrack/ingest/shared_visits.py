@@ -22,15 +22,16 @@ import concurrent.futures
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
-
-import redis
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jetrack.config import ConfigError
 from jetrack.ingest.sessions import VisitState
 from jetrack.rate_limits import redis_client
 from jetrack.store.ids import session_id_at
 from jetrack.store.schema import VISIT_ATTRIBUTES
+
+if TYPE_CHECKING:
+    import redis  # at run time only where a client exists (rate_limits.redis_client)
 
 log = logging.getLogger("jetrack.ingest")
 
@@ -151,6 +152,8 @@ class SharedVisits:
                  1 if ask.interactive else 0, ask.attributes, str(ask.visitor_id))
             )  # fmt: skip
         args = (self._timeout, self._expiry_ms, json.dumps(events))
+        import redis  # loaded by redis_client() already
+
         try:
             reply = self.client.evalsha(self._sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:  # Redis restarted: load it again
@@ -202,6 +205,8 @@ Resolved = Callable[[list[VisitAnswer] | BaseException], None]
 def open_shared_visits(url: str, timeout_seconds: float, prefix: str) -> VisitBatcher:
     """The shared mode's visits; a ConfigError naming the setting when Redis cannot be
     reached at start."""
+    import redis
+
     try:
         return VisitBatcher(SharedVisits(redis_client(url), timeout_seconds, prefix))
     except redis.RedisError as exc:
