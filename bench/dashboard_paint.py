@@ -75,10 +75,13 @@ def measure(url: str, runs: int, server_pid: int) -> dict[str, object]:
         return times.user + times.system
 
     paints, meaningful, cpu = [], [], []
+    asked: list[str] = []  # the server's API paths the page asked for, per load
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = logged_in_page(browser, url, EMAIL, PASSWORD)
+        page.on("request", lambda r: asked.append(r.url.split("?")[0][len(url) :]))
         for _ in range(runs + 1):  # the first load warms caches and is not counted
+            asked.clear()
             cpu_before = server_cpu()
             page.goto(url + f"/sites/{DOMAIN}?{PERIOD}")
             page.wait_for_function(STATS_READY, timeout=60_000)
@@ -91,6 +94,7 @@ def measure(url: str, runs: int, server_pid: int) -> dict[str, object]:
             page.wait_for_load_state("networkidle")  # every panel's query answered
             cpu.append((server_cpu() - cpu_before) * 1000)
         browser.close()
+    api = [path for path in asked if path.startswith("/api/")]
     paints, meaningful, cpu = paints[1:], meaningful[1:], cpu[1:]
     return {
         "runs": runs,
@@ -99,6 +103,7 @@ def measure(url: str, runs: int, server_pid: int) -> dict[str, object]:
         "top_stats_shown_ms_all": [round(m) for m in meaningful],
         "server_cpu_ms_per_load_median": round(statistics.median(cpu)),
         "server_cpu_ms_per_load_all": [round(c) for c in cpu],
+        "api_requests_of_the_last_load": {path: api.count(path) for path in sorted(set(api))},
     }
 
 
