@@ -72,7 +72,7 @@ def measure(url: str, runs: int, server_pid: int) -> dict[str, object]:
 
     def server_cpu() -> float:
         times = server.cpu_times()
-        return times.user + times.system
+        return float(times.user + times.system)
 
     paints, meaningful, cpu = [], [], []
     asked: list[str] = []  # the server's API paths the page asked for, per load
