@@ -14,6 +14,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from jetrack.billing.limits import PlanLimitError
+from jetrack.billing.quota import QuotaLocked
 from jetrack.config import Settings
 from jetrack.ingest import service as ingest_service
 from jetrack.ingest.metrics import IngestCollector
@@ -28,6 +30,8 @@ from jetrack.web import (
     accounts_pages,
     admin_pages,
     annotations_api,
+    billing_gate,
+    billing_pages,
     dashboard,
     errors,
     funnels_pages,
@@ -81,6 +85,7 @@ ROUTE_TABLES: list[list[BaseRoute]] = [
     admin_pages.routes,
     reports_pages.routes,
     imports_pages.routes,
+    billing_pages.routes,
 ]
 
 Service = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
@@ -129,6 +134,8 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
         middleware.append(Middleware(HstsMiddleware))
     handlers: dict[Any, Any] = {
         HTTPException: errors.http_exception,
+        PlanLimitError: billing_gate.plan_refused,
+        QuotaLocked: billing_gate.quota_locked,
         Exception: errors.server_error,
     }
     app = JetrackApp(

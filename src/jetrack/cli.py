@@ -764,6 +764,40 @@ def audit(log_paths: tuple[Path, ...]) -> None:
 
 
 @main.group()
+def billing() -> None:
+    """Billing through Stripe (JETRACK_BILLING): teams' subscriptions."""
+
+
+@billing.command("sync")
+@click.option(
+    "--team", "team_id", type=int, required=True, help="Team id (see `jetrack plan list`)."
+)
+def billing_sync(team_id: int) -> None:
+    """Read a team's subscription from Stripe again and apply it (after lost webhooks)."""
+    from jetrack.billing.checkout import sync_team
+    from jetrack.billing.provider import BillingUnavailable
+    from jetrack.billing.subscriptions import billing_of
+    from jetrack.store.models import utcnow
+
+    settings = settings_or_exit()
+    if not settings.billing:
+        fail("JETRACK_BILLING is off: there is nothing to sync")
+    with opened_control(settings) as control:
+        try:
+            key = sync_team(control, settings, team_id, utcnow())
+        except BillingUnavailable as exc:
+            fail(f"Stripe could not be reached: {exc}")
+            return
+        if key is None:
+            fail(f"--team: team {team_id} has no Stripe customer or subscription")
+            return
+        with control.session() as session:
+            row = billing_of(session, team_id)
+            status = row.status if row is not None else None
+        click.echo(f"team {team_id}: plan {key}, subscription {status}")
+
+
+@main.group()
 def plan() -> None:
     """Plans of teams (retention and usage); a team without one follows the instance."""
 
@@ -794,8 +828,9 @@ def plan_list() -> None:
 @click.argument("plan_key")
 def plan_set(team_id: int, plan_key: str) -> None:
     """Put a team on PLAN_KEY (free, growth, business) or `none` for the instance's settings."""
+    from jetrack.billing.changes import apply_plan
     from jetrack.billing.plans import PLANS
-    from jetrack.store.models import Team
+    from jetrack.store.models import Team, utcnow
 
     if plan_key != "none" and plan_key not in PLANS:
         fail(f"PLAN_KEY: must be one of {', '.join(PLANS)} or none")
@@ -804,8 +839,15 @@ def plan_set(team_id: int, plan_key: str) -> None:
         if team is None:
             fail(f"--team: no team with id {team_id}; see `jetrack plan list`")
             return
-        team.plan = None if plan_key == "none" else plan_key
+        change = apply_plan(
+            session, team, None if plan_key == "none" else plan_key, reason="operator", now=utcnow()
+        )
         click.echo(f"team {team.id} ({team.name}): {team.plan or 'instance settings'}")
+        if change is not None and change.notice_ends_at is not None:
+            click.echo(
+                f"retention: the longer retention stays until {change.notice_ends_at:%Y-%m-%d}"
+                " (downgrade notice; the owners are told and offered the export)"
+            )
 
 
 # Server logs, GoatCounter and Umami: replayed as events in this process; running the same

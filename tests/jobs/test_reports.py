@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from sqlalchemy import select, update
 
 from jetrack.accounts.users import create_user
@@ -207,6 +208,11 @@ def test_each_recipient_gets_the_report_in_their_language(
                   "Sie erhalten diesen Wochenbericht, weil Sie ihn für small.example"):  # fmt: skip
         assert shown in text
     assert '<html lang="de">' in inbox.html(mail) and "Abbestellen" in inbox.html(mail)
+    # Countries in the reader's language; the webhook's JSON keeps the stats engine's names.
+    in_german, in_english = Locale("de").territories, Locale("en").territories
+    countries = text.split("Top-Länder", 1)[1].split("\n\n", 1)[0]
+    assert in_german["DE"] in countries and in_german["US"] in countries
+    assert in_english["DE"] not in countries and in_english["US"] not in countries
     [french] = inbox.to("b@client.example")
     assert french["Subject"].startswith("Rapport hebdomadaire de small.example")
     assert "Visiteurs par jour" in inbox.text(french)

@@ -181,9 +181,9 @@ WANTED: list[tuple[Any, dict[str, Any], tuple[str, str, str, datetime | None, bo
     (UTC_SITE, {"metrics": ["pageviews"]}, ("2024-03-09", "2024-03-11", "", None, False)),
     # Berlin's 2024-03-09..11 is 03-08 23:00 to 03-11 23:00 UTC: two whole UTC days.
     (BERLIN, {"metrics": ["visitors"]}, ("2024-03-09", "2024-03-10", "", None, True)),
-    # Berlin's graph: the hour rows (from_hour) of its whole UTC days.
+    # Berlin's graph: the hour rows (hours_from) of its whole UTC days.
     (BERLIN, {"metrics": ["visitors"], "dimensions": ["time:day"]},
-     ("2024-03-09", "2024-03-10", "from_hour", None, False)),
+     ("2024-03-09", "2024-03-10", "hours_from", None, False)),
     # Filtered by one value: filter_rollups' rows, and no carried rows (there are none).
     (UTC_SITE, {"filters": [["is", "visit:country", ["DE"]]]},
      ("2024-03-09", "2024-03-11", "", None, False)),

@@ -173,6 +173,53 @@ def test_the_graph_of_a_zone_off_utc_by_hours(
     assert (used > 0) == (by_hours and dates[0] != dates[1])
 
 
+def test_a_visit_across_utc_midnight_counts_once_in_a_local_days_graph(rolled: Stores) -> None:
+    # New York's 2024-03-09 is [03-09 05:00, 03-10 05:00) UTC. Visitor 51's visit has
+    # events at 23:40 and, after UTC midnight, 00:20 (the day before's id): the day's
+    # FROM_HOUR row of 03-09 and BEFORE_HOUR row of 03-10 must not both count it. Visitor
+    # 52's visit of 03-10 02:00 UTC is new that day; visitor 53 was there the day before
+    # too, but before New York's midnight (03-09 03:00 UTC, the local 03-08).
+    site = SiteInfo(51, "midnight.example", "America/New_York")
+    rows = visit(501, 51, [("2024-03-09 23:40", "/"), ("2024-03-10 00:20", "/b")], site_id=51)
+    rows += visit(502, 52, [("2024-03-10 02:00", "/")], site_id=51)
+    rows += visit(503, 53, [("2024-03-09 03:00", "/")], site_id=51)
+    rows += visit(504, 53, [("2024-03-09 03:40", "/c")], site_id=51)
+    rows += visit(505, 54, [("2024-03-09 12:00", "/")], site_id=51)
+    insert(rolled, with_dated_ids(rows))
+    for day in (date(2024, 3, 8), date(2024, 3, 9), date(2024, 3, 10), date(2024, 3, 11)):
+        rollups.build_rollups(rolled.events, day, site_ids=[51], min_visits_per_row=1)
+    request = {"date_range": ["2024-03-07", "2024-03-11"], "metrics": ["visitors"],
+               "dimensions": ["time:day"]}  # fmt: skip
+    with_rollups, without, used = both_ways(rolled, site, request)
+    assert with_rollups == without and used
+    by_day = {row["dimensions"][0]: row["metrics"][0] for row in without}
+    assert (by_day["2024-03-08"], by_day["2024-03-09"]) == (1, 3)
+
+
+def test_a_day_whose_hour_rows_have_the_old_names_is_read_from_the_tables_and_built_again(
+    rolled: Stores,
+) -> None:
+    # Rows built before the fix above were named from_hour/before_hour: such a day has
+    # none of today's hour rows, so the graph reads the tables, and the job rebuilds it.
+    site = SiteInfo(52, "hours.example", "America/New_York")
+    insert(rolled, with_dated_ids(visit(511, 61, [("2023-05-05 12:00", "/")], site_id=52)))
+    day = date(2023, 5, 5)
+    rollups.build_rollups(rolled.events, day, site_ids=[52], min_visits_per_row=1)
+    assert day not in rollups.days_to_build(rolled.events, at("2023-05-07 00:00"))
+    rolled.events.command(
+        "DELETE FROM visit_rollups WHERE site_id = 52 AND column IN ('hours_from', 'hours_before')"
+    )
+    assert day in rollups.days_to_build(rolled.events, at("2023-05-07 00:00"))
+    request = {"date_range": ["2023-05-04", "2023-05-06"], "metrics": ["visitors"],
+               "dimensions": ["time:day"]}  # fmt: skip
+    with_rollups, without, _ = both_ways(rolled, site, request)
+    assert with_rollups == without
+    assert sum(row["metrics"][0] for row in without) == 1
+    rollups.build_rollups(rolled.events, day, site_ids=[52], min_visits_per_row=1)
+    assert day not in rollups.days_to_build(rolled.events, at("2023-05-07 00:00"))
+    assert both_ways(rolled, site, request)[2]  # read from the rebuilt rows
+
+
 def test_the_rolled_fixture_has_data_in_the_compared_answers(rolled: Stores) -> None:
     # Guards the comparison above against comparing empty answers.
     results, _, used = both_ways(

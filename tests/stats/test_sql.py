@@ -48,7 +48,7 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
     (LAST_TWO, UTC_SITE, {"dimensions": ["time:day"]}, [ROLLUPS, EVENTS], [SESSIONS]),
     # Berlin: its days from the hour rows of the UTC days, its edges from events.
     (LAST_TWO, BERLIN, {"dimensions": ["time:day"]},
-     [ROLLUPS, EVENTS, "'from_hour', 'before_hour'"], [SESSIONS]),
+     [ROLLUPS, EVENTS, "'hours_from', 'hours_before'"], [SESSIONS]),
     # Filtered by one value: filter_rollups' rows of it, the tables with the filter.
     (DE_DAYS, UTC_SITE, {"dimensions": ["visit:source"], "filters": DE},
      ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "has([{p"], [ROLLUPS, EVENTS]),

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
+from tests.billing.conftest import unreachable_billing
 from tests.web import world as w
 
 # POST routes that need no session (the Origin check alone protects them).
@@ -64,6 +65,8 @@ def test_every_post_refuses_a_missing_or_wrong_token(
     for path in _post_routes(settings):
         if path.startswith(("/api/event", "/api/v1/", "/api/v2/")):
             continue  # API-key or public ingestion endpoints: no session cookie is used
+        if path.startswith("/billing/"):
+            continue  # 404 with billing off: walked with billing on below
         before = w.snapshot(stores)
         for token in (None, "wrong-token"):
             data = {"csrf_token": token} if token else {}
@@ -121,3 +124,21 @@ def test_the_token_is_on_every_page_and_in_the_api(walk: tuple[TestClient, w.Wor
     assert f'<meta name="csrf-token" content="{world.csrf["owner"]}">' in page.text
     assert client.get("/api/account/me").json()["csrf_token"] == world.csrf["owner"]
     assert "jt_csrf" not in page.headers.get("set-cookie", "")
+
+
+def test_billing_posts_refuse_a_missing_or_wrong_token(settings: Settings, stores: Stores) -> None:
+    """With billing on. Stripe's webhook has no session: its signature is its proof
+    (tests/billing/test_billing_pages.py); Stripe's address here is a closed port."""
+    billed = unreachable_billing(settings)
+    world = w.build_world(stores)
+    paths = [path for path in _post_routes(billed) if path.startswith("/billing/teams/")]
+    assert len(paths) == 3
+    with TestClient(create_app(billed, stores), follow_redirects=False) as client:
+        client.cookies.set("jt_session", world.cookies["owner"])
+        before = w.snapshot(stores)
+        for path in paths:
+            for data in ({}, {"csrf_token": "wrong-token"}):
+                form = {"plan": "growth", "interval": "month", "at_period_end": "1", **data}
+                response = client.post(_concrete(path, world), data=form)
+                assert response.status_code == 403, f"{path} {data}: {response.status_code}"
+        assert w.snapshot(stores) == before

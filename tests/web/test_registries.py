@@ -27,8 +27,11 @@ def test_services_and_job_handlers_are_functions() -> None:
         "jetrack.jobs.idle_memory",
     ]
     # Scheduled kinds, and those another job or a page queues (exports, reports and alerts
-    # with their mails and webhook deliveries, imports).
+    # with their mails and webhook deliveries, imports; billing's upkeep, scheduled only with
+    # billing on, and the retried erasure of a payment provider's customer).
     queued = {"export", "reports", "report_mail", "alerts", "alert_mail", "webhook", "import"}
+    queued |= {"billing_upkeep", "billing_erase"}
+    queued |= {"plan_mail"}  # the quota job's mails to a team's owners
     kinds = {*runner.DAILY_KINDS, *runner.HOURLY_KINDS, *runner.PURGE_KINDS, *queued}
     assert set(runner.HANDLERS) == kinds
     assert all(inspect.isfunction(handler) for handler in runner.HANDLERS.values())

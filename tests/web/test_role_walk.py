@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from jetrack.app import create_app
 from jetrack.config import Settings
 from jetrack.store.stores import Stores
+from tests.billing.conftest import unreachable_billing
 from tests.web import world as w
 
 # What each role may do: the product's rules, written out independently of the code.
@@ -30,6 +31,8 @@ MAY: dict[str, set[str]] = {
         "manage_shared_links",
         "manage_team",
         "manage_imports",
+        "view_plan",
+        "manage_billing",
     },
     "admin": {
         "view_stats",
@@ -38,8 +41,9 @@ MAY: dict[str, set[str]] = {
         "manage_members",
         "manage_shared_links",
         "manage_imports",
+        "view_plan",
     },
-    "viewer": {"view_stats"},
+    "viewer": {"view_stats", "view_plan"},
     "guest_editor": {"view_stats", "view_settings", "edit_site"},
     "guest_viewer": {"view_stats"},
     "stranger": set(),
@@ -251,6 +255,19 @@ CASES = [
         prepare=w.disposable_member,
     ),
 ]
+# The team's plans and billing (billing on; walked by the billing_walk fixture): members see
+# the plan, owners alone change it. Each allowed POST fails validation before Stripe.
+BILLING_CASES = [
+    Case("GET", "/billing/teams/{team_id}", "view_plan"),
+    Case(
+        "POST",
+        "/billing/teams/{team_id}/checkout",
+        "manage_billing",
+        data={"plan": "free", "interval": "month"},
+    ),
+    Case("POST", "/billing/teams/{team_id}/portal", "manage_billing"),  # no customer yet
+    Case("POST", "/billing/teams/{team_id}/cancel", "manage_billing", data={"at_period_end": "x"}),
+]
 # Routes with a site or team in the path that need no permission of their own.
 NOT_SCOPED = {("GET", "/dashboard/{domain}")}  # a redirect to /sites/{domain}
 
@@ -299,13 +316,35 @@ def _refused(role: str, case: Case, status: int) -> bool:
     return status == 404
 
 
+@pytest.fixture
+def billing_walk(settings: Settings, stores: Stores) -> Iterator[tuple[TestClient, w.World]]:
+    """The walk with billing on; Stripe's address is a closed port: no case may call it."""
+    billed = unreachable_billing(settings)
+    world = w.build_world(stores)
+    with TestClient(create_app(billed, stores), follow_redirects=False) as client:
+        yield client, world
+
+
 @pytest.mark.parametrize("role", w.ROLES)
 @pytest.mark.slow
 def test_every_scoped_route_for_every_role(
     role: str, walk: tuple[TestClient, w.World], stores: Stores
 ) -> None:
+    _walk_cases(role, walk, stores, CASES)
+
+
+@pytest.mark.parametrize("role", w.ROLES)
+def test_every_billing_route_for_every_role(
+    role: str, billing_walk: tuple[TestClient, w.World], stores: Stores
+) -> None:
+    _walk_cases(role, billing_walk, stores, BILLING_CASES)
+
+
+def _walk_cases(
+    role: str, walk: tuple[TestClient, w.World], stores: Stores, cases: list[Case]
+) -> None:
     client, world = walk
-    for case in CASES:
+    for case in cases:
         params: dict[str, str] = {}
         if case.prepare is not None:
             with stores.control.session() as session:
@@ -329,8 +368,21 @@ def test_every_scoped_route_for_every_role(
 def test_another_tenants_site_and_team_answer_404(
     role: str, walk: tuple[TestClient, w.World], stores: Stores
 ) -> None:
+    _another_tenant(role, walk, stores, CASES)
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "viewer"])
+def test_another_tenants_billing_answers_404(
+    role: str, billing_walk: tuple[TestClient, w.World], stores: Stores
+) -> None:
+    _another_tenant(role, billing_walk, stores, BILLING_CASES)
+
+
+def _another_tenant(
+    role: str, walk: tuple[TestClient, w.World], stores: Stores, cases: list[Case]
+) -> None:
     client, world = walk
-    for case in CASES:
+    for case in cases:
         params = {
             key: "1"
             for key in re.findall(r"\{(\w+)\}", case.path)
@@ -350,7 +402,8 @@ def test_another_tenants_site_and_team_answer_404(
 
 def test_every_scoped_route_is_walked(settings: Settings) -> None:
     app = create_app(settings)
-    walked = {(case.method, case.path.split("?")[0]) for case in CASES} | NOT_SCOPED
+    walked = {(case.method, case.path.split("?")[0]) for case in CASES + BILLING_CASES}
+    walked |= NOT_SCOPED
     scoped = set()
     for route in app.routes:
         path = getattr(route, "path", "")

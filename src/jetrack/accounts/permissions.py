@@ -24,6 +24,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "manage_team",
             "add_site",
             "manage_imports",
+            "view_plan",
+            "manage_billing",
         }
     ),
     "admin": frozenset(
@@ -35,9 +37,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "manage_shared_links",
             "add_site",
             "manage_imports",
+            "view_plan",
         }
     ),
-    "viewer": frozenset({"view_stats"}),
+    "viewer": frozenset({"view_stats", "view_plan"}),
     "guest_editor": frozenset({"view_stats", "view_settings", "edit_site"}),
     "guest_viewer": frozenset({"view_stats"}),
 }

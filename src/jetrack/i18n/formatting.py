@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent, get_currency_name
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_name
 
 from jetrack.i18n.catalogs import current
 
@@ -32,3 +32,8 @@ def moment(value: datetime) -> str:
 def currency_name(code: str) -> str:
     """A currency's name in the current language (Babel's locale data), e.g. Euro, US-Dollar."""
     return get_currency_name(code, locale=current().locale)
+
+
+def money(cents: int, currency: str) -> str:
+    """An amount in cents of `currency` (ISO code, any case): 19,00 €, €19.00."""
+    return format_currency(cents / 100, currency.upper(), locale=current().locale)

@@ -135,7 +135,7 @@ def report_requests(
         "pages": {"site_id": domain, "metrics": ["visitors"], "date_range": span,
                   "dimensions": ["event:page"], **top},
         "countries": {"site_id": domain, "metrics": ["visitors"], "date_range": span,
-                      "dimensions": ["visit:country_name"], **top},
+                      "dimensions": ["visit:country_name", "visit:country"], **top},
     }  # fmt: skip
     if goals:
         requests["goals"] = {"site_id": domain, "metrics": ["visitors"], "date_range": span,
@@ -150,7 +150,11 @@ def previous_period(period: str, first: date) -> tuple[date, date]:
 
 
 def _entries(result: dict[str, Any]) -> list[Entry]:
-    return [Entry(str(row["dimensions"][0]), int(row["metrics"][0])) for row in result["results"]]
+    """Rows of a top list: the label, and a second dimension's value (a country's code)."""
+    return [
+        Entry(str(row["dimensions"][0]), int(row["metrics"][0]), *map(str, row["dimensions"][1:2]))
+        for row in result["results"]
+    ]
 
 
 def build_report(

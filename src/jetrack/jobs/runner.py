@@ -18,8 +18,10 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from jetrack.billing.upkeep import ERASE_KIND, run_billing_upkeep, run_customer_erasure
 from jetrack.jobs.alerts import run_alerts, schedule_alerts, send_alert_mail
 from jetrack.jobs.imports import run_import
+from jetrack.jobs.quota import run_quota, send_plan_mail
 from jetrack.jobs.reports import run_reports, schedule_reports, send_report_mail
 from jetrack.jobs.rollups import run_rollups
 from jetrack.jobs.webhooks import deliver_webhook
@@ -52,9 +54,13 @@ HANDLERS: dict[str, Handler] = {
     "alert_mail": send_alert_mail,
     "webhook": deliver_webhook,
     "import": run_import,
+    "billing_upkeep": run_billing_upkeep,
+    ERASE_KIND: run_customer_erasure,
+    "quota": run_quota,
+    "plan_mail": send_plan_mail,
 }
 DAILY_KINDS = ("retention", "purge")
-HOURLY_KINDS = ("rollups",)
+HOURLY_KINDS = ("rollups", "quota")
 PURGE_KINDS = ("erasure_notice", "erase_account", "purge")
 
 
@@ -66,6 +72,9 @@ def schedule(stores: Stores, now: datetime | None = None) -> None:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now.date().isoformat()}")
         for kind in HOURLY_KINDS:
             job_queue.enqueue(session, kind, dedup_key=f"{kind}:{now:%Y-%m-%dT%H}")
+        if stores.settings.billing:
+            day = now.date().isoformat()
+            job_queue.enqueue(session, "billing_upkeep", dedup_key=f"billing_upkeep:{day}")
         schedule_reports(session, stores.settings, now)
         schedule_alerts(session, stores.settings, now)
         for request in session.scalars(

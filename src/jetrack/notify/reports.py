@@ -63,6 +63,7 @@ class Figure:
 class Entry:
     label: str
     visitors: int
+    code: str = ""  # a country's ISO code: the mail names it in the reader's language
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,21 @@ def _context(report: Report, settings: Settings, unsubscribe_url: str) -> dict[s
         "figures": figures,
         "bars": _bars(report),
         "tops": [
-            (title, [(number(row.visitors), row.label) for row in rows])
+            (title, [(number(row.visitors), _label(row)) for row in rows])
             for title, rows in tops
             if rows
         ],
         "dashboard_url": f"{base}/sites/{report.domain}",
         "unsubscribe_url": unsubscribe_url,
     }
+
+
+def _label(entry: Entry) -> str:
+    """A country in the current language (Germany, Deutschland, Allemagne); other rows as
+    the stats engine named them."""
+    if entry.code and current_language() != SOURCE_LANGUAGE:
+        return str(current().locale.territories.get(entry.code, entry.label))
+    return entry.label
 
 
 def render(report: Report, settings: Settings, unsubscribe_url: str) -> tuple[str, str]:

@@ -1,6 +1,8 @@
 """Data export (access and portability): everything a user's account holds, as one ZIP.
 
-account.json, teams.json, sites.json, and per owned site `sites/<domain>/events.csv`,
+account.json, teams.json, sites.json, with billing on billing.json (the plan history of
+the teams the account owns and their invoices, read from the payment provider), and per
+owned site `sites/<domain>/events.csv`,
 `events.parquet` and `aggregates.json` (daily totals). Built by a background job with
 progress, downloadable by its owner at /exports/<token> for 7 days, then deleted. No
 column of the export can hold an IP address: the event store has none.
@@ -24,6 +26,13 @@ from sqlalchemy.orm import Session
 
 from jetrack.accounts.permissions import can
 from jetrack.accounts.tokens import digest, new_token
+from jetrack.billing.records import (
+    TeamCustomer,
+    invoices_document,
+    owned_customers,
+    plan_history_document,
+)
+from jetrack.config import Settings
 from jetrack.privacy.csv_cells import csv_cell
 from jetrack.privacy.mails import compose, send
 from jetrack.privacy.purge import exports_dir
@@ -216,6 +225,18 @@ def teams_document(session: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def billing_document(
+    settings: Settings, customers: list[TeamCustomer], history: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Per team the account owns: its plan history, and its invoices read from the payment
+    provider. Raises BillingUnavailable when the provider cannot be reached (the job
+    tries again)."""
+    return {
+        "plan_history": history,
+        "invoices": [invoices_document(settings, customer) for customer in customers],
+    }
+
+
 def site_document(session: Session, site: Site) -> dict[str, Any]:
     links = session.scalars(select(SharedLink).where(SharedLink.site_id == site.id))
     return {
@@ -361,7 +382,12 @@ def run_export(context: JobContext) -> None:
                 "teams.json": teams_document(session, user),
                 "sites.json": sites,
             }
+            if stores.settings.billing:
+                customers = owned_customers(session, user.id)
+                history = plan_history_document(session, user.id)
             payload["name"], payload["email"] = user.name or user.email, user.email
+        if stores.settings.billing:
+            files["billing.json"] = billing_document(stores.settings, customers, history)
         for name, document in files.items():
             (work / name).write_text(json.dumps(document, indent=1, ensure_ascii=False))
         payload["sites"] = [

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from jetrack.billing.subscriptions import customers_of_teams
+from jetrack.billing.upkeep import erase_or_queue
 from jetrack.ingest.service import replay_journal, unstored_segments
 from jetrack.privacy.erasure import undo_link_path
 from jetrack.privacy.event_tables import delete_site_rows, site_ids_with_data
@@ -89,6 +91,8 @@ def plan_account(session: Session, user: User) -> dict[str, Any]:
         "site_ids": sorted(erase),
         "hand_over": hand_over,
         "team_ids": teams_alone,
+        # The provider's customers of the teams that go (billing: cancelled and deleted).
+        "billing_customers": customers_of_teams(session, teams_alone),
         "export_dirs": list(exports),
     }
 
@@ -132,6 +136,13 @@ def run_account_erasure(context: JobContext) -> None:
                 return
             payload["plan"] = plan_account(session, user)
 
+    def billing() -> None:
+        # Before the control rows, which hold the customer ids. What the provider could not
+        # take now is a job of its own, retried; the mail says so.
+        customers = (payload["plan"] or {}).get("billing_customers", [])
+        if customers and stores.settings.billing:
+            payload["billing_queued"] = len(erase_or_queue(context, customers))
+
     def control_rows() -> None:
         if payload["plan"] is not None:
             with stores.control.session() as session:
@@ -159,6 +170,7 @@ def run_account_erasure(context: JobContext) -> None:
                 "erased",
                 name=plan["name"] or plan["email"],
                 privacy_url=settings.base_url.rstrip("/") + "/privacy",
+                billing_queued=bool(payload.get("billing_queued")),
             )
             send(context.stores.settings, plan["email"], message)
 
@@ -173,6 +185,7 @@ def run_account_erasure(context: JobContext) -> None:
     context.run_steps(
         [
             ("plan", plan),
+            ("billing", billing),
             ("control", control_rows),
             ("journal", journal),
             ("events", events),

@@ -17,9 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from jetrack.billing.plans import plan_named
+from jetrack.billing.changes import team_retention_days
 from jetrack.config import Settings
 from jetrack.privacy.event_tables import (
     MUTATION_SETTINGS,
@@ -36,21 +36,21 @@ PARTITION_ID = re.compile(r"^[0-9A-Za-z_]{1,64}$")
 SCAN_LIMITS = Limits(timeout_seconds=600, max_rows=10_000_000)
 
 
-def retention_days(site: Any, settings: Settings) -> int | None:
-    """The site's retention in days, or None to keep its data forever."""
+def retention_days(site: Any, settings: Settings, now: datetime | None = None) -> int | None:
+    """The site's retention in days, or None to keep its data forever. A team's downgrade
+    keeps the old plan's retention until its notice period ends (billing/changes.py)."""
     if site.retention_days is not None:
-        days = site.retention_days
-    else:
-        team = getattr(site, "team", None)
-        plan = plan_named(team.plan if team is not None else None)
-        days = plan.retention_days if plan is not None else settings.retention_days
-    return days if days and days > 0 else None
+        days: int = site.retention_days
+        return days if days > 0 else None
+    team = getattr(site, "team", None)
+    session = object_session(site) if isinstance(site, Site) else None
+    return team_retention_days(session, team, settings, now or datetime.now(UTC))
 
 
 def data_available_from(site: Any, settings: Settings, now: datetime | None = None) -> date | None:
     """The first day (in the site's time zone) whose data retention keeps, or None when the
     site keeps everything. Data may begin later than this: the site may be younger."""
-    days = retention_days(site, settings)
+    days = retention_days(site, settings, now)
     if days is None:
         return None
     zone = ZoneInfo(site.timezone or "UTC")

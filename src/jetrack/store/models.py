@@ -581,6 +581,94 @@ class SiteImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class PlanHistoryEntry(Base):
+    """One change of a team's plan (revision 0015; jetrack.billing.changes): from, to, why
+    (checkout, subscription_updated, past_due_grace_ended, cancelled, operator) and when."""
+
+    __tablename__ = "plan_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    from_plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    to_plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    reason: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionNotice(Base):
+    """A team moved to a plan that keeps data for less time (revision 0015): until
+    `ends_at` its sites keep `keep_days` (0: the instance's JETRACK_RETENTION_DAYS), so the
+    owners are told and can export first; `mailed_at` when they were."""
+
+    __tablename__ = "retention_notices"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    keep_days: Mapped[int] = mapped_column(Integer)
+    new_days: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column()
+    mailed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TeamUsage(Base):
+    """A team's billable events in one billing period (revision 0015; jetrack.billing.usage),
+    counted by the quota job so that no page load counts them, and where the quota's
+    warnings, grace and lock stand. `plan` is the plan the warnings and grace were for: a
+    plan change starts them over."""
+
+    __tablename__ = "team_usage"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
+    period_end: Mapped[datetime] = mapped_column()
+    billable_events: Mapped[int] = mapped_column(BigInteger, default=0)
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)
+    warned_at: Mapped[datetime | None] = mapped_column(default=None)  # the first threshold
+    over_at: Mapped[datetime | None] = mapped_column(default=None)  # 100%: the grace starts
+
+
+class TeamBilling(Base):
+    """A team's customer and its subscription at the payment provider (jetrack.billing),
+    as the provider last answered (revision 0014). No card, no address: the provider
+    holds those."""
+
+    __tablename__ = "team_billing"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)  # what it pays for
+    interval: Mapped[str | None] = mapped_column(String(8), default=None)  # month | year
+    # The provider's status: trialing, active, past_due, canceled, unpaid, incomplete...
+    status: Mapped[str | None] = mapped_column(String(24), default=None)
+    current_period_end: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    trial_end: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when the subscription turns past_due: the paid plan stays until then.
+    grace_end: Mapped[datetime | None] = mapped_column(default=None)
+    had_trial: Mapped[bool] = mapped_column(Boolean, default=False)  # one trial per team
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BillingEvent(Base):
+    """A webhook event of the payment provider already applied: a duplicate is skipped."""
+
+    __tablename__ = "billing_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column()  # the event's time at the provider
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 @event.listens_for(Site, "after_delete")
 def _record_site_erasure(_mapper: Any, connection: Connection, target: Site) -> None:
     """Every deleted site leaves a record, so that the purge job erases its events."""

@@ -28,8 +28,10 @@ from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 ALL = ""  # the column of a day's row over all its visits
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
 # Columns of the rows of the visitors of the day's events from (before) the hour `value`.
-FROM_HOUR = "from_hour"
-BEFORE_HOUR = "before_hour"
+# Rows built before a visitor counted the day before was left out of BEFORE rows were
+# named from_hour/before_hour: no query reads them, and the job builds their days again.
+FROM_HOUR = "hours_from"
+BEFORE_HOUR = "hours_before"
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
 # average: else (a small site's cities, say) the rows take about the room of the visits
@@ -124,6 +126,7 @@ def build_rollups(
     `min_filtered_visits` visits that day)."""
     _forget_lookups(events)
     params: dict[str, object] = {
+        "previous": f"{(day - timedelta(days=1)).isoformat()} 00:00:00",
         "first": f"{day.isoformat()} 00:00:00",
         "next": f"{(day + timedelta(days=1)).isoformat()} 00:00:00",
         "span_end": f"{(day + VISIT_SPAN).isoformat()} 00:00:00",
@@ -205,24 +208,34 @@ def build_rollups(
         f" FROM ({pages}) WHERE column_rows * {{visits_per_row:UInt32}} <= column_visits",
         params | {"day": day.isoformat()},
     )
-    # Visitors of the day's events from each hour on and before each hour: a site-local day
-    # of a zone a whole number of hours off UTC is the end of one UTC day and the start of
-    # the next, whose visitor ids differ (the main graph outside UTC).
-    by_hour = (
-        "SELECT site_id, toHour(timestamp) AS hour, uniqExactState(visitor_id) AS ids"
-        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
+    # Visitors of the day's events from each hour on (FROM_HOUR) and before each hour
+    # (BEFORE_HOUR): a site-local day of a zone a whole number of hours off UTC is the end
+    # of one UTC day and the start of the next. A visit that crossed midnight keeps the day
+    # before's visitor id, so a visitor already counted from that hour on the day before is
+    # left out of this day's BEFORE_HOUR row: the two rows of a local day add up.
+    per_visitor = (
+        "SELECT site_id, visitor_id,"
+        " minIf(toHour(timestamp), timestamp >= {first:DateTime('UTC')}) AS first_hour,"
+        " maxIf(toHour(timestamp), timestamp >= {first:DateTime('UTC')}) AS last_hour,"
+        # 0: no event the day before; else the hour after its last one that day.
+        " maxIf(toHour(timestamp) + 1, timestamp < {first:DateTime('UTC')}) AS before_end"
+        " FROM events WHERE timestamp >= {previous:DateTime('UTC')}"
         f" AND timestamp < {{next:DateTime('UTC')}} AND name != 'engagement'{sites}"
-        f" AND {daily} GROUP BY site_id, hour"
+        f" AND {daily} GROUP BY site_id, visitor_id"
+        " HAVING countIf(timestamp >= {first:DateTime('UTC')}) > 0"
     )
     splits = (
         f"arrayConcat(arrayMap(h -> ('{FROM_HOUR}', h), range(24)),"
         f" arrayMap(h -> ('{BEFORE_HOUR}', h), range(1, 24)))"
     )
+    counted = (
+        f"if(split.1 = '{FROM_HOUR}', last_hour >= split.2,"
+        " first_hour < split.2 AND before_end <= split.2)"
+    )
     events.command(
         f"{_INSERT} SELECT site_id, {{day:Date}}, split.1, toString(split.2), 0, 0, 0, 0, 0,"
-        f" uniqExactMergeIf(ids, if(split.1 = '{FROM_HOUR}', hour >= split.2, hour < split.2)),"
-        " 0, 0, 0, {built:DateTime('UTC')}"
-        f" FROM ({by_hour}) ARRAY JOIN {splits} AS split GROUP BY site_id, split",
+        f" countIf({counted}), 0, 0, 0, {{built:DateTime('UTC')}}"
+        f" FROM ({per_visitor}) ARRAY JOIN {splits} AS split GROUP BY site_id, split",
         params | {"day": day.isoformat()},
     )
     build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
@@ -254,7 +267,10 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         " WHERE start < {until:DateTime('UTC')}"
         " AND (day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
         # Days rolled up before filter_rollups existed (0006): built again, once.
-        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups))"
+        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups)"
+        # Days whose hour rows have the names of before FROM_HOUR's: likewise.
+        f" OR (day IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{ALL}')"
+        f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}')))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )

@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts import api_keys, email_tokens, login_sessions, two_factor
+from jetrack.accounts.permissions import teams_of
+from jetrack.accounts.teams import personal_team
 from jetrack.accounts.throttle import wait_message
 from jetrack.accounts.users import (
     AccountError,
@@ -20,6 +22,9 @@ from jetrack.accounts.users import (
     normalize_email,
     verify_password,
 )
+from jetrack.billing import records
+from jetrack.billing.limits import PlanLimitError, require
+from jetrack.billing.provider import BillingUnavailable, page_sources
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import LANGUAGE_NAMES, gettext_noop
 from jetrack.notify.limits import mail_keys, refusal
@@ -27,9 +32,11 @@ from jetrack.notify.messages import Mail, compose, in_background, link
 from jetrack.privacy.erasure import request_account_erasure
 from jetrack.store.models import User
 from jetrack.web.auth import clear_session_cookie, require_user, signed_in
+from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import client_address, number, secret, text
+from jetrack.web.security_headers import allow_form_targets
 from jetrack.web.templating import render
 from jetrack.web.throttles import mails as mail_limiter
 from jetrack.web.throttles import reauth as reauth_throttle
@@ -87,7 +94,24 @@ async def account_page(
         "errors": errors or {},
         "languages": LANGUAGE_NAMES,
     }
+    settings: Settings = request.app.state.settings
+    if settings.billing:
+        context.update(await _billing_details(request, settings, user))
     return await render(request, "account.html", context, status=status)
+
+
+async def _billing_details(request: Request, settings: Settings, user: User) -> dict[str, Any]:
+    """The billing details the provider holds for the teams the account owns, read live
+    (Jetrack keeps none): shown so they can be checked and changed (rectification)."""
+    customers = await in_session(request, records.owned_customers, user.id)
+    if not customers:
+        return {}
+    try:
+        found = await run_in_threadpool(records.details_of, settings, customers)
+    except BillingUnavailable:
+        return {"billing_unreachable": True}
+    allow_form_targets(request, page_sources(settings))  # Change billing details: the portal
+    return {"billing_details": found}
 
 
 async def account_view(request: Request) -> Response:
@@ -374,12 +398,30 @@ async def api_key_create(request: Request) -> Response:
     name = text(form, "name", 300)
     scope = text(form, "scope", 40) or api_keys.STATS_SCOPE
     try:
+        if scope == api_keys.STATS_SCOPE:
+            await in_session(request, _stats_api_allowed, user, billing_of(request))
         _, key = await in_session(request, api_keys.create_api_key, user, name, scope)
-    except AccountError as exc:
+    except (AccountError, PlanLimitError) as exc:
         return await api_keys_page(
-            request, {"errors": {exc.field: exc.problem}, "values": {"name": name}}, 400
+            request,
+            {"errors": {exc.field: exc.problem}, "values": {"name": name}},
+            getattr(exc, "status", 400),
         )
     return await api_keys_page(request, {"new_key": key})
+
+
+def _stats_api_allowed(session: Session, user: User, billing: bool) -> None:
+    """A Stats API key is for a plan with the Stats API: one of the account's teams must
+    have it (billing/limits.py); its own team's plan is named otherwise."""
+    first_refusal: PlanLimitError | None = None
+    for team in teams_of(session, user) or [personal_team(session, user)]:
+        try:
+            require(session, team, billing, "stats_api", "name")
+            return
+        except PlanLimitError as exc:
+            first_refusal = first_refusal or exc
+    if first_refusal is not None:
+        raise first_refusal
 
 
 async def api_key_revoke(request: Request) -> Response:

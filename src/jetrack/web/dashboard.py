@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -30,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import can, visible_sites
+from jetrack.billing.banners import Banner
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import current, current_language, gettext
 from jetrack.imports.registry import imported_days
@@ -46,6 +46,7 @@ from jetrack.stats.query import SiteInfo
 from jetrack.store.events import EventStore, LimitedEventStore, Limits
 from jetrack.store.models import Site, User
 from jetrack.web.auth import cookie_secure, current_user, require_user, theme_of
+from jetrack.web.billing_gate import billing_of, site_banners, site_unlocked
 from jetrack.web.csrf import check_csrf, csrf_token
 from jetrack.web.db import in_session
 from jetrack.web.funnel_lookup import saved_funnel
@@ -54,6 +55,7 @@ from jetrack.web.public_pages import landing
 from jetrack.web.security_headers import allow_framing
 from jetrack.web.segment_filters import with_segments
 from jetrack.web.static_files import FRONTEND_BUILD, FRONTEND_URL, BuiltEntry, built_entry
+from jetrack.web.templating import environment as page_environment
 
 BUILD_DIR = FRONTEND_BUILD
 ASSETS_URL = FRONTEND_URL
@@ -62,7 +64,7 @@ BUILD_COMMAND = "npm --prefix frontend ci && npm --prefix frontend run build"
 # CSP, framing and the referrer policy: web/security_headers.py, for every answer.
 HEADERS = {"Cache-Control": "no-store"}
 
-SHELL = Environment(autoescape=True).from_string(
+SHELL = page_environment.from_string(
     """<!doctype html>
 <html lang="{{ lang }}" data-theme="{{ theme }}">
 <head>
@@ -79,6 +81,7 @@ SHELL = Environment(autoescape=True).from_string(
   <script id="jt-messages" type="application/json">{{ messages }}</script>
 </head>
 <body>
+  {% if banners %}<div class="jt-dashboard-banners">{% include "_billing_banners.html" %}</div>{% endif %}
   <div id="jt-dashboard"><noscript>{{ needs_javascript }}</noscript></div>
 </body>
 </html>
@@ -113,6 +116,7 @@ class ShellData:
     frame_origins: tuple[str, ...] = ()  # who may embed the page (shared links only)
     funnels: tuple[dict[str, Any], ...] = ()  # the Funnels panel's menu
     imports: bool = False  # the site has finished imports: the dashboard offers them
+    banners: tuple[Banner, ...] = ()  # the team's plan banners (web/billing_gate.py)
 
 
 async def _shell(request: Request, data: ShellData, *, read_only: bool, query_url: str) -> Response:
@@ -147,6 +151,8 @@ async def _shell(request: Request, data: ShellData, *, read_only: bool, query_ur
         lang=current_language(),
         messages=_json_for_html(current().for_frontend()),
         needs_javascript=gettext("The Jetrack dashboard needs JavaScript."),
+        banners=bool(data.banners),
+        billing_banners=data.banners,
     )
     return HTMLResponse(html, headers=HEADERS)
 
@@ -156,16 +162,18 @@ def _data_from(site: Site, settings: Settings) -> str | None:
     return first_day.isoformat() if first_day else None
 
 
-def _viewable(session: Session, user: User, domain: str) -> Site:
-    """The site whose reports the account may read (privacy/restriction.py); 404 otherwise."""
+def _viewable(session: Session, user: User, domain: str, billing: bool) -> Site:
+    """The site whose reports the account may read (privacy/restriction.py); 404 otherwise;
+    402 while its team is over quota past the grace (billing/quota.py)."""
     site = readable_site(session, user, domain)
     if site is None:
         raise HTTPException(404, "no such site")
+    site_unlocked(session, site, billing)
     return site
 
 
 def _owner_shell(session: Session, user: User, domain: str, settings: Settings) -> ShellData:
-    site = _viewable(session, user, domain)
+    site = _viewable(session, user, domain, settings.billing)
     settings_url = (
         f"/sites/{site.domain}/settings" if can(session, user, "view_settings", site) else None
     )
@@ -179,12 +187,15 @@ def _owner_shell(session: Session, user: User, domain: str, settings: Settings) 
         _data_from(site, settings),
         funnels=tuple(funnel_menu(session, site)),
         imports=bool(imported_days(session, site.id)),
+        banners=tuple(site_banners(session, site, settings.billing)),
     )
 
 
-def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> ShellData | None:
+def _shared_shell(
+    session: Session, slug: str, cookies: dict[str, str], billing: bool
+) -> ShellData | None:
     """The shared link's site; None when it needs its password first; 404 when unknown."""
-    site = _shared_site(session, slug, cookies)
+    site = _shared_site(session, slug, cookies, billing)
     if site is None:
         return None
     link = shared_links.find_shared_link(session, slug)
@@ -201,9 +212,12 @@ def _shared_shell(session: Session, slug: str, cookies: dict[str, str]) -> Shell
     )
 
 
-def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site | None:
+def _shared_site(
+    session: Session, slug: str, cookies: dict[str, str], billing: bool
+) -> Site | None:
     """The shared link's site (None until its password is given); 404 for an unknown link
-    and for one whose site's owner restricts processing (privacy/restriction.py)."""
+    and for one whose site's owner restricts processing (privacy/restriction.py); 402 while
+    its team is locked over quota, as for its members."""
     link = shared_links.find_shared_link(session, slug)
     if link is None:
         raise HTTPException(404, "no such shared link")
@@ -212,15 +226,19 @@ def _shared_site(session: Session, slug: str, cookies: dict[str, str]) -> Site |
     )
     if site is not None and not reporting_allowed(session, site, None):
         raise HTTPException(404, "no such shared link")
+    if site is not None:
+        site_unlocked(session, site, billing)
     return site
 
 
-def _viewable_site(session: Session, user: User, domain: str) -> SiteInfo:
-    return SiteInfo.from_site(_viewable(session, user, domain))
+def _viewable_site(session: Session, user: User, domain: str, billing: bool) -> SiteInfo:
+    return SiteInfo.from_site(_viewable(session, user, domain, billing))
 
 
-def _shared_site_info(session: Session, slug: str, cookies: dict[str, str]) -> SiteInfo:
-    site = _shared_site(session, slug, cookies)
+def _shared_site_info(
+    session: Session, slug: str, cookies: dict[str, str], billing: bool
+) -> SiteInfo:
+    site = _shared_site(session, slug, cookies, billing)
     if site is None:
         raise HTTPException(401, "this shared link needs its password: open it in the browser")
     return SiteInfo.from_site(site)
@@ -255,7 +273,9 @@ async def legacy_dashboard(request: Request) -> Response:
 
 async def shared_page(request: Request) -> Response:
     slug = request.path_params["slug"]
-    data = await in_session(request, _shared_shell, slug, dict(request.cookies))
+    data = await in_session(
+        request, _shared_shell, slug, dict(request.cookies), billing_of(request)
+    )
     if data is None:
         return RedirectResponse(f"/share/{slug}/password", 303)
     allow_framing(request, data.frame_origins)
@@ -279,14 +299,15 @@ Answer = Callable[[Request, SiteInfo, EventStore], Awaitable[Any]]
 async def _account_reader(request: Request) -> tuple[SiteInfo, bool]:
     await check_csrf(request)
     user = await require_user(request)
-    site = await in_session(request, _viewable_site, user, request.path_params["domain"])
+    domain = request.path_params["domain"]
+    site = await in_session(request, _viewable_site, user, domain, billing_of(request))
     return site, False
 
 
 async def _link_reader(request: Request) -> tuple[SiteInfo, bool]:
     await check_csrf(request)
     slug, cookies = request.path_params["slug"], dict(request.cookies)
-    return await in_session(request, _shared_site_info, slug, cookies), True
+    return await in_session(request, _shared_site_info, slug, cookies, billing_of(request)), True
 
 
 async def _asker_segments(request: Request, site: SiteInfo, body: dict[str, Any]) -> SiteInfo:

@@ -35,6 +35,7 @@ FUNNELS = SettingsItems(
     rename_field="name",
     # The site's own name field is `name` on the same page: this one is funnel_name.
     form_fields=(("name", "funnel_name"),),
+    feature=lambda values: "funnels",
 )
 
 routes: list[BaseRoute] = FUNNELS.routes()

@@ -46,6 +46,7 @@ GOALS = SettingsItems(
     goals.delete_goal,
     rename_field="display_name",
     form_fields=(("custom_props", "prop_key"),),
+    feature=lambda values: "revenue" if values.get("currency") else None,
 )
 
 routes: list[BaseRoute] = GOALS.routes()

@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
+from jetrack.billing.limits import require
 from jetrack.i18n.catalogs import gettext, gettext_noop
 from jetrack.imports import messages, registry
 from jetrack.imports.kinds import IMPORTERS, ImportBusy, remove_import
-from jetrack.store.models import SiteImport, User
+from jetrack.store.models import Site, SiteImport, User
 from jetrack.web.auth import require_user
+from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import check_csrf, read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number
@@ -96,12 +98,20 @@ def _file_name(name: str) -> str:
     return cleaned
 
 
+def _imports_allowed(session: Session, site_id: int, billing: bool) -> None:
+    """402 (JSON, before a byte of the file is read) when the plan lacks imports."""
+    site = session.get(Site, site_id)
+    if site is not None and site.team is not None:
+        require(session, site.team, billing, "imports", "kind")
+
+
 async def upload(request: Request) -> Response:
     """The request body is the file (`?kind=plausible&name=export.zip`), written to disk as
     it arrives; the import is queued once the whole file is there."""
     user = await require_user(request)
     await check_csrf(request)  # X-CSRF-Token: before a byte of the body is read
     site = await in_session(request, site_for, user, request.path_params["domain"], ACTION)
+    await in_session(request, _imports_allowed, site.id, billing_of(request))
     kind = request.query_params.get("kind", "")
     importer = IMPORTERS.get(kind)
     if importer is None or not importer.uploadable:

@@ -53,6 +53,8 @@ STATS_KEY = Budget(
 INGEST = Budget("ingest client budget", "ingest", owner="ingest/")
 ACCOUNT_THROTTLES = Budget("login throttles", "account", owner="accounts/throttle.py")
 SHARED_LINK = Budget("shared link", "client", limit=600, window_seconds=600)
+# Stripe sends a few events per change; a sender without the secret gets 400s, budgeted.
+BILLING_WEBHOOK = Budget("billing webhook", "client", limit=600, window_seconds=60)
 ANONYMOUS_FORMS = Budget("anonymous forms", "client", limit=60, window_seconds=600)
 
 PAGE = Policy(body_cap=0)  # GET: no body is read
@@ -245,6 +247,13 @@ POLICIES: dict[str, Policy] = {
     "POST /api/dashboard/{domain}/export": Policy(
         body_cap=64 * KB, auth="session", runs_queries=True
     ),
+    # plans and billing (web/billing_pages.py; 404 with billing off). The provider's webhook
+    # has no session: its signature over the raw body is checked by the handler.
+    "GET /billing/teams/{team_id}": SIGNED_IN_PAGE,
+    "POST /billing/teams/{team_id}/checkout": SIGNED_IN_FORM,
+    "POST /billing/teams/{team_id}/portal": SIGNED_IN_FORM,
+    "POST /billing/teams/{team_id}/cancel": SIGNED_IN_FORM,
+    "POST /billing/webhook": Policy(body_cap=64 * KB, budget=BILLING_WEBHOOK),
     # the operator console (instance admins)
     "GET /admin": SIGNED_IN_PAGE,
     "GET /admin/users": SIGNED_IN_PAGE,

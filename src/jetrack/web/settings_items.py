@@ -15,9 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.permissions import site_for
+from jetrack.billing.limits import Ask, PlanLimitError, require
 from jetrack.i18n.errors import FieldError
 from jetrack.store.models import Site
 from jetrack.web.auth import require_user
+from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import number, text
@@ -35,6 +37,8 @@ class SettingsItems:
     rename_field: str  # the rename form's name field
     # The create form's field for a domain field, where the page names it otherwise.
     form_fields: tuple[tuple[str, str], ...] = ()
+    # The plan's feature a new item of these values uses, if any (billing/limits.py).
+    feature: Callable[[dict[str, Any]], Ask | None] = lambda values: None
 
     def back(self, domain: str, notice: str) -> Response:
         return RedirectResponse(
@@ -42,21 +46,28 @@ class SettingsItems:
         )
 
     async def errors(
-        self, request: Request, errors: dict[str, str], values: dict[str, Any]
+        self, request: Request, errors: dict[str, str], values: dict[str, Any], status: int = 400
     ) -> Response:
         extra = {f"{self.kind}_errors": errors, f"{self.kind}_values": values}
-        return await settings_with(request, extra, 400)
+        return await settings_with(request, extra, status)
 
     async def create_form(self, request: Request) -> Response:
         user = await require_user(request)
         form = await read_form(request)
         domain, values = request.path_params["domain"], self.read(form)
+        billing = billing_of(request)
 
         def create(session: Session) -> None:
-            self.create(session, site_for(session, user, domain, "edit_site"), values)
+            site = site_for(session, user, domain, "edit_site")
+            feature = self.feature(values)
+            if feature is not None and site.team is not None:
+                require(session, site.team, billing, feature)
+            self.create(session, site, values)
 
         try:
             await in_session(request, create)
+        except PlanLimitError as exc:
+            return await self.errors(request, {"plan": exc.translated()}, values, exc.status)
         except self.error as exc:
             field = _field(exc)
             field = dict(self.form_fields).get(field, field)

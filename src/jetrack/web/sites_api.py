@@ -18,7 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.api_keys import SITES_SCOPE, STATS_SCOPE, authenticate_api_key, has_scope
+from jetrack.accounts.permissions import teams_of
+from jetrack.accounts.teams import personal_team
 from jetrack.accounts.users import saved_locale
+from jetrack.billing.limits import require
 from jetrack.config import Settings
 from jetrack.notify.messages import Mail, in_background, quoted
 from jetrack.sites import provisioning as sites
@@ -151,6 +154,16 @@ def _run(stores: Stores, operation: Operation, user_id: int, call: Call) -> tupl
         return operation(session, user, call)
 
 
+def _create_site(session: Session, user: User, call: Call) -> Any:
+    """A new site, if the plan of the team it goes to allows one more (402 otherwise)."""
+    wanted = str(call.params.get("team_id") or "")
+    teams = {str(team.id): team for team in teams_of(session, user, "add_site")}
+    team = teams.get(wanted) if wanted else personal_team(session, user)
+    if team is not None:  # an unknown team_id: create_site answers 404
+        require(session, team, call.settings.billing, "site", "team_id")
+    return sites.create_site(session, user, call.params)
+
+
 def _put_guest(session: Session, user: User, call: Call) -> tuple[Any, Mail | None]:
     answer, invitation, token = settings_api.put_guest(session, user, call.params)
     if invitation is None:
@@ -239,7 +252,7 @@ routes: list[BaseRoute] = [
     ),
     Route(
         "/api/v1/sites",
-        _endpoint(PROVISION, _answer(lambda s, u, c: sites.create_site(s, u, c.params)), body=True),
+        _endpoint(PROVISION, _answer(_create_site), body=True),
         methods=["POST"],
     ),
     Route(

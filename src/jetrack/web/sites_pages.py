@@ -24,6 +24,8 @@ from jetrack.accounts.permissions import (
     teams_of,
     visible_sites,
 )
+from jetrack.accounts.teams import personal_team
+from jetrack.billing.limits import PlanLimitError, require
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext_noop
 from jetrack.privacy.restriction import reporting_allowed
@@ -44,6 +46,7 @@ from jetrack.stats.overview import PERIODS, Period, SiteTrend, site_trends
 from jetrack.store.events import EventStoreError
 from jetrack.store.models import Site, User
 from jetrack.web.auth import require_user
+from jetrack.web.billing_gate import account_banners, billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, number, text
@@ -68,16 +71,25 @@ def timezones() -> list[str]:
     return sorted(available_timezones())
 
 
-def _sites_overview(session: Session, user: User) -> dict[str, Any]:
+def _sites_overview(session: Session, user: User, billing: bool = False) -> dict[str, Any]:
     sites = visible_sites(session, user)
     roles = site_roles(session, user, sites)
+    # A team locked over quota shows no figures here either (billing/quota.py).
+    banners = account_banners(session, user, billing)
+    locked_teams = {banner.team_id for banner in banners if banner.kind == "locked"}
+    locked = {site.id for site in sites if site.team_id in locked_teams}
     return {
         "sites": [
             (site, {a: a in allowed_actions(roles[site.id]) for a in PERMISSION_FLAGS})
             for site in sites
         ],
         "can_add": bool(teams_of(session, user, "add_site")),
-        "reported": _reported(session, user, sites),
+        "reported": [
+            (site_id, zone)
+            for site_id, zone in _reported(session, user, sites)
+            if site_id not in locked
+        ],
+        "billing_banners": banners,
     }
 
 
@@ -107,7 +119,7 @@ async def sites_page(request: Request) -> Response:
     period = request.query_params.get("period", "24h")
     if period not in PERIODS:
         raise HTTPException(400, "period: must be 24h or 7d")
-    context = await in_session(request, _sites_overview, user)
+    context = await in_session(request, _sites_overview, user, billing_of(request))
     trends = await _trends(request, context["reported"], period)
     lines = {site_id: sparkline(trend.series) for site_id, trend in (trends or {}).items()}
     extra = {"period": period, "trends": trends, "sparklines": lines}
@@ -146,9 +158,10 @@ async def new_site_page(request: Request) -> Response:
     return await _new_site_form(request, user, {"values": {"timezone": "UTC"}})
 
 
-def _add(session: Session, user: User, values: dict[str, str]) -> Site:
+def _add(session: Session, user: User, values: dict[str, str], billing: bool) -> Site:
     team_id = number(values["team_id"])
     team = team_for(session, user, team_id, "add_site") if team_id is not None else None
+    require(session, team or personal_team(session, user), billing, "site")
     return add_site(
         session, user, values["domain"], timezone=values["timezone"], name=values["name"], team=team
     )
@@ -159,9 +172,16 @@ async def new_site_submit(request: Request) -> Response:
     form = await read_form(request)
     values = {k: text(form, k, 300) for k in ("domain", "name", "timezone", "team_id")}
     try:
-        site = await in_session(request, _add, user, values)
+        site = await in_session(request, _add, user, values, billing_of(request))
     except SiteError as exc:
         return await _new_site_form(request, user, {"errors": exc.errors, "values": values}, 400)
+    except PlanLimitError as exc:
+        extra = {
+            "errors": {"domain": exc.problem},
+            "values": values,
+            "upgrade_url": exc.upgrade_url,
+        }
+        return await _new_site_form(request, user, extra, exc.status)
     return RedirectResponse(f"/sites/{site.domain}/settings?notice=site-added", 303)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from jetrack.accounts.api_keys import authenticate_api_key
+from jetrack.billing.limits import require
+from jetrack.config import Settings
 from jetrack.privacy.restriction import readable_site
 from jetrack.privacy.retention import data_available_from
 from jetrack.sites import funnels
@@ -22,9 +25,10 @@ from jetrack.stats import exchange_rates, v1
 from jetrack.stats.engine import run_query
 from jetrack.stats.funnel import funnel_id_of, run_funnel
 from jetrack.stats.query import SiteInfo
-from jetrack.store.models import User
+from jetrack.store.models import Site, User
 from jetrack.store.stores import Stores
 from jetrack.web import throttles
+from jetrack.web.billing_gate import site_unlocked
 from jetrack.web.funnel_lookup import saved_funnel
 from jetrack.web.json_io import computed, json_object
 from jetrack.web.segment_filters import with_segments
@@ -62,7 +66,16 @@ def _readable_site(request: Request, user_id: int, domain: Any) -> tuple[SiteInf
         # The same answer for another account's site and a missing one: no existence leak.
         if site is None:
             raise HTTPException(404, f"site not found: {domain}")
+        _plan_allows(session, site, request.app.state.settings)
         return SiteInfo.from_site(site), data_available_from(site, request.app.state.settings)
+
+
+def _plan_allows(session: Session, site: Site, settings: Settings) -> None:
+    """402 when the site's team's plan lacks the Stats API, or its team is locked over
+    quota (billing/limits.py, billing/quota.py); nothing with billing off."""
+    if site.team is not None:
+        require(session, site.team, settings.billing, "stats_api", "site_id")
+    site_unlocked(session, site, settings.billing)
 
 
 async def query_v2(request: Request) -> Response:
@@ -89,6 +102,7 @@ def _site_funnels(request: Request, user_id: int, domain: Any) -> list[dict[str,
         site = readable_site(session, session.get(User, user_id), domain)
         if site is None:
             raise HTTPException(404, f"site not found: {domain}")
+        _plan_allows(session, site, request.app.state.settings)
         return funnels.funnel_menu(session, site)
 
 

@@ -13,12 +13,15 @@ from starlette.routing import BaseRoute, Route
 from jetrack.accounts import teams
 from jetrack.accounts.permissions import TEAM_ROLES, can, may_assign, site_for, team_for, teams_of
 from jetrack.accounts.users import AccountError, saved_locale
+from jetrack.billing.limits import PlanLimitError, require
+from jetrack.billing.summary import usage_summary
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext_noop
 from jetrack.notify.limits import MailKey, mail_keys, refusal
 from jetrack.notify.messages import Mail, compose, in_background, link, quoted
-from jetrack.store.models import Invitation, Team, User
+from jetrack.store.models import Invitation, Team, User, utcnow
 from jetrack.web.auth import current_user, require_user
+from jetrack.web.billing_gate import billing_of
 from jetrack.web.csrf import read_form
 from jetrack.web.db import in_session
 from jetrack.web.forms import checked, client_address, number, text
@@ -84,9 +87,10 @@ async def teams_page(request: Request) -> Response:
     )
 
 
-def _team_context(session: Session, user: User, team_id: int) -> dict[str, Any]:
+def _team_context(session: Session, user: User, team_id: int, billing: bool) -> dict[str, Any]:
     team = team_for(session, user, team_id, "manage_members")
     return {
+        "usage": usage_summary(session, team, billing, utcnow()) if billing else None,
         "team": team,
         "members": teams.members(session, team),
         "invitations": teams.pending_invitations(session, team),
@@ -99,7 +103,9 @@ async def team_page(
     request: Request, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     user = await require_user(request)
-    context = await in_session(request, _team_context, user, _id(request, "team_id"))
+    context = await in_session(
+        request, _team_context, user, _id(request, "team_id"), billing_of(request)
+    )
     return await render(
         request, "team.html", {"nav": "teams", **context, **(extra or {})}, status=status
     )
@@ -117,11 +123,12 @@ def _invitation_wait(request: Request, user: User, email: str) -> tuple[list[Mai
 
 
 def _invite(
-    session: Session, user: User, team_id: int, email: str, role: str
+    session: Session, user: User, team_id: int, email: str, role: str, billing: bool
 ) -> tuple[Invitation, str, str]:
     team = team_for(session, user, team_id, "manage_members")
     if role in TEAM_ROLES and not may_assign(session, user, team, role):
         raise AccountError("role", gettext_noop("only an owner can invite another owner"))
+    require(session, team, billing, "member")
     invitation, token = teams.invite(session, user, team, email, role)
     return invitation, token, quoted(team.name)
 
@@ -134,12 +141,14 @@ async def team_invite(request: Request) -> Response:
     try:
         if wait:
             raise AccountError("email", refusal(wait))
-        invitation, token, what = await in_session(request, _invite, user, team_id, email, role)
-    except AccountError as exc:
+        invitation, token, what = await in_session(
+            request, _invite, user, team_id, email, role, billing_of(request)
+        )
+    except (AccountError, PlanLimitError) as exc:
         page = await team_page(
             request,
             {"errors": {exc.field: exc.problem}, "values": {"email": email, "role": role}},
-            429 if wait else 400,
+            429 if wait else getattr(exc, "status", 400),
         )
         return retry_after(page, wait) if wait else page
     mail_limiter(request).sent(keys)

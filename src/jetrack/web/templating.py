@@ -9,6 +9,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from jetrack.config import Settings
 from jetrack.i18n import formatting
 from jetrack.i18n.catalogs import current_language, gettext, gettext_noop, ngettext
 from jetrack.i18n.errors import translated_errors
@@ -40,6 +41,7 @@ environment.filters.update(
     moment=formatting.moment,
     currency_name=formatting.currency_name,
     percent=formatting.percent,
+    money=formatting.money,
 )
 
 # The roles' names, as the team and access pages show them (`_(role)`).
@@ -88,12 +90,27 @@ NOTICES = {
     ),
     "recipient-removed": gettext_noop("That address gets nothing more."),
     "import-deleted": gettext_noop("The import and its numbers were deleted."),
+    "checkout-done": gettext_noop(
+        "Thank you! The payment provider confirmed your checkout; the plan below is the"
+        " team's from now on (reload in a moment if it has not changed yet)."
+    ),
+    "checkout-cancelled": gettext_noop("Checkout cancelled: nothing was charged or changed."),
+    "billing-cancelled": gettext_noop(
+        "The subscription ends with the paid period; the team keeps its plan until then."
+    ),
+    "billing-resumed": gettext_noop("The subscription goes on."),
 }
 
 
 def _notice(key: str) -> str | None:
     found = NOTICES.get(key)
     return gettext(found) if found else None
+
+
+def _billing_on(request: Request) -> bool:
+    """Billing links and sections appear only with JETRACK_BILLING on."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings is not None and settings.billing
 
 
 async def render(
@@ -115,6 +132,7 @@ async def render(
         "errors": {},
         "values": {},
         "nav": "",
+        "billing_on": _billing_on(request),
     }
     full.update(context or {})
     # Form problems from the domain code are English with their msgid: shown translated.
