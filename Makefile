@@ -25,9 +25,19 @@ COVERAGE_FLOOR ?= 89
 # slow, and the event store on embedded chDB only (not the ClickHouse server endpoint too).
 FAST_TESTS := not browser and not server and not slow and not postgres and not redis and not clickhouse_server
 
-.PHONY: install run test check lint typecheck pytest lock build wheel chromium clean bench geo messages
+.PHONY: install installed run test check lint typecheck pytest lock build wheel chromium clean bench geo messages
 
-install: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP) build geo
+# `make install` and `make test` run the steps that do not need each other at once (make
+# -j): pip, the four `npm ci` and the geo download side by side; then ruff, ESLint, mypy
+# and tsc beside pytest, whose workers leave part of the cores idle while they wait on
+# Chromium and `jetrack serve` processes. Install steps print when done (--output-sync);
+# pytest prints as it runs, with the few lines of lint and typecheck among its own.
+JOBS ?= 4
+
+install:
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target installed
+
+installed: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP) build geo
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,10 +102,11 @@ typecheck: $(STAMP) build
 	npm run --silent typecheck:tracker
 
 # --durations: the run's slowest setups and tests are in every log, to see where its time goes.
-pytest: install chromium
+pytest: installed chromium
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-test: install chromium lint typecheck pytest
+test:
+	@$(MAKE) --no-print-directory -j$(JOBS) lint typecheck pytest
 
 # The fast loop while coding (under a minute): style, types of src/ and the tests that need
 # no browser, no server process and no PostgreSQL (the tracker build tests need node_modules).
