@@ -67,7 +67,7 @@ def test_billing_routes_answer_404(
     assert hook.status_code == 404
     client.cookies.set("jt_session", world.cookies["owner"])
     assert client.get(f"/billing/teams/{world.team_id}").status_code == 404
-    for action in ("checkout", "portal", "cancel"):
+    for action in ("checkout", "portal", "cancel", "switch"):
         data = {
             "plan": "growth",
             "interval": "month",

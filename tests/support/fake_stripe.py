@@ -7,7 +7,9 @@ Its checkout page (the session's `url`) has a Pay button that creates the subscr
 posts the webhooks to Jetrack and redirects to `success_url`, so a browser test can
 upgrade a team end to end. Tests change a subscription's state with `update_subscription`
 and deliver the events with `send_event` (to a live server) or `signed_event` (for a
-TestClient)."""
+TestClient). What Stripe itself would announce after an API call (a subscription updated
+through the API, a renewal by `renew`) goes into `outbox`, and to `webhook_url` at once
+when one is set."""
 
 from __future__ import annotations
 
@@ -83,6 +85,9 @@ class FakeStripe:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: list[dict[str, Any]] = field(default_factory=list)
     payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoice_items: list[dict[str, Any]] = field(default_factory=list)  # prorations
+    outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # events sent
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     down: bool = False  # answer every API call 500, as an outage would
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -252,6 +257,95 @@ class FakeStripe:
         if changes.get("status") == "canceled":
             subscription["canceled_at"] = subscription["ended_at"] = int(time.time())
         return subscription
+
+    def make_product(self, params: dict[str, Any]) -> dict[str, Any]:
+        product = {
+            "id": params.get("id") or self.new_id("prod"),
+            "object": "product",
+            "active": True,
+            "created": int(time.time()),
+            "description": None,
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+            "name": params["name"],
+            "type": "service",
+            "updated": int(time.time()),
+        }
+        self.products[product["id"]] = product
+        return product
+
+    def change_items(self, subscription: dict[str, Any], params: dict[str, Any]) -> None:
+        """`items[n][id]` with `items[n][price_data]` (an existing product): the item gets a
+        new price; `create_prorations` adds a proration invoice item for what is left of
+        the period (none in a trial), `none` bills the new price from the renewal."""
+        now = int(time.time())
+        for change in params.get("items", []):
+            item = next(i for i in subscription["items"]["data"] if i["id"] == change["id"])
+            data = change["price_data"]
+            old_amount = item["price"]["unit_amount"]
+            item["price"] = {
+                "id": self.new_id("price"),
+                "object": "price",
+                "active": False,
+                "currency": data["currency"],
+                "product": data["product"],
+                "recurring": {
+                    "interval": data["recurring"]["interval"],
+                    "interval_count": 1,
+                    "usage_type": "licensed",
+                },
+                "type": "recurring",
+                "unit_amount": int(data["unit_amount"]),
+            }
+            if params.get("proration_behavior", "create_prorations") != "create_prorations":
+                continue
+            start, end = item["current_period_start"], item["current_period_end"]
+            left = max(end - now, 0) / max(end - start, 1)
+            paid = subscription["status"] != "trialing"
+            amount = round((item["price"]["unit_amount"] - old_amount) * left) if paid else 0
+            self.invoice_items.append(
+                {
+                    "id": self.new_id("ii"),
+                    "object": "invoiceitem",
+                    "amount": amount,
+                    "currency": data["currency"],
+                    "customer": subscription["customer"],
+                    "proration": True,
+                    "subscription": subscription["id"],
+                }
+            )
+
+    def renew(self, subscription_id: str) -> dict[str, Any]:
+        """The period ends: the next one starts, billed at the item's price (with the
+        prorations of the period), and Stripe announces both."""
+        with self._lock:
+            subscription = self.subscriptions[subscription_id]
+            item = subscription["items"]["data"][0]
+            length = YEAR if item["price"]["recurring"]["interval"] == "year" else MONTH
+            item["current_period_start"] = item["current_period_end"]
+            item["current_period_end"] = item["current_period_start"] + length
+            subscription["status"] = "active"
+            invoice = self.make_invoice(subscription)
+            invoice["billing_reason"] = "subscription_cycle"
+            pending = [i for i in self.invoice_items if i["subscription"] == subscription_id]
+            extra = sum(i["amount"] for i in pending if not i.get("invoice"))
+            for pending_item in pending:
+                pending_item.setdefault("invoice", invoice["id"])
+            invoice["total"] = invoice["subtotal"] = invoice["amount_due"] = (
+                invoice["total"] + extra
+            )
+            invoice["amount_paid"] = invoice["total"]
+        self.announce("customer.subscription.updated", subscription)
+        self.announce("invoice.paid", invoice)
+        return subscription
+
+    def announce(self, kind: str, obj: dict[str, Any]) -> None:
+        """An event Stripe sends by itself: kept in `outbox`, and posted to `webhook_url`
+        from a thread of its own (Jetrack reads the subscription back meanwhile)."""
+        copied = json.loads(json.dumps(obj))
+        self.outbox.append((kind, copied))
+        if self.webhook_url:
+            threading.Thread(target=self.send_event, args=(kind, copied), daemon=True).start()
 
     # --- events ------------------------------------------------------------------------------
 
@@ -461,10 +555,32 @@ def _get_subscription(fake: FakeStripe, parts: list[str], params: dict[str, Any]
 def _update_subscription(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
     if parts[1] not in fake.subscriptions:
         return _error(404, f"No such subscription: '{parts[1]}'")
-    changes = {}
+    subscription = fake.subscriptions[parts[1]]
+    for change in params.get("items", []):
+        price = change.get("price_data", {})
+        known = any(item["id"] == change.get("id") for item in subscription["items"]["data"])
+        if not known or price.get("product") not in fake.products:
+            return _error(400, "items[].id must name an item and price_data.product a product")
+    changes: dict[str, Any] = {}
     if "cancel_at_period_end" in params:
         changes["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
-    return JSONResponse(fake.update_subscription(parts[1], **changes))
+    if "metadata" in params:  # merged; an empty value removes the key
+        merged = {**subscription["metadata"], **params["metadata"]}
+        changes["metadata"] = {key: value for key, value in merged.items() if value != ""}
+    fake.change_items(subscription, params)
+    updated = fake.update_subscription(parts[1], **changes)
+    fake.announce("customer.subscription.updated", updated)
+    return JSONResponse(updated)
+
+
+def _create_product(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
+    if params.get("id") in fake.products:
+        return _error(400, f"Product already exists: '{params['id']}'")
+    return JSONResponse(fake.make_product(params))
+
+
+def _get_product(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
+    return _found(fake.products, parts[1], "product")
 
 
 def _cancel_subscription(fake: FakeStripe, parts: list[str], params: dict[str, Any]) -> Response:
@@ -504,6 +620,8 @@ _ROUTES = [
     (("POST", "subscriptions/*"), _update_subscription),
     (("DELETE", "subscriptions/*"), _cancel_subscription),
     (("GET", "invoices"), _list_invoices),
+    (("POST", "products"), _create_product),
+    (("GET", "products/*"), _get_product),
     (("GET", "payment_methods/*"), _get_payment_method),
 ]
 

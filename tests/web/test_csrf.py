@@ -132,7 +132,7 @@ def test_billing_posts_refuse_a_missing_or_wrong_token(settings: Settings, store
     billed = unreachable_billing(settings)
     world = w.build_world(stores)
     paths = [path for path in _post_routes(billed) if path.startswith("/billing/teams/")]
-    assert len(paths) == 3
+    assert len(paths) == 4
     with TestClient(create_app(billed, stores), follow_redirects=False) as client:
         client.cookies.set("jt_session", world.cookies["owner"])
         before = w.snapshot(stores)

@@ -267,6 +267,7 @@ BILLING_CASES = [
     ),
     Case("POST", "/billing/teams/{team_id}/portal", "manage_billing"),  # no customer yet
     Case("POST", "/billing/teams/{team_id}/cancel", "manage_billing", data={"at_period_end": "x"}),
+    Case("POST", "/billing/teams/{team_id}/switch", "manage_billing", data={"plan": "free"}),
 ]
 # Routes with a site or team in the path that need no permission of their own.
 NOT_SCOPED = {("GET", "/dashboard/{domain}")}  # a redirect to /sites/{domain}

@@ -1,5 +1,5 @@
 """What a team's owner asks of the provider: a checkout to subscribe, the billing portal,
-cancelling at the period's end or taking that back.
+switching between paid plans, cancelling at the period's end or taking that back.
 
 No control-store session is held open while the provider is called."""
 
@@ -13,6 +13,7 @@ from jetrack.billing.plans import FREE, PLANS, Plan
 from jetrack.config import Settings
 from jetrack.i18n.catalogs import gettext_noop
 from jetrack.store.control import ControlStore
+from jetrack.store.models import as_utc
 
 
 class BillingRefused(Exception):
@@ -100,6 +101,61 @@ def cancel_at_period_end(
         raise BillingRefused(gettext_noop("this team has no running subscription"))
     provider.set_cancel_at_period_end(settings, subscription_id, cancel)
     sync(control, settings, subscription_id, now)
+
+
+def price_of(plan: Plan, interval: str | None) -> int:
+    return plan.price_year if interval == "year" else plan.price_month
+
+
+def switch_plan(
+    control: ControlStore, settings: Settings, team_id: int, plan_key: str, now: datetime
+) -> str:
+    """Switch a paying subscription to another paid plan, in the same interval: to a
+    dearer one now, prorated; to a cheaper one at the renewal (the provider bills the new
+    price from then on, and `provider.planned` makes it the plan then); to the plan paid
+    for now: undo a waiting switch. The state is read back at once; what happened, for the
+    page's notice: `switched`, `switch-pending` or `switch-undone`."""
+    with control.session() as session:
+        row = subscriptions.billing_of(session, team_id)
+        subscription_id = row.subscription_id if row is not None else None
+        paying = row is not None and row.status in subscriptions.PAYING
+        current = PLANS.get(row.plan or "") if row is not None else None
+        interval = (row.interval if row is not None else None) or "month"
+        next_plan = row.next_plan if row is not None else None
+        cancelled = row is not None and row.cancel_at_period_end
+        period_end = row.current_period_end if row is not None else None
+    target = paid_plan(plan_key, interval)
+    if subscription_id is None or not paying or current is None or current is FREE:
+        raise BillingRefused(gettext_noop("this team has no running subscription"))
+    if cancelled:
+        raise BillingRefused(
+            gettext_noop("this subscription ends with its period: keep the subscription first")
+        )
+    metadata = {"plan": current.key, "next_plan": "", "next_plan_at": ""}
+    if target is current:
+        if next_plan is None:
+            raise BillingRefused(gettext_noop("this team is already on this plan"))
+        outcome, prorate = "switch-undone", False
+    elif price_of(target, interval) > price_of(current, interval):
+        metadata["plan"] = target.key
+        outcome, prorate = "switched", True
+    else:
+        if period_end is None:
+            raise BillingRefused(gettext_noop("this team has no running subscription"))
+        metadata["next_plan"] = target.key
+        metadata["next_plan_at"] = str(int(as_utc(period_end).timestamp()))
+        outcome, prorate = "switch-pending", False
+    facts = provider.change_plan(
+        settings,
+        subscription_id,
+        plan=target,
+        interval=interval,
+        prorate=prorate,
+        metadata=metadata,
+    )
+    with control.session() as session:
+        subscriptions.apply_subscription(session, facts, now)
+    return outcome
 
 
 def sync(

@@ -47,12 +47,13 @@ class SubscriptionFacts:
     id: str
     customer_id: str
     status: str
-    plan: str | None  # the plan key Jetrack put in its metadata at checkout
+    plan: str | None  # the plan paid for now (metadata, see `_facts`)
     team_id: int | None
     interval: str | None
     current_period_end: datetime | None
     cancel_at_period_end: bool
     trial_end: datetime | None
+    next_plan: str | None = None  # a downgrade waiting for the renewal
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,17 +200,76 @@ def _facts(found: stripe.Subscription) -> SubscriptionFacts:
     interval = first.price.recurring.interval if first and first.price.recurring else None
     team = metadata.get("team_id", "")
     customer = found.customer if isinstance(found.customer, str) else found.customer.id
+    plan, next_plan = planned(metadata, first.current_period_start if first else None)
     return SubscriptionFacts(
         id=found.id,
         customer_id=customer,
         status=found.status,
-        plan=metadata.get("plan"),
+        plan=plan,
+        next_plan=next_plan,
         team_id=int(team) if team.isdigit() else None,
         interval=interval,
         current_period_end=_moment(first.current_period_end) if first else None,
         cancel_at_period_end=bool(found.cancel_at_period_end),
         trial_end=_moment(found.trial_end),
     )
+
+
+def planned(metadata: dict[str, str], period_start: int | None) -> tuple[str | None, str | None]:
+    """(the plan paid for now, the plan waiting for the renewal) from a subscription's
+    metadata (pure): `plan`, set at checkout and by a switch, and a downgrade's `next_plan`
+    with `next_plan_at`, the renewal it waits for (epoch seconds). Once the item's period
+    starts at or after that renewal, the next plan is the plan."""
+    plan, next_plan = metadata.get("plan") or None, metadata.get("next_plan") or None
+    at = metadata.get("next_plan_at", "")
+    if next_plan is None or not at.isdigit():
+        return plan, None
+    if period_start is not None and period_start >= int(at):
+        return next_plan, None
+    return plan, next_plan
+
+
+def change_plan(
+    settings: Settings,
+    subscription_id: str,
+    *,
+    plan: Plan,
+    interval: str,
+    prorate: bool,
+    metadata: dict[str, str],
+) -> SubscriptionFacts:
+    """Put the subscription's item on `plan`'s price: prorated now (an upgrade), or without
+    proration (the new price is billed from the renewal on). `metadata` says which plan is
+    paid for (`planned`); an empty value removes a key."""
+    stripe_client = client(settings)
+    with _calling("reading the subscription"):
+        found = stripe_client.v1.subscriptions.retrieve(subscription_id)
+    items = found["items"].data if "items" in found else []
+    if not items:
+        raise BillingUnavailable("changing the plan: the subscription has no item")
+    product = _product(stripe_client, plan)
+    price = {**_price_data(plan, interval), "product": product}
+    del price["product_data"]  # a subscription item's price names an existing product
+    params: dict[str, Any] = {
+        "items": [{"id": items[0].id, "price_data": price}],
+        "proration_behavior": "create_prorations" if prorate else "none",
+        "metadata": metadata,
+    }
+    with _calling("changing the plan"):
+        updated = stripe_client.v1.subscriptions.update(subscription_id, params)  # type: ignore[arg-type]
+    return _facts(updated)
+
+
+def _product(stripe_client: stripe.StripeClient, plan: Plan) -> str:
+    """The plan's product at the provider (`jetrack_growth`...), made on first use."""
+    product_id = f"jetrack_{plan.key}"
+    with contextlib.suppress(NotFound), _calling("reading the product"):
+        return stripe_client.v1.products.retrieve(product_id).id
+    with _calling("creating the product"):
+        made = stripe_client.v1.products.create(
+            {"id": product_id, "name": f"Jetrack {plan.name}", "metadata": {"plan": plan.key}}
+        )
+    return made.id
 
 
 def billing_details(settings: Settings, customer_id: str) -> BillingDetails | None:

@@ -156,6 +156,7 @@ def _store(row: TeamBilling, facts: SubscriptionFacts, now: datetime) -> None:
     )
     row.subscription_id, row.status = facts.id, facts.status
     row.plan, row.interval = facts.plan, facts.interval
+    row.next_plan = facts.next_plan
     row.current_period_end, row.trial_end = facts.current_period_end, facts.trial_end
     row.cancel_at_period_end = facts.cancel_at_period_end
     row.had_trial = row.had_trial or facts.trial_end is not None

@@ -654,6 +654,8 @@ class TeamBilling(Base):
     # Set when the subscription turns past_due: the paid plan stays until then.
     grace_end: Mapped[datetime | None] = mapped_column(default=None)
     had_trial: Mapped[bool] = mapped_column(Boolean, default=False)  # one trial per team
+    # A downgrade waiting for the renewal at current_period_end (revision 0016).
+    next_plan: Mapped[str | None] = mapped_column(String(32), default=None)
     synced_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

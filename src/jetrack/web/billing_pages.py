@@ -1,5 +1,5 @@
-"""A team's plan and billing: the plans page, checkout and portal redirects, cancelling at
-the period's end, and the payment provider's webhook. All of it answers 404 with billing
+"""A team's plan and billing: the plans page, checkout and portal redirects, switching
+between paid plans, cancelling at the period's end, and the payment provider's webhook. All of it answers 404 with billing
 off (JETRACK_BILLING unset)."""
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ async def plans_page(
         "nav": "teams",
         "view": view,
         "plans": list(PLANS.values()),
+        "plans_by_key": PLANS,
         "features": FEATURES,
         "feature_labels": FEATURE_LABELS,
         "status_labels": STATUS_LABELS,
@@ -165,6 +166,13 @@ def _cancel(control: ControlStore, settings: Settings, buyer: Buyer, form: FormD
     return f"/billing/teams/{buyer.team_id}?notice={notice}"
 
 
+def _switch(control: ControlStore, settings: Settings, buyer: Buyer, form: FormData) -> str:
+    """`plan`: the paid plan to switch to (now if dearer, else at the renewal)."""
+    plan = text(form, "plan", 32)
+    notice = checkout.switch_plan(control, settings, buyer.team_id, plan, utcnow())
+    return f"/billing/teams/{buyer.team_id}?notice={notice}"
+
+
 async def checkout_start(request: Request) -> Response:
     return await _owner_action(request, _checkout)
 
@@ -175,6 +183,10 @@ async def portal_open(request: Request) -> Response:
 
 async def cancellation(request: Request) -> Response:
     return await _owner_action(request, _cancel)
+
+
+async def plan_switch(request: Request) -> Response:
+    return await _owner_action(request, _switch)
 
 
 async def webhook(request: Request) -> Response:
@@ -206,4 +218,5 @@ routes: list[BaseRoute] = [
     Route("/billing/teams/{team_id}/checkout", checkout_start, methods=["POST"]),
     Route("/billing/teams/{team_id}/portal", portal_open, methods=["POST"]),
     Route("/billing/teams/{team_id}/cancel", cancellation, methods=["POST"]),
+    Route("/billing/teams/{team_id}/switch", plan_switch, methods=["POST"]),
 ]

@@ -99,6 +99,13 @@ NOTICES = {
         "The subscription ends with the paid period; the team keeps its plan until then."
     ),
     "billing-resumed": gettext_noop("The subscription goes on."),
+    "switched": gettext_noop(
+        "Plan switched. The difference for the rest of the period is on the next invoice."
+    ),
+    "switch-pending": gettext_noop(
+        "The plan switches at the end of the paid period; nothing is charged now."
+    ),
+    "switch-undone": gettext_noop("The planned switch is cancelled: the plan stays."),
 }
 
 
