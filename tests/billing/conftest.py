@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from starlette.testclient import TestClient
 
+from jetrack.app import create_app
 from jetrack.config import Settings
+from jetrack.store.stores import Stores
 from tests.conftest import free_port, make_settings
 from tests.conftest import smtp as smtp
 from tests.privacy.conftest import open_with as open_with
 from tests.support.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer
+from tests.web.world import World, build_world
 
 
 @pytest.fixture
@@ -51,3 +55,15 @@ def unreachable_billing(settings: Settings) -> Settings:
             "stripe_api_base": f"http://127.0.0.1:{free_port()}",
         }
     )
+
+
+@pytest.fixture
+def world(stores: Stores) -> World:
+    return build_world(stores)
+
+
+@pytest.fixture
+def client(settings: Settings, stores: Stores) -> Iterator[TestClient]:
+    """A TestClient of an app with billing on (`settings`), redirects not followed."""
+    with TestClient(create_app(settings, stores), follow_redirects=False) as test_client:
+        yield test_client

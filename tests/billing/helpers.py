@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
+from starlette.testclient import TestClient
 
 from jetrack.accounts.teams import personal_team
 from jetrack.jobs.quota import check_team
@@ -12,6 +13,7 @@ from jetrack.store.events import EventStore
 from jetrack.store.models import Team, TeamUsage, User, utcnow
 from jetrack.store.stores import Stores
 from tests.privacy.helpers import make_account
+from tests.web.world import World
 
 
 def team_with_sites(
@@ -71,3 +73,10 @@ def over_quota_since(stores: Stores, team_id: int, days: float) -> None:
             .where(TeamUsage.team_id == team_id)
             .values(over_at=now - timedelta(days=days))
         )
+
+
+def log_in_as(client: TestClient, world: World, role: str) -> str:
+    """The client as the world's `role` from now on; that role's CSRF token."""
+    client.cookies.clear()
+    client.cookies.set("jt_session", world.cookies[role])
+    return world.csrf[role]

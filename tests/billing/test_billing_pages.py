@@ -3,42 +3,23 @@ on and the official library pointed at the loopback fake of Stripe."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from jetrack.app import create_app
 from jetrack.billing import provider, subscriptions
-from jetrack.config import Settings
 from jetrack.store.models import BillingEvent, Team, TeamBilling
 from jetrack.store.stores import Stores
+from tests.billing.helpers import log_in_as
 from tests.support.fake_stripe import FakeStripe, sign
-from tests.web.world import World, build_world
-
-
-@pytest.fixture
-def world(stores: Stores) -> World:
-    return build_world(stores)
-
-
-@pytest.fixture
-def client(settings: Settings, stores: Stores) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, stores), follow_redirects=False) as test_client:
-        yield test_client
-
-
-def _as(client: TestClient, world: World, role: str) -> str:
-    client.cookies.clear()
-    client.cookies.set("jt_session", world.cookies[role])
-    return world.csrf[role]
+from tests.web.world import World
 
 
 def _checkout(
     client: TestClient, world: World, plan: str = "growth", interval: str = "month"
 ) -> str:
-    csrf = _as(client, world, "owner")
+    csrf = log_in_as(client, world, "owner")
     response = client.post(
         f"/billing/teams/{world.team_id}/checkout",
         data={"plan": plan, "interval": interval, "csrf_token": csrf},
@@ -64,7 +45,7 @@ def _pay(client: TestClient, fake: FakeStripe, location: str) -> None:
 def test_owner_upgrades_through_checkout(
     client: TestClient, world: World, fake_stripe: FakeStripe, stores: Stores
 ) -> None:
-    _as(client, world, "owner")
+    log_in_as(client, world, "owner")
     page = client.get(f"/billing/teams/{world.team_id}")
     assert page.status_code == 200
     assert 'data-current-plan="free"' in page.text and "Upgrade, monthly" in page.text
@@ -145,7 +126,7 @@ def test_portal_and_cancel_at_period_end(
 def test_bad_checkout_input_is_a_400_naming_it(
     data: dict[str, str], problem: str, client: TestClient, world: World, fake_stripe: FakeStripe
 ) -> None:
-    csrf = _as(client, world, "owner")
+    csrf = log_in_as(client, world, "owner")
     response = client.post(
         f"/billing/teams/{world.team_id}/checkout", data={**data, "csrf_token": csrf}
     )
@@ -157,7 +138,7 @@ def test_an_unreachable_provider_is_a_clear_message_not_a_500(
     client: TestClient, world: World, fake_stripe: FakeStripe
 ) -> None:
     fake_stripe.down = True
-    csrf = _as(client, world, "owner")
+    csrf = log_in_as(client, world, "owner")
     response = client.post(
         f"/billing/teams/{world.team_id}/checkout",
         data={"plan": "growth", "interval": "month", "csrf_token": csrf},
@@ -169,7 +150,7 @@ def test_an_unreachable_provider_is_a_clear_message_not_a_500(
 def test_viewers_see_the_plan_only_and_others_get_404(
     client: TestClient, world: World, fake_stripe: FakeStripe
 ) -> None:
-    _as(client, world, "viewer")
+    log_in_as(client, world, "viewer")
     page = client.get(f"/billing/teams/{world.team_id}")
     assert page.status_code == 200 and "Upgrade" not in page.text
     assert "Only the team&#39;s owners change its plan." in page.text
@@ -179,7 +160,7 @@ def test_viewers_see_the_plan_only_and_others_get_404(
         data={"plan": "growth", "interval": "month", "csrf_token": csrf},
     )
     assert refused.status_code == 404
-    _as(client, world, "stranger")
+    log_in_as(client, world, "stranger")
     assert client.get(f"/billing/teams/{world.team_id}").status_code == 404
     assert fake_stripe.calls == []
 
@@ -225,7 +206,7 @@ def test_webhook_signature_duplicates_and_unknown_types(
 def test_account_page_shows_the_providers_billing_details(
     client: TestClient, world: World, fake_stripe: FakeStripe
 ) -> None:
-    _as(client, world, "owner")
+    log_in_as(client, world, "owner")
     assert "Billing details" not in client.get("/account").text  # no customer yet: nothing
     _pay(client, fake_stripe, _checkout(client, world))
     customer = next(iter(fake_stripe.customers.values()))
@@ -245,7 +226,7 @@ def test_account_page_shows_the_providers_billing_details(
     fake_stripe.down = True
     down = client.get("/account")
     assert down.status_code == 200 and "could not be reached" in down.text
-    _as(client, world, "viewer")  # not an owner: the team's billing is not theirs
+    log_in_as(client, world, "viewer")  # not an owner: the team's billing is not theirs
     fake_stripe.down = False
     assert "Billing details" not in client.get("/account").text
 
@@ -273,10 +254,10 @@ def test_only_the_billing_forms_may_lead_to_the_provider(
 ) -> None:
     """Browsers apply form-action to a form's redirect: the owner's plans page lets its
     forms lead to the provider's pages; a viewer's plans page and other pages do not."""
-    _as(client, world, "owner")
+    log_in_as(client, world, "owner")
     owner = _form_action(client.get(f"/billing/teams/{world.team_id}"))
     assert owner == f"form-action 'self' {fake_stripe.base}"
     assert _form_action(client.get("/teams")) == "form-action 'self'"
     assert _form_action(client.get("/account")) == "form-action 'self'"  # no customer yet
-    _as(client, world, "viewer")
+    log_in_as(client, world, "viewer")
     assert _form_action(client.get(f"/billing/teams/{world.team_id}")) == "form-action 'self'"

@@ -4,38 +4,17 @@ by the webhooks reading the subscription back from the loopback fake of Stripe."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
-from jetrack.app import create_app
 from jetrack.billing import provider
 from jetrack.billing.changes import plan_history
-from jetrack.config import Settings
 from jetrack.store.models import RetentionNotice, TeamBilling
 from jetrack.store.stores import Stores
-from tests.billing.helpers import team_plan
+from tests.billing.helpers import log_in_as, team_plan
 from tests.support.fake_stripe import FakeStripe
-from tests.web.world import World, build_world
-
-
-@pytest.fixture
-def world(stores: Stores) -> World:
-    return build_world(stores)
-
-
-@pytest.fixture
-def client(settings: Settings, stores: Stores) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, stores), follow_redirects=False) as test_client:
-        yield test_client
-
-
-def _as(client: TestClient, world: World, role: str) -> str:
-    client.cookies.clear()
-    client.cookies.set("jt_session", world.cookies[role])
-    return world.csrf[role]
+from tests.web.world import World
 
 
 def _deliver(client: TestClient, fake: FakeStripe) -> list[str]:
@@ -52,7 +31,7 @@ def _deliver(client: TestClient, fake: FakeStripe) -> list[str]:
 
 def _subscribed(client: TestClient, world: World, fake: FakeStripe) -> str:
     """The team pays for Growth monthly (past its trial); the subscription's id."""
-    csrf = _as(client, world, "owner")
+    csrf = log_in_as(client, world, "owner")
     response = client.post(
         f"/billing/teams/{world.team_id}/checkout",
         data={"plan": "growth", "interval": "month", "csrf_token": csrf},
@@ -67,7 +46,7 @@ def _subscribed(client: TestClient, world: World, fake: FakeStripe) -> str:
 
 
 def _switch(client: TestClient, world: World, plan: str, role: str = "owner") -> Any:
-    csrf = _as(client, world, role)
+    csrf = log_in_as(client, world, role)
     return client.post(
         f"/billing/teams/{world.team_id}/switch", data={"plan": plan, "csrf_token": csrf}
     )
@@ -187,7 +166,7 @@ def test_only_owners_switch_and_only_a_paying_team(
     assert never.status_code == 400 and "no running subscription" in never.text
     _subscribed(client, world, fake_stripe)
     for role in ("admin", "viewer"):
-        _as(client, world, role)
+        log_in_as(client, world, role)
         page = client.get(f"/billing/teams/{world.team_id}")
         assert page.status_code == 200 and "Switch to" not in page.text
         refused = _switch(client, world, "business", role)
