@@ -18,7 +18,9 @@ from tests.web import world as w
 from tests.web.test_translated_pages import untranslated
 
 
-@pytest.mark.parametrize("status", ["trialing", "past_due", "cancel_at_period_end", "canceled"])
+@pytest.mark.parametrize(
+    "status", ["trialing", "past_due", "cancel_at_period_end", "canceled", "switch_pending"]
+)
 def test_billing_pages_show_only_translated_text(
     status: str, settings: Settings, stores: Stores, fake_stripe: FakeStripe
 ) -> None:
@@ -29,7 +31,13 @@ def test_billing_pages_show_only_translated_text(
     with TestClient(app, follow_redirects=False, headers=headers) as client:
         _pay(client, fake_stripe, _checkout(client, world))
         sub = list(fake_stripe.subscriptions.values())[-1]
-        if status == "cancel_at_period_end":
+        if status == "switch_pending":  # Business now, then Growth waiting for the renewal
+            client.cookies.set("jt_session", world.cookies["owner"])
+            for plan in ("business", "growth"):
+                form = {"plan": plan, "csrf_token": world.csrf["owner"]}
+                switched = client.post(f"/billing/teams/{world.team_id}/switch", data=form)
+                assert switched.status_code == 303, switched.text
+        elif status == "cancel_at_period_end":
             fake_stripe.update_subscription(sub["id"], cancel_at_period_end=True)
         else:
             fake_stripe.update_subscription(sub["id"], status=status)
@@ -42,6 +50,9 @@ def test_billing_pages_show_only_translated_text(
         pages = [
             f"/billing/teams/{world.team_id}?notice=checkout-done",
             f"/billing/teams/{world.team_id}?notice=billing-cancelled",
+            f"/billing/teams/{world.team_id}?notice=switched",
+            f"/billing/teams/{world.team_id}?notice=switch-pending",
+            f"/billing/teams/{world.team_id}?notice=switch-undone",
             "/account",
             "/account/delete",
             "/teams",
