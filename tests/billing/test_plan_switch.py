@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from jetrack.billing import provider
 from jetrack.billing.changes import plan_history
-from jetrack.store.models import RetentionNotice, TeamBilling
+from jetrack.store.models import RetentionNotice, Team, TeamBilling
 from jetrack.store.stores import Stores
 from tests.billing.helpers import log_in_as, team_plan
 from tests.support.fake_stripe import FakeStripe
@@ -29,8 +29,10 @@ def _deliver(client: TestClient, fake: FakeStripe) -> list[str]:
     return outcomes
 
 
-def _subscribed(client: TestClient, world: World, fake: FakeStripe) -> str:
-    """The team pays for Growth monthly (past its trial); the subscription's id."""
+def _subscribed(client: TestClient, world: World, fake: FakeStripe, stores: Stores) -> str:
+    """The team, on Free, pays for Growth monthly (past its trial); the subscription's id."""
+    with stores.control.session() as session:
+        session.get_one(Team, world.team_id).plan = "free"
     csrf = log_in_as(client, world, "owner")
     response = client.post(
         f"/billing/teams/{world.team_id}/checkout",
@@ -70,7 +72,7 @@ def _billing(stores: Stores, team_id: int) -> TeamBilling:
 def test_upgrade_now_and_downgrade_at_the_renewal(
     client: TestClient, world: World, fake_stripe: FakeStripe, stores: Stores
 ) -> None:
-    subscription_id = _subscribed(client, world, fake_stripe)
+    subscription_id = _subscribed(client, world, fake_stripe, stores)
     assert team_plan(stores, world.team_id) == "growth"
     page = client.get(f"/billing/teams/{world.team_id}")
     assert "Switch to Business" in page.text and "Switch to Growth" not in page.text
@@ -142,7 +144,7 @@ def test_upgrade_now_and_downgrade_at_the_renewal(
 def test_a_waiting_downgrade_can_be_taken_back(
     client: TestClient, world: World, fake_stripe: FakeStripe, stores: Stores
 ) -> None:
-    subscription_id = _subscribed(client, world, fake_stripe)
+    subscription_id = _subscribed(client, world, fake_stripe, stores)
     assert _switch(client, world, "business").status_code == 303
     assert _switch(client, world, "growth").headers["location"].endswith("switch-pending")
     kept = _switch(client, world, "business")
@@ -164,7 +166,7 @@ def test_only_owners_switch_and_only_a_paying_team(
 ) -> None:
     never = _switch(client, world, "business")
     assert never.status_code == 400 and "no running subscription" in never.text
-    _subscribed(client, world, fake_stripe)
+    _subscribed(client, world, fake_stripe, stores)
     for role in ("admin", "viewer"):
         log_in_as(client, world, role)
         page = client.get(f"/billing/teams/{world.team_id}")

@@ -253,6 +253,7 @@ POLICIES: dict[str, Policy] = {
     "POST /billing/teams/{team_id}/checkout": SIGNED_IN_FORM,
     "POST /billing/teams/{team_id}/portal": SIGNED_IN_FORM,
     "POST /billing/teams/{team_id}/cancel": SIGNED_IN_FORM,
+    "POST /billing/teams/{team_id}/switch": SIGNED_IN_FORM,
     "POST /billing/webhook": Policy(body_cap=64 * KB, budget=BILLING_WEBHOOK),
     # the operator console (instance admins)
     "GET /admin": SIGNED_IN_PAGE,
