@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _shot(page: Page, name: str) -> None:
-    """Screenshots for a person to look at, when JETRACK_SHOTS names a folder."""
-    folder = os.environ.get("JETRACK_SHOTS")
+    """Screenshots for a person to look at, when BILLING_SHOTS names a folder."""
+    folder = os.environ.get("BILLING_SHOTS")
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
