@@ -100,7 +100,7 @@ NOTICES = {
     ),
     "billing-resumed": gettext_noop("The subscription goes on."),
     "switched": gettext_noop(
-        "Plan switched. The difference for the rest of the period is on the next invoice."
+        "Plan switched. Any difference for the rest of the paid period is on the next invoice."
     ),
     "switch-pending": gettext_noop(
         "The plan switches at the end of the paid period; nothing is charged now."
