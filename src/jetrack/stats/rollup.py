@@ -318,9 +318,9 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         pages = "pathname" if want.column == "pathname" else ""
         days = rolled_days(events, query.site_id, want.first, want.last, pages,
                            want.ended_before)  # fmt: skip
-        complete = filtered_rolled_days(events, query.site_id, want.first, want.last,
-                                        want.filter[0], (want.column,), want.filter[1])  # fmt: skip
-        days = [day for day in days if day in set(complete)]
+        complete = set(filtered_rolled_days(events, query.site_id, want.first, want.last,
+                                            want.filter[0], (want.column,), want.filter[1]))  # fmt: skip
+        days = [day for day in days if day in complete]
     run = longest_run(days)
     if run is None:
         return None

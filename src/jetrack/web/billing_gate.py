@@ -62,8 +62,10 @@ def billing_of(request: Request) -> bool:
 
 
 def site_unlocked(session: Session, site: Site, billing: bool, now: datetime | None = None) -> None:
-    """Raise QuotaLocked when the site's team is locked (with billing on)."""
-    require_unlocked(session, site.team, billing, now or utcnow())
+    """Raise QuotaLocked when the site's team is locked (with billing on). Called for every
+    dashboard and Stats API query: with billing off it loads nothing."""
+    if billing:
+        require_unlocked(session, site.team, billing, now or utcnow())
 
 
 def site_banners(session: Session, site: Site, billing: bool) -> list[Banner]:

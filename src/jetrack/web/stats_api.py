@@ -73,6 +73,8 @@ def _readable_site(request: Request, user_id: int, domain: Any) -> tuple[SiteInf
 def _plan_allows(session: Session, site: Site, settings: Settings) -> None:
     """402 when the site's team's plan lacks the Stats API, or its team is locked over
     quota (billing/limits.py, billing/quota.py); nothing with billing off."""
+    if not settings.billing:
+        return  # every team is UNLIMITED: no need to load the team for each query
     if site.team is not None:
         require(session, site.team, settings.billing, "stats_api", "site_id")
     site_unlocked(session, site, settings.billing)
