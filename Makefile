@@ -11,6 +11,10 @@ LINT_STAMP := lint/node_modules/.installed
 ESLINT := lint/node_modules/.bin/eslint
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
+# Python writes its bytecode (__pycache__, ignored by git), which some environments turn off:
+# every `jetrack serve` and CLI process of the tests would compile src/ again (~0.25 s of CPU
+# each, measured), and every pytest worker would rewrite the test modules' asserts again.
+unexport PYTHONDONTWRITEBYTECODE
 # pytest workers (pytest-xdist): the suite keeps no state between tests. Three on two cores:
 # much of a test's time is spent waiting on Chromium or a `jetrack serve` process (measured:
 # two workers kept 1.05 cores busy on average).
