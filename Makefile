@@ -105,7 +105,7 @@ typecheck: $(STAMP) build
 # machine's does), every process would compile src/ anew, ~0.35 s of CPU for each `jetrack
 # serve` or CLI subprocess of the tests; compileall takes ~0.5 s once (docs/benchmarks.md,
 # "Process start"). The .pyc files go to __pycache__/ (git ignores them).
-COMPILE := $(BIN)/python -m compileall -q src tests >/dev/null
+COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
 
 # --durations: the run's slowest setups and tests are in every log, to see where its time goes.
 pytest: installed chromium
