@@ -11,9 +11,9 @@ LINT_STAMP := lint/node_modules/.installed
 ESLINT := lint/node_modules/.bin/eslint
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
-# Python writes its bytecode (__pycache__, ignored by git), which some environments turn off:
-# every `jetrack serve` and CLI process of the tests would compile src/ again (~0.25 s of CPU
-# each, measured), and every pytest worker would rewrite the test modules' asserts again.
+# Python writes its bytecode (__pycache__, ignored by git), which some environments turn off
+# (PYTHONDONTWRITEBYTECODE): the pytest workers then keep the test modules they rewrote, and
+# COMPILE below compiles src/ once for the tests' `jetrack` subprocesses.
 unexport PYTHONDONTWRITEBYTECODE
 # pytest workers (pytest-xdist): the suite keeps no state between tests. Three on two cores:
 # much of a test's time is spent waiting on Chromium or a `jetrack serve` process (measured:
@@ -105,10 +105,9 @@ typecheck: $(STAMP) build
 	npm --prefix frontend run --silent typecheck
 	npm run --silent typecheck:tracker
 
-# Bytecode compiled once, first: where the environment sets PYTHONDONTWRITEBYTECODE (this
-# machine's does), every process would compile src/ anew, ~0.35 s of CPU for each `jetrack
-# serve` or CLI subprocess of the tests; compileall takes ~0.5 s once (docs/benchmarks.md,
-# "Process start"). The .pyc files go to __pycache__/ (git ignores them).
+# Bytecode compiled once, first: else every `jetrack serve` or CLI subprocess of the tests
+# compiles src/ anew, ~0.35 s of CPU each; compileall takes ~0.5 s (docs/benchmarks.md,
+# "Process start").
 COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
 
 # --durations: the run's slowest setups and tests are in every log, to see where its time goes.
