@@ -58,7 +58,7 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
-     [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH "]),
+     [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH (SELECT"]),
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
      ["WITH (SELECT m0 FROM (", "AS total_percentage", SESSIONS], [ROLLUPS]),
     (None, UTC_SITE, {"metrics": ["conversion_rate"], "dimensions": ["event:goal"]},
@@ -86,6 +86,26 @@ def test_what_the_statement_reads(
         assert text in sql
     for text in absent:
         assert text not in sql
+
+
+# Whole range rolled up (no table read): each part one SELECT over the rows, under the
+# statement's own (every subquery level costs ClickHouse analysis and planning time).
+FLAT: list[tuple[dict[str, Any], int]] = [
+    ({"metrics": ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]}, 2),
+    ({"metrics": ["visitors", "pageviews", "views_per_visit"]}, 3),
+    ({"metrics": ["visitors"], "dimensions": ["time:day"]}, 2),
+    ({"metrics": ["visitors", "visits"], "dimensions": ["visit:source"]}, 2),
+    ({"metrics": ["visitors", "percentage"], "dimensions": ["visit:country"]}, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_body", "selects"), FLAT)
+def test_a_range_wholly_rolled_up_is_read_by_flat_statements(
+    request_body: dict[str, Any], selects: int
+) -> None:
+    sql = rendered(CARRIED, **request_body).sql
+    assert ROLLUPS in sql and SESSIONS not in sql and EVENTS not in sql
+    assert sql.count("SELECT") == selects and "UNION" not in sql
 
 
 def test_rolled_up_days_and_the_range_are_parameters() -> None:
