@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
@@ -74,7 +74,25 @@ class _Builder:
     # -- shared pieces ------------------------------------------------------------------
 
     def base_where(self) -> str:
-        return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+        return (
+            f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+            f" AND {self.utc_days(self.q.date_range.start, self.q.date_range.end)}"
+        )
+
+    def utc_days(self, start: datetime, end: datetime) -> str:
+        """The UTC days of [start, end) on the events' key (site, UTC day, ...): what lets
+        ClickHouse skip the other days' rows. Only a condition on toDate(timestamp) itself
+        against a String value does (chDB 4.4: not one on timestamp, nor a Date parameter);
+        always with the exact condition on timestamp."""
+        first = self.p.add(start.astimezone(UTC).date().isoformat(), "String")
+        last = self.p.add((end.astimezone(UTC) - timedelta(seconds=1)).date().isoformat(), "String")
+        return f"toDate(timestamp) >= {first} AND toDate(timestamp) <= {last}"
+
+    def outside_days(self, rolled: Rolled) -> str:
+        """Events rows outside the rolled-up days (UTC), as the events' key can skip them."""
+        first = self.p.add(rolled.first.isoformat(), "String")
+        last = self.p.add(rolled.last.isoformat(), "String")
+        return f"(toDate(timestamp) < {first} OR toDate(timestamp) > {last})"
 
     def visits_in_range(self) -> str:
         """Sessions rows of the visits with an event in the range (`timestamp` is the last)."""
@@ -292,6 +310,7 @@ class _Builder:
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.outside_days(rolled)}"
             f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
@@ -335,6 +354,7 @@ class _Builder:
             f"SELECT {', '.join(f'{counts[m][0]} AS {m}' for m in metrics)} FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.outside_days(rolled)}"
             f" AND {self.row_filter(self.row_trees)}"
         )
         # The part's columns themselves when no table is read (one SELECT fewer).
