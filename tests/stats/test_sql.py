@@ -109,6 +109,16 @@ def test_a_range_wholly_rolled_up_is_read_by_flat_statements(
     assert sql.count("SELECT") == selects and "UNION" not in sql
 
 
+def test_events_rows_are_read_by_their_utc_days_on_the_key() -> None:
+    # The events' key has toDate(timestamp): only conditions on it skip other days' rows.
+    whole = rendered(site=BERLIN, metrics=["pageviews"])
+    assert whole.sql.count("toDate(timestamp) >= {p") == 1
+    # Berlin's 2024-03-09..11: from 03-08 23:00 to 03-11 23:00 UTC.
+    assert {"2024-03-08", "2024-03-11"} <= set(whole.params.values())
+    edges = rendered(LAST_TWO, site=BERLIN, metrics=["pageviews"]).sql
+    assert "(toDate(timestamp) < {p" in edges and "OR toDate(timestamp) > {p" in edges
+
+
 def test_rolled_up_days_and_the_range_are_parameters() -> None:
     statement = rendered(LAST_TWO, metrics=["visitors", "pageviews"])
     values = set(statement.params.values())
