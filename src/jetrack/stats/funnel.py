@@ -1,7 +1,7 @@
 """Funnels: how many visitors completed each step of a funnel, in order, within one visit.
 
-A query kind of its own (the rollups hold no order of events, so it always reads the
-events table), with the date range and filters of a Stats API query: they are parsed,
+A query kind of its own (the rollups hold no order of events, so its steps are read from
+the events table), with the date range and filters of a Stats API query: they are parsed,
 optimized and checked by the engine (`engine.prepare`) and become the same WHERE pieces
 (`sql.row_conditions`), so a filter means the same visits here as in every other report.
 
@@ -10,6 +10,10 @@ go through ClickHouse's `windowFunnel` with one condition per step (the goals' o
 conditions, `filters.goal_match_sql`), giving the furthest step the visit reached in
 order; other events may come between steps; events of another visit never continue a
 funnel. A visitor counts at the furthest step any of their visits reached.
+
+Only the events that complete some step go through `windowFunnel` (it skips the others),
+and all visitors (the funnel's step 0) are counted apart, from the rollups for the whole
+UTC days whose rows apply (no filter, or the one filter rollups keep; `everyone_sql`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from jetrack.stats.filters import goal_match_sql
 from jetrack.stats.params import Params
 from jetrack.stats.query import Filter, GoalInfo, Query, SiteInfo, conditions, is_event_dimension
 from jetrack.stats.results import echo
+from jetrack.stats.rollup import Rolled, rolled_window
 from jetrack.stats.schema import validate_request
-from jetrack.stats.sql import Statement, row_conditions
+from jetrack.stats.sql import RowConditions, Statement, row_conditions
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import VISIT_SPAN
 
@@ -89,10 +94,9 @@ def _on_events(tree: Filter) -> bool:
     return any(is_event_dimension(c.dimension) for c in conditions(tree))
 
 
-def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
-    """Visitors by the furthest step reached (0: none), as rows (level, visitors)."""
-    params = Params()
-    rows = row_conditions(query, params)
+def counted_events(rows: RowConditions) -> str:
+    """WHERE of the events a funnel counts: those of the range but engagement pings, of
+    the visits that pass the filters."""
     in_range = f"{rows.base_where()} AND name != 'engagement'"
     on_visits = [tree for tree in rows.row_trees if not _on_events(tree)]
     on_events = [tree for tree in rows.row_trees if _on_events(tree)]
@@ -104,16 +108,78 @@ def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
             f" AND session_id IN (SELECT session_id FROM events"
             f" WHERE {in_range} AND {rows.row_filter(on_events)})"
         )
-    where += rows.exit_page_clause()
+    return where + rows.exit_page_clause()
+
+
+def everyone_sql(rows: RowConditions, counted: str, rolled: Rolled | None) -> str:
+    """The visitors with a counted event (`counted`: its WHERE), exactly.
+
+    With `rolled` (whole UTC days of the range whose rows of visit_rollups, or of the
+    filtered value in filter_rollups/event_rollups, are complete): the visitors of the
+    visits that started on those days from their rows (each such visit's first event is
+    in the range), plus those of the other visits from their events: outside the days
+    but for visits that started on them and went on after, and inside them for visits
+    that started before. The two add up: a visitor id is of the day its visits started
+    (jetrack.store.rollups)."""
+    if rolled is None:
+        return f"SELECT uniqExact(visitor_id) FROM events WHERE {counted}"
+    first, last, since, until = rows.rolled_params(rolled)
+    visits = f"FROM sessions FINAL WHERE site_id = {rows.site}"
+    went_on = f"SELECT session_id {visits} AND start >= {since} AND start < {until} AND timestamp >= {until}"
+    came_in = f"SELECT visitor_id, session_id {visits} AND start < {since} AND timestamp >= {since}"
+    outside = (
+        f"SELECT visitor_id FROM events WHERE {counted}"
+        f" AND NOT (timestamp >= {since} AND timestamp < {until}) AND session_id NOT IN ({went_on})"
+    )
+    inside = (
+        f"SELECT visitor_id FROM events WHERE {counted}"
+        f" AND timestamp >= {since} AND timestamp < {until}"
+        f" AND (visitor_id, session_id) IN ({came_in})"
+    )
+    from_rows = (
+        f"SELECT sum(visitors) FROM {rows.rollup_rows(rolled)} AND column = ''"
+        f" AND day >= {first} AND day <= {last}"
+    )
+    return (
+        f"SELECT ({from_rows}) + (SELECT uniqExact(visitor_id) FROM ({outside} UNION ALL {inside}))"
+    )
+
+
+# The level of the row of all visitors (`everyone_sql`) among the rows of `statement`.
+EVERYONE = -1
+
+
+def statement(query: Query, steps: tuple[GoalInfo, ...], rolled: Rolled | None = None) -> Statement:
+    """Rows (level, visitors): visitors by the furthest step reached (1 or more), and
+    (EVERYONE, all visitors); `rolled`: the days all visitors come from the rollups."""
+    params = Params()
+    rows = row_conditions(query, params)
+    counted = counted_events(rows)
     steps_sql = ", ".join(goal_match_sql(goal, params) for goal in steps)
+    any_step = " OR ".join(goal_match_sql(goal, params) for goal in steps)
+    # windowFunnel skips the events that match no step: reading only those gives each
+    # visit the same level, and visits without any are level 0 (all visitors but those
+    # counted at a step).
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
         f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS level"
-        f" FROM events WHERE {where} GROUP BY session_id"
+        f" FROM events WHERE {counted} AND ({any_step}) GROUP BY session_id"
     )
     visitors = f"SELECT visitor_id, max(level) AS level FROM ({visits}) GROUP BY visitor_id"
-    sql = f"SELECT level, count() FROM ({visitors}) GROUP BY level ORDER BY level"
+    sql = (
+        f"SELECT toInt8(level) AS level, count() AS visitors FROM ({visitors})"
+        f" WHERE level > 0 GROUP BY level"
+        f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted, rolled)})"
+    )
     return Statement(sql, params.values, 1, ["visitors"])
+
+
+def levels_of(rows: list[tuple[Any, ...]]) -> dict[int, int]:
+    """Visitors by furthest step (0: none) from the rows of `statement`."""
+    levels = {int(level): int(count) for level, count in rows}
+    everyone = levels.pop(EVERYONE, 0)
+    levels[0] = everyone - sum(levels.values())
+    return levels
 
 
 def percent(part: int, whole: int) -> float:
@@ -178,5 +244,6 @@ def run_funnel(
     query_request = stats_request(request)
     validate_request(query_request)
     query = prepare(events, info, query_request, now=now)
-    _columns, rows = execute(events, statement(query, steps_of(funnel, info)))
-    return shape(funnel, {int(level): int(count) for level, count in rows}, query)
+    rolled = rolled_window(events, query)
+    _columns, rows = execute(events, statement(query, steps_of(funnel, info), rolled))
+    return shape(funnel, levels_of(rows), query)
