@@ -12,8 +12,7 @@ order; other events may come between steps; events of another visit never contin
 funnel. A visitor counts at the furthest step any of their visits reached.
 
 Only the events that complete some step go through `windowFunnel` (it skips the others),
-and all visitors (the funnel's step 0) are counted apart, from the rollups for the whole
-UTC days whose rows apply (no filter, or the one filter rollups keep; `everyone_sql`).
+and all visitors are counted apart, mostly from the sessions rows (`everyone_sql`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from jetrack.stats.filters import goal_match_sql
 from jetrack.stats.params import Params
 from jetrack.stats.query import Filter, GoalInfo, Query, SiteInfo, conditions, is_event_dimension
 from jetrack.stats.results import echo
-from jetrack.stats.rollup import Rolled, rolled_window
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import RowConditions, Statement, row_conditions
 from jetrack.store.events import EventStore
@@ -111,74 +109,65 @@ def counted_events(rows: RowConditions) -> str:
     return where + rows.exit_page_clause()
 
 
-def everyone_sql(rows: RowConditions, counted: str, rolled: Rolled | None) -> str:
-    """The visitors with a counted event (`counted`: its WHERE), exactly.
-
-    With `rolled` (whole UTC days of the range whose rows of visit_rollups, or of the
-    filtered value in filter_rollups/event_rollups, are complete): the visitors of the
-    visits that started on those days from their rows (each such visit's first event is
-    in the range), plus those of the other visits from their events: outside the days
-    but for visits that started on them and went on after, and inside them for visits
-    that started before. The two add up: a visitor id is of the day its visits started
-    (jetrack.store.rollups)."""
-    if rolled is None:
-        return f"SELECT uniqExact(visitor_id) FROM events WHERE {counted}"
-    first, last, since, until = rows.rolled_params(rolled)
+def everyone_sql(rows: RowConditions, counted: str) -> str:
+    """The visitors with a counted event (`counted`: its WHERE), exactly: those of the
+    visits that started in the range and pass the filters (a visit's first event is its
+    start), from their sessions rows, and those of the visits that started before it,
+    from their counted events. Fewer rows than all the events, and no rollup: the
+    visitors of several days' rows add up only where their 32-bit ids differ."""
     visits = f"FROM sessions FINAL WHERE site_id = {rows.site}"
-    went_on = f"SELECT session_id {visits} AND start >= {since} AND start < {until} AND timestamp >= {until}"
-    came_in = f"SELECT visitor_id, session_id {visits} AND start < {since} AND timestamp >= {since}"
-    outside = (
-        f"SELECT visitor_id FROM events WHERE {counted}"
-        f" AND NOT (timestamp >= {since} AND timestamp < {until}) AND session_id NOT IN ({went_on})"
+    started = (
+        f"SELECT visitor_id {visits} AND start >= {rows.start} AND start < {rows.end}"
+        f" AND {rows.visits_filter(rows.q.filters)}"
     )
-    inside = (
-        f"SELECT visitor_id FROM events WHERE {counted}"
-        f" AND timestamp >= {since} AND timestamp < {until}"
-        f" AND (visitor_id, session_id) IN ({came_in})"
+    came_in = f"SELECT visitor_id, session_id {visits} AND start < {rows.start} AND timestamp >= {rows.start}"
+    before = (
+        f"SELECT visitor_id FROM events WHERE {counted} AND (visitor_id, session_id) IN ({came_in})"
     )
-    from_rows = (
-        f"SELECT sum(visitors) FROM {rows.rollup_rows(rolled)} AND column = ''"
-        f" AND day >= {first} AND day <= {last}"
-    )
-    return (
-        f"SELECT ({from_rows}) + (SELECT uniqExact(visitor_id) FROM ({outside} UNION ALL {inside}))"
-    )
+    return f"SELECT uniqExact(visitor_id) FROM ({started} UNION ALL {before})"
 
 
 # The level of the row of all visitors (`everyone_sql`) among the rows of `statement`.
 EVERYONE = -1
 
 
-def statement(query: Query, steps: tuple[GoalInfo, ...], rolled: Rolled | None = None) -> Statement:
-    """Rows (level, visitors): visitors by the furthest step reached (1 or more), and
-    (EVERYONE, all visitors); `rolled`: the days all visitors come from the rollups."""
+def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
+    """Rows (level, visitors): visitors by the furthest step reached, and (EVERYONE, all
+    visitors) when level 0 is not among them.
+
+    Unfiltered, only the events that complete some step are grouped by visit (windowFunnel
+    skips the others, so each visit gets the same level) and all visitors are counted
+    apart (`everyone_sql`): about 0.85x the CPU of grouping every event. Filtered, the
+    filters already narrow the events, the step events are as scattered over the table,
+    and the second count cost more than it saved (docs/benchmarks.md): one pass."""
     params = Params()
     rows = row_conditions(query, params)
     counted = counted_events(rows)
     steps_sql = ", ".join(goal_match_sql(goal, params) for goal in steps)
-    any_step = " OR ".join(goal_match_sql(goal, params) for goal in steps)
-    # windowFunnel skips the events that match no step: reading only those gives each
-    # visit the same level, and visits without any are level 0 (all visitors but those
-    # counted at a step).
+    split = not query.filters
+    if split:
+        counted += " AND (" + " OR ".join(goal_match_sql(goal, params) for goal in steps) + ")"
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
-        f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS level"
-        f" FROM events WHERE {counted} AND ({any_step}) GROUP BY session_id"
+        f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS reached"
+        f" FROM events WHERE {counted} GROUP BY session_id"
     )
-    visitors = f"SELECT visitor_id, max(level) AS level FROM ({visits}) GROUP BY visitor_id"
-    sql = (
-        f"SELECT toInt8(level) AS level, count() AS visitors FROM ({visitors})"
-        f" WHERE level > 0 GROUP BY level"
-        f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted, rolled)})"
+    entered = " WHERE reached > 0" if split else ""
+    visitors = (
+        f"SELECT visitor_id, max(reached) AS level FROM ({visits}){entered} GROUP BY visitor_id"
     )
+    sql = f"SELECT toInt8(level) AS level, count() AS visitors FROM ({visitors}) GROUP BY level"
+    if split:
+        sql += f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted_events(rows))})"
     return Statement(sql, params.values, 1, ["visitors"])
 
 
 def levels_of(rows: list[tuple[Any, ...]]) -> dict[int, int]:
     """Visitors by furthest step (0: none) from the rows of `statement`."""
     levels = {int(level): int(count) for level, count in rows}
-    everyone = levels.pop(EVERYONE, 0)
-    levels[0] = everyone - sum(levels.values())
+    everyone = levels.pop(EVERYONE, None)
+    if everyone is not None:
+        levels[0] = everyone - sum(levels.values())
     return levels
 
 
@@ -244,6 +233,5 @@ def run_funnel(
     query_request = stats_request(request)
     validate_request(query_request)
     query = prepare(events, info, query_request, now=now)
-    rolled = rolled_window(events, query)
-    _columns, rows = execute(events, statement(query, steps_of(funnel, info), rolled))
+    _columns, rows = execute(events, statement(query, steps_of(funnel, info)))
     return shape(funnel, levels_of(rows), query)
