@@ -145,12 +145,13 @@ def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
     counted = counted_events(rows)
     steps_sql = ", ".join(goal_match_sql(goal, params) for goal in steps)
     split = not query.filters
+    fed = counted
     if split:
-        counted += " AND (" + " OR ".join(goal_match_sql(goal, params) for goal in steps) + ")"
+        fed += " AND (" + " OR ".join(goal_match_sql(goal, params) for goal in steps) + ")"
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
         f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS reached"
-        f" FROM events WHERE {counted} GROUP BY session_id"
+        f" FROM events WHERE {fed} GROUP BY session_id"
     )
     entered = " WHERE reached > 0" if split else ""
     visitors = (
@@ -158,7 +159,7 @@ def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
     )
     sql = f"SELECT toInt8(level) AS level, count() AS visitors FROM ({visitors}) GROUP BY level"
     if split:
-        sql += f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted_events(rows))})"
+        sql += f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted)})"
     return Statement(sql, params.values, 1, ["visitors"])
 
 
