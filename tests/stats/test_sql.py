@@ -51,9 +51,9 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
      [ROLLUPS, EVENTS, "'hours_from', 'hours_before'"], [SESSIONS]),
     # Filtered by one value: filter_rollups' rows of it, the tables with the filter.
     (DE_DAYS, UTC_SITE, {"dimensions": ["visit:source"], "filters": DE},
-     ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "has([{p"], [ROLLUPS, EVENTS]),
+     ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "country_code IN ({p"], [ROLLUPS, EVENTS]),
     (DE_DAYS, UTC_SITE, {"metrics": ["pageviews"], "filters": DE},
-     ["FROM filter_rollups FINAL", EVENTS, "has([{p"], [ROLLUPS, SESSIONS]),
+     ["FROM filter_rollups FINAL", EVENTS, "country_code IN ({p"], [ROLLUPS, SESSIONS]),
     # Pages: an event is of a rolled-up day's visit by the start second in its visit id.
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),
