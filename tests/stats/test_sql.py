@@ -59,8 +59,19 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
      [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH "]),
+    # From the tables, the divisor too comes from the sessions part's read; where the
+    # visitors are the events' (a page filter), from a statement of its own.
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
-     ["WITH (SELECT m0 FROM (", "AS total_percentage", SESSIONS], [ROLLUPS]),
+     ["GROUPING SETS ((d0), ())", "sessions_total", SESSIONS], [ROLLUPS, "WITH "]),
+    (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"],
+                      "filters": [["is", "event:page", ["/"]]]},
+     ["WITH (SELECT m0 FROM (", "AS total_percentage", EVENTS], [ROLLUPS, "GROUPING SETS"]),
+    # Two visit filters: IN, the stored source, before FINAL.
+    (None, UTC_SITE, {"metrics": ["visitors"], "dimensions": ["visit:os"],
+                      "filters": [["is", "visit:country", ["DE"]],
+                                  ["is", "visit:source", ["Direct / None"]]]},
+     ["FROM sessions FINAL PREWHERE (country_code IN ({p", "(source IN ({p"],
+     [ROLLUPS, "has(", "if(source"]),
     (None, UTC_SITE, {"metrics": ["conversion_rate"], "dimensions": ["event:goal"]},
      ["AS total_conversion_rate", "ARRAY JOIN arrayFilter(g -> g != ''", EVENTS], [ROLLUPS]),
     (None, UTC_SITE, {"filters": [["is", "visit:exit_page", ["/"]]],
