@@ -11,6 +11,10 @@ LINT_STAMP := lint/node_modules/.installed
 ESLINT := lint/node_modules/.bin/eslint
 CHROMIUM := /usr/bin/chromium
 export JETRACK_DATA_DIR ?= ./data
+# Python writes its bytecode (__pycache__, ignored by git), which some environments turn off
+# (PYTHONDONTWRITEBYTECODE): the pytest workers then keep the test modules they rewrote, and
+# COMPILE below compiles src/ once for the tests' `jetrack` subprocesses.
+unexport PYTHONDONTWRITEBYTECODE
 # pytest workers (pytest-xdist): the suite keeps no state between tests. Three on two cores:
 # much of a test's time is spent waiting on Chromium or a `jetrack serve` process (measured:
 # two workers kept 1.05 cores busy on average).
@@ -101,8 +105,14 @@ typecheck: $(STAMP) build
 	npm --prefix frontend run --silent typecheck
 	npm run --silent typecheck:tracker
 
+# Bytecode compiled once, first: else every `jetrack serve` or CLI subprocess of the tests
+# compiles src/ anew, ~0.35 s of CPU each; compileall takes ~0.5 s (docs/benchmarks.md,
+# "Process start").
+COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
+
 # --durations: the run's slowest setups and tests are in every log, to see where its time goes.
 pytest: installed chromium
+	$(COMPILE)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test:
@@ -114,6 +124,7 @@ check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(COMPILE)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -m "$(FAST_TESTS)"
 
 # Collect the translatable messages into src/jetrack/locale/*/messages.po (docs/translations.md).

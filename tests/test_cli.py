@@ -67,6 +67,46 @@ def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     assert "Usage: " in result.stdout
 
 
+# What a command runs in a process of its own: the modules it loaded, of those below.
+MODULES_PROBE = """
+import sys
+from jetrack.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    assert not exit.code, exit.code
+heavy = ("pydantic_settings", "sqlalchemy", "pyarrow", "numpy", "chdb", "ua_parser")
+print(" ".join(name for name in heavy if name in sys.modules) or "-", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["--help"], "-"),
+        (["site", "--help"], "-"),
+        (["site", "list"], "pydantic_settings sqlalchemy"),  # the control store only
+        (["migrate"], "pydantic_settings sqlalchemy pyarrow numpy chdb"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_commands_load_only_what_they_use(
+    tmp_path: Path, data_dir_template: Path, args: list[str], loaded: str
+) -> None:
+    """`jetrack --help` and the control-store commands start without the settings' and the
+    event store's libraries (~0.5 s of CPU a process; docs/benchmarks.md, "Process start")."""
+    data = tmp_path / "data"
+    copy_data_dir(data_dir_template, data)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JETRACK_")}
+    environ.update({"JETRACK_DATA_DIR": str(data), "JETRACK_ENCRYPTION_KEY": TEST_KEY})
+    result = subprocess.run(
+        [sys.executable, "-c", MODULES_PROBE, *args],
+        capture_output=True, text=True, env=environ, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == loaded
+
+
 def test_serve_refuses_several_workers_on_the_embedded_store(tmp_path: Path) -> None:
     # chDB allows one process per data dir: --workers 2 needs the shared mode, and says so
     # before anything starts.

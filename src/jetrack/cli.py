@@ -7,14 +7,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from jetrack.config import ConfigError, Settings, load_settings
-from jetrack.logs import configure_logging
-from jetrack.store.control import ControlStore
-from jetrack.store.stores import Stores, open_control_only, open_stores
+# The settings, the stores and what they import (pydantic-settings, SQLAlchemy, pyarrow) are
+# imported by the commands that use them: `jetrack --help` and the commands that need the
+# control store only start without them (docs/benchmarks.md, "Process start").
+if TYPE_CHECKING:
+    from jetrack.config import Settings
+    from jetrack.store.control import ControlStore
+    from jetrack.store.stores import Stores
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +28,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def settings_or_exit(**overrides: Any) -> Settings:
+    from jetrack.config import ConfigError, load_settings
+    from jetrack.logs import configure_logging
+
     try:
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except ConfigError as exc:
@@ -36,6 +42,9 @@ def settings_or_exit(**overrides: Any) -> Settings:
 
 @contextmanager
 def opened_control(settings: Settings) -> Iterator[ControlStore]:
+    from jetrack.config import ConfigError
+    from jetrack.store.stores import open_control_only
+
     try:
         control = open_control_only(settings)
     except ConfigError as exc:
@@ -49,6 +58,9 @@ def opened_control(settings: Settings) -> Iterator[ControlStore]:
 
 @contextmanager
 def opened_stores(settings: Settings) -> Iterator[Stores]:
+    from jetrack.config import ConfigError
+    from jetrack.store.stores import open_stores
+
     try:
         stores = open_stores(settings)
     except ConfigError as exc:
@@ -93,6 +105,7 @@ def serve(
     workers: int | None,
 ) -> None:
     """Serve Jetrack over HTTP (HTTPS with --certfile/--keyfile)."""
+    from jetrack.config import ConfigError
     from jetrack.server import run_server
 
     settings = settings_or_exit(
@@ -128,6 +141,7 @@ def migrate() -> None:
 def move_events_command(to_url: str, cluster: str | None, batch_rows: int) -> None:
     """Copy the event store (events, visits, rollups) to a ClickHouse server. Stop
     `jetrack serve` first; run it again after an interruption: it goes on where it was."""
+    from jetrack.config import ConfigError, load_settings
     from jetrack.store.events import Limits, ServerEventStore
     from jetrack.store.move import move_events
 
@@ -164,6 +178,7 @@ def move_events_command(to_url: str, cluster: str | None, batch_rows: int) -> No
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup(target: Path) -> None:
     """Write an encrypted backup of the embedded data dir to TARGET (stop the server first)."""
+    from jetrack.config import ConfigError
     from jetrack.store.backup import BackupError, write_backup
 
     settings = settings_or_exit()
@@ -180,6 +195,7 @@ def backup(target: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore(source: Path) -> None:
     """Restore a backup into the configured data dir, which must hold no data."""
+    from jetrack.config import ConfigError
     from jetrack.store.backup import BackupError, restore_backup
 
     settings = settings_or_exit()

@@ -514,3 +514,28 @@ def test_a_data_dir_from_before_filter_rollups_gets_them(rolled: Stores) -> None
         after, raw, used = both_ways(stores, UTC_SITE, request)
         assert after == raw == answer and used
     assert rollups.days_to_build(stores.events, NOW) == []
+
+
+def test_top_stats_and_their_comparison_are_one_statement(rolled: Stores) -> None:
+    # The two periods' rows come from one statement, as they would from two.
+    body = {"site_id": UTC_SITE.domain, "date_range": RANGES[0],
+            "metrics": [*VISIT_METRICS, "pageviews", "events"],
+            "include": {"comparisons": {"mode": "previous_period"}}}  # fmt: skip
+    statements: list[str] = []
+    real = engine.execute
+
+    def counting(events: Any, statement: Any) -> Any:
+        if "FROM imported_" not in statement.sql:  # the imported days' lookup
+            statements.append(statement.sql)
+        return real(events, statement)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "execute", counting)
+        folded = run_query(rolled.events, UTC_SITE, body, now=NOW)
+        assert len(statements) == 1 and "UNION ALL SELECT 1, *" in statements[0], statements
+        patch.setattr(engine, "_folds_comparison", lambda query: False)
+        apart = run_query(rolled.events, UTC_SITE, body, now=NOW)
+    assert len(statements) == 3
+    assert folded == apart
+    assert folded["results"][0]["metrics"][0] > 0
+    assert folded["results"][0]["comparison"]["metrics"] != folded["results"][0]["metrics"]

@@ -3,6 +3,7 @@ only as bind parameters."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -58,11 +59,11 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
-     [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH "]),
+     [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH (SELECT"]),
     # From the tables, the divisor too comes from the sessions part's read; where the
     # visitors are the events' (a page filter), from a statement of its own.
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
-     ["GROUPING SETS ((d0), ())", "sessions_total", SESSIONS], [ROLLUPS, "WITH "]),
+     ["GROUPING SETS ((d0), ())", "sessions_total", SESSIONS], [ROLLUPS, "WITH (SELECT"]),
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"],
                       "filters": [["is", "event:page", ["/"]]]},
      ["WITH (SELECT m0 FROM (", "AS total_percentage", EVENTS], [ROLLUPS, "GROUPING SETS"]),
@@ -97,6 +98,36 @@ def test_what_the_statement_reads(
         assert text in sql
     for text in absent:
         assert text not in sql
+
+
+# Whole range rolled up (no table read): each part one SELECT over the rows, under the
+# statement's own (every subquery level costs ClickHouse analysis and planning time).
+FLAT: list[tuple[dict[str, Any], int]] = [
+    ({"metrics": ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]}, 2),
+    ({"metrics": ["visitors", "pageviews", "views_per_visit"]}, 3),
+    ({"metrics": ["visitors"], "dimensions": ["time:day"]}, 2),
+    ({"metrics": ["visitors", "visits"], "dimensions": ["visit:source"]}, 2),
+    ({"metrics": ["visitors", "percentage"], "dimensions": ["visit:country"]}, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_body", "selects"), FLAT)
+def test_a_range_wholly_rolled_up_is_read_by_flat_statements(
+    request_body: dict[str, Any], selects: int
+) -> None:
+    sql = rendered(CARRIED, **request_body).sql
+    assert ROLLUPS in sql and SESSIONS not in sql and EVENTS not in sql
+    assert sql.count("SELECT") == selects and "UNION" not in sql
+
+
+def test_events_rows_are_read_by_their_utc_days_on_the_key() -> None:
+    # The events' key has toDate(timestamp): only conditions on it skip other days' rows.
+    whole = rendered(site=BERLIN, metrics=["pageviews"])
+    assert whole.sql.count("toDate(timestamp) >= {p") == 1
+    # Berlin's 2024-03-09..11: from 03-08 23:00 to 03-11 23:00 UTC.
+    assert {"2024-03-08", "2024-03-11"} <= set(whole.params.values())
+    edges = rendered(LAST_TWO, site=BERLIN, metrics=["pageviews"]).sql
+    assert "(toDate(timestamp) < {p" in edges and "OR toDate(timestamp) > {p" in edges
 
 
 def test_rolled_up_days_and_the_range_are_parameters() -> None:
@@ -135,10 +166,11 @@ def test_columns_order_and_pagination() -> None:
         "SELECT d0, d1, sessions_visits AS m0, sessions_visitors AS m1,"
         " count() OVER () AS total_rows FROM ("
     )
-    assert statement.sql.endswith(
-        " ORDER BY m1 ASC, d0 ASC, d1 ASC LIMIT {p4:UInt32} OFFSET {p5:UInt32}"
-    )
-    assert (statement.params["p4"], statement.params["p5"]) == (5, 10)
+    limit, offset = re.fullmatch(
+        r".* ORDER BY m1 ASC, d0 ASC, d1 ASC LIMIT \{(p\d+):UInt32\} OFFSET \{(p\d+):UInt32\}",
+        statement.sql,
+    ).groups()  # type: ignore[union-attr]
+    assert (statement.params[limit], statement.params[offset]) == (5, 10)
 
 
 def test_a_comparison_keeps_the_main_rows_keys_and_all_its_rows() -> None:

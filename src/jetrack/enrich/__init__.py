@@ -12,6 +12,7 @@ from jetrack.enrich.regions import country_name, region_name
 from jetrack.enrich.regions import warm_up as _warm_up_regions
 from jetrack.enrich.screen import screen_size
 from jetrack.enrich.ua import UserAgentInfo, parse_user_agent
+from jetrack.enrich.ua import warm_up as _warm_up_ua
 
 __all__ = [
     "GEO_ATTRIBUTION",
@@ -32,8 +33,9 @@ __all__ = [
 
 def warm_up() -> None:
     """Build the tables the functions here otherwise build on the first event that needs
-    them (bot patterns, region names of every country, sources): ~0.2 s at start instead
-    of stalls of up to tens of milliseconds while the first events wait."""
+    them (UA rules, bot patterns, region names of every country, sources): ~0.2 s at start
+    instead of stalls of up to tens of milliseconds while the first events wait."""
+    _warm_up_ua()
     _warm_up_bots()
     _warm_up_regions()
     classify_source("https://www.google.com/", "", {"utm_source": "newsletter"})

@@ -87,18 +87,22 @@ _MOBILE = re.compile(r"iPhone|iPod|Mobi|Windows Phone|IEMobile|BlackBerry|BB10|O
 _ANDROID = re.compile(r"Android")
 
 
+@lru_cache(maxsize=1)
 def _build_parser() -> Parser:
     """ua-parser over its fastest resolver (ua-parser-rs when installed), without its own cache.
 
     Only the browser and OS rules: the device class comes from device_class() below, and
-    ua-parser-rs's compiled device rules alone took 14 MB of memory (docs/benchmarks.md)."""
+    ua-parser-rs's compiled device rules alone took 14 MB of memory (docs/benchmarks.md).
+    Built once, on first use (the server's warm_up() at its start), not at import: commands
+    that import the ingestion code but parse no UA (`jetrack purge`) skip its ~50 ms of CPU."""
     resolver_class = ua_parser.BestAvailableResolver
     lazy = resolver_class is not ua_parser.BasicResolver
     browsers, systems, _devices = load_lazy_builtins() if lazy else load_builtins()
     return Parser(resolver_class((browsers, systems, [])))
 
 
-_PARSER = _build_parser()
+def warm_up() -> None:
+    _build_parser()
 
 
 def _version(major: str | None, minor: str | None) -> str:
@@ -124,7 +128,7 @@ def parse_user_agent_uncached(user_agent: str) -> UserAgentInfo:
     """Parse one UA string; prefer the cached :func:`parse_user_agent` on hot paths."""
     if not user_agent:
         return UNKNOWN
-    result = _PARSER(user_agent, Domain.USER_AGENT | Domain.OS)
+    result = _build_parser()(user_agent, Domain.USER_AGENT | Domain.OS)
     browser = result.user_agent
     system = result.os
     browser_name = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
@@ -52,12 +52,13 @@ def _ts(moment: datetime) -> str:
 
 # Partial sums of visits that both the sessions table and the rollups give (the `rollup`
 # expressions of jetrack.stats.metrics read them).
+# The third: the rollups' column each sums.
 ROLLUP_PARTIALS = {
-    "v": ("uniq(visitor_id)", "sum(visitors)"),
-    "n": ("count()", "sum(visits)"),
-    "b": ("sum(is_bounce)", "sum(bounces)"),
-    "pv": ("sum(pageviews)", "sum(pageviews)"),
-    "du": ("sum(duration)", "sum(duration)"),
+    "v": ("uniq(visitor_id)", "sum(visitors)", "visitors"),
+    "n": ("count()", "sum(visits)", "visits"),
+    "b": ("sum(is_bounce)", "sum(bounces)", "bounces"),
+    "pv": ("sum(pageviews)", "sum(pageviews)", "pageviews"),
+    "du": ("sum(duration)", "sum(duration)", "duration"),
 }
 
 
@@ -80,7 +81,25 @@ class _Builder:
     # -- shared pieces ------------------------------------------------------------------
 
     def base_where(self) -> str:
-        return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+        return (
+            f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+            f" AND {self.utc_days(self.q.date_range.start, self.q.date_range.end)}"
+        )
+
+    def utc_days(self, start: datetime, end: datetime) -> str:
+        """The UTC days of [start, end) on the events' key (site, UTC day, ...): what lets
+        ClickHouse skip the other days' rows. Only a condition on toDate(timestamp) itself
+        against a String value does (chDB 4.4: not one on timestamp, nor a Date parameter);
+        always with the exact condition on timestamp."""
+        first = self.p.add(start.astimezone(UTC).date().isoformat(), "String")
+        last = self.p.add((end.astimezone(UTC) - timedelta(seconds=1)).date().isoformat(), "String")
+        return f"toDate(timestamp) >= {first} AND toDate(timestamp) <= {last}"
+
+    def outside_days(self, rolled: Rolled) -> str:
+        """Events rows outside the rolled-up days (UTC), as the events' key can skip them."""
+        first = self.p.add(rolled.first.isoformat(), "String")
+        last = self.p.add(rolled.last.isoformat(), "String")
+        return f"(toDate(timestamp) < {first} OR toDate(timestamp) > {last})"
 
     def visits_in_range(self) -> str:
         """Sessions rows of the visits with an event in the range (`timestamp` is the last)."""
@@ -228,7 +247,6 @@ class _Builder:
         dims = self.dims("start", sessions=True)
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
         column = column or ""
-        value = f"value AS {column}, " if column else ""
         trees = self.q.filters if part.filters is None else part.filters
         source, rest = self.sessions_prewhere([t for t in trees if not _touches_event(t)])
         rest += [t for t in trees if _touches_event(t)]
@@ -249,31 +267,49 @@ class _Builder:
             day = self.p.add(rolled.carried_day.isoformat(), "Date")
             rows_where += f" OR column IN ({carried}) AND day = {day}"
         rows_where += ")"
+        cols = [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
+        # The rollup rows' `value` under the column's name, which the dimension's SQL reads.
+        named = [f"value AS {column}"] if column else []
+        totals = ""
+        if with_total:
+            totals = f"column IN ({self.p.add('', 'String')}, {self.p.add(CARRIED, 'String')})"
+        if no_raw:
+            # One SELECT over the rows, the partial sums' names for their columns: each
+            # subquery level costs ClickHouse ~1 ms of analysis and planning per statement.
+            aliases = [*named, *(f"{pair[2]} AS {name}" for name, pair in ROLLUP_PARTIALS.items())]
+            if not with_total:
+                return (
+                    f"WITH {', '.join(aliases)} SELECT {', '.join(dims + cols)}"
+                    f" FROM {rows_where}{self.group_by()}"
+                )
+            return (
+                f"WITH {', '.join([*aliases, f'{totals} AS is_total'])}"
+                f" SELECT {', '.join(dims + cols)}, sumIf(sum(v), is_total) OVER ()"
+                f" AS sessions_total FROM {rows_where} GROUP BY is_total, d0 QUALIFY NOT is_total"
+            )
         names = [f"d{i}" for i in range(len(dims))]
-        cols = names + [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
+        with_names = f"WITH {', '.join(named)} " if named else ""
         if not with_total:
             raw = f"SELECT {', '.join(dims + _partials(0))}{raw_where}{self.group_by()}"
-            rows = f"SELECT {value}visitors, visits, bounces, pageviews, duration FROM {rows_where}"
-            from_rollups = f"SELECT {', '.join(dims + _partials(1))} FROM ({rows}){self.group_by()}"
-            parts = from_rollups if no_raw else f"{raw} UNION ALL {from_rollups}"
-            return f"SELECT {', '.join(cols)} FROM ({parts}){self.group_by()}"
+            from_rollups = (
+                f"({with_names}SELECT {', '.join(dims + _partials(1))}"
+                f" FROM {rows_where}{self.group_by()})"
+            )
+            return (
+                f"SELECT {', '.join(names + cols)} FROM ({raw} UNION ALL {from_rollups})"
+                f"{self.group_by()}"
+            )
         raw = (
             f"SELECT {', '.join(dims + _partials(0))}, grouping(d0) = 1 AS is_total{raw_where}"
             " GROUP BY GROUPING SETS ((d0), ())"
         )
-        totals = self.p.add("", "String") + ", " + self.p.add(CARRIED, "String")
-        rows = (
-            f"SELECT {value}column IN ({totals}) AS is_total, visitors, visits, bounces,"
-            f" pageviews, duration FROM {rows_where}"
-        )
         from_rollups = (
-            f"SELECT {', '.join(dims + _partials(1))}, is_total FROM ({rows}) GROUP BY d0, is_total"
+            f"({with_names}SELECT {', '.join(dims + _partials(1))}, {totals} AS is_total"
+            f" FROM {rows_where} GROUP BY d0, is_total)"
         )
-        parts = from_rollups if no_raw else f"{raw} UNION ALL {from_rollups}"
-        both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({parts})"
         return (
-            f"SELECT {', '.join(cols)}, any(total) AS sessions_total FROM ({both})"
-            f" WHERE NOT is_total{self.group_by()}"
+            f"SELECT {', '.join(names + cols)}, sumIf(sum(v), is_total) OVER () AS sessions_total"
+            f" FROM ({raw} UNION ALL {from_rollups}) GROUP BY is_total, d0 QUALIFY NOT is_total"
         )
 
     def graph_rollup_part(self, part: Part, rolled: Rolled) -> str:
@@ -283,6 +319,7 @@ class _Builder:
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.outside_days(rolled)}"
             f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
@@ -298,13 +335,19 @@ class _Builder:
                 f"if(column = '{FROM_HOUR}', toDate(split, {zone}), toDate(split - 1, {zone}))"
             )
             rows = (
-                f"SELECT toString({local_day}) AS d0, event_visitors AS v FROM (SELECT column,"
-                f" value, event_visitors, {split} AS split FROM {self.rollup_rows(rolled)}"
-                f" AND column IN ('{FROM_HOUR}', '{BEFORE_HOUR}') AND day >= {first}"
-                f" AND day <= {last}) WHERE value = toString(toHour(split, 'UTC'))"
+                f"(WITH {split} AS split SELECT toString({local_day}) AS d0, event_visitors AS v"
+                f" FROM {self.rollup_rows(rolled)} AND column IN ('{FROM_HOUR}', '{BEFORE_HOUR}')"
+                f" AND day >= {first} AND day <= {last}"
+                " AND value = toString(toHour(split, 'UTC')))"
+            )
+        # Hour rows of hours without events are rows of 0: not a day with visitors.
+        if not part.reads_tables and self.q.timezone == "UTC":
+            return (
+                "SELECT toString(day) AS d0, sum(event_visitors) AS events_visitors"
+                f" FROM {self.rollup_rows(rolled)} AND column = '' AND day >= {first}"
+                f" AND day <= {last} GROUP BY d0 HAVING events_visitors > 0"
             )
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
-        # Hour rows of hours without events are rows of 0: not a day with visitors.
         return (
             f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
             " HAVING events_visitors > 0"
@@ -320,16 +363,20 @@ class _Builder:
             f"SELECT {', '.join(f'{counts[m][0]} AS {m}' for m in metrics)} FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
+            f" AND {self.outside_days(rolled)}"
             f" AND {self.row_filter(self.row_trees)}"
         )
+        # The part's columns themselves when no table is read (one SELECT fewer).
+        named = "" if part.reads_tables else "events_"
         rows = (
-            f"SELECT {', '.join(f'sum({counts[m][1]}) AS {m}' for m in metrics)}"
+            f"SELECT {', '.join(f'sum({counts[m][1]}) AS {named}{m}' for m in metrics)}"
             f" FROM {self.rollup_rows(rolled)} AND column = ''"
             f" AND day >= {first} AND day <= {last}"
         )
+        if not part.reads_tables:
+            return rows
         cols = ", ".join(f"sum({m}) AS events_{m}" for m in metrics)
-        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
-        return f"SELECT {cols} FROM ({parts})"
+        return f"SELECT {cols} FROM ({raw} UNION ALL {rows})"
 
     def rolled_visits_events(self, rolled: Rolled) -> str:
         """True for an events row of a visit that started on a rolled-up day (whose rows

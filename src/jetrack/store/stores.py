@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jetrack.config import ConfigError, Settings
 from jetrack.store.control import (
@@ -13,9 +14,10 @@ from jetrack.store.control import (
     open_control_store,
 )
 from jetrack.store.datadir import DataDirLock, prepare_data_dir
-from jetrack.store.event_schema import migrate_events
-from jetrack.store.events import EventStore, EventStoreError, Limits, open_event_store
 from jetrack.store.keys import AtRestKeys, load_keys
+
+if TYPE_CHECKING:
+    from jetrack.store.events import EventStore
 
 
 @dataclass
@@ -53,6 +55,11 @@ def open_control_only(settings: Settings) -> ControlStore:
 
 def open_stores(settings: Settings, *, migrate: bool = True) -> Stores:
     """Everything a command needs; raises ConfigError with a one-line reason."""
+    # Here, not at the top: the commands that need the control store only (open_control_only)
+    # start without pyarrow and numpy, which the event store imports.
+    from jetrack.store.event_schema import migrate_events
+    from jetrack.store.events import EventStoreError, Limits, open_event_store
+
     prepare_data_dir(settings.data_dir)
     os.umask(0o077)  # files under the data dir are for this user only
     lock = DataDirLock(settings.data_dir)
