@@ -52,16 +52,27 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
      [ROLLUPS, EVENTS, "'hours_from', 'hours_before'"], [SESSIONS]),
     # Filtered by one value: filter_rollups' rows of it, the tables with the filter.
     (DE_DAYS, UTC_SITE, {"dimensions": ["visit:source"], "filters": DE},
-     ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "has([{p"], [ROLLUPS, EVENTS]),
+     ["FROM filter_rollups FINAL", "filter_value = {p", SESSIONS, "country_code IN ({p"], [ROLLUPS, EVENTS]),
     (DE_DAYS, UTC_SITE, {"metrics": ["pageviews"], "filters": DE},
-     ["FROM filter_rollups FINAL", EVENTS, "has([{p"], [ROLLUPS, SESSIONS]),
+     ["FROM filter_rollups FINAL", EVENTS, "country_code IN ({p"], [ROLLUPS, SESSIONS]),
     # Pages: an event is of a rolled-up day's visit by the start second in its visit id.
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "visits"], "dimensions": ["event:page"]},
      [ROLLUPS, EVENTS, "column = 'pathname'", f"intDiv(session_id, {2**31})"], [SESSIONS]),
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
      [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH (SELECT"]),
+    # From the tables, the divisor too comes from the sessions part's read; where the
+    # visitors are the events' (a page filter), from a statement of its own.
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
-     ["WITH (SELECT m0 FROM (", "AS total_percentage", SESSIONS], [ROLLUPS]),
+     ["GROUPING SETS ((d0), ())", "sessions_total", SESSIONS], [ROLLUPS, "WITH (SELECT"]),
+    (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"],
+                      "filters": [["is", "event:page", ["/"]]]},
+     ["WITH (SELECT m0 FROM (", "AS total_percentage", EVENTS], [ROLLUPS, "GROUPING SETS"]),
+    # Two visit filters: IN, the stored source, before FINAL.
+    (None, UTC_SITE, {"metrics": ["visitors"], "dimensions": ["visit:os"],
+                      "filters": [["is", "visit:country", ["DE"]],
+                                  ["is", "visit:source", ["Direct / None"]]]},
+     ["FROM sessions FINAL PREWHERE (country_code IN ({p", "(source IN ({p"],
+     [ROLLUPS, "has(", "if(source"]),
     (None, UTC_SITE, {"metrics": ["conversion_rate"], "dimensions": ["event:goal"]},
      ["AS total_conversion_rate", "ARRAY JOIN arrayFilter(g -> g != ''", EVENTS], [ROLLUPS]),
     (None, UTC_SITE, {"filters": [["is", "visit:exit_page", ["/"]]],

@@ -91,6 +91,13 @@ def is_session_only(name: str) -> bool:
     return name in SESSIONS_TABLE_ONLY
 
 
+def is_fixed_per_visit(name: str) -> bool:
+    """Whether a dimension is a visit attribute: the same on every event and every
+    sessions row of a visit."""
+    row = DIMENSIONS.get(name)
+    return row is not None and row.level == "visit"
+
+
 def on_sessions(name: str) -> str:
     """The dimension a sessions row is grouped by for `name` (itself for most)."""
     return ON_SESSIONS.get(name, name)

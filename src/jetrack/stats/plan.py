@@ -12,6 +12,7 @@ from typing import Literal
 
 from jetrack.stats import revenue
 from jetrack.stats.dimensions import on_sessions
+from jetrack.stats.metrics import COUNTED_IN_RANGE
 from jetrack.stats.query import (
     PROPS_PREFIX,
     Condition,
@@ -158,7 +159,7 @@ def entry_filters(query: Query) -> tuple[Filter, ...]:
 def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> Part:
     metrics = tuple(tables.metrics_of(name))
     if rolled is None:
-        return Part(name, metrics)
+        return _tables_part(name, metrics, query, tables)
     span = query.date_range
     covered = span.start == midnight(rolled.first) and span.end == midnight(rolled.after)
     if name == "sessions" and visits_from_rollups(query, tables):
@@ -178,7 +179,29 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
             # A percentage divides by the visitors of all groups: from the same reads.
             with_total = "percentage" in query.metrics and len(query.dimensions) == 1
             return Part(name, metrics, "event_visitor_rollups", with_total=with_total)
-    return Part(name, metrics)
+    return _tables_part(name, metrics, query, tables)
+
+
+def _tables_part(name: str, metrics: tuple[str, ...], query: Query, tables: Tables) -> Part:
+    """A part that reads the tables; a sessions part by one dimension with a percentage
+    also counts the visitors of all groups (`with_total`) when the percentage's own
+    statement would read the same sessions rows."""
+    return Part(name, metrics, with_total=name == "sessions" and sessions_total(query, tables))
+
+
+def sessions_total(query: Query, tables: Tables) -> bool:
+    """Whether a percentage's divisor (the visitors of the whole query) is the visitors of
+    the sessions part's rows, by no dimension: its sessions rows are the query's own (no
+    join of events in the range, no entry-page filters of top pages) and the whole query
+    reads its visitors from sessions rows too."""
+    return (
+        "percentage" in query.metrics
+        and len(query.dimensions) == 1
+        and tables.provider.get("visitors") == "sessions"
+        and not tables.entries_of_pages
+        and not any(m in COUNTED_IN_RANGE for m in tables.metrics_of("sessions"))
+        and choose(whole(query, query.filters)).provider.get("visitors") == "sessions"
+    )
 
 
 def whole(query: Query, filters: tuple[Filter, ...]) -> Query:

@@ -9,7 +9,13 @@ from typing import Any
 
 from jetrack.stats import filters as flt
 from jetrack.stats import revenue
-from jetrack.stats.dimensions import column_expr, is_session_only, on_sessions, time_expr
+from jetrack.stats.dimensions import (
+    column_expr,
+    is_fixed_per_visit,
+    is_session_only,
+    on_sessions,
+    time_expr,
+)
 from jetrack.stats.metrics import COUNTED_IN_RANGE, METRICS, REVENUE, derived_sql
 from jetrack.stats.params import Params
 from jetrack.stats.plan import Part, Plan
@@ -18,6 +24,7 @@ from jetrack.stats.query import (
     Condition,
     Filter,
     GoalInfo,
+    Negation,
     Query,
     conditions,
     is_event_dimension,
@@ -241,10 +248,12 @@ class _Builder:
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
         column = column or ""
         trees = self.q.filters if part.filters is None else part.filters
+        source, rest = self.sessions_prewhere([t for t in trees if not _touches_event(t)])
+        rest += [t for t in trees if _touches_event(t)]
         raw_where = (
-            f" FROM sessions FINAL WHERE {self.visits_in_range()}"
+            f" FROM {source} WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
-            f" AND {self.visits_filter(trees, (since, until))}"
+            f" AND {self.visits_filter(rest, (since, until))}"
         )
         no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
@@ -493,7 +502,10 @@ class _Builder:
 
     def sessions_part(self, part: Part) -> str:
         """One row per visit from the sessions table. Filters on visit dimensions apply to
-        it directly; the rest keep the visits with a matching event in the range."""
+        it directly (those fixed for the visit before FINAL, as PREWHERE); the rest keep
+        the visits with a matching event in the range. `part.with_total` (one dimension):
+        also `sessions_total`, the visitors of all groups (a percentage's divisor), from
+        the same rows (GROUPING SETS)."""
         metrics = part.metrics
         trees = self.q.filters if part.filters is None else part.filters
         on_visits = [t for t in trees if not _touches_event(t)]
@@ -503,7 +515,6 @@ class _Builder:
             f" AND {self.row_filter(on_events)}"
         )
         source = "sessions FINAL"
-        where = f"{self.visits_in_range()} AND {self.row_filter(on_visits)}"
         if any(m in COUNTED_IN_RANGE for m in metrics):
             # Pageviews and events count in the range only, so a visit crossing its
             # boundary brings only its events inside (grouped by exit page, say).
@@ -512,12 +523,37 @@ class _Builder:
                 f" count() AS matched_events {matched} GROUP BY session_id) AS matched"
                 " USING (session_id)"
             )
-        elif on_events:
-            where += f" AND session_id IN (SELECT session_id {matched})"
-        cols = self.dims(f"greatest(start, {self.start})", sessions=True) + [
-            f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics
-        ]
-        return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
+            where = f"{self.visits_in_range()} AND {self.row_filter(on_visits)}"
+        else:
+            source, rest = self.sessions_prewhere(on_visits)
+            where = f"{self.visits_in_range()} AND {self.row_filter(rest)}"
+            if on_events:
+                where += f" AND session_id IN (SELECT session_id {matched})"
+        dims = self.dims(f"greatest(start, {self.start})", sessions=True)
+        cols = dims + [f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics]
+        if not part.with_total:
+            return f"SELECT {', '.join(cols)} FROM {source} WHERE {where}{self.group_by()}"
+        grouped = (
+            f"SELECT {', '.join(cols)}, grouping(d0) = 1 AS is_total FROM {source}"
+            f" WHERE {where} GROUP BY GROUPING SETS ((d0), ())"
+        )
+        both = (
+            f"SELECT *, anyIf(sessions_visitors, is_total) OVER () AS sessions_total"
+            f" FROM ({grouped})"
+        )
+        names = ", ".join(["d0", *(f"sessions_{m}" for m in metrics), "sessions_total"])
+        return f"SELECT {names} FROM ({both}) WHERE NOT is_total"
+
+    def sessions_prewhere(self, trees: list[Filter]) -> tuple[str, list[Filter]]:
+        """`sessions FINAL`, with the trees on columns fixed for a visit (its attributes,
+        the same in every row of it) as PREWHERE, and the other trees: FINAL keeps a
+        visit's newest row, so only conditions every row of a visit agrees on may be
+        applied before it (ClickHouse moves none there by itself under FINAL)."""
+        fixed = [t for t in trees if _fixed_per_visit(t)]
+        rest = [t for t in trees if not _fixed_per_visit(t)]
+        if not fixed:
+            return "sessions FINAL", rest
+        return f"sessions FINAL PREWHERE {self.row_filter(fixed)}", rest
 
     def exits_part(self, part: Part) -> str:
         """exit_rate's divisor: each page's pageviews in the range, under the query's filters
@@ -554,6 +590,18 @@ def _touches_session_only(tree: Filter) -> bool:
 
 def _touches_event(tree: Filter) -> bool:
     return any(is_event_dimension(c.dimension) for c in conditions(tree))
+
+
+def _fixed_per_visit(tree: Filter) -> bool:
+    """Whether a filter tree reads only visit attributes (set by the visit's first event),
+    with no has_done/has_not_done: every sessions row of a visit gives it the same answer."""
+    if isinstance(tree, Condition):
+        return is_fixed_per_visit(tree.dimension)
+    if isinstance(tree, Behaviour):
+        return False
+    if isinstance(tree, Negation):
+        return _fixed_per_visit(tree.child)
+    return all(_fixed_per_visit(child) for child in tree.children)
 
 
 def build(
