@@ -157,14 +157,17 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("site", "dates"), CASES, ids=lambda v: getattr(v, "timezone", v))
-def test_visit_filters_answer_as_the_old_sql_does(
-    stores: Stores, site: SiteInfo, dates: list[str]
-) -> None:
+# Each (filter set, panel) pair is asked in one of the cases (every case asks every filter
+# set, with two of the panels): all of them in every case took a minute of CPU.
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_visit_filters_answer_as_the_old_sql_does(stores: Stores, case: int) -> None:
+    site, dates = CASES[case]
     failures: list[str] = []
     answered = 0
-    for filter_set in FILTER_SETS:
-        for panel in dashboard():
+    for f, filter_set in enumerate(FILTER_SETS):
+        for p, panel in enumerate(dashboard()):
+            if (f + p) % len(CASES) != case:
+                continue
             request = {"date_range": dates, "filters": filter_set, **panel}
             if "event:page" in repr(filter_set):  # as the dashboard asks (rules.py)
                 request["metrics"] = [m for m in panel["metrics"] if m != "views_per_visit"]
@@ -177,7 +180,7 @@ def test_visit_filters_answer_as_the_old_sql_does(
             if new["results"] != old["results"]:
                 failures.append(f"{request}: new {new['results']}, old {old['results']}")
     assert not failures, "\n".join(failures)
-    assert answered > 20  # the filters keep rows: the comparison compares something
+    assert answered > 5  # the filters keep rows: the comparison compares something
 
 
 def test_two_visit_filters_count_by_hand(stores: Stores) -> None:
