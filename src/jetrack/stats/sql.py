@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jetrack.stats import filters as flt
@@ -22,7 +22,7 @@ from jetrack.stats.query import (
     conditions,
     is_event_dimension,
 )
-from jetrack.stats.rollup import Rolled, midnight, rolled_column
+from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
 from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
@@ -64,6 +64,12 @@ class _Builder:
         self.site = self.p.add(query.site_id, "UInt32")
         self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
         self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
+        self.first_day = self.p.add(
+            query.date_range.start.astimezone(UTC).date().isoformat(), "Date"
+        )
+        self.last_day = self.p.add(
+            query.date_range.end.astimezone(UTC).date().isoformat(), "String"
+        )
         # Filters on sessions-only dimensions (exit page, entry and exit hostnames) apply to
         # sessions rows (jetrack.stats.rules keeps event dimensions out of their trees),
         # the others to events rows.
@@ -73,7 +79,13 @@ class _Builder:
     # -- shared pieces ------------------------------------------------------------------
 
     def base_where(self) -> str:
-        return f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+        # The events' sort key has the day, not the instant: the days bound the granules
+        # read (the instants alone do not). Compared as text: a Date would be rewritten to
+        # instants (optimize_time_filter_with_preimage), which the key cannot use.
+        return (
+            f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
+            f" AND toDate(timestamp) >= {self.first_day} AND toDate(timestamp) <= {self.last_day}"
+        )
 
     def visits_in_range(self) -> str:
         """Sessions rows of the visits with an event in the range (`timestamp` is the last)."""
@@ -322,28 +334,50 @@ class _Builder:
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT {cols} FROM ({parts})"
 
-    def rolled_visits_events(self, rolled: Rolled) -> str:
-        """True for an events row of a visit that started on a rolled-up day (whose rows
-        hold its events: those within VISIT_SPAN of its start)."""
+    def unrolled_events(self, rolled: Rolled) -> str:
+        """True for an events row of the range whose visit did not start on a rolled-up day
+        (the rows hold the events of those visits: those within VISIT_SPAN of its start).
+        Such an event is after the rolled-up days, or not after the last event of the
+        visits that started before them (their sessions rows: the newest row of a visit
+        has its greatest `timestamp`, so no FINAL), so the other days' events are not
+        read; a visit runs for less than VISIT_SPAN (jetrack.store.rollups)."""
         # The day a visit started is in its id (jetrack.store.ids).
         start = visit_start_sql("session_id")
         lower = self.p.add(int(midnight(rolled.first).timestamp()), "UInt32")
         upper = self.p.add(int(midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
+        _first, _last, since, until = self.rolled_params(rolled)
         return (
-            f"{start} >= {lower} AND {start} < {upper}"
+            f"NOT ({start} >= {lower} AND {start} < {upper}"
             f" AND toUnixTimestamp(timestamp) >= {start}"
-            f" AND toUnixTimestamp(timestamp) < {start} + {span}"
+            f" AND toUnixTimestamp(timestamp) < {start} + {span})"
+            f" AND {self.before_or_after(since, until, VISIT_SPAN)}"
+        )
+
+    def before_or_after(self, since: str, until: str, back: timedelta) -> str:
+        """True for an events row at or after `until`, or not after the last event of the
+        visits in the range that started in the `back` before its start or later, and
+        before `since` (placeholders of instants)."""
+        earliest = self.p.add(_ts(self.q.date_range.start - back), "DateTime('UTC')")
+        last = (
+            f"(SELECT max(timestamp) FROM sessions WHERE site_id = {self.site}"
+            f" AND start >= {earliest} AND start < {since} AND timestamp >= {self.start})"
+        )
+        # The same on the day, which the events' sort key has (see base_where).
+        return (
+            f"(timestamp >= {until} OR timestamp <= {last})"
+            f" AND (toDate(timestamp) >= toString(toDate({until}))"
+            f" OR toDate(timestamp) <= toDate({last}))"
         )
 
     def pages_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """By page: the rolled-up days' visits from their rows, the others from events."""
         first, last, _since, _until = self.rolled_params(rolled)
-        in_rolled = self.rolled_visits_events(rolled)
         raw = (
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
             f" countIf(name = 'pageview') AS pv FROM events"
-            f" WHERE {self.base_where()} AND name != 'engagement' AND NOT ({in_rolled})"
+            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.unrolled_events(rolled)}"
             f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
@@ -363,10 +397,14 @@ class _Builder:
         dimension), those of the whole range as totals_rollup_part counts them."""
         first, last, _since, _until = self.rolled_params(rolled)
         dims = self.dims("timestamp")
+        if by_filtered_goal(self.q):
+            # Every matching event completes the one goal: its name is the one group.
+            goal = flt.matching_goals(self.q.filters[0], self.q.goals)[0]  # type: ignore[arg-type]
+            dims = [f"{self.p.add(goal.display_name, 'String')} AS d0"]
         raw_where = (
             f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}"
-            f" AND NOT ({self.rolled_visits_events(rolled)})"
+            f" AND {self.unrolled_events(rolled)}"
         )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
@@ -382,9 +420,11 @@ class _Builder:
             f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])} FROM ({rows}){self.group_by()}"
         )
         names = [f"d{i}" for i in range(len(dims))]
+        # A group of no visitor is no row (the goal's, without a completion).
         visitors = (
             f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
             f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
+            f"{' HAVING events_visitors > 0' if names else ''}"
         )
         totals = [m for m in part.metrics if m != "visitors"]
         if not totals:
@@ -434,10 +474,7 @@ class _Builder:
         outside = ""
         if rolled is not None:
             since, until = rolled
-            outside = (
-                f" AND (timestamp >= {until} OR timestamp <= (SELECT max(timestamp)"
-                f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"
-            )
+            outside = f" AND {self.before_or_after(since, until, SESSION_MARGIN)}"
         return (
             f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
