@@ -65,7 +65,7 @@ class _Builder:
         self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
         self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
         self.first_day = self.p.add(
-            query.date_range.start.astimezone(UTC).date().isoformat(), "Date"
+            query.date_range.start.astimezone(UTC).date().isoformat(), "String"
         )
         self.last_day = self.p.add(
             query.date_range.end.astimezone(UTC).date().isoformat(), "String"
@@ -334,50 +334,28 @@ class _Builder:
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return f"SELECT {cols} FROM ({parts})"
 
-    def unrolled_events(self, rolled: Rolled) -> str:
-        """True for an events row of the range whose visit did not start on a rolled-up day
-        (the rows hold the events of those visits: those within VISIT_SPAN of its start).
-        Such an event is after the rolled-up days, or not after the last event of the
-        visits that started before them (their sessions rows: the newest row of a visit
-        has its greatest `timestamp`, so no FINAL), so the other days' events are not
-        read; a visit runs for less than VISIT_SPAN (jetrack.store.rollups)."""
+    def rolled_visits_events(self, rolled: Rolled) -> str:
+        """True for an events row of a visit that started on a rolled-up day (whose rows
+        hold its events: those within VISIT_SPAN of its start)."""
         # The day a visit started is in its id (jetrack.store.ids).
         start = visit_start_sql("session_id")
         lower = self.p.add(int(midnight(rolled.first).timestamp()), "UInt32")
         upper = self.p.add(int(midnight(rolled.after).timestamp()), "UInt32")
         span = int(VISIT_SPAN.total_seconds())
-        _first, _last, since, until = self.rolled_params(rolled)
         return (
-            f"NOT ({start} >= {lower} AND {start} < {upper}"
+            f"{start} >= {lower} AND {start} < {upper}"
             f" AND toUnixTimestamp(timestamp) >= {start}"
-            f" AND toUnixTimestamp(timestamp) < {start} + {span})"
-            f" AND {self.before_or_after(since, until, VISIT_SPAN)}"
-        )
-
-    def before_or_after(self, since: str, until: str, back: timedelta) -> str:
-        """True for an events row at or after `until`, or not after the last event of the
-        visits in the range that started in the `back` before its start or later, and
-        before `since` (placeholders of instants)."""
-        earliest = self.p.add(_ts(self.q.date_range.start - back), "DateTime('UTC')")
-        last = (
-            f"(SELECT max(timestamp) FROM sessions WHERE site_id = {self.site}"
-            f" AND start >= {earliest} AND start < {since} AND timestamp >= {self.start})"
-        )
-        # The same on the day, which the events' sort key has (see base_where).
-        return (
-            f"(timestamp >= {until} OR timestamp <= {last})"
-            f" AND (toDate(timestamp) >= toString(toDate({until}))"
-            f" OR toDate(timestamp) <= toDate({last}))"
+            f" AND toUnixTimestamp(timestamp) < {start} + {span}"
         )
 
     def pages_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """By page: the rolled-up days' visits from their rows, the others from events."""
         first, last, _since, _until = self.rolled_params(rolled)
+        in_rolled = self.rolled_visits_events(rolled)
         raw = (
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
             f" countIf(name = 'pageview') AS pv FROM events"
-            f" WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.unrolled_events(rolled)}"
+            f" WHERE {self.base_where()} AND name != 'engagement' AND NOT ({in_rolled})"
             f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
@@ -404,7 +382,7 @@ class _Builder:
         raw_where = (
             f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}"
-            f" AND {self.unrolled_events(rolled)}"
+            f" AND NOT ({self.rolled_visits_events(rolled)})"
         )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
@@ -474,7 +452,10 @@ class _Builder:
         outside = ""
         if rolled is not None:
             since, until = rolled
-            outside = f" AND {self.before_or_after(since, until, SESSION_MARGIN)}"
+            outside = (
+                f" AND (timestamp >= {until} OR timestamp <= (SELECT max(timestamp)"
+                f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"
+            )
         return (
             f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
