@@ -125,9 +125,9 @@ def test_columns_order_and_pagination() -> None:
         " count() OVER () AS total_rows FROM ("
     )
     assert statement.sql.endswith(
-        " ORDER BY m1 ASC, d0 ASC, d1 ASC LIMIT {p4:UInt32} OFFSET {p5:UInt32}"
+        " ORDER BY m1 ASC, d0 ASC, d1 ASC LIMIT {p6:UInt32} OFFSET {p7:UInt32}"
     )
-    assert (statement.params["p4"], statement.params["p5"]) == (5, 10)
+    assert (statement.params["p6"], statement.params["p7"]) == (5, 10)
 
 
 def test_a_comparison_keeps_the_main_rows_keys_and_all_its_rows() -> None:

@@ -64,12 +64,6 @@ class _Builder:
         self.site = self.p.add(query.site_id, "UInt32")
         self.start = self.p.add(_ts(query.date_range.start), "DateTime('UTC')")
         self.end = self.p.add(_ts(query.date_range.end), "DateTime('UTC')")
-        self.first_day = self.p.add(
-            query.date_range.start.astimezone(UTC).date().isoformat(), "String"
-        )
-        self.last_day = self.p.add(
-            query.date_range.end.astimezone(UTC).date().isoformat(), "String"
-        )
         # Filters on sessions-only dimensions (exit page, entry and exit hostnames) apply to
         # sessions rows (jetrack.stats.rules keeps event dimensions out of their trees),
         # the others to events rows.
@@ -82,9 +76,12 @@ class _Builder:
         # The events' sort key has the day, not the instant: the days bound the granules
         # read (the instants alone do not). Compared as text: a Date would be rewritten to
         # instants (optimize_time_filter_with_preimage), which the key cannot use.
+        span = self.q.date_range
+        first_day = self.p.add(span.start.astimezone(UTC).date().isoformat(), "String")
+        last_day = self.p.add(span.end.astimezone(UTC).date().isoformat(), "String")
         return (
             f"site_id = {self.site} AND timestamp >= {self.start} AND timestamp < {self.end}"
-            f" AND toDate(timestamp) >= {self.first_day} AND toDate(timestamp) <= {self.last_day}"
+            f" AND toDate(timestamp) >= {first_day} AND toDate(timestamp) <= {last_day}"
         )
 
     def visits_in_range(self) -> str:
