@@ -28,7 +28,7 @@ from jetrack.store.job_queue import JobContext
 from jetrack.store.stores import Stores, open_stores
 from tests.conftest import EVENT_BACKENDS, backend_settings
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, roll_up_all, with_dated_ids
-from tests.stats.helpers import at, insert, visit
+from tests.stats.helpers import at, event, insert, visit
 
 NOW = at("2024-03-20 12:00")
 VISIT_METRICS = ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]
@@ -129,6 +129,7 @@ def event_filtered_panels() -> list[dict[str, Any]]:
         {"metrics": ["visitors", "visits"], "dimensions": ["visit:entry_page"]},
         {"metrics": ["visitors", "visits"], "dimensions": ["visit:exit_page"]},
         {"metrics": ["visitors"], "dimensions": ["visit:city_name"]},
+        {"metrics": ["visitors", "events", "conversion_rate"], "dimensions": ["event:goal"]},
     ]  # fmt: skip
 
 
@@ -489,6 +490,102 @@ def test_visits_from_the_day_before_come_from_its_carried_rows(rolled: Stores) -
     ):
         with_rollups, without, used = both_ways(rolled, site, request)
         assert with_rollups == without and used
+
+
+# Site 81, in UTC, days 2024-04-01..05 rolled up but the 5th ("today", at EDGE_NOW): the
+# edges of event filters' rollup reads. A visit from before the range into it, visits
+# across midnight inside it and past its end, a custom event on a page its visit did not
+# view (the page matches, its page goal does not), today's partial day.
+EDGE_SITE = SiteInfo(81, "edges.example", "UTC", (
+    GoalInfo("Signup", event_name="Signup"), GoalInfo("Visit /pricing", page_path="/pricing"),
+    GoalInfo("Visit /", page_path="/"),
+))  # fmt: skip
+EDGE_NOW = at("2024-04-05 12:00")
+EDGE_RANGES = [["2024-04-01", "2024-04-03"], ["2024-04-01", "2024-04-04"],
+               ["2024-04-02", "2024-04-04"], ["2024-04-01", "2024-04-05"],
+               ["2024-04-03", "2024-04-03"], ["2024-04-05", "2024-04-05"]]  # fmt: skip
+EDGE_FILTERS = [
+    ["is", "event:page", ["/pricing"]], ["is", "event:page", ["/"]],
+    ["is", "event:goal", ["Signup"]], ["is", "event:goal", ["Visit /pricing"]],
+    ["is", "event:goal", ["Visit /"]], ["is", "event:name", ["Signup"]],
+]  # fmt: skip
+
+
+def edge_rows() -> list[dict[str, Any]]:
+    site = {"site_id": 81}
+    de, us = {"country_code": "DE", "source": "Google"}, {"country_code": "US"}
+    rows = visit(1, 11, [("2024-03-31 23:50", "/"), ("2024-04-01 00:10", "/pricing")], **site, **de)
+    rows += [event("2024-04-01 00:12", name="Signup", pathname="/pricing", session_id=1,
+                   visitor_id=11, **site, **de)]  # fmt: skip
+    rows += visit(2, 21, [("2024-04-01 10:00", "/")], **site, **us)
+    rows += [event("2024-04-01 10:01", name="Signup", pathname="/pricing", session_id=2,
+                   visitor_id=21, entry_page="/", **site, **us)]  # fmt: skip
+    rows += visit(3, 31, [("2024-04-02 23:55", "/pricing"), ("2024-04-03 00:05", "/")], **site)
+    rows += visit(4, 41, [("2024-04-03 09:00", "/pricing")], **site, **de)
+    rows += [event("2024-04-03 09:02", name="Signup", pathname="/pricing", session_id=4,
+                   visitor_id=41, entry_page="/pricing", **site, **de)]  # fmt: skip
+    rows += visit(5, 42, [("2024-04-03 12:00", "/")], **site, **us)
+    rows += visit(6, 51, [("2024-04-04 23:58", "/pricing"), ("2024-04-05 00:03", "/pricing")],
+                  **site, **us)  # fmt: skip
+    rows += visit(7, 61, [("2024-04-05 10:00", "/pricing"), ("2024-04-05 10:02", "/")], **site)
+    rows += visit(8, 41, [("2024-04-03 15:00", "/")], **site, **de)  # visitor 41 again
+    return with_dated_ids(rows)
+
+
+def test_event_filters_at_the_edges_of_rolled_up_days(rolled: Stores) -> None:
+    insert(rolled, edge_rows())
+    days = [date(2024, 3, 31) + timedelta(days=n) for n in range(5)]
+    for day in days:
+        rollups.build_rollups(rolled.events, day, site_ids=[81], min_visits_per_row=1,
+                              min_filtered_visits=1)  # fmt: skip
+    failures, reads = [], 0
+    for dates in EDGE_RANGES:
+        for condition in EDGE_FILTERS:
+            for request in event_filtered_panels():
+                if "conversion_rate" in request["metrics"] and condition[1] != "event:goal":
+                    continue
+                body = {"site_id": EDGE_SITE.domain, "date_range": dates, "filters": [condition],
+                        **request}  # fmt: skip
+                answers = []
+                for window in (rolled_window, lambda *args: None):
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setattr(engine, "rolled_window", window)
+                        answers.append(run_query(rolled.events, EDGE_SITE, body, now=EDGE_NOW))
+                reads += rolled_window(rolled.events, engine.prepare(
+                    rolled.events, EDGE_SITE, body, now=EDGE_NOW)) is not None  # fmt: skip
+                if answers[0]["results"] != answers[1]["results"]:
+                    failures.append(f"{body}: rollups say {answers[0]['results']},"
+                                    f" tables {answers[1]['results']}")  # fmt: skip
+    assert not failures, "\n".join(failures)
+    assert reads > 100
+    # The page goal counts pageviews only: visit 2's Signup on /pricing is not a view.
+    body = {"date_range": ["2024-04-01", "2024-04-03"], "metrics": ["visitors", "events"]}
+    on_page = {**body, "filters": [["is", "event:page", ["/pricing"]]]}
+    goal = {**body, "filters": [["is", "event:goal", ["Visit /pricing"]]]}
+    page_answer, raw, used = both_ways(rolled, EDGE_SITE, on_page)
+    assert page_answer == raw == [{"dimensions": [], "metrics": [4, 6]}] and used
+    goal_answer, raw, used = both_ways(rolled, EDGE_SITE, goal)
+    assert goal_answer == raw == [{"dimensions": [], "metrics": [3, 3]}] and used
+    # A page goal edited later to another page reads that page's rows.
+    edited = SiteInfo(81, "edges.example", "UTC", (GoalInfo("Visit /pricing", page_path="/"),))
+    answer, raw, used = both_ways(rolled, edited, goal)
+    assert answer == raw == both_ways(rolled, EDGE_SITE, {
+        **body, "filters": [["is", "event:goal", ["Visit /"]]]})[0] and used  # fmt: skip
+    # A day built before the page goals' rows lacks their mark: read from the tables (and
+    # built again by the job).
+    mark = ("DELETE FROM event_rollups WHERE site_id = 81 AND day = '2024-04-02'"
+            " AND filter = 'pageview' AND filter_value = '' AND column = ''")  # fmt: skip
+    rolled.events.command(mark)
+    rollups._forget_lookups(rolled.events)
+    key = ("pageview", "/pricing")
+    assert rollups.event_rolled_days(rolled.events, 81, days[1], days[4], key, ("",)) == [
+        days[1], days[3], days[4]]  # fmt: skip
+    assert date(2024, 4, 2) in rollups.days_to_build(rolled.events, EDGE_NOW)
+    answer, raw, used = both_ways(rolled, EDGE_SITE, goal)
+    assert answer == raw == [{"dimensions": [], "metrics": [3, 3]}]
+    rollups.build_rollups(rolled.events, days[2], site_ids=[81], min_visits_per_row=1,
+                          min_filtered_visits=1)  # fmt: skip
+    assert rollups.event_rolled_days(rolled.events, 81, days[1], days[4], key, ("",)) == days[1:]
 
 
 def test_a_data_dir_from_before_filter_rollups_gets_them(rolled: Stores) -> None:

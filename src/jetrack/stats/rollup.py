@@ -27,7 +27,7 @@ from jetrack.stats.dimensions import DIMENSIONS, on_sessions
 from jetrack.stats.filters import matching_goals
 from jetrack.stats.query import Condition, DateRange, Query, is_event_dimension
 from jetrack.stats.tables import Tables, choose
-from jetrack.store.event_rollups import EVENT_NAME, PAGE
+from jetrack.store.event_rollups import EVENT_NAME, PAGE, PAGEVIEW
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import (
     FROM_HOUR,
@@ -102,8 +102,9 @@ def rollup_filter(query: Query) -> tuple[str, str] | None:
 
 def event_filter(query: Query) -> tuple[str, str] | None:
     """The key of event_rollups (jetrack.store.event_rollups) when the query's one filter
-    is `is` one page (case sensitive), one custom event name, or one goal of a custom
-    event without properties: (PAGE, path) or (EVENT_NAME, name); else None."""
+    is `is` one page (case sensitive), one custom event name, or one goal without
+    properties of a custom event or of one page (no wildcard): (PAGE, path),
+    (EVENT_NAME, name) or (PAGEVIEW, path); else None."""
     if len(query.filters) != 1 or not isinstance(query.filters[0], Condition):
         return None
     tree = query.filters[0]
@@ -114,7 +115,11 @@ def event_filter(query: Query) -> tuple[str, str] | None:
         goals = matching_goals(tree, query.goals)
         if len(goals) != 1 or goals[0].custom_props:
             return None
-        name = goals[0].event_name
+        goal = goals[0]
+        if goal.event_name is None:
+            path = goal.page_path or ""
+            return (PAGEVIEW, path) if path and "*" not in path else None
+        name = goal.event_name
     elif tree.dimension in ("event:page", "event:name") and len(tree.clauses) == 1:
         if not tree.case_sensitive:
             return None
@@ -147,19 +152,32 @@ def visits_from_rollups(query: Query, tables: Tables) -> bool:
 def event_visitors_from_rollups(query: Query, tables: Tables) -> bool:
     """Whether the query, filtered by event_filter, is visitors (and pageviews and events
     of the whole range) of its events, by nothing or one visit column: the visitors of the
-    visits that had a matching event, as the rows of event_rollups count them."""
+    visits that had a matching event, as the rows of event_rollups count them; or by
+    event:goal when the filter is its one goal (the Goals panel: that goal's one row)."""
     if event_filter(query) is None or tables.parts != ["events"]:
         return False
     metrics = tables.metrics_of("events")
     if "visitors" not in metrics or any(m not in ("visitors", *EVENT_TOTALS) for m in metrics):
         return False
-    if not query.dimensions:
+    if not query.dimensions or by_filtered_goal(query):
         return True
     return (
         metrics == ["visitors"]
         and len(query.dimensions) == 1
         and not is_event_dimension(query.dimensions[0])
         and rolled_column(query.dimensions[0]) is not None
+    )
+
+
+def by_filtered_goal(query: Query) -> bool:
+    """Whether the query is by event:goal alone and its one filter is one goal (so its
+    rows are that goal's, if any)."""
+    tree = query.filters[0] if len(query.filters) == 1 else None
+    return (
+        query.dimensions == ("event:goal",)
+        and isinstance(tree, Condition)
+        and tree.dimension == "event:goal"
+        and len(matching_goals(tree, query.goals)) == 1
     )
 
 

@@ -29,7 +29,7 @@ from jetrack.stats.query import (
     conditions,
     is_event_dimension,
 )
-from jetrack.stats.rollup import Rolled, midnight, rolled_column
+from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
 from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
@@ -419,6 +419,10 @@ class _Builder:
         dimension), those of the whole range as totals_rollup_part counts them."""
         first, last, _since, _until = self.rolled_params(rolled)
         dims = self.dims("timestamp")
+        if by_filtered_goal(self.q):
+            # Every matching event completes the one goal: its name is the one group.
+            goal = flt.matching_goals(self.q.filters[0], self.q.goals)[0]  # type: ignore[arg-type]
+            dims = [f"{self.p.add(goal.display_name, 'String')} AS d0"]
         raw_where = (
             f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}"
@@ -438,9 +442,11 @@ class _Builder:
             f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])} FROM ({rows}){self.group_by()}"
         )
         names = [f"d{i}" for i in range(len(dims))]
+        # A group of no visitor is no row (the goal's, without a completion).
         visitors = (
             f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
             f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
+            f"{' HAVING events_visitors > 0' if names else ''}"
         )
         totals = [m for m in part.metrics if m != "visitors"]
         if not totals:

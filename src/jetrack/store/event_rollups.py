@@ -4,9 +4,10 @@ custom event, reads the rows of ('pathname', '/pricing') or ('name', 'Signup') a
 unfiltered one reads visit_rollups.
 
 An event matches ('pathname', P) when it is a pageview or custom event on P (the page
-filter's events), ('name', N) when it is a custom event named N (a goal of that event
-name: keyed by the name, not by a goal, so goals added or edited later read the same
-rows). Per site, UTC day and matching key:
+filter's events), ('pageview', P) when it is a pageview of P (a goal of that page, no
+wildcard), ('name', N) when it is a custom event named N (a goal of that event name:
+keyed by the page or the name, not by a goal, so goals added or edited later read the
+same rows). Per site, UTC day and matching key:
 - by visit column and value (and over all of them, column ''), the visits that started
   that day and had a matching event, with the figures visit_rollups has;
 - on the all-visits row, the matching events of the day itself (visitors, pageviews,
@@ -19,7 +20,9 @@ VISIT_SPAN), so a query reads a day's rows only when all its visits ended in its
 What is not rolled up says so, as in jetrack.store.filter_rollups: a site-day of fewer
 than MIN_FILTERED_VISITS visits, or whose pages are not rolled up, gets (filter '',
 column PRUNED); a key whose rows of a column would hold fewer than MIN_VISITS_PER_ROW
-visits each, (filter, filter_value, PRUNED + column)."""
+visits each, (filter, filter_value, PRUNED + column). The 'pageview' keys came later: a
+site-day built with them has the row (PAGEVIEW, '', column ''), and a day without it
+is read from the tables for them (and built again by the job, days_to_build)."""
 
 from __future__ import annotations
 
@@ -40,11 +43,14 @@ from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, ROLLED_COLUMNS
 
 TABLE = "event_rollups"
 PAGE = "pathname"  # the key of a page's events (pageviews and custom events on it)
+PAGEVIEW = "pageview"  # the key of a page's pageviews (a page goal without wildcard)
 EVENT_NAME = "name"  # the key of a custom event's name
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(FILTER_ROLLUP_COLUMNS)})"
-# (key, value) pairs of an events row: its page, and its name unless a pageview.
+# (key, value) pairs of an events row: its page, and its page again as a pageview or its
+# name as a custom event.
 _KEYS = (
-    f"if(name = 'pageview', [('{PAGE}', pathname)], [('{PAGE}', pathname), ('{EVENT_NAME}', name)])"
+    f"[('{PAGE}', pathname), if(name = 'pageview', ('{PAGEVIEW}', pathname),"
+    f" ('{EVENT_NAME}', name))]"
 )
 
 
@@ -64,12 +70,14 @@ def build_event_rollups(
         " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
     )
     paged = f"site_id IN (SELECT DISTINCT site_id FROM ({visits_of_pages}))"
-    # The site-days' markers: rolled up (column '') or not (column PRUNED).
+    # The site-days' markers: rolled up (column '') or not (column PRUNED), and built
+    # with the PAGEVIEW keys.
     events.command(
-        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '',"
-        f" '', if({big} AND {paged}, '', '{PRUNED}'), '',"
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), marker.1,"
+        f" '', if(marker.1 = '' AND NOT ({big} AND {paged}), '{PRUNED}', ''), '',"
         " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
-        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
+        f" ARRAY JOIN [tuple(''), tuple('{PAGEVIEW}')] AS marker"
+        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC'), marker.1",
         params,
     )
     # The day's events of its visits, once per key they match.
@@ -136,8 +144,10 @@ def event_days(
     remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
 ) -> list[date]:
     """Days in [first, last] whose rows of `columns` (and of all visits) for `key`
-    (filter, value) are rolled up for `site_id`, in order."""
+    (filter, value) are rolled up for `site_id`, in order (for a PAGEVIEW key, built with
+    them: the marker row)."""
     filter_column, value = key
     return filtered_days(
-        events, site_id, first, last, filter_column, columns, remembered, value, TABLE
-    )
+        events, site_id, first, last, filter_column, columns, remembered, value, TABLE,
+        marked=filter_column == PAGEVIEW,
+    )  # fmt: skip

@@ -177,11 +177,20 @@ def filtered_days(
     remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
     filter_value: str = "",
     table: str = "filter_rollups",
+    marked: bool = False,
 ) -> list[date]:
     """Days in [first, last] whose rows of `columns` (and of all visits) for `filter_value`
     of `filter_column` are rolled up for `site_id` in `table` (filter_rollups, or
-    event_rollups, which marks what it leaves out the same way), in order."""
+    event_rollups, which marks what it leaves out the same way), in order; `marked`: only
+    days with the row (filter_column, '', column ''), the mark of a build that wrote the
+    rows of `filter_column` (event_rollups' PAGEVIEW keys)."""
     wanted = tuple(sorted({"", *columns}))
+    mark = " OR filter = {filter:String} AND filter_value = '' AND column = ''" if marked else ""
+    has_mark = (
+        " AND countIf(filter = {filter:String} AND filter_value = '' AND column = '') > 0"
+        if marked
+        else ""
+    )
 
     def lookup() -> list[date]:
         params: dict[str, Any] = {
@@ -194,14 +203,14 @@ def filtered_days(
             f"SELECT day FROM {table} FINAL WHERE site_id = {{site:UInt32}}"
             " AND day >= {first:Date} AND day <= {last:Date} AND (filter = ''"
             " OR filter = {filter:String} AND filter_value IN ('', {value:String})"
-            f" AND column IN ({pruned}))"
+            f" AND column IN ({pruned}){mark})"
             " GROUP BY day HAVING countIf(filter = '' AND column = '') > 0"
-            f" AND countIf(column LIKE '{PRUNED}%') = 0 ORDER BY day",
+            f" AND countIf(column LIKE '{PRUNED}%') = 0{has_mark} ORDER BY day",
             params,
         )
         return [_as_date(row[0]) for row in result.rows]
 
-    key = (table, site_id, first, last, filter_column, filter_value, wanted)
+    key = (table, site_id, first, last, filter_column, filter_value, wanted, marked)
     return remembered(key, lookup)
 
 

@@ -276,8 +276,9 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         # Days whose hour rows have the names of before FROM_HOUR's: likewise.
         f" OR (day IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{ALL}')"
         f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}'))"
-        # ... and before event_rollups (0011).
-        " OR day NOT IN (SELECT DISTINCT day FROM event_rollups))"
+        # ... and before event_rollups (0011), or before its PAGEVIEW keys.
+        " OR day NOT IN (SELECT DISTINCT day FROM event_rollups"
+        f" WHERE filter = '{event_rollups.PAGEVIEW}' AND filter_value = '' AND column = ''))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
