@@ -27,7 +27,7 @@ import struct
 import subprocess
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,25 +137,30 @@ def _code_key() -> int:
     return key
 
 
-def _tree_leaves(database: Path, reader: Any) -> tuple[Any, Any, Any]:
-    """Every leaf of an IPv4 database's search tree that holds a record: its first address,
-    its size in addresses and its record's offset, in address order (numpy arrays)."""
-    import numpy as np
+class _Tree:
+    """An IPv4 database's search tree, read through a mapping of the file."""
 
-    meta = reader.metadata()
-    nodes, record_size = meta.node_count, meta.record_size
-    if meta.ip_version != 4 or record_size not in (24, 28, 32):
-        raise ValueError(f"{database.name} is not an IPv4 database")
-    width = record_size // 4  # bytes of a node: two records
-    with open(database, "rb") as handle:
-        tree = np.frombuffer(handle.read(nodes * width), np.uint8).reshape(nodes, width)
+    def __init__(self, database: Path, reader: Any) -> None:
+        import numpy as np
 
-    def records(of: Any) -> tuple[Any, Any]:
-        b = tree[of].astype(np.uint32)
-        if record_size == 24:
+        meta = reader.metadata()
+        self.nodes, self.record_size = meta.node_count, meta.record_size
+        if meta.ip_version != 4 or self.record_size not in (24, 28, 32):
+            raise ValueError(f"{database.name} is not an IPv4 database")
+        width = self.record_size // 4  # bytes of a node: two records
+        self._tree = np.memmap(database, np.uint8, "r", shape=(self.nodes * width,)).reshape(
+            self.nodes, width
+        )
+
+    def _records(self, of: Any) -> tuple[Any, Any]:
+        """The left and right records of the nodes `of`."""
+        import numpy as np
+
+        b = self._tree[of].astype(np.uint32)
+        if self.record_size == 24:
             left = (b[:, 0] << 16) | (b[:, 1] << 8) | b[:, 2]
             right = (b[:, 3] << 16) | (b[:, 4] << 8) | b[:, 5]
-        elif record_size == 28:
+        elif self.record_size == 28:
             left = ((b[:, 3] >> 4) << 24) | (b[:, 0] << 16) | (b[:, 1] << 8) | b[:, 2]
             right = ((b[:, 3] & 15) << 24) | (b[:, 4] << 16) | (b[:, 5] << 8) | b[:, 6]
         else:
@@ -163,49 +168,88 @@ def _tree_leaves(database: Path, reader: Any) -> tuple[Any, Any, Any]:
             right = (b[:, 4] << 24) | (b[:, 5] << 16) | (b[:, 6] << 8) | b[:, 7]
         return left, right
 
-    level, firsts = np.zeros(1, np.uint32), np.zeros(1, np.uint32)
-    found_firsts, found_depths, found_records = [], [], []
-    for depth in range(32):
-        if not len(level):
-            break
-        chunks = range(0, len(level), 1 << 20)  # bounded temporaries on the wide levels
-        next_level, next_firsts = [], []
-        for chunk in chunks:
-            left, right = records(level[chunk : chunk + (1 << 20)])
+    def by_slash8(self) -> Iterator[tuple[int, Any, Any, Any]]:
+        """For each /8 (0-255): its leaves that hold a record, as `_leaves` gives them. One
+        /8 at a time keeps the build's memory small (the largest /8 has ~5% of them)."""
+        import numpy as np
+
+        tops: list[tuple[int, int]] = []  # (/8, what its record above or at /8 holds)
+
+        def walk(value: int, prefix: int, depth: int) -> None:
+            if depth == 8 or value >= self.nodes:  # a leaf above /8 covers all its /8s
+                tops.extend(
+                    (p, value) for p in range(prefix << (8 - depth), (prefix + 1) << (8 - depth))
+                )
+                return
+            left, right = self._records(np.array([value]))
+            walk(int(left[0]), prefix << 1, depth + 1)
+            walk(int(right[0]), (prefix << 1) | 1, depth + 1)
+
+        walk(0, 0, 0)
+        empty = np.zeros(0, np.uint64)
+        for prefix, value in tops:
+            if value < self.nodes:
+                yield (prefix, *self._leaves(value, prefix << 24, 8))
+            elif value > self.nodes:
+                one = np.array([prefix << 24], np.uint64)
+                yield prefix, one, np.array([1 << 24], np.uint64), np.array([value], np.uint32)
+            else:
+                yield prefix, empty, empty, np.zeros(0, np.uint32)
+
+    def _leaves(self, node: int, first: int, depth: int) -> tuple[Any, Any, Any]:
+        """The leaves below `node` (at `depth`, first address `first`) that hold a record:
+        first address, size in addresses and the record's offset (numpy arrays, in
+        address order), one tree level at a time."""
+        import numpy as np
+
+        level, firsts = np.array([node], np.uint32), np.array([first], np.uint32)
+        found_firsts, found_sizes, found_records = [], [], []
+        for at in range(depth, 32):
+            if not len(level):
+                break
+            left, right = self._records(level)
             values = np.concatenate([left, right])
-            starts = firsts[chunk : chunk + (1 << 20)]
-            starts = np.concatenate([starts, starts | np.uint32(1 << (31 - depth))])
-            inner, data = values < nodes, values > nodes  # == nodes: no record
-            next_level.append(values[inner])
-            next_firsts.append(starts[inner])
+            starts = np.concatenate([firsts, firsts | np.uint32(1 << (31 - at))])
+            inner, data = values < self.nodes, values > self.nodes  # == nodes: no record
             found_firsts.append(starts[data])
             found_records.append(values[data])
-            found_depths.append(np.full(int(data.sum()), depth, np.uint8))
-        level, firsts = np.concatenate(next_level), np.concatenate(next_firsts)
-    if len(level):
-        raise ValueError(f"{database.name}: search tree deeper than 32 bits")
-    first = np.concatenate(found_firsts)
-    order = np.argsort(first, kind="stable")
-    first = first[order].astype(np.uint64)
-    size = np.uint64(1) << (np.uint64(31) - np.concatenate(found_depths)[order].astype(np.uint64))
-    return first, size, np.concatenate(found_records)[order]
+            found_sizes.append(np.full(int(data.sum()), 1 << (31 - at), np.uint64))
+            level, firsts = values[inner], starts[inner]
+        if len(level):
+            raise ValueError("search tree deeper than 32 bits")
+        first_of = np.concatenate(found_firsts).astype(np.uint64)
+        order = np.argsort(first_of, kind="stable")
+        return (
+            first_of[order],
+            np.concatenate(found_sizes)[order],
+            np.concatenate(found_records)[order],
+        )
 
 
-def _ranges(first: Any, size: Any, place: Any) -> tuple[Any, Any]:
-    """The table's ranges from the tree's leaves (sorted, not overlapping): each leaf's
-    first address and place, a range of no place after each leaf that the next leaf does
-    not follow at once (and before the first), neighbours of one place merged, and every
-    /16 block's first address a range start (its place the one that covers it)."""
+def _tree_leaves(database: Path, reader: Any) -> tuple[Any, Any, Any]:
+    """Every leaf of an IPv4 database's search tree that holds a record: its first address,
+    its size in addresses and its record's offset, in address order (numpy arrays)."""
+    import numpy as np
+
+    parts = [leaves for _, *leaves in _Tree(database, reader).by_slash8()]
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _ranges(first: Any, size: Any, place: Any, low: int, high: int) -> tuple[Any, Any]:
+    """The table's ranges of the addresses `low` to `high` (excluded, whole /16 blocks) from
+    the tree's leaves there (sorted, not overlapping): each leaf's first address and place,
+    a range of no place after each leaf that the next leaf does not follow at once (and at
+    `low`), neighbours of one place merged, and every /16 block's first address a range
+    start (its place the one that covers it)."""
     import numpy as np
 
     end = first + size
     gap = np.ones(len(end), bool)
     gap[:-1] = end[:-1] != first[1:]
-    gap &= end < (1 << 32)
-    starts = np.concatenate([np.zeros(1, np.uint64), first, end[gap]])
+    gap &= end < high
+    starts = np.concatenate([np.array([low], np.uint64), first, end[gap]])
     places = np.concatenate([np.zeros(1, np.uint32), place, np.zeros(int(gap.sum()), np.uint32)])
-    del end, gap
-    order = np.argsort(starts, kind="stable")  # 0 goes first: a leaf at 0 overrides it
+    order = np.argsort(starts, kind="stable")  # `low` goes first: a leaf there overrides it
     starts, places = starts[order], places[order]
     last_of_start = np.ones(len(starts), bool)
     last_of_start[:-1] = starts[:-1] != starts[1:]
@@ -213,7 +257,7 @@ def _ranges(first: Any, size: Any, place: Any) -> tuple[Any, Any]:
     changed = np.ones(len(places), bool)
     changed[1:] = places[1:] != places[:-1]
     starts, places = starts[changed], places[changed]
-    blocks = np.arange(_BLOCKS, dtype=np.uint64) << np.uint64(16)
+    blocks = np.arange(low >> 16, high >> 16, dtype=np.uint64) << np.uint64(16)
     covering = places[np.searchsorted(starts, blocks, side="right") - 1]
     missing = ~np.isin(blocks, starts, assume_unique=True)
     starts = np.concatenate([starts, blocks[missing]])
@@ -227,39 +271,55 @@ def build_table(database: Path, out: Path, cities: Callable[[], CityIndex]) -> N
     import maxminddb
     import numpy as np
 
+    place_ids: dict[GeoInfo, int] = {}
+    lows, places = [], []
+    block_ranges = np.zeros(_BLOCKS, np.int64)
     reader = maxminddb.open_database(str(database), maxminddb.MODE_AUTO)
     try:
-        first, size, record = _tree_leaves(database, reader)
-        # Each distinct record, looked up through the database at its first leaf.
-        records, at_leaf, record_of_leaf = np.unique(record, return_index=True, return_inverse=True)
-        place_ids: dict[GeoInfo, int] = {}
-        place_of = np.zeros(len(records), np.uint32)
-        for n, leaf in enumerate(at_leaf.tolist()):
-            found = reader.get(str(ipaddress.IPv4Address(int(first[leaf]))))
-            place = place_of_record(found, cities)
+        tree = _Tree(database, reader)
+        # Each distinct record, looked up through the database at a leaf of it (two walks
+        # of the tree: arrays rather than a dict of a few hundred thousand records).
+        seen = [
+            (offsets, first[at_leaf])
+            for _, first, _, record in tree.by_slash8()
+            for offsets, at_leaf in [np.unique(record, return_index=True)]
+        ]
+        offsets, at_leaf = np.unique(np.concatenate([o for o, _ in seen]), return_index=True)
+        addresses = np.concatenate([a for _, a in seen])[at_leaf]
+        del seen, at_leaf
+        place_of = np.zeros(len(offsets), np.uint32)
+        for n, address in enumerate(addresses.tolist()):
+            place = place_of_record(reader.get(str(ipaddress.IPv4Address(address))), cities)
             if place is not None:
                 place_of[n] = place_ids.setdefault(place, len(place_ids) + 1)
+        del addresses
+        for prefix, first, size, record in tree.by_slash8():
+            leaf_place = place_of[np.searchsorted(offsets, record)]
+            low, high = prefix << 24, (prefix + 1) << 24
+            starts, range_places = _ranges(first, size, leaf_place, low, high)
+            lows.append((starts & np.uint64(0xFFFF)).astype("<u2"))
+            places.append(range_places.astype("<u4"))
+            blocks_here = (starts >> np.uint64(16)).astype(np.int64) - (prefix << 8)
+            block_ranges[prefix << 8 : (prefix + 1) << 8] = np.bincount(blocks_here, minlength=256)
     finally:
         reader.close()
-    starts, range_places = _ranges(first, size, place_of[record_of_leaf])
-    blocks = np.searchsorted(
-        starts, np.arange(_BLOCKS + 1, dtype=np.uint64) << np.uint64(16)
-    ).astype("<u4")
+    blocks = np.concatenate([np.zeros(1, np.int64), np.cumsum(block_ranges)]).astype("<u4")
     texts = ["\t".join(place[:3]).encode() for place in place_ids]
     text_ends = np.cumsum([len(text) for text in texts], dtype=np.uint64).astype("<u4")
     city_ids = np.array([place.city_geoname_id for place in place_ids], "<u4")
     text = b"".join(texts)
     sections = (
         blocks.tobytes(),
-        (starts & np.uint64(0xFFFF)).astype("<u2").tobytes(),
-        range_places.astype("<u4").tobytes(),
+        np.concatenate(lows).tobytes(),
+        np.concatenate(places).tobytes(),
         text_ends.tobytes(),
         city_ids.tobytes(),
     )
     partial = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     try:
         with open(partial, "wb") as handle:
-            handle.write(_HEADER.pack(_MAGIC, FORMAT, len(starts), len(place_ids), len(text)))
+            header = _HEADER.pack(_MAGIC, FORMAT, int(blocks[-1]), len(place_ids), len(text))
+            handle.write(header)
             for section in sections:
                 handle.write(section + bytes(_aligned(len(section)) - len(section)))
             handle.write(text)
