@@ -23,7 +23,7 @@ _AT = {
 }
 
 
-def _record(
+def dbip_record(
     country: str, state: str, city: str, at: tuple[float, float] | None = None
 ) -> dict[str, object]:
     """A record in the layout of the ip-location-db DB-IP city databases."""
@@ -46,35 +46,49 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     (root / "geo").mkdir()
     v4 = MMDBWriter(ip_version=4, database_type="dbip-city-test")
-    v4.insert_network(IPSet(["8.8.8.0/24"]), _record("US", "California", "Mountain View"))
-    v4.insert_network(IPSet(["81.2.69.0/24"]), _record("GB", "England", "London"))
-    v4.insert_network(IPSet(["89.160.20.0/24"]), _record("SE", "Stockholm", "Stockholm"))
+    v4.insert_network(IPSet(["8.8.8.0/24"]), dbip_record("US", "California", "Mountain View"))
+    v4.insert_network(IPSet(["81.2.69.0/24"]), dbip_record("GB", "England", "London"))
+    v4.insert_network(IPSet(["89.160.20.0/24"]), dbip_record("SE", "Stockholm", "Stockholm"))
     v4.insert_network(
         IPSet(["77.88.8.0/24"]),
-        _record("RU", "Moscow", "Moscow (Tsentralnyy administrativnyy okrug)"),
+        dbip_record("RU", "Moscow", "Moscow (Tsentralnyy administrativnyy okrug)"),
     )
-    v4.insert_network(IPSet(["133.242.0.0/24"]), _record("JP", "Tokyo", "Chiyoda City"))
+    v4.insert_network(IPSet(["133.242.0.0/24"]), dbip_record("JP", "Tokyo", "Chiyoda City"))
     # Two German cities named Frankfurt, told apart by where DB-IP puts them; a name
     # GeoNames has far from where DB-IP puts it, and one it lacks: no id.
-    v4.insert_network(IPSet(["5.9.0.0/24"]), _record("DE", "Hesse", "Frankfurt", (50.11, 8.68)))
+    v4.insert_network(IPSet(["5.9.0.0/24"]), dbip_record("DE", "Hesse", "Frankfurt", (50.11, 8.68)))
     v4.insert_network(
-        IPSet(["5.9.1.0/24"]), _record("DE", "Brandenburg", "Frankfurt", (52.34, 14.55))
+        IPSet(["5.9.1.0/24"]), dbip_record("DE", "Brandenburg", "Frankfurt", (52.34, 14.55))
     )
-    v4.insert_network(IPSet(["5.9.2.0/24"]), _record("DE", "Bavaria", "Frankfurt", (48.1, 11.6)))
-    v4.insert_network(IPSet(["5.9.3.0/24"]), _record("DE", "Bavaria", "Nowhereville", (48.1, 11.6)))
     v4.insert_network(
-        IPSet(["5.9.4.0/24"]), _record("DE", "North Rhine-Westphalia", "Köln", (50.94, 6.96))
+        IPSet(["5.9.2.0/24"]), dbip_record("DE", "Bavaria", "Frankfurt", (48.1, 11.6))
+    )
+    v4.insert_network(
+        IPSet(["5.9.3.0/24"]), dbip_record("DE", "Bavaria", "Nowhereville", (48.1, 11.6))
+    )
+    v4.insert_network(
+        IPSet(["5.9.4.0/24"]), dbip_record("DE", "North Rhine-Westphalia", "Köln", (50.94, 6.96))
     )
     v4.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[0]))
     v6 = MMDBWriter(ip_version=6, database_type="dbip-city-test")
-    v6.insert_network(IPSet(["2001:4860:4860::/48"]), _record("US", "California", "Mountain View"))
+    v6.insert_network(
+        IPSet(["2001:4860:4860::/48"]), dbip_record("US", "California", "Mountain View")
+    )
     v6.to_db_file(str(root / "geo" / CITY_DATABASE_FILES[1]))
     return root
 
 
-@pytest.fixture(scope="module")
-def city_lookup(data_dir: Path) -> GeoLookup:
-    lookup = GeoLookup.from_data_dir(data_dir)
+def _databases(data_dir: Path) -> list[Path]:
+    return [data_dir / "geo" / name for name in CITY_DATABASE_FILES]
+
+
+@pytest.fixture(scope="module", params=["database", "range table"])
+def city_lookup(data_dir: Path, request: pytest.FixtureRequest) -> GeoLookup:
+    """Both ways IPv4 addresses are answered: from the city database, and from the range
+    table built from it (IPv6 from the database either way)."""
+    lookup = GeoLookup(_databases(data_dir), range_table=request.param == "range table")
+    lookup.warm_up()
+    assert lookup.wait_for_ranges(120) == (request.param == "range table")
     assert lookup.has_city_data
     return lookup
 
@@ -177,7 +191,7 @@ def test_warm_up_builds_the_city_index_only_with_city_databases(
     without = GeoLookup.from_data_dir(tmp_path / "nowhere")
     without.warm_up()
     assert without._cities is None
-    with_cities = GeoLookup.from_data_dir(data_dir)
+    with_cities = GeoLookup(_databases(data_dir), range_table=False)
     with_cities.warm_up()
     assert with_cities._cities is not None and len(with_cities._cities) > 30_000
     with_cities.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pycountry
 import pytest
 
+from jetrack.enrich import regions
 from jetrack.enrich.regions import country_name, region_code, region_name
 
 
@@ -70,3 +72,24 @@ def test_country_name(code: str, name: str) -> None:
 )
 def test_region_name(code: str, name: str) -> None:
     assert region_name(code) == name
+
+
+@pytest.mark.parametrize("country", ["MZ", "RU", "FR", "US"])
+def test_index_does_not_depend_on_pycountrys_order(
+    country: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pycountry gives a country's subdivisions as a set, in an order that changes from
+    process to process; a spelling two of them share ("Maputo": the province MZ-L and the
+    city MZ-MPM) names the same one whatever the order (the IPv4 range table is built in
+    another process than the one that looks addresses up)."""
+    subdivisions = sorted(
+        pycountry.subdivisions.get(country_code=country),  # type: ignore[no-untyped-call]
+        key=lambda s: s.code,
+    )
+    built = []
+    for order in (subdivisions, subdivisions[::-1]):
+        monkeypatch.setattr(pycountry.subdivisions, "get", lambda order=order, **_: order)
+        built.append(regions._index.__wrapped__(country))
+    assert built[0] == built[1]
+    if country == "MZ":
+        assert built[0]["maputo"] == "MZ-L"

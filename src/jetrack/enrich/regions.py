@@ -198,8 +198,11 @@ def _index(country_code: str) -> dict[str, str]:
         "iso3166-2", pycountry.LOCALES_DIR, languages=["en"], fallback=True
     )
     subdivisions = pycountry.subdivisions.get(country_code=country_code) or []  # type: ignore[no-untyped-call]
-    # Top-level subdivisions first so that "Moskva" the city beats a same-named district.
-    ordered = sorted(subdivisions, key=lambda sub: sub.parent_code is not None)
+    # Top-level subdivisions first so that "Moskva" the city beats a same-named district;
+    # then by code: pycountry gives a set, whose order changes from process to process, and
+    # a spelling two subdivisions share ("Maputo": the province and the city) must name the
+    # same one in every process (the IPv4 range table is built in another).
+    ordered = sorted(subdivisions, key=lambda sub: (sub.parent_code is not None, sub.code))
     index: dict[str, str] = {}
     for sub in ordered:
         for key in _spellings(sub.name, english.gettext(sub.name)):

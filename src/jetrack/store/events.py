@@ -165,9 +165,10 @@ def _engine_config(base: Path, key: bytes | None, memory: EngineMemory | None) -
 
 # The libraries the embedded store loads: chDB's 555 MB one and pyarrow's (Arrow inserts).
 _STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
-# When idle: every shared library's and the geo databases' clean pages (what the next
-# request needs comes back from the page cache).
-_IDLE_MAPPINGS = (".so", ".mmdb")
+# When idle: every shared library's and the geo databases' clean pages (the DB-IP
+# databases, the IPv4 range table): what the next request needs comes back from the page
+# cache.
+_IDLE_MAPPINGS = (".so", ".mmdb", ".ranges")
 _MADV_DONTNEED = 4
 _released_library_pages = False
 
