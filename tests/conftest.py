@@ -25,6 +25,7 @@ import psutil
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.testclient import TestClient
 
+from jetrack.accounts import users
 from jetrack.config import Settings, load_settings
 from jetrack.store.control import ControlStore, migrate_control, open_control_store
 from jetrack.store.datadir import LOCK_NAME
@@ -56,6 +58,17 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+# Argon2id at the product's cost (64 MiB, 3 passes, 4 lanes) takes ~0.2 s of CPU per hash
+# and per check, and the tests make hundreds (every seeded user with a password, every
+# log-in): in the tests' own process passwords are Argon2id at its lowest cost, through the
+# same code. A check reads the cost from the hash, so a `jetrack serve` started on seeded
+# data checks them cheaply too; what it hashes itself is at the product's cost.
+# tests/accounts/test_password_cost.py keeps the product's cost.
+PRODUCT_HASHER = users._hasher
+users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+users.DUMMY_HASH = users._hasher.hash("not a password anyone uses")
 
 
 # Browser assertions wait up to 15 s, not Playwright's 5: with the browser files first on
