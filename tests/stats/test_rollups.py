@@ -539,16 +539,25 @@ def edge_rows() -> list[dict[str, Any]]:
     return with_dated_ids(rows)
 
 
-def test_event_filters_at_the_edges_of_rolled_up_days(rolled: Stores) -> None:
+# Every (range, filter) pair with a third of the panels, so that each (filter, panel) pair
+# is asked over two ranges (all of them took 38 s of CPU); on the ClickHouse server (the
+# same SQL, bound server-side) the widest range, every filter and panel.
+def test_event_filters_at_the_edges_of_rolled_up_days(
+    rolled: Stores, request: pytest.FixtureRequest
+) -> None:
+    embedded = request.node.callspec.params["rolled"] == "embedded"
     insert(rolled, edge_rows())
     days = [date(2024, 3, 31) + timedelta(days=n) for n in range(5)]
     for day in days:
         rollups.build_rollups(rolled.events, day, site_ids=[81], min_visits_per_row=1,
                               min_filtered_visits=1)  # fmt: skip
     failures, reads = [], 0
-    for dates in EDGE_RANGES:
-        for condition in EDGE_FILTERS:
-            for request in event_filtered_panels():
+    ranges = list(enumerate(EDGE_RANGES)) if embedded else [(3, EDGE_RANGES[3])]
+    for r, dates in ranges:
+        for f, condition in enumerate(EDGE_FILTERS):
+            for p, request in enumerate(event_filtered_panels()):
+                if embedded and (r + f + p) % 3:
+                    continue
                 if "conversion_rate" in request["metrics"] and condition[1] != "event:goal":
                     continue
                 body = {"site_id": EDGE_SITE.domain, "date_range": dates, "filters": [condition],
@@ -564,7 +573,7 @@ def test_event_filters_at_the_edges_of_rolled_up_days(rolled: Stores) -> None:
                     failures.append(f"{body}: rollups say {answers[0]['results']},"
                                     f" tables {answers[1]['results']}")  # fmt: skip
     assert not failures, "\n".join(failures)
-    assert reads > 100
+    assert reads > 30
     # The page goal counts pageviews only: visit 2's Signup on /pricing is not a view.
     body = {"date_range": ["2024-04-01", "2024-04-03"], "metrics": ["visitors", "events"]}
     on_page = {**body, "filters": [["is", "event:page", ["/pricing"]]]}
