@@ -555,13 +555,13 @@ def test_event_filters_at_the_edges_of_rolled_up_days(
     ranges = list(enumerate(EDGE_RANGES)) if embedded else [(3, EDGE_RANGES[3])]
     for r, dates in ranges:
         for f, condition in enumerate(EDGE_FILTERS):
-            for p, request in enumerate(event_filtered_panels()):
+            for p, panel in enumerate(event_filtered_panels()):
                 if embedded and (r + f + p) % 3:
                     continue
-                if "conversion_rate" in request["metrics"] and condition[1] != "event:goal":
+                if "conversion_rate" in panel["metrics"] and condition[1] != "event:goal":
                     continue
                 body = {"site_id": EDGE_SITE.domain, "date_range": dates, "filters": [condition],
-                        **request}  # fmt: skip
+                        **panel}  # fmt: skip
                 answers = []
                 for window in (rolled_window, lambda *args: None):
                     with pytest.MonkeyPatch.context() as patch:
