@@ -1,7 +1,7 @@
 """Funnels: how many visitors completed each step of a funnel, in order, within one visit.
 
-A query kind of its own (the rollups hold no order of events, so its steps are read from
-the events table), with the date range and filters of a Stats API query: they are parsed,
+A query kind of its own (the rollups hold no order of events, so it always reads the
+events table), with the date range and filters of a Stats API query: they are parsed,
 optimized and checked by the engine (`engine.prepare`) and become the same WHERE pieces
 (`sql.row_conditions`), so a filter means the same visits here as in every other report.
 
@@ -10,9 +10,6 @@ go through ClickHouse's `windowFunnel` with one condition per step (the goals' o
 conditions, `filters.goal_match_sql`), giving the furthest step the visit reached in
 order; other events may come between steps; events of another visit never continue a
 funnel. A visitor counts at the furthest step any of their visits reached.
-
-Only the events that complete some step go through `windowFunnel` (it skips the others),
-and all visitors are counted apart, mostly from the sessions rows (`everyone_sql`).
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from jetrack.stats.params import Params
 from jetrack.stats.query import Filter, GoalInfo, Query, SiteInfo, conditions, is_event_dimension
 from jetrack.stats.results import echo
 from jetrack.stats.schema import validate_request
-from jetrack.stats.sql import RowConditions, Statement, row_conditions
+from jetrack.stats.sql import Statement, row_conditions
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import VISIT_SPAN
 
@@ -92,9 +89,10 @@ def _on_events(tree: Filter) -> bool:
     return any(is_event_dimension(c.dimension) for c in conditions(tree))
 
 
-def counted_events(rows: RowConditions) -> str:
-    """WHERE of the events a funnel counts: those of the range but engagement pings, of
-    the visits that pass the filters."""
+def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
+    """Visitors by the furthest step reached (0: none), as rows (level, visitors)."""
+    params = Params()
+    rows = row_conditions(query, params)
     in_range = f"{rows.base_where()} AND name != 'engagement'"
     on_visits = [tree for tree in rows.row_trees if not _on_events(tree)]
     on_events = [tree for tree in rows.row_trees if _on_events(tree)]
@@ -106,70 +104,16 @@ def counted_events(rows: RowConditions) -> str:
             f" AND session_id IN (SELECT session_id FROM events"
             f" WHERE {in_range} AND {rows.row_filter(on_events)})"
         )
-    return where + rows.exit_page_clause()
-
-
-def everyone_sql(rows: RowConditions, counted: str) -> str:
-    """The visitors with a counted event (`counted`: its WHERE), exactly: those of the
-    visits that started in the range and pass the filters (a visit's first event is its
-    start), from their sessions rows, and those of the visits that started before it,
-    from their counted events. Fewer rows than all the events, and no rollup: the
-    visitors of several days' rows add up only where their 32-bit ids differ."""
-    visits = f"FROM sessions FINAL WHERE site_id = {rows.site}"
-    started = (
-        f"SELECT visitor_id {visits} AND start >= {rows.start} AND start < {rows.end}"
-        f" AND {rows.visits_filter(rows.q.filters)}"
-    )
-    came_in = f"SELECT visitor_id, session_id {visits} AND start < {rows.start} AND timestamp >= {rows.start}"
-    before = (
-        f"SELECT visitor_id FROM events WHERE {counted} AND (visitor_id, session_id) IN ({came_in})"
-    )
-    return f"SELECT uniqExact(visitor_id) FROM ({started} UNION ALL {before})"
-
-
-# The level of the row of all visitors (`everyone_sql`) among the rows of `statement`.
-EVERYONE = -1
-
-
-def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
-    """Rows (level, visitors): visitors by the furthest step reached, and (EVERYONE, all
-    visitors) when level 0 is not among them.
-
-    Unfiltered, only the events that complete some step are grouped by visit (windowFunnel
-    skips the others, so each visit gets the same level) and all visitors are counted
-    apart (`everyone_sql`): about 0.85x the CPU of grouping every event. Filtered, the
-    filters already narrow the events, the step events are as scattered over the table,
-    and the second count cost more than it saved (docs/benchmarks.md): one pass."""
-    params = Params()
-    rows = row_conditions(query, params)
-    counted = counted_events(rows)
+    where += rows.exit_page_clause()
     steps_sql = ", ".join(goal_match_sql(goal, params) for goal in steps)
-    split = not query.filters
-    fed = counted
-    if split:
-        fed += " AND (" + " OR ".join(goal_match_sql(goal, params) for goal in steps) + ")"
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
-        f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS reached"
-        f" FROM events WHERE {fed} GROUP BY session_id"
+        f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS level"
+        f" FROM events WHERE {where} GROUP BY session_id"
     )
-    entered = " WHERE reached > 0" if split else ""
-    visitors = (
-        f"SELECT visitor_id, max(reached) AS level FROM ({visits}){entered} GROUP BY visitor_id"
-    )
-    sql = f"SELECT toInt8(level) AS level, count() AS visitors FROM ({visitors}) GROUP BY level"
-    if split:
-        sql += f" UNION ALL SELECT toInt8({EVERYONE}), ({everyone_sql(rows, counted)})"
+    visitors = f"SELECT visitor_id, max(level) AS level FROM ({visits}) GROUP BY visitor_id"
+    sql = f"SELECT level, count() FROM ({visitors}) GROUP BY level ORDER BY level"
     return Statement(sql, params.values, 1, ["visitors"])
-
-
-def levels_of(rows: list[tuple[Any, ...]]) -> dict[int, int]:
-    """Visitors by furthest step (0: none) from the rows of `statement`."""
-    levels = {int(level): int(count) for level, count in rows}
-    everyone = levels.pop(EVERYONE, None)
-    if everyone is not None:
-        levels[0] = everyone - sum(levels.values())
-    return levels
 
 
 def percent(part: int, whole: int) -> float:
@@ -235,4 +179,4 @@ def run_funnel(
     validate_request(query_request)
     query = prepare(events, info, query_request, now=now)
     _columns, rows = execute(events, statement(query, steps_of(funnel, info)))
-    return shape(funnel, levels_of(rows), query)
+    return shape(funnel, {int(level): int(count) for level, count in rows}, query)

@@ -679,11 +679,7 @@ def build(
     return Statement(sql, b.p.values, len(dim_names), list(query.metrics))
 
 
-# The pieces row_conditions gives, by a public name.
-RowConditions = _Builder
-
-
-def row_conditions(query: Query, params: Params) -> RowConditions:
+def row_conditions(query: Query, params: Params) -> _Builder:
     """The WHERE pieces of `query` (site, range, filter trees, exit-page visits) for a
     statement that is not a Plan's (jetrack.stats.funnel): the same filters, the same rows."""
     return _Builder(query, params)
