@@ -97,8 +97,12 @@ def roll_up_all(stores: Stores, rows: list[dict[str, Any]]) -> None:
     """Daily rollups of every day with data, with a row for every value (also of every
     filtered value, whatever the site's size)."""
     days = {row["timestamp"].date() for row in rows}
+    # Also cut at Berlin's midnights (BERLIN is the same site in that zone).
+    zones = {SITE_ID: BERLIN.timezone}
     for day in sorted(days | {d - timedelta(days=1) for d in days}):
-        build_rollups(stores.events, day, min_visits_per_row=1, min_filtered_visits=1)
+        build_rollups(
+            stores.events, day, zones=zones, min_visits_per_row=1, min_filtered_visits=1
+        )
 
 
 @contextmanager

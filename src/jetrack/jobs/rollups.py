@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from jetrack.sites.sites import list_sites
 from jetrack.store.job_queue import JobContext
-from jetrack.store.rollups import build_rollups, days_due
+from jetrack.store.rollups import build_rollups, days_due, days_to_cut
 
 
 def run_rollups(context: JobContext) -> None:
     """Roll up the days that are over and not rolled up yet, and again the recent ones
-    whose visits changed since; the job's payload lists the days."""
+    whose visits changed since; then the recent days of sites in a zone off UTC that lack
+    the rows cut at the site's midnights (a site whose zone changed). The job's payload
+    lists the days."""
     events = context.stores.events
-    days = days_due(events, datetime.now(UTC))
+    with context.stores.control.session() as session:
+        zones = {site.id: site.timezone for site in list_sites(session) if site.timezone != "UTC"}
+    now = datetime.now(UTC)
+    days = days_due(events, now)
     for day in days:
         context.stop_point()  # a stopping server waits for one day's build at most
-        build_rollups(events, day)
+        build_rollups(events, day, zones=zones)
+    cut = days_to_cut(events, zones, now)
+    for day, site_ids in cut:
+        context.stop_point()
+        build_rollups(events, day, site_ids=site_ids, zones=zones)
     context.payload["days"] = [day.isoformat() for day in days]
+    context.payload["cut_days"] = [day.isoformat() for day, _ in cut]

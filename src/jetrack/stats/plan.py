@@ -27,7 +27,6 @@ from jetrack.stats.rollup import (
     event_visitors_from_rollups,
     graph_from_rollups,
     inline_percentage,
-    midnight,
     of_all_visits,
     pages_from_rollups,
     totals_from_rollups,
@@ -161,11 +160,12 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
     if rolled is None:
         return _tables_part(name, metrics, query, tables)
     span = query.date_range
-    covered = span.start == midnight(rolled.first) and span.end == midnight(rolled.after)
+    # Rolled-up days and cut rows (Rolled.start_cut, end_cut) hold the whole range.
+    covered = span.start == rolled.start and span.end == rolled.end
     if name == "sessions" and visits_from_rollups(query, tables):
-        # With the carried rows of the day before, no sessions row is needed when the
-        # rolled-up days reach the end of the range.
-        no_rows = rolled.carry and span.end <= midnight(rolled.after)
+        # With the carried rows of the day before (or its rows cut where the range starts),
+        # no sessions row is needed when the rows read reach the end of the range.
+        no_rows = (rolled.carry or rolled.start_cut is not None) and span.end <= rolled.end
         with_total = inline_percentage(query, tables, rolled)
         return Part(name, metrics, "visit_rollups", not no_rows, with_total)
     if name == "events":

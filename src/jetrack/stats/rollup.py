@@ -32,9 +32,13 @@ from jetrack.store.events import EventStore
 from jetrack.store.rollups import (
     FROM_HOUR,
     ROLLED_COLUMNS,
+    VISIT_SPAN,
     carried_from,
+    cut_rolled,
+    day_cut,
     event_rolled_days,
     filtered_rolled_days,
+    quiet,
     rolled_days,
 )
 from jetrack.store.schema import FILTERED_COLUMNS
@@ -59,10 +63,29 @@ class Rolled:
     filter: tuple[str, str] | None = None
     # `filter` is a key of event_rollups (event_filter), not a column of filter_rollups.
     of_events: bool = False
+    # The range starts this many seconds into the day before `first` (a site-local
+    # midnight): that day's part comes from its rows cut there (FROM_CUT, and PAST_CUT of
+    # the day before it; the hour rows for events), or is known to hold no visit.
+    start_cut: int | None = None
+    # The range ends this many seconds into the day after `last`: its part before that
+    # from the day's BEFORE_CUT rows (the hour rows for events), or known to be empty.
+    end_cut: int | None = None
 
     @property
     def after(self) -> date:
         return self.last + timedelta(days=1)
+
+    @property
+    def start(self) -> datetime:
+        """The instant the rows read begin (the rolled days' or the start cut's)."""
+        if self.start_cut is None:
+            return midnight(self.first)
+        return midnight(self.first) - timedelta(days=1) + timedelta(seconds=self.start_cut)
+
+    @property
+    def end(self) -> datetime:
+        """The instant the rows read end."""
+        return midnight(self.after) + timedelta(seconds=self.end_cut or 0)
 
     @property
     def carried_day(self) -> date:
@@ -269,6 +292,28 @@ class Wanted:
     carry: bool
     filter: tuple[str, str] | None = None
     of_events: bool = False  # `filter` is a key of event_rollups
+    # The cuts of the partial UTC days at the range's ends (site-local midnights), when
+    # the query could read their cut rows (edge_cuts).
+    start_cut: int | None = None
+    end_cut: int | None = None
+
+
+def edge_cuts(query: Query) -> tuple[int | None, int | None]:
+    """The cuts (jetrack.store.rollups.day_cut) of the range's partial UTC days, when it
+    starts and ends at site-local midnights whose UTC days are cut there; (None, None)
+    when it does not, or a day is not cut on the hour."""
+    span = query.date_range
+    start, end = span.start.astimezone(UTC), span.end.astimezone(UTC)
+    cuts: list[int | None] = []
+    for moment in (start, end):
+        seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
+        if seconds == 0:
+            cuts.append(None)
+        elif day_cut(span.timezone, moment.date()) == seconds:
+            cuts.append(seconds)
+        else:
+            return None, None
+    return cuts[0], cuts[1]
 
 
 def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
@@ -303,8 +348,13 @@ def wanted(query: Query, tables: Tables | None = None) -> Wanted | None:
         ended = query.date_range.end
     # Filtered, the visits of the day before that went on into the range are read from
     # the sessions table (filter_rollups has no carried rows).
-    return Wanted(first, last, column or "", ended, by_visits and only is None and key is None,
-                  only or key, key is not None)  # fmt: skip
+    unfiltered_rows = only is None and key is None
+    # Cut rows: of all visits (no filter), for visits, the main graph and the totals.
+    cuts: tuple[int | None, int | None] = (None, None)
+    if unfiltered_rows and not query.filters and not by_pages and not of_events:
+        cuts = edge_cuts(query)
+    return Wanted(first, last, column or "", ended, by_visits and unfiltered_rows,
+                  only or key, key is not None, *cuts)  # fmt: skip
 
 
 def longest_run(days: list[date]) -> tuple[date, date] | None:
@@ -347,7 +397,39 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    return Rolled(run[0], run[1], carry, want.filter, want.of_events)
+    start_cut, end_cut = None, None
+    if (want.start_cut or want.end_cut) and run == (want.first, want.last):
+        start_cut, end_cut = _edges(events, query, want)
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events, start_cut, end_cut)
+
+
+def _edges(events: EventStore, query: Query, want: Wanted) -> tuple[int | None, int | None]:
+    """The cuts of the range's partial days when every one of them can be read from cut
+    rows (or holds no visit): else (None, None), and the tables are read for them."""
+    site, span = query.site_id, query.date_range
+    column = "" if want.column == FROM_HOUR else want.column
+    if want.start_cut is not None:
+        day = want.first - timedelta(days=1)
+        start = span.start.astimezone(UTC)
+        # Visits of the day before it that went on past the start (PAST_CUT rows there).
+        before = day - timedelta(days=1)
+        past = cut_rolled(events, site, before, column, f"past:{want.start_cut}") or quiet(
+            events, site, start - timedelta(days=1), midnight(day), start
+        )
+        own = cut_rolled(events, site, day, column, f"from:{want.start_cut}") or quiet(
+            events, site, start - VISIT_SPAN, midnight(want.first), start
+        )
+        if not (past and own):
+            return None, None
+    if want.end_cut is not None:
+        day = want.last + timedelta(days=1)
+        end = span.end.astimezone(UTC)
+        if not (
+            cut_rolled(events, site, day, column, f"from:{want.end_cut}")
+            or quiet(events, site, midnight(day) - VISIT_SPAN, end, midnight(day))
+        ):
+            return None, None
+    return want.start_cut, want.end_cut
 
 
 def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> list[date]:

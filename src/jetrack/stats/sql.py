@@ -31,7 +31,15 @@ from jetrack.stats.query import (
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
 from jetrack.store.ids import visit_start_sql
-from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
+from jetrack.store.rollups import (
+    BEFORE_CUT,
+    BEFORE_HOUR,
+    CARRIED,
+    FROM_CUT,
+    FROM_HOUR,
+    PAST_CUT,
+    VISIT_SPAN,
+)
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).
@@ -244,6 +252,8 @@ class _Builder:
         first, last, since, until = self.rolled_params(rolled)
         if rolled.carry:
             since = self.p.add(f"{rolled.carried_day.isoformat()} 00:00:00", "DateTime('UTC')")
+        if rolled.end_cut is not None:  # the visits before the end cut: from its rows
+            until = self.p.add(_ts(rolled.end), "DateTime('UTC')")
         dims = self.dims("start", sessions=True)
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
         column = column or ""
@@ -262,17 +272,24 @@ class _Builder:
             f"{self.rollup_rows(rolled)} AND (column IN ({wanted}) AND day >= {first}"
             f" AND day <= {last}"
         )
+        # The rows of all visits (column ALL) of each kind read: a percentage's total.
+        alls = [""]
         if rolled.carry:
             carried = ", ".join(self.p.add(CARRIED + c, "String") for c in columns)
             day = self.p.add(rolled.carried_day.isoformat(), "Date")
             rows_where += f" OR column IN ({carried}) AND day = {day}"
+            alls.append(CARRIED)
+        for prefix, on_day in self.cut_rows(rolled):
+            cut = ", ".join(self.p.add(prefix + c, "String") for c in columns)
+            rows_where += f" OR column IN ({cut}) AND day = {self.p.add(on_day, 'Date')}"
+            alls.append(prefix)
         rows_where += ")"
         cols = [f"{METRICS[m].rollup} AS sessions_{m}" for m in metrics]
         # The rollup rows' `value` under the column's name, which the dimension's SQL reads.
         named = [f"value AS {column}"] if column else []
         totals = ""
         if with_total:
-            totals = f"column IN ({self.p.add('', 'String')}, {self.p.add(CARRIED, 'String')})"
+            totals = f"column IN ({', '.join(self.p.add(a, 'String') for a in alls)})"
         if no_raw:
             # One SELECT over the rows, the partial sums' names for their columns: each
             # subquery level costs ClickHouse ~1 ms of analysis and planning per statement.
@@ -312,6 +329,32 @@ class _Builder:
             f" FROM ({raw} UNION ALL {from_rollups}) GROUP BY is_total, d0 QUALIFY NOT is_total"
         )
 
+    def cut_rows(self, rolled: Rolled) -> list[tuple[str, str]]:
+        """(column prefix, day) of the cut rows of visits that the range's partial days
+        read (jetrack.store.rollups: FROM_CUT, PAST_CUT, BEFORE_CUT)."""
+        out: list[tuple[str, str]] = []
+        if rolled.start_cut is not None:
+            day = rolled.first - timedelta(days=1)
+            out.append((f"{FROM_CUT}{rolled.start_cut}:", day.isoformat()))
+            out.append((f"{PAST_CUT}{rolled.start_cut}:", (day - timedelta(days=1)).isoformat()))
+        if rolled.end_cut is not None:
+            out.append((f"{BEFORE_CUT}{rolled.end_cut}:", rolled.after.isoformat()))
+        return out
+
+    def cut_hours(self, rolled: Rolled) -> str:
+        """` OR ...`: the hour rows of the range's partial days (the events of the first
+        from its start, of the last before its end), for the main graph and the totals."""
+        out = ""
+        if rolled.start_cut is not None:
+            day = self.p.add((rolled.first - timedelta(days=1)).isoformat(), "Date")
+            hour = self.p.add(str(rolled.start_cut // 3600), "String")
+            out += f" OR column = '{FROM_HOUR}' AND day = {day} AND value = {hour}"
+        if rolled.end_cut is not None:
+            day = self.p.add(rolled.after.isoformat(), "Date")
+            hour = self.p.add(str(rolled.end_cut // 3600), "String")
+            out += f" OR column = '{BEFORE_HOUR}' AND day = {day} AND value = {hour}"
+        return out
+
     def graph_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Visitors by UTC day: rolled-up days from their rows, the others from events."""
         first, last, since, until = self.rolled_params(rolled)
@@ -336,9 +379,9 @@ class _Builder:
             )
             rows = (
                 f"(WITH {split} AS split SELECT toString({local_day}) AS d0, event_visitors AS v"
-                f" FROM {self.rollup_rows(rolled)} AND column IN ('{FROM_HOUR}', '{BEFORE_HOUR}')"
+                f" FROM {self.rollup_rows(rolled)} AND (column IN ('{FROM_HOUR}', '{BEFORE_HOUR}')"
                 f" AND day >= {first} AND day <= {last}"
-                " AND value = toString(toHour(split, 'UTC')))"
+                f" AND value = toString(toHour(split, 'UTC')){self.cut_hours(rolled)}))"
             )
         # Hour rows of hours without events are rows of 0: not a day with visitors.
         if not part.reads_tables and self.q.timezone == "UTC":
@@ -370,8 +413,8 @@ class _Builder:
         named = "" if part.reads_tables else "events_"
         rows = (
             f"SELECT {', '.join(f'sum({counts[m][1]}) AS {named}{m}' for m in metrics)}"
-            f" FROM {self.rollup_rows(rolled)} AND column = ''"
-            f" AND day >= {first} AND day <= {last}"
+            f" FROM {self.rollup_rows(rolled)} AND (column = ''"
+            f" AND day >= {first} AND day <= {last}{self.cut_hours(rolled)})"
         )
         if not part.reads_tables:
             return rows
