@@ -100,9 +100,7 @@ def roll_up_all(stores: Stores, rows: list[dict[str, Any]]) -> None:
     # Also cut at Berlin's midnights (BERLIN is the same site in that zone).
     zones = {SITE_ID: BERLIN.timezone}
     for day in sorted(days | {d - timedelta(days=1) for d in days}):
-        build_rollups(
-            stores.events, day, zones=zones, min_visits_per_row=1, min_filtered_visits=1
-        )
+        build_rollups(stores.events, day, zones=zones, min_visits_per_row=1, min_filtered_visits=1)
 
 
 @contextmanager

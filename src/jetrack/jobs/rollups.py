@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jetrack.sites.sites import list_sites
+from jetrack.store.cut_rollups import days_to_cut
 from jetrack.store.job_queue import JobContext
-from jetrack.store.rollups import build_rollups, days_due, days_to_cut
+from jetrack.store.rollups import DAYS_PER_RUN, build_rollups, days_due
 
 
 def run_rollups(context: JobContext) -> None:
@@ -22,7 +23,7 @@ def run_rollups(context: JobContext) -> None:
     for day in days:
         context.stop_point()  # a stopping server waits for one day's build at most
         build_rollups(events, day, zones=zones)
-    cut = days_to_cut(events, zones, now)
+    cut = days_to_cut(events, zones, now, DAYS_PER_RUN)
     for day, site_ids in cut:
         context.stop_point()
         build_rollups(events, day, site_ids=site_ids, zones=zones)

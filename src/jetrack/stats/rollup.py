@@ -27,6 +27,7 @@ from jetrack.stats.dimensions import DIMENSIONS, on_sessions
 from jetrack.stats.filters import matching_goals
 from jetrack.stats.query import Condition, DateRange, Query, is_event_dimension
 from jetrack.stats.tables import Tables, choose
+from jetrack.store.cut_rollups import day_cut
 from jetrack.store.event_rollups import EVENT_NAME, PAGE, PAGEVIEW
 from jetrack.store.events import EventStore
 from jetrack.store.rollups import (
@@ -35,7 +36,6 @@ from jetrack.store.rollups import (
     VISIT_SPAN,
     carried_from,
     cut_rolled,
-    day_cut,
     event_rolled_days,
     filtered_rolled_days,
     quiet,

@@ -30,16 +30,9 @@ from jetrack.stats.query import (
     is_event_dimension,
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
+from jetrack.store.cut_rollups import BEFORE_CUT, FROM_CUT, PAST_CUT
 from jetrack.store.ids import visit_start_sql
-from jetrack.store.rollups import (
-    BEFORE_CUT,
-    BEFORE_HOUR,
-    CARRIED,
-    FROM_CUT,
-    FROM_HOUR,
-    PAST_CUT,
-    VISIT_SPAN,
-)
+from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
 # A visit is in a range when it has an event in it; its row in the sessions table is
 # looked up from this long before the range starts (a visit longer than that is cut).

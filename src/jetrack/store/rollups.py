@@ -13,10 +13,10 @@ import threading
 import time as clock
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from jetrack.store import event_rollups
+from jetrack.store.cut_rollups import CUTS, build_cut_rows
 from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.filter_rollups import (
     MIN_FILTERED_VISITS,
@@ -34,20 +34,6 @@ CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
 # named from_hour/before_hour: no query reads them, and the job builds their days again.
 FROM_HOUR = "hours_from"
 BEFORE_HOUR = "hours_before"
-# Rows of the visits of a day cut at a site-local midnight (`cut`: seconds after the UTC
-# day's midnight, a whole number of hours), for a site whose zone is off UTC: a range of
-# local days then reads them for its two partial UTC days instead of the tables. Columns
-# f"{PREFIX}{cut}:{column}", each written for the columns the day has rows of:
-# FROM_CUT, the visits with an event at or after the cut (a range that starts there);
-# BEFORE_CUT, those that started before it (a range that ends there); PAST_CUT, with the
-# next day's cut, those that started at or after it and went on past the next day's cut
-# (a range that starts at the next day's cut counts them: it reads visits that started up
-# to a day before it). CUTS marks a site-day built with them: value f"from:{cut}" (also:
-# its hour rows count pageviews and events) and f"past:{next day's cut}".
-FROM_CUT = "from@"
-BEFORE_CUT = "before@"
-PAST_CUT = "past@"
-CUTS = "@cuts"
 DAILY_ID_LIMIT = COOKIE_ID_FLAG  # daily ids are 32-bit; cookie-mode and older ids are not
 # A column is rolled up for a site-day only if its rows hold this many visits each on
 # average: else (a small site's cities, say) the rows take about the room of the visits
@@ -127,25 +113,6 @@ def _pairs(prefix: str) -> str:
         + ", ".join([f"('{prefix}', '')", *(f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS)])
         + "]"
     )
-
-
-def day_cut(zone: str, day: date) -> int | None:
-    """Where UTC day `day` is cut by a midnight of `zone` (its last one that day), in seconds
-    after the day's UTC midnight, when it is a whole number of hours past it (else None:
-    the site's days are the UTC days, or not cut on the hour)."""
-    if zone == "UTC":
-        return None
-    tz = ZoneInfo(zone)
-    late = datetime.combine(day, time(23, 59, 59), UTC).astimezone(tz)
-    local = datetime.combine(late.date(), time(), tz).astimezone(UTC)
-    seconds = int((local - datetime.combine(day, time(), UTC)).total_seconds())
-    return seconds if 0 < seconds < 86400 and seconds % 3600 == 0 else None
-
-
-def site_cuts(zones: Mapping[int, str], day: date) -> dict[int, int]:
-    """The cut of `day` (day_cut) of each site (site id -> its zone) that has one."""
-    cuts = {site: day_cut(zone, day) for site, zone in zones.items()}
-    return {site: cut for site, cut in cuts.items() if cut is not None}
 
 
 def build_rollups(
@@ -289,7 +256,7 @@ def build_rollups(
         params | {"day": day.isoformat()},
     )
     if zones:
-        _build_cuts(events, day, params, zones, scope, sites, daily)
+        build_cut_rows(events, day, params, zones, scope, sites, daily)
     build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
     event_rollups.build_event_rollups(
         events, params | {"day": day.isoformat()}, scope, sites, daily, visits
@@ -315,81 +282,6 @@ def build_rollups(
     _forget_lookups(events)
 
 
-def _cut_pairs(prefix: str, cut: str = "cut") -> str:
-    """SQL array of (column name, value, the day's column) of a sessions row, the names
-    f"{prefix}{cut}:{column}" (`cut`: the column of the SELECT that holds the row's cut)."""
-    named = [("", "''"), *((c, c) for c in ROLLED_COLUMNS)]
-    return (
-        "["
-        + ", ".join(f"(concat('{prefix}', toString({cut}), ':{c}'), {v}, '{c}')" for c, v in named)
-        + "]"
-    )
-
-
-def _build_cuts(
-    events: EventStore,
-    day: date,
-    params: dict[str, object],
-    zones: Mapping[int, str],
-    scope: str,
-    sites: str,
-    daily: str,
-) -> None:
-    """The rows of `day` cut at its sites' local midnights (FROM_CUT, BEFORE_CUT, PAST_CUT)
-    for the columns the day has rows of in this build, and their CUTS marks."""
-    cuts = site_cuts(zones, day)
-    next_cuts = site_cuts(zones, day + timedelta(days=1))
-    if not cuts and not next_cuts:
-        return
-    at = {
-        "cut_sites": sorted(cuts), "cuts": [cuts[s] for s in sorted(cuts)],
-        "next_sites": sorted(next_cuts), "next_cuts": [next_cuts[s] for s in sorted(next_cuts)],
-        "day": day.isoformat(),
-    }  # fmt: skip
-    # The row's site's cut (0: none).
-    cut_of = "arrayElement({cuts:Array(UInt32)}, indexOf({cut_sites:Array(UInt32)}, site_id))"
-    next_of = (
-        "arrayElement({next_cuts:Array(UInt32)}, indexOf({next_sites:Array(UInt32)}, site_id))"
-    )
-    first = "{first:DateTime('UTC')}"
-    pieces = (
-        "arrayConcat("
-        f"if(cut > 0 AND timestamp >= {first} + cut, {_cut_pairs(FROM_CUT)}, []),"
-        f" if(cut > 0 AND start < {first} + cut, {_cut_pairs(BEFORE_CUT)}, []),"
-        f" if(next_cut > 0 AND start >= {first} + next_cut"
-        f" AND timestamp >= {{next:DateTime('UTC')}} + next_cut,"
-        f" {_cut_pairs(PAST_CUT, 'next_cut')}, []))"
-    )
-    kept = (
-        "(site_id, pair.3) IN (SELECT site_id, column FROM visit_rollups"
-        " WHERE day = {day:Date} AND built_at = {built:DateTime('UTC')})"
-    )
-    rows = (
-        "SELECT site_id, visitor_id, start, timestamp, is_bounce, pageviews, duration,"
-        f" {', '.join(ROLLED_COLUMNS)}, {cut_of} AS cut, {next_of} AS next_cut FROM sessions FINAL"
-        f" WHERE {scope}{sites} AND {daily}"
-        " AND (has({cut_sites:Array(UInt32)}, site_id) OR has({next_sites:Array(UInt32)}, site_id))"
-    )
-    events.command(
-        f"{_INSERT} SELECT site_id, {{day:Date}}, pair.1, pair.2, uniqExact(visitor_id), count(),"
-        " sum(is_bounce), sum(pageviews), sum(duration), 0, 0, 0, 0, {built:DateTime('UTC')}"
-        f" FROM ({rows}) ARRAY JOIN {pieces} AS pair WHERE {kept}"
-        " GROUP BY site_id, pair.1, pair.2",
-        params | at,
-    )
-    marks = (
-        f"arrayConcat(if({cut_of} > 0, [concat('from:', toString({cut_of}))], []),"
-        f" if({next_of} > 0, [concat('past:', toString({next_of}))], []))"
-    )
-    events.command(
-        f"{_INSERT} SELECT site_id, day, '{CUTS}', mark, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
-        " {built:DateTime('UTC')} FROM visit_rollups ARRAY JOIN "
-        f"{marks} AS mark WHERE day = {{day:Date}} AND column = '{ALL}'"
-        " AND built_at = {built:DateTime('UTC')}",
-        params | at,
-    )
-
-
 def days_to_build(events: EventStore, now: datetime) -> list[date]:
     """Days with visits, over and settled, not rolled up yet; newest first."""
     last = (now - SETTLE).date() - timedelta(days=1)
@@ -409,36 +301,6 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
     return [_as_date(row[0]) for row in result.rows]
-
-
-def days_to_cut(
-    events: EventStore, zones: Mapping[int, str], now: datetime
-) -> list[tuple[date, list[int]]]:
-    """Rolled-up days of the last DAYS_PER_RUN whose rows of sites of `zones` (site id ->
-    time zone) lack the cuts of the site's zone (a site whose zone changed, a day built
-    again without zones): (day, those sites), newest first."""
-    cut_sites = {site: zone for site, zone in zones.items() if zone != "UTC"}
-    if not cut_sites:
-        return []
-    result = events.query(
-        f"SELECT site_id, day, groupArrayIf(value, column = '{CUTS}') FROM visit_rollups FINAL"
-        " WHERE site_id IN {sites:Array(UInt32)} AND day >= {since:Date}"
-        f" AND column IN ('{ALL}', '{CUTS}') GROUP BY site_id, day"
-        f" HAVING countIf(column = '{ALL}') > 0",
-        {
-            "sites": sorted(cut_sites),
-            "since": (now - timedelta(days=DAYS_PER_RUN)).date().isoformat(),
-        },
-    )
-    due: dict[date, list[int]] = {}
-    for site, value, marks in result.rows:
-        day = _as_date(value)
-        cut, next_cut = (day_cut(cut_sites[int(site)], d) for d in (day, day + timedelta(days=1)))
-        wanted = {f"from:{cut}"} if cut is not None else set()
-        wanted |= {f"past:{next_cut}"} if next_cut is not None else set()
-        if not wanted <= set(marks):
-            due.setdefault(day, []).append(int(site))
-    return sorted(((day, sorted(sites)) for day, sites in due.items()), reverse=True)
 
 
 def days_to_refresh(events: EventStore, now: datetime) -> list[date]:
