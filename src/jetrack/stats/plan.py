@@ -160,12 +160,14 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
     if rolled is None:
         return _tables_part(name, metrics, query, tables)
     span = query.date_range
-    # Rolled-up days and cut rows (Rolled.start_cut, end_cut) hold the whole range.
-    covered = span.start == rolled.start and span.end == rolled.end
+    # Rolled-up days and the hour rows of the partial days (Rolled.cut_events) hold the
+    # whole range of events.
+    covered = (span.start, span.end) == rolled.reach(events=True)
     if name == "sessions" and visits_from_rollups(query, tables):
         # With the carried rows of the day before (or its rows cut where the range starts),
         # no sessions row is needed when the rows read reach the end of the range.
-        no_rows = (rolled.carry or rolled.start_cut is not None) and span.end <= rolled.end
+        start_cut = rolled.cut_visits and rolled.start_cut is not None
+        no_rows = (rolled.carry or start_cut) and span.end <= rolled.reach(events=False)[1]
         with_total = inline_percentage(query, tables, rolled)
         return Part(name, metrics, "visit_rollups", not no_rows, with_total)
     if name == "events":

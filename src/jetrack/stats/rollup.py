@@ -65,11 +65,15 @@ class Rolled:
     of_events: bool = False
     # The range starts this many seconds into the day before `first` (a site-local
     # midnight): that day's part comes from its rows cut there (FROM_CUT, and PAST_CUT of
-    # the day before it; the hour rows for events), or is known to hold no visit.
+    # the day before it; the hour rows for events), or is known to hold none.
     start_cut: int | None = None
     # The range ends this many seconds into the day after `last`: its part before that
     # from the day's BEFORE_CUT rows (the hour rows for events), or known to be empty.
     end_cut: int | None = None
+    # Whether the cuts are read for visits (the sessions part), and for events (the main
+    # graph and the totals, from the hour rows): else those read the tables there.
+    cut_visits: bool = False
+    cut_events: bool = False
 
     @property
     def after(self) -> date:
@@ -86,6 +90,12 @@ class Rolled:
     def end(self) -> datetime:
         """The instant the rows read end."""
         return midnight(self.after) + timedelta(seconds=self.end_cut or 0)
+
+    def reach(self, events: bool) -> tuple[datetime, datetime]:
+        """The instants the rows of visits (or, `events`, of events) read begin and end."""
+        if self.cut_events if events else self.cut_visits:
+            return self.start, self.end
+        return midnight(self.first), midnight(self.after)
 
     @property
     def carried_day(self) -> date:
@@ -397,39 +407,52 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    start_cut, end_cut = None, None
+    cuts: tuple[int | None, int | None, bool, bool] = (None, None, False, False)
     if (want.start_cut or want.end_cut) and run == (want.first, want.last):
-        start_cut, end_cut = _edges(events, query, want)
-    return Rolled(run[0], run[1], carry, want.filter, want.of_events, start_cut, end_cut)
+        cuts = _edges(events, query, want)
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events, *cuts)
 
 
-def _edges(events: EventStore, query: Query, want: Wanted) -> tuple[int | None, int | None]:
-    """The cuts of the range's partial days when every one of them can be read from cut
-    rows (or holds no visit): else (None, None), and the tables are read for them."""
+def _edges(
+    events: EventStore, query: Query, want: Wanted
+) -> tuple[int | None, int | None, bool, bool]:
+    """The cuts of the range's partial days, and whether every one of them can be read
+    from cut rows (or holds nothing) for visits and for events; the tables are read for
+    the partial days of what cannot."""
     site, span = query.site_id, query.date_range
     column = "" if want.column == FROM_HOUR else want.column
+    visits = events_ok = True
     if want.start_cut is not None:
         day = want.first - timedelta(days=1)
         start = span.start.astimezone(UTC)
+        mark = f"from:{want.start_cut}"
         # Visits of the day before it that went on past the start (PAST_CUT rows there).
-        before = day - timedelta(days=1)
-        past = cut_rolled(events, site, before, column, f"past:{want.start_cut}") or quiet(
-            events, site, start - timedelta(days=1), midnight(day), start
+        past = cut_rolled(events, site, day - timedelta(days=1), column, f"past:{want.start_cut}")
+        visits = (
+            past or quiet(events, site, start - timedelta(days=1), midnight(day), start)
+        ) and (
+            cut_rolled(events, site, day, column, mark)
+            or quiet(events, site, midnight(day), midnight(want.first), start)
         )
-        own = cut_rolled(events, site, day, column, f"from:{want.start_cut}") or quiet(
+        events_ok = cut_rolled(events, site, day, "", mark) or quiet(
             events, site, start - VISIT_SPAN, midnight(want.first), start
         )
-        if not (past and own):
-            return None, None
     if want.end_cut is not None:
         day = want.last + timedelta(days=1)
         end = span.end.astimezone(UTC)
-        if not (
-            cut_rolled(events, site, day, column, f"from:{want.end_cut}")
+        mark = f"from:{want.end_cut}"
+        # Visits that started before the end (BEFORE_CUT); events before it (hour rows).
+        visits = visits and (
+            cut_rolled(events, site, day, column, mark)
+            or quiet(events, site, midnight(day), end, midnight(day))
+        )
+        events_ok = events_ok and (
+            cut_rolled(events, site, day, "", mark)
             or quiet(events, site, midnight(day) - VISIT_SPAN, end, midnight(day))
-        ):
-            return None, None
-    return want.start_cut, want.end_cut
+        )
+    if not (visits or events_ok):
+        return None, None, False, False
+    return want.start_cut, want.end_cut, visits, events_ok
 
 
 def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> list[date]:

@@ -245,7 +245,7 @@ class _Builder:
         first, last, since, until = self.rolled_params(rolled)
         if rolled.carry:
             since = self.p.add(f"{rolled.carried_day.isoformat()} 00:00:00", "DateTime('UTC')")
-        if rolled.end_cut is not None:  # the visits before the end cut: from its rows
+        if rolled.cut_visits and rolled.end_cut is not None:  # visits before the end cut
             until = self.p.add(_ts(rolled.end), "DateTime('UTC')")
         dims = self.dims("start", sessions=True)
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
@@ -326,6 +326,8 @@ class _Builder:
         """(column prefix, day) of the cut rows of visits that the range's partial days
         read (jetrack.store.rollups: FROM_CUT, PAST_CUT, BEFORE_CUT)."""
         out: list[tuple[str, str]] = []
+        if not rolled.cut_visits:
+            return out
         if rolled.start_cut is not None:
             day = rolled.first - timedelta(days=1)
             out.append((f"{FROM_CUT}{rolled.start_cut}:", day.isoformat()))
@@ -338,6 +340,8 @@ class _Builder:
         """` OR ...`: the hour rows of the range's partial days (the events of the first
         from its start, of the last before its end), for the main graph and the totals."""
         out = ""
+        if not rolled.cut_events:
+            return out
         if rolled.start_cut is not None:
             day = self.p.add((rolled.first - timedelta(days=1)).isoformat(), "Date")
             hour = self.p.add(str(rolled.start_cut // 3600), "String")
