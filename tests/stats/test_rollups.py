@@ -21,6 +21,7 @@ from jetrack.stats.engine import run_query
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.stats.rollup import rolled_window
 from jetrack.store import rollups
+from jetrack.store.cut_rollups import days_to_cut
 from jetrack.store.event_schema import migrate_events
 from jetrack.store.events import first_value
 from jetrack.store.ids import COOKIE_ID_FLAG
@@ -405,6 +406,47 @@ def test_the_job_rolls_up_settled_days_once(rolled: Stores) -> None:
     assert context.payload["days"] == [day.isoformat()]
     assert rollups.days_to_build(rolled.events, at("2025-01-12 00:00")) == []
     assert rollups.rolled_days(rolled.events, 41, day, day + timedelta(days=1)) == [day]
+
+
+def test_a_site_whose_zone_changed_reads_the_tables_until_its_days_are_cut_again(
+    rolled: Stores,
+) -> None:
+    # Site 53's days were cut at Berlin's midnights (22:00 UTC in June). In New York its
+    # local 06-05 and 06-06 are [06-05 04:00, 06-07 04:00) UTC: 06-05 from 04:00 is read
+    # from the tables until the job cuts its days at 04:00. Visitor 72's visit crosses UTC
+    # midnight (its own UTC day's id) inside the local 06-05; visitor 71's is before it.
+    site = SiteInfo(53, "moved.example", "America/New_York")
+    rows = visit(521, 71, [("2023-06-05 02:00", "/")], site_id=53)
+    rows += visit(522, 72, [("2023-06-05 12:00", "/a"), ("2023-06-06 03:00", "/b")], site_id=53)
+    rows += visit(523, 73, [("2023-06-06 10:00", "/")], site_id=53)
+    insert(rolled, with_dated_ids(rows))
+    days = [date(2023, 6, 5), date(2023, 6, 6)]
+    for day in days:
+        rollups.build_rollups(rolled.events, day, site_ids=[53], zones={53: BERLIN.timezone},
+                              min_visits_per_row=1)  # fmt: skip
+    now = at("2023-06-10 00:00")
+    assert days_to_cut(rolled.events, {53: BERLIN.timezone}, now, 30) == []
+    moved = days_to_cut(rolled.events, {53: site.timezone}, now, 30)
+    assert moved == [(day, [53]) for day in reversed(days)]
+    requests = [
+        {"metrics": [*VISIT_METRICS, "pageviews", "events"]},
+        {"metrics": ["visitors", "percentage"], "dimensions": ["visit:entry_page"]},
+        {"metrics": ["visitors"], "dimensions": ["time:day"]},
+    ]
+    for cut in (False, True):
+        if cut:
+            for day, sites in moved:
+                rollups.build_rollups(rolled.events, day, site_ids=sites,
+                                      zones={53: site.timezone}, min_visits_per_row=1)  # fmt: skip
+        CUT_READS.clear()
+        for body in requests:
+            with_rollups, without, used = both_ways(
+                rolled, site, {"date_range": ["2023-06-05", "2023-06-06"], **body}
+            )
+            assert with_rollups == without and used, body
+        assert (CUT_READS[site.timezone] == len(requests)) == cut, CUT_READS
+    assert days_to_cut(rolled.events, {53: site.timezone}, now, 30) == []
+    assert without[0]["metrics"] == [1]  # the graph: 72 on 06-05 (71's visit was the 04th)
 
 
 @pytest.mark.slow
