@@ -447,6 +447,10 @@ def test_a_site_whose_zone_changed_reads_the_tables_until_its_days_are_cut_again
         assert (CUT_READS[site.timezone] == len(requests)) == cut, CUT_READS
     assert days_to_cut(rolled.events, {53: site.timezone}, now, 30) == []
     assert without[0]["metrics"] == [1]  # the graph: 72 on 06-05 (71's visit was the 04th)
+    # The month before has no visit: its days read nothing, as if rolled up.
+    month = {"date_range": ["2023-05-01", "2023-05-31"], **requests[0]}
+    with_rollups, without, used = both_ways(rolled, site, month)
+    assert with_rollups == without and without[0]["metrics"][:2] == [0, 0] and used
 
 
 @pytest.mark.slow

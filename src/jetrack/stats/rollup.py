@@ -36,6 +36,7 @@ from jetrack.store.rollups import (
     VISIT_SPAN,
     carried_from,
     cut_rolled,
+    empty_days,
     event_rolled_days,
     filtered_rolled_days,
     quiet,
@@ -399,6 +400,10 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         complete = set(filtered_rolled_days(events, query.site_id, want.first, want.last,
                                             want.filter[0], (want.column,), want.filter[1]))  # fmt: skip
         days = [day for day in days if day in complete]
+    if want.filter is None:
+        # Days with no visit at all read nothing, rolled up or not (filtered queries read
+        # the filtered rows only where the build wrote them, as before).
+        days = sorted(set(days) | set(empty_days(events, query.site_id, want.first, want.last)))
     run = longest_run(days)
     if run is None:
         return None

@@ -462,6 +462,32 @@ def quiet(events: EventStore, site_id: int, since: datetime, before: datetime,
     return bool(_remembered(events, key, lookup))
 
 
+def empty_days(events: EventStore, site_id: int, first: date, last: date) -> list[date]:
+    """Days in [first, last], over and settled, on which no visit of the site started or
+    had an event: a range reads nothing there, as if they were rolled up (a new site's
+    previous period, a small site's quiet days). Events a day gets later are a visit's
+    that goes on into it, or late ones: both make it a day with visits again."""
+    if last < first:
+        return []
+
+    def lookup() -> list[date]:
+        result = events.query(
+            "SELECT DISTINCT arrayJoin(range(toUInt32(toDate(start, 'UTC')),"
+            " toUInt32(toDate(timestamp, 'UTC')) + 1)) FROM sessions"
+            " WHERE site_id = {site:UInt32} AND start >= {since:DateTime('UTC')}"
+            " AND start < {until:DateTime('UTC')} AND timestamp >= {first:DateTime('UTC')}",
+            {"site": site_id, "since": f"{(first - VISIT_SPAN).isoformat()} 00:00:00",
+             "until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00",
+             "first": f"{first.isoformat()} 00:00:00"},
+        )  # fmt: skip
+        active = {date.fromordinal(date(1970, 1, 1).toordinal() + int(r[0])) for r in result.rows}
+        over = (datetime.now(UTC) - SETTLE).date() - timedelta(days=1)
+        days = [first + timedelta(days=i) for i in range((min(last, over) - first).days + 1)]
+        return [day for day in days if day not in active]
+
+    return _remembered(events, ("empty", site_id, first, last), lookup)
+
+
 def carried_from(events: EventStore, site_id: int, day: date) -> bool:
     """Whether the visits of `day` that went on past its end can be read from rollups:
     the day is rolled up (its carried rows are complete), or no visit started that day."""
