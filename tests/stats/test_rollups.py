@@ -411,6 +411,31 @@ def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
         assert first_value(rolled.events.query(count), 0) == 0
 
 
+def test_a_custom_event_keeps_rows_that_hold_fewer_visits_than_a_page(rolled: Stores) -> None:
+    # Four visits of a day in two countries, each with a Signup: two a row. The page's
+    # rows by country are cut (MIN_VISITS_PER_ROW), the custom event's kept (fewer keys).
+    rows: list[dict[str, Any]] = []
+    for n, country in enumerate(["DE", "DE", "US", "US"]):
+        where = {"site_id": 91, "country_code": country}
+        rows += visit(911 + n, 30 + n, [("2024-03-10 10:00", "/")], **where)
+        rows += [event("2024-03-10 10:01", name="Signup", session_id=911 + n,
+                       visitor_id=30 + n, entry_page="/", **where)]  # fmt: skip
+    insert(rolled, with_dated_ids(rows))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[91], min_filtered_visits=1)
+    by_country = ("country_code",)
+    assert rollups.event_rolled_days(rolled.events, 91, day, day, ("name", "Signup"),
+                                     by_country) == [day]  # fmt: skip
+    assert rollups.event_rolled_days(rolled.events, 91, day, day, ("pathname", "/"),
+                                     by_country) == []  # fmt: skip
+    site = SiteInfo(91, "signups.example", "UTC", (GoalInfo("Signup", event_name="Signup"),))
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors"],
+            "dimensions": ["visit:country"], "filters": [["is", "event:goal", ["Signup"]]]}  # fmt: skip
+    with_rollups, without, used = both_ways(rolled, site, body)
+    assert with_rollups == without and used
+    assert [row["metrics"][0] for row in without] == [2, 2]
+
+
 def test_a_small_site_day_is_filtered_from_the_tables(rolled: Stores) -> None:
     # Below MIN_FILTERED_VISITS a site-day says it is not rolled up by filter.
     rows = visit(451, 5, [("2024-03-10 10:00", "/")], site_id=45, country_code="DE")

@@ -179,19 +179,7 @@ def build_rollups(
         f" FROM ({per_value}) AS v LEFT JOIN ({on_the_day}) AS e ON e.site_id = v.site_id",
         params,
     )
-    # The earliest start of a visit with an event that day (the epoch for an event whose
-    # visit id holds no start at most VISIT_SPAN before it, which no rollup row counts).
-    start = visit_start_sql("session_id")
-    seconds = "toUnixTimestamp(timestamp)"
-    own = f"{seconds} >= {start} AND {seconds} < {start} + {int(VISIT_SPAN.total_seconds())}"
-    events.command(
-        f"{_INSERT} SELECT site_id, {{day:Date}}, '{EARLIEST}', '', 0, 0, 0, 0, 0, 0, 0, 0,"
-        f" toDateTime(min(if({own}, {start}, 0)), 'UTC'), {{built:DateTime('UTC')}}"
-        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
-        " AND timestamp < {next:DateTime('UTC')} AND name != 'engagement'"
-        f"{sites} AND {daily} GROUP BY site_id",
-        params | {"day": day.isoformat()},
-    )
+    insert_earliest(events, params | {"day": day.isoformat()}, sites, daily)
     # The day's visits that went on past midnight, per value (CARRIED + column), all of
     # them: a range that starts the next day reads them instead of the day's sessions.
     events.command(
@@ -279,6 +267,23 @@ def build_rollups(
     delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     event_rollups.delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     _forget_lookups(events)
+
+
+def insert_earliest(events: EventStore, params: dict[str, object], sites: str, daily: str) -> None:
+    """The day's EARLIEST rows (build_rollups' bind parameters, `sites` and `daily`): the
+    earliest start of a visit with an event that day, or the epoch when an event's visit
+    id holds no start at most VISIT_SPAN before it (no rollup row counts that event)."""
+    start = visit_start_sql("session_id")
+    seconds = "toUnixTimestamp(timestamp)"
+    own = f"{seconds} >= {start} AND {seconds} < {start} + {int(VISIT_SPAN.total_seconds())}"
+    events.command(
+        f"{_INSERT} SELECT site_id, {{day:Date}}, '{EARLIEST}', '', 0, 0, 0, 0, 0, 0, 0, 0,"
+        f" toDateTime(min(if({own}, {start}, 0)), 'UTC'), {{built:DateTime('UTC')}}"
+        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
+        " AND timestamp < {next:DateTime('UTC')} AND name != 'engagement'"
+        f"{sites} AND {daily} GROUP BY site_id",
+        params,
+    )
 
 
 def days_to_build(events: EventStore, now: datetime) -> list[date]:
