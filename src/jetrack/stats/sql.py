@@ -443,6 +443,9 @@ class _Builder:
         value = f"value AS {column}, " if column else ""
         if part.with_total and column:
             return self.event_visitors_with_total(rolled, dims[0], raw_where, column)
+        totals = [m for m in part.metrics if m != "visitors"]
+        if totals:
+            return self.event_visitors_and_totals(rolled, dims, totals)
         raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
         rows = (
             f"SELECT {value}visitors FROM {self.rollup_rows(rolled)}"
@@ -459,11 +462,41 @@ class _Builder:
             f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
             f"{' HAVING events_visitors > 0' if names else ''}"
         )
-        totals = [m for m in part.metrics if m != "visitors"]
-        if not totals:
-            return visitors
-        counts = self.totals_rollup_part(Part(part.name, tuple(totals), "totals_rollups"), rolled)
-        return f"SELECT * FROM ({visitors}) AS visits CROSS JOIN ({counts}) AS counts"
+        return visitors
+
+    def event_visitors_and_totals(self, rolled: Rolled, dims: list[str], totals: list[str]) -> str:
+        """event_visitors_rollup_part with pageviews or events (by nothing, or the one
+        filtered goal's literal): one read of the events rows of both (the visitors of the
+        visits not rolled up, the matching events of the days not rolled up, as
+        totals_rollup_part counts them) and one of the rollup rows of all visits, whose
+        figures hold both (their visitors, the matching events of the day)."""
+        first, last, since, until = self.rolled_params(rolled)
+        unrolled = f"NOT ({self.rolled_visits_events(rolled)}){self.unrolled_days(rolled)}"
+        outside = f"NOT (timestamp >= {since} AND timestamp < {until})"
+        counts = {"pageviews": ("name = 'pageview'", "event_pageviews"),
+                  "events": ("1", "event_count")}  # fmt: skip
+        raw = (
+            f"SELECT {', '.join([*dims, f'uniqIf(visitor_id, {unrolled}) AS v'])}, "
+            + ", ".join(f"countIf({counts[m][0]} AND {outside}) AS {m}" for m in totals)
+            + f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(self.row_trees)}"
+            f" AND ({unrolled} OR {outside} AND {self.outside_days(rolled)}){self.group_by()}"
+        )
+        from_rows = (
+            f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])}, "
+            + ", ".join(f"sum({counts[m][1]}) AS {m}" for m in totals)
+            + f" FROM {self.rollup_rows(rolled)} AND column = '' AND day >= {first}"
+            f" AND day <= {last}{self.group_by()}"
+        )
+        names = [f"d{i}" for i in range(len(dims))]
+        cols = ", ".join(
+            ["sum(v) AS events_visitors", *(f"sum({m}) AS events_{m}" for m in totals)]
+        )
+        # A group of no visitor is no row (the goal's, without a completion).
+        return (
+            f"SELECT {', '.join([*names, cols])} FROM ({raw} UNION ALL {from_rows})"
+            f"{self.group_by()}{' HAVING events_visitors > 0' if names else ''}"
+        )
 
     def event_visitors_with_total(
         self, rolled: Rolled, dim: str, raw_where: str, column: str
