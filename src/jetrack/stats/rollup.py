@@ -35,6 +35,7 @@ from jetrack.store.rollups import (
     carried_from,
     event_rolled_days,
     filtered_rolled_days,
+    foreign_days,
     rolled_days,
 )
 from jetrack.store.schema import FILTERED_COLUMNS
@@ -59,6 +60,10 @@ class Rolled:
     filter: tuple[str, str] | None = None
     # `filter` is a key of event_rollups (event_filter), not a column of filter_rollups.
     of_events: bool = False
+    # The last of the days whose events a part that counts the days' visits from their
+    # rows still reads from the events table (jetrack.store.rollups.foreign_days: they may
+    # hold events of visits from before `first`); `first` - 1 day: none; None: all.
+    events_until: date | None = None
 
     @property
     def after(self) -> date:
@@ -347,7 +352,13 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
-    return Rolled(run[0], run[1], carry, want.filter, want.of_events)
+    events_until = None
+    if want.of_events or want.column == "pathname":
+        # Parts that read the events of visits the rows do not count (pages, the visitors
+        # of an event filter, the visits with a matching event).
+        foreign = foreign_days(events, query.site_id, run[0], run[1])
+        events_until = max(foreign, default=run[0] - timedelta(days=1))
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events, events_until)
 
 
 def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> list[date]:
