@@ -43,11 +43,16 @@ install:
 
 installed: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP) build geo-ranges
 
+# The locked packages go in with uv (its version pinned in the lock too): ~7 s against pip's
+# ~70 s for the same lock on this machine (docs/benchmarks.md, "The test suite, session 10").
+# pip stays in the venv for those who use it.
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet "$$(grep '^uv==' requirements.lock)"
+	$(UV) -r requirements.lock
+	$(UV) --no-deps -e .
 	touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -117,7 +122,8 @@ typecheck: $(STAMP) build
 COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
 
 # --durations: the run's slowest setups and tests are in every log, to see where its time goes.
-pytest: installed chromium
+# What the tests need (not ESLint's packages: pytest starts while `npm ci` fetches them).
+pytest: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) build geo-ranges chromium
 	$(COMPILE)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 

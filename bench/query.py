@@ -240,7 +240,10 @@ FILTERS: dict[str, list[list[Any]]] = {
     "country + page": [["is", "visit:country", ["DE"]], ["is", "event:page", ["/p1"]]],
 }
 # Goal-filtered dashboards (as goal_dashboard asks them) that --filters may name too.
-GOAL_FILTERS: dict[str, list[list[Any]]] = {"page goal": [["is", "event:goal", ["Visit /p0"]]]}
+GOAL_FILTERS: dict[str, list[list[Any]]] = {
+    "goal": GOAL,
+    "page goal": [["is", "event:goal", ["Visit /p0"]]],
+}
 
 
 def filtered_dashboard(

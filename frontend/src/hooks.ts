@@ -66,3 +66,11 @@ export function useQuery(
   const retry = useCallback(() => setAttempt((n) => n + 1), [])
   return { data, error, loading, retry }
 }
+
+/** How many different values `value` has had: a `key` that makes an element anew (and
+ * replays its CSS animation) each time the value changes, e.g. on each fresh answer. */
+export function useBeat(value: unknown): number {
+  const seen = useRef<{ value: unknown; count: number }>({ value, count: 0 })
+  if (seen.current.value !== value) seen.current = { value, count: seen.current.count + 1 }
+  return seen.current.count
+}

@@ -467,6 +467,31 @@ def test_erasing_a_site_erases_its_rollups(rolled: Stores) -> None:
         assert first_value(rolled.events.query(count), 0) == 0
 
 
+def test_a_custom_event_keeps_rows_that_hold_fewer_visits_than_a_page(rolled: Stores) -> None:
+    # Four visits of a day in two countries, each with a Signup: two a row. The page's
+    # rows by country are cut (MIN_VISITS_PER_ROW), the custom event's kept (fewer keys).
+    rows: list[dict[str, Any]] = []
+    for n, country in enumerate(["DE", "DE", "US", "US"]):
+        where = {"site_id": 91, "country_code": country}
+        rows += visit(911 + n, 30 + n, [("2024-03-10 10:00", "/")], **where)
+        rows += [event("2024-03-10 10:01", name="Signup", session_id=911 + n,
+                       visitor_id=30 + n, entry_page="/", **where)]  # fmt: skip
+    insert(rolled, with_dated_ids(rows))
+    day = date(2024, 3, 10)
+    rollups.build_rollups(rolled.events, day, site_ids=[91], min_filtered_visits=1)
+    by_country = ("country_code",)
+    assert rollups.event_rolled_days(rolled.events, 91, day, day, ("name", "Signup"),
+                                     by_country) == [day]  # fmt: skip
+    assert rollups.event_rolled_days(rolled.events, 91, day, day, ("pathname", "/"),
+                                     by_country) == []  # fmt: skip
+    site = SiteInfo(91, "signups.example", "UTC", (GoalInfo("Signup", event_name="Signup"),))
+    body = {"date_range": ["2024-03-10", "2024-03-10"], "metrics": ["visitors"],
+            "dimensions": ["visit:country"], "filters": [["is", "event:goal", ["Signup"]]]}  # fmt: skip
+    with_rollups, without, used = both_ways(rolled, site, body)
+    assert with_rollups == without and used
+    assert [row["metrics"][0] for row in without] == [2, 2]
+
+
 def test_a_small_site_day_is_filtered_from_the_tables(rolled: Stores) -> None:
     # Below MIN_FILTERED_VISITS a site-day says it is not rolled up by filter.
     rows = visit(451, 5, [("2024-03-10 10:00", "/")], site_id=45, country_code="DE")
@@ -556,9 +581,10 @@ def test_visits_from_the_day_before_come_from_its_carried_rows(rolled: Stores) -
 
 
 # Site 81, in UTC, days 2024-04-01..05 rolled up but the 5th ("today", at EDGE_NOW): the
-# edges of event filters' rollup reads. A visit from before the range into it, visits
-# across midnight inside it and past its end, a custom event on a page its visit did not
-# view (the page matches, its page goal does not), today's partial day.
+# edges of event filters' rollup reads. A visit from before the range into it (one into
+# its second day), visits across midnight inside it and past its end, a custom event on a
+# page its visit did not view (the page matches, its page goal does not), today's
+# partial day.
 EDGE_SITE = SiteInfo(81, "edges.example", "UTC", (
     GoalInfo("Signup", event_name="Signup"), GoalInfo("Visit /pricing", page_path="/pricing"),
     GoalInfo("Visit /", page_path="/"),
@@ -592,6 +618,8 @@ def edge_rows() -> list[dict[str, Any]]:
                   **site, **us)  # fmt: skip
     rows += visit(7, 61, [("2024-04-05 10:00", "/pricing"), ("2024-04-05 10:02", "/")], **site)
     rows += visit(8, 41, [("2024-04-03 15:00", "/")], **site, **de)  # visitor 41 again
+    # A long visit from before the range into its second day: that day's events are read.
+    rows += visit(9, 71, [("2024-03-31 23:45", "/"), ("2024-04-02 10:00", "/pricing")], **site)
     return with_dated_ids(rows)
 
 
@@ -635,9 +663,9 @@ def test_event_filters_at_the_edges_of_rolled_up_days(
     on_page = {**body, "filters": [["is", "event:page", ["/pricing"]]]}
     goal = {**body, "filters": [["is", "event:goal", ["Visit /pricing"]]]}
     page_answer, raw, used = both_ways(rolled, EDGE_SITE, on_page)
-    assert page_answer == raw == [{"dimensions": [], "metrics": [4, 6]}] and used
+    assert page_answer == raw == [{"dimensions": [], "metrics": [5, 7]}] and used
     goal_answer, raw, used = both_ways(rolled, EDGE_SITE, goal)
-    assert goal_answer == raw == [{"dimensions": [], "metrics": [3, 3]}] and used
+    assert goal_answer == raw == [{"dimensions": [], "metrics": [4, 4]}] and used
     # A page goal edited later to another page reads that page's rows.
     edited = SiteInfo(81, "edges.example", "UTC", (GoalInfo("Visit /pricing", page_path="/"),))
     answer, raw, used = both_ways(rolled, edited, goal)
@@ -654,7 +682,7 @@ def test_event_filters_at_the_edges_of_rolled_up_days(
         days[1], days[3], days[4]]  # fmt: skip
     assert date(2024, 4, 2) in rollups.days_to_build(rolled.events, EDGE_NOW)
     answer, raw, used = both_ways(rolled, EDGE_SITE, goal)
-    assert answer == raw == [{"dimensions": [], "metrics": [3, 3]}]
+    assert answer == raw == [{"dimensions": [], "metrics": [4, 4]}]
     rollups.build_rollups(rolled.events, days[2], site_ids=[81], min_visits_per_row=1,
                           min_filtered_visits=1)  # fmt: skip
     assert rollups.event_rolled_days(rolled.events, 81, days[1], days[4], key, ("",)) == days[1:]

@@ -44,6 +44,19 @@ def test_theme_persists_across_reloads(
         page.locator('[data-testid="world-map"]').wait_for()
         page.wait_for_timeout(300)  # let the chart and map settle before the picture
         screenshot(page, f"{device}-{theme}")
+    # Loaded, the dashboard runs no endless animation (a tab left open would draw frames
+    # all day): the live dot beats a few times after each refresh, and not at all when
+    # the reader asks for reduced motion.
+    page.wait_for_function(ENDLESS_ANIMATIONS_GONE, timeout=15_000)
+    dot = page.locator('[data-testid="current-visitors"] .jd-pulse')
+    assert dot.evaluate("e => getComputedStyle(e).animationIterationCount") == "3"
+    page.emulate_media(reduced_motion="reduce")
+    assert dot.evaluate("e => getComputedStyle(e).animationName") == "none"
+
+
+ENDLESS_ANIMATIONS_GONE = (
+    "() => document.getAnimations().every(a => a.effect.getTiming().iterations !== Infinity)"
+)
 
 
 def test_the_shared_view_exposes_no_settings(open_page: OpenPage, demo_server: DemoServer) -> None:

@@ -3,7 +3,7 @@ import { boot } from '../bootstrap'
 import { useDash } from '../context'
 import { PERIODS, type Period, customDays, periodLabel, shortDate } from '../dates'
 import { compactNumber } from '../format'
-import { useQuery } from '../hooks'
+import { useBeat, useQuery } from '../hooks'
 import { baseQuery, currentVisitorsQuery } from '../queries'
 import type { CompareMode } from '../state'
 import { THEMES, THEME_NAMES, type Theme, setTheme } from '../theme'
@@ -234,6 +234,8 @@ function CurrentVisitors() {
   const { state, navigate } = useDash()
   const { data } = useQuery(currentVisitorsQuery, 'current-visitors', 30_000)
   const count = data?.results[0]?.metrics[0] ?? null
+  // Each answer is a new response object: the dot is made again and beats again.
+  const beat = useBeat(data)
   return (
     <button
       type="button"
@@ -243,7 +245,7 @@ function CurrentVisitors() {
       title={t('Visitors in the last 5 minutes; show the realtime view')}
       onClick={() => navigate({ ...state, period: 'realtime', custom: undefined, interval: undefined })}
     >
-      <span class="jd-pulse" aria-hidden="true" />
+      <span key={beat} class="jd-pulse" aria-hidden="true" />
       {count === null ? '…' : compactNumber(count)}
       <span class="jd-live-label"> {tn('current visitor', 'current visitors', count ?? 0)}</span>
     </button>

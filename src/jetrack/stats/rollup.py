@@ -39,6 +39,7 @@ from jetrack.store.rollups import (
     empty_days,
     event_rolled_days,
     filtered_rolled_days,
+    foreign_days,
     quiet,
     rolled_days,
 )
@@ -64,6 +65,10 @@ class Rolled:
     filter: tuple[str, str] | None = None
     # `filter` is a key of event_rollups (event_filter), not a column of filter_rollups.
     of_events: bool = False
+    # The last of the days whose events a part that counts the days' visits from their
+    # rows still reads from the events table (jetrack.store.rollups.foreign_days: they may
+    # hold events of visits from before `first`); `first` - 1 day: none; None: all.
+    events_until: date | None = None
     # The range starts this many seconds into the day before `first` (a site-local
     # midnight): that day's part comes from its rows cut there (FROM_CUT, and PAST_CUT of
     # the day before it; the hour rows for events), or is known to hold none.
@@ -412,10 +417,16 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
         and query.date_range.start == midnight(run[0])
         and carried_from(events, query.site_id, run[0] - timedelta(days=1))
     )
+    events_until = None
+    if want.of_events or want.column == "pathname":
+        # Parts that read the events of visits the rows do not count (pages, the visitors
+        # of an event filter, the visits with a matching event).
+        foreign = foreign_days(events, query.site_id, run[0], run[1])
+        events_until = max(foreign, default=run[0] - timedelta(days=1))
     cuts: tuple[int | None, int | None, bool, bool] = (None, None, False, False)
     if (want.start_cut or want.end_cut) and run == (want.first, want.last):
         cuts = _edges(events, query, want)
-    return Rolled(run[0], run[1], carry, want.filter, want.of_events, *cuts)
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events, events_until, *cuts)
 
 
 def _edges(

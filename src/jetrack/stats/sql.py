@@ -102,6 +102,17 @@ class _Builder:
         last = self.p.add(rolled.last.isoformat(), "String")
         return f"(toDate(timestamp) < {first} OR toDate(timestamp) > {last})"
 
+    def unrolled_days(self, rolled: Rolled) -> str:
+        """` AND ...`: the events rows a part that counts the rolled-up days' visits from
+        their rows reads for the others: the days outside them, and those of the rolled-up
+        days that may hold events of other visits (`rolled.events_until`); as the events'
+        key can skip the rest. Empty when all of them may."""
+        if rolled.events_until is None or rolled.events_until >= rolled.last:
+            return ""
+        until = self.p.add(rolled.events_until.isoformat(), "String")
+        last = self.p.add(rolled.last.isoformat(), "String")
+        return f" AND (toDate(timestamp) <= {until} OR toDate(timestamp) > {last})"
+
     def visits_in_range(self) -> str:
         """Sessions rows of the visits with an event in the range (`timestamp` is the last)."""
         wide = self.p.add(_ts(self.q.date_range.start - SESSION_MARGIN), "DateTime('UTC')")
@@ -256,7 +267,7 @@ class _Builder:
         raw_where = (
             f" FROM {source} WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
-            f" AND {self.visits_filter(rest, (since, until))}"
+            f" AND {self.visits_filter(rest, rolled, (since, until))}"
         )
         no_raw = not part.reads_tables
         columns = [column, ""] if with_total else [column]
@@ -440,7 +451,7 @@ class _Builder:
             f"SELECT {self.dims('timestamp')[0]}, uniq(visitor_id) AS v, uniq(session_id) AS n,"
             f" countIf(name = 'pageview') AS pv FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement' AND NOT ({in_rolled})"
-            f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
+            f"{self.unrolled_days(rolled)} AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
             "SELECT toString(value) AS d0, sum(visitors) AS v, sum(visits) AS n,"
@@ -466,12 +477,15 @@ class _Builder:
         raw_where = (
             f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}"
-            f" AND NOT ({self.rolled_visits_events(rolled)})"
+            f" AND NOT ({self.rolled_visits_events(rolled)}){self.unrolled_days(rolled)}"
         )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
         if part.with_total and column:
             return self.event_visitors_with_total(rolled, dims[0], raw_where, column)
+        totals = [m for m in part.metrics if m != "visitors"]
+        if totals:
+            return self.event_visitors_and_totals(rolled, dims, totals)
         raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
         rows = (
             f"SELECT {value}visitors FROM {self.rollup_rows(rolled)}"
@@ -488,11 +502,41 @@ class _Builder:
             f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
             f"{' HAVING events_visitors > 0' if names else ''}"
         )
-        totals = [m for m in part.metrics if m != "visitors"]
-        if not totals:
-            return visitors
-        counts = self.totals_rollup_part(Part(part.name, tuple(totals), "totals_rollups"), rolled)
-        return f"SELECT * FROM ({visitors}) AS visits CROSS JOIN ({counts}) AS counts"
+        return visitors
+
+    def event_visitors_and_totals(self, rolled: Rolled, dims: list[str], totals: list[str]) -> str:
+        """event_visitors_rollup_part with pageviews or events (by nothing, or the one
+        filtered goal's literal): one read of the events rows of both (the visitors of the
+        visits not rolled up, the matching events of the days not rolled up, as
+        totals_rollup_part counts them) and one of the rollup rows of all visits, whose
+        figures hold both (their visitors, the matching events of the day)."""
+        first, last, since, until = self.rolled_params(rolled)
+        unrolled = f"NOT ({self.rolled_visits_events(rolled)}){self.unrolled_days(rolled)}"
+        outside = f"NOT (timestamp >= {since} AND timestamp < {until})"
+        counts = {"pageviews": ("name = 'pageview'", "event_pageviews"),
+                  "events": ("1", "event_count")}  # fmt: skip
+        raw = (
+            f"SELECT {', '.join([*dims, f'uniqIf(visitor_id, {unrolled}) AS v'])}, "
+            + ", ".join(f"countIf({counts[m][0]} AND {outside}) AS {m}" for m in totals)
+            + f" FROM events WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(self.row_trees)}"
+            f" AND ({unrolled} OR {outside} AND {self.outside_days(rolled)}){self.group_by()}"
+        )
+        from_rows = (
+            f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])}, "
+            + ", ".join(f"sum({counts[m][1]}) AS {m}" for m in totals)
+            + f" FROM {self.rollup_rows(rolled)} AND column = '' AND day >= {first}"
+            f" AND day <= {last}{self.group_by()}"
+        )
+        names = [f"d{i}" for i in range(len(dims))]
+        cols = ", ".join(
+            ["sum(v) AS events_visitors", *(f"sum({m}) AS events_{m}" for m in totals)]
+        )
+        # A group of no visitor is no row (the goal's, without a completion).
+        return (
+            f"SELECT {', '.join([*names, cols])} FROM ({raw} UNION ALL {from_rows})"
+            f"{self.group_by()}{' HAVING events_visitors > 0' if names else ''}"
+        )
 
     def event_visitors_with_total(
         self, rolled: Rolled, dim: str, raw_where: str, column: str
@@ -521,21 +565,25 @@ class _Builder:
         )
 
     def visits_filter(
-        self, trees: list[Filter] | tuple[Filter, ...], rolled: tuple[str, str] | None = None
+        self,
+        trees: list[Filter] | tuple[Filter, ...],
+        rolled: Rolled | None = None,
+        instants: tuple[str, str] | None = None,
     ) -> str:
         """The filters of sessions rows: on visit dimensions, of the row itself; on event
         dimensions, whether the visit has a matching event in the range. With `rolled`
-        (placeholders of the instants the rolled-up days begin and end), only for the
-        visits that did not start then: their events are before the last event of those
-        that started before (read from the same sessions rows) or after the rolled days,
-        so the other days' events are not read."""
+        (and `instants`, placeholders of the instants the rolled-up days begin and end),
+        only for the visits that did not start then: their events are on the days
+        `unrolled_days` reads, or else before the last event of those that started before
+        (read from the same sessions rows) or after the rolled days, so the other days'
+        events are not read."""
         on_visits = [t for t in trees if not _touches_event(t)]
         on_events = [t for t in trees if _touches_event(t)]
         if not on_events:
             return self.row_filter(on_visits)
-        outside = ""
-        if rolled is not None:
-            since, until = rolled
+        outside = "" if rolled is None else self.unrolled_days(rolled)
+        if rolled is not None and instants is not None and not outside:
+            since, until = instants
             outside = (
                 f" AND (timestamp >= {until} OR timestamp <= (SELECT max(timestamp)"
                 f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"

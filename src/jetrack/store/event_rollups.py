@@ -46,6 +46,15 @@ PAGE = "pathname"  # the key of a page's events (pageviews and custom events on 
 PAGEVIEW = "pageview"  # the key of a page's pageviews (a page goal without wildcard)
 EVENT_NAME = "name"  # the key of a custom event's name
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(FILTER_ROLLUP_COLUMNS)})"
+# The visits a row of a custom event name's key holds at least, on average over its
+# column (where the pages' keys need MIN_VISITS_PER_ROW): a site has few names, so their
+# rows are few, and a day cut for one column (a goal's visitors by region, ~4 a row) breaks
+# the run of days a query reads from the rows: the rest of the range reads the tables.
+MIN_VISITS_PER_NAME_ROW = 2
+_PER_ROW = (
+    f"if(filter = '{EVENT_NAME}', least({{visits_per_row:UInt32}}, {MIN_VISITS_PER_NAME_ROW}),"
+    " {visits_per_row:UInt32})"
+)
 # (key, value) pairs of an events row: its page, and its page again as a pageview or its
 # name as a custom event.
 _KEYS = (
@@ -105,7 +114,7 @@ def build_event_rollups(
         " GROUP BY site_id, day, filter, filter_value, column, value"
         " WINDOW per_column AS (PARTITION BY site_id, day, filter, filter_value, column)"
     )
-    visits = kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration")
+    visits = kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration", _PER_ROW)
     on_the_day = (
         "SELECT site_id, k.1 AS filter, k.2 AS filter_value, '' AS column,"
         " uniqExact(visitor_id) AS visitors, countIf(name = 'pageview') AS views,"

@@ -142,11 +142,11 @@ def insert_pages(events: EventStore, insert: str, pages: str, params: dict[str, 
     )
 
 
-def kept_or_marked(grouped: str, sums: str) -> str:
+def kept_or_marked(grouped: str, sums: str, per_row: str = "{visits_per_row:UInt32}") -> str:
     """`grouped`'s rows of the (site, day, filter, filter value, column)s whose rows hold
-    enough visits each (and always those of all the value's visits, column ''), and one
-    PRUNED row for each of the others (its figures 0)."""
-    kept = "column = '' OR column_rows * {visits_per_row:UInt32} <= column_visits"
+    enough visits each (`per_row`, SQL over a row; and always those of all the value's
+    visits, column ''), and one PRUNED row for each of the others (its figures 0)."""
+    kept = f"column = '' OR column_rows * {per_row} <= column_visits"
     figures = ", ".join(f"if(kept, {name}, 0) AS {name}" for name in sums.split(", "))
     return (
         f"SELECT site_id, day, filter, filter_value,"

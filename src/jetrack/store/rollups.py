@@ -29,6 +29,10 @@ from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
 
 ALL = ""  # the column of a day's row over all its visits
 CARRIED = ">"  # prefix of the columns of visits that went on past the day's end
+# The column of a day's row whose `last_event` is the earliest start of a visit with an
+# event that day (`earliest_visits`): a query's rolled-up days after the first whose events
+# are all of visits that started in them are not read from the events table.
+EARLIEST = "<"
 # Columns of the rows of the visitors of the day's events from (before) the hour `value`.
 # Rows built before a visitor counted the day before was left out of BEFORE rows were
 # named from_hour/before_hour: no query reads them, and the job builds their days again.
@@ -178,6 +182,7 @@ def build_rollups(
         f" FROM ({per_value}) AS v LEFT JOIN ({on_the_day}) AS e ON e.site_id = v.site_id",
         params,
     )
+    insert_earliest(events, params | {"day": day.isoformat()}, sites, daily)
     # The day's visits that went on past midnight, per value (CARRIED + column), all of
     # them: a range that starts the next day reads them instead of the day's sessions.
     events.command(
@@ -280,6 +285,23 @@ def build_rollups(
     delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     event_rollups.delete_older_builds(events, params | {"day": day.isoformat()}, of_sites)
     _forget_lookups(events)
+
+
+def insert_earliest(events: EventStore, params: dict[str, object], sites: str, daily: str) -> None:
+    """The day's EARLIEST rows (build_rollups' bind parameters, `sites` and `daily`): the
+    earliest start of a visit with an event that day, or the epoch when an event's visit
+    id holds no start at most VISIT_SPAN before it (no rollup row counts that event)."""
+    start = visit_start_sql("session_id")
+    seconds = "toUnixTimestamp(timestamp)"
+    own = f"{seconds} >= {start} AND {seconds} < {start} + {int(VISIT_SPAN.total_seconds())}"
+    events.command(
+        f"{_INSERT} SELECT site_id, {{day:Date}}, '{EARLIEST}', '', 0, 0, 0, 0, 0, 0, 0, 0,"
+        f" toDateTime(min(if({own}, {start}, 0)), 'UTC'), {{built:DateTime('UTC')}}"
+        " FROM events WHERE timestamp >= {first:DateTime('UTC')}"
+        " AND timestamp < {next:DateTime('UTC')} AND name != 'engagement'"
+        f"{sites} AND {daily} GROUP BY site_id",
+        params,
+    )
 
 
 def days_to_build(events: EventStore, now: datetime) -> list[date]:
@@ -486,6 +508,35 @@ def empty_days(events: EventStore, site_id: int, first: date, last: date) -> lis
         return [day for day in days if day not in active]
 
     return _remembered(events, ("empty", site_id, first, last), lookup)
+
+
+def foreign_days(events: EventStore, site_id: int, first: date, last: date) -> list[date]:
+    """Days in [first, last] that may hold events of visits that did not start in it (or
+    whose visit id holds no start): those with an event of a visit from before `first` by
+    their EARLIEST row, or without one (built before it). The other days' events are all
+    of visits the rollup rows of [first, last] count, so no part reads them."""
+    if last < first:
+        return []
+    return _remembered(
+        events,
+        ("foreign", site_id, first, last),
+        lambda: _query_foreign_days(events, site_id, first, last),
+    )
+
+
+def _query_foreign_days(events: EventStore, site_id: int, first: date, last: date) -> list[date]:
+    result = events.query(
+        "SELECT day, last_event < {since:DateTime('UTC')} FROM visit_rollups FINAL"
+        " WHERE site_id = {site:UInt32} AND column = {column:String}"
+        " AND day >= {first:Date} AND day <= {last:Date}",
+        {
+            "site": site_id, "column": EARLIEST, "first": first.isoformat(),
+            "last": last.isoformat(), "since": f"{first.isoformat()} 00:00:00",
+        },
+    )  # fmt: skip
+    own = {_as_date(row[0]) for row in result.rows if not int(row[1])}
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [day for day in days if day not in own]
 
 
 def carried_from(events: EventStore, site_id: int, day: date) -> bool:
