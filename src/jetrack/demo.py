@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -342,8 +343,9 @@ def _literal(values: Sequence[str | float | int]) -> str:
     return "[" + ",".join(items) + "]"
 
 
-def _arrays(plan: _Plan) -> dict[str, str]:
-    """The weighted tables above as array literals, by name."""
+def _arrays(plan: _Plan, geo_dir: Path) -> dict[str, str]:
+    """The weighted tables above as array literals, by name (the city ids from the index
+    cached beside the city databases in `geo_dir`, when there is one)."""
     arrays: dict[str, Sequence[str | float | int]] = {
         "day_ends": plan.day_ends,
         "traffic_cum": _cumulative([row[0] for row in TRAFFIC]),
@@ -359,7 +361,7 @@ def _arrays(plan: _Plan) -> dict[str, str]:
         arrays[f"t_{name}"] = [row[i] for row in TRAFFIC]
     for i, name in enumerate(["country", "region", "city"], start=1):
         arrays[f"g_{name}"] = [row[i] for row in GEO]
-    cities = city_index()
+    cities = city_index(geo_dir if geo_dir.is_dir() else None)
     arrays["g_geoname"] = [cities.named(row[1], row[3]) for row in GEO]
     tech_names = ["device", "screen", "os", "os_version", "browser", "browser_version"]
     for i, name in enumerate(tech_names, start=1):
@@ -543,7 +545,9 @@ def seed_demo(
         )
     now = int(time.time()) if now is None else now
     plan = _plan(days, visitors_per_day, seed, now)
-    stores.events.command(_insert_sql(_arrays(plan)), _params(site, plan, days, seed, now))
+    stores.events.command(
+        _insert_sql(_arrays(plan, stores.settings.geo_dir)), _params(site, plan, days, seed, now)
+    )
     rebuild_sessions(stores.events, site_id=site.id)
     return site
 

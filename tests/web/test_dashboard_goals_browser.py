@@ -101,12 +101,18 @@ def test_the_funnels_panel_shows_the_stats_apis_funnel(
     open_page: OpenPage, demo_server: DemoServer
 ) -> None:
     headers = {"Authorization": f"Bearer {demo_server.seeded.api_key}"}
-    listed = httpx.get(f"{demo_server.url}/api/v2/funnels?site_id={DEMO}", headers=headers)
+    # Waits of their own, not speed checks (httpx's default is 5 s; a loaded machine took
+    # longer for a funnel).
+    listed = httpx.get(
+        f"{demo_server.url}/api/v2/funnels?site_id={DEMO}", headers=headers, timeout=60
+    )
     (funnel,) = listed.json()["funnels"]
 
     def api(query: dict[str, Any]) -> list[str]:
         body = {"site_id": DEMO, "funnel_id": funnel["id"], "date_range": last_days(30), **query}
-        answer = httpx.post(f"{demo_server.url}/api/v2/funnel", json=body, headers=headers)
+        answer = httpx.post(
+            f"{demo_server.url}/api/v2/funnel", json=body, headers=headers, timeout=60
+        )
         assert answer.status_code == 200, answer.text
         return [str(step["visitors"]) for step in answer.json()["steps"]]
 
