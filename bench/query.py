@@ -453,6 +453,10 @@ def main() -> int:
                 ).rows
             )
             rows = first_value(stores.events.query("SELECT count() FROM events"))
+            if reuse:  # a kept data dir: its big site's own size (for the printout and --record)
+                args.big = first_value(
+                    stores.events.query(f"SELECT count() FROM events WHERE site_id = {BIG_SITE}")
+                )
             visits = first_value(stores.events.query("SELECT count() FROM sessions FINAL"))
             print(
                 "on disk: "

@@ -23,8 +23,10 @@ LINES = [
     ("UTC", "filters", "slowest one filter", "#8c564b"),
     ("UTC", "country + source", "two filters", "#ff7f0e"),
     ("UTC", "goal", "goal filter", "#9467bd"),
+    ("UTC", "page goal", "page goal", "#e377c2"),
     ("UTC", "funnels", "two funnels", "#2ca02c"),
 ]
+TARGET_MS = 1000  # issue #17 item 3: a filtered dashboard at 20M events
 ONE_FILTER = ("country", "source", "device", "browser", "page", "entry page", "UTM source")
 
 
@@ -118,6 +120,15 @@ def svg(data: dict[tuple[str, str], dict[int, float]]) -> str:
             f'<line x1="{WIDTH - RIGHT + 10}" x2="{WIDTH - RIGHT + 30}" y1="{legend - 4}"'
             f' y2="{legend - 4}" stroke="#999" stroke-dasharray="4 4"/>'
             f'<text x="{WIDTH - RIGHT + 35}" y="{legend}">x data</text>'
+        )
+    # Issue #17's target for the filtered dashboards at 20M events: <= 1 s.
+    if y_lo <= TARGET_MS <= y_hi and max(sizes) >= 20_000_000:
+        out.append(
+            f'<line x1="{x(20_000_000) - 25:.1f}" x2="{x(20_000_000) + 25:.1f}"'
+            f' y1="{y(TARGET_MS):.1f}" y2="{y(TARGET_MS):.1f}" stroke="#d62728"'
+            ' stroke-dasharray="2 3" stroke-width="2"/>'
+            f'<text x="{x(20_000_000) - 30:.1f}" y="{y(TARGET_MS) + 4:.1f}" text-anchor="end"'
+            ' fill="#d62728">target, filtered</text>'
         )
     out.append(
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 12}" text-anchor="middle">'
