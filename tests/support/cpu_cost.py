@@ -7,13 +7,18 @@ A file's cost is the CPU of this test process and of its descendants (live ones 
 /proc, ended ones through the rusage of the parent that waited for them) from the start of
 its first test to the start of the next file's first test (or the end of the session): its
 module fixtures' teardown is in it, a session fixture's setup is in the first file to use
-it. The process's own start and collection are a line of their own ("<start>")."""
+it. The process's own start and collection are a line of their own ("<start>").
+
+With `--cpu-log-tests`, each test gets a line too (its "test" id; setup, call and teardown):
+its CPU with the descendants, the test process's own ("self", what coverage slows down) and
+wall time."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +68,9 @@ class CpuLog:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--cpu-log", default=None, help="append each test file's CPU here")
+    parser.addoption(
+        "--cpu-log-tests", action="store_true", help="and a line for each test (--cpu-log)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +94,25 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> None:
     if name != log.current:
         log.switch(name)
     log.tests += 1
+
+
+@pytest.hookimpl(hookwrapper=True, specname="pytest_runtest_protocol")
+def pytest_runtest_protocol_per_test(item: pytest.Item, nextitem: Any) -> Iterator[None]:
+    log = item.config.stash.get(_KEY, None)
+    if log is None or not item.config.getoption("--cpu-log-tests"):
+        yield
+        return
+    own, cpu, wall = os.times(), tree_cpu(), time.monotonic()
+    yield
+    after = os.times()
+    line = {
+        "test": item.nodeid,
+        "cpu": round(tree_cpu() - cpu, 3),
+        "self": round(after.user + after.system - own.user - own.system, 3),
+        "wall": round(time.monotonic() - wall, 3),
+    }
+    with open(log.path, "a") as handle:
+        handle.write(json.dumps(line) + "\n")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
