@@ -111,14 +111,11 @@ _DATED_ID = f"{visit_start_sql('session_id')} = toUnixTimestamp(start)"
 VISIT_SPAN = timedelta(days=3)
 
 
-def _pairs(prefix: str) -> str:
-    """SQL array of (column name, value) of a sessions row: ALL and ROLLED_COLUMNS, their
-    names after `prefix`."""
-    return (
-        "["
-        + ", ".join([f"('{prefix}', '')", *(f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS)])
-        + "]"
-    )
+def _pairs(prefix: str, *, with_all: bool = True) -> str:
+    """SQL array of (column name, value) of a sessions row: ALL (unless not `with_all`) and
+    ROLLED_COLUMNS, their names after `prefix`."""
+    pairs = [f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS]
+    return "[" + ", ".join([f"('{prefix}', '')", *pairs] if with_all else pairs) + "]"
 
 
 def build_rollups(
@@ -172,8 +169,8 @@ def build_rollups(
     events.command(
         f"{_INSERT} SELECT site_id, day, column, value, visitors, visits, bounces, pageviews,"
         " duration, 0, 0, 0, last_event, {built:DateTime('UTC')}"
-        f" FROM ({grouped(_pairs(''))}) WHERE column != ''"
-        " AND column_rows * {visits_per_row:UInt32} <= column_visits",
+        f" FROM ({grouped(_pairs('', with_all=False))})"
+        " WHERE column_rows * {visits_per_row:UInt32} <= column_visits",
         params,
     )
     insert_earliest(events, params | {"day": day.isoformat()}, sites, daily)
