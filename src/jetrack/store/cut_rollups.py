@@ -38,6 +38,10 @@ CUTS = "@cuts"
 
 _INSERT = f"INSERT INTO visit_rollups ({', '.join(ROLLUP_COLUMNS)})"
 
+# The row's site's cut (0: none), and the next day's.
+_CUT_OF = "arrayElement({cuts:Array(UInt32)}, indexOf({cut_sites:Array(UInt32)}, site_id))"
+_NEXT_OF = "arrayElement({next_cuts:Array(UInt32)}, indexOf({next_sites:Array(UInt32)}, site_id))"
+
 
 def day_cut(zone: str, day: date) -> int | None:
     """Where UTC day `day` is cut by a midnight of `zone` (its last one that day), in seconds
@@ -79,21 +83,11 @@ def build_cut_rows(
     daily: str,
 ) -> None:
     """The rows of `day` cut at its sites' local midnights (FROM_CUT, BEFORE_CUT, PAST_CUT)
-    for the columns the day has rows of in this build, and their CUTS marks."""
-    cuts = site_cuts(zones, day)
-    next_cuts = site_cuts(zones, day + timedelta(days=1))
-    if not cuts and not next_cuts:
+    for the columns the day has rows of in this build (its rows of all visits, column '',
+    are written after these: mark_cut_rows follows them)."""
+    at = _cut_params(zones, day)
+    if at is None:
         return
-    at = {
-        "cut_sites": sorted(cuts), "cuts": [cuts[s] for s in sorted(cuts)],
-        "next_sites": sorted(next_cuts), "next_cuts": [next_cuts[s] for s in sorted(next_cuts)],
-        "day": day.isoformat(),
-    }  # fmt: skip
-    # The row's site's cut (0: none).
-    cut_of = "arrayElement({cuts:Array(UInt32)}, indexOf({cut_sites:Array(UInt32)}, site_id))"
-    next_of = (
-        "arrayElement({next_cuts:Array(UInt32)}, indexOf({next_sites:Array(UInt32)}, site_id))"
-    )
     first = "{first:DateTime('UTC')}"
     pieces = (
         "arrayConcat("
@@ -104,12 +98,12 @@ def build_cut_rows(
         f" {_cut_pairs(PAST_CUT, 'next_cut')}, []))"
     )
     kept = (
-        "(site_id, pair.3) IN (SELECT site_id, column FROM visit_rollups"
-        " WHERE day = {day:Date} AND built_at = {built:DateTime('UTC')})"
+        "(pair.3 = '' OR (site_id, pair.3) IN (SELECT site_id, column FROM visit_rollups"
+        " WHERE day = {day:Date} AND built_at = {built:DateTime('UTC')}))"
     )
     rows = (
         "SELECT site_id, visitor_id, start, timestamp, is_bounce, pageviews, duration,"
-        f" {', '.join(ROLLED_COLUMNS)}, {cut_of} AS cut, {next_of} AS next_cut FROM sessions FINAL"
+        f" {', '.join(ROLLED_COLUMNS)}, {_CUT_OF} AS cut, {_NEXT_OF} AS next_cut FROM sessions FINAL"
         f" WHERE {scope}{sites} AND {daily}"
         " AND (has({cut_sites:Array(UInt32)}, site_id) OR has({next_sites:Array(UInt32)}, site_id))"
     )
@@ -120,9 +114,20 @@ def build_cut_rows(
         " GROUP BY site_id, pair.1, pair.2",
         params | at,
     )
+
+
+def mark_cut_rows(
+    events: EventStore, day: date, params: dict[str, object], zones: Mapping[int, str]
+) -> None:
+    """The CUTS marks of `day`'s sites with rows cut (build_cut_rows), of the sites whose
+    rows of all visits this build wrote: written after them and after every row they vouch
+    for, so a build that failed before leaves the day's cut rows unread."""
+    at = _cut_params(zones, day)
+    if at is None:
+        return
     marks = (
-        f"arrayConcat(if({cut_of} > 0, [concat('from:', toString({cut_of}))], []),"
-        f" if({next_of} > 0, [concat('past:', toString({next_of}))], []))"
+        f"arrayConcat(if({_CUT_OF} > 0, [concat('from:', toString({_CUT_OF}))], []),"
+        f" if({_NEXT_OF} > 0, [concat('past:', toString({_NEXT_OF}))], []))"
     )
     events.command(
         f"{_INSERT} SELECT site_id, day, '{CUTS}', mark, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
@@ -131,6 +136,19 @@ def build_cut_rows(
         " AND built_at = {built:DateTime('UTC')}",
         params | at,
     )
+
+
+def _cut_params(zones: Mapping[int, str], day: date) -> dict[str, object] | None:
+    """Bind parameters of the cuts of `day` and the next day (None: no site is cut)."""
+    cuts = site_cuts(zones, day)
+    next_cuts = site_cuts(zones, day + timedelta(days=1))
+    if not cuts and not next_cuts:
+        return None
+    return {
+        "cut_sites": sorted(cuts), "cuts": [cuts[s] for s in sorted(cuts)],
+        "next_sites": sorted(next_cuts), "next_cuts": [next_cuts[s] for s in sorted(next_cuts)],
+        "day": day.isoformat(),
+    }  # fmt: skip
 
 
 def days_to_cut(

@@ -79,16 +79,6 @@ def build_event_rollups(
         " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
     )
     paged = f"site_id IN (SELECT DISTINCT site_id FROM ({visits_of_pages}))"
-    # The site-days' markers: rolled up (column '') or not (column PRUNED), and built
-    # with the PAGEVIEW keys.
-    events.command(
-        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), marker.1,"
-        f" '', if(marker.1 = '' AND NOT ({big} AND {paged}), '{PRUNED}', ''), '',"
-        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
-        f" ARRAY JOIN [tuple(''), tuple('{PAGEVIEW}')] AS marker"
-        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC'), marker.1",
-        params,
-    )
     # The day's events of its visits, once per key they match.
     matched = (
         "SELECT site_id, session_id, visitor_id, name, pathname, k.1 AS filter,"
@@ -136,6 +126,27 @@ def build_event_rollups(
         " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
     )
     insert_pages(events, _INSERT, pages, params)
+
+
+def mark_event_rollups(
+    events: EventStore, params: dict[str, object], scope: str, sites: str, visits_of_pages: str
+) -> None:
+    """The site-days' markers: rolled up (column '') or not (column PRUNED), and built
+    with the PAGEVIEW keys. Written after every row they vouch for (build_event_rollups):
+    a build that failed before leaves the day read from the tables and built again."""
+    big = (
+        f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
+        " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
+    )
+    paged = f"site_id IN (SELECT DISTINCT site_id FROM ({visits_of_pages}))"
+    events.command(
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), marker.1,"
+        f" '', if(marker.1 = '' AND NOT ({big} AND {paged}), '{PRUNED}', ''), '',"
+        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
+        f" ARRAY JOIN [tuple(''), tuple('{PAGEVIEW}')] AS marker"
+        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC'), marker.1",
+        params,
+    )
 
 
 def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:

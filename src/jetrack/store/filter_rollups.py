@@ -15,7 +15,8 @@ What is not rolled up says so, so that a missing row always means "no visit":
   each gets (filter, filter_value, PRUNED + column) instead of them (builds before 0011
   cut a column for every value of a filter: (filter, '', PRUNED + column)); the row of
   all the value's visits (column '') is always kept.
-Every rolled-up site-day has the row (filter '', column '')."""
+Every rolled-up site-day has the row (filter '', column ''), written last
+(mark_filter_rollups): a day without it is read from the tables."""
 
 from __future__ import annotations
 
@@ -56,18 +57,8 @@ def build_filter_rollups(
     """Write the rows of one day (jetrack.store.rollups.build_rollups calls this with its
     bind parameters, its `scope` of the day's sessions rows, `sites`, the `daily` sites'
     condition and `visits_of_pages`, the visits whose pages are rolled up)."""
-    params = params | {"filtered_visits": params.get("filtered_visits", MIN_FILTERED_VISITS)}
-    big = (
-        f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
-        " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
-    )
-    # The site-days' markers: rolled up (column '') or not (column PRUNED).
-    events.command(
-        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '', '', if({big}, '', '{PRUNED}'), '',"
-        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
-        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
-        params,
-    )
+    params = _with_filtered_visits(params)
+    big = _big(scope, sites)
     # The rows first, then each one per filtered column and per column (ARRAY JOIN).
     rows = (
         f"SELECT site_id, start, visitor_id, is_bounce, pageviews, duration,"
@@ -108,6 +99,34 @@ def build_filter_rollups(
         " WINDOW per_column AS (PARTITION BY site_id, filter, filter_value)"
     )
     insert_pages(events, _INSERT, pages, params)
+
+
+def mark_filter_rollups(
+    events: EventStore, params: dict[str, object], scope: str, sites: str
+) -> None:
+    """The site-days' markers: rolled up (column '') or not (column PRUNED). Written
+    after every row they vouch for (build_filter_rollups): a build that failed before
+    leaves the day without them, read from the tables and built again (days_to_build)."""
+    params = _with_filtered_visits(params)
+    events.command(
+        f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '', '',"
+        f" if({_big(scope, sites)}, '', '{PRUNED}'), '',"
+        " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
+        f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC')",
+        params,
+    )
+
+
+def _with_filtered_visits(params: dict[str, object]) -> dict[str, object]:
+    return params | {"filtered_visits": params.get("filtered_visits", MIN_FILTERED_VISITS)}
+
+
+def _big(scope: str, sites: str) -> str:
+    """SQL condition of the sites with at least `filtered_visits` visits that day."""
+    return (
+        f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
+        " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
+    )
 
 
 def insert_visits_and_day(

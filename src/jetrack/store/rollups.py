@@ -16,13 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from jetrack.store import event_rollups
-from jetrack.store.cut_rollups import CUTS, build_cut_rows
+from jetrack.store.cut_rollups import CUTS, build_cut_rows, mark_cut_rows
 from jetrack.store.events import EventStore, table_to_change
 from jetrack.store.filter_rollups import (
     MIN_FILTERED_VISITS,
     build_filter_rollups,
     delete_older_builds,
     filtered_days,
+    mark_filter_rollups,
 )
 from jetrack.store.ids import COOKIE_ID_FLAG, visit_start_sql
 from jetrack.store.schema import ROLLED_COLUMNS, ROLLUP_COLUMNS
@@ -101,6 +102,7 @@ def _build_stamp() -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+_ALL_PAIR = f"[('{ALL}', '')]"
 _INSERT = f"INSERT INTO visit_rollups ({', '.join(ROLLUP_COLUMNS)})"
 # Visit ids made by ingestion hold their start second (jetrack.store.ids); page rows need
 # them, to tell which day's visits an event belongs to.
@@ -109,14 +111,11 @@ _DATED_ID = f"{visit_start_sql('session_id')} = toUnixTimestamp(start)"
 VISIT_SPAN = timedelta(days=3)
 
 
-def _pairs(prefix: str) -> str:
-    """SQL array of (column name, value) of a sessions row: ALL and ROLLED_COLUMNS, their
-    names after `prefix`."""
-    return (
-        "["
-        + ", ".join([f"('{prefix}', '')", *(f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS)])
-        + "]"
-    )
+def _pairs(prefix: str, *, with_all: bool = True) -> str:
+    """SQL array of (column name, value) of a sessions row: ALL (unless not `with_all`) and
+    ROLLED_COLUMNS, their names after `prefix`."""
+    pairs = [f"('{prefix}{c}', {c})" for c in ROLLED_COLUMNS]
+    return "[" + ", ".join([f"('{prefix}', '')", *pairs] if with_all else pairs) + "]"
 
 
 def build_rollups(
@@ -152,34 +151,26 @@ def build_rollups(
         f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
         " GROUP BY site_id HAVING max(visitor_id) < {limit:UInt64})"
     )
-    grouped = (
-        "SELECT site_id, toDate(start, 'UTC') AS day, pair.1 AS column, pair.2 AS value,"
-        " uniqExact(visitor_id) AS visitors, count() AS visits, sum(is_bounce) AS bounces,"
-        " sum(pageviews) AS pageviews, sum(duration) AS duration,"
-        " maxIf(timestamp, pair.1 = '') AS last_event,"
-        " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
-        f" FROM sessions FINAL ARRAY JOIN {_pairs('')} AS pair WHERE {scope}{sites} AND {daily}"
-        " GROUP BY site_id, day, column, value"
-        " WINDOW per_column AS (PARTITION BY site_id, day, column)"
-    )
-    per_value = (
-        f"SELECT * FROM ({grouped}) WHERE column = ''"
-        " OR column_rows * {visits_per_row:UInt32} <= column_visits"
-    )
-    # Events of the day itself, on the ALL row: the main graph's points and the totals.
-    on_the_day = (
-        "SELECT site_id, uniqExact(visitor_id) AS visitors, countIf(name = 'pageview') AS views,"
-        " count() AS events FROM events"
-        " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
-        f" AND name != 'engagement'{sites} GROUP BY site_id"
-    )
-    all_row = "v.column = ''"
+
+    def grouped(pairs: str) -> str:
+        return (
+            "SELECT site_id, toDate(start, 'UTC') AS day, pair.1 AS column, pair.2 AS value,"
+            " uniqExact(visitor_id) AS visitors, count() AS visits, sum(is_bounce) AS bounces,"
+            " sum(pageviews) AS pageviews, sum(duration) AS duration,"
+            " maxIf(timestamp, pair.1 = '') AS last_event,"
+            " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
+            f" FROM sessions FINAL ARRAY JOIN {pairs} AS pair WHERE {scope}{sites} AND {daily}"
+            " GROUP BY site_id, day, column, value"
+            " WINDOW per_column AS (PARTITION BY site_id, day, column)"
+        )
+
+    # The rows by column and value; the rows of all visits (ALL), the mark of a rolled-up
+    # site-day (rolled_days), come after every row of the day (below).
     events.command(
-        f"{_INSERT} SELECT v.site_id, v.day, v.column, v.value, v.visitors, v.visits,"
-        " v.bounces, v.pageviews, v.duration,"
-        f" if({all_row}, e.visitors, 0), if({all_row}, e.views, 0), if({all_row}, e.events, 0),"
-        " v.last_event, {built:DateTime('UTC')}"
-        f" FROM ({per_value}) AS v LEFT JOIN ({on_the_day}) AS e ON e.site_id = v.site_id",
+        f"{_INSERT} SELECT site_id, day, column, value, visitors, visits, bounces, pageviews,"
+        " duration, 0, 0, 0, last_event, {built:DateTime('UTC')}"
+        f" FROM ({grouped(_pairs('', with_all=False))})"
+        " WHERE column_rows * {visits_per_row:UInt32} <= column_visits",
         params,
     )
     insert_earliest(events, params | {"day": day.isoformat()}, sites, daily)
@@ -262,10 +253,9 @@ def build_rollups(
     )
     if zones:
         build_cut_rows(events, day, params, zones, scope, sites, daily)
-    build_filter_rollups(events, params | {"day": day.isoformat()}, scope, sites, daily, visits)
-    event_rollups.build_event_rollups(
-        events, params | {"day": day.isoformat()}, scope, sites, daily, visits
-    )
+    of_day = params | {"day": day.isoformat()}
+    build_filter_rollups(events, of_day, scope, sites, daily, visits)
+    event_rollups.build_event_rollups(events, of_day, scope, sites, daily, visits)
     events.command(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), '!', '', 0, 0, 0, 0, 0, 0, 0, 0, 0,"
         " {built:DateTime('UTC')} FROM sessions FINAL WHERE "
@@ -273,6 +263,28 @@ def build_rollups(
         " HAVING max(visitor_id) >= {limit:UInt64}",
         params,
     )
+    # The marks, each after every row it vouches for: a build that fails at any statement
+    # leaves the day without them, read from the tables (exact) and built again by the job
+    # (days_to_build). First the rows of all visits (ALL), with the events of the day itself
+    # (the main graph's points and the totals): visit_rollups' mark of a rolled-up site-day.
+    on_the_day = (
+        "SELECT site_id, uniqExact(visitor_id) AS visitors, countIf(name = 'pageview') AS views,"
+        " count() AS events FROM events"
+        " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
+        f" AND name != 'engagement'{sites} GROUP BY site_id"
+    )
+    events.command(
+        f"{_INSERT} SELECT v.site_id, v.day, v.column, v.value, v.visitors, v.visits,"
+        " v.bounces, v.pageviews, v.duration, e.visitors, e.views, e.events,"
+        " v.last_event, {built:DateTime('UTC')}"
+        f" FROM ({grouped(_ALL_PAIR)}) AS v LEFT JOIN ({on_the_day}) AS e"
+        " ON e.site_id = v.site_id",
+        params,
+    )
+    if zones:
+        mark_cut_rows(events, day, params, zones)  # after the ALL rows: it reads them
+    mark_filter_rollups(events, of_day, scope, sites)
+    event_rollups.mark_event_rollups(events, of_day, scope, sites, visits)
     # Rows of an earlier build that this one did not write again (a value the day no
     # longer has: a visit's exit page moved on) go; the new rows were there first, so a
     # query never finds the day without rows.
@@ -310,9 +322,10 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
     result = events.query(
         "SELECT DISTINCT toDate(start, 'UTC') AS day FROM sessions"
         " WHERE start < {until:DateTime('UTC')}"
-        " AND (day NOT IN (SELECT DISTINCT day FROM visit_rollups)"
+        # Days without the marks of a build (written last: a build that failed wrote none).
+        f" AND (day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column IN ('{ALL}', '!'))"
         # Days rolled up before filter_rollups existed (0006): built again, once.
-        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups)"
+        " OR day NOT IN (SELECT DISTINCT day FROM filter_rollups WHERE filter = '')"
         # Days whose hour rows have the names of before FROM_HOUR's: likewise.
         f" OR (day IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{ALL}')"
         f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}'))"
