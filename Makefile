@@ -15,12 +15,13 @@ export JETRACK_DATA_DIR ?= ./data
 # (PYTHONDONTWRITEBYTECODE): the pytest workers then keep the test modules they rewrote, and
 # COMPILE below compiles src/ once for the tests' `jetrack` subprocesses.
 unexport PYTHONDONTWRITEBYTECODE
-# pytest workers (pytest-xdist): the suite keeps no state between tests. Four on two cores:
+# pytest workers (pytest-xdist): the suite keeps no state between tests. Three on two cores:
 # much of a test's time is spent waiting on Chromium or a `jetrack serve` process (measured:
-# two workers kept 1.05 cores busy on average, three 1.56; docs/benchmarks.md).
+# two workers kept 1.05 cores busy on average, three 1.56; four were slower and browser
+# checks ran out of time: docs/benchmarks.md, "The test suite, session 10").
 # Whole files go to one worker (--dist loadfile), so a module-scoped fixture (a seeded demo
 # server, seeded stores) is made once, not once per worker that gets some of its tests.
-PYTEST_WORKERS ?= 4
+PYTEST_WORKERS ?= 3
 PYTEST_DIST ?= loadfile
 # `make test` fails when line coverage of src/jetrack drops under this: a few points under
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).
