@@ -63,6 +63,14 @@ ROLLUP_PARTIALS = {
 }
 
 
+# Pageviews and events: which events rows count (a countIf condition), and the column of
+# the rollup rows of all visits (column '') that holds the day's count.
+EVENT_COUNTS = {
+    "pageviews": ("name = 'pageview'", "event_pageviews"),
+    "events": ("1", "event_count"),
+}
+
+
 class _Builder:
     def __init__(
         self, query: Query, params: Params, revenue_plan: revenue.RevenuePlan | None = None
@@ -408,10 +416,9 @@ class _Builder:
         """Pageviews and events: rolled-up days' counts plus the other days' events."""
         metrics = part.metrics
         first, last, since, until = self.rolled_params(rolled)
-        counts = {"pageviews": ("countIf(name = 'pageview')", "event_pageviews"),
-                  "events": ("count()", "event_count")}  # fmt: skip
+        counts = EVENT_COUNTS
         raw = (
-            f"SELECT {', '.join(f'{counts[m][0]} AS {m}' for m in metrics)} FROM events"
+            f"SELECT {', '.join(f'countIf({counts[m][0]}) AS {m}' for m in metrics)} FROM events"
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND NOT (timestamp >= {since} AND timestamp < {until})"
             f" AND {self.outside_days(rolled)}"
@@ -513,8 +520,7 @@ class _Builder:
         first, last, since, until = self.rolled_params(rolled)
         unrolled = f"NOT ({self.rolled_visits_events(rolled)}){self.unrolled_days(rolled)}"
         outside = f"NOT (timestamp >= {since} AND timestamp < {until})"
-        counts = {"pageviews": ("name = 'pageview'", "event_pageviews"),
-                  "events": ("1", "event_count")}  # fmt: skip
+        counts = EVENT_COUNTS
         raw = (
             f"SELECT {', '.join([*dims, f'uniqIf(visitor_id, {unrolled}) AS v'])}, "
             + ", ".join(f"countIf({counts[m][0]} AND {outside}) AS {m}" for m in totals)

@@ -14,6 +14,7 @@ import time as clock
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar, cast
 
 from jetrack.store import event_rollups
 from jetrack.store.cut_rollups import CUTS, build_cut_rows, mark_cut_rows
@@ -59,20 +60,19 @@ DAYS_PER_RUN = 62
 # another one an answer is at most this old, and a stale one is harmless (a day rolled up
 # since is read from the sessions table; a day deleted since is gone from both).
 LOOKUP_SECONDS = 60.0
-_lookups: weakref.WeakKeyDictionary[EventStore, dict[tuple[object, ...], tuple[float, list[date]]]]
+T = TypeVar("T")
+_lookups: weakref.WeakKeyDictionary[EventStore, dict[tuple[object, ...], tuple[float, object]]]
 _lookups = weakref.WeakKeyDictionary()
 _lookups_lock = threading.Lock()
 
 
-def _remembered(
-    events: EventStore, key: tuple[object, ...], compute: Callable[[], list[date]]
-) -> list[date]:
+def _remembered(events: EventStore, key: tuple[object, ...], compute: Callable[[], T]) -> T:
     """`compute()`, answered from memory for LOOKUP_SECONDS per event store and key."""
     now = clock.monotonic()
     with _lookups_lock:
         cached = _lookups.get(events, {}).get(key)
     if cached is not None and cached[0] > now:
-        return cached[1]
+        return cast(T, cached[1])
     answer = compute()
     with _lookups_lock:
         answers = _lookups.setdefault(events, {})
@@ -463,7 +463,7 @@ def cut_rolled(events: EventStore, site_id: int, day: date, column: str, mark: s
     written for the columns the day has rows of)."""
     key = ("cut", site_id, day, column, mark)
 
-    def lookup() -> list[date]:
+    def lookup() -> bool:
         result = events.query(
             "SELECT countIf(column = '!') = 0 AND countIf(column = '') > 0"
             " AND countIf(column = {column:String}) > 0"
@@ -473,9 +473,9 @@ def cut_rolled(events: EventStore, site_id: int, day: date, column: str, mark: s
             {"site": site_id, "day": day.isoformat(), "column": column, "cuts": CUTS,
              "mark": mark},
         )  # fmt: skip
-        return [day] if result.rows and result.rows[0][0] else []
+        return bool(result.rows and result.rows[0][0])
 
-    return bool(_remembered(events, key, lookup))
+    return _remembered(events, key, lookup)
 
 
 def quiet(events: EventStore, site_id: int, since: datetime, before: datetime,
@@ -484,7 +484,7 @@ def quiet(events: EventStore, site_id: int, since: datetime, before: datetime,
     after `until` (a part of a range with nothing to read)."""
     key = ("quiet", site_id, since, before, until)
 
-    def lookup() -> list[date]:
+    def lookup() -> bool:
         result = events.query(
             "SELECT count() FROM sessions WHERE site_id = {site:UInt32}"
             " AND start >= {since:DateTime('UTC')} AND start < {before:DateTime('UTC')}"
@@ -492,9 +492,9 @@ def quiet(events: EventStore, site_id: int, since: datetime, before: datetime,
             {"site": site_id, **{name: moment.strftime("%Y-%m-%d %H:%M:%S") for name, moment
                                  in (("since", since), ("before", before), ("until", until))}},
         )  # fmt: skip
-        return [] if int(result.rows[0][0]) else [since.date()]
+        return not int(result.rows[0][0])
 
-    return bool(_remembered(events, key, lookup))
+    return _remembered(events, key, lookup)
 
 
 def empty_days(events: EventStore, site_id: int, first: date, last: date) -> list[date]:
