@@ -46,13 +46,16 @@ installed: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) $(LINT_STAMP)
 
 # The locked packages go in with uv (its version pinned in the lock too): ~7 s against pip's
 # ~70 s for the same lock on this machine (docs/benchmarks.md, "The test suite, session 10").
-# pip stays in the venv for those who use it.
+# pip stays in the venv for those who use it. chdb and its engine chdb-core both ship
+# chdb/__init__.py, and uv unpacks packages side by side, so either could land; chdb's is the
+# one meant to (pip installs it after its dependency), so it goes in again, alone, last.
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "$$(grep '^uv==' requirements.lock)"
 	$(UV) -r requirements.lock
+	$(UV) --no-deps --reinstall "$$(grep '^chdb==' requirements.lock)"
 	$(UV) --no-deps -e .
 	touch $@
 

@@ -131,3 +131,15 @@ def test_a_closed_store_refuses_work_and_never_reopens(tmp_path: Path) -> None:
         assert second.query("SELECT 1 AS one").rows == [(1,)]
     finally:
         second.close()
+
+
+def test_the_chdb_package_is_the_wrapper_over_its_engine() -> None:
+    """chdb and chdb-core both ship chdb/__init__.py; `make install` puts chdb's in last, as
+    pip would (uv unpacks side by side, and either could land: the engine's types the API
+    differently and skips the wrapper's set-up)."""
+    import importlib.metadata
+
+    import chdb
+
+    assert chdb.__version__ == importlib.metadata.version("chdb")
+    assert chdb.__version__ != importlib.metadata.version("chdb-core")

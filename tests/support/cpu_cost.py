@@ -10,8 +10,8 @@ module fixtures' teardown is in it, a session fixture's setup is in the first fi
 it. The process's own start and collection are a line of their own ("<start>").
 
 With `--cpu-log-tests`, each test gets a line too (its "test" id; setup, call and teardown):
-its CPU with the descendants, the test process's own ("self", what coverage slows down) and
-wall time."""
+its CPU with the descendants, the test process's own ("self", what coverage slows down), wall
+time and when it started ("at", seconds since the epoch: the workers' timeline)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def pytest_runtest_protocol_per_test(item: pytest.Item, nextitem: Any) -> Iterat
     if log is None or not item.config.getoption("--cpu-log-tests"):
         yield
         return
-    own, cpu, wall = os.times(), tree_cpu(), time.monotonic()
+    own, cpu, wall, started = os.times(), tree_cpu(), time.monotonic(), time.time()
     yield
     after = os.times()
     line = {
@@ -110,6 +110,7 @@ def pytest_runtest_protocol_per_test(item: pytest.Item, nextitem: Any) -> Iterat
         "cpu": round(tree_cpu() - cpu, 3),
         "self": round(after.user + after.system - own.user - own.system, 3),
         "wall": round(time.monotonic() - wall, 3),
+        "at": round(started, 3),
     }
     with open(log.path, "a") as handle:
         handle.write(json.dumps(line) + "\n")
