@@ -3,9 +3,10 @@
 A flush closes the current journal segment, opens a new one for the events that keep
 arriving, and stores the closed segment's rows in one insert whose de-duplication token is
 the segment's name, then one sessions row per visit the segment touched (its totals as
-they stood when the segment was closed; token: the name + "-sessions"); the segment
-file is renamed `.stored` once its events are in (tokens are forgotten when the process is
-killed: a replay must not insert them again) and deleted once both succeeded."""
+they stood when the segment was closed; token: the name + "-sessions"). The segment file
+is renamed `.storing` before its events insert is sent and `.stored` once it is in, and
+deleted once both inserts succeeded: a killed process forgets the tokens, and the replay
+(`jetrack.ingest.replay`) goes by these marks instead. One rename per flush, no query."""
 
 from __future__ import annotations
 
@@ -15,19 +16,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
-from jetrack.ingest.journal import STORED_SUFFIX, Journal, JournalSegment
-from jetrack.ingest.rows import counted_visits, sessions_to_arrow, to_arrow, visit_key
+from jetrack.ingest.journal import SUFFIX, Journal, JournalSegment
+from jetrack.ingest.replay import replay_segments
+from jetrack.ingest.rows import sessions_to_arrow, to_arrow, visit_key
 from jetrack.ingest.sessions import VisitState, VisitTotals
 from jetrack.metrics import Metrics
 from jetrack.store.events import EventStore, EventStoreError
-from jetrack.store.rollups import rebuild_days
 from jetrack.store.schema import EventRow
-from jetrack.store.sessions import rebuild_sessions
 
 log = logging.getLogger("jetrack.ingest")
 
@@ -119,30 +118,7 @@ class WriteBuffer:
 
     def replay(self) -> int:
         """Store what earlier runs journaled but did not store (at start, before serving)."""
-        replayed = 0
-        for path in self.journal.leftover_segments():
-            if path == self._segment.path:
-                continue
-            rows = self.journal.read_segment(path)
-            if rows:
-                if path.suffix != STORED_SUFFIX:
-                    self.events.insert_arrow("events", to_arrow(rows), dedup_token=path.stem)
-                # The visits' totals were in memory only: rebuild their rows from events.
-                stamps = [row.timestamp for row in rows]
-                since = datetime.fromtimestamp(min(stamps), UTC)
-                until = datetime.fromtimestamp(max(stamps) + 1, UTC)
-                for site_id, session_ids in counted_visits(rows).items():
-                    rebuild_sessions(
-                        self.events, site_id=site_id, session_ids=session_ids,
-                        since=since, until=until,
-                    )  # fmt: skip
-                # Days already rolled up that these events belong to are rolled up again.
-                rebuild_days(self.events, since, until, datetime.now(UTC))
-            path.unlink()
-            replayed += len(rows)
-        if replayed:
-            log.info("replayed %d journaled events", replayed)
-        return replayed
+        return replay_segments(self.journal, self.events, skip=self._segment.path)
 
     async def flush(self) -> None:
         async with self._flush_lock:
@@ -174,6 +150,8 @@ class WriteBuffer:
 
     def _store(self, batch: PendingBatch) -> None:
         if not batch.events_stored:
+            if batch.path.suffix == SUFFIX:  # the first attempt; a retry is `.storing` already
+                batch.path = self.journal.mark_storing(batch.path)
             self.events.insert_arrow("events", to_arrow(batch.rows), dedup_token=batch.name)
             batch.events_stored = True
             batch.path = self.journal.mark_stored(batch.path)

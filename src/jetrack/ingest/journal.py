@@ -2,8 +2,9 @@
 
 Segments are append-only files of length-prefixed records, each record one request's rows
 (AES-256-GCM encrypted when encryption at rest is on). A segment is closed at each flush
-and deleted once its rows are stored; segments left by a crash are replayed at start, and
-the segment's name is the insert's de-duplication token, so a replay stores rows once."""
+and deleted once its rows are stored; segments left by a crash are replayed at start
+(`jetrack.ingest.replay`). The file's suffix says how far storing it got: `.journal` never
+tried, `.storing` its insert sent (committed or not), `.stored` its events in."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from jetrack.store.schema import EventRow, event_row
 
 _LENGTH = struct.Struct(">I")
 SUFFIX = ".journal"
+# A segment whose events insert was sent: it may or may not have committed.
+STORING_SUFFIX = ".storing"
 # A segment whose events are in the event store, its visits' sessions rows maybe not yet.
 STORED_SUFFIX = ".stored"
+_LEFTOVER_SUFFIXES = (SUFFIX, STORING_SUFFIX, STORED_SUFFIX)
 
 
 class JournalSegment:
@@ -68,15 +72,20 @@ class Journal:
 
     def leftover_segments(self) -> list[Path]:
         """Segments of earlier runs (stored or not), oldest first."""
-        paths = [*self.directory.glob("*" + SUFFIX), *self.directory.glob("*" + STORED_SUFFIX)]
+        paths = [
+            path for suffix in _LEFTOVER_SUFFIXES for path in self.directory.glob("*" + suffix)
+        ]
         return sorted(paths, key=lambda path: path.stem)
+
+    def mark_storing(self, path: Path) -> Path:
+        """Record that the segment's events insert is about to be sent: a replay must ask
+        the event store whether it committed (`jetrack.ingest.replay`)."""
+        return _rename(path, STORING_SUFFIX)
 
     def mark_stored(self, path: Path) -> Path:
         """Record that the segment's events are stored: a replay must not insert them again.
         (The event store's de-duplication tokens do not survive a killed process.)"""
-        stored = path.with_suffix(STORED_SUFFIX)
-        os.rename(path, stored)
-        return stored
+        return _rename(path, STORED_SUFFIX)
 
     def read_segment(self, path: Path) -> list[EventRow]:
         """Every complete record; a torn last record (never acknowledged) is ignored."""
@@ -98,3 +107,9 @@ class Journal:
             if self._cipher is not None:
                 record = self._cipher.decrypt(record[:12], record[12:], None)
             yield record
+
+
+def _rename(path: Path, suffix: str) -> Path:
+    renamed = path.with_suffix(suffix)
+    os.rename(path, renamed)
+    return renamed

@@ -88,10 +88,11 @@ def replay_journal(stores: Stores) -> int:
     return replayed
 
 
-def unstored_segments(stores: Stores) -> set[Path]:
-    """The journal's segments holding rows not yet stored (the write buffer deletes them
-    once stored; an empty one is the segment being written, or nothing)."""
-    return {path for path in open_journal(stores).leftover_segments() if _has_rows(path)}
+def unstored_segments(stores: Stores) -> set[str]:
+    """The names of the journal's segments holding rows not yet stored (the write buffer
+    deletes them once stored; an empty one is the segment being written, or nothing).
+    Names, not paths: a segment is renamed `.storing` and `.stored` on its way."""
+    return {path.stem for path in open_journal(stores).leftover_segments() if _has_rows(path)}
 
 
 def _has_rows(path: Path) -> bool:
