@@ -99,11 +99,9 @@ def replay_segments(journal: Journal, events: EventStore, *, skip: Path) -> int:
 def _store_events(journal: Journal, events: EventStore, path: Path, rows: list[EventRow]) -> Path:
     """Store the segment's events that are not in yet; returns the segment's path now."""
     name = path.stem
-    if path.suffix == SUFFIX or (path.suffix == STORING_SUFFIX and events.cluster):
-        if path.suffix == SUFFIX:
-            path = journal.mark_storing(path)
-        events.insert_arrow("events", to_arrow(rows), dedup_token=name)
-    elif path.suffix == STORING_SUFFIX:
+    if path.suffix == STORED_SUFFIX:
+        return path
+    if path.suffix == STORING_SUFFIX and not events.cluster:
         missing = unstored_rows(rows, stored_copies(events, rows))
         log.info(
             "journal segment %s: %d of its %d events were not stored", name, len(missing), len(rows)
@@ -111,8 +109,10 @@ def _store_events(journal: Journal, events: EventStore, path: Path, rows: list[E
         if missing:
             token = f"{name}-replay-{secrets.token_hex(8)}"
             events.insert_arrow("events", to_arrow(missing), dedup_token=token)
-    else:
-        assert path.suffix == STORED_SUFFIX, path
+        return path
+    if path.suffix == SUFFIX:
+        path = journal.mark_storing(path)
+    events.insert_arrow("events", to_arrow(rows), dedup_token=name)
     return path
 
 
