@@ -17,16 +17,17 @@ segment, at most `flush_max_events` rows, is far below the engine's insert block
 it is never split further). Per month of the segment the question is binary, and the
 stored rows decide it: a month is in iff every distinct row of the segment in that month
 is stored at least as many times as the segment holds it (every column compared). Only
-absent months are inserted, under a token no insert has used (the engine's log may hold
-the first attempt's token for a part that never committed, and would drop them).
+absent months are inserted, under a token no insert has used: whatever the engine's log
+kept of the first attempt (its token, without the part) cannot drop them.
 
 The one case this rule gets wrong: a month that did not commit, every row of which has an
 identical twin (every column, to the second) stored by other inserts as many times.
 Those events are then lost. Twins come from a tracker firing the same event twice within
 a second of a visit; it takes a kill inside the insert's few milliseconds AND a segment
 whose whole month is such repeats (a segment of one repeated event on a quiet site). The
-other way round cannot happen: a committed month's rows are all stored, and nothing
-deletes events before the replay is done.
+other way round (a committed month taken for absent, stored twice) takes a deletion of
+its rows since the kill, and the one deletion of live events, a site's erasure, waits
+first until the journal segments written before it are stored (`jetrack.privacy.purge`).
 
 Why not an exact marker (a column carrying the segment's name): it would add a column
 to every events row, an event migration, and a field to every row builder, where one
