@@ -222,6 +222,7 @@ def check_installation_before_any_event(page: Page, watch: Watch) -> None:
     page.evaluate("window.stayed = true")
     page.click("#check-installation")
     expect(page.locator("#installation-status")).to_contain_text("No event has arrived yet")
+    expect(page.locator("#installation-status")).to_contain_text("Checking again")
     assert page.evaluate("window.stayed") is True
     # A blocker in this browser is named rather than taken for a missing snippet.
     page.route("**/js/*.js", lambda route: route.abort())
@@ -481,10 +482,11 @@ def test_the_first_hour_in_chromium(
     check_installation_before_any_event(page, watch)
     add_goals_and_a_funnel(page, base)
     visit_the_site(chromium, site_pages, snippet)
-    # The check now names what it saw: events from the site's own host.
+    # The check now names what it saw: events from the site's own host. They are stored a
+    # second or so after the visit: until then it says "none" and asks again by itself.
     page.goto(f"{base}/sites/{DOMAIN}/settings")
     page.click("#check-installation")
-    expect(page.locator("#installation-status")).to_contain_text("Installed:")
+    expect(page.locator("#installation-status")).to_contain_text("Installed:", timeout=30_000)
     themed_shots(page, "settings-installed", "desktop")
 
     see_the_visitor(page, base)
