@@ -222,7 +222,11 @@ def check_installation_before_any_event(page: Page, watch: Watch) -> None:
     page.evaluate("window.stayed = true")
     page.click("#check-installation")
     expect(page.locator("#installation-status")).to_contain_text("No event has arrived yet")
-    expect(page.locator("#installation-status")).to_contain_text("Checking again")
+    expect(page.locator("#installation-status")).to_contain_text("Still looking")
+    for width in ("desktop", "phone"):
+        page.set_viewport_size(VIEWPORTS[width])
+        themed_shots(page, "settings-still-looking", width, of=page.locator("#installation"))
+    page.set_viewport_size(VIEWPORTS["desktop"])
     assert page.evaluate("window.stayed") is True
     # A blocker in this browser is named rather than taken for a missing snippet.
     page.route("**/js/*.js", lambda route: route.abort())

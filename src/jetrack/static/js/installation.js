@@ -45,7 +45,7 @@ const check = async () => {
     }
     if (mine !== latest) return
     if (answer.ok && body.status === 'none' && attempt < NONE_ATTEMPTS) {
-      show(body.message + ' Checking again…', false)
+      show(body.message + ' Still looking…', false)
       await new Promise((done) => setTimeout(done, NONE_RETRY_MS))
       if (mine !== latest) return
       continue
