@@ -585,7 +585,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-] + [a for a in os.environ.get("XCHROME", "").split() if a]
+]
 
 
 @pytest.fixture(scope="module")
