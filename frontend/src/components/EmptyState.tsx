@@ -38,7 +38,9 @@ export function useHasData(): boolean | null {
         (response) => {
           if (!alive) return
           const events = response.results[0]?.metrics[0] ?? 0
-          setHasData(events > 0)
+          // No live event is no data only once the top stats found no visitor either: an
+          // imported-only site's check can answer first (it counts live events only).
+          if (events > 0 || reported !== null) setHasData(events > 0)
           if (events === 0) timer = window.setTimeout(check, 10_000)
         },
         () => alive && setHasData(true), // let the panels show the error
