@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,9 @@ SHOP_GOALS = {
 
 def seed_shop(stores: Stores, site: Site) -> None:
     """SHOP_VISITS as events, and the goals of SHOP_GOALS (made as the settings page does)."""
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    # At 01:00 UTC (the site's zone) two days ago: the visits take 100 minutes, and from
+    # the current hour they crossed midnight after 22:00 (the day's graph split them).
+    start = datetime.combine(datetime.now(UTC).date() - timedelta(days=2), time(1), UTC)
     for visitor, visit in enumerate(SHOP_VISITS, start=1):
         for step, event in enumerate(visit):
             name, path, props = (
