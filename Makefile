@@ -129,7 +129,7 @@ COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
 # What the tests need (not ESLint's packages: pytest starts while `npm ci` fetches them).
 pytest: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) build geo-ranges chromium
 	$(COMPILE)
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 test:
 	@$(MAKE) --no-print-directory -j$(JOBS) lint typecheck pytest

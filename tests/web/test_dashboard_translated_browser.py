@@ -8,6 +8,7 @@ elements, code in code elements: the allow-list is by element, not by string."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -16,9 +17,9 @@ from playwright.sync_api import Browser, Page
 from jetrack.app import create_app
 from jetrack.i18n.catalogs import add_language
 from jetrack.store.stores import open_stores
-from tests.conftest import free_port, make_settings, served_in_thread
+from tests.conftest import copy_data_dir, free_port, make_settings, served_in_thread
 from tests.i18n.pseudo import PSEUDO, pseudo_translations, unmarked
-from tests.web.dashboard_world import DEMO, DESKTOP, PHONE, SHOP, Seeded, seed_dashboard
+from tests.web.dashboard_world import DEMO, DESKTOP, PHONE, SHOP, Seeded
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,15 +54,17 @@ VISIBLE_TEXTS = """() => {
 
 
 @pytest.fixture(scope="module")
-def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The app in this process (so it knows the pseudo-language) on the demo data."""
+def pseudo_server(
+    tmp_path_factory: pytest.TempPathFactory, demo_data: tuple[Path, Seeded]
+) -> Iterator[tuple[str, str]]:
+    """The app in this process (so it knows the pseudo-language) on a copy of the demo data."""
     add_language(pseudo_translations())
     port = free_port()
+    template, seeded = demo_data
     data_dir = tmp_path_factory.mktemp("pseudo-dashboard") / "data"
+    copy_data_dir(template, data_dir)
     settings = make_settings(data_dir, base_url=f"http://127.0.0.1:{port}")
     stores = open_stores(settings)
-    seeded = Seeded()
-    seed_dashboard(seeded, visitors_per_day=20)(stores)
     config = uvicorn.Config(
         create_app(settings, stores), host="127.0.0.1", port=port, log_config=None, lifespan="on"
     )
