@@ -102,10 +102,15 @@ def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
     return rank
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+    if any("demo_data" in getattr(item, "fixturenames", ()) for item in items):
+        # Its seeded, rolled-up data is made by a process of its own while tests run.
+        from tests.web.dashboard_world import shared_tmp, start_demo_data
+
+        start_demo_data(shared_tmp(config._tmp_path_factory))  # type: ignore[attr-defined]
     rank = _file_rank(items)
     items.sort(key=lambda item: rank[str(item.path)])  # stable: a file's order is kept
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
+import subprocess
+import sys
+import time as clock
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -200,27 +205,62 @@ def rolled_up(stores: Stores) -> None:
             return
 
 
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
-    """The demo data (90 days, rolled up) and what the seed made, made once per test run:
-    the first test process (xdist worker) to need it makes it, the others wait for it, and
-    every module with a `demo_server` starts its server on a copy. Rolling up its days is
-    ~40 s of CPU (~0.5 s a day), which a server would otherwise spend at each start."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    place, made = shared / "demo-data", shared / "demo-data" / "seeded.json"
+def shared_tmp(factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of the whole test run (shared by its xdist workers)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def start_demo_data(shared: Path) -> None:
+    """Start making the demo data in `shared`, in a process of its own, unless a test
+    process of this run did already (tests/conftest.py calls this once the tests are
+    collected, so it is made while the first tests run)."""
+    place = shared / "demo-data"
     with open(shared / "demo-data.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not made.exists():
-            seeded = Seeded()
-            stores = open_stores(make_settings(place / "data"))
-            try:
-                seed_dashboard(seeded)(stores)
-                rolled_up(stores)
-            finally:
-                stores.close()
-            made.write_text(json.dumps(asdict(seeded)))  # last: what the others wait for
-    return place / "data", Seeded(**json.loads(made.read_text()))
+        if place.exists():
+            return
+        place.mkdir()
+        with open(place / "log", "wb") as log:  # the child keeps its own descriptor
+            maker = subprocess.Popen(
+                [sys.executable, "-m", "tests.web.dashboard_world", str(place)],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        atexit.register(maker.wait)  # done long before; a handle left running warns
+
+
+def make_demo_data(place: Path) -> None:
+    seeded = Seeded()
+    stores = open_stores(make_settings(place / "data"))
+    try:
+        seed_dashboard(seeded)(stores)
+        rolled_up(stores)
+    finally:
+        stores.close()
+    made = place / "seeded.json.new"
+    made.write_text(json.dumps(asdict(seeded)))
+    made.rename(place / "seeded.json")  # last: what the tests wait for
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    """The demo data (90 days, rolled up) and what the seed made, made once per test run
+    by a process of its own (start_demo_data), and every module with a `demo_server`
+    starts its server on a copy. Rolling up its days is ~40 s of CPU (~0.5 s a day),
+    which a server would otherwise spend at each start."""
+    shared = shared_tmp(tmp_path_factory)
+    start_demo_data(shared)
+    place = shared / "demo-data"
+    deadline = clock.monotonic() + 600
+    while not (place / "seeded.json").exists():
+        log = (place / "log").read_text(errors="replace")
+        assert not (place / "failed").exists(), f"the demo data was not made: {log[-3000:]}"
+        assert clock.monotonic() < deadline, f"the demo data took over 10 minutes: {log[-3000:]}"
+        clock.sleep(0.2)
+    return place / "data", Seeded(**json.loads((place / "seeded.json").read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +339,11 @@ def open_page(chromium: Browser, demo_server: DemoServer) -> Iterator[OpenPage]:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+if __name__ == "__main__":  # start_demo_data's process: python -m tests.web.dashboard_world DIR
+    try:
+        make_demo_data(Path(sys.argv[1]))
+    except BaseException:
+        (Path(sys.argv[1]) / "failed").write_text(traceback.format_exc())
+        raise
