@@ -8,12 +8,16 @@ each module has one seeded server and one Chromium (tests/web/dashboard_world.py
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.tracker.conftest import DESKTOP_UA
 from tests.web.dashboard_checks import (
     last_days,
     last_months,
@@ -150,6 +154,21 @@ def test_changing_range_and_comparison(open_page: OpenPage, demo_server: DemoSer
     top_stats_equal(page, demo_server, {"date_range": last_months(12)})
     expect(page.locator('[data-testid="interval-select"]')).to_have_value("week")
 
+    # Realtime: a visit now (the demo data's own last visits may be older than the view's
+    # 5 minutes by the time this test runs), stored before the view opens.
+    visit = httpx.post(
+        demo_server.url + "/api/event",
+        content=json.dumps({"n": "pageview", "u": f"https://{DEMO}/live", "d": DEMO}),
+        headers={"Content-Type": "text/plain", "User-Agent": DESKTOP_UA},
+        timeout=30,
+    )
+    assert visit.status_code == 202, visit.text
+    current = demo_server.url + f"/api/v1/stats/realtime/visitors?site_id={DEMO}"
+    key = {"Authorization": f"Bearer {demo_server.seeded.api_key}"}
+    deadline = time.monotonic() + 30
+    while httpx.get(current, headers=key, timeout=30).json() == 0:
+        assert time.monotonic() < deadline, "the visit was not stored within 30 s"
+        time.sleep(0.2)
     page.keyboard.press("r")  # realtime
     card = page.locator('[data-testid="stat-current-visitors"]')
     expect(card).not_to_have_attribute("data-value", "")
