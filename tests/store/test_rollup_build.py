@@ -11,6 +11,7 @@ from typing import Any
 from jetrack.stats.engine import run_query
 from jetrack.store import rollups
 from jetrack.store.events import EventStore
+from jetrack.store.filter_rollups import older_builds
 from jetrack.store.stores import Stores
 from tests.stats.conftest import BERLIN, UTC_SITE, fixture_rows, with_dated_ids
 from tests.stats.helpers import SITE_ID, at, insert
@@ -109,8 +110,7 @@ def test_a_first_build_runs_no_delete_and_a_later_one_finds_the_rows_to_delete(
         events.command(sql, params)
     assert rolled_up(events)
     later: dict[str, object] = {"day": DAY.isoformat(), "built": "2100-01-01 00:00:00"}
-    assert rollups._older_builds(events, later, "") == {
-        "visit_rollups", "filter_rollups", "event_rollups"
-    }  # fmt: skip
+    tables = ["visit_rollups", "filter_rollups", "event_rollups"]
+    assert older_builds(events, later, "", tables) == tables
     other_site = " AND site_id IN {sites:Array(UInt32)}"
-    assert rollups._older_builds(events, later | {"sites": [SITE_ID + 1]}, other_site) == set()
+    assert older_builds(events, later | {"sites": [SITE_ID + 1]}, other_site, tables) == []

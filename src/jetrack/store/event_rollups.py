@@ -38,7 +38,6 @@ from jetrack.store.filter_rollups import (
     insert_visits_and_day,
     kept_or_marked,
 )
-from jetrack.store.filter_rollups import delete_older_builds as delete_filter_builds
 from jetrack.store.schema import FILTER_ROLLUP_COLUMNS, ROLLED_COLUMNS
 
 TABLE = "event_rollups"
@@ -147,11 +146,6 @@ def mark_event_rollups(
         f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC'), marker.1",
         params,
     )
-
-
-def delete_older_builds(events: EventStore, params: dict[str, object], sites: str) -> None:
-    """Rows of the day from an earlier build that this one did not write again."""
-    delete_filter_builds(events, params, sites, TABLE)
 
 
 def event_days(

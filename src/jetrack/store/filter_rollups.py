@@ -20,7 +20,7 @@ Every rolled-up site-day has the row (filter '', column ''), written last
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -175,15 +175,29 @@ def kept_or_marked(grouped: str, sums: str, per_row: str = "{visits_per_row:UInt
     )
 
 
-def delete_older_builds(
-    events: EventStore, params: dict[str, object], sites: str, table: str = "filter_rollups"
-) -> None:
-    """Rows of the day from an earlier build that this one did not write again."""
-    events.command(
-        f"DELETE FROM {table_to_change(events, table)}"
-        " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + sites,
+_OLDER_BUILD = " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}"
+
+
+def older_builds(
+    events: EventStore, params: dict[str, object], sites: str, tables: Sequence[str]
+) -> list[str]:
+    """Those of `tables` with rows of the day (and `sites`) from a build before this one."""
+    found = events.query(
+        "SELECT "
+        + ", ".join(f"(SELECT count() > 0 FROM {t}{_OLDER_BUILD}{sites})" for t in tables),
         params,
-    )
+    ).rows[0]
+    return [table for table, older in zip(tables, found, strict=True) if older]
+
+
+def delete_older_builds(
+    events: EventStore, params: dict[str, object], sites: str, tables: Sequence[str]
+) -> None:
+    """Rows of the day from an earlier build that this one did not write again, in `tables`.
+    A table without any (a day's first build) gets no DELETE: a DELETE is a mutation over
+    every part of the table, waited for (1-2 s on chDB, more as the table fills)."""
+    for table in older_builds(events, params, sites, tables):
+        events.command(f"DELETE FROM {table_to_change(events, table)}{_OLDER_BUILD}{sites}", params)
 
 
 def filtered_days(

@@ -18,7 +18,7 @@ from typing import TypeVar, cast
 
 from jetrack.store import event_rollups
 from jetrack.store.cut_rollups import CUTS, build_cut_rows, mark_cut_rows
-from jetrack.store.events import EventStore, table_to_change
+from jetrack.store.events import EventStore
 from jetrack.store.filter_rollups import (
     MIN_FILTERED_VISITS,
     build_filter_rollups,
@@ -287,32 +287,12 @@ def build_rollups(
     event_rollups.mark_event_rollups(events, of_day, scope, sites, visits)
     # Rows of an earlier build that this one did not write again (a value the day no
     # longer has: a visit's exit page moved on) go; the new rows were there first, so a
-    # query never finds the day without rows. A table without rows of an earlier build (a
-    # day's first build) is left alone: a DELETE is a mutation, waited for (1-2 s on chDB).
+    # query never finds the day without rows.
     of_sites = " AND site_id IN {sites:Array(UInt32)}" if site_ids is not None else ""
-    older = _older_builds(events, of_day, of_sites)
-    if "visit_rollups" in older:
-        events.command(
-            f"DELETE FROM {table_to_change(events, 'visit_rollups')}"
-            " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + of_sites,
-            of_day,
-        )
-    if "filter_rollups" in older:
-        delete_older_builds(events, of_day, of_sites)
-    if event_rollups.TABLE in older:
-        event_rollups.delete_older_builds(events, of_day, of_sites)
+    delete_older_builds(
+        events, of_day, of_sites, ("visit_rollups", "filter_rollups", event_rollups.TABLE)
+    )
     _forget_lookups(events)
-
-
-def _older_builds(events: EventStore, of_day: dict[str, object], of_sites: str) -> set[str]:
-    """The rollup tables with rows of the day (and sites) from a build before `built`."""
-    tables = ("visit_rollups", "filter_rollups", event_rollups.TABLE)
-    where = " WHERE day = {day:Date} AND built_at < {built:DateTime('UTC')}" + of_sites
-    found = events.query(
-        "SELECT " + ", ".join(f"(SELECT count() > 0 FROM {table}{where})" for table in tables),
-        of_day,
-    ).rows[0]
-    return {table for table, older in zip(tables, found, strict=True) if older}
 
 
 def insert_earliest(events: EventStore, params: dict[str, object], sites: str, daily: str) -> None:
