@@ -1,6 +1,7 @@
 # The commands a newcomer and CI run. `make run` and `make test` work on a fresh clone.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The venv's Python: 3.12 where the machine has one, else python3 (scripts/pick_python.sh).
+PYTHON ?= $(shell scripts/pick_python.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -26,6 +27,9 @@ PYTEST_DIST ?= loadfile
 # `make test` fails when line coverage of src/jetrack drops under this: a few points under
 # the measured 92% (in-process code only: `jetrack serve` subprocesses are not measured).
 COVERAGE_FLOOR ?= 89
+# On Python 3.12+ coverage.py measures through sys.monitoring ("sysmon"), at a fraction of the
+# cost of its tracer, the only core 3.11 has (docs/benchmarks.md, "The test suite, session 13").
+COVERAGE_CORE = $$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_info >= (3, 12) else "ctrace")')
 # `make check`: no browser, no `jetrack serve` process, no PostgreSQL, no Redis, nothing marked
 # slow, and the event store on embedded chDB only (not the ClickHouse server endpoint too).
 FAST_TESTS := not browser and not server and not slow and not postgres and not redis and not clickhouse_server
@@ -129,7 +133,7 @@ COMPILE := $(BIN)/python -m compileall -q -x node_modules src tests >/dev/null
 # What the tests need (not ESLint's packages: pytest starts while `npm ci` fetches them).
 pytest: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) build geo-ranges chromium
 	$(COMPILE)
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+	COVERAGE_CORE=$(COVERAGE_CORE) $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder --durations=30 --cov=jetrack --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 test:
 	@$(MAKE) --no-print-directory -j$(JOBS) lint typecheck pytest
