@@ -152,7 +152,7 @@ messages: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m jetrack.i18n.extract
 
 lock: $(BIN)/pip-compile
-	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --allow-unsafe --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 $(BIN)/pip-compile:
 	$(BIN)/pip install --quiet pip-tools
