@@ -197,8 +197,8 @@ def first_of_each_kind(
     asked: list[tuple[dict[str, Any], bool]],
 ) -> list[tuple[dict[str, Any], bool]]:
     """The first request of each kind (metrics, dimensions, comparison, filtered or not):
-    what the server backend is asked, 37 of the 154 (its binding is the same for any
-    filter's value)."""
+    37 of the 154, what the narrower ranges and the server backend are asked (the window's
+    edges, and the server's binding, are the same for any filter's value)."""
     seen: dict[str, tuple[dict[str, Any], bool]] = {}
     for body, reads in asked:
         kind = {k: v for k, v in body.items() if k not in ("filters", "date_range")}
