@@ -245,6 +245,10 @@ def make_demo_data(place: Path) -> None:
     made.rename(place / "seeded.json")  # last: what the tests wait for
 
 
+def _log_end(place: Path) -> str:
+    return (place / "log").read_text(errors="replace")[-3000:]
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
     """The demo data (90 days, rolled up) and what the seed made, made once per test run
@@ -256,9 +260,11 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
     place = shared / "demo-data"
     deadline = clock.monotonic() + 600
     while not (place / "seeded.json").exists():
-        log = (place / "log").read_text(errors="replace")
-        assert not (place / "failed").exists(), f"the demo data was not made: {log[-3000:]}"
-        assert clock.monotonic() < deadline, f"the demo data took over 10 minutes: {log[-3000:]}"
+        # The maker's log is read only for a failure's message.
+        assert not (place / "failed").exists(), f"the demo data was not made: {_log_end(place)}"
+        assert clock.monotonic() < deadline, (
+            f"the demo data took over 10 minutes: {_log_end(place)}"
+        )
         clock.sleep(0.2)
     return place / "data", Seeded(**json.loads((place / "seeded.json").read_text()))
 
