@@ -89,6 +89,8 @@ class FakeStripe:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoice_items: list[dict[str, Any]] = field(default_factory=list)  # prorations
     outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # events sent
+    # The events posted to webhook_url from announce()'s threads, with the status answered.
+    delivered: list[tuple[str, int]] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     down: bool = False  # answer every API call 500, as an outage would
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -351,7 +353,7 @@ class FakeStripe:
     def _post_quietly(self, kind: str, obj: dict[str, Any]) -> None:
         # Stripe retries a failed delivery; a server already stopped is no test's concern.
         with contextlib.suppress(httpx.HTTPError):
-            self.send_event(kind, obj)
+            self.delivered.append((kind, self.send_event(kind, obj).status_code))
 
     # --- events ------------------------------------------------------------------------------
 
