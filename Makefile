@@ -34,7 +34,7 @@ COVERAGE_CORE = $$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_i
 # slow, and the event store on embedded chDB only (not the ClickHouse server endpoint too).
 FAST_TESTS := not browser and not server and not slow and not postgres and not redis and not clickhouse_server
 
-.PHONY: install installed run test check lint typecheck pytest lock build wheel chromium clean bench geo geo-ranges messages
+.PHONY: install installed run test check shots lint typecheck pytest lock build wheel chromium clean bench geo geo-ranges messages
 
 # `make install` and `make test` run the steps that do not need each other at once (make
 # -j): pip, the four `npm ci` and the geo download side by side; then ruff, ESLint, mypy
@@ -146,6 +146,12 @@ check: $(STAMP) $(NPM_STAMP)
 	$(BIN)/mypy
 	$(COMPILE)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -m "$(FAST_TESTS)"
+
+# The browser tests with their screenshots for a person to look at, in test-artifacts/ (the
+# walk at 1440x900 and 390x844, light and dark): `make test` takes none (tests/support/shots.py).
+shots: $(STAMP) $(NPM_STAMP) $(FRONTEND_STAMP) $(COMPAT_STAMP) build geo-ranges chromium
+	$(COMPILE)
+	TEST_SHOTS=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -m browser $(PYTEST_ARGS)
 
 # Collect the translatable messages into src/jetrack/locale/*/messages.po (docs/translations.md).
 messages: $(STAMP)

@@ -1,6 +1,6 @@
 """End to end in Chromium against a real server and a real SMTP server: sign up, confirm
 from the mail, turn on 2FA, log out, log in with TOTP, add a site, invite a member,
-accept in a second browser, revoke. Screenshots go to test-artifacts/accounts/."""
+accept in a second browser, revoke. Screenshots (`make shots`) go to test-artifacts/accounts/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pyotp
 import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
+from tests.support.shots import shot
 from tests.web.conftest import PASSWORD, Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,7 +38,6 @@ def test_accounts_in_chromium(
         env={"JETRACK_SMTP_HOST": "127.0.0.1", "JETRACK_SMTP_PORT": str(port)}
     )
     base = server.url
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
@@ -50,7 +50,7 @@ def test_accounts_in_chromium(
         page.fill("input[name=email]", "ada@example.com")
         page.fill("input[name=password]", PASSWORD)
         page.check("input[name=age]")
-        page.screenshot(path=str(ARTIFACTS / "01-signup.png"), full_page=True)
+        shot(page, ARTIFACTS / "01-signup.png")
         page.click("button:has-text('Create account')")
         page.wait_for_selector("text=Check your inbox")
         page.goto(base + _wait_for_link(inbox, "ada@example.com", "/verify-email"))
@@ -65,7 +65,7 @@ def test_accounts_in_chromium(
         enabled_step = int(time.time() // 30)
         page.click("button:has-text('Turn on')")
         page.wait_for_selector("#recovery-codes")
-        page.screenshot(path=str(ARTIFACTS / "02-recovery-codes.png"), full_page=True)
+        shot(page, ARTIFACTS / "02-recovery-codes.png")
 
         # Log out, log in with TOTP (a fresh code: a used one is refused).
         page.click("button:has-text('Log out')")
@@ -87,7 +87,7 @@ def test_accounts_in_chromium(
         page.click("button:has-text('Add site')")
         page.wait_for_selector("#snippet")
         assert 'data-domain="ada-shop.example"' in page.inner_text("#snippet")
-        page.screenshot(path=str(ARTIFACTS / "03-site-settings.png"), full_page=True)
+        shot(page, ARTIFACTS / "03-site-settings.png")
 
         # Invite Bob to the team as a viewer.
         page.goto(base + "/teams")
@@ -110,7 +110,7 @@ def test_accounts_in_chromium(
         bob_page.click("button:has-text('Create account')")
         bob_page.wait_for_url(re.compile(r".*/sites\?notice=joined"))
         assert bob_page.is_visible("[data-site='ada-shop.example']")
-        bob_page.screenshot(path=str(ARTIFACTS / "04-bob-joined-phone.png"), full_page=True)
+        shot(bob_page, ARTIFACTS / "04-bob-joined-phone.png")
         width = bob_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page scrolls sideways at phone width ({width}px)"
 
@@ -118,7 +118,7 @@ def test_accounts_in_chromium(
         page.reload()
         page.click("tr[data-member='bob@example.com'] button:has-text('Remove')")
         page.wait_for_selector("text=Access removed.")
-        page.screenshot(path=str(ARTIFACTS / "05-member-removed.png"), full_page=True)
+        shot(page, ARTIFACTS / "05-member-removed.png")
         bob_page.goto(base + "/sites")
         assert not bob_page.is_visible("[data-site='ada-shop.example']")
         response = bob_page.goto(base + "/sites/ada-shop.example/settings")
@@ -128,7 +128,7 @@ def test_accounts_in_chromium(
         page.click("footer button:has-text('Dark')")
         page.wait_for_load_state()
         assert page.get_attribute("html", "data-theme") == "dark"
-        page.screenshot(path=str(ARTIFACTS / "06-dark.png"), full_page=True)
+        shot(page, ARTIFACTS / "06-dark.png")
     finally:
         browser.close()
     assert "ada@example.com" not in server.log_text()

@@ -5,9 +5,8 @@ webhooks: the team is on Growth."""
 
 from __future__ import annotations
 
-import os
+import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,15 +15,13 @@ from tests.billing.test_upgrade_browser import Owner, billing_env, log_in
 from tests.billing.test_upgrade_browser import chromium_browser as chromium_browser
 from tests.conftest import LiveServer
 from tests.support.fake_stripe import FakeStripe
+from tests.support.shots import ARTIFACTS, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _shot(page: Page, name: str) -> None:
-    """Screenshots for a person to look at, when BILLING_SHOTS names a folder."""
-    folder = os.environ.get("BILLING_SHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    shot(page, ARTIFACTS / "billing" / f"{name}.png")
 
 
 def test_an_owner_switches_up_now_and_down_at_the_renewal(
@@ -65,12 +62,14 @@ def test_an_owner_switches_up_now_and_down_at_the_renewal(
     _shot(page, "pending-390")
 
     subscription_id = next(iter(fake_stripe.subscriptions))
-    fake_stripe.renew(subscription_id)  # its webhooks go to the server from threads
-    for _ in range(50):
-        page.reload()
-        if current.get_attribute("data-current-plan") == "growth":
-            break
-        page.wait_for_timeout(200)
+    sent = len(fake_stripe.outbox)
+    fake_stripe.renew(subscription_id)  # its two webhooks go to the server from threads
+    deadline = time.monotonic() + 60
+    while len(fake_stripe.delivered) < sent + 2:
+        assert time.monotonic() < deadline, f"webhooks delivered: {fake_stripe.delivered}"
+        time.sleep(0.1)
+    assert all(status == 200 for _, status in fake_stripe.delivered), fake_stripe.delivered
+    page.reload()  # the server applied each webhook before it answered
     expect(current).to_have_attribute("data-current-plan", "growth")
     expect(page.locator("[data-next-plan]")).to_have_count(0)
     page.close()

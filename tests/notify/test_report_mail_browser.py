@@ -1,7 +1,7 @@
 """The report mail's HTML part in Chromium, at desktop and phone widths, in a light and a
 dark colour scheme: nothing wider than the screen, every figure and bar shown, and the
 colours the mail sets kept (no dark text left on a dark background).
-Screenshots go to test-artifacts/reports/."""
+Screenshots (`make shots`) go to test-artifacts/reports/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from jetrack.notify.reports import Entry, Figure, Report, report_message
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, make_settings
+from tests.support.shots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,8 +69,7 @@ def test_the_report_mail_in_chromium(
         context = browser.new_context(viewport=VIEWPORTS[size], color_scheme=scheme)
         page = context.new_page()
         page.set_content(html_part(tmp_path))
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"report-{size}-{scheme}.png"), full_page=True)
+        shot(page, ARTIFACTS / f"report-{size}-{scheme}.png")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= VIEWPORTS[size]["width"], f"{width}px wide at {size}"
         text = page.inner_text("body")

@@ -44,6 +44,7 @@ from tests.conftest import (
     start_server,
 )
 from tests.imports import plausible_export as export
+from tests.support.shots import shot
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
@@ -343,8 +344,7 @@ def open_page(chromium: Browser, demo_server: DemoServer) -> Iterator[OpenPage]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    shot(page, ARTIFACTS / f"{name}.png")
 
 
 if __name__ == "__main__":  # start_demo_data's process: python -m tests.web.dashboard_world DIR

@@ -1,12 +1,11 @@
 """The plan's banners and the locked dashboard in Chromium, against a real `jetrack serve`
 with billing on: a team in its quota's grace (and a downgrade's retention notice) sees the
 banners on the sites list and above its dashboard, with an Upgrade link; a team past the
-grace gets the "Over quota" page. At 1440x900 and 390x844, light and dark; the screenshots
-go to $BILLING_SHOTS when it is set."""
+grace gets the "Over quota" page. At 1440x900 and 390x844, light and dark; with TEST_SHOTS
+set the screenshots (`make shots`) go to test-artifacts/billing/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from jetrack.store.models import Team, User, utcnow
 from jetrack.store.stores import Stores, open_stores
 from tests.billing.helpers import add_events, over_quota_since, team_with_sites
 from tests.conftest import LiveServer, copy_template, make_settings, start_server
+from tests.support.shots import ARTIFACTS, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -89,10 +89,7 @@ def _page(browser: Browser, server: LiveServer, token: str, viewport: str, schem
 
 
 def _shot(page: Any, name: str) -> None:
-    folder = os.environ.get("BILLING_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    shot(page, ARTIFACTS / "billing" / f"{name}.png")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

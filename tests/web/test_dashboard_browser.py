@@ -1,6 +1,6 @@
 """The dashboard in Debian's Chromium against a real server with the demo data: the numbers
 on screen are the Stats API's, filters, ranges and comparisons work.
-Screenshots go to test-artifacts/dashboard/.
+Screenshots (`make shots`) go to test-artifacts/dashboard/.
 
 The dashboard's browser tests are three modules (this one, test_dashboard_views_browser.py
 and test_dashboard_goals_browser.py), so that pytest-xdist runs them on several workers;

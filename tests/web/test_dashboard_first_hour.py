@@ -1,7 +1,7 @@
 """Issue #16 "The first hour", the dashboard's part, in Chromium against the demo server: the
 way back to Sites/Account/Log out, the C shortcut's date fields, the map's code-less shapes
 and touch caption, whole realtime bars, readable Details names on a phone.
-Screenshots go to test-artifacts/dashboard/."""
+Screenshots (`make shots`) go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 

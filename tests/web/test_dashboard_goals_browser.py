@@ -1,6 +1,6 @@
 """Goals, funnels and revenue on the dashboard in Debian's Chromium: a goal switches it to
 conversions, the funnels panel and the revenue columns show the Stats API's numbers.
-Screenshots go to test-artifacts/dashboard/."""
+Screenshots (`make shots`) go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The dashboard's views in Debian's Chromium: the theme sticks on desktop and phone, the
 shared view is read-only, a site without data shows its snippet, a site with only imported
 history shows its channels and goal conversions and says which panels leave it out (the
-numbers on screen are the Stats API's). Screenshots go to test-artifacts/dashboard/."""
+numbers on screen are the Stats API's). Screenshots (`make shots`) go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 

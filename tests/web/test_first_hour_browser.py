@@ -23,6 +23,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, ViewportSize, expect
 
 from tests.conftest import ROOT, LiveServer
+from tests.support import shots
+from tests.support.shots import shot
 from tests.tracker.conftest import DESKTOP_UA, HIDE_AUTOMATION
 from tests.web.conftest import PASSWORD
 
@@ -156,15 +158,15 @@ def themed_shots(
     page: Page, step: str, width: str, full_page: bool = True, of: Locator | None = None
 ) -> None:
     """The screen (or the element `of`) in the light and the dark theme: the dashboard and
-    the pages follow the system's scheme as it changes, so one visit shows both."""
+    the pages follow the system's scheme as it changes, so one visit shows both. Only
+    when the pictures are wanted (TEST_SHOTS; tests/support/shots.py)."""
+    if not shots.wanted():
+        return
     for theme in THEMES:
         page.emulate_media(color_scheme=theme)
         page.evaluate(FRAMES)  # the chart redraws in the theme's colours
         name = ARTIFACTS / f"{step}-{width}-{theme}.png"
-        if of is None:
-            page.screenshot(path=str(name), full_page=full_page)
-        else:
-            of.screenshot(path=str(name))
+        shot(page if of is None else of, name, full_page=full_page)
     page.emulate_media(color_scheme=THEMES[0])
 
 
@@ -475,7 +477,6 @@ def test_the_first_hour_in_chromium(
 ) -> None:
     server = live_server_factory()  # a fresh data dir, no JETRACK_SMTP_HOST
     base = server.url
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport=VIEWPORTS["desktop"], color_scheme="light")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     watch = Watch(base)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from jetrack.store.models import Ticket
 from jetrack.store.stores import open_stores
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, make_settings
+from tests.support.shots import shot
 from tests.web.conftest import Inbox
 
 ARTIFACTS = ROOT / "test-artifacts" / "public"
@@ -30,7 +31,6 @@ def test_public_pages_and_contact_form(
             "JETRACK_RETENTION_DAYS": "400",
         }
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
@@ -41,7 +41,7 @@ def test_public_pages_and_contact_form(
         assert "dpo@jetrack-tests.example" in policy
         assert "400 days" in policy
         assert "DB-IP" in policy
-        page.screenshot(path=str(ARTIFACTS / "privacy-phone.png"), full_page=True)
+        shot(page, ARTIFACTS / "privacy-phone.png")
         page.click("footer >> text=Cookies")
         assert "jt_session" in page.inner_text("body")
         page.click("footer >> text=Contact")
@@ -51,7 +51,7 @@ def test_public_pages_and_contact_form(
         page.wait_for_timeout(3200)  # the form refuses what is sent faster than a person types
         page.click("button:has-text('Send')")
         page.wait_for_load_state()
-        page.screenshot(path=str(ARTIFACTS / "contact-sent.png"), full_page=True)
+        shot(page, ARTIFACTS / "contact-sent.png")
         assert "reader@example.com" not in page.url
     finally:
         browser.close()

@@ -1,7 +1,7 @@
 """Segments and notes in Chromium against a demo server: save the filters as a segment, find
 it again after a reload, apply it and see the numbers the Stats API gives for the segment;
 add a note and see it on the graph, on the owner's dashboard and on a shared link.
-Screenshots (1440x900 and 390x844, light and dark) go to test-artifacts/dashboard/."""
+Screenshots (1440x900 and 390x844, light and dark) (`make shots`) go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 

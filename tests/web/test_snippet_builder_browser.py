@@ -16,6 +16,7 @@ from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.stores import Stores
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
+from tests.support.shots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -116,7 +117,7 @@ def test_ticking_boxes_builds_the_served_variant(
         assert page.evaluate("navigator.clipboard.readText()") == snippet.inner_text().strip()
 
         # Cookie mode: the tag and the script change at once; the site's setting when saved.
-        page.screenshot(path=str(ARTIFACTS / "snippet-builder.png"), full_page=True)
+        shot(page, ARTIFACTS / "snippet-builder.png")
         page.locator("input[data-extension='cookie']").check()
         assert ' data-cookie="1" ' in snippet.inner_text()
         assert _src(snippet.inner_text()).endswith(".404.cookie.js")
