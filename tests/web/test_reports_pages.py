@@ -35,7 +35,7 @@ def send_reports(stores: Stores) -> None:
     runner.schedule(stores, now=MONDAY_0905_UTC)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        runner.run_pending(stores, kinds=("reports", "report_mail"))
+        runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_UTC)
         with stores.control.session() as session:
             busy = session.scalar(
                 select(Job.id).where(

@@ -151,13 +151,15 @@ def run_pending(
     in_server: bool = False,
     kinds: Sequence[str] | None = None,
     limit: int = 1000,
+    now: datetime | None = None,
 ) -> int:
-    """Schedule, then run every due job of `kinds` (default all; jobs may enqueue more)."""
-    schedule(stores)
+    """Schedule, then run every due job of `kinds` (default all; jobs may enqueue more).
+    The schedule reads `now` when given (a test's fixed Monday), else the clock."""
+    schedule(stores, now)
     ran = 0
     while ran < limit and run_one(stores, in_server=in_server, kinds=kinds):
         ran += 1
-        schedule(stores)
+        schedule(stores, now)
     return ran
 
 
