@@ -12,13 +12,14 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.support import shots
 from tests.support.shots import shot
 from tests.web.conftest import PASSWORD, Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "test-artifacts" / "accounts"
+ARTIFACTS = shots.ARTIFACTS / "accounts"
 
 
 def _wait_for_link(inbox: Inbox, address: str, path: str, seen: int = 0) -> str:

@@ -105,7 +105,6 @@ def test_each_recipient_gets_the_weekly_report_once(
 ) -> None:
     stores, inbox, site_id = small
     for _ in range(3):  # the runner schedules every few seconds
-        runner.schedule(stores, now=MONDAY_0905_BERLIN)
         runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_BERLIN)
     for to in ("a@client.example", "b@client.example"):
         [message] = inbox.to(to)
@@ -148,7 +147,6 @@ def test_unconfirmed_and_removed_recipients_get_nothing(
             .where(ReportRecipient.email == "b@client.example")
             .values(confirmed_at=None)
         )
-    runner.schedule(stores, now=MONDAY_0905_BERLIN)
     runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_BERLIN)
     assert [m["To"] for m in inbox.messages] == ["a@client.example"]
 
@@ -163,7 +161,6 @@ def test_an_smtp_failure_is_retried_with_backoff_and_sent_once(
         seed_demo(stores, "small.example", "owner@small.example", days=10, visitors_per_day=3,
                   timezone=BERLIN, now=SEEDED_UNTIL)  # fmt: skip
         _with_recipients(stores, "small.example", ["a@client.example"])
-        runner.schedule(stores, now=MONDAY_0905_BERLIN)
         runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_BERLIN)
         with stores.control.session() as session:
             job = session.scalars(select(Job).where(Job.kind == "report_mail")).one()
@@ -201,7 +198,6 @@ def test_each_recipient_gets_the_report_in_their_language(
             select(ReportRecipient).where(ReportRecipient.email == "a@client.example")
         ).one()
         assert reports.mail_language(session, _recipient(german)) == "de"
-    runner.schedule(stores, now=MONDAY_0905_BERLIN)
     runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_BERLIN)
     [mail] = inbox.to("a@client.example")
     assert mail["Subject"].startswith("Wochenbericht für small.example, 23.–29. Nov. 2026: ")
@@ -318,6 +314,5 @@ def test_while_the_owner_restricts_processing_only_the_owner_gets_reports(
         owner = site.owner
         report_recipients.set_member_kinds(session, site, owner, {"week"})
         set_restricted(session, owner, True)
-    runner.schedule(stores, now=MONDAY_0905_BERLIN)
     runner.run_pending(stores, kinds=("reports", "report_mail"), now=MONDAY_0905_BERLIN)
     assert [m["To"] for m in inbox.messages] == ["owner@small.example"]

@@ -55,7 +55,6 @@ def _add(stores: Stores, site_id: int, url: str, fmt: str, allow: bool = True) -
 
 
 def _send_week(stores: Stores) -> None:
-    runner.schedule(stores, now=MONDAY_0905_UTC)
     runner.run_pending(stores, kinds=("reports", "webhook"), now=MONDAY_0905_UTC)
 
 

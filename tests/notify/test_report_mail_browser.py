@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from jetrack.notify.reports import Entry, Figure, Report, report_message
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, make_settings
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, make_settings
+from tests.support import shots
 from tests.support.shots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "test-artifacts" / "reports"
+ARTIFACTS = shots.ARTIFACTS / "reports"
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 

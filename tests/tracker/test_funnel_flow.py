@@ -19,7 +19,7 @@ from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.stores import Stores
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import LiveServer
 from tests.support import shots
 from tests.support.shots import shot
 
@@ -28,7 +28,7 @@ from .conftest import HIDE_AUTOMATION, page_html, track_and_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "test-artifacts" / "funnels"
+ARTIFACTS = shots.ARTIFACTS / "funnels"
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -44,10 +44,11 @@ from tests.conftest import (
     start_server,
 )
 from tests.imports import plausible_export as export
+from tests.support import shots
 from tests.support.shots import shot
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
+ARTIFACTS = shots.ARTIFACTS / "dashboard"
 DEMO = "demo.jetrack.local"
 EMPTY = "empty.example.com"
 SHOP = "shop.example.com"  # a few hand-made visits with goals, counted in SHOP_VISITS

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, ViewportSize, expect
 
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import LiveServer
 from tests.support import shots
 from tests.support.shots import shot
 from tests.tracker.conftest import DESKTOP_UA, HIDE_AUTOMATION
@@ -30,7 +30,7 @@ from tests.web.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = ROOT / "test-artifacts" / "first-hour"
+ARTIFACTS = shots.ARTIFACTS / "first-hour"
 VIEWPORTS: dict[str, ViewportSize] = {
     "desktop": {"width": 1440, "height": 900},
     "phone": {"width": 390, "height": 844},

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from jetrack.store.models import Ticket
 from jetrack.store.stores import open_stores
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, make_settings
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, make_settings
+from tests.support import shots
 from tests.support.shots import shot
 from tests.web.conftest import Inbox
 
-ARTIFACTS = ROOT / "test-artifacts" / "public"
+ARTIFACTS = shots.ARTIFACTS / "public"
 
 
 @pytest.mark.browser

@@ -15,12 +15,13 @@ from jetrack.accounts.login_sessions import start_session
 from jetrack.accounts.users import create_user
 from jetrack.sites.sites import add_site
 from jetrack.store.stores import Stores
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.support import shots
 from tests.support.shots import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-ARTIFACTS = ROOT / "test-artifacts" / "first-hour"
+ARTIFACTS = shots.ARTIFACTS / "first-hour"
 DOMAIN = "example.com"
 # A piece of code each extension adds to the built script, and nothing else has.
 MARKERS = {
