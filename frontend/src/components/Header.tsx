@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
 import { PERIODS, type Period, customDays, periodLabel, shortDate } from '../dates'
@@ -192,7 +192,8 @@ function useMenu() {
   const [open, setOpen] = useState(false)
   const buttonRef = useRef<HTMLButtonElement>(null)
   const panelRef = useRef<HTMLDivElement>(null)
-  useEffect(() => {
+  // A layout effect: listening as soon as the menu shows (SegmentMenu says why).
+  useLayoutEffect(() => {
     if (!open) return
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import '../segments.css'
 import { boot } from '../bootstrap'
 import { useDash } from '../context'
@@ -34,7 +34,9 @@ export function SegmentMenu({ describe }: { describe: DescribeFilter }) {
   const [open, setOpen] = useState(false)
   const [editing, setEditing] = useState<Editing>(null)
   const box = useRef<HTMLDivElement>(null)
-  useEffect(() => {
+  // A layout effect: the listeners are there as soon as the menu is (an effect runs after
+  // the next paint, and an Escape pressed before that left the menu open).
+  useLayoutEffect(() => {
     if (!open) return
     const onDown = (event: Event) => {
       if (!box.current?.contains(event.target as Node)) setOpen(false)
