@@ -30,6 +30,7 @@ from jetrack.config import load_settings
 from jetrack.stats.engine import QueryError, run_query
 from jetrack.stats.funnel import FunnelInfo, run_funnel
 from jetrack.stats.query import GoalInfo, SiteInfo
+from jetrack.store.cut_rollups import days_to_cut
 from jetrack.store.events import first_value
 from jetrack.store.ids import SEQUENCE_BITS
 from jetrack.store.rollups import build_rollups, days_to_build
@@ -436,14 +437,27 @@ def main() -> int:
                 print(f"sessions merged in {time.perf_counter() - started:.1f} s")
             # What the hourly job does once the 30 days are over (also for a kept data dir
             # whose days lack a rollup table added since).
-            days = [] if args.as_is else days_to_build(stores.events, END + timedelta(days=1))
-            if days:
+            # The job cuts the days of a site in a zone off UTC at its midnights (its rows
+            # for the partial UTC days at a local range's ends): the big site's, as the
+            # first such zone of --zones (its UTC dashboards do not read them).
+            off_utc = [zone for zone in args.zones.split(",") if zone != "UTC"]
+            zones = {BIG_SITE: off_utc[0]} if off_utc else {}
+            ended = END + timedelta(days=1)
+            days = [] if args.as_is else days_to_build(stores.events, ended)
+            cut = [] if args.as_is else days_to_cut(stores.events, zones, ended, DAYS + 1)
+            if days or cut:
                 started = time.perf_counter()
                 for day in days:
-                    build_rollups(stores.events, day)
+                    build_rollups(stores.events, day, zones=zones)
+                for day, site_ids in cut:
+                    if day not in days:
+                        build_rollups(stores.events, day, site_ids=site_ids, zones=zones)
                 for table in ROLLUP_TABLES:
                     stores.events.command(f"OPTIMIZE TABLE {table} FINAL")
-                print(f"{len(days)} days rolled up in {time.perf_counter() - started:.1f} s")
+                print(
+                    f"{len(days)} days rolled up, {len(cut)} cut at {zones} midnights,"
+                    f" in {time.perf_counter() - started:.1f} s"
+                )
             tables = ("events", "sessions", *ROLLUP_TABLES)
             sizes = dict(
                 stores.events.query(

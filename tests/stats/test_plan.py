@@ -218,6 +218,19 @@ def test_a_percentage_of_rolled_up_visitors_divides_by_the_same_reads() -> None:
     assert decided.divisors == (("percentage", Divisor(inline=True)),)
 
 
+def test_a_percentage_of_filtered_events_divides_by_the_same_reads() -> None:
+    page = [["is", "event:page", ["/pricing"]]]
+    decided = plan(metrics=["visitors", "percentage"], dimensions=["visit:os"], filters=page)
+    assert decided.parts == (Part("events", ("visitors",), with_total=True),)
+    assert decided.divisors == (("percentage", Divisor(inline=True)),)
+    # By goal an event is in a row per goal it matches: the whole query's own statement.
+    by_goal = plan(metrics=["visitors", "percentage"], dimensions=["event:goal"], filters=page)
+    assert by_goal.parts == (Part("events", ("visitors",)),)
+    assert by_goal.divisor("percentage") == Divisor(
+        decide(whole(by_goal.query, by_goal.query.filters))
+    )
+
+
 def test_other_percentages_divide_by_a_plan_of_the_whole_query() -> None:
     decided = plan(ALL_DAYS, metrics=["visitors", "percentage"], dimensions=["event:page"])
     assert decided.parts == (Part("events", ("visitors",), "page_rollups"),)

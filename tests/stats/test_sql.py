@@ -61,10 +61,15 @@ SHAPES: list[tuple[Rolled | None, Any, dict[str, Any], list[str], list[str]]] = 
     (ALL_DAYS, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
      [ROLLUPS, SESSIONS, "GROUPING SETS ((d0), ())", "sessions_total"], ["WITH (SELECT"]),
     # From the tables, the divisor too comes from the sessions part's read; where the
-    # visitors are the events' (a page filter), from a statement of its own.
+    # visitors are the events' (a page filter), from the events part's.
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"]},
      ["GROUPING SETS ((d0), ())", "sessions_total", SESSIONS], [ROLLUPS, "WITH (SELECT"]),
     (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["visit:os"],
+                      "filters": [["is", "event:page", ["/"]]]},
+     ["GROUPING SETS ((d0), ())", "events_total", EVENTS], [ROLLUPS, "WITH (SELECT", SESSIONS]),
+    # ... but by goal (an event in as many rows as goals it matches), from a statement of
+    # its own.
+    (None, UTC_SITE, {"metrics": ["visitors", "percentage"], "dimensions": ["event:goal"],
                       "filters": [["is", "event:page", ["/"]]]},
      ["WITH (SELECT m0 FROM (", "AS total_percentage", EVENTS], [ROLLUPS, "GROUPING SETS"]),
     # Two visit filters: IN, the stored source, before FINAL.

@@ -139,6 +139,7 @@ def both_ways(stores: Stores, site: SiteInfo, request: dict[str, Any]) -> tuple[
         patch.setattr(filters, "condition_sql", old_condition_sql)
         patch.setattr(sql, "_fixed_per_visit", lambda tree: False)
         patch.setattr(plan, "sessions_total", lambda query, tables: False)
+        patch.setattr(plan, "events_total", lambda query, tables: False)
         old = run_query(stores.events, site, body, now=NOW)
     return new, old
 

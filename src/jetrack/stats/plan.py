@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from jetrack.stats import revenue
-from jetrack.stats.dimensions import on_sessions
+from jetrack.stats.dimensions import is_session_only, on_sessions
 from jetrack.stats.metrics import COUNTED_IN_RANGE
 from jetrack.stats.query import (
     PROPS_PREFIX,
@@ -55,8 +55,8 @@ class Part:
     # A rollup source: whether the tables are read too, for the range outside the
     # rolled-up days (not when those days are the whole range).
     reads_tables: bool = True
-    # visit_rollups by one dimension: also `sessions_total`, the visitors of all groups
-    # (a percentage's divisor), from the same reads.
+    # By one dimension: also `{name}_total`, the visitors of all groups (a percentage's
+    # divisor), from the same reads.
     with_total: bool = False
     # Joined to the parts before it by all their groups and its own (full outer join),
     # or only onto their groups (left join: Tables.entries_of_pages, the exits part).
@@ -69,7 +69,8 @@ class Part:
 @dataclass(frozen=True, slots=True)
 class Divisor:
     """What a derived metric divides by: the first metric of `whole`, run as a scalar
-    subquery of the same statement, or (`inline`) the sessions part's `sessions_total`.
+    subquery of the same statement, or (`inline`) the `{name}_total` of the part that
+    counts it (Part.with_total).
     With `by`, `whole` is grouped by those of the query's dimensions (their positions) and
     joined to the rows on them (group_conversion_rate: the visitors of each group)."""
 
@@ -185,10 +186,11 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
 
 
 def _tables_part(name: str, metrics: tuple[str, ...], query: Query, tables: Tables) -> Part:
-    """A part that reads the tables; a sessions part by one dimension with a percentage
-    also counts the visitors of all groups (`with_total`) when the percentage's own
-    statement would read the same sessions rows."""
-    return Part(name, metrics, with_total=name == "sessions" and sessions_total(query, tables))
+    """A part that reads the tables; a sessions or events part by one dimension with a
+    percentage also counts the visitors of all groups (`with_total`) when the percentage's
+    own statement would read the same rows."""
+    totals = {"sessions": sessions_total, "events": events_total}
+    return Part(name, metrics, with_total=name in totals and totals[name](query, tables))
 
 
 def sessions_total(query: Query, tables: Tables) -> bool:
@@ -203,6 +205,23 @@ def sessions_total(query: Query, tables: Tables) -> bool:
         and not tables.entries_of_pages
         and not any(m in COUNTED_IN_RANGE for m in tables.metrics_of("sessions"))
         and choose(whole(query, query.filters)).provider.get("visitors") == "sessions"
+    )
+
+
+def events_total(query: Query, tables: Tables) -> bool:
+    """Whether a percentage's divisor is the visitors of the events part's rows, by no
+    dimension: the visitors are the events' (an event filter), each events row is in one
+    group (not a goal's, whose rows are joined to the goals they match, nor a visit
+    column's read from the sessions rows) and the whole query reads its visitors from
+    events rows too, under the same filters."""
+    return (
+        "percentage" in query.metrics
+        and len(query.dimensions) == 1
+        and query.dimensions[0] != "event:goal"
+        and not query.dimensions[0].startswith("time")
+        and not is_session_only(query.dimensions[0])
+        and tables.provider.get("visitors") == "events"
+        and choose(whole(query, query.filters)).provider.get("visitors") == "events"
     )
 
 

@@ -219,14 +219,27 @@ class _Builder:
             " AS visit USING (session_id)"
         )
 
-    def events_part(self, metrics: Sequence[str]) -> str:
+    def events_part(self, metrics: Sequence[str], with_total: bool = False) -> str:
+        """Events rows in the range under the filters. `with_total` (one dimension): also
+        `events_total`, the visitors of all groups (a percentage's divisor), from the same
+        rows (GROUPING SETS): a filtered breakdown reads its events once, not twice."""
         cols = self.dims("timestamp") + [f"{self.event_metric(m)} AS events_{m}" for m in metrics]
         visits = self.visit_join()
-        return (
-            f"SELECT {', '.join(cols)} FROM events{self.goal_join()}{visits}"
+        rows = (
+            f" FROM events{self.goal_join()}{visits}"
             f" WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.row_filter(self.row_trees)}"
-            f"{'' if visits else self.exit_page_clause()}{self.group_by()}"
+            f" AND {self.row_filter(self.row_trees)}{'' if visits else self.exit_page_clause()}"
+        )
+        if not with_total:
+            return f"SELECT {', '.join(cols)}{rows}{self.group_by()}"
+        grouped = (
+            f"SELECT {', '.join(cols)}, grouping(d0) = 1 AS is_total{rows}"
+            " GROUP BY GROUPING SETS ((d0), ())"
+        )
+        names = ", ".join(["d0", *(f"events_{m}" for m in metrics)])
+        return (
+            f"SELECT {names}, anyIf(events_visitors, is_total) OVER () AS events_total"
+            f" FROM ({grouped}) QUALIFY NOT is_total"
         )
 
     def rolled_params(self, rolled: Rolled) -> tuple[str, str, str, str]:
@@ -547,7 +560,7 @@ class _Builder:
     def event_visitors_with_total(
         self, rolled: Rolled, dim: str, raw_where: str, column: str
     ) -> str:
-        """event_visitors_rollup_part by one column with `sessions_total`, the visitors of
+        """event_visitors_rollup_part by one column with `events_total`, the visitors of
         all groups (a percentage's divisor), from the same reads (GROUPING SETS over the
         events, the rows of the column and of all visits)."""
         first, last, _since, _until = self.rolled_params(rolled)
@@ -566,7 +579,7 @@ class _Builder:
         )
         both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rows})"
         return (
-            "SELECT d0, sum(v) AS events_visitors, any(total) AS sessions_total"
+            "SELECT d0, sum(v) AS events_visitors, any(total) AS events_total"
             f" FROM ({both}) WHERE NOT is_total GROUP BY d0"
         )
 
@@ -748,7 +761,7 @@ def build(
             divisor = plan.divisor(metric)
             total = "0"
             if divisor is not None and divisor.inline:
-                total = "sessions_total"
+                total = next(f"{p.name}_total" for p in plan.parts if p.with_total)
             elif divisor is not None and divisor.by:
                 total = f"group_total_{metric}"
             elif metric in divisors:
@@ -799,8 +812,9 @@ def _render(b: _Builder, part: Part, rolled: Rolled | None) -> str:
     if part.name == "exits":
         return b.exits_part(part)
     if part.source == "tables" or rolled is None:
-        tables = {"events": b.events_part, "engagement": b.engagement_part}
-        return tables[part.name](part.metrics)
+        if part.name == "events":
+            return b.events_part(part.metrics, part.with_total)
+        return b.engagement_part(part.metrics)
     rollups = {"visit_rollups": b.sessions_rollup_part, "graph_rollups": b.graph_rollup_part,
                "totals_rollups": b.totals_rollup_part, "page_rollups": b.pages_rollup_part,
                "event_visitor_rollups": b.event_visitors_rollup_part}  # fmt: skip
