@@ -711,6 +711,44 @@ def test_event_filters_at_the_edges_of_rolled_up_days(
     rollups.build_rollups(rolled.events, days[2], site_ids=[81], min_visits_per_row=1,
                           min_filtered_visits=1)  # fmt: skip
     assert rollups.event_rolled_days(rolled.events, 81, days[1], days[4], key, ("",)) == days[1:]
+    assert_on_day_rows_end_a_range(rolled)
+
+
+def assert_on_day_rows_end_a_range(rolled: Stores) -> None:
+    """A range that ends on a day with a visit that went on past midnight (visit 3: /pricing
+    on 2 April at 23:55, then / after midnight) reads that day's ON_DAY rows, of the visits
+    with a matching event that day: visit 3 counts for /pricing, not for /."""
+
+    def window(request: dict[str, Any]) -> Any:
+        body = {"site_id": EDGE_SITE.domain, **request}
+        return rolled_window(rolled.events, engine.prepare(rolled.events, EDGE_SITE, body,
+                                                           now=EDGE_NOW))  # fmt: skip
+
+    two_days = {"date_range": ["2024-04-01", "2024-04-02"]}
+    by_country = {"metrics": ["visitors", "percentage"], "dimensions": ["visit:country"]}
+    for page, visitors in (("/", 1), ("/pricing", 4)):
+        filtered = {**two_days, "filters": [["is", "event:page", [page]]]}
+        for panel in ({"metrics": ["visitors", "visits", "bounce_rate"]}, by_country):
+            answer, raw, used = both_ways(rolled, EDGE_SITE, {**filtered, **panel})
+            assert answer == raw and used, (page, panel)
+        top = both_ways(rolled, EDGE_SITE, {**filtered, "metrics": ["visitors"]})[0]
+        assert top == [{"dimensions": [], "metrics": [visitors]}]
+        found = window({**filtered, "metrics": ["visitors"]})
+        assert found is not None and found.on_day_last and found.last == date(2024, 4, 2)
+    # A day built before the ON_DAY rows lacks their mark: its last day is read from the
+    # tables (the same answers), and the job builds it again.
+    on_page = {**two_days, "metrics": ["visitors"], "filters": [["is", "event:page", ["/"]]]}
+    rolled.events.command("DELETE FROM event_rollups WHERE site_id = 81 AND day = '2024-04-02'"
+                          " AND filter = '~' AND filter_value = '' AND column = ''")  # fmt: skip
+    rollups._forget_lookups(rolled.events)
+    assert date(2024, 4, 2) in rollups.days_to_build(rolled.events, EDGE_NOW)
+    found = window(on_page)
+    assert found is None or (not found.on_day_last and found.last < date(2024, 4, 2))
+    answer, raw, _ = both_ways(rolled, EDGE_SITE, on_page)
+    assert answer == raw == [{"dimensions": [], "metrics": [1]}]
+    rollups.build_rollups(rolled.events, date(2024, 4, 2), site_ids=[81], min_visits_per_row=1,
+                          min_filtered_visits=1)  # fmt: skip
+    assert window(on_page).on_day_last
 
 
 @EMBEDDED_ONLY

@@ -37,6 +37,7 @@ from jetrack.store.rollups import (
     carried_from,
     cut_rolled,
     empty_days,
+    event_on_day,
     event_rolled_days,
     filtered_rolled_days,
     foreign_days,
@@ -80,6 +81,10 @@ class Rolled:
     # graph and the totals, from the hour rows): else those read the tables there.
     cut_visits: bool = False
     cut_events: bool = False
+    # The range ends at `last`'s end and some of that day's visits went on past it: its
+    # rows of event_rollups are those of the visits with a matching event that day
+    # (jetrack.store.event_rollups.ON_DAY), not of all its visits with one.
+    on_day_last: bool = False
 
     @property
     def after(self) -> date:
@@ -391,11 +396,12 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
     want = wanted(query, tables)
     if want is None:
         return None
+    on_day = False  # the last day read by its ON_DAY rows (Rolled.on_day_last)
     if want.filter is None:
         days = rolled_days(events, query.site_id, want.first, want.last, want.column,
                            want.ended_before)  # fmt: skip
     elif want.of_events:
-        days = _event_rolled(events, query.site_id, want)
+        days, on_day = _event_rolled(events, query.site_id, want)
     else:
         # The days rolled up (visit_rollups: daily ids; pages: visits over in time), and
         # their rows of the column for every value of the filtered one.
@@ -426,7 +432,8 @@ def rolled_window(events: EventStore, query: Query, tables: Tables | None = None
     cuts: tuple[int | None, int | None, bool, bool] = (None, None, False, False)
     if (want.start_cut or want.end_cut) and run == (want.first, want.last):
         cuts = _edges(events, query, want)
-    return Rolled(run[0], run[1], carry, want.filter, want.of_events, events_until, *cuts)
+    return Rolled(run[0], run[1], carry, want.filter, want.of_events, events_until, *cuts,
+                  on_day_last=on_day and run[1] == want.last)  # fmt: skip
 
 
 def _edges(
@@ -471,11 +478,24 @@ def _edges(
     return want.start_cut, want.end_cut, visits, events_ok
 
 
-def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> list[date]:
+def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> tuple[list[date], bool]:
     """The days of `want` rolled up in visit_rollups (daily ids; with `ended_before`,
-    visits over in time) whose event_rollups rows of its key and column are complete."""
+    visits over in time) whose event_rollups rows of its key and column are complete;
+    and whether the last of them is `want.last` by its ON_DAY rows (a range that ends at
+    its end, while some of its visits went on past it)."""
     assert want.filter is not None
     days = rolled_days(events, site_id, want.first, want.last, "", want.ended_before)
     complete = set(event_rolled_days(events, site_id, want.first, want.last, want.filter,
                                      (want.column,)))  # fmt: skip
-    return [day for day in days if day in complete]
+    days = [day for day in days if day in complete]
+    last = want.last
+    on_day = (
+        want.ended_before == midnight(last + timedelta(days=1))
+        and (want.column == "" or want.column in ROLLED_COLUMNS)
+        and last >= want.first
+        and last not in days
+        and last in complete
+        and bool(rolled_days(events, site_id, last, last))
+        and event_on_day(events, site_id, last, want.filter, (want.column,))
+    )
+    return ([*days, last] if on_day else days), on_day

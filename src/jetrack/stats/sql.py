@@ -31,6 +31,7 @@ from jetrack.stats.query import (
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
 from jetrack.store.cut_rollups import BEFORE_CUT, FROM_CUT, PAST_CUT
+from jetrack.store.event_rollups import ON_DAY
 from jetrack.store.ids import visit_start_sql
 from jetrack.store.rollups import BEFORE_HOUR, CARRIED, FROM_HOUR, VISIT_SPAN
 
@@ -258,10 +259,21 @@ class _Builder:
             return f"visit_rollups FINAL WHERE site_id = {self.site}"
         column, value = rolled.filter
         table = "event_rollups" if rolled.of_events else "filter_rollups"
-        return (
-            f"{table} FINAL WHERE site_id = {self.site}"
-            f" AND filter = {self.p.add(column, 'String')}"
+        of_value = (
+            f" WHERE site_id = {self.site} AND filter = {self.p.add(column, 'String')}"
             f" AND filter_value = {self.p.add(value, 'String')}"
+        )
+        if not rolled.on_day_last:
+            return f"{table} FINAL{of_value}"
+        # The last day's rows of its visits with a matching event that day (ON_DAY), under
+        # the names of the columns; the other days' own rows. (`stored.column` is the
+        # table's: the REPLACE's alias would shadow a bare `column`.)
+        last = self.p.add(rolled.last.isoformat(), "Date")
+        on_day = self.p.add(ON_DAY, "String")
+        renamed = f"if(day = {last}, substring(column, {len(ON_DAY) + 1}), column) AS column"
+        return (
+            f"(SELECT * REPLACE ({renamed}) FROM {table} AS stored FINAL{of_value}"
+            f" AND startsWith(stored.column, {on_day}) = (day = {last})) WHERE site_id = {self.site}"
         )
 
     def sessions_rollup_part(self, part: Part, rolled: Rolled) -> str:

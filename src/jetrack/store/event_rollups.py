@@ -22,7 +22,14 @@ than MIN_FILTERED_VISITS visits, or whose pages are not rolled up, gets (filter 
 column PRUNED); a key whose rows of a column would hold fewer than MIN_VISITS_PER_ROW
 visits each, (filter, filter_value, PRUNED + column). The 'pageview' keys came later: a
 site-day built with them has the row (PAGEVIEW, '', column ''), and a day without it
-is read from the tables for them (and built again by the job, days_to_build)."""
+is read from the tables for them (and built again by the job, days_to_build).
+
+A day's rows count the visits that started that day and had a matching event, also one
+after its midnight: a range that ends at the day's end reads them only if all those
+visits had ended by then. For that last day it reads the ON_DAY rows instead (column
+ON_DAY + column): the same, of the visits whose matching event came before the day's
+end; their all-visits row (column ON_DAY) carries the day's matching events too. A day
+built with them has the row (ON_DAY, '', column '')."""
 
 from __future__ import annotations
 
@@ -44,6 +51,7 @@ TABLE = "event_rollups"
 PAGE = "pathname"  # the key of a page's events (pageviews and custom events on it)
 PAGEVIEW = "pageview"  # the key of a page's pageviews (a page goal without wildcard)
 EVENT_NAME = "name"  # the key of a custom event's name
+ON_DAY = "~"  # prefix of the columns of the visits with a matching event on their day
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(FILTER_ROLLUP_COLUMNS)})"
 # The visits a row of a custom event name's key holds at least, on average over its
 # column (where the pages' keys need MIN_VISITS_PER_ROW): a site has few names, so their
@@ -80,13 +88,18 @@ def build_event_rollups(
     paged = f"site_id IN (SELECT DISTINCT site_id FROM ({visits_of_pages}))"
     # The day's events of its visits, once per key they match.
     matched = (
-        "SELECT site_id, session_id, visitor_id, name, pathname, k.1 AS filter,"
+        "SELECT site_id, session_id, visitor_id, name, pathname, timestamp, k.1 AS filter,"
         f" k.2 AS filter_value FROM events ARRAY JOIN {_KEYS} AS k"
         " WHERE timestamp >= {first:DateTime('UTC')}"
         " AND timestamp < {span_end:DateTime('UTC')} AND name != 'engagement'"
         f" AND (site_id, session_id) IN ({visits_of_pages}) AND {big}"
     )
-    keyed = f"SELECT DISTINCT site_id, session_id, filter, filter_value FROM ({matched})"
+    # Each visit's keys, and whether it had a matching event before the day's end.
+    keyed = (
+        "SELECT site_id, session_id, filter, filter_value,"
+        " min(timestamp) < {next:DateTime('UTC')} AS on_day"
+        f" FROM ({matched}) GROUP BY site_id, session_id, filter, filter_value"
+    )
     rows = (
         f"SELECT site_id, session_id, start, visitor_id, is_bounce, pageviews, duration,"
         f" {', '.join(ROLLED_COLUMNS)} FROM sessions FINAL"
@@ -94,23 +107,28 @@ def build_event_rollups(
     )
     grouped = (
         "SELECT site_id, toDate(start, 'UTC') AS day, filter, filter_value,"
-        " pair.1 AS column, pair.2 AS value, uniqExact(visitor_id) AS visitors,"
+        " concat(variant, pair.1) AS column, pair.2 AS value, uniqExact(visitor_id) AS visitors,"
         " count() AS visits, sum(is_bounce) AS bounces, sum(pageviews) AS pageviews,"
         " sum(duration) AS duration,"
         " count() OVER per_column AS column_rows, sum(visits) OVER per_column AS column_visits"
         f" FROM ({rows}) AS s INNER JOIN ({keyed}) AS k USING (site_id, session_id)"
         f" ARRAY JOIN {column_pairs()} AS pair"
+        f" ARRAY JOIN if(on_day, ['', '{ON_DAY}'], ['']) AS variant"
         " GROUP BY site_id, day, filter, filter_value, column, value"
         " WINDOW per_column AS (PARTITION BY site_id, day, filter, filter_value, column)"
     )
-    visits = kept_or_marked(grouped, "visitors, visits, bounces, pageviews, duration", _PER_ROW)
+    visits = kept_or_marked(
+        grouped, "visitors, visits, bounces, pageviews, duration", _PER_ROW, ("", ON_DAY)
+    )
+    # On the all-visits rows, '' and ON_DAY (the figures of the day's events both).
     on_the_day = (
-        "SELECT site_id, k.1 AS filter, k.2 AS filter_value, '' AS column,"
+        "SELECT site_id, filter, filter_value, column, visitors, views, events FROM"
+        " (SELECT site_id, k.1 AS filter, k.2 AS filter_value,"
         " uniqExact(visitor_id) AS visitors, countIf(name = 'pageview') AS views,"
         f" count() AS events FROM events ARRAY JOIN {_KEYS} AS k"
         " WHERE timestamp >= {first:DateTime('UTC')} AND timestamp < {next:DateTime('UTC')}"
         f" AND name != 'engagement'{sites} AND {daily} AND {big} AND {paged}"
-        " GROUP BY site_id, filter, filter_value"
+        f" GROUP BY site_id, filter, filter_value) ARRAY JOIN ['', '{ON_DAY}'] AS column"
     )
     # A key may have events on the day and no visit that started then (a visit from the
     # day before): a row of no visits carries them.
@@ -131,8 +149,9 @@ def mark_event_rollups(
     events: EventStore, params: dict[str, object], scope: str, sites: str, visits_of_pages: str
 ) -> None:
     """The site-days' markers: rolled up (column '') or not (column PRUNED), and built
-    with the PAGEVIEW keys. Written after every row they vouch for (build_event_rollups):
-    a build that failed before leaves the day read from the tables and built again."""
+    with the PAGEVIEW keys and the ON_DAY rows. Written after every row they vouch for
+    (build_event_rollups): a build that failed before leaves the day read from the
+    tables and built again."""
     big = (
         f"site_id IN (SELECT site_id FROM sessions FINAL WHERE {scope}{sites}"
         " GROUP BY site_id HAVING count() >= {filtered_visits:UInt32})"
@@ -142,7 +161,7 @@ def mark_event_rollups(
         f"{_INSERT} SELECT site_id, toDate(start, 'UTC'), marker.1,"
         f" '', if(marker.1 = '' AND NOT ({big} AND {paged}), '{PRUNED}', ''), '',"
         " 0, count(), 0, 0, 0, 0, 0, 0, {built:DateTime('UTC')} FROM sessions FINAL"
-        f" ARRAY JOIN [tuple(''), tuple('{PAGEVIEW}')] AS marker"
+        f" ARRAY JOIN [tuple(''), tuple('{PAGEVIEW}'), tuple('{ON_DAY}')] AS marker"
         f" WHERE {scope}{sites} GROUP BY site_id, toDate(start, 'UTC'), marker.1",
         params,
     )
@@ -163,5 +182,25 @@ def event_days(
     filter_column, value = key
     return filtered_days(
         events, site_id, first, last, filter_column, columns, remembered, value, TABLE,
-        marked=filter_column == PAGEVIEW,
+        mark=PAGEVIEW if filter_column == PAGEVIEW else None,
+    )  # fmt: skip
+
+
+def on_day_rolled(
+    events: EventStore,
+    site_id: int,
+    day: date,
+    key: tuple[str, str],
+    columns: tuple[str, ...],
+    remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
+) -> bool:
+    """Whether `day` has the ON_DAY rows of `columns` (and of all visits) for `key`
+    (filter, value), complete (built with them, none left out)."""
+    filter_column, value = key
+    on_day = tuple(ON_DAY + column for column in ("", *columns))
+    return bool(
+        filtered_days(
+            events, site_id, day, day, filter_column, on_day, remembered, value, TABLE,
+            mark=ON_DAY,
+        )
     )  # fmt: skip

@@ -133,14 +133,15 @@ def insert_visits_and_day(
     events: EventStore, insert: str, visits: str, on_the_day: str, params: dict[str, object]
 ) -> None:
     """`insert` the rows of `visits` (kept_or_marked) with the day's events of
-    `on_the_day` (site_id, filter, filter_value, column '', visitors, views, events) on
-    their all-visits rows (column ''). A value may have events on the day and no visit
-    that started then (its visits began the day before): a row of no visits carries them
-    (the join's other side reads as 0 and '')."""
+    `on_the_day` (site_id, filter, filter_value, column, visitors, views, events) on
+    their all-visits rows (`on_the_day`'s columns: '', and event_rollups' ON_DAY). A value
+    may have events on the day and no visit that started then (its visits began the day
+    before): a row of no visits carries them (the join's other side reads as 0 and '')."""
     events.command(
         f"{insert} SELECT if(v.site_id = 0, e.site_id, v.site_id),"
         " if(v.site_id = 0, {day:Date}, v.day), if(v.site_id = 0, e.filter, v.filter),"
-        " if(v.site_id = 0, e.filter_value, v.filter_value), v.column, v.value,"
+        " if(v.site_id = 0, e.filter_value, v.filter_value),"
+        " if(v.site_id = 0, e.column, v.column), v.value,"
         " v.visitors, v.visits, v.bounces, v.pageviews, v.duration,"
         " e.visitors, e.views, e.events, {built:DateTime('UTC')}"
         f" FROM ({visits}) AS v FULL OUTER JOIN ({on_the_day}) AS e"
@@ -161,11 +162,17 @@ def insert_pages(events: EventStore, insert: str, pages: str, params: dict[str, 
     )
 
 
-def kept_or_marked(grouped: str, sums: str, per_row: str = "{visits_per_row:UInt32}") -> str:
+def kept_or_marked(
+    grouped: str,
+    sums: str,
+    per_row: str = "{visits_per_row:UInt32}",
+    always: tuple[str, ...] = ("",),
+) -> str:
     """`grouped`'s rows of the (site, day, filter, filter value, column)s whose rows hold
-    enough visits each (`per_row`, SQL over a row; and always those of all the value's
-    visits, column ''), and one PRUNED row for each of the others (its figures 0)."""
-    kept = f"column = '' OR column_rows * {per_row} <= column_visits"
+    enough visits each (`per_row`, SQL over a row; and always those of the columns
+    `always`, of all the value's visits), and one PRUNED row for each of the others (its
+    figures 0)."""
+    kept = f"column IN ({', '.join(repr(c) for c in always)}) OR column_rows * {per_row} <= column_visits"
     figures = ", ".join(f"if(kept, {name}, 0) AS {name}" for name in sums.split(", "))
     return (
         f"SELECT site_id, day, filter, filter_value,"
@@ -210,25 +217,25 @@ def filtered_days(
     remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
     filter_value: str = "",
     table: str = "filter_rollups",
-    marked: bool = False,
+    mark: str | None = None,
 ) -> list[date]:
     """Days in [first, last] whose rows of `columns` (and of all visits) for `filter_value`
     of `filter_column` are rolled up for `site_id` in `table` (filter_rollups, or
-    event_rollups, which marks what it leaves out the same way), in order; `marked`: only
-    days with the row (filter_column, '', column ''), the mark of a build that wrote the
-    rows of `filter_column` (event_rollups' PAGEVIEW keys)."""
+    event_rollups, which marks what it leaves out the same way), in order; with `mark`,
+    only days with the row (mark, '', column ''), the mark of a build that wrote rows
+    added later (event_rollups' PAGEVIEW keys and ON_DAY rows)."""
     wanted = tuple(sorted({"", *columns}))
-    mark = " OR filter = {filter:String} AND filter_value = '' AND column = ''" if marked else ""
+    marked = " OR filter = {mark:String} AND filter_value = '' AND column = ''" if mark else ""
     has_mark = (
-        " AND countIf(filter = {filter:String} AND filter_value = '' AND column = '') > 0"
-        if marked
+        " AND countIf(filter = {mark:String} AND filter_value = '' AND column = '') > 0"
+        if mark
         else ""
     )
 
     def lookup() -> list[date]:
         params: dict[str, Any] = {
             "site": site_id, "first": first.isoformat(), "last": last.isoformat(),
-            "filter": filter_column, "value": filter_value,
+            "filter": filter_column, "value": filter_value, "mark": mark or "",
         }  # fmt: skip
         params |= {f"pruned{i}": PRUNED + column for i, column in enumerate(wanted)}
         pruned = ", ".join(f"{{pruned{i}:String}}" for i in range(len(wanted)))
@@ -236,14 +243,14 @@ def filtered_days(
             f"SELECT day FROM {table} FINAL WHERE site_id = {{site:UInt32}}"
             " AND day >= {first:Date} AND day <= {last:Date} AND (filter = ''"
             " OR filter = {filter:String} AND filter_value IN ('', {value:String})"
-            f" AND column IN ({pruned}){mark})"
+            f" AND column IN ({pruned}){marked})"
             " GROUP BY day HAVING countIf(filter = '' AND column = '') > 0"
             f" AND countIf(column LIKE '{PRUNED}%') = 0{has_mark} ORDER BY day",
             params,
         )
         return [_as_date(row[0]) for row in result.rows]
 
-    key = (table, site_id, first, last, filter_column, filter_value, wanted, marked)
+    key = (table, site_id, first, last, filter_column, filter_value, wanted, mark)
     return remembered(key, lookup)
 
 

@@ -325,9 +325,11 @@ def days_to_build(events: EventStore, now: datetime) -> list[date]:
         # Days whose hour rows have the names of before FROM_HOUR's: likewise.
         f" OR (day IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{ALL}')"
         f" AND day NOT IN (SELECT DISTINCT day FROM visit_rollups WHERE column = '{FROM_HOUR}'))"
-        # ... and before event_rollups (0011), or before its PAGEVIEW keys.
+        # ... and before event_rollups (0011), or before its PAGEVIEW keys or ON_DAY rows.
         " OR day NOT IN (SELECT DISTINCT day FROM event_rollups"
-        f" WHERE filter = '{event_rollups.PAGEVIEW}' AND filter_value = '' AND column = ''))"
+        f" WHERE filter = '{event_rollups.PAGEVIEW}' AND filter_value = '' AND column = '')"
+        " OR day NOT IN (SELECT DISTINCT day FROM event_rollups"
+        f" WHERE filter = '{event_rollups.ON_DAY}' AND filter_value = '' AND column = ''))"
         " ORDER BY day DESC LIMIT {n:UInt32}",
         {"until": f"{(last + timedelta(days=1)).isoformat()} 00:00:00", "n": DAYS_PER_RUN},
     )
@@ -449,6 +451,17 @@ def event_rolled_days(
         return []
     return event_rollups.event_days(
         events, site_id, first, last, key, columns,
+        lambda key, compute: _remembered(events, key, compute),
+    )  # fmt: skip
+
+
+def event_on_day(
+    events: EventStore, site_id: int, day: date, key: tuple[str, str], columns: tuple[str, ...]
+) -> bool:
+    """Whether `day` has complete event_rollups rows of `columns` for `key` of the visits
+    whose matching event came that day (jetrack.store.event_rollups.ON_DAY)."""
+    return event_rollups.on_day_rolled(
+        events, site_id, day, key, columns,
         lambda key, compute: _remembered(events, key, compute),
     )  # fmt: skip
 
