@@ -5,6 +5,7 @@ the rolled-up days are an input (what jetrack.stats.rollup.rolled_window would f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -188,6 +189,20 @@ def test_a_page_filter_reads_event_rollups(
 ) -> None:
     filters = [["is", "event:page", ["/pricing"]]]
     assert plan(PRICING_DAYS, filters=filters, **request_body).parts == parts
+
+
+def test_a_page_filter_over_rolled_up_days_alone_reads_no_events() -> None:
+    # The rows hold the whole range and no day of it may hold events of visits from before
+    # it (Rolled.events_until is the day before): no events row is read.
+    filters = [["is", "event:page", ["/pricing"]]]
+    body = {"metrics": ["visitors"], "dimensions": ["visit:source"], "filters": filters}
+    alone = replace(PRICING_DAYS, events_until=date(2024, 3, 8))
+    assert plan(alone, **body).parts == (
+        Part("events", ("visitors",), "event_visitor_rollups", reads_tables=False),
+    )
+    # Its first day may: its events are read.
+    foreign = replace(PRICING_DAYS, events_until=date(2024, 3, 9))
+    assert plan(foreign, **body).parts == (Part("events", ("visitors",), "event_visitor_rollups"),)
 
 
 def test_a_goal_filters_conversion_rate_divides_by_rolled_up_visits() -> None:

@@ -181,7 +181,11 @@ def _source(name: str, query: Query, tables: Tables, rolled: Rolled | None) -> P
         if event_visitors_from_rollups(query, tables):
             # A percentage divides by the visitors of all groups: from the same reads.
             with_total = "percentage" in query.metrics and len(query.dimensions) == 1
-            return Part(name, metrics, "event_visitor_rollups", with_total=with_total)
+            # No events row to read when the rows hold the whole range and no rolled-up
+            # day may hold events of visits from before it (Rolled.events_until).
+            foreign = rolled.events_until is None or rolled.events_until >= rolled.first
+            reads = not covered or foreign
+            return Part(name, metrics, "event_visitor_rollups", reads, with_total)
     return _tables_part(name, metrics, query, tables)
 
 

@@ -252,9 +252,10 @@ class _Builder:
             self.p.add(f"{rolled.after.isoformat()} 00:00:00", "DateTime('UTC')"),
         )
 
-    def rollup_rows(self, rolled: Rolled) -> str:
+    def rollup_rows(self, rolled: Rolled, columns: Sequence[str]) -> str:
         """`table FINAL WHERE ...` of the rollup rows of the site: visit_rollups, or
-        filter_rollups' (event_rollups') rows of the filtered value (`rolled.filter`)."""
+        filter_rollups' (event_rollups') rows of the filtered value (`rolled.filter`);
+        the caller reads those of `columns` (its own condition on `column` follows)."""
         if rolled.filter is None:
             return f"visit_rollups FINAL WHERE site_id = {self.site}"
         column, value = rolled.filter
@@ -268,11 +269,17 @@ class _Builder:
         # The last day's rows of its visits with a matching event that day (ON_DAY), under
         # the names of the columns; the other days' own rows. (`stored.column` is the
         # table's: the REPLACE's alias would shadow a bare `column`.)
+        # The stored columns are named in the inner WHERE too, so that the table's key
+        # (site, filter, value, column, day) narrows its read.
         last = self.p.add(rolled.last.isoformat(), "Date")
         on_day = self.p.add(ON_DAY, "String")
+        stored = ", ".join(
+            self.p.add(c, "String") for c in (*columns, *(ON_DAY + c for c in columns))
+        )
         renamed = f"if(day = {last}, substring(column, {len(ON_DAY) + 1}), column) AS column"
         return (
             f"(SELECT * REPLACE ({renamed}) FROM {table} AS stored FINAL{of_value}"
+            f" AND stored.column IN ({stored})"
             f" AND startsWith(stored.column, {on_day}) = (day = {last})) WHERE site_id = {self.site}"
         )
 
@@ -306,7 +313,7 @@ class _Builder:
         columns = [column, ""] if with_total else [column]
         wanted = ", ".join(self.p.add(c, "String") for c in columns)
         rows_where = (
-            f"{self.rollup_rows(rolled)} AND (column IN ({wanted}) AND day >= {first}"
+            f"{self.rollup_rows(rolled, columns)} AND (column IN ({wanted}) AND day >= {first}"
             f" AND day <= {last}"
         )
         # The rows of all visits (column ALL) of each kind read: a percentage's total.
@@ -407,7 +414,7 @@ class _Builder:
             f" AND {self.row_filter(self.row_trees)} GROUP BY d0"
         )
         rows = (
-            f"SELECT toString(day) AS d0, event_visitors AS v FROM {self.rollup_rows(rolled)}"
+            f"SELECT toString(day) AS d0, event_visitors AS v FROM {self.rollup_rows(rolled, ('',))}"
             f" AND column = '' AND day >= {first} AND day <= {last}"
         )
         if self.q.timezone != "UTC":
@@ -420,7 +427,8 @@ class _Builder:
             )
             rows = (
                 f"(WITH {split} AS split SELECT toString({local_day}) AS d0, event_visitors AS v"
-                f" FROM {self.rollup_rows(rolled)} AND (column IN ('{FROM_HOUR}', '{BEFORE_HOUR}')"
+                f" FROM {self.rollup_rows(rolled, (FROM_HOUR, BEFORE_HOUR))}"
+                f" AND (column IN ('{FROM_HOUR}', '{BEFORE_HOUR}')"
                 f" AND day >= {first} AND day <= {last}"
                 f" AND value = toString(toHour(split, 'UTC')){self.cut_hours(rolled)}))"
             )
@@ -428,7 +436,7 @@ class _Builder:
         if not part.reads_tables and self.q.timezone == "UTC":
             return (
                 "SELECT toString(day) AS d0, sum(event_visitors) AS events_visitors"
-                f" FROM {self.rollup_rows(rolled)} AND column = '' AND day >= {first}"
+                f" FROM {self.rollup_rows(rolled, ('',))} AND column = '' AND day >= {first}"
                 f" AND day <= {last} GROUP BY d0 HAVING events_visitors > 0"
             )
         parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
@@ -453,7 +461,7 @@ class _Builder:
         named = "" if part.reads_tables else "events_"
         rows = (
             f"SELECT {', '.join(f'sum({counts[m][1]}) AS {named}{m}' for m in metrics)}"
-            f" FROM {self.rollup_rows(rolled)} AND (column = ''"
+            f" FROM {self.rollup_rows(rolled, ('',))} AND (column = ''"
             f" AND day >= {first} AND day <= {last}{self.cut_hours(rolled)})"
         )
         if not part.reads_tables:
@@ -487,7 +495,8 @@ class _Builder:
         )
         rows = (
             "SELECT toString(value) AS d0, sum(visitors) AS v, sum(visits) AS n,"
-            f" sum(pageviews) AS pv FROM {self.rollup_rows(rolled)} AND column = 'pathname'"
+            f" sum(pageviews) AS pv FROM {self.rollup_rows(rolled, ('pathname',))}"
+            " AND column = 'pathname'"
             f" AND day >= {first} AND day <= {last} GROUP BY d0"
         )
         partial = {"visitors": "v", "visits": "n", "pageviews": "pv"}
@@ -513,14 +522,16 @@ class _Builder:
         )
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
+        # Without `part.reads_tables`, no events row is read: the rows hold the range.
+        tables = part.reads_tables
         if part.with_total and column:
-            return self.event_visitors_with_total(rolled, dims[0], raw_where, column)
+            return self.event_visitors_with_total(rolled, dims[0], raw_where, column, tables)
         totals = [m for m in part.metrics if m != "visitors"]
         if totals:
-            return self.event_visitors_and_totals(rolled, dims, totals)
+            return self.event_visitors_and_totals(rolled, dims, totals, tables)
         raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
         rows = (
-            f"SELECT {value}visitors FROM {self.rollup_rows(rolled)}"
+            f"SELECT {value}visitors FROM {self.rollup_rows(rolled, (column or '',))}"
             f" AND column = {self.p.add(column or '', 'String')}"
             f" AND day >= {first} AND day <= {last}"
         )
@@ -531,12 +542,14 @@ class _Builder:
         # A group of no visitor is no row (the goal's, without a completion).
         visitors = (
             f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
-            f" FROM ({raw} UNION ALL {from_rows}){self.group_by()}"
+            f" FROM ({_with_raw(raw, from_rows, tables)}){self.group_by()}"
             f"{' HAVING events_visitors > 0' if names else ''}"
         )
         return visitors
 
-    def event_visitors_and_totals(self, rolled: Rolled, dims: list[str], totals: list[str]) -> str:
+    def event_visitors_and_totals(
+        self, rolled: Rolled, dims: list[str], totals: list[str], tables: bool = True
+    ) -> str:
         """event_visitors_rollup_part with pageviews or events (by nothing, or the one
         filtered goal's literal): one read of the events rows of both (the visitors of the
         visits not rolled up, the matching events of the days not rolled up, as
@@ -556,7 +569,7 @@ class _Builder:
         from_rows = (
             f"SELECT {', '.join([*dims, 'sum(visitors) AS v'])}, "
             + ", ".join(f"sum({counts[m][1]}) AS {m}" for m in totals)
-            + f" FROM {self.rollup_rows(rolled)} AND column = '' AND day >= {first}"
+            + f" FROM {self.rollup_rows(rolled, ('',))} AND column = '' AND day >= {first}"
             f" AND day <= {last}{self.group_by()}"
         )
         names = [f"d{i}" for i in range(len(dims))]
@@ -565,12 +578,12 @@ class _Builder:
         )
         # A group of no visitor is no row (the goal's, without a completion).
         return (
-            f"SELECT {', '.join([*names, cols])} FROM ({raw} UNION ALL {from_rows})"
+            f"SELECT {', '.join([*names, cols])} FROM ({_with_raw(raw, from_rows, tables)})"
             f"{self.group_by()}{' HAVING events_visitors > 0' if names else ''}"
         )
 
     def event_visitors_with_total(
-        self, rolled: Rolled, dim: str, raw_where: str, column: str
+        self, rolled: Rolled, dim: str, raw_where: str, column: str, tables: bool = True
     ) -> str:
         """event_visitors_rollup_part by one column with `events_total`, the visitors of
         all groups (a percentage's divisor), from the same reads (GROUPING SETS over the
@@ -583,13 +596,16 @@ class _Builder:
         wanted = f"{self.p.add(column, 'String')}, {self.p.add('', 'String')}"
         rows = (
             f"SELECT value AS {column}, column = '' AS is_total, visitors"
-            f" FROM {self.rollup_rows(rolled)} AND column IN ({wanted})"
+            f" FROM {self.rollup_rows(rolled, (column, ''))} AND column IN ({wanted})"
             f" AND day >= {first} AND day <= {last}"
         )
         from_rows = (
             f"SELECT {dim}, sum(visitors) AS v, is_total FROM ({rows}) GROUP BY d0, is_total"
         )
-        both = f"SELECT *, sumIf(v, is_total) OVER () AS total FROM ({raw} UNION ALL {from_rows})"
+        both = (
+            "SELECT *, sumIf(v, is_total) OVER () AS total"
+            f" FROM ({_with_raw(raw, from_rows, tables)})"
+        )
         return (
             "SELECT d0, sum(v) AS events_visitors, any(total) AS events_total"
             f" FROM ({both}) WHERE NOT is_total GROUP BY d0"
@@ -702,6 +718,11 @@ class _Builder:
         )
         cols = names + [f"{METRICS[m].engagement} AS engagement_{m}" for m in metrics]
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
+
+
+def _with_raw(raw: str, rows: str, tables: bool) -> str:
+    """The rollup rows' SELECT `rows`, and `raw`'s over the tables when they are read."""
+    return f"{raw} UNION ALL {rows}" if tables else rows
 
 
 def _partials(source: int) -> list[str]:
