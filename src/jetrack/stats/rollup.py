@@ -492,7 +492,6 @@ def _event_rolled(events: EventStore, site_id: int, want: Wanted) -> tuple[list[
     on_day = (
         want.ended_before == midnight(last + timedelta(days=1))
         and (want.column == "" or want.column in ROLLED_COLUMNS)
-        and last >= want.first
         and last not in days
         and last in complete
         and bool(rolled_days(events, site_id, last, last))

@@ -267,10 +267,9 @@ class _Builder:
         if not rolled.on_day_last:
             return f"{table} FINAL{of_value}"
         # The last day's rows of its visits with a matching event that day (ON_DAY), under
-        # the names of the columns; the other days' own rows. (`stored.column` is the
-        # table's: the REPLACE's alias would shadow a bare `column`.)
-        # The stored columns are named in the inner WHERE too, so that the table's key
-        # (site, filter, value, column, day) narrows its read.
+        # the names of the columns; the other days' own rows. The stored columns are named
+        # in the inner WHERE, so that the table's key (site, filter, value, column, day)
+        # narrows the read (`stored.column`: the REPLACE's alias shadows a bare `column`).
         last = self.p.add(rolled.last.isoformat(), "Date")
         on_day = self.p.add(ON_DAY, "String")
         stored = ", ".join(

@@ -175,32 +175,16 @@ def event_days(
     key: tuple[str, str],
     columns: tuple[str, ...],
     remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
+    on_day: bool = False,
 ) -> list[date]:
     """Days in [first, last] whose rows of `columns` (and of all visits) for `key`
     (filter, value) are rolled up for `site_id`, in order (for a PAGEVIEW key, built with
-    them: the marker row)."""
+    them: the marker row); `on_day`: their ON_DAY rows (built with them: the marker row)."""
     filter_column, value = key
+    mark = PAGEVIEW if filter_column == PAGEVIEW else None
+    if on_day:
+        columns, mark = tuple(ON_DAY + column for column in ("", *columns)), ON_DAY
     return filtered_days(
         events, site_id, first, last, filter_column, columns, remembered, value, TABLE,
-        mark=PAGEVIEW if filter_column == PAGEVIEW else None,
-    )  # fmt: skip
-
-
-def on_day_rolled(
-    events: EventStore,
-    site_id: int,
-    day: date,
-    key: tuple[str, str],
-    columns: tuple[str, ...],
-    remembered: Callable[[tuple[object, ...], Callable[[], list[date]]], list[date]],
-) -> bool:
-    """Whether `day` has the ON_DAY rows of `columns` (and of all visits) for `key`
-    (filter, value), complete (built with them, none left out)."""
-    filter_column, value = key
-    on_day = tuple(ON_DAY + column for column in ("", *columns))
-    return bool(
-        filtered_days(
-            events, site_id, day, day, filter_column, on_day, remembered, value, TABLE,
-            mark=ON_DAY,
-        )
+        mark=mark,
     )  # fmt: skip

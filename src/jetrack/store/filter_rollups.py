@@ -172,7 +172,8 @@ def kept_or_marked(
     enough visits each (`per_row`, SQL over a row; and always those of the columns
     `always`, of all the value's visits), and one PRUNED row for each of the others (its
     figures 0)."""
-    kept = f"column IN ({', '.join(repr(c) for c in always)}) OR column_rows * {per_row} <= column_visits"
+    always_kept = ", ".join(repr(column) for column in always)
+    kept = f"column IN ({always_kept}) OR column_rows * {per_row} <= column_visits"
     figures = ", ".join(f"if(kept, {name}, 0) AS {name}" for name in sums.split(", "))
     return (
         f"SELECT site_id, day, filter, filter_value,"

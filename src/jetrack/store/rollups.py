@@ -460,10 +460,10 @@ def event_on_day(
 ) -> bool:
     """Whether `day` has complete event_rollups rows of `columns` for `key` of the visits
     whose matching event came that day (jetrack.store.event_rollups.ON_DAY)."""
-    return event_rollups.on_day_rolled(
-        events, site_id, day, key, columns,
-        lambda key, compute: _remembered(events, key, compute),
-    )  # fmt: skip
+    return bool(event_rollups.event_days(
+        events, site_id, day, day, key, columns,
+        lambda key, compute: _remembered(events, key, compute), on_day=True,
+    ))  # fmt: skip
 
 
 def cut_rolled(events: EventStore, site_id: int, day: date, column: str, mark: str) -> bool:
