@@ -10,6 +10,11 @@ go through ClickHouse's `windowFunnel` with one condition per step (the goals' o
 conditions, `filters.goal_match_sql`), giving the furthest step the visit reached in
 order; other events may come between steps; events of another visit never continue a
 funnel. A visitor counts at the furthest step any of their visits reached.
+
+Only the events of a step are read for that (windowFunnel passes over the others): the
+events table's projection by name and page (0012) holds them together. The visitors who
+reached no step are the others of the query's visitors, which the engine answers as the
+dashboard's top stats do (from the rollups where it can).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jetrack.stats.engine import execute, prepare
+from jetrack.stats.engine import execute, fetch, prepare
 from jetrack.stats.errors import QueryError
 from jetrack.stats.filters import goal_match_sql
 from jetrack.stats.params import Params
@@ -90,7 +95,8 @@ def _on_events(tree: Filter) -> bool:
 
 
 def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
-    """Visitors by the furthest step reached (0: none), as rows (level, visitors)."""
+    """Visitors by the furthest step reached, as rows (level, visitors), of those who
+    reached one."""
     params = Params()
     rows = row_conditions(query, params)
     in_range = f"{rows.base_where()} AND name != 'engagement'"
@@ -105,14 +111,14 @@ def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
             f" WHERE {in_range} AND {rows.row_filter(on_events)})"
         )
     where += rows.exit_page_clause()
-    steps_sql = ", ".join(goal_match_sql(goal, params) for goal in steps)
+    matches = [goal_match_sql(goal, params) for goal in steps]
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
-        f" windowFunnel({WINDOW_SECONDS})(timestamp, {steps_sql}) AS level"
-        f" FROM events WHERE {where} GROUP BY session_id"
+        f" windowFunnel({WINDOW_SECONDS})(timestamp, {', '.join(matches)}) AS level"
+        f" FROM events WHERE {where} AND ({' OR '.join(matches)}) GROUP BY session_id"
     )
     visitors = f"SELECT visitor_id, max(level) AS level FROM ({visits}) GROUP BY visitor_id"
-    sql = f"SELECT level, count() FROM ({visitors}) GROUP BY level ORDER BY level"
+    sql = f"SELECT level, count() FROM ({visitors}) WHERE level > 0 GROUP BY level ORDER BY level"
     return Statement(sql, params.values, 1, ["visitors"])
 
 
@@ -179,4 +185,10 @@ def run_funnel(
     validate_request(query_request)
     query = prepare(events, info, query_request, now=now)
     _columns, rows = execute(events, statement(query, steps_of(funnel, info)))
-    return shape(funnel, {int(level): int(count) for level, count in rows}, query)
+    levels = {int(level): int(count) for level, count in rows}
+    everyone = fetch(events, query).rows
+    visitors = int(everyone[0].metrics[0]) if everyone else 0
+    # The engine's visitors are uniq's above ~65,000 (as on the dashboard): never fewer
+    # than those counted exactly at a step.
+    levels[0] = max(visitors - sum(levels.values()), 0)
+    return shape(funnel, levels, query)

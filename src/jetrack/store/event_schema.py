@@ -86,6 +86,10 @@ _CREATE = re.compile(
     re.S,
 )
 _ALTER = re.compile(r"ALTER TABLE (?P<name>\w+) (?P<action>(?P<verb>\w+ COLUMN)\b.*)", re.S)
+# What only the stored table has: a projection, a table setting.
+_ALTER_LOCAL = re.compile(
+    r"ALTER TABLE (?P<name>\w+) (?P<action>(?:\w+ PROJECTION|MODIFY SETTING)\b.*)", re.S
+)
 _CODEC = re.compile(r"\s*CODEC\((?:[^()]|\([^()]*\))*\)")
 
 
@@ -95,7 +99,8 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
     CREATE TABLE NAME ... ENGINE = XMergeTree(args) becomes NAME_local ON CLUSTER with
     ReplicatedXMergeTree(path, replica, args), and NAME a Distributed table over it;
     ALTER TABLE NAME ADD/MODIFY/DROP COLUMN changes NAME_local, then NAME (without codecs:
-    a Distributed table stores nothing). Any other statement is refused: a new kind of
+    a Distributed table stores nothing); a projection's or a setting's ALTER changes
+    NAME_local alone (a Distributed table has neither). Any other statement is refused: a new kind of
     migration needs its cluster form here (tests/store/test_cluster_ddl.py lists them).
     """
     if created := _CREATE.fullmatch(statement):
@@ -119,6 +124,8 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
             f"ALTER TABLE {name}_local ON CLUSTER {cluster} {action}",
             f"ALTER TABLE {name} ON CLUSTER {cluster} {_CODEC.sub('', action)}",
         ]
+    if altered := _ALTER_LOCAL.fullmatch(statement):
+        return [f"ALTER TABLE {altered['name']}_local ON CLUSTER {cluster} {altered['action']}"]
     raise ValueError(f"no cluster form for this migration statement: {statement[:80]}")
 
 
