@@ -3,10 +3,13 @@ the migrations make them, in order: rows travel by position into Arrow and INSER
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from jetrack.store.event_schema import applied_versions, migrate_events
+from jetrack.store.events import EventStore, EventStoreError, LimitedEventStore, first_value
 from jetrack.store.schema import (
     EVENT_COLUMNS,
     EVENT_SCHEMA,
@@ -111,3 +114,47 @@ def test_a_page_or_event_name_filter_reads_the_events_by_name_and_page(stores: S
     # A filter of neither reads the table.
     plan, _ = _plan_and_answer(stores, "site_id = 1 AND country_code = 'FR'")
     assert "by_name_page" not in plan
+
+
+class _Failing(LimitedEventStore):
+    """The event store, whose engine fails statements containing `text` with `error`: out
+    of memory, as a 512 MB server did building the projection for a 10M-event part (the
+    engine's limit cannot be lowered for one test: it is the process's)."""
+
+    def __init__(self, inner: EventStore, text: str, error: str) -> None:
+        super().__init__(inner, inner.limits)
+        self.text, self.error = text, error
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        if self.text in sql:
+            raise EventStoreError(self.error)
+        self.inner.command(sql, params)
+
+
+OUT_OF_MEMORY = (
+    "Code: 241. DB::Exception: (total) memory limit exceeded: would use 258.01 MiB"
+    " (MEMORY_LIMIT_EXCEEDED)"
+)
+
+
+def test_a_projection_too_big_for_memory_is_dropped_and_the_start_goes_on(stores: Stores) -> None:
+    """0012 on a data dir of events stored before it: where building the projection runs
+    out of memory, the migration drops it again (parts with and without it would never
+    merge), is recorded, and the events are read from the table; other errors stop it."""
+    events = stores.events
+    events.command("ALTER TABLE events DROP PROJECTION by_name_page SETTINGS mutations_sync = 2")
+    events.command("DELETE FROM jetrack_migrations WHERE version = 12")
+    events.command(
+        "INSERT INTO events (site_id, timestamp, name, pathname) SELECT 1,"
+        " toDateTime('2024-05-01 00:00:00', 'UTC') + number, 'pageview', '/p' FROM numbers(100)"
+    )
+    with pytest.raises(EventStoreError, match="TOO_MANY_PARTS"):
+        migrate_events(_Failing(events, "MATERIALIZE", "Code: 252. (TOO_MANY_PARTS)"))
+    assert 12 not in applied_versions(events)
+    assert migrate_events(_Failing(events, "MATERIALIZE", OUT_OF_MEMORY)) == [
+        "0012_events_by_name_page.sql"
+    ]
+    assert 12 in applied_versions(events)
+    assert "by_name_page" not in first_value(events.query("SHOW CREATE TABLE events"))
+    plan, answer = _plan_and_answer(stores, "site_id = 1 AND pathname = '/p'")
+    assert "by_name_page" not in plan and answer == [("", 100, 1)]

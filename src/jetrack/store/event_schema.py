@@ -12,7 +12,7 @@ import logging
 import re
 from importlib import resources
 
-from jetrack.store.events import EventStore
+from jetrack.store.events import EventStore, EventStoreError
 
 log = logging.getLogger("jetrack.events")
 
@@ -129,6 +129,39 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
     raise ValueError(f"no cluster form for this migration statement: {statement[:80]}")
 
 
+_MATERIALIZE = re.compile(r"ALTER TABLE (?P<table>\w+) MATERIALIZE PROJECTION (?P<name>\w+)")
+
+
+def _materialize(store: EventStore, statement: str) -> None:
+    """Build a projection for the parts stored before it was added; when that runs out of
+    the engine's memory (a big part under JETRACK_MEMORY_LIMIT), stop the mutation (it
+    would be retried, holding up the erasures queued after it) and drop the projection:
+    ClickHouse never merges parts with different projections, and without it the
+    queries read the table, with the same answers."""
+    try:
+        store.command(f"{statement} SETTINGS mutations_sync = 2")
+    except EventStoreError as exc:
+        if "MEMORY_LIMIT_EXCEEDED" not in str(exc):
+            raise
+        found = _MATERIALIZE.match(statement)
+        assert found is not None
+        table, name = found["table"], found["name"]
+        store.command(
+            "KILL MUTATION WHERE database = currentDatabase() AND table = {t:String}"
+            " AND NOT is_done SYNC",
+            {"t": table},
+        )
+        store.command(
+            f"ALTER TABLE {table} DROP PROJECTION IF EXISTS {name} SETTINGS mutations_sync = 2"
+        )
+        log.warning(
+            "event store: the projection %s of %s did not fit in memory for the rows stored"
+            " before; queries read the table instead",
+            name,
+            table,
+        )
+
+
 def migrate_events(store: EventStore, cluster: str | None = None) -> list[str]:
     """Apply pending migrations (as cluster DDL on `cluster`); returns the names applied."""
     done = applied_versions(store, cluster)
@@ -137,7 +170,10 @@ def migrate_events(store: EventStore, cluster: str | None = None) -> list[str]:
         if version in done:
             continue
         for statement in migration_statements(sql, store.storage_settings, cluster):
-            store.command(statement)
+            if _MATERIALIZE.match(statement):
+                _materialize(store, statement)
+            else:
+                store.command(statement)
         store.command(
             "INSERT INTO jetrack_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
             {"v": version, "n": name},
