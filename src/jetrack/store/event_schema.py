@@ -100,8 +100,9 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
     ReplicatedXMergeTree(path, replica, args), and NAME a Distributed table over it;
     ALTER TABLE NAME ADD/MODIFY/DROP COLUMN changes NAME_local, then NAME (without codecs:
     a Distributed table stores nothing); a projection's or a setting's ALTER changes
-    NAME_local alone (a Distributed table has neither). Any other statement is refused: a new kind of
-    migration needs its cluster form here (tests/store/test_cluster_ddl.py lists them).
+    NAME_local alone (a Distributed table has neither). Any other statement is refused: a
+    new kind of migration needs its cluster form here (tests/store/test_cluster_ddl.py
+    lists them).
     """
     if created := _CREATE.fullmatch(statement):
         name, args = created["name"], created["args"]
@@ -132,24 +133,21 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
 _MATERIALIZE = re.compile(r"ALTER TABLE (?P<table>\w+) MATERIALIZE PROJECTION (?P<name>\w+)")
 
 
-def _materialize(store: EventStore, statement: str) -> None:
-    """Build a projection for the parts stored before it was added; when that runs out of
-    the engine's memory (a big part under JETRACK_MEMORY_LIMIT), stop the mutation (it
-    would be retried, holding up the erasures queued after it) and drop the projection:
-    ClickHouse never merges parts with different projections, and without it the
-    queries read the table, with the same answers."""
+def _materialize(store: EventStore, statement: str, table: str, name: str) -> None:
+    """Build projection `name` of `table` for the parts stored before it was added; when
+    that runs out of the engine's memory (a big part under JETRACK_MEMORY_LIMIT), stop
+    that mutation (it would be retried, holding up the erasures queued after it) and drop
+    the projection: ClickHouse never merges parts with different projections, and
+    without it the queries read the table, with the same answers."""
     try:
         store.command(f"{statement} SETTINGS mutations_sync = 2")
     except EventStoreError as exc:
         if "MEMORY_LIMIT_EXCEEDED" not in str(exc):
             raise
-        found = _MATERIALIZE.match(statement)
-        assert found is not None
-        table, name = found["table"], found["name"]
         store.command(
             "KILL MUTATION WHERE database = currentDatabase() AND table = {t:String}"
-            " AND NOT is_done SYNC",
-            {"t": table},
+            " AND NOT is_done AND position(command, {c:String}) > 0 SYNC",
+            {"t": table, "c": f"MATERIALIZE PROJECTION {name}"},
         )
         store.command(
             f"ALTER TABLE {table} DROP PROJECTION IF EXISTS {name} SETTINGS mutations_sync = 2"
@@ -170,8 +168,8 @@ def migrate_events(store: EventStore, cluster: str | None = None) -> list[str]:
         if version in done:
             continue
         for statement in migration_statements(sql, store.storage_settings, cluster):
-            if _MATERIALIZE.match(statement):
-                _materialize(store, statement)
+            if found := _MATERIALIZE.match(statement):
+                _materialize(store, statement, found["table"], found["name"])
             else:
                 store.command(statement)
         store.command(
