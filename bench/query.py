@@ -458,15 +458,6 @@ def main() -> int:
                     f"{len(days)} days rolled up, {len(cut)} cut at {zones} midnights,"
                     f" in {time.perf_counter() - started:.1f} s"
                 )
-            # A kept data dir made before the events' projection (0012) gets it built by a
-            # mutation in the background: time the dashboards once it is done.
-            started = time.perf_counter()
-            while first_value(
-                stores.events.query("SELECT count() FROM system.mutations WHERE NOT is_done")
-            ):
-                time.sleep(1)
-            if (waited := time.perf_counter() - started) > 1:
-                print(f"waited {waited:.1f} s for the tables' mutations (a projection built)")
             tables = ("events", "sessions", *ROLLUP_TABLES)
             sizes = dict(
                 stores.events.query(

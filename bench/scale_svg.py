@@ -22,7 +22,6 @@ LINES = [
     ("UTC", "country", "country = DE", "#d62728"),
     ("UTC", "filters", "slowest one filter", "#8c564b"),
     ("UTC", "country + source", "two filters", "#ff7f0e"),
-    ("UTC", "country + page", "country + page", "#bcbd22"),
     ("UTC", "goal", "goal filter", "#9467bd"),
     ("UTC", "page goal", "page goal", "#e377c2"),
     ("UTC", "funnels", "two funnels", "#2ca02c"),

@@ -537,16 +537,10 @@ def seed_demo(
         )
         _add_goals(session, site)
         _add_funnels(session, site)
-    # Every event table, rollups too: the hourly job rolls the new days up again. The
-    # events by a mutation, which rebuilds their projection (a lightweight DELETE would
-    # drop it from the parts it changed, which then never merge with the others).
+    # Every event table, rollups too: the hourly job rolls the new days up again.
     for table in present_tables(stores.events):
-        target = table_to_change(stores.events, table)
         stores.events.command(
-            f"ALTER TABLE {target} DELETE WHERE site_id = {{site_id:UInt32}}"
-            " SETTINGS mutations_sync = 2"
-            if table == "events"
-            else f"DELETE FROM {target} WHERE site_id = {{site_id:UInt32}}",
+            f"DELETE FROM {table_to_change(stores.events, table)} WHERE site_id = {{site_id:UInt32}}",
             {"site_id": site.id},
         )
     now = int(time.time()) if now is None else now

@@ -400,9 +400,3 @@ ORDER BY (site_id, filter, filter_value, column, day, value)
 SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS event_rollups ON CLUSTER jetrack AS event_rollups_local
 ENGINE = Distributed(jetrack, currentDatabase(), event_rollups_local, site_id);
-
--- 0012_events_by_name_page.sql
-ALTER TABLE events_local ON CLUSTER jetrack ADD PROJECTION IF NOT EXISTS by_name_page
-    (SELECT * ORDER BY site_id, name, pathname, toDate(timestamp));
-ALTER TABLE events_local ON CLUSTER jetrack MODIFY SETTING lightweight_mutation_projection_mode = 'drop';
-ALTER TABLE events_local ON CLUSTER jetrack MATERIALIZE PROJECTION by_name_page;

@@ -11,10 +11,9 @@ conditions, `filters.goal_match_sql`), giving the furthest step the visit reache
 order; other events may come between steps; events of another visit never continue a
 funnel. A visitor counts at the furthest step any of their visits reached.
 
-Only the events of a step are read for that (windowFunnel passes over the others): the
-events table's projection by name and page (0012) holds them together. The visitors who
-reached no step are the others of the query's visitors, which the engine answers as the
-dashboard's top stats do (from the rollups where it can).
+Only the events of a step go through it (windowFunnel passes over the others). The
+visitors who reached no step are the others of the query's visitors, which the engine
+answers as the dashboard's top stats do (from the rollups where it can).
 """
 
 from __future__ import annotations

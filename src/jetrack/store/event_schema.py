@@ -12,7 +12,7 @@ import logging
 import re
 from importlib import resources
 
-from jetrack.store.events import EventStore, EventStoreError
+from jetrack.store.events import EventStore
 
 log = logging.getLogger("jetrack.events")
 
@@ -86,10 +86,6 @@ _CREATE = re.compile(
     re.S,
 )
 _ALTER = re.compile(r"ALTER TABLE (?P<name>\w+) (?P<action>(?P<verb>\w+ COLUMN)\b.*)", re.S)
-# What only the stored table has: a projection, a table setting.
-_ALTER_LOCAL = re.compile(
-    r"ALTER TABLE (?P<name>\w+) (?P<action>(?:\w+ PROJECTION|MODIFY SETTING)\b.*)", re.S
-)
 _CODEC = re.compile(r"\s*CODEC\((?:[^()]|\([^()]*\))*\)")
 
 
@@ -99,10 +95,8 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
     CREATE TABLE NAME ... ENGINE = XMergeTree(args) becomes NAME_local ON CLUSTER with
     ReplicatedXMergeTree(path, replica, args), and NAME a Distributed table over it;
     ALTER TABLE NAME ADD/MODIFY/DROP COLUMN changes NAME_local, then NAME (without codecs:
-    a Distributed table stores nothing); a projection's or a setting's ALTER changes
-    NAME_local alone (a Distributed table has neither). Any other statement is refused: a
-    new kind of migration needs its cluster form here (tests/store/test_cluster_ddl.py
-    lists them).
+    a Distributed table stores nothing). Any other statement is refused: a new kind of
+    migration needs its cluster form here (tests/store/test_cluster_ddl.py lists them).
     """
     if created := _CREATE.fullmatch(statement):
         name, args = created["name"], created["args"]
@@ -125,39 +119,7 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
             f"ALTER TABLE {name}_local ON CLUSTER {cluster} {action}",
             f"ALTER TABLE {name} ON CLUSTER {cluster} {_CODEC.sub('', action)}",
         ]
-    if altered := _ALTER_LOCAL.fullmatch(statement):
-        return [f"ALTER TABLE {altered['name']}_local ON CLUSTER {cluster} {altered['action']}"]
     raise ValueError(f"no cluster form for this migration statement: {statement[:80]}")
-
-
-_MATERIALIZE = re.compile(r"ALTER TABLE (?P<table>\w+) MATERIALIZE PROJECTION (?P<name>\w+)")
-
-
-def _materialize(store: EventStore, statement: str, table: str, name: str) -> None:
-    """Build projection `name` of `table` for the parts stored before it was added; when
-    that runs out of the engine's memory (a big part under JETRACK_MEMORY_LIMIT), stop
-    that mutation (it would be retried, holding up the erasures queued after it) and drop
-    the projection: ClickHouse never merges parts with different projections, and
-    without it the queries read the table, with the same answers."""
-    try:
-        store.command(f"{statement} SETTINGS mutations_sync = 2")
-    except EventStoreError as exc:
-        if "MEMORY_LIMIT_EXCEEDED" not in str(exc):
-            raise
-        store.command(
-            "KILL MUTATION WHERE database = currentDatabase() AND table = {t:String}"
-            " AND NOT is_done AND position(command, {c:String}) > 0 SYNC",
-            {"t": table, "c": f"MATERIALIZE PROJECTION {name}"},
-        )
-        store.command(
-            f"ALTER TABLE {table} DROP PROJECTION IF EXISTS {name} SETTINGS mutations_sync = 2"
-        )
-        log.warning(
-            "event store: the projection %s of %s did not fit in memory for the rows stored"
-            " before; queries read the table instead",
-            name,
-            table,
-        )
 
 
 def migrate_events(store: EventStore, cluster: str | None = None) -> list[str]:
@@ -168,10 +130,7 @@ def migrate_events(store: EventStore, cluster: str | None = None) -> list[str]:
         if version in done:
             continue
         for statement in migration_statements(sql, store.storage_settings, cluster):
-            if found := _MATERIALIZE.match(statement):
-                _materialize(store, statement, found["table"], found["name"])
-            else:
-                store.command(statement)
+            store.command(statement)
         store.command(
             "INSERT INTO jetrack_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
             {"v": version, "n": name},
