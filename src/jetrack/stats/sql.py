@@ -438,9 +438,9 @@ class _Builder:
                 f" FROM {self.rollup_rows(rolled, ('',))} AND column = '' AND day >= {first}"
                 f" AND day <= {last} GROUP BY d0 HAVING events_visitors > 0"
             )
-        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
         return (
-            f"SELECT d0, sum(v) AS events_visitors FROM ({parts}) GROUP BY d0"
+            f"SELECT d0, sum(v) AS events_visitors"
+            f" FROM ({_with_raw(raw, rows, part.reads_tables)}) GROUP BY d0"
             " HAVING events_visitors > 0"
         )
 
@@ -500,8 +500,7 @@ class _Builder:
         )
         partial = {"visitors": "v", "visits": "n", "pageviews": "pv"}
         cols = ", ".join(f"sum({partial[m]}) AS events_{m}" for m in part.metrics)
-        parts = f"{raw} UNION ALL {rows}" if part.reads_tables else rows
-        return f"SELECT d0, {cols} FROM ({parts}) GROUP BY d0"
+        return f"SELECT d0, {cols} FROM ({_with_raw(raw, rows, part.reads_tables)}) GROUP BY d0"
 
     def event_visitors_rollup_part(self, part: Part, rolled: Rolled) -> str:
         """Visitors of the visits with a matching event (the query's one event filter), by
@@ -522,12 +521,12 @@ class _Builder:
         column = rolled_column(self.q.dimensions[0]) if self.q.dimensions else ""
         value = f"value AS {column}, " if column else ""
         # Without `part.reads_tables`, no events row is read: the rows hold the range.
-        tables = part.reads_tables
+        reads_tables = part.reads_tables
         if part.with_total and column:
-            return self.event_visitors_with_total(rolled, dims[0], raw_where, column, tables)
+            return self.event_visitors_with_total(rolled, dims[0], raw_where, column, reads_tables)
         totals = [m for m in part.metrics if m != "visitors"]
         if totals:
-            return self.event_visitors_and_totals(rolled, dims, totals, tables)
+            return self.event_visitors_and_totals(rolled, dims, totals, reads_tables)
         raw = f"SELECT {', '.join([*dims, 'uniq(visitor_id) AS v'])}{raw_where}{self.group_by()}"
         rows = (
             f"SELECT {value}visitors FROM {self.rollup_rows(rolled, (column or '',))}"
@@ -541,13 +540,13 @@ class _Builder:
         # A group of no visitor is no row (the goal's, without a completion).
         visitors = (
             f"SELECT {', '.join([*names, 'sum(v) AS events_visitors'])}"
-            f" FROM ({_with_raw(raw, from_rows, tables)}){self.group_by()}"
+            f" FROM ({_with_raw(raw, from_rows, reads_tables)}){self.group_by()}"
             f"{' HAVING events_visitors > 0' if names else ''}"
         )
         return visitors
 
     def event_visitors_and_totals(
-        self, rolled: Rolled, dims: list[str], totals: list[str], tables: bool = True
+        self, rolled: Rolled, dims: list[str], totals: list[str], reads_tables: bool
     ) -> str:
         """event_visitors_rollup_part with pageviews or events (by nothing, or the one
         filtered goal's literal): one read of the events rows of both (the visitors of the
@@ -577,12 +576,12 @@ class _Builder:
         )
         # A group of no visitor is no row (the goal's, without a completion).
         return (
-            f"SELECT {', '.join([*names, cols])} FROM ({_with_raw(raw, from_rows, tables)})"
+            f"SELECT {', '.join([*names, cols])} FROM ({_with_raw(raw, from_rows, reads_tables)})"
             f"{self.group_by()}{' HAVING events_visitors > 0' if names else ''}"
         )
 
     def event_visitors_with_total(
-        self, rolled: Rolled, dim: str, raw_where: str, column: str, tables: bool = True
+        self, rolled: Rolled, dim: str, raw_where: str, column: str, reads_tables: bool
     ) -> str:
         """event_visitors_rollup_part by one column with `events_total`, the visitors of
         all groups (a percentage's divisor), from the same reads (GROUPING SETS over the
@@ -603,7 +602,7 @@ class _Builder:
         )
         both = (
             "SELECT *, sumIf(v, is_total) OVER () AS total"
-            f" FROM ({_with_raw(raw, from_rows, tables)})"
+            f" FROM ({_with_raw(raw, from_rows, reads_tables)})"
         )
         return (
             "SELECT d0, sum(v) AS events_visitors, any(total) AS events_total"
@@ -719,9 +718,9 @@ class _Builder:
         return f"SELECT {', '.join(cols)} FROM ({inner}){self.group_by()}"
 
 
-def _with_raw(raw: str, rows: str, tables: bool) -> str:
+def _with_raw(raw: str, rows: str, reads_tables: bool) -> str:
     """The rollup rows' SELECT `rows`, and `raw`'s over the tables when they are read."""
-    return f"{raw} UNION ALL {rows}" if tables else rows
+    return f"{raw} UNION ALL {rows}" if reads_tables else rows
 
 
 def _partials(source: int) -> list[str]:
