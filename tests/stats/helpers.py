@@ -8,6 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from jetrack.demo import seed_demo
+from jetrack.sites.sites import find_site
+from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.sessions import rebuild_sessions
 from jetrack.store.stores import Stores
 
@@ -93,3 +96,15 @@ def insert(stores: Stores, rows: list[dict[str, Any]]) -> None:
         site_id=next(iter(sites)) if len(sites) == 1 else None,
         session_ids={r["session_id"] for r in rows},
     )
+
+
+def demo_site(stores: Stores, now: datetime, *goals: GoalInfo) -> SiteInfo:
+    """The demo's traffic (a week up to `now`, 300 visitors a day) as a UTC site with the
+    demo's goals and `goals`."""
+    made = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=300,
+                     now=int(now.timestamp()))  # fmt: skip
+    with stores.control.session() as session:
+        found = find_site(session, made.domain)
+        assert found is not None
+        demo = SiteInfo.from_site(found)
+    return SiteInfo(made.id, made.domain, "UTC", (*demo.goals, *goals))

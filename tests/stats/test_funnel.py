@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from jetrack.demo import seed_demo
-from jetrack.sites.sites import find_site
 from jetrack.stats.engine import prepare
 from jetrack.stats.errors import QueryError
 from jetrack.stats.filters import goal_match_sql
@@ -30,7 +28,7 @@ from jetrack.stats.sql import row_conditions
 from jetrack.store.rollups import build_rollups
 from jetrack.store.stores import Stores
 from tests.stats.conftest import STORED, stored_as
-from tests.stats.helpers import SITE_ID, at, event, visit
+from tests.stats.helpers import SITE_ID, at, demo_site, event, visit
 
 NOW = at("2024-03-20 12:00")
 STEP_GOALS = tuple(GoalInfo(f"Step {n}", event_name=f"Step{n}") for n in range(1, 9))
@@ -345,20 +343,14 @@ STEP_FILTERS: list[list[Any]] = [
 def test_reading_only_the_steps_events_answers_as_reading_all(stores: Stores) -> None:
     """On the demo's traffic (a week, 300 visitors a day), raw and rolled up: the same
     steps and all visitors as passing every event of the visits through windowFunnel."""
-    made = seed_demo(stores, owner_email="owner@example.com", days=7, visitors_per_day=300,
-                     now=int(DEMO_NOW.timestamp()))  # fmt: skip
-    with stores.control.session() as session:
-        found = find_site(session, made.domain)
-        assert found is not None
-        demo = SiteInfo.from_site(found)
-    site = SiteInfo(made.id, made.domain, "UTC", (*demo.goals, GoalInfo("Visit /", page_path="/")))
+    site = demo_site(stores, DEMO_NOW, GoalInfo("Visit /", page_path="/"))
     funnel = FunnelInfo(9, "Three", ("Visit /", "Visit /pricing", "Signup"))
     for rolled_up in (False, True):
         if rolled_up:
             for day in range(8, 1, -1):
                 build_rollups(stores.events, (DEMO_NOW - timedelta(days=day)).date())
         for filters in STEP_FILTERS:
-            body = {"site_id": made.domain, "funnel_id": 9, "date_range": "7d", "filters": filters}
+            body = {"site_id": site.domain, "funnel_id": 9, "date_range": "7d", "filters": filters}
             answer = run_funnel(stores.events, site, funnel, body, now=DEMO_NOW)
             assert answer == every_event_answer(stores, site, funnel, body), (filters, rolled_up)
             assert answer["all_visitors"] > answer["entering_visitors"] > 0 or filters

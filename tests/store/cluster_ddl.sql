@@ -400,3 +400,29 @@ ORDER BY (site_id, filter, filter_value, column, day, value)
 SETTINGS index_granularity = 8192;
 CREATE TABLE IF NOT EXISTS event_rollups ON CLUSTER jetrack AS event_rollups_local
 ENGINE = Distributed(jetrack, currentDatabase(), event_rollups_local, site_id);
+
+-- 0012_events_by_page.sql
+CREATE TABLE IF NOT EXISTS events_by_page_local ON CLUSTER jetrack
+(
+    site_id UInt32,
+    name LowCardinality(String),
+    pathname LowCardinality(String),
+    timestamp DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    visitor_id UInt64 CODEC(ZSTD(1)),
+    session_id UInt64 CODEC(Delta, ZSTD(1)),
+    import_id UInt32 CODEC(T64, ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/events_by_page_local', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (site_id, name, pathname, toDate(timestamp), session_id)
+SETTINGS index_granularity = 8192;
+CREATE TABLE IF NOT EXISTS events_by_page ON CLUSTER jetrack AS events_by_page_local
+ENGINE = Distributed(jetrack, currentDatabase(), events_by_page_local, site_id);
+CREATE MATERIALIZED VIEW IF NOT EXISTS events_by_page_writer ON CLUSTER jetrack TO events_by_page_local AS
+SELECT site_id, name, pathname, timestamp, visitor_id, session_id, import_id
+FROM events_local
+WHERE name != 'engagement';
+INSERT INTO events_by_page (site_id, name, pathname, timestamp, visitor_id, session_id, import_id)
+SELECT site_id, name, pathname, timestamp, visitor_id, session_id, import_id
+FROM events
+WHERE name != 'engagement';

@@ -50,8 +50,9 @@ def answers(events: EventStore) -> list[Any]:
 def counts(events: EventStore) -> dict[str, int]:
     return {
         table: int(events.query(f"SELECT count() FROM {table}{final}").rows[0][0])
-        for table, final in [("events", ""), ("sessions", " FINAL"), ("visit_rollups", " FINAL"),
-                             ("filter_rollups", " FINAL"), ("event_rollups", " FINAL")]
+        for table, final in [("events", ""), ("events_by_page", ""), ("sessions", " FINAL"),
+                             ("visit_rollups", " FINAL"), ("filter_rollups", " FINAL"),
+                             ("event_rollups", " FINAL")]
     }  # fmt: skip
 
 
@@ -67,11 +68,13 @@ def test_moved_events_answer_the_same_and_a_rerun_copies_nothing_twice(
             try:
                 # Batches of 400 rows: filter_rollups (~1,300 rows) in several.
                 first = move_events(source.events, target, batch_rows=400)
-                assert {table for table, _, _ in first.copied} == set(source_counts)
+                # events_by_page is filled by its view from the events copied, not copied.
+                assert {t for t, _, _ in first.copied} == set(source_counts) - {"events_by_page"}
                 assert counts(target) == source_counts
                 again = move_events(source.events, target, batch_rows=400)
                 assert (again.copied, again.skipped) == ([], len(first.copied))
-                # An interrupted run: one partition half there and not recorded as moved.
+                # An interrupted run: one partition half there and not recorded as moved
+                # (its rows in events_by_page all there: they go and come again with it).
                 partition = next(p for table, p, _ in first.copied if table == "events")
                 params = {"p": partition}
                 target.command(

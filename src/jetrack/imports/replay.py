@@ -406,7 +406,7 @@ def delete_import(events: EventStore, site_id: int, import_id: int) -> int:
     ).rows[0]
     if not count:
         return 0
-    for table in ("events", "sessions"):
+    for table in ("events", "events_by_page", "sessions"):
         events.command(
             f"ALTER TABLE {table_to_change(events, table)} DELETE WHERE {where}"
             + MUTATION_SETTINGS,

@@ -12,6 +12,7 @@ from jetrack.store.imported import IMPORTED_TABLES
 # listed but not (yet) created is skipped, so a migration may add it later.
 EVENT_TABLES: dict[str, str] = {
     "events": "timestamp",
+    "events_by_page": "timestamp",  # events again, by page (0012_events_by_page.sql)
     "sessions": "start",  # one row per visit, by its start (0002_sessions.sql)
     "visit_rollups": "day",  # counts per site, day and value (0004_visit_rollups.sql)
     "filter_rollups": "day",  # the same, per value of a visit column (0006_filter_rollups.sql)

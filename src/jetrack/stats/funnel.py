@@ -103,18 +103,24 @@ def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
     on_events = [tree for tree in rows.row_trees if _on_events(tree)]
     # Visit filters hold for every event of the visit (its attributes are on each row);
     # event filters keep the visits with a matching event in the range, whole.
+    # The steps' events from events_by_page when it holds what they and the filters read:
+    # a step's page or event name is a range of its rows (a row written twice changes no
+    # funnel level); the visit filters then pass the visit's sessions row.
+    table = "events"
     where = f"{in_range} AND {rows.row_filter(on_visits)}"
+    if not any(goal.custom_props for goal in steps) and rows.finds_by_page():
+        table, where = "events_by_page", in_range
     if on_events:
         where += (
-            f" AND session_id IN (SELECT session_id FROM events"
+            f" AND session_id IN (SELECT session_id FROM {rows.matching(*on_events)}"
             f" WHERE {in_range} AND {rows.row_filter(on_events)})"
         )
-    where += rows.exit_page_clause()
+    where += rows.visits_passing() if table == "events_by_page" else rows.exit_page_clause()
     matches = [goal_match_sql(goal, params) for goal in steps]
     visits = (
         f"SELECT any(visitor_id) AS visitor_id,"
         f" windowFunnel({WINDOW_SECONDS})(timestamp, {', '.join(matches)}) AS level"
-        f" FROM events WHERE {where} AND ({' OR '.join(matches)}) GROUP BY session_id"
+        f" FROM {table} WHERE {where} AND ({' OR '.join(matches)}) GROUP BY session_id"
     )
     visitors = f"SELECT visitor_id, max(level) AS level FROM ({visits}) GROUP BY visitor_id"
     sql = f"SELECT level, count() FROM ({visitors}) WHERE level > 0 GROUP BY level ORDER BY level"

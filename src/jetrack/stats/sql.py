@@ -30,6 +30,7 @@ from jetrack.stats.query import (
     is_event_dimension,
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
+from jetrack.stats.tables import BY_PAGE_DIMENSIONS, by_page
 from jetrack.store.cut_rollups import BEFORE_CUT, FROM_CUT, PAST_CUT
 from jetrack.store.event_rollups import ON_DAY
 from jetrack.store.ids import visit_start_sql
@@ -147,8 +148,59 @@ class _Builder:
         )
         negated = "NOT " if tree.operator == "has_not_done" else ""
         return (
-            f"(session_id {negated}IN (SELECT session_id FROM events WHERE {self.base_where()}"
-            f" AND name != 'engagement' AND {inner}))"
+            f"(session_id {negated}IN (SELECT session_id FROM {self.matching(tree.child)}"
+            f" WHERE {self.base_where()} AND name != 'engagement' AND {inner}))"
+        )
+
+    def matching(self, *trees: Filter) -> str:
+        """The table where a subquery finds the visits with an event (not an engagement
+        ping) that `trees` match: events_by_page when they read only the event's name and
+        page (a page, an event name, goals without custom properties), as it reads only
+        those names' and pages' rows; else events."""
+        return "events_by_page" if all(by_page(t, self.q.goals) for t in trees) else "events"
+
+    def visitors_by_page(self, metrics: Sequence[str]) -> bool:
+        """Whether an events part's rows can be events_by_page's: it counts visitors (no
+        count that a row written twice would change), by time, page or event name, under
+        event trees and visit trees (at least one of each: with the event trees alone,
+        event_rollups or one scan of events answer it) that `finds_by_page`."""
+        on_events = [t for t in self.row_trees if _touches_event(t)]
+        return (
+            list(metrics) == ["visitors"]
+            and all(d.startswith("time") or d in BY_PAGE_DIMENSIONS for d in self.q.dimensions)
+            and bool(on_events)
+            and len(on_events) < len(self.row_trees) + len(self.session_trees)
+            and self.finds_by_page()
+        )
+
+    def finds_by_page(self) -> bool:
+        """Whether events_by_page's rows can stand for the events the filters keep: its
+        columns answer the trees on the event, and the others are on visit attributes (the
+        same on each event as on the visit's sessions row)."""
+        return all(
+            by_page(t, self.q.goals) if _touches_event(t) else _fixed_per_visit(t)
+            for t in self.row_trees
+        )
+
+    def by_page_rows(self) -> str:
+        """` FROM events_by_page WHERE ...`: the events the event trees match, of the visits
+        whose sessions row passes the others."""
+        on_events = [t for t in self.row_trees if _touches_event(t)]
+        return (
+            f" FROM events_by_page WHERE {self.base_where()} AND name != 'engagement'"
+            f" AND {self.row_filter(on_events)}{self.visits_passing()}"
+        )
+
+    def visits_passing(self) -> str:
+        """` AND session_id IN (...)`: the visits whose sessions row passes the trees on
+        visit attributes and sessions-only dimensions (empty without any)."""
+        on_visits = [t for t in self.row_trees if not _touches_event(t)]
+        if not on_visits and not self.session_trees:
+            return ""
+        source, rest = self.sessions_prewhere(on_visits)
+        return (
+            f" AND session_id IN (SELECT session_id FROM {source} WHERE {self.visits_in_range()}"
+            f" AND {self.row_filter(rest + self.session_trees)})"
         )
 
     def exit_page_clause(self) -> str:
@@ -231,6 +283,8 @@ class _Builder:
             f" WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(self.row_trees)}{'' if visits else self.exit_page_clause()}"
         )
+        if self.visitors_by_page(metrics):
+            rows = self.by_page_rows()
         if not with_total:
             return f"SELECT {', '.join(cols)}{rows}{self.group_by()}"
         grouped = (
@@ -634,8 +688,8 @@ class _Builder:
                 f" FROM sessions FINAL WHERE {self.visits_in_range()} AND start < {since}))"
             )
         return (
-            f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id FROM events"
-            f" WHERE {self.base_where()} AND name != 'engagement'"
+            f"{self.row_filter(on_visits)} AND session_id IN (SELECT session_id"
+            f" FROM {self.matching(*on_events)} WHERE {self.base_where()} AND name != 'engagement'"
             f" AND {self.row_filter(on_events)}{outside})"
         )
 
@@ -650,8 +704,7 @@ class _Builder:
         on_visits = [t for t in trees if not _touches_event(t)]
         on_events = [t for t in trees if _touches_event(t)]
         matched = (
-            f"FROM events WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.row_filter(on_events)}"
+            f"WHERE {self.base_where()} AND name != 'engagement' AND {self.row_filter(on_events)}"
         )
         source = "sessions FINAL"
         if any(m in COUNTED_IN_RANGE for m in metrics):
@@ -659,7 +712,7 @@ class _Builder:
             # boundary brings only its events inside (grouped by exit page, say).
             source += (
                 " INNER JOIN (SELECT session_id, countIf(name = 'pageview') AS matched_pageviews,"
-                f" count() AS matched_events {matched} GROUP BY session_id) AS matched"
+                f" count() AS matched_events FROM events {matched} GROUP BY session_id) AS matched"
                 " USING (session_id)"
             )
             where = f"{self.visits_in_range()} AND {self.row_filter(on_visits)}"
@@ -667,7 +720,10 @@ class _Builder:
             source, rest = self.sessions_prewhere(on_visits)
             where = f"{self.visits_in_range()} AND {self.row_filter(rest)}"
             if on_events:
-                where += f" AND session_id IN (SELECT session_id {matched})"
+                where += (
+                    f" AND session_id IN (SELECT session_id FROM {self.matching(*on_events)}"
+                    f" {matched})"
+                )
         dims = self.dims(f"greatest(start, {self.start})", sessions=True)
         cols = dims + [f"{METRICS[m].sessions} AS sessions_{m}" for m in metrics]
         if not part.with_total:

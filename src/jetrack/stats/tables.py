@@ -6,13 +6,19 @@ grouped by an event dimension), and visitors when each result row is a set of wh
 visits (no event or time dimension). Pageviews and events count events in the range, so
 they stay on the events table, except grouped by exit page, a value only the sessions
 table has. With a time dimension, events (and visitors) are bucketed by event time and
-visits by when they started (clipped to the range), so every visit is in one bucket."""
+visits by when they started (clipped to the range), so every visit is in one bucket.
+
+An event filter on what events_by_page holds (a page, an event name, goals without
+custom properties) finds its visits there, reading only those pages' and names' rows: with
+other filters too (which no rollup row answers), the visitors of whole visits come from
+the sessions rows of those visits rather than from a scan of every event."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from jetrack.stats.dimensions import is_session_only
+from jetrack.stats.filters import matching_goals
 from jetrack.stats.metrics import (
     BY_ENTRY_PAGE,
     COUNTED_IN_RANGE,
@@ -20,7 +26,7 @@ from jetrack.stats.metrics import (
     ENGAGEMENT_ONLY,
     SESSION_ONLY,
 )
-from jetrack.stats.query import Query, is_event_dimension
+from jetrack.stats.query import Condition, Filter, GoalInfo, Query, conditions, is_event_dimension
 
 PARTS = ("events", "sessions", "engagement")
 
@@ -62,9 +68,12 @@ def choose(query: Query) -> Tables:
         m in SESSION_ONLY or (m == "visits" and not by_event) for m in metrics
     )
     # Visitors of whole visits: cheaper from sessions, unless only an event filter would
-    # bring the sessions table in (then one scan of events answers it).
+    # bring the sessions table in (then one scan of events answers it), but one that
+    # events_by_page answers beside other filters.
     visitors_from_sessions = by_exit_page or (
-        not by_event and query.time_dimension is None and (needs_sessions or not event_filters)
+        not by_event
+        and query.time_dimension is None
+        and (needs_sessions or not event_filters or found_by_page(query))
     )
     provider: dict[str, str] = {}
     for metric in metrics:
@@ -81,3 +90,31 @@ def choose(query: Query) -> Tables:
         else:
             provider[metric] = "events"
     return Tables(provider, entries_of_pages, exits)
+
+
+# The event dimensions events_by_page holds (0012_events_by_page.sql).
+BY_PAGE_DIMENSIONS = frozenset({"event:page", "event:name"})
+
+
+def by_page(tree: Filter, goals: tuple[GoalInfo, ...]) -> bool:
+    """Whether a filter tree's conditions read only columns of events_by_page (its
+    has_done/has_not_done find their own table)."""
+    for condition in conditions(tree):
+        if condition.dimension == "event:goal":
+            if any(goal.custom_props for goal in matching_goals(condition, goals)):
+                return False
+        elif condition.dimension not in BY_PAGE_DIMENSIONS:
+            return False
+    return True
+
+
+def found_by_page(query: Query) -> bool:
+    """Whether the query's filters are trees on visit dimensions and trees events_by_page
+    answers, more than one condition (one alone may be answered by event_rollups, which
+    count the events part's visitors)."""
+    alone = len(query.filters) == 1 and isinstance(query.filters[0], Condition)
+    return not alone and all(
+        by_page(tree, query.goals)
+        or not any(is_event_dimension(c.dimension) for c in conditions(tree))
+        for tree in query.filters
+    )

@@ -87,6 +87,12 @@ _CREATE = re.compile(
 )
 _ALTER = re.compile(r"ALTER TABLE (?P<name>\w+) (?P<action>(?P<verb>\w+ COLUMN)\b.*)", re.S)
 _CODEC = re.compile(r"\s*CODEC\((?:[^()]|\([^()]*\))*\)")
+_VIEW = re.compile(
+    r"CREATE MATERIALIZED VIEW IF NOT EXISTS (?P<name>\w+) TO (?P<target>\w+) AS\s*"
+    r"(?P<select>SELECT .*?\sFROM\s+)(?P<source>\w+)(?P<rest>.*)",
+    re.S,
+)
+_FILL = re.compile(r"INSERT INTO \w+ \(.*\)\s*SELECT .*", re.S)
 
 
 def cluster_statements(statement: str, cluster: str) -> list[str]:
@@ -95,7 +101,9 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
     CREATE TABLE NAME ... ENGINE = XMergeTree(args) becomes NAME_local ON CLUSTER with
     ReplicatedXMergeTree(path, replica, args), and NAME a Distributed table over it;
     ALTER TABLE NAME ADD/MODIFY/DROP COLUMN changes NAME_local, then NAME (without codecs:
-    a Distributed table stores nothing). Any other statement is refused: a new kind of
+    a Distributed table stores nothing); a materialized view TO a table reads and writes
+    each node's local tables (every node's inserts feed its own view); INSERT ... SELECT
+    runs as it is, through the Distributed tables. Any other statement is refused: a new kind of
     migration needs its cluster form here (tests/store/test_cluster_ddl.py lists them).
     """
     if created := _CREATE.fullmatch(statement):
@@ -119,6 +127,13 @@ def cluster_statements(statement: str, cluster: str) -> list[str]:
             f"ALTER TABLE {name}_local ON CLUSTER {cluster} {action}",
             f"ALTER TABLE {name} ON CLUSTER {cluster} {_CODEC.sub('', action)}",
         ]
+    if view := _VIEW.fullmatch(statement):
+        return [
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view['name']} ON CLUSTER {cluster}"
+            f" TO {view['target']}_local AS\n{view['select']}{view['source']}_local{view['rest']}"
+        ]
+    if _FILL.fullmatch(statement):
+        return [statement]
     raise ValueError(f"no cluster form for this migration statement: {statement[:80]}")
 
 

@@ -2,7 +2,8 @@
 ClickHouse server or cluster, table by table and partition by partition.
 
 Every MergeTree table of the source but the migrations' own (events, sessions, the
-rollups, and any table a later migration adds) is copied with its partitions as they are:
+rollups, and any table a later migration adds; not events_by_page, which its materialized
+view fills from the events copied) is copied with its partitions as they are:
 the target is migrated first, so both have the same tables and partition keys. A
 partition goes over in batches of at most `batch_rows` rows (disjoint hash ranges of its
 rows) and is then recorded in the target's `jetrack_moved` table with its row count. A
@@ -26,7 +27,10 @@ from jetrack.store.events import EventStore, Limits, table_to_change
 log = logging.getLogger("jetrack.events")
 
 MOVED_TABLE = "jetrack_moved"
-SKIPPED_TABLES = {"jetrack_migrations", MOVED_TABLE}
+# Tables a materialized view fills from another's inserts (0012_events_by_page.sql): not
+# copied, but filled in the target as that table's rows are copied.
+FED_BY = {"events": ("events_by_page",)}
+SKIPPED_TABLES = {"jetrack_migrations", MOVED_TABLE, *(t for fed in FED_BY.values() for t in fed)}
 DEFAULT_BATCH_ROWS = 100_000
 # Reading a batch may take long on a large partition; the row cap is the batch's.
 MOVE_LIMITS = Limits(timeout_seconds=3600.0, max_rows=10 * DEFAULT_BATCH_ROWS)
@@ -115,7 +119,12 @@ def _copy_partition(
     # local tables of every node).
     if not re.fullmatch(r"[0-9A-Za-z_-]+", partition):
         raise ValueError(f"unexpected partition id {partition!r} of {table}")
-    target.command(f"ALTER TABLE {table_to_change(target, table)} DROP PARTITION ID '{partition}'")
+    # events_by_page, filled from the copied events by its view, goes with them (the two
+    # are partitioned alike).
+    for each in (table, *FED_BY.get(table, ())):
+        target.command(
+            f"ALTER TABLE {table_to_change(target, each)} DROP PARTITION ID '{partition}'"
+        )
     batches = max(1, -(-rows // batch_rows))
     for batch in range(batches):
         data = source.query_arrow(
