@@ -34,6 +34,10 @@ FILTERS: list[list[Any]] = [
     [["or", [["is", "event:page", ["/pricing"]], ["is", "event:page", ["/docs"]]]],
      ["is", "visit:exit_page", ["/"]]],
     [["is", "visit:country", ["US"]], ["matches", "event:page", ["^/blog/"]]],
+    # Alone (the graph of days not rolled up, or in a zone off UTC, reads events_by_page).
+    [["is", "event:page", ["/pricing"]]],
+    [["contains", "event:page", ["blog"]]],
+    [["is", "event:goal", ["Signup"]]],
 ]  # fmt: skip
 
 

@@ -162,14 +162,11 @@ class _Builder:
     def visitors_by_page(self, metrics: Sequence[str]) -> bool:
         """Whether an events part's rows can be events_by_page's: it counts visitors (no
         count that a row written twice would change), by time, page or event name, under
-        event trees and visit trees (at least one of each: with the event trees alone,
-        event_rollups or one scan of events answer it) that `finds_by_page`."""
-        on_events = [t for t in self.row_trees if _touches_event(t)]
+        an event filter (else its rows are nearly all events) that `finds_by_page`."""
         return (
             list(metrics) == ["visitors"]
             and all(d.startswith("time") or d in BY_PAGE_DIMENSIONS for d in self.q.dimensions)
-            and bool(on_events)
-            and len(on_events) < len(self.row_trees) + len(self.session_trees)
+            and any(_touches_event(t) for t in self.row_trees)
             and self.finds_by_page()
         )
 
