@@ -31,3 +31,5 @@ INSERT INTO events_by_page (site_id, name, pathname, timestamp, visitor_id, sess
 SELECT site_id, name, pathname, timestamp, visitor_id, session_id, import_id
 FROM events
 WHERE name != 'engagement'
+SETTINGS max_threads = 1, max_insert_threads = 1, max_block_size = 65536,
+    min_insert_block_size_rows = 262144, min_insert_block_size_bytes = 0
