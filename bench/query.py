@@ -6,7 +6,7 @@ steps with a source filter).
     .venv/bin/python bench/query.py [--events 10000000] [--big 2000000] [--runs 15]
 
 Prints per-query p50/p95, each suite's total p50/p95 and bytes on disk per event (events,
-sessions and daily rollups). The events are inserted with SQL, so the sessions table is
+events_by_page, sessions and daily rollups). The events are inserted with SQL, so the sessions table is
 filled by `rebuild_sessions` afterwards and the days are rolled up as the hourly job would
 once they are over (also for a `--keep` data dir made before either existed)."""
 
@@ -458,7 +458,7 @@ def main() -> int:
                     f"{len(days)} days rolled up, {len(cut)} cut at {zones} midnights,"
                     f" in {time.perf_counter() - started:.1f} s"
                 )
-            tables = ("events", "sessions", *ROLLUP_TABLES)
+            tables = ("events", "events_by_page", "sessions", *ROLLUP_TABLES)
             sizes = dict(
                 stores.events.query(
                     "SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active"
