@@ -12,7 +12,7 @@ import pytest
 from jetrack.imports.replay import delete_import
 from jetrack.privacy.event_tables import delete_site_rows, present_tables
 from jetrack.stats import sql, tables
-from jetrack.stats.engine import run_query
+from jetrack.stats.engine import prepare, run_query
 from jetrack.stats.query import GoalInfo, SiteInfo
 from jetrack.store.event_schema import migrate_events
 from jetrack.store.events import first_value
@@ -151,3 +151,23 @@ def test_the_migration_fills_it_from_the_events_already_stored(stores: Stores) -
         pairs.format("events") + " AND name != 'engagement'", {"s": site.id}
     ).rows
     assert sorted(filled) == sorted(stored) and filled
+
+
+@pytest.mark.parametrize(
+    ("page", "from_sessions"),
+    [
+        (["is", "event:page", ["/pricing"]], True),
+        (["contains", "event:page", ["blog"]], True),
+        (["is_not", "event:page", ["/"]], False),  # nearly every visit: a scan is cheaper
+        (["not", ["is", "event:page", ["/"]]], False),
+        (["is", "event:props:plan", ["pro"]], False),  # not a column of events_by_page
+    ],
+)
+def test_visitors_come_from_the_visits_found_by_page_only_for_a_narrowing_filter(
+    stores: Stores, page: list[Any], from_sessions: bool
+) -> None:
+    site = SiteInfo(1, "example.com", "UTC", ())
+    request = {"site_id": "example.com", "date_range": "7d", "metrics": ["visitors"],
+               "dimensions": ["visit:source"], "filters": [["is", "visit:country", ["US"]], page]}  # fmt: skip
+    query = prepare(stores.events, site, request, now=DEMO_NOW)
+    assert tables.choose(query).provider["visitors"] == ("sessions" if from_sessions else "events")

@@ -30,7 +30,7 @@ from jetrack.stats.query import (
     is_event_dimension,
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
-from jetrack.stats.tables import BY_PAGE_DIMENSIONS, by_page
+from jetrack.stats.tables import BY_PAGE_DIMENSIONS, by_page, narrows
 from jetrack.store.cut_rollups import BEFORE_CUT, FROM_CUT, PAST_CUT
 from jetrack.store.event_rollups import ON_DAY
 from jetrack.store.ids import visit_start_sql
@@ -162,11 +162,14 @@ class _Builder:
     def visitors_by_page(self, metrics: Sequence[str]) -> bool:
         """Whether an events part's rows can be events_by_page's: it counts visitors (no
         count that a row written twice would change), by time, page or event name, under
-        an event filter (else its rows are nearly all events) that `finds_by_page`."""
+        an event filter that `narrows` (else its rows are nearly all events) and that
+        `finds_by_page`."""
+        on_events = [t for t in self.row_trees if _touches_event(t)]
         return (
             list(metrics) == ["visitors"]
             and all(d.startswith("time") or d in BY_PAGE_DIMENSIONS for d in self.q.dimensions)
-            and any(_touches_event(t) for t in self.row_trees)
+            and bool(on_events)
+            and all(narrows(t) for t in on_events)
             and self.finds_by_page()
         )
 
