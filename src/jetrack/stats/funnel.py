@@ -26,7 +26,7 @@ from jetrack.stats.engine import execute, fetch, prepare
 from jetrack.stats.errors import QueryError
 from jetrack.stats.filters import goal_match_sql
 from jetrack.stats.params import Params
-from jetrack.stats.query import Filter, GoalInfo, Query, SiteInfo, conditions, is_event_dimension
+from jetrack.stats.query import GoalInfo, Query, SiteInfo
 from jetrack.stats.results import echo
 from jetrack.stats.schema import validate_request
 from jetrack.stats.sql import Statement, row_conditions
@@ -89,18 +89,13 @@ def steps_of(funnel: FunnelInfo, site: SiteInfo) -> tuple[GoalInfo, ...]:
     return tuple(goals[name] for name in funnel.steps)
 
 
-def _on_events(tree: Filter) -> bool:
-    return any(is_event_dimension(c.dimension) for c in conditions(tree))
-
-
 def statement(query: Query, steps: tuple[GoalInfo, ...]) -> Statement:
     """Visitors by the furthest step reached, as rows (level, visitors), of those who
     reached one."""
     params = Params()
     rows = row_conditions(query, params)
     in_range = f"{rows.base_where()} AND name != 'engagement'"
-    on_visits = [tree for tree in rows.row_trees if not _on_events(tree)]
-    on_events = [tree for tree in rows.row_trees if _on_events(tree)]
+    on_visits, on_events = rows.visit_trees, rows.event_trees
     # Visit filters hold for every event of the visit (its attributes are on each row);
     # event filters keep the visits with a matching event in the range, whole.
     # The steps' events from events_by_page when it holds what they and the filters read:

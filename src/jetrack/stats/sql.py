@@ -88,6 +88,10 @@ class _Builder:
         # the others to events rows.
         self.session_trees = [t for t in query.filters if _touches_session_only(t)]
         self.row_trees = [t for t in query.filters if not _touches_session_only(t)]
+        # Of those, the trees on the event itself, and on the visit's attributes (or its
+        # other events: has_done), the same on each of its events.
+        self.event_trees = [t for t in self.row_trees if _touches_event(t)]
+        self.visit_trees = [t for t in self.row_trees if not _touches_event(t)]
 
     # -- shared pieces ------------------------------------------------------------------
 
@@ -164,12 +168,11 @@ class _Builder:
         count that a row written twice would change), by time, page or event name, under
         an event filter that `narrows` (else its rows are nearly all events) and that
         `finds_by_page`."""
-        on_events = [t for t in self.row_trees if _touches_event(t)]
         return (
             list(metrics) == ["visitors"]
             and all(d.startswith("time") or d in BY_PAGE_DIMENSIONS for d in self.q.dimensions)
-            and bool(on_events)
-            and all(narrows(t) for t in on_events)
+            and bool(self.event_trees)
+            and all(narrows(t) for t in self.event_trees)
             and self.finds_by_page()
         )
 
@@ -177,27 +180,24 @@ class _Builder:
         """Whether events_by_page's rows can stand for the events the filters keep: its
         columns answer the trees on the event, and the others are on visit attributes (the
         same on each event as on the visit's sessions row)."""
-        return all(
-            by_page(t, self.q.goals) if _touches_event(t) else _fixed_per_visit(t)
-            for t in self.row_trees
+        return all(by_page(t, self.q.goals) for t in self.event_trees) and all(
+            _fixed_per_visit(t) for t in self.visit_trees
         )
 
     def by_page_rows(self) -> str:
         """` FROM events_by_page WHERE ...`: the events the event trees match, of the visits
         whose sessions row passes the others."""
-        on_events = [t for t in self.row_trees if _touches_event(t)]
         return (
             f" FROM events_by_page WHERE {self.base_where()} AND name != 'engagement'"
-            f" AND {self.row_filter(on_events)}{self.visits_passing()}"
+            f" AND {self.row_filter(self.event_trees)}{self.visits_passing()}"
         )
 
     def visits_passing(self) -> str:
         """` AND session_id IN (...)`: the visits whose sessions row passes the trees on
         visit attributes and sessions-only dimensions (empty without any)."""
-        on_visits = [t for t in self.row_trees if not _touches_event(t)]
-        if not on_visits and not self.session_trees:
+        if not self.visit_trees and not self.session_trees:
             return ""
-        source, rest = self.sessions_prewhere(on_visits)
+        source, rest = self.sessions_prewhere(self.visit_trees)
         return (
             f" AND session_id IN (SELECT session_id FROM {source} WHERE {self.visits_in_range()}"
             f" AND {self.row_filter(rest + self.session_trees)})"
