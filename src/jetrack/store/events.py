@@ -177,7 +177,6 @@ _STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
 # cache.
 _IDLE_MAPPINGS = (".so", ".mmdb", ".ranges")
 _MADV_DONTNEED = 4
-_MADV_RANDOM = 1
 _released_library_pages = False
 
 
@@ -195,8 +194,6 @@ def _release_library_pages(
     relocated read-only segment (RELRO) holds written pages and is left alone. Once per
     process unless `again` (an idle server gives back what its queries paged in); Linux
     only, and any failure leaves the pages where they are.
-
-    The first time, the pages come back one at a time too (`_map_pages_singly`).
     """
     global _released_library_pages
     if (_released_library_pages and not again) or not sys.platform.startswith("linux"):
@@ -225,36 +222,8 @@ def _release_library_pages(
                     current = (start, end)
         for start, end in candidates:
             madvise(start, end - start, _MADV_DONTNEED)
-        if not again:
-            _map_pages_singly(madvise, libraries)
     except (OSError, ValueError):
         return
-
-
-def _map_pages_singly(madvise: Any, libraries: Sequence[str]) -> None:
-    """Have the libraries' pages mapped back one at a time, not in large blocks.
-
-    The page cache may hold a library in large folios (pip wrote the file in one go, or
-    readahead read it), and on Linux 6.x a fault maps the whole folio around the page it
-    needs. Under ingest that left chDB's library 136-188 MB resident; a page at a time,
-    103 MB (docs/benchmarks.md, "Session 18"). So: no readahead on the libraries' read-only
-    mappings (MADV_RANDOM), and their files' cached pages that no process maps dropped
-    (POSIX_FADV_DONTNEED: other processes' mapped pages stay), so that a fault reads back
-    the one page it needs, from disk the first time."""
-    paths: set[str] = set()
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            head = line.split(None, 5)
-            if len(head) == 6 and "w" not in head[1] and any(lib in head[5] for lib in libraries):
-                start, end = (int(x, 16) for x in head[0].split("-"))
-                madvise(start, end - start, _MADV_RANDOM)
-                paths.add(head[5].strip())
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
 
 
 class ChdbEventStore:
