@@ -27,10 +27,9 @@ from jetrack.stats.query import (
     Negation,
     Query,
     conditions,
-    is_event_dimension,
 )
 from jetrack.stats.rollup import Rolled, by_filtered_goal, midnight, rolled_column
-from jetrack.stats.tables import BY_PAGE_DIMENSIONS, by_page, narrows
+from jetrack.stats.tables import BY_PAGE_DIMENSIONS, by_page, narrows, touches_event
 from jetrack.store.cut_rollups import BEFORE_CUT, FROM_CUT, PAST_CUT
 from jetrack.store.event_rollups import ON_DAY
 from jetrack.store.ids import visit_start_sql
@@ -90,8 +89,7 @@ class _Builder:
         self.row_trees = [t for t in query.filters if not _touches_session_only(t)]
         # Of those, the trees on the event itself, and on the visit's attributes (or its
         # other events: has_done), the same on each of its events.
-        self.event_trees = [t for t in self.row_trees if _touches_event(t)]
-        self.visit_trees = [t for t in self.row_trees if not _touches_event(t)]
+        self.visit_trees, self.event_trees = _on_visits_and_events(self.row_trees)
 
     # -- shared pieces ------------------------------------------------------------------
 
@@ -355,8 +353,9 @@ class _Builder:
         column = rolled_column(on_sessions(self.q.dimensions[0])) if self.q.dimensions else ""
         column = column or ""
         trees = self.q.filters if part.filters is None else part.filters
-        source, rest = self.sessions_prewhere([t for t in trees if not _touches_event(t)])
-        rest += [t for t in trees if _touches_event(t)]
+        on_visits, on_events = _on_visits_and_events(trees)
+        source, rest = self.sessions_prewhere(on_visits)
+        rest += on_events
         raw_where = (
             f" FROM {source} WHERE {self.visits_in_range()}"
             f" AND NOT (start >= {since} AND start < {until})"
@@ -676,8 +675,7 @@ class _Builder:
         `unrolled_days` reads, or else before the last event of those that started before
         (read from the same sessions rows) or after the rolled days, so the other days'
         events are not read."""
-        on_visits = [t for t in trees if not _touches_event(t)]
-        on_events = [t for t in trees if _touches_event(t)]
+        on_visits, on_events = _on_visits_and_events(trees)
         if not on_events:
             return self.row_filter(on_visits)
         outside = "" if rolled is None else self.unrolled_days(rolled)
@@ -701,8 +699,7 @@ class _Builder:
         the same rows (GROUPING SETS)."""
         metrics = part.metrics
         trees = self.q.filters if part.filters is None else part.filters
-        on_visits = [t for t in trees if not _touches_event(t)]
-        on_events = [t for t in trees if _touches_event(t)]
+        on_visits, on_events = _on_visits_and_events(trees)
         matched = (
             f"WHERE {self.base_where()} AND name != 'engagement' AND {self.row_filter(on_events)}"
         )
@@ -788,8 +785,12 @@ def _touches_session_only(tree: Filter) -> bool:
     return any(is_session_only(c.dimension) for c in conditions(tree))
 
 
-def _touches_event(tree: Filter) -> bool:
-    return any(is_event_dimension(c.dimension) for c in conditions(tree))
+def _on_visits_and_events(
+    trees: list[Filter] | tuple[Filter, ...],
+) -> tuple[list[Filter], list[Filter]]:
+    """The trees on visit attributes (or a visit's other events: has_done), and those on
+    the event itself."""
+    return [t for t in trees if not touches_event(t)], [t for t in trees if touches_event(t)]
 
 
 def _fixed_per_visit(tree: Filter) -> bool:

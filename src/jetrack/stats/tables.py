@@ -117,6 +117,11 @@ def by_page(tree: Filter, goals: tuple[GoalInfo, ...]) -> bool:
     return True
 
 
+def touches_event(tree: Filter) -> bool:
+    """Whether a filter tree reads the event itself (a page, a goal, a property)."""
+    return any(is_event_dimension(c.dimension) for c in conditions(tree))
+
+
 def narrows(tree: Filter) -> bool:
     """Whether a filter tree keeps only the events it names (is, contains, matches; no
     negation): the visits events_by_page is worth reading for. `is_not "/"` keeps nearly
@@ -137,7 +142,6 @@ def found_by_page(query: Query) -> bool:
     event_rollups, which count the events part's visitors)."""
     alone = len(query.filters) == 1 and isinstance(query.filters[0], Condition)
     return not alone and all(
-        (by_page(tree, query.goals) and narrows(tree))
-        or not any(is_event_dimension(c.dimension) for c in conditions(tree))
+        (by_page(tree, query.goals) and narrows(tree)) or not touches_event(tree)
         for tree in query.filters
     )
