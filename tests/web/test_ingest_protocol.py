@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from jetrack.app import create_app
 from jetrack.config import Settings
+from jetrack.ingest.wire import MAX_BODY_BYTES
 from jetrack.sites.sites import add_site
 from jetrack.store.models import User
 from jetrack.store.stores import Stores
@@ -256,6 +257,26 @@ def test_a_declared_body_above_the_limit_is_refused_before_it_is_read(
         status, headers, body = answers.next()
         assert (status, headers["connection"]) == (413, "close")
         assert orjson.loads(body)["field"] == "body"
+        assert answers.closed()
+    assert stored(site_stores) == []
+
+
+def test_a_client_that_sends_the_refused_body_anyway_gets_to_read_the_answer(
+    settings: Settings, site_stores: Stores
+) -> None:
+    """Most clients send the whole body before they read. The 413 answered at the head
+    waits for them: the server reads the body by and closes after it, not in its middle,
+    where its kernel would reset the connection (and a client could lose the answer)."""
+    size = 8 * MAX_BODY_BYTES
+    head = (
+        f"POST /api/event HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {CHROME}\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    )
+    with serving(settings, site_stores) as app, connect(app.state.port) as (connection, answers):
+        connection.sendall(head.encode())
+        status, headers, _ = answers.next()
+        assert (status, headers["connection"]) == (413, "close")
+        connection.sendall(b"x" * size)  # ConnectionResetError if the server had closed
         assert answers.closed()
     assert stored(site_stores) == []
 

@@ -18,6 +18,7 @@ attributes (`response_complete`, `keep_alive`, `disconnected`, `message_event`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from starlette.datastructures import State
@@ -111,7 +112,8 @@ class IngestProtocol(HttpToolsProtocol):
         self.cycle = event  # type: ignore[assignment]
         refused = answer_head("POST", event.headers)
         if refused is not None:
-            # Answered before the body is read; the connection closes rather than read it.
+            # Answered before the body is read (a declared size above the limit); the
+            # connection closes once the body has gone by unread (`_respond`).
             event.keep_alive = False
             self._respond(event, refused)
 
@@ -121,7 +123,8 @@ class IngestProtocol(HttpToolsProtocol):
             super().on_body(body)
             return
         event.size += len(body)
-        if event.size <= MAX_BODY_BYTES:  # beyond it, counted only: the answer is a 413
+        # Beyond the limit, or answered already: counted only (the answer is a 413).
+        if event.size <= MAX_BODY_BYTES and not event.response_complete:
             event.chunks.append(body)
 
     def on_message_complete(self) -> None:
@@ -131,6 +134,7 @@ class IngestProtocol(HttpToolsProtocol):
             return
         self._event = None
         if event.response_complete:  # answered already (a declared size above the limit)
+            self.transport.close()
             return
         body = b"".join(event.chunks) if event.size <= MAX_BODY_BYTES else None
         service: IngestService = self.jetrack_state.ingest
@@ -156,8 +160,20 @@ class IngestProtocol(HttpToolsProtocol):
             return
         transport.write(self._render(answer, event.keep_alive))
         if not event.keep_alive:
-            transport.close()
+            if self._event is event:  # answered before its body came
+                self._close_after_body(transport)
+            else:
+                transport.close()
         self.on_response_complete()  # uvicorn: the next pipelined request, or keep-alive
+
+    def _close_after_body(self, transport: asyncio.WriteTransport) -> None:
+        """Close once the client has sent the body it was sending (`on_message_complete`),
+        or after the keep-alive timeout. Closing at once would make this side's kernel
+        answer the body's next bytes with a reset, and the client could lose the answer
+        unread (RFC 9112, 9.6)."""
+        if transport.can_write_eof():
+            transport.write_eof()  # the answer, then the end of what this side sends
+        self.loop.call_later(self.timeout_keep_alive, transport.close)
 
     def _render(self, answer: Answer, keep_alive: bool) -> bytes:
         defaults = self.server_state.default_headers  # the date (a new list each second)
