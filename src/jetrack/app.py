@@ -23,6 +23,7 @@ from jetrack.jobs import idle_memory
 from jetrack.jobs import runner as jobs_runner
 from jetrack.logs import AccessLogMiddleware, HstsMiddleware
 from jetrack.metrics import Metrics
+from jetrack.store.events import map_library_pages_singly
 from jetrack.store.memory import keep_pandas_out
 from jetrack.store.stores import Stores, open_stores
 from jetrack.web import (
@@ -151,9 +152,11 @@ def create_app(settings: Settings, stores: Stores | None = None) -> Starlette:
 
 
 def serving_app(settings: Settings) -> Starlette:
-    """What the HTTP servers run: the app, with the collector tuned for ingestion and
-    pandas kept out of the process (store/memory.py)."""
+    """What the HTTP servers run: the app, with the collector tuned for ingestion,
+    pandas kept out of the process (store/memory.py) and the store's libraries mapped
+    back a page at a time (store/events.py)."""
     keep_pandas_out()
+    map_library_pages_singly()
     tune_gc()
     return create_app(settings)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,25 +22,67 @@ def chdb_resident_kb():
             total += int(head[1])
     return total
 
+def chdb_read_only_flags():
+    flags, mapping = [], None
+    for line in open("/proc/self/smaps"):
+        head = line.split()
+        if not head[0].endswith(":"):
+            read_only = len(head) >= 6 and "/chdb/" in head[5] and "w" not in head[1]
+            mapping = head if read_only else None
+        elif mapping is not None and head[0] == "VmFlags:":
+            flags.append(set(head[1:]))
+    return flags
+
+if sys.argv[2:] == ["server"]:
+    from jetrack.store.events import map_library_pages_singly
+    map_library_pages_singly()
+
 import chdb
 after_import = chdb_resident_kb()
 store = ChdbEventStore(Path(sys.argv[1]), None, Limits())
 after_connect = chdb_resident_kb()
 assert store.query("SELECT 1 + 1 AS two").rows == [(2,)]  # the code still runs
 print(after_import, after_connect, chdb_resident_kb())
+print(sum("rr" in flags for flags in chdb_read_only_flags()), len(chdb_read_only_flags()))
 """
 
 
-def test_start_up_pages_of_chdb_are_released_and_the_store_still_works(tmp_path: Path) -> None:
+def probe(events: Path, *args: str, env: dict[str, str] | None = None) -> list[list[int]]:
     # A fresh process: the test runner's own chDB was loaded and used long before.
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / "events")],
+        [sys.executable, "-c", PROBE, str(events), *args],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
-    after_import, after_connect, after_query = map(int, result.stdout.split())
+    return [list(map(int, line.split())) for line in result.stdout.splitlines()]
+
+
+def test_start_up_pages_of_chdb_are_released_and_the_store_still_works(tmp_path: Path) -> None:
+    (after_import, after_connect, after_query), (random_reads, read_only) = probe(
+        tmp_path / "events"
+    )
     assert after_import > 100_000  # KB: loading the library leaves >100 MB of it resident
     assert after_connect < after_import / 3
     assert after_query < after_import  # what a query needs comes back, not the rest
+    assert read_only >= 2 and random_reads == 0  # not a server: readahead as usual
+
+
+def test_a_servers_library_pages_come_back_one_at_a_time(tmp_path: Path) -> None:
+    temp = tmp_path / "temp"
+    marks = temp / f"jetrack-{os.getuid()}-library-pages"
+    marks.mkdir(parents=True)
+    (marks / "an-earlier-boot-0123").touch()
+    env = {"TMPDIR": str(temp)}
+    _, (random_reads, read_only) = probe(tmp_path / "events", "server", env=env)
+    # No readahead on its read-only mappings: a fault reads the one page it needs.
+    assert read_only >= 2 and random_reads == read_only
+    # The libraries' cached pages were dropped once for this boot and these files.
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    done = sorted(mark.name for mark in marks.iterdir())
+    assert done and all(name.startswith(boot) for name in done)
+    _, (random_reads, _) = probe(tmp_path / "events", "server", env=env)
+    assert random_reads == read_only
+    assert sorted(mark.name for mark in marks.iterdir()) == done  # not again

@@ -4,6 +4,7 @@ choke point every analytics query goes through (time limit, row cap, timing)."""
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import logging
 import os
 import shutil
@@ -177,7 +178,17 @@ _STORE_LIBRARIES = ("/chdb/", "/pyarrow/")
 # cache.
 _IDLE_MAPPINGS = (".so", ".mmdb", ".ranges")
 _MADV_DONTNEED = 4
+_MADV_RANDOM = 1
 _released_library_pages = False
+_pages_singly = False  # a server: its libraries' pages come back one at a time
+
+
+def map_library_pages_singly() -> None:
+    """Have this process's store map its libraries' code back one page at a time
+    (`_map_pages_singly`): for a server, whose memory under load counts; before the store
+    opens."""
+    global _pages_singly
+    _pages_singly = True
 
 
 def _release_library_pages(
@@ -194,6 +205,8 @@ def _release_library_pages(
     relocated read-only segment (RELRO) holds written pages and is left alone. Once per
     process unless `again` (an idle server gives back what its queries paged in); Linux
     only, and any failure leaves the pages where they are.
+
+    The first time, in a server, the pages come back one at a time too (`_map_pages_singly`).
     """
     global _released_library_pages
     if (_released_library_pages and not again) or not sys.platform.startswith("linux"):
@@ -222,8 +235,82 @@ def _release_library_pages(
                     current = (start, end)
         for start, end in candidates:
             madvise(start, end - start, _MADV_DONTNEED)
+        if _pages_singly and not again:
+            _map_pages_singly(madvise, libraries)
     except (OSError, ValueError):
         return
+
+
+def _map_pages_singly(madvise: Any, libraries: Sequence[str]) -> None:
+    """Have the libraries' pages mapped back one at a time, not in large blocks.
+
+    The page cache may hold a library in large folios (pip wrote the file in one go, or
+    readahead read it), and on Linux 6.x a fault maps the whole folio around the page it
+    needs: under ingest, chDB's library was 136-188 MB resident instead of ~100 MB
+    (docs/benchmarks.md, "Session 18" and "Session 19"). So the libraries' read-only
+    mappings get no readahead (MADV_RANDOM: a fault reads the one page it needs), and their
+    files' cached pages that no process maps are dropped (`_drop_cached_pages`), so that
+    what this server runs comes back a page at a time."""
+    paths: set[str] = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            head = line.split(None, 5)
+            if len(head) == 6 and "w" not in head[1] and any(lib in head[5] for lib in libraries):
+                start, end = (int(x, 16) for x in head[0].split("-"))
+                madvise(start, end - start, _MADV_RANDOM)
+                paths.add(head[5].strip())
+    _drop_cached_pages(sorted(paths))
+
+
+def _drop_cached_pages(paths: Sequence[str]) -> None:
+    """Drop the files' cached pages that no process maps (POSIX_FADV_DONTNEED): a file no
+    other process maps, and any file the first time since boot for this version of it (a
+    mark in a private temp directory says it was done). Where other processes keep loading
+    the library (the test suite: hundreds of them), dropping it at every server start
+    would make each read it from disk again."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    marks = Path(tempfile.gettempdir()) / f"jetrack-{os.getuid()}-library-pages"
+    marks.mkdir(mode=0o700, exist_ok=True)
+    if marks.stat().st_uid != os.getuid():
+        return
+    for old in marks.iterdir():  # marks of an earlier boot
+        if not old.name.startswith(boot):
+            old.unlink(missing_ok=True)
+    marked_before = []
+    for path in paths:
+        stat = os.stat(path)
+        version = f"{path} {stat.st_dev} {stat.st_ino} {stat.st_size} {stat.st_mtime_ns}"
+        mark = marks / f"{boot}-{hashlib.sha256(version.encode()).hexdigest()[:24]}"
+        try:
+            os.close(os.open(mark, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            marked_before.append(path)
+    kept = _mapped_elsewhere(marked_before) if marked_before else set()
+    for path in paths:
+        if path not in kept:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def _mapped_elsewhere(paths: Sequence[str]) -> set[str]:
+    """Those of the files that another process maps, as far as this one may read their
+    mappings (one it may not would at worst read some pages back from disk)."""
+    me, wanted, found = str(os.getpid()), set(paths), set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or entry.name == me:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/maps") as maps:
+                for line in maps:
+                    fields = line.split(None, 5)
+                    if len(fields) == 6 and (path := fields[5].rstrip("\n")) in wanted:
+                        found.add(path)
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return found
 
 
 class ChdbEventStore:
