@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jetrack.store.events import _mapped_elsewhere
+
 PROBE = """
 import sys
 from pathlib import Path
@@ -79,10 +81,36 @@ def test_a_servers_library_pages_come_back_one_at_a_time(tmp_path: Path) -> None
     _, (random_reads, read_only) = probe(tmp_path / "events", "server", env=env)
     # No readahead on its read-only mappings: a fault reads the one page it needs.
     assert read_only >= 2 and random_reads == read_only
-    # The libraries' cached pages were dropped once for this boot and these files.
+    # Their cached pages were dropped: marked as done for this boot and these files, and
+    # the marks of another boot are gone.
     boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     done = sorted(mark.name for mark in marks.iterdir())
     assert done and all(name.startswith(boot) for name in done)
     _, (random_reads, _) = probe(tmp_path / "events", "server", env=env)
     assert random_reads == read_only
-    assert sorted(mark.name for mark in marks.iterdir()) == done  # not again
+    assert sorted(mark.name for mark in marks.iterdir()) == done  # the same files
+
+
+def test_the_files_another_process_maps_are_found(tmp_path: Path) -> None:
+    mapped, unmapped = tmp_path / "mapped.bin", tmp_path / "unmapped.bin"
+    for path in (mapped, unmapped):
+        path.write_bytes(b"x" * 8192)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import mmap, sys; f = open(sys.argv[1], 'rb'); "
+            "m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); print('mapped', flush=True); "
+            "sys.stdin.read()",
+            str(mapped),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "mapped\n"
+        assert _mapped_elsewhere([str(mapped), str(unmapped)]) == {str(mapped)}
+    finally:
+        holder.communicate("", timeout=30)
+    assert _mapped_elsewhere([str(mapped)]) == set()
