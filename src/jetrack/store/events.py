@@ -216,32 +216,34 @@ def _release_library_pages(
         libc = ctypes.CDLL(None, use_errno=True)
         madvise = libc.madvise
         madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        candidates: list[tuple[int, int]] = []
+        read_only: list[tuple[int, int, str]] = []  # the libraries' mappings
+        candidates: list[tuple[int, int]] = []  # of those, the ones without a written page
         current: tuple[int, int] | None = None
         with open("/proc/self/smaps") as smaps:
             for line in smaps:
-                head = line.split(None, 6)
+                head = line.split(None, 5)
                 if head[0].endswith(":"):
                     if current is not None and head[0] == "Anonymous:" and head[1] == "0":
                         candidates.append(current)
                     continue
                 current = None
                 if (
-                    len(head) >= 6
+                    len(head) == 6
                     and "w" not in head[1]
                     and any(lib in head[5] for lib in libraries)
                 ):
                     start, end = (int(x, 16) for x in head[0].split("-"))
                     current = (start, end)
+                    read_only.append((start, end, head[5].strip()))
         for start, end in candidates:
             madvise(start, end - start, _MADV_DONTNEED)
         if _pages_singly and not again:
-            _map_pages_singly(madvise, libraries)
+            _map_pages_singly(madvise, read_only)
     except (OSError, ValueError):
         return
 
 
-def _map_pages_singly(madvise: Any, libraries: Sequence[str]) -> None:
+def _map_pages_singly(madvise: Any, mappings: Sequence[tuple[int, int, str]]) -> None:
     """Have the libraries' pages mapped back one at a time, not in large blocks.
 
     The page cache may hold a library in large folios (pip wrote the file in one go, or
@@ -251,15 +253,9 @@ def _map_pages_singly(madvise: Any, libraries: Sequence[str]) -> None:
     mappings get no readahead (MADV_RANDOM: a fault reads the one page it needs), and their
     files' cached pages that no process maps are dropped (`_drop_cached_pages`), so that
     what this server runs comes back a page at a time."""
-    paths: set[str] = set()
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            head = line.split(None, 5)
-            if len(head) == 6 and "w" not in head[1] and any(lib in head[5] for lib in libraries):
-                start, end = (int(x, 16) for x in head[0].split("-"))
-                madvise(start, end - start, _MADV_RANDOM)
-                paths.add(head[5].strip())
-    _drop_cached_pages(sorted(paths))
+    for start, end, _ in mappings:
+        madvise(start, end - start, _MADV_RANDOM)
+    _drop_cached_pages(sorted({path for _, _, path in mappings}))
 
 
 def _drop_cached_pages(paths: Sequence[str]) -> None:
